@@ -1,0 +1,53 @@
+// Component configuration tables. Each plugin declares its keys (type, default, description) in
+// one table; the loader checks a YAML block against it, so unknown keys, wrong types and missing
+// required keys fail at load time with file:line, and docs can be generated from the table.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sie/result.h"
+
+namespace sie {
+
+struct ConfigKey {
+  enum class Type { kString, kInt, kDouble, kBool, kDuration, kStringList };
+  std::string_view name;
+  Type type = Type::kString;
+  std::string_view fallback;  // default as text; "" with required = false means "unset"
+  std::string_view description;
+  bool required = false;
+};
+
+// Values of one component block, already checked against its table.
+class ConfigValues {
+ public:
+  ConfigValues() = default;
+  ConfigValues(std::string where, std::map<std::string, std::string, std::less<>> scalars,
+               std::map<std::string, std::vector<std::string>, std::less<>> lists)
+      : where_(std::move(where)), scalars_(std::move(scalars)), lists_(std::move(lists)) {}
+
+  [[nodiscard]] bool has(std::string_view key) const;
+  [[nodiscard]] std::string str(std::string_view key) const;
+  [[nodiscard]] std::int64_t integer(std::string_view key) const;
+  [[nodiscard]] double number(std::string_view key) const;
+  [[nodiscard]] bool flag(std::string_view key) const;
+  [[nodiscard]] std::chrono::nanoseconds duration(std::string_view key) const;
+  [[nodiscard]] std::vector<std::string> list(std::string_view key) const;
+  // Where the block was declared ("site.yaml:14"), for messages.
+  [[nodiscard]] const std::string& where() const { return where_; }
+
+ private:
+  std::string where_;
+  std::map<std::string, std::string, std::less<>> scalars_;
+  std::map<std::string, std::vector<std::string>, std::less<>> lists_;
+};
+
+// Parses durations such as "250ms", "10s", "1.5m", "2h", "500us", "0".
+Result<std::chrono::nanoseconds> parseDuration(std::string_view text);
+
+}  // namespace sie

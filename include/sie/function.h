@@ -1,0 +1,112 @@
+// Functions: stateless handlers triggered by events. A runtime (executor) turns a FunctionSpec into
+// instances; the node fetches declared input bindings from the state layer before an invocation
+// and applies the returned outputs after it, so instances hold no state worth keeping.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sie/event.h"
+#include "sie/result.h"
+#include "sie/state.h"
+
+namespace sie {
+
+// An input binding: what the runtime fetches from the state layer before each invocation.
+struct InputBinding {
+  enum class Kind { kWindow, kKv };
+  std::string name;  // the handler sees it under this name
+  Kind kind = Kind::kWindow;
+  std::string sensor;         // kWindow: sensor id; "" = the triggering sensor
+  std::size_t last = 0;       // kWindow: the newest N readings (before the triggering one)
+  std::string key;            // kKv: key template; "{sensor}" and "{function}" are expanded
+  std::optional<double> fallback;  // kKv: value when the key is absent
+};
+
+// An output rule: what the runtime does with the handler's results.
+struct OutputRule {
+  enum class Kind { kDecision, kKv, kEvent };
+  Kind kind = Kind::kDecision;
+  std::string topic;  // kDecision/kEvent: bus topic template ("decisions/{function}/{sensor}")
+  bool only_anomalies = false;  // kDecision: publish only decisions with anomaly == true
+};
+
+struct ScalingPolicy {
+  int min = 1;
+  int max = 1;
+  int target_concurrency = 1;
+  std::chrono::milliseconds idle_timeout{60'000};
+  bool prewarm = false;
+};
+
+// A parsed and validated `kind: Function` manifest.
+struct FunctionSpec {
+  std::string name;
+  std::string version;
+  std::string runtime;  // "builtin", later "onnx", "process"
+  std::string handler;  // runtime-specific: builtin name, model path, executable
+  std::vector<std::string> triggers;  // topic patterns with MQTT wildcards + and #
+  std::vector<InputBinding> inputs;
+  std::vector<OutputRule> outputs;
+  std::map<std::string, double> params;  // handler parameters (thresholds, bands, ...)
+  std::chrono::milliseconds timeout{1000};
+  int retries = 0;
+  ScalingPolicy scaling;
+  std::string source_file;  // where it was declared, for messages
+
+  [[nodiscard]] std::string id() const { return name + "@" + version; }
+};
+
+// What an instance sees for one invocation. References are valid only during invoke().
+struct Invocation {
+  const Event& event;
+  const Telemetry& reading;
+  const std::map<std::string, std::vector<Sample>, std::less<>>& windows;  // kWindow bindings
+  const std::map<std::string, double, std::less<>>& values;               // kKv bindings
+  const FunctionSpec& spec;
+};
+
+struct Decision {
+  double score = 0.0;     // anomaly score, larger is more anomalous (handler-specific scale)
+  bool anomaly = false;
+  std::string label;      // "normal", "spike", "high", ...
+  std::string detail;     // short human-readable reason
+};
+
+struct KvWrite {
+  std::string key;  // template like InputBinding::key
+  std::string value;
+  std::chrono::milliseconds ttl{0};
+};
+
+struct Output {
+  std::optional<Decision> decision;
+  std::vector<KvWrite> kv_writes;
+  std::vector<Event> events;
+};
+
+class FunctionInstance {
+ public:
+  virtual ~FunctionInstance() = default;
+  // Must not keep anything from one call to the next that the node could not rebuild.
+  virtual Result<Output> invoke(const Invocation& call) = 0;
+};
+
+// A runtime: validates specs and makes instances. Registered by name.
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  // Deploy-time validation: unknown handler, missing parameters, ... fail here, never at the first
+  // event.
+  virtual Status validate(const FunctionSpec& spec) const = 0;
+  virtual Result<std::unique_ptr<FunctionInstance>> instantiate(const FunctionSpec& spec) = 0;
+};
+
+}  // namespace sie

@@ -1,0 +1,44 @@
+// Sources bring readings into the node: the plant simulator now; MQTT, Sparkplug B, Modbus and
+// HTTP later. A source hands raw payloads (decoded by the gateway) or already decoded telemetry to
+// an Ingest, which is the gateway.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "sie/config.h"
+#include "sie/event.h"
+#include "sie/result.h"
+
+namespace sie {
+
+struct RawMessage {
+  std::string_view topic;         // MQTT topic, HTTP path, ... (the default sensor id)
+  std::string_view payload;
+  std::string_view content_type;  // "application/json", "application/cbor"
+  std::string_view source;        // the source's name
+};
+
+// What a source feeds. Implementations are thread-safe. An OK status means the reading was
+// accepted (recorded, or dead-lettered with a reason); an error means it was refused and the
+// source still owns it (e.g. a broker message stays unacknowledged).
+class Ingest {
+ public:
+  virtual ~Ingest() = default;
+  virtual Status ingestRaw(const RawMessage& message) = 0;
+  virtual Status ingest(Telemetry reading, std::string_view source) = 0;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  [[nodiscard]] virtual const std::string& name() const = 0;
+  // Starts producing into `sink` (which outlives the source) on the source's own thread(s).
+  virtual Status start(Ingest& sink) = 0;
+  // Stops producing; returns once no thread of the source calls the sink any more.
+  virtual void stop() = 0;
+};
+
+}  // namespace sie

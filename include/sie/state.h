@@ -1,0 +1,117 @@
+// State layer contracts. Functions keep no state of their own: windows, thresholds and setpoints
+// live here, behind these interfaces, so any instance can be killed or moved. Backends: embedded
+// (in-memory + SQLite WAL) now, Redis later; one contract test suite covers every backend.
+//
+// All methods are thread-safe. Writes are batched: a write is *accepted* when the call returns and
+// *durable* once a later sync() returns (or the backend's batch interval elapses).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sie/event.h"
+#include "sie/result.h"
+
+namespace sie {
+
+// One stored reading (a block of samples keeps its values together).
+struct Sample {
+  std::int64_t ts_ns = 0;
+  std::vector<double> values;
+  Quality quality = Quality::kGood;
+};
+
+class TimeSeriesStore {
+ public:
+  virtual ~TimeSeriesStore() = default;
+  virtual Status append(const Telemetry& reading) = 0;
+  // Readings with from_ns <= ts_ns < to_ns, oldest first, at most `limit`.
+  virtual Result<std::vector<Sample>> range(Symbol sensor, std::int64_t from_ns, std::int64_t to_ns,
+                                            std::size_t limit) = 0;
+  // The newest `n` readings, oldest first (fewer when fewer exist).
+  virtual Result<std::vector<Sample>> lastN(Symbol sensor, std::size_t n) = 0;
+};
+
+class KvStore {
+ public:
+  virtual ~KvStore() = default;
+  virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
+  // ttl == 0: never expires.
+  virtual Status put(std::string_view key, std::string_view value,
+                     std::chrono::milliseconds ttl = std::chrono::milliseconds{0}) = 0;
+  // Writes `value` only when the current value equals `expected` (nullopt: key absent).
+  // Returns whether the write happened.
+  virtual Result<bool> compareAndSet(std::string_view key, std::optional<std::string_view> expected,
+                                     std::string_view value,
+                                     std::chrono::milliseconds ttl = std::chrono::milliseconds{0}) = 0;
+  virtual Status erase(std::string_view key) = 0;
+};
+
+// An event the node accepted but could not process, with the reason. Never silently dropped.
+struct DeadLetter {
+  std::int64_t id = 0;  // assigned by the store
+  std::int64_t ts_ns = 0;
+  std::string origin;   // "gateway", "dispatcher", "function:pump-health@1"
+  std::string reason;   // "value out of range [0, 1000]: 1200.5"
+  std::string subject;  // sensor id or topic
+  std::string payload;  // the original bytes, or a JSON rendering of the decoded event
+};
+
+class DeadLetterStore {
+ public:
+  virtual ~DeadLetterStore() = default;
+  virtual Status put(DeadLetter letter) = 0;
+  virtual Result<std::vector<DeadLetter>> list(std::size_t limit) = 0;  // newest first
+  virtual Result<std::int64_t> count() = 0;
+};
+
+// One record of the tamper-evident audit chain.
+struct AuditRecord {
+  std::int64_t seq = 0;  // 1, 2, 3, ... assigned by the log
+  std::int64_t ts_ns = 0;
+  std::string kind;     // "decision", "action", "lifecycle"
+  std::string subject;  // "pump-health@1", sensor id, ...
+  std::string body;     // JSON document
+  std::string prev_hash;  // hex SHA-256 of the previous record ("" for seq 1... see audit_chain.h)
+  std::string hash;       // hex SHA-256 over prev_hash and this record's fields
+};
+
+struct AuditVerifyReport {
+  bool ok = true;
+  std::int64_t records = 0;       // records checked
+  std::int64_t first_bad_seq = 0;  // 0 when ok
+  std::string problem;            // "record 17: hash mismatch (altered)"
+};
+
+class AuditLog {
+ public:
+  virtual ~AuditLog() = default;
+  // Appends a record (seq, prev_hash, hash are filled in). Returns its seq.
+  virtual Result<std::int64_t> append(std::string_view kind, std::string_view subject,
+                                      std::string_view body) = 0;
+  virtual Result<std::vector<AuditRecord>> tail(std::size_t n) = 0;
+  virtual Result<AuditVerifyReport> verify() = 0;
+};
+
+// A state backend: one of each store, sharing one durability point.
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+  virtual TimeSeriesStore& timeSeries() = 0;
+  virtual KvStore& kv() = 0;
+  virtual DeadLetterStore& deadLetters() = 0;
+  virtual AuditLog& audit() = 0;
+  // Blocks until every write accepted before the call is durable.
+  virtual Status sync() = 0;
+  // Flushes and releases the backend; further calls fail.
+  virtual Status close() = 0;
+};
+
+}  // namespace sie

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds sie and runs the whole test suite:
+#   1. ASan+UBSan build, every test;
+#   2. TSan build, the tests labelled "concurrency";
+#   3. the regular build (build/sie), every test except benchmarks — its summary ends the output.
+# SIE_QUICK=1 skips the sanitizer builds (for a fast local loop).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+jobs=$(nproc)
+
+configure_and_build() {  # dir, cmake args...
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+if [ "${SIE_QUICK:-0}" != 1 ]; then
+  echo "== ASan+UBSan build and tests"
+  configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DSIE_SANITIZE=ON -DSIE_BUILD_BENCH=OFF
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE 'bench|fuzz'
+
+  echo "== TSan build and concurrency tests"
+  configure_and_build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIE_TSAN=ON -DSIE_BUILD_BENCH=OFF
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir build-tsan --output-on-failure -j "$jobs" -L concurrency
+fi
+
+echo "== Release build (build/sie) and the full suite"
+configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+ctest --test-dir build --output-on-failure -j "$jobs" -LE 'bench|fuzz'

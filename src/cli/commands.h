@@ -1,0 +1,13 @@
+// Subcommands of the `sie` command line. Each add*Command() adds its subcommand to `app`; when the
+// subcommand runs, its callback stores the process exit code in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace sie::cli {
+
+void addRunCommand(CLI::App& app, int& exit_code);
+void addSimCommand(CLI::App& app, int& exit_code);
+void addAuditCommand(CLI::App& app, int& exit_code);
+
+}  // namespace sie::cli

@@ -1,0 +1,129 @@
+#include "core/config_table.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace sie {
+namespace {
+
+std::string_view typeName(ConfigKey::Type type) {
+  switch (type) {
+    case ConfigKey::Type::kString: return "string";
+    case ConfigKey::Type::kInt: return "integer";
+    case ConfigKey::Type::kDouble: return "number";
+    case ConfigKey::Type::kBool: return "boolean";
+    case ConfigKey::Type::kDuration: return "duration";
+    case ConfigKey::Type::kStringList: return "list of strings";
+  }
+  return "value";
+}
+
+Status checkScalar(const ConfigKey& key, const std::string& text, const std::string& where) {
+  auto bad = [&] {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("'{}' must be a {} (got '{}')", key.name, typeName(key.type), text),
+                where);
+  };
+  switch (key.type) {
+    case ConfigKey::Type::kString: return ok();
+    case ConfigKey::Type::kInt: {
+      std::int64_t v = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc() || end != text.data() + text.size()) return bad();
+      return ok();
+    }
+    case ConfigKey::Type::kDouble: {
+      double v = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc() || end != text.data() + text.size()) return bad();
+      return ok();
+    }
+    case ConfigKey::Type::kBool:
+      if (text == "true" || text == "false" || text == "yes" || text == "no" || text == "on" ||
+          text == "off") {
+        return ok();
+      }
+      return bad();
+    case ConfigKey::Type::kDuration: {
+      auto d = parseDuration(text);
+      if (!d) return fail(Errc::kInvalidArgument, fmt::format("'{}': {}", key.name, d.error().message), where);
+      return ok();
+    }
+    case ConfigKey::Type::kStringList: return bad();
+  }
+  return ok();
+}
+
+}  // namespace
+
+std::string yamlWhere(std::string_view file, const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null()) return std::string(file);
+  return fmt::format("{}:{}", file, mark.line + 1);
+}
+
+Result<ConfigValues> readConfig(const YAML::Node& block, std::span<const ConfigKey> table,
+                                std::string_view file, std::span<const std::string_view> ignored) {
+  const std::string where = yamlWhere(file, block);
+  if (!block.IsMap()) return fail(Errc::kInvalidArgument, "expected a map of settings", where);
+  std::map<std::string, std::string, std::less<>> scalars;
+  std::map<std::string, std::vector<std::string>, std::less<>> lists;
+  for (const auto& entry : block) {
+    const auto name = entry.first.as<std::string>();
+    if (std::find(ignored.begin(), ignored.end(), name) != ignored.end()) continue;
+    const auto key = std::find_if(table.begin(), table.end(),
+                                  [&](const ConfigKey& k) { return k.name == name; });
+    const std::string at = yamlWhere(file, entry.first);
+    if (key == table.end()) {
+      std::string known;
+      for (const auto& k : table) known += fmt::format("{}{}", known.empty() ? "" : ", ", k.name);
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("unknown key '{}' (known keys: {})", name, known), at);
+    }
+    if (key->type == ConfigKey::Type::kStringList) {
+      if (!entry.second.IsSequence()) {
+        return fail(Errc::kInvalidArgument, fmt::format("'{}' must be a list", name), at);
+      }
+      std::vector<std::string> items;
+      for (const auto& item : entry.second) {
+        if (!item.IsScalar()) {
+          return fail(Errc::kInvalidArgument, fmt::format("'{}' items must be strings", name), at);
+        }
+        items.push_back(item.as<std::string>());
+      }
+      lists.emplace(name, std::move(items));
+      continue;
+    }
+    if (!entry.second.IsScalar()) {
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("'{}' must be a {}", name, typeName(key->type)), at);
+    }
+    auto text = entry.second.as<std::string>();
+    SIE_CHECK(checkScalar(*key, text, at));
+    scalars.emplace(name, std::move(text));
+  }
+  for (const auto& key : table) {
+    if (scalars.contains(key.name) || lists.contains(key.name)) continue;
+    if (key.required) {
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("missing required key '{}' ({})", key.name, key.description), where);
+    }
+    if (!key.fallback.empty()) scalars.emplace(std::string(key.name), std::string(key.fallback));
+  }
+  return ConfigValues(where, std::move(scalars), std::move(lists));
+}
+
+std::string describeConfig(std::span<const ConfigKey> table) {
+  std::string out;
+  for (const auto& key : table) {
+    out += fmt::format("  {} ({}{}{}): {}\n", key.name, typeName(key.type),
+                       key.required ? ", required" : "",
+                       key.fallback.empty() ? "" : fmt::format(", default {}", key.fallback),
+                       key.description);
+  }
+  return out;
+}
+
+}  // namespace sie

@@ -1,0 +1,26 @@
+// Checks a YAML block against a component's ConfigKey table.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <yaml-cpp/yaml.h>
+
+#include "sie/config.h"
+
+namespace sie {
+
+// "file:line" of a YAML node (line is 1-based), or just the file when the node has no mark.
+std::string yamlWhere(std::string_view file, const YAML::Node& node);
+
+// Reads `block` (a map) against `table`. Keys in `ignored` are handled by the caller (e.g. name,
+// type). Unknown keys, wrong types and missing required keys are errors naming file:line.
+Result<ConfigValues> readConfig(const YAML::Node& block, std::span<const ConfigKey> table,
+                                std::string_view file,
+                                std::span<const std::string_view> ignored = {});
+
+// One line per key: "name (type, default X): description", for --help and generated docs.
+std::string describeConfig(std::span<const ConfigKey> table);
+
+}  // namespace sie

@@ -1,0 +1,68 @@
+#include <charconv>
+#include <cmath>
+
+#include "sie/config.h"
+
+namespace sie {
+
+bool ConfigValues::has(std::string_view key) const {
+  return scalars_.contains(key) || lists_.contains(key);
+}
+
+std::string ConfigValues::str(std::string_view key) const {
+  auto it = scalars_.find(key);
+  return it == scalars_.end() ? std::string() : it->second;
+}
+
+std::int64_t ConfigValues::integer(std::string_view key) const {
+  const std::string text = str(key);
+  std::int64_t v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+double ConfigValues::number(std::string_view key) const {
+  const std::string text = str(key);
+  double v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+bool ConfigValues::flag(std::string_view key) const {
+  const std::string text = str(key);
+  return text == "true" || text == "yes" || text == "on" || text == "1";
+}
+
+std::chrono::nanoseconds ConfigValues::duration(std::string_view key) const {
+  auto d = parseDuration(str(key));
+  return d ? *d : std::chrono::nanoseconds{0};
+}
+
+std::vector<std::string> ConfigValues::list(std::string_view key) const {
+  auto it = lists_.find(key);
+  return it == lists_.end() ? std::vector<std::string>() : it->second;
+}
+
+Result<std::chrono::nanoseconds> parseDuration(std::string_view text) {
+  double amount = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), amount);
+  if (ec != std::errc() || text.empty() || !std::isfinite(amount) || amount < 0) {
+    return fail(Errc::kInvalidArgument,
+                "'" + std::string(text) + "' is not a duration (use e.g. 500us, 250ms, 10s, 5m, 2h)");
+  }
+  const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  double scale = 0;
+  if (unit == "ns") scale = 1;
+  else if (unit == "us") scale = 1e3;
+  else if (unit == "ms") scale = 1e6;
+  else if (unit == "s" || (unit.empty() && amount == 0)) scale = 1e9;
+  else if (unit == "m") scale = 60e9;
+  else if (unit == "h") scale = 3600e9;
+  else {
+    return fail(Errc::kInvalidArgument, "'" + std::string(text) +
+                                            "' has no known unit (use ns, us, ms, s, m or h)");
+  }
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(amount * scale));
+}
+
+}  // namespace sie

@@ -1,0 +1,115 @@
+// The edge gateway: every reading that enters the node passes through it.
+//
+//   decode -> validate -> record raw -> filters -> route -> Downstream::deliver
+//
+// decode      raw messages only (payload_decoder.h); Ingest::ingest() readings skip it.
+// validate    NaN/inf, range, staleness, future per route (first matching route; readings of
+//             no route get the NaN check only, or are rejected with `unmatched: reject`), then
+//             duplicate / out-of-order timestamps per sensor, which are always rejected.
+//             Rejected readings go to the DeadLetterStore (origin "gateway") and stop there;
+//             with `onInvalid: flag` they continue with lowered quality and Telemetry::flag.
+// record      TimeSeriesStore::append of the raw (validated, unfiltered) reading.
+// filters     the route's chain (filter.h). A dropped reading stays recorded, is not routed.
+// route       Router targets; with none the reading is only recorded. Otherwise one Event
+//             (CloudEvents envelope + telemetry) goes to the Downstream; if it refuses, the
+//             reading is dead-lettered.
+//
+// Per sensor, validate..filters run under one shard lock (sensor_table.h), so concurrent
+// sources never interleave a sensor's order check, record and filter state; delivery happens
+// after the lock is released.
+//
+// Return value of ingestRaw/ingest: OK when every reading was accepted or dead-lettered; an
+// error only when some reading could be neither (the dead-letter store failed too), so the
+// source keeps the message (e.g. leaves it unacknowledged).
+//
+// Metrics: sie_gateway_received_total{source} (readings; an undecodable payload counts one),
+// sie_gateway_rejected_total{reason}, sie_gateway_flagged_total{reason},
+// sie_gateway_filtered_total{filter}, sie_gateway_routed_total,
+// sie_gateway_stage_seconds{stage=decode|pipeline} (per message, sampled: one message in 16 per
+// thread).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "gateway/decoded.h"
+#include "gateway/downstream.h"
+#include "gateway/filter.h"
+#include "gateway/gateway_config.h"
+#include "gateway/router.h"
+#include "gateway/sensor_table.h"
+#include "gateway/validator.h"
+#include "sie/clock.h"
+#include "sie/metrics.h"
+#include "sie/source.h"
+#include "sie/state.h"
+
+namespace sie::gateway {
+
+class Gateway final : public Ingest {
+ public:
+  // Every reference must outlive the gateway.
+  Gateway(GatewayConfig config, TimeSeriesStore& series, DeadLetterStore& dead_letters,
+          Router& router, Downstream& downstream, const Clock& clock);
+
+  Status ingestRaw(const RawMessage& message) override;
+  Status ingest(Telemetry reading, std::string_view source) override;
+
+ private:
+  struct CompiledRoute {
+    TopicPattern match;
+    Validator validator;
+    std::vector<std::unique_ptr<Filter>> filters;
+    std::vector<Counter*> filtered;  // per filter
+  };
+  struct SensorState {
+    bool resolved = false;
+    const CompiledRoute* route = nullptr;  // null: no route matches
+    std::optional<std::int64_t> last_ns;   // newest accepted sample timestamp
+    std::vector<std::unique_ptr<FilterState>> filters;
+  };
+  struct SourceInfo {
+    std::string name;
+    std::string uri;  // "sie://<name>"
+    Counter* received;
+  };
+
+  const SourceInfo& sourceInfo(std::string_view name);
+  // Validates, records, filters and routes one decoded reading.
+  Status process(Telemetry&& reading, const SourceInfo& source, const CloudEventContext* context,
+                 std::int64_t ingest_ns);
+  // Runs under the sensor's shard lock; returns whether the reading passed all filters.
+  std::optional<Finding> admit(SensorState& state, Telemetry& reading, bool& pass);
+  void resolve(SensorState& state, Symbol sensor) const;
+  Event makeEvent(Telemetry&& reading, const SourceInfo& source, const CloudEventContext* context,
+                  std::int64_t ingest_ns);
+  Status deadLetter(std::string_view subject, std::string payload, Finding finding);
+
+  GatewayConfig config_;
+  TimeSeriesStore& series_;
+  DeadLetterStore& dead_letters_;
+  Router& router_;
+  Downstream& downstream_;
+  const Clock& clock_;
+
+  std::vector<CompiledRoute> routes_;
+  Validator unmatched_validator_;
+  SensorTable<SensorState> sensors_;
+  std::atomic<std::uint64_t> next_event_id_{1};
+
+  std::shared_mutex sources_mu_;
+  std::vector<std::unique_ptr<SourceInfo>> sources_;
+
+  std::array<Counter*, kRejectCodeCount> rejected_{};
+  std::array<Counter*, kRejectCodeCount> flagged_{};
+  Counter& routed_;
+  Histogram& decode_seconds_;
+  Histogram& pipeline_seconds_;
+};
+
+}  // namespace sie::gateway

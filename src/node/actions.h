@@ -1,0 +1,44 @@
+// Actions taken on a function's decision: publish a decision event on the bus (and so to every
+// sink), log it, and append anomalies to the audit chain. Also keeps the most recent decisions for
+// the API.
+#pragma once
+
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "sie/bus.h"
+#include "sie/clock.h"
+#include "sie/function.h"
+#include "sie/state.h"
+
+namespace sie::node {
+
+// The JSON data of a decision event (also the audit record body).
+std::string decisionJson(const FunctionSpec& spec, const Telemetry& reading, const Decision& decision);
+
+// Expands {sensor} and {function} in a key or topic template.
+std::string expandTemplate(std::string_view text, std::string_view sensor, std::string_view function);
+
+class Actions {
+ public:
+  Actions(Bus& bus, AuditLog& audit, const Clock& clock, std::size_t keep_recent = 1000);
+
+  // Applies the decision rules of `spec` to one decision.
+  Status decide(const FunctionSpec& spec, const Telemetry& reading, const Decision& decision);
+  // Publishes function-emitted events on the event output rules' topics.
+  void emit(const FunctionSpec& spec, const Telemetry& reading, std::vector<Event>& events);
+  // The newest decisions (JSON documents), newest first; anomalies only when asked.
+  [[nodiscard]] std::vector<std::string> recent(std::size_t limit, bool anomalies_only) const;
+
+ private:
+  Bus& bus_;
+  AuditLog& audit_;
+  const Clock& clock_;
+  std::size_t keep_recent_;
+  mutable std::mutex mu_;
+  std::deque<std::pair<bool, std::string>> recent_;  // (anomaly, json), newest at the back
+};
+
+}  // namespace sie::node

@@ -1,0 +1,223 @@
+#include "node/dispatcher.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "sie/clock.h"
+
+namespace sie::node {
+namespace {
+
+// Events a worker takes from one lane before it yields the lane to others (fairness vs. cache).
+constexpr int kLaneBatch = 32;
+
+}  // namespace
+
+Dispatcher::Dispatcher(DispatcherOptions options, DeadLetterStore& dead_letters)
+    : options_(options), dead_letters_(dead_letters) {
+  if (options_.workers <= 0) {
+    options_.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+}
+
+Dispatcher::~Dispatcher() { stop(std::chrono::milliseconds(0)); }
+
+std::uint32_t Dispatcher::addTarget(std::string name, Handler handler) {
+  auto target = std::make_unique<Target>();
+  const Labels labels{{"function", name}};
+  MetricsRegistry& m = metrics();
+  target->depth_gauge = &m.gauge("sie_queue_depth", "Events queued or running per function.", labels);
+  target->dropped = &m.counter("sie_queue_dropped_total",
+                               "Events dropped by the drop-oldest overload policy.", labels);
+  target->dead_lettered = &m.counter(
+      "sie_queue_dead_lettered_total", "Events sent to the dead-letter store by a full queue.", labels);
+  target->refused = &m.counter("sie_queue_refused_total",
+                               "Events refused to a blocked source after blockTimeout.", labels);
+  target->wait = &m.histogram("sie_queue_wait_seconds", "Time events wait in the queue.", labels);
+  target->name = std::move(name);
+  target->handler = std::move(handler);
+  for (int i = 0; i < options_.lanes; ++i) {
+    auto lane = std::make_unique<Lane>();
+    lane->target = target.get();
+    target->lanes.push_back(std::move(lane));
+  }
+  targets_.push_back(std::move(target));
+  return static_cast<std::uint32_t>(targets_.size() - 1);
+}
+
+void Dispatcher::start() {
+  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { workerLoop(); });
+}
+
+Status Dispatcher::deliver(Event&& event, std::span<const std::uint32_t> targets) {
+  if (!accepting_.load(std::memory_order_acquire)) {
+    return fail(Errc::kOverload, "the node is shutting down");
+  }
+  if (targets.empty()) return ok();
+  const std::uint32_t key = event.telemetry ? event.telemetry->sensor.id() : 0;
+  // One shared copy for every function the event fans out to.
+  auto shared = std::make_shared<const Event>(std::move(event));
+  Status result = ok();
+  for (const std::uint32_t id : targets) {
+    if (id >= targets_.size()) {
+      return fail(Errc::kInternal, fmt::format("dispatcher: unknown target {}", id));
+    }
+    Target& target = *targets_[id];
+    Lane& lane = *target.lanes[key % target.lanes.size()];
+    Result<bool> admitted = admit(target, lane, shared);
+    if (!admitted) {
+      if (result) result = tl::unexpected(admitted.error());
+    } else if (*admitted) {
+      enqueue(target, lane, shared);
+    }
+  }
+  return result;
+}
+
+template <typename Pred>
+bool Dispatcher::waitForSpace(std::chrono::milliseconds timeout, Pred ready) {
+  std::unique_lock lock(space_mu_);
+  waiters_.fetch_add(1);
+  const bool result = space_cv_.wait_for(lock, timeout, ready);
+  waiters_.fetch_sub(1);
+  return result;
+}
+
+Result<bool> Dispatcher::admit(Target& target, Lane& lane, const std::shared_ptr<const Event>& event) {
+  if (target.depth.load(std::memory_order_relaxed) < options_.queue_capacity) return true;
+  switch (options_.overload) {
+    case OverloadPolicy::kBlock: {
+      const bool space = waitForSpace(options_.block_timeout, [&] {
+        return target.depth.load() < options_.queue_capacity || stopping_.load();
+      });
+      if (space && !stopping_.load()) return true;
+      target.refused->inc();
+      return fail(Errc::kOverload,
+                  fmt::format("function {} queue is full ({} events) for {} ms", target.name,
+                              options_.queue_capacity, options_.block_timeout.count()));
+    }
+    case OverloadPolicy::kDropOldest: {
+      std::lock_guard lock(lane.mu);
+      if (!lane.events.empty()) {
+        lane.events.pop_front();
+        target.depth.fetch_sub(1, std::memory_order_relaxed);
+        queued_.fetch_sub(1, std::memory_order_relaxed);
+        target.dropped->inc();
+      }
+      return true;  // over capacity by at most one per lane while the lane is being worked
+    }
+    case OverloadPolicy::kDeadLetter: {
+      DeadLetter letter;
+      letter.ts_ns = systemClock().nowNs();
+      letter.origin = "dispatcher";
+      letter.reason = fmt::format("function {} queue is full ({} events)", target.name,
+                                  options_.queue_capacity);
+      letter.subject = event->subject;
+      letter.payload = event->data;
+      target.dead_lettered->inc();
+      SIE_CHECK(dead_letters_.put(std::move(letter)));
+      return false;  // accepted: parked with its reason
+    }
+  }
+  return true;
+}
+
+void Dispatcher::enqueue(Target& target, Lane& lane, std::shared_ptr<const Event> event) {
+  target.depth.fetch_add(1, std::memory_order_relaxed);
+  queued_.fetch_add(1, std::memory_order_relaxed);
+  bool schedule = false;
+  {
+    std::lock_guard lock(lane.mu);
+    lane.events.push_back(std::move(event));
+    if (!lane.scheduled) {
+      lane.scheduled = true;
+      schedule = true;
+    }
+  }
+  if (schedule) {
+    {
+      std::lock_guard lock(ready_mu_);
+      ready_.push_back(&lane);
+    }
+    ready_cv_.notify_one();
+  }
+}
+
+void Dispatcher::workerLoop() {
+  while (true) {
+    Lane* lane = nullptr;
+    {
+      std::unique_lock lock(ready_mu_);
+      ready_cv_.wait(lock, [&] { return !ready_.empty() || stopping_; });
+      if (ready_.empty()) return;  // stopping and nothing left
+      lane = ready_.front();
+      ready_.pop_front();
+    }
+    runLane(*lane);
+  }
+}
+
+void Dispatcher::runLane(Lane& lane) {
+  Target& target = *lane.target;
+  for (int i = 0; i < kLaneBatch; ++i) {
+    std::shared_ptr<const Event> event;
+    {
+      std::lock_guard lock(lane.mu);
+      if (lane.events.empty()) break;
+      event = std::move(lane.events.front());
+      lane.events.pop_front();
+    }
+    if (event->ingest_ns > 0) {
+      target.wait->observe(static_cast<double>(monotonicNs() - event->ingest_ns) * 1e-9);
+    }
+    target.handler(*event);
+    target.depth_gauge->set(static_cast<double>(target.depth.fetch_sub(1) - 1));
+    queued_.fetch_sub(1);
+    // seq_cst on depth/queued_ and waiters_: either a waiter sees the new depth or we see it.
+    if (waiters_.load() > 0) {
+      std::lock_guard lock(space_mu_);
+      space_cv_.notify_all();
+    }
+  }
+  bool again = false;
+  {
+    std::lock_guard lock(lane.mu);
+    if (lane.events.empty()) {
+      lane.scheduled = false;
+    } else {
+      again = true;
+    }
+  }
+  if (again) {
+    {
+      std::lock_guard lock(ready_mu_);
+      ready_.push_back(&lane);
+    }
+    ready_cv_.notify_one();
+  }
+}
+
+bool Dispatcher::drain(std::chrono::milliseconds deadline) {
+  return waitForSpace(deadline, [&] { return queued_.load() == 0; });
+}
+
+void Dispatcher::stop(std::chrono::milliseconds deadline) {
+  accepting_.store(false, std::memory_order_release);
+  if (threads_.empty()) return;
+  if (!drain(deadline)) {
+    spdlog::warn("dispatcher: {} events still queued at shutdown", queued());
+  }
+  stopping_.store(true);
+  {
+    std::lock_guard lock(ready_mu_);  // no worker between its predicate check and its wait
+  }
+  {
+    std::lock_guard lock(space_mu_);
+  }
+  ready_cv_.notify_all();
+  space_cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+}  // namespace sie::node

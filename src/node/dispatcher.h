@@ -1,0 +1,97 @@
+// Dispatcher: bounded per-function queues drained by a worker pool sized to the cores.
+//
+// Each function (target) has `lanes` FIFO lanes; an event goes to the lane of its sensor, and a lane
+// is worked by at most one worker at a time, so the events of one sensor reach a function in order
+// while different sensors run in parallel. When a function's queue is full the overload policy
+// decides: block the source (up to block_timeout, then refuse), drop the oldest queued event of
+// that lane (counted), or send the new event to the dead-letter store.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gateway/downstream.h"
+#include "node/site_config.h"
+#include "sie/metrics.h"
+#include "sie/state.h"
+
+namespace sie::node {
+
+class Dispatcher final : public gateway::Downstream {
+ public:
+  // Runs one event for one function on a worker thread. Must not throw.
+  using Handler = std::function<void(const Event& event)>;
+
+  Dispatcher(DispatcherOptions options, DeadLetterStore& dead_letters);
+  ~Dispatcher() override;
+
+  // Adds a function before start(); returns its target id for the router.
+  std::uint32_t addTarget(std::string name, Handler handler);
+
+  void start();
+  Status deliver(Event&& event, std::span<const std::uint32_t> targets) override;
+  // Waits until every queued event was handled (or the deadline passed); returns whether drained.
+  bool drain(std::chrono::milliseconds deadline);
+  // Drains (up to `deadline`) and joins the workers. Later deliveries are refused.
+  void stop(std::chrono::milliseconds deadline = std::chrono::seconds(10));
+
+  [[nodiscard]] std::size_t queued() const { return queued_.load(std::memory_order_relaxed); }
+  [[nodiscard]] int workers() const { return static_cast<int>(threads_.size()); }
+
+ private:
+  struct Target;
+  struct Lane {
+    Target* target = nullptr;
+    std::mutex mu;
+    std::deque<std::shared_ptr<const Event>> events;
+    bool scheduled = false;  // in the ready queue or being worked
+  };
+  struct Target {
+    std::string name;
+    Handler handler;
+    std::vector<std::unique_ptr<Lane>> lanes;
+    std::atomic<std::size_t> depth{0};
+    Gauge* depth_gauge = nullptr;
+    Counter* dropped = nullptr;
+    Counter* dead_lettered = nullptr;
+    Counter* refused = nullptr;
+    Histogram* wait = nullptr;
+  };
+
+  // true: enqueue the event; false: it was parked in the dead-letter store; error: refused.
+  Result<bool> admit(Target& target, Lane& lane, const std::shared_ptr<const Event>& event);
+  void enqueue(Target& target, Lane& lane, std::shared_ptr<const Event> event);
+  void workerLoop();
+  void runLane(Lane& lane);
+  // Waits on space_cv_ until `ready` holds or the timeout passes.
+  template <typename Pred>
+  bool waitForSpace(std::chrono::milliseconds timeout, Pred ready);
+
+  DispatcherOptions options_;
+  DeadLetterStore& dead_letters_;
+  std::vector<std::unique_ptr<Target>> targets_;
+
+  std::mutex ready_mu_;
+  std::condition_variable ready_cv_;
+  std::deque<Lane*> ready_;
+  std::atomic<bool> stopping_{false};
+
+  // Sources blocked on a full queue, and drain() callers, wait here; workers notify only while
+  // someone waits (waiters_ > 0), so the common path takes no extra lock.
+  std::mutex space_mu_;
+  std::condition_variable space_cv_;
+  std::atomic<int> waiters_{0};
+
+  std::atomic<std::size_t> queued_{0};  // queued or running, over all targets
+  std::atomic<bool> accepting_{true};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace sie::node

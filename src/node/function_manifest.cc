@@ -1,0 +1,331 @@
+#include "node/function_manifest.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "core/config_table.h"
+#include "core/topic_pattern.h"
+
+namespace sie::node {
+namespace {
+
+using Type = ConfigKey::Type;
+
+constexpr ConfigKey kDocumentKeys[] = {
+    {"apiVersion", Type::kString, "", "must be sie/v1", true},
+    {"kind", Type::kString, "", "must be Function", true},
+};
+constexpr ConfigKey kMetadataKeys[] = {
+    {"name", Type::kString, "", "function name: lowercase letters, digits and '-'", true},
+    {"version", Type::kString, "1", "version label, e.g. 1 or 2.3.0"},
+    {"description", Type::kString, "", "free text"},
+};
+constexpr ConfigKey kSpecKeys[] = {
+    {"runtime", Type::kString, "", "builtin (onnx and process come later)", true},
+    {"handler", Type::kString, "", "what the runtime runs, e.g. a builtin name", true},
+    {"timeout", Type::kDuration, "1s", "per-invocation deadline"},
+    {"retries", Type::kInt, "0", "retries after a failed invocation (0-10)"},
+};
+constexpr ConfigKey kInputKeys[] = {
+    {"name", Type::kString, "", "name the handler sees", true},
+    {"kind", Type::kString, "", "window | kv", true},
+    {"sensor", Type::kString, "", "window: sensor id (default: the triggering sensor)"},
+    {"last", Type::kInt, "", "window: newest N readings before the trigger"},
+    {"key", Type::kString, "", "kv: key template; {sensor} and {function} are expanded"},
+    {"default", Type::kDouble, "", "kv: value used when the key is absent"},
+};
+constexpr ConfigKey kOutputKeys[] = {
+    {"kind", Type::kString, "", "decision | kv | event", true},
+    {"topic", Type::kString, "", "bus topic template (default decisions/{function}/{sensor})"},
+    {"onlyAnomalies", Type::kBool, "false", "decision: publish only anomalous decisions"},
+};
+constexpr ConfigKey kScalingKeys[] = {
+    {"min", Type::kInt, "1", "instances kept warm (0 = scale to zero)"},
+    {"max", Type::kInt, "1", "most instances"},
+    {"targetConcurrency", Type::kInt, "1", "in-flight invocations per instance"},
+    {"idleTimeout", Type::kDuration, "60s", "idle time before an instance is stopped"},
+    {"prewarm", Type::kBool, "false", "start instances ahead of predicted demand"},
+};
+constexpr std::string_view kSpecBlocks[] = {"triggers", "inputs", "outputs", "params", "scaling"};
+constexpr std::string_view kDocumentBlocks[] = {"metadata", "spec"};
+
+bool validName(const std::string& name) {
+  static const std::regex kPattern("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$");
+  return std::regex_match(name, kPattern);
+}
+
+Result<std::vector<std::string>> parseTriggers(const YAML::Node& node, const std::string& file) {
+  const std::string where = yamlWhere(file, node);
+  if (!node.IsSequence() || node.size() == 0) {
+    return fail(Errc::kInvalidArgument,
+                "spec.triggers must be a non-empty list of topic patterns, e.g. [\"grid/+/voltage\"]",
+                where);
+  }
+  std::vector<std::string> out;
+  for (const auto& item : node) {
+    std::string topic;
+    if (item.IsScalar()) {
+      topic = item.as<std::string>();
+    } else if (item.IsMap() && item["topic"] && item.size() == 1) {
+      topic = item["topic"].as<std::string>();
+    } else {
+      return fail(Errc::kInvalidArgument,
+                  "each trigger is a topic pattern string or {topic: PATTERN}", yamlWhere(file, item));
+    }
+    auto pattern = TopicPattern::parse(topic);
+    if (!pattern) {
+      return fail(Errc::kInvalidArgument, "spec.triggers: " + pattern.error().message,
+                  yamlWhere(file, item));
+    }
+    out.push_back(std::move(topic));
+  }
+  return out;
+}
+
+Result<InputBinding> parseInput(const YAML::Node& node, const std::string& file) {
+  auto v = SIE_TRY(readConfig(node, kInputKeys, file));
+  InputBinding in;
+  in.name = v.str("name");
+  const std::string kind = v.str("kind");
+  if (kind == "window") {
+    in.kind = InputBinding::Kind::kWindow;
+    in.sensor = v.str("sensor");
+    if (!v.has("last") || v.integer("last") < 1 || v.integer("last") > 100000) {
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("input '{}': window needs 'last' between 1 and 100000", in.name),
+                  v.where());
+    }
+    in.last = static_cast<std::size_t>(v.integer("last"));
+  } else if (kind == "kv") {
+    in.kind = InputBinding::Kind::kKv;
+    in.key = v.str("key");
+    if (in.key.empty()) {
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("input '{}': kv needs 'key', e.g. limits/{{sensor}}/max", in.name),
+                  v.where());
+    }
+    if (v.has("default")) in.fallback = v.number("default");
+  } else {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("input '{}': kind must be window or kv (got '{}')", in.name, kind),
+                v.where());
+  }
+  return in;
+}
+
+Result<OutputRule> parseOutput(const YAML::Node& node, const std::string& file) {
+  auto v = SIE_TRY(readConfig(node, kOutputKeys, file));
+  OutputRule out;
+  const std::string kind = v.str("kind");
+  if (kind == "decision") {
+    out.kind = OutputRule::Kind::kDecision;
+  } else if (kind == "kv") {
+    out.kind = OutputRule::Kind::kKv;
+  } else if (kind == "event") {
+    out.kind = OutputRule::Kind::kEvent;
+  } else {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("output kind must be decision, kv or event (got '{}')", kind), v.where());
+  }
+  out.topic = v.has("topic") ? v.str("topic") : "decisions/{function}/{sensor}";
+  out.only_anomalies = v.flag("onlyAnomalies");
+  return out;
+}
+
+Result<ScalingPolicy> parseScaling(const YAML::Node& node, const std::string& file) {
+  ScalingPolicy s;
+  if (!node) return s;
+  auto v = SIE_TRY(readConfig(node, kScalingKeys, file));
+  s.min = static_cast<int>(v.integer("min"));
+  s.max = static_cast<int>(v.integer("max"));
+  s.target_concurrency = static_cast<int>(v.integer("targetConcurrency"));
+  s.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(v.duration("idleTimeout"));
+  s.prewarm = v.flag("prewarm");
+  if (s.min < 0) {
+    return fail(Errc::kInvalidArgument, fmt::format("spec.scaling.min must be >= 0 (got {})", s.min),
+                v.where());
+  }
+  if (s.max < 1 || s.max < s.min) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("spec.scaling.max must be >= 1 and >= min (got max {} < min {})", s.max,
+                            s.min),
+                v.where());
+  }
+  if (s.target_concurrency < 1) {
+    return fail(Errc::kInvalidArgument, "spec.scaling.targetConcurrency must be >= 1", v.where());
+  }
+  return s;
+}
+
+Result<std::map<std::string, double>> parseParams(const YAML::Node& node, const std::string& file) {
+  std::map<std::string, double> params;
+  if (!node) return params;
+  if (!node.IsMap()) {
+    return fail(Errc::kInvalidArgument, "spec.params must be a map of numbers",
+                yamlWhere(file, node));
+  }
+  for (const auto& entry : node) {
+    const auto key = entry.first.as<std::string>();
+    double value = 0;
+    if (!entry.second.IsScalar() || !YAML::convert<double>::decode(entry.second, value)) {
+      return fail(Errc::kInvalidArgument, fmt::format("spec.params.{} must be a number", key),
+                  yamlWhere(file, entry.second));
+    }
+    params.emplace(key, value);
+  }
+  return params;
+}
+
+template <typename T, typename Parse>
+Result<std::vector<T>> parseList(const YAML::Node& node, const std::string& file,
+                                 std::string_view field, Parse parse) {
+  std::vector<T> out;
+  if (!node) return out;
+  if (!node.IsSequence()) {
+    return fail(Errc::kInvalidArgument, fmt::format("{} must be a list", field),
+                yamlWhere(file, node));
+  }
+  for (const auto& item : node) out.push_back(SIE_TRY(parse(item, file)));
+  return out;
+}
+
+Result<FunctionSpec> parseDocument(const YAML::Node& doc, const std::string& file) {
+  auto top = SIE_TRY(readConfig(doc, kDocumentKeys, file, kDocumentBlocks));
+  if (top.str("apiVersion") != "sie/v1") {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("apiVersion must be sie/v1 (got '{}')", top.str("apiVersion")),
+                top.where());
+  }
+  if (top.str("kind") != "Function") {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("kind must be Function (got '{}')", top.str("kind")), top.where());
+  }
+  if (!doc["metadata"] || !doc["spec"]) {
+    return fail(Errc::kInvalidArgument, "a Function needs both metadata and spec", top.where());
+  }
+  auto meta = SIE_TRY(readConfig(doc["metadata"], kMetadataKeys, file));
+  auto spec_values = SIE_TRY(readConfig(doc["spec"], kSpecKeys, file, kSpecBlocks));
+  const YAML::Node spec_node = doc["spec"];
+
+  FunctionSpec spec;
+  spec.source_file = meta.where();
+  spec.name = meta.str("name");
+  spec.version = meta.str("version");
+  if (!validName(spec.name)) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("metadata.name '{}' must be 1-63 lowercase letters, digits or '-', "
+                            "starting and ending with a letter or digit",
+                            spec.name),
+                meta.where());
+  }
+  if (spec.version.empty() ||
+      spec.version.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+          std::string::npos) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("metadata.version '{}' may only use letters, digits, '.', '_' and '-'",
+                            spec.version),
+                meta.where());
+  }
+  spec.runtime = spec_values.str("runtime");
+  spec.handler = spec_values.str("handler");
+  spec.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(spec_values.duration("timeout"));
+  if (spec.timeout.count() <= 0) {
+    return fail(Errc::kInvalidArgument, "spec.timeout must be > 0, e.g. 100ms", spec_values.where());
+  }
+  spec.retries = static_cast<int>(spec_values.integer("retries"));
+  if (spec.retries < 0 || spec.retries > 10) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("spec.retries must be between 0 and 10 (got {})", spec.retries),
+                spec_values.where());
+  }
+  if (!spec_node["triggers"]) {
+    return fail(Errc::kInvalidArgument,
+                "spec.triggers is missing: list the topic patterns that invoke the function",
+                spec_values.where());
+  }
+  spec.triggers = SIE_TRY(parseTriggers(spec_node["triggers"], file));
+  spec.inputs = SIE_TRY(parseList<InputBinding>(spec_node["inputs"], file, "spec.inputs", parseInput));
+  spec.outputs =
+      SIE_TRY(parseList<OutputRule>(spec_node["outputs"], file, "spec.outputs", parseOutput));
+  if (spec.outputs.empty()) spec.outputs.push_back(OutputRule{});
+  for (std::size_t i = 0; i < spec.inputs.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (spec.inputs[i].name == spec.inputs[j].name) {
+        return fail(Errc::kInvalidArgument,
+                    fmt::format("spec.inputs: name '{}' is used twice", spec.inputs[i].name),
+                    spec_values.where());
+      }
+    }
+  }
+  spec.params = SIE_TRY(parseParams(spec_node["params"], file));
+  spec.scaling = SIE_TRY(parseScaling(spec_node["scaling"], file));
+  return spec;
+}
+
+}  // namespace
+
+Result<std::vector<FunctionSpec>> parseManifests(const SourceText& file) {
+  std::vector<FunctionSpec> specs;
+  try {
+    const std::vector<YAML::Node> docs = YAML::LoadAll(file.text);
+    for (const auto& doc : docs) {
+      if (doc.IsNull()) continue;  // empty document, e.g. a trailing '---'
+      specs.push_back(SIE_TRY(parseDocument(doc, file.path)));
+    }
+  } catch (const YAML::Exception& e) {
+    const std::string where =
+        e.mark.is_null() ? file.path : fmt::format("{}:{}", file.path, e.mark.line + 1);
+    return fail(Errc::kParse, "invalid YAML: " + e.msg, where);
+  }
+  return specs;
+}
+
+Result<std::vector<FunctionSpec>> parseManifestSet(const std::vector<SourceText>& files) {
+  std::vector<FunctionSpec> all;
+  std::map<std::string, std::string> declared;  // id -> where
+  for (const auto& file : files) {
+    for (auto& spec : SIE_TRY(parseManifests(file))) {
+      auto [it, inserted] = declared.emplace(spec.id(), spec.source_file);
+      if (!inserted) {
+        return fail(Errc::kAlreadyExists,
+                    fmt::format("function {} is declared twice (first at {})", spec.id(), it->second),
+                    spec.source_file);
+      }
+      all.push_back(std::move(spec));
+    }
+  }
+  return all;
+}
+
+Result<std::vector<SourceText>> readYamlDir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return fail(Errc::kNotFound, "functions folder does not exist or is not a folder", dir);
+  }
+  std::vector<fs::path> paths;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const auto ext = entry.path().extension();
+    if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) paths.push_back(entry.path());
+  }
+  if (ec) return fail(Errc::kIo, "cannot list folder: " + ec.message(), dir);
+  std::sort(paths.begin(), paths.end());
+  std::vector<SourceText> files;
+  for (const auto& path : paths) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) return fail(Errc::kIo, "cannot read file", path.string());
+    files.push_back({path.string(), text.str()});
+  }
+  return files;
+}
+
+}  // namespace sie::node

@@ -1,0 +1,129 @@
+#include "node/function_runner.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "sie/clock.h"
+
+namespace sie::node {
+
+FunctionRunner::FunctionRunner(FunctionSpec spec, std::shared_ptr<Executor> runtime,
+                               StateStore& state, Actions& actions)
+    : spec_(std::move(spec)),
+      state_(state),
+      actions_(actions),
+      pool_(std::move(runtime), spec_),
+      normal_(metrics().counter("sie_decisions_total", "Decisions made by functions.",
+                                {{"function", spec_.id()}, {"outcome", "normal"}})),
+      anomalies_(metrics().counter("sie_decisions_total", "Decisions made by functions.",
+                                   {{"function", spec_.id()}, {"outcome", "anomaly"}})),
+      errors_(metrics().counter("sie_function_errors_total",
+                                "Invocations that failed after all retries.",
+                                {{"function", spec_.id()}})),
+      duration_(metrics().histogram("sie_function_duration_seconds",
+                                    "Invocation time including input fetch and actions.",
+                                    {{"function", spec_.id()}})),
+      end_to_end_(metrics().histogram("sie_event_to_action_seconds",
+                                      "From the gateway accepting an event to its actions done.",
+                                      {{"function", spec_.id()}})) {}
+
+Result<FunctionRunner::Inputs> FunctionRunner::fetchInputs(const Telemetry& reading) {
+  Inputs inputs;
+  const std::string_view sensor = reading.sensor.str();
+  for (const auto& binding : spec_.inputs) {
+    if (binding.kind == InputBinding::Kind::kWindow) {
+      const bool own = binding.sensor.empty();
+      const Symbol source = own ? reading.sensor : Symbol::intern(binding.sensor);
+      // The triggering reading is already recorded; the window is what came before it.
+      auto samples = SIE_TRY(state_.timeSeries().lastN(source, binding.last + (own ? 1 : 0)));
+      if (own && !samples.empty() && samples.back().ts_ns == reading.ts_ns) samples.pop_back();
+      if (samples.size() > binding.last) samples.erase(samples.begin());
+      inputs.windows.emplace(binding.name, std::move(samples));
+      continue;
+    }
+    const std::string key = expandTemplate(binding.key, sensor, spec_.name);
+    auto stored = SIE_TRY(state_.kv().get(key));
+    double value = 0;
+    if (stored) {
+      auto [end, ec] = std::from_chars(stored->data(), stored->data() + stored->size(), value);
+      if (ec != std::errc() || end != stored->data() + stored->size()) {
+        return fail(Errc::kInvalidArgument,
+                    fmt::format("input '{}': KV key '{}' holds '{}', not a number", binding.name,
+                                key, *stored));
+      }
+      inputs.values.emplace(binding.name, value);
+    } else if (binding.fallback) {
+      inputs.values.emplace(binding.name, *binding.fallback);
+    }
+  }
+  return inputs;
+}
+
+Result<Output> FunctionRunner::invoke(const Event& event, const Telemetry& reading,
+                                      const Inputs& inputs) {
+  const Invocation call{event, reading, inputs.windows, inputs.values, spec_};
+  Error last;
+  for (int attempt = 0; attempt <= spec_.retries; ++attempt) {
+    auto lease = pool_.acquire();
+    if (!lease) {
+      last = lease.error();
+      continue;
+    }
+    auto output = (*lease)->invoke(call);
+    if (output) return output;
+    last = output.error();
+    spdlog::debug("[{}] attempt {} failed: {}", spec_.id(), attempt + 1, last.str());
+  }
+  return tl::unexpected(last);
+}
+
+Status FunctionRunner::apply(const Telemetry& reading, Output& output) {
+  const std::string_view sensor = reading.sensor.str();
+  for (const auto& write : output.kv_writes) {
+    SIE_CHECK(state_.kv().put(expandTemplate(write.key, sensor, spec_.name), write.value, write.ttl));
+  }
+  if (output.decision) {
+    (output.decision->anomaly ? anomalies_ : normal_).inc();
+    SIE_CHECK(actions_.decide(spec_, reading, *output.decision));
+  }
+  if (!output.events.empty()) actions_.emit(spec_, reading, output.events);
+  return ok();
+}
+
+void FunctionRunner::handle(const Event& event) {
+  const std::int64_t begin = monotonicNs();
+  if (!event.telemetry) {
+    deadLetter(event, "event carries no decoded telemetry");
+    return;
+  }
+  const Telemetry& reading = *event.telemetry;
+  Status done = [&]() -> Status {
+    auto inputs = SIE_TRY(fetchInputs(reading));
+    auto output = SIE_TRY(invoke(event, reading, inputs));
+    return apply(reading, output);
+  }();
+  const std::int64_t end = monotonicNs();
+  duration_.observe(static_cast<double>(end - begin) * 1e-9);
+  if (event.ingest_ns > 0) end_to_end_.observe(static_cast<double>(end - event.ingest_ns) * 1e-9);
+  if (!done) {
+    errors_.inc();
+    deadLetter(event, done.error().str());
+  }
+}
+
+void FunctionRunner::deadLetter(const Event& event, const std::string& reason) {
+  spdlog::warn("[{}] {}: {}", spec_.id(), event.subject, reason);
+  DeadLetter letter;
+  letter.ts_ns = systemClock().nowNs();
+  letter.origin = "function:" + spec_.id();
+  letter.reason = reason;
+  letter.subject = event.subject;
+  letter.payload = event.data;
+  if (auto stored = state_.deadLetters().put(std::move(letter)); !stored) {
+    spdlog::error("[{}] could not store dead letter: {}", spec_.id(), stored.error().str());
+  }
+}
+
+}  // namespace sie::node

@@ -1,0 +1,52 @@
+// FunctionRunner: runs one function for one event. Fetches the declared input bindings from the
+// state layer, invokes a pooled instance (retrying per spec.retries), applies the outputs (KV
+// writes, decision actions, emitted events), and dead-letters events whose invocation failed.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "node/actions.h"
+#include "node/instance_pool.h"
+#include "sie/function.h"
+#include "sie/metrics.h"
+#include "sie/state.h"
+
+namespace sie::node {
+
+class FunctionRunner {
+ public:
+  FunctionRunner(FunctionSpec spec, std::shared_ptr<Executor> runtime, StateStore& state,
+                 Actions& actions);
+
+  Status warm() { return pool_.warm(); }
+  // Called by dispatcher workers; events of one sensor never run concurrently.
+  void handle(const Event& event);
+
+  [[nodiscard]] const FunctionSpec& spec() const { return spec_; }
+  [[nodiscard]] std::uint64_t decisions() const { return normal_.value() + anomalies_.value(); }
+  [[nodiscard]] std::uint64_t anomalies() const { return anomalies_.value(); }
+  [[nodiscard]] std::uint64_t errors() const { return errors_.value(); }
+
+ private:
+  struct Inputs {
+    std::map<std::string, std::vector<Sample>, std::less<>> windows;
+    std::map<std::string, double, std::less<>> values;
+  };
+  Result<Inputs> fetchInputs(const Telemetry& reading);
+  Result<Output> invoke(const Event& event, const Telemetry& reading, const Inputs& inputs);
+  Status apply(const Telemetry& reading, Output& output);
+  void deadLetter(const Event& event, const std::string& reason);
+
+  FunctionSpec spec_;
+  StateStore& state_;
+  Actions& actions_;
+  InstancePool pool_;
+  Counter& normal_;
+  Counter& anomalies_;
+  Counter& errors_;
+  Histogram& duration_;
+  Histogram& end_to_end_;
+};
+
+}  // namespace sie::node

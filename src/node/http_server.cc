@@ -1,0 +1,206 @@
+#include "node/http_server.h"
+
+#include <charconv>
+#include <optional>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace sie::node {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() && hexValue(text[i + 1]) >= 0 &&
+               hexValue(text[i + 2]) >= 0) {
+      out += static_cast<char>(hexValue(text[i + 1]) * 16 + hexValue(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// One connection: read a request, answer it, repeat while keep-alive.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const HttpServer::Handler& handler)
+      : stream_(std::move(socket)), handler_(handler) {}
+
+  void run() { read(); }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(HttpServer::kMaxBodyBytes);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(std::chrono::seconds(30));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->onRead(ec);
+                     });
+  }
+
+  void onRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout) return close();
+    if (ec == http::error::body_limit) {
+      return reply(413, fmt::format(R"({{"error":"payload_too_large","message":"request body exceeds {} bytes"}})",
+                                    HttpServer::kMaxBodyBytes), false);
+    }
+    if (ec) return reply(400, R"({"error":"bad_request","message":"malformed HTTP request"})", false);
+    const auto& req = parser_->get();
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    const auto q = request.target.find('?');
+    request.path = request.target.substr(0, q);
+    if (q != std::string::npos) request.query = parseQuery(std::string_view(request.target).substr(q + 1));
+    request.body = req.body();
+    HttpResponse response = handler_(request);
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(response.status), req.version());
+    res->set(http::field::server, "sie");
+    res->set(http::field::content_type, response.content_type);
+    res->keep_alive(req.keep_alive());
+    res->body() = std::move(response.body);
+    res->prepare_payload();
+    write(res);
+  }
+
+  void reply(int status, std::string body, bool keep_alive) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
+    res->set(http::field::server, "sie");
+    res->set(http::field::content_type, "application/json");
+    res->keep_alive(keep_alive);
+    res->body() = std::move(body);
+    res->prepare_payload();
+    write(res);
+  }
+
+  void write(const std::shared_ptr<http::response<http::string_body>>& res) {
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      if (ec || !res->keep_alive()) return self->close();
+      self->read();
+    });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  const HttpServer::Handler& handler_;
+};
+
+class BeastServer final : public HttpServer {
+ public:
+  explicit BeastServer(Handler handler) : handler_(std::move(handler)), acceptor_(io_) {}
+  ~BeastServer() override { stop(); }
+
+  Status listen(const std::string& host, std::uint16_t port) {
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(host, ec);
+    if (ec) return fail(Errc::kInvalidArgument, fmt::format("'{}' is not an IP address", host));
+    const tcp::endpoint endpoint(address, port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return fail(Errc::kIo, fmt::format("cannot listen on {}:{}: {}", host, port, ec.message()));
+    }
+    port_ = acceptor_.local_endpoint().port();
+    accept();
+    thread_ = std::thread([this] { io_.run(); });
+    return ok();
+  }
+
+  [[nodiscard]] std::uint16_t port() const override { return port_; }
+
+  void stop() override {
+    if (!thread_.joinable()) return;
+    io_.stop();
+    thread_.join();
+  }
+
+ private:
+  void accept() {
+    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Session>(std::move(socket), handler_)->run();
+      }
+      accept();
+    });
+  }
+
+  Handler handler_;
+  asio::io_context io_{1};
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace
+
+std::map<std::string, std::string> parseQuery(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (!pair.empty()) {
+      out[decode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : decode(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& host_port, Handler handler) {
+  const auto colon = host_port.rfind(':');
+  if (colon == std::string::npos) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("HTTP address '{}' must be HOST:PORT, e.g. 127.0.0.1:8080", host_port));
+  }
+  std::string host = host_port.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  const std::string_view port_text = std::string_view(host_port).substr(colon + 1);
+  int port = -1;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 || port > 65535) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("HTTP port in '{}' must be a number from 0 to 65535", host_port));
+  }
+  auto server = std::make_unique<BeastServer>(std::move(handler));
+  SIE_CHECK(server->listen(host, static_cast<std::uint16_t>(port)));
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace sie::node

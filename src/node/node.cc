@@ -1,0 +1,236 @@
+#include "node/node.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/config_table.h"
+#include "core/topic_pattern.h"
+#include "gateway/gateway_config.h"
+#include "state/embedded_store.h"
+
+namespace sie::node {
+namespace {
+
+constexpr std::string_view kSourceReserved[] = {"name", "type"};
+
+HttpResponse jsonError(int status, std::string_view code, const std::string& message) {
+  return {status, "application/json",
+          nlohmann::json{{"error", code}, {"message", message}}.dump()};
+}
+
+std::size_t limitParam(const HttpRequest& request, std::size_t fallback) {
+  auto it = request.query.find("limit");
+  if (it == request.query.end()) return fallback;
+  std::size_t value = fallback;
+  std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
+  return std::clamp<std::size_t>(value, 1, 10000);
+}
+
+std::string jsonArray(const std::vector<std::string>& docs) {
+  std::string out = "[";
+  for (const auto& d : docs) {
+    if (out.size() > 1) out += ',';
+    out += d;
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Node>> Node::create(SiteConfig site, const Plugins& plugins,
+                                           const Clock& clock) {
+  std::unique_ptr<Node> node(new Node(std::move(site), clock));
+  state::EmbeddedOptions state_options;
+  state_options.data_dir = node->site_.data_dir;
+  state_options.batch_interval = node->site_.state_batch_interval;
+  state_options.memory_window = node->site_.state_memory_window;
+  state_options.clock = &clock;
+  node->state_ = SIE_TRY(state::openEmbedded(state_options));
+  node->actions_ = std::make_unique<Actions>(node->bus_, node->state_->audit(), clock);
+  node->dispatcher_ =
+      std::make_unique<Dispatcher>(node->site_.dispatcher, node->state_->deadLetters());
+  SIE_CHECK(node->loadFunctions(plugins));
+  auto gateway_config =
+      SIE_TRY(gateway::parseGatewayConfig(node->site_.gateway, node->site_.routes, node->site_.file));
+  node->gateway_ = std::make_unique<gateway::Gateway>(
+      std::move(gateway_config), node->state_->timeSeries(), node->state_->deadLetters(),
+      node->router_, *node->dispatcher_, clock);
+  SIE_CHECK(node->loadSources(plugins));
+  return node;
+}
+
+Status Node::loadFunctions(const Plugins& plugins) {
+  auto specs = SIE_TRY(parseManifestSet(site_.function_files));
+  std::vector<gateway::Trigger> triggers;
+  for (auto& spec : specs) {
+    auto runtime = plugins.runtimes.find(spec.runtime);
+    if (!runtime) return fail(Errc::kInvalidArgument, runtime.error().message, spec.source_file);
+    SIE_CHECK((**runtime)->validate(spec));
+    auto runner = std::make_unique<FunctionRunner>(std::move(spec), **runtime, *state_, *actions_);
+    FunctionRunner* raw = runner.get();
+    const std::uint32_t target =
+        dispatcher_->addTarget(raw->spec().id(), [raw](const Event& e) { raw->handle(e); });
+    for (const auto& topic : raw->spec().triggers) {
+      triggers.push_back(gateway::Trigger{SIE_TRY(TopicPattern::parse(topic)), target});
+    }
+    runners_.push_back(std::move(runner));
+  }
+  router_.setTriggers(std::move(triggers));
+  return ok();
+}
+
+Status Node::loadSources(const Plugins& plugins) {
+  for (const auto& block : site_.sources) {
+    const std::string where = yamlWhere(site_.file, block.config);
+    auto plugin = plugins.sources.find(block.type);
+    if (!plugin) return fail(Errc::kInvalidArgument, plugin.error().message, where);
+    auto config = SIE_TRY(readConfig(block.config, (*plugin)->keys, site_.file, kSourceReserved));
+    auto source = (*plugin)->make(block.name, config);
+    if (!source) {
+      Error error = source.error();
+      if (error.where.empty()) error.where = where;
+      return tl::unexpected(error);
+    }
+    sources_.push_back(std::move(*source));
+  }
+  return ok();
+}
+
+Status Node::start() {
+  started_ns_ = clock_.monotonicNs();
+  for (auto& runner : runners_) SIE_CHECK(runner->warm());
+  dispatcher_->start();
+  nlohmann::json functions = nlohmann::json::array();
+  for (const auto& runner : runners_) functions.push_back(runner->spec().id());
+  SIE_TRY(state_->audit().append(
+      "lifecycle", "node", nlohmann::json{{"event", "started"}, {"site", site_.name}, {"functions", functions}}.dump()));
+  if (!site_.http.empty()) {
+    http_ = SIE_TRY(HttpServer::start(site_.http, [this](const HttpRequest& r) { return handleHttp(r); }));
+  }
+  for (auto& source : sources_) SIE_CHECK(source->start(*gateway_));
+  running_ = true;
+  spdlog::info("node '{}' running: {} functions, {} sources, state in {}{}", site_.name,
+               runners_.size(), sources_.size(), site_.data_dir,
+               http_ ? fmt::format(", http on {}", site_.http.substr(0, site_.http.rfind(':') + 1) +
+                                                       std::to_string(http_->port()))
+                     : "");
+  return ok();
+}
+
+void Node::stop() {
+  if (stopped_.exchange(true)) return;
+  running_ = false;
+  for (auto& source : sources_) source->stop();
+  if (dispatcher_) dispatcher_->stop();
+  if (state_) {
+    const NodeStats s = stats();
+    auto appended = state_->audit().append(
+        "lifecycle", "node",
+        nlohmann::json{{"event", "stopped"}, {"events", s.events}, {"decisions", s.decisions},
+                       {"anomalies", s.anomalies}}
+            .dump());
+    if (!appended) spdlog::error("audit: {}", appended.error().str());
+    if (auto synced = state_->sync(); !synced) spdlog::error("state: {}", synced.error().str());
+    if (auto closed = state_->close(); !closed) spdlog::error("state: {}", closed.error().str());
+  }
+  if (http_) http_->stop();
+}
+
+Node::~Node() { stop(); }
+
+NodeStats Node::stats() const {
+  const MetricsRegistry& m = metrics();
+  NodeStats s;
+  s.rejected = m.counterTotal("sie_gateway_rejected_total");
+  s.events = m.counterTotal("sie_gateway_received_total") - s.rejected;
+  for (const auto& runner : runners_) {
+    s.decisions += runner->decisions();
+    s.anomalies += runner->anomalies();
+    s.function_errors += runner->errors();
+  }
+  if (state_ && !stopped_) {
+    if (auto n = state_->deadLetters().count()) s.dead_letters = *n;
+  }
+  s.queued = dispatcher_ ? dispatcher_->queued() : 0;
+  s.uptime_s = static_cast<double>(clock_.monotonicNs() - started_ns_) * 1e-9;
+  return s;
+}
+
+std::string Node::statusJson() const {
+  const NodeStats s = stats();
+  nlohmann::json functions = nlohmann::json::array();
+  for (const auto& runner : runners_) {
+    const FunctionSpec& spec = runner->spec();
+    functions.push_back({{"name", spec.name},
+                         {"version", spec.version},
+                         {"runtime", spec.runtime},
+                         {"handler", spec.handler},
+                         {"triggers", spec.triggers}});
+  }
+  nlohmann::json sources = nlohmann::json::array();
+  for (const auto& block : site_.sources) sources.push_back({{"name", block.name}, {"type", block.type}});
+  return nlohmann::json{{"site", site_.name},
+                        {"running", running_.load()},
+                        {"uptime_s", s.uptime_s},
+                        {"events", s.events},
+                        {"rejected", s.rejected},
+                        {"decisions", s.decisions},
+                        {"anomalies", s.anomalies},
+                        {"function_errors", s.function_errors},
+                        {"dead_letters", s.dead_letters},
+                        {"queued", s.queued},
+                        {"functions", functions},
+                        {"sources", sources}}
+      .dump();
+}
+
+HttpResponse Node::handleHttp(const HttpRequest& request) {
+  const std::string& path = request.path;
+  if (request.method != "GET" && request.method != "HEAD") {
+    return jsonError(405, "method_not_allowed",
+                     fmt::format("{} {} is not supported; this endpoint answers GET", request.method, path));
+  }
+  if (path == "/healthz") {
+    return running_ ? HttpResponse{200, "application/json", R"({"status":"ok"})"}
+                    : HttpResponse{503, "application/json", R"({"status":"stopping"})"};
+  }
+  if (path == "/metrics") {
+    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics().render()};
+  }
+  if (path == "/api/v1/status") return {200, "application/json", statusJson()};
+  if (path == "/api/v1/decisions") {
+    const bool anomalies = request.query.contains("anomalies") && request.query.at("anomalies") != "false";
+    return {200, "application/json", jsonArray(actions_->recent(limitParam(request, 100), anomalies))};
+  }
+  if (path == "/api/v1/dead-letters") {
+    if (stopped_) return jsonError(503, "stopping", "the node is stopping");
+    auto letters = state_->deadLetters().list(limitParam(request, 100));
+    if (!letters) return jsonError(500, "state", letters.error().str());
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& l : *letters) {
+      out.push_back({{"id", l.id}, {"ts_ns", l.ts_ns}, {"origin", l.origin}, {"reason", l.reason},
+                     {"subject", l.subject}, {"payload", l.payload}});
+    }
+    return {200, "application/json", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+  }
+  if (path == "/api/v1/audit") {
+    if (stopped_) return jsonError(503, "stopping", "the node is stopping");
+    auto records = state_->audit().tail(limitParam(request, 20));
+    if (!records) return jsonError(500, "state", records.error().str());
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : *records) {
+      out.push_back({{"seq", r.seq}, {"ts_ns", r.ts_ns}, {"kind", r.kind}, {"subject", r.subject},
+                     {"body", r.body}, {"hash", r.hash}});
+    }
+    return {200, "application/json", out.dump()};
+  }
+  return jsonError(404, "not_found",
+                   fmt::format("no endpoint {}; try /healthz, /metrics, /api/v1/status, "
+                               "/api/v1/decisions, /api/v1/dead-letters, /api/v1/audit",
+                               path));
+}
+
+}  // namespace sie::node

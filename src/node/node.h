@@ -1,0 +1,79 @@
+// Node: one edge node assembled from a site — state, gateway, dispatcher, functions, sources and
+// the HTTP listener — with a graceful start/stop order:
+//   start: state → functions (warm) → dispatcher → HTTP → sources
+//   stop:  sources → dispatcher drain → audit "stopped" → state sync/close → HTTP
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/gateway.h"
+#include "gateway/router.h"
+#include "node/actions.h"
+#include "node/dispatcher.h"
+#include "node/function_runner.h"
+#include "node/http_server.h"
+#include "node/local_bus.h"
+#include "node/site_config.h"
+#include "sie/clock.h"
+#include "sie/plugins.h"
+#include "sie/source.h"
+#include "sie/state.h"
+
+namespace sie::node {
+
+// Totals since start, for the live summary and /api/v1/status.
+struct NodeStats {
+  std::uint64_t events = 0;       // readings accepted by the gateway
+  std::uint64_t rejected = 0;     // readings rejected by the gateway
+  std::uint64_t decisions = 0;
+  std::uint64_t anomalies = 0;
+  std::uint64_t function_errors = 0;
+  std::int64_t dead_letters = 0;
+  std::size_t queued = 0;
+  double uptime_s = 0;
+};
+
+class Node {
+ public:
+  static Result<std::unique_ptr<Node>> create(SiteConfig site, const Plugins& plugins,
+                                              const Clock& clock = systemClock());
+  ~Node();
+
+  Status start();
+  // Idempotent; drains the queues and makes the state durable.
+  void stop();
+
+  [[nodiscard]] NodeStats stats() const;
+  [[nodiscard]] const SiteConfig& site() const { return site_; }
+  [[nodiscard]] std::uint16_t httpPort() const { return http_ ? http_->port() : 0; }
+  [[nodiscard]] Bus& bus() { return bus_; }
+  [[nodiscard]] Ingest& ingest() { return *gateway_; }
+  [[nodiscard]] StateStore& state() { return *state_; }
+  HttpResponse handleHttp(const HttpRequest& request);
+
+ private:
+  explicit Node(SiteConfig site, const Clock& clock) : site_(std::move(site)), clock_(clock) {}
+  Status loadFunctions(const Plugins& plugins);
+  Status loadSources(const Plugins& plugins);
+  std::string statusJson() const;
+
+  SiteConfig site_;
+  const Clock& clock_;
+  std::unique_ptr<StateStore> state_;
+  LocalBus bus_;
+  std::unique_ptr<Actions> actions_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  gateway::Router router_;
+  std::unique_ptr<gateway::Gateway> gateway_;
+  std::vector<std::unique_ptr<FunctionRunner>> runners_;
+  std::vector<std::unique_ptr<Source>> sources_;
+  std::unique_ptr<HttpServer> http_;
+  std::int64_t started_ns_ = 0;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace sie::node

@@ -1,0 +1,18 @@
+#include "sie/plugins.h"
+
+#include "exec/builtin/builtin_executor.h"
+#ifdef SIE_WITH_SIM
+#include "adapters/sim/sim_source.h"
+#endif
+
+namespace sie {
+
+Status registerBuiltinPlugins(Plugins& plugins) {
+  SIE_CHECK(plugins.runtimes.add("builtin", builtin::makeExecutor()));
+#ifdef SIE_WITH_SIM
+  SIE_CHECK(sim::registerPlugin(plugins));
+#endif
+  return ok();
+}
+
+}  // namespace sie

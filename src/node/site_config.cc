@@ -1,0 +1,184 @@
+#include "node/site_config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/config_table.h"
+#include "node/demo_site.h"
+
+namespace sie::node {
+namespace {
+
+using Type = ConfigKey::Type;
+
+constexpr ConfigKey kDocumentKeys[] = {
+    {"apiVersion", Type::kString, "", "must be sie/v1", true},
+    {"kind", Type::kString, "", "must be Site", true},
+};
+constexpr std::string_view kDocumentBlocks[] = {"metadata", "spec"};
+constexpr ConfigKey kMetadataKeys[] = {
+    {"name", Type::kString, "site", "site name"},
+    {"description", Type::kString, "", "free text"},
+};
+constexpr ConfigKey kSpecKeys[] = {
+    {"dataDir", Type::kString, "./sie-data", "state folder (SQLite database, audit chain)"},
+    {"http", Type::kString, "127.0.0.1:8080", "HTTP listener host:port (/healthz, /metrics, API)"},
+    {"functions", Type::kString, "functions", "folder of Function manifests, relative to this file"},
+    {"summaryInterval", Type::kDuration, "5s", "live summary period on stdout (0 = off)"},
+};
+constexpr std::string_view kSpecBlocks[] = {"sources", "gateway", "routes", "dispatcher", "state", "log"};
+constexpr ConfigKey kDispatcherKeys[] = {
+    {"queueCapacity", Type::kInt, "10000", "events queued per function before overload"},
+    {"overload", Type::kString, "block", "block | drop-oldest | dead-letter"},
+    {"workers", Type::kInt, "0", "worker threads (0 = one per core)"},
+    {"lanes", Type::kInt, "64", "ordering lanes per function (events of one sensor share one)"},
+    {"blockTimeout", Type::kDuration, "5s", "block: longest a source waits before it is refused"},
+};
+constexpr ConfigKey kStateKeys[] = {
+    {"backend", Type::kString, "embedded", "embedded (SQLite, WAL)"},
+    {"batchInterval", Type::kDuration, "20ms", "longest a write waits before it is committed"},
+    {"memoryWindow", Type::kInt, "2048", "readings per sensor kept in memory for windows"},
+};
+constexpr ConfigKey kLogKeys[] = {
+    {"level", Type::kString, "info", "trace | debug | info | warn | error"},
+    {"format", Type::kString, "text", "text | json"},
+};
+constexpr std::string_view kSourceReserved[] = {"name", "type"};
+
+Status parseDispatcher(const YAML::Node& node, const std::string& file, DispatcherOptions& out) {
+  if (!node) return ok();
+  auto v = SIE_TRY(readConfig(node, kDispatcherKeys, file));
+  const std::int64_t capacity = v.integer("queueCapacity");
+  if (capacity < 1 || capacity > 10'000'000) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("dispatcher.queueCapacity must be 1..10000000 (got {})", capacity),
+                v.where());
+  }
+  out.queue_capacity = static_cast<std::size_t>(capacity);
+  const std::string policy = v.str("overload");
+  if (policy == "block") out.overload = OverloadPolicy::kBlock;
+  else if (policy == "drop-oldest") out.overload = OverloadPolicy::kDropOldest;
+  else if (policy == "dead-letter") out.overload = OverloadPolicy::kDeadLetter;
+  else {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("dispatcher.overload must be block, drop-oldest or dead-letter (got '{}')",
+                            policy),
+                v.where());
+  }
+  out.workers = static_cast<int>(v.integer("workers"));
+  out.lanes = static_cast<int>(v.integer("lanes"));
+  if (out.workers < 0 || out.workers > 256 || out.lanes < 1 || out.lanes > 4096) {
+    return fail(Errc::kInvalidArgument, "dispatcher.workers must be 0..256 and lanes 1..4096",
+                v.where());
+  }
+  out.block_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(v.duration("blockTimeout"));
+  return ok();
+}
+
+Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
+                                 const std::vector<SourceText>& files) {
+  const std::string& file = site.path;
+  auto top = SIE_TRY(readConfig(doc, kDocumentKeys, file, kDocumentBlocks));
+  if (top.str("apiVersion") != "sie/v1" || top.str("kind") != "Site") {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("expected apiVersion sie/v1 and kind Site (got {} {})",
+                            top.str("apiVersion"), top.str("kind")),
+                top.where());
+  }
+  SiteConfig cfg;
+  cfg.file = file;
+  YAML::Node meta = doc["metadata"] ? doc["metadata"] : YAML::Node(YAML::NodeType::Map);
+  cfg.name = SIE_TRY(readConfig(meta, kMetadataKeys, file)).str("name");
+  YAML::Node spec = doc["spec"] ? doc["spec"] : YAML::Node(YAML::NodeType::Map);
+  auto v = SIE_TRY(readConfig(spec, kSpecKeys, file, kSpecBlocks));
+  cfg.data_dir = v.str("dataDir");
+  cfg.http = v.str("http");
+  cfg.summary_interval = v.duration("summaryInterval");
+
+  if (spec["sources"]) {
+    if (!spec["sources"].IsSequence()) {
+      return fail(Errc::kInvalidArgument, "spec.sources must be a list", yamlWhere(file, spec["sources"]));
+    }
+    for (const auto& block : spec["sources"]) {
+      const std::string where = yamlWhere(file, block);
+      if (!block.IsMap() || !block["type"] || !block["name"]) {
+        return fail(Errc::kInvalidArgument, "each source needs a name and a type, e.g. {name: plant, type: sim}", where);
+      }
+      SourceBlock source{block["name"].as<std::string>(), block["type"].as<std::string>(), block};
+      for (const auto& other : cfg.sources) {
+        if (other.name == source.name) {
+          return fail(Errc::kAlreadyExists, fmt::format("source name '{}' is used twice", source.name), where);
+        }
+      }
+      cfg.sources.push_back(std::move(source));
+    }
+  }
+  cfg.gateway = spec["gateway"];
+  cfg.routes = spec["routes"];
+  SIE_CHECK(parseDispatcher(spec["dispatcher"], file, cfg.dispatcher));
+  if (spec["state"]) {
+    auto s = SIE_TRY(readConfig(spec["state"], kStateKeys, file));
+    if (s.str("backend") != "embedded") {
+      return fail(Errc::kUnsupported,
+                  fmt::format("state.backend '{}' is not available (use embedded)", s.str("backend")),
+                  s.where());
+    }
+    cfg.state_batch_interval = std::chrono::duration_cast<std::chrono::milliseconds>(s.duration("batchInterval"));
+    cfg.state_memory_window = static_cast<std::size_t>(std::max<std::int64_t>(16, s.integer("memoryWindow")));
+  }
+  if (spec["log"]) {
+    auto l = SIE_TRY(readConfig(spec["log"], kLogKeys, file));
+    cfg.log_level = l.str("level");
+    cfg.log_json = l.str("format") == "json";
+  }
+
+  // Function manifests: the YAML files directly in the functions folder (next to the site file).
+  namespace fs = std::filesystem;
+  cfg.functions_dir = (fs::path(file).parent_path() / v.str("functions")).lexically_normal().string();
+  const std::string prefix = cfg.functions_dir + "/";
+  for (const auto& f : files) {
+    const std::string normal = fs::path(f.path).lexically_normal().string();
+    if (normal.starts_with(prefix) && normal.find('/', prefix.size()) == std::string::npos) {
+      cfg.function_files.push_back(f);
+    }
+  }
+  return cfg;
+}
+
+}  // namespace
+
+Result<SiteConfig> parseSite(const SourceText& site, const std::vector<SourceText>& files) {
+  try {
+    return parseDocument(YAML::Load(site.text), site, files);
+  } catch (const YAML::Exception& e) {
+    const std::string where =
+        e.mark.is_null() ? site.path : fmt::format("{}:{}", site.path, e.mark.line + 1);
+    return fail(Errc::kParse, "invalid YAML: " + e.msg, where);
+  }
+}
+
+Result<SiteConfig> loadSite(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Errc::kNotFound, "cannot open the site file", path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto cfg = SIE_TRY(parseSite({path, text.str()}, {}));
+  std::error_code ec;
+  if (std::filesystem::exists(cfg.functions_dir, ec)) {
+    cfg.function_files = SIE_TRY(readYamlDir(cfg.functions_dir));
+  }
+  return cfg;
+}
+
+Result<SiteConfig> loadDemoSite() {
+  const std::vector<SourceText>& files = demoSiteFiles();
+  for (const auto& f : files) {
+    if (f.path.ends_with("/site.yaml")) return parseSite(f, files);
+  }
+  return fail(Errc::kInternal, "the demo site is missing from this build");
+}
+
+}  // namespace sie::node

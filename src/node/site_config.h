@@ -1,0 +1,58 @@
+// The site file (apiVersion sie/v1, kind Site): which sources feed the node, how the gateway
+// treats readings, where the functions and the state live.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "node/function_manifest.h"
+#include "sie/result.h"
+
+namespace sie::node {
+
+enum class OverloadPolicy { kBlock, kDropOldest, kDeadLetter };
+
+struct DispatcherOptions {
+  std::size_t queue_capacity = 10000;  // per function
+  OverloadPolicy overload = OverloadPolicy::kBlock;
+  int workers = 0;   // 0 = one per core
+  int lanes = 64;    // per function; events of one sensor always share a lane (ordering)
+  std::chrono::milliseconds block_timeout{5000};  // kBlock: longest a source waits, then refused
+};
+
+struct SourceBlock {
+  std::string name;
+  std::string type;
+  YAML::Node config;  // the whole block; the plugin's table checks it
+};
+
+struct SiteConfig {
+  std::string file;  // where the site was read from ("<embedded demo>/site.yaml" for the demo)
+  std::string name;
+  std::string data_dir;
+  std::string http;  // host:port; "" = no HTTP listener
+  std::chrono::nanoseconds summary_interval{std::chrono::seconds(5)};
+  std::chrono::milliseconds state_batch_interval{20};
+  std::size_t state_memory_window = 2048;
+  std::string log_level = "info";
+  bool log_json = false;
+  std::vector<SourceBlock> sources;
+  YAML::Node gateway;  // parsed by the gateway
+  YAML::Node routes;
+  DispatcherOptions dispatcher;
+  std::string functions_dir;  // resolved against the site file's folder
+  std::vector<SourceText> function_files;
+};
+
+// Reads a site file from disk; the functions folder is resolved relative to it.
+Result<SiteConfig> loadSite(const std::string& path);
+// The demo site compiled into the binary (examples/demo-site).
+Result<SiteConfig> loadDemoSite();
+// Parses a site; its function manifests are taken from `files` (those in its functions folder).
+Result<SiteConfig> parseSite(const SourceText& site, const std::vector<SourceText>& files);
+
+}  // namespace sie::node

@@ -1,0 +1,63 @@
+#include "core/config_table.h"
+
+#include <gtest/gtest.h>
+
+namespace sie {
+namespace {
+
+constexpr ConfigKey kTable[] = {
+    {"seed", ConfigKey::Type::kInt, "42", "random seed"},
+    {"speed", ConfigKey::Type::kDouble, "1.0", "time factor"},
+    {"interval", ConfigKey::Type::kDuration, "1s", "poll interval"},
+    {"enabled", ConfigKey::Type::kBool, "true", "on or off"},
+    {"domains", ConfigKey::Type::kStringList, "", "domains"},
+    {"host", ConfigKey::Type::kString, "", "host name", true},
+};
+constexpr std::string_view kIgnored[] = {"name", "type"};
+
+Result<ConfigValues> read(const std::string& yaml) {
+  return readConfig(YAML::Load(yaml), kTable, "site.yaml", kIgnored);
+}
+
+TEST(ConfigTableTest, ReadsValuesAndDefaults) {
+  auto v = read("name: a\ntype: sim\nhost: plc1\nseed: 7\ninterval: 250ms\ndomains: [grid, hvac]\n");
+  ASSERT_TRUE(v) << v.error().str();
+  EXPECT_EQ(v->integer("seed"), 7);
+  EXPECT_DOUBLE_EQ(v->number("speed"), 1.0);
+  EXPECT_EQ(v->duration("interval"), std::chrono::milliseconds(250));
+  EXPECT_TRUE(v->flag("enabled"));
+  EXPECT_EQ(v->list("domains"), (std::vector<std::string>{"grid", "hvac"}));
+  EXPECT_EQ(v->str("host"), "plc1");
+}
+
+TEST(ConfigTableTest, UnknownKeyNamesFileLineAndKnownKeys) {
+  auto v = read("host: a\nsped: 2\n");
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().where, "site.yaml:2");
+  EXPECT_NE(v.error().message.find("unknown key 'sped'"), std::string::npos);
+  EXPECT_NE(v.error().message.find("speed"), std::string::npos);
+}
+
+TEST(ConfigTableTest, WrongTypesAndMissingRequired) {
+  EXPECT_FALSE(read("host: a\nseed: many\n"));
+  EXPECT_FALSE(read("host: a\nspeed: fast\n"));
+  EXPECT_FALSE(read("host: a\ninterval: 10 parsecs\n"));
+  EXPECT_FALSE(read("host: a\nenabled: perhaps\n"));
+  EXPECT_FALSE(read("host: a\ndomains: grid\n"));
+  auto missing = read("seed: 1\n");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("missing required key 'host'"), std::string::npos);
+  EXPECT_FALSE(readConfig(YAML::Load("[1, 2]"), kTable, "x.yaml"));
+}
+
+TEST(ConfigTableTest, ParsesDurations) {
+  EXPECT_EQ(*parseDuration("500us"), std::chrono::microseconds(500));
+  EXPECT_EQ(*parseDuration("1.5m"), std::chrono::seconds(90));
+  EXPECT_EQ(*parseDuration("0"), std::chrono::nanoseconds(0));
+  EXPECT_FALSE(parseDuration("-1s"));
+  EXPECT_FALSE(parseDuration("10"));
+  EXPECT_FALSE(parseDuration("s"));
+}
+
+}  // namespace
+}  // namespace sie

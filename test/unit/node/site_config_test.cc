@@ -1,0 +1,70 @@
+#include "node/site_config.h"
+
+#include <gtest/gtest.h>
+
+#include "node/demo_site.h"
+
+namespace sie::node {
+namespace {
+
+constexpr const char* kSite = R"(apiVersion: sie/v1
+kind: Site
+metadata: {name: line-3}
+spec:
+  dataDir: /tmp/x
+  http: 127.0.0.1:0
+  functions: fns
+  sources:
+    - {name: plant, type: sim, seed: 7}
+  dispatcher: {queueCapacity: 100, overload: dead-letter, workers: 3}
+  routes:
+    - match: "grid/#"
+)";
+
+TEST(SiteConfigTest, ParsesSpecAndPicksManifestsFromItsFunctionsFolder) {
+  const std::vector<SourceText> files = {
+      {"sites/a/fns/one.yaml", "x"}, {"sites/a/fns/sub/two.yaml", "x"}, {"sites/a/other/three.yaml", "x"}};
+  auto site = parseSite({"sites/a/site.yaml", kSite}, files);
+  ASSERT_TRUE(site) << site.error().str();
+  EXPECT_EQ(site->name, "line-3");
+  EXPECT_EQ(site->data_dir, "/tmp/x");
+  EXPECT_EQ(site->http, "127.0.0.1:0");
+  ASSERT_EQ(site->sources.size(), 1u);
+  EXPECT_EQ(site->sources[0].type, "sim");
+  EXPECT_EQ(site->dispatcher.queue_capacity, 100u);
+  EXPECT_EQ(site->dispatcher.overload, OverloadPolicy::kDeadLetter);
+  EXPECT_EQ(site->dispatcher.workers, 3);
+  EXPECT_TRUE(site->routes.IsSequence());
+  ASSERT_EQ(site->function_files.size(), 1u);
+  EXPECT_EQ(site->function_files[0].path, "sites/a/fns/one.yaml");
+}
+
+TEST(SiteConfigTest, ErrorsAreSpecific) {
+  auto bad_policy = parseSite({"s.yaml", std::string(kSite).replace(std::string(kSite).find("dead-letter"), 11, "panic")}, {});
+  ASSERT_FALSE(bad_policy);
+  EXPECT_EQ(bad_policy.error().where, "s.yaml:10");
+  EXPECT_NE(bad_policy.error().message.find("block, drop-oldest or dead-letter"), std::string::npos);
+
+  auto unknown = parseSite({"s.yaml", std::string(kSite) + "  colour: blue\n"}, {});
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("unknown key 'colour'"), std::string::npos);
+
+  auto nameless = parseSite({"s.yaml", std::string(kSite).replace(std::string(kSite).find("name: plant, "), 13, "")}, {});
+  ASSERT_FALSE(nameless);
+  EXPECT_NE(nameless.error().message.find("needs a name and a type"), std::string::npos);
+
+  EXPECT_FALSE(parseSite({"s.yaml", "apiVersion: sie/v1\nkind: Function\n"}, {}));
+  EXPECT_FALSE(parseSite({"s.yaml", "{{{{"}, {}));
+  EXPECT_FALSE(loadSite("/nonexistent/site.yaml"));
+}
+
+TEST(SiteConfigTest, TheBuiltInDemoSiteLoads) {
+  auto site = loadDemoSite();
+  ASSERT_TRUE(site) << site.error().str();
+  EXPECT_EQ(site->name, "demo");
+  EXPECT_FALSE(site->sources.empty());
+  EXPECT_GE(site->function_files.size(), 5u);  // one function per domain at least
+}
+
+}  // namespace
+}  // namespace sie::node
