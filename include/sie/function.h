@@ -33,7 +33,7 @@ struct InputBinding {
 struct OutputRule {
   enum class Kind { kDecision, kKv, kEvent };
   Kind kind = Kind::kDecision;
-  std::string topic;  // kDecision/kEvent: bus topic template ("decisions/{function}/{sensor}")
+  std::string topic = "decisions/{function}/{sensor}";  // kDecision/kEvent: bus topic template
   bool only_anomalies = false;  // kDecision: publish only decisions with anomaly == true
 };
 

@@ -42,7 +42,7 @@ YAML
 expect_error "bad.yaml:8: spec.scaling.max must be >= 1 and >= min" run --config "$WORK/site/site.yaml" --data-dir "$WORK/d1"
 
 printf 'apiVersion: sie/v1\nkind: Function\nmetadata: {name: [broken\n' >"$WORK/site/functions/bad.yaml"
-expect_error "bad.yaml:3" run --config "$WORK/site/site.yaml" --data-dir "$WORK/d2"
+expect_error "bad.yaml:4: invalid YAML" run --config "$WORK/site/site.yaml" --data-dir "$WORK/d2"
 
 cat >"$WORK/site/functions/bad.yaml" <<'YAML'
 apiVersion: sie/v1

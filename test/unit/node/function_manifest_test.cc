@@ -65,7 +65,7 @@ TEST(FunctionManifestTest, ParsesACompleteManifest) {
   EXPECT_EQ(s.retries, 2);
   EXPECT_EQ(s.scaling.min, 0);
   EXPECT_EQ(s.scaling.max, 4);
-  EXPECT_EQ(s.source_file, "functions/pump.yaml:3");
+  EXPECT_EQ(s.source_file, "functions/pump.yaml:4");
 }
 
 TEST(FunctionManifestTest, ReadsSeveralDocumentsAndDefaultsOutputs) {
@@ -83,7 +83,7 @@ TEST(FunctionManifestTest, ReadsSeveralDocumentsAndDefaultsOutputs) {
 
 TEST(FunctionManifestTest, ErrorsNameFileLineAndField) {
   EXPECT_EQ(errorOf(replaced(kGood, "scaling: {min: 0, max: 4}", "scaling: {min: 2, max: 1}")),
-            "functions/pump.yaml:24: spec.scaling.max must be >= 1 and >= min (got max 1 < min 2)");
+            "functions/pump.yaml:20: spec.scaling.max must be >= 1 and >= min (got max 1 < min 2)");
   EXPECT_NE(errorOf(replaced(kGood, "kind: Function", "kind: Deployment")).find("kind must be Function"),
             std::string::npos);
   EXPECT_NE(errorOf(replaced(kGood, "apiVersion: sie/v1", "apiVersion: v2")).find("apiVersion must be sie/v1"),
@@ -119,7 +119,7 @@ TEST(FunctionManifestTest, BrokenYamlGivesLineNotCrash) {
 TEST(FunctionManifestTest, RejectsADuplicateNameAndVersionAcrossFiles) {
   auto specs = parseManifestSet({{"a.yaml", kGood}, {"b.yaml", kGood}});
   ASSERT_FALSE(specs);
-  EXPECT_NE(specs.error().str().find("pump-health@2 is declared twice (first at a.yaml:3)"),
+  EXPECT_NE(specs.error().str().find("pump-health@2 is declared twice (first at a.yaml:4)"),
             std::string::npos)
       << specs.error().str();
 }
