@@ -2,7 +2,8 @@
 # Installs what is needed, builds sie and runs the whole test suite:
 #   1. ASan+UBSan build, every test;
 #   2. TSan build, the tests labelled "concurrency";
-#   3. the regular build (build/sie), every test except benchmarks — its summary ends the output.
+#   3. clang libFuzzer build of the decoder and manifest fuzzers, each run for a bounded count;
+#   4. the regular build (build/sie), every test except benchmarks — its summary ends the output.
 # SIE_QUICK=1 skips the sanitizer builds (for a fast local loop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,12 @@ if [ "${SIE_QUICK:-0}" != 1 ]; then
   configure_and_build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIE_TSAN=ON -DSIE_BUILD_BENCH=OFF
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir build-tsan --output-on-failure -j "$jobs" -L concurrency
+
+  echo "== Fuzz targets (clang, libFuzzer), bounded runs"
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSIE_BUILD_FUZZ=ON -DSIE_BUILD_BENCH=OFF -DSIE_BUILD_TESTS=ON >/dev/null
+  cmake --build build-fuzz -j "$jobs" --target fuzz_json_decoder fuzz_cbor_decoder fuzz_manifest
+  ctest --test-dir build-fuzz --output-on-failure -j "$jobs" -L fuzz
 fi
 
 echo "== Release build (build/sie) and the full suite"

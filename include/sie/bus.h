@@ -20,6 +20,8 @@ class Bus {
   virtual std::uint64_t subscribe(std::string pattern, Handler handler) = 0;
   virtual void unsubscribe(std::uint64_t id) = 0;
   virtual void publish(std::string_view topic, const Event& event) = 0;
+  // Whether publishing on `topic` would reach anyone; lets publishers skip building the event.
+  [[nodiscard]] virtual bool hasSubscribers(std::string_view topic) const = 0;
 };
 
 }  // namespace sie

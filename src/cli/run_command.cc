@@ -44,14 +44,6 @@ void printSummary(const node::NodeStats& now, const node::NodeStats& before, dou
 }
 
 int run(const RunArgs& args) {
-  // Signals are taken synchronously by this thread; block them before any thread starts so
-  // workers inherit the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
   auto site = args.config.empty() ? node::loadDemoSite() : node::loadSite(args.config);
   if (!site) {
     fmt::print(stderr, "sie run: {}\n", site.error().str());
@@ -66,6 +58,13 @@ int run(const RunArgs& args) {
     fmt::print(stderr, "sie run: {}\n", registered.error().str());
     return 1;
   }
+  // Signals are taken synchronously by this thread; block them before the node starts threads so
+  // they inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto node = node::Node::create(std::move(*site), plugins);
   if (!node) {
     fmt::print(stderr, "sie run: {}\n", node.error().str());

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -12,17 +13,14 @@ namespace sie::node {
 
 std::string decisionJson(const FunctionSpec& spec, const Telemetry& reading,
                          const Decision& decision) {
-  nlohmann::json doc = {
-      {"function", spec.name},      {"version", spec.version},
-      {"sensor", reading.sensor.str()}, {"ts_ns", reading.ts_ns},
-      {"value", reading.value()},   {"score", decision.score},
-      {"anomaly", decision.anomaly}, {"label", decision.label},
-      {"detail", decision.detail},
-  };
   // NaN/inf are not JSON; an unscored decision says so with null.
-  if (!std::isfinite(decision.score)) doc["score"] = nullptr;
-  if (!std::isfinite(reading.value())) doc["value"] = nullptr;
-  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const auto number = [](double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; };
+  const auto text = [](std::string_view v) { return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  return fmt::format(
+      R"({{"function":{},"version":{},"sensor":{},"ts_ns":{},"value":{},"score":{},"anomaly":{},"label":{},"detail":{}}})",
+      text(spec.name), text(spec.version), text(reading.sensor.str()), reading.ts_ns,
+      number(reading.value()), number(decision.score), decision.anomaly, text(decision.label),
+      text(decision.detail));
 }
 
 std::string expandTemplate(std::string_view text, std::string_view sensor,
@@ -49,33 +47,41 @@ Actions::Actions(Bus& bus, AuditLog& audit, const Clock& clock, std::size_t keep
 Status Actions::decide(const FunctionSpec& spec, const Telemetry& reading,
                        const Decision& decision) {
   static std::atomic<std::uint64_t> next_id{1};
-  const std::string id = spec.id();
-  Event event;
-  event.id = fmt::format("d-{}", next_id.fetch_add(1, std::memory_order_relaxed));
-  event.source = "sie://function/" + id;
-  event.type = std::string(kDecisionType);
-  event.subject = std::string(reading.sensor.str());
-  event.time_ns = clock_.nowNs();
-  event.datacontenttype = "application/json";
-  event.data = decisionJson(spec, reading, decision);
-
+  {
+    std::lock_guard lock(mu_);
+    recent_.push_back({&spec, Telemetry{reading.sensor, reading.ts_ns, {reading.value()}}, decision});
+    if (recent_.size() > keep_recent_) recent_.pop_front();
+  }
+  const std::string_view sensor = reading.sensor.str();
+  std::optional<Event> event;  // built once, and only when someone will see it
+  const auto build = [&]() -> const Event& {
+    if (!event) {
+      event.emplace();
+      event->id = fmt::format("d-{}", next_id.fetch_add(1, std::memory_order_relaxed));
+      event->source = "sie://function/" + spec.id();
+      event->type = std::string(kDecisionType);
+      event->subject = std::string(sensor);
+      event->time_ns = clock_.nowNs();
+      event->datacontenttype = "application/json";
+      event->data = decisionJson(spec, reading, decision);
+    }
+    return *event;
+  };
   for (const auto& rule : spec.outputs) {
     if (rule.kind != OutputRule::Kind::kDecision) continue;
     if (rule.only_anomalies && !decision.anomaly) continue;
-    bus_.publish(expandTemplate(rule.topic, event.subject, spec.name), event);
-  }
-  {
-    std::lock_guard lock(mu_);
-    recent_.emplace_back(decision.anomaly, event.data);
-    if (recent_.size() > keep_recent_) recent_.pop_front();
+    const std::string topic = expandTemplate(rule.topic, sensor, spec.name);
+    if (bus_.hasSubscribers(topic)) bus_.publish(topic, build());
   }
   if (!decision.anomaly) {
-    spdlog::debug("[{}] {} {} score={:.3f}", id, event.subject, decision.label, decision.score);
+    if (spdlog::should_log(spdlog::level::debug)) {
+      spdlog::debug("[{}] {} {} score={:.3f}", spec.id(), sensor, decision.label, decision.score);
+    }
     return ok();
   }
-  spdlog::info("[{}] ANOMALY {} {} score={:.3f} {}", id, event.subject, decision.label,
+  spdlog::info("[{}] ANOMALY {} {} score={:.3f} {}", spec.id(), sensor, decision.label,
                decision.score, decision.detail);
-  auto seq = audit_.append("decision", id, event.data);
+  auto seq = audit_.append("decision", spec.id(), build().data);
   if (!seq) return tl::unexpected(seq.error());
   return ok();
 }
@@ -96,7 +102,9 @@ std::vector<std::string> Actions::recent(std::size_t limit, bool anomalies_only)
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
   for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < limit; ++it) {
-    if (!anomalies_only || it->first) out.push_back(it->second);
+    if (!anomalies_only || it->decision.anomaly) {
+      out.push_back(decisionJson(*it->spec, it->reading, it->decision));
+    }
   }
   return out;
 }

@@ -1,6 +1,6 @@
 // Actions taken on a function's decision: publish a decision event on the bus (and so to every
 // sink), log it, and append anomalies to the audit chain. Also keeps the most recent decisions for
-// the API.
+// the API. `spec` passed in must outlive the Actions object.
 #pragma once
 
 #include <deque>
@@ -37,8 +37,13 @@ class Actions {
   AuditLog& audit_;
   const Clock& clock_;
   std::size_t keep_recent_;
+  struct Recent {
+    const FunctionSpec* spec;  // owned by the node's runners, which outlive this object
+    Telemetry reading;         // sensor, ts and first value only
+    Decision decision;
+  };
   mutable std::mutex mu_;
-  std::deque<std::pair<bool, std::string>> recent_;  // (anomaly, json), newest at the back
+  std::deque<Recent> recent_;  // newest at the back; rendered to JSON only when asked for
 };
 
 }  // namespace sie::node

@@ -34,3 +34,13 @@ void LocalBus::publish(std::string_view topic, const Event& event) {
 }
 
 }  // namespace sie::node
+
+namespace sie::node {
+
+bool LocalBus::hasSubscribers(std::string_view topic) const {
+  std::shared_lock lock(mu_);
+  return std::any_of(subscriptions_.begin(), subscriptions_.end(),
+                     [&](const auto& s) { return s->pattern.matches(topic); });
+}
+
+}  // namespace sie::node

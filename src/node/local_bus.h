@@ -16,6 +16,7 @@ class LocalBus final : public Bus {
   std::uint64_t subscribe(std::string pattern, Handler handler) override;
   void unsubscribe(std::uint64_t id) override;
   void publish(std::string_view topic, const Event& event) override;
+  [[nodiscard]] bool hasSubscribers(std::string_view topic) const override;
 
  private:
   struct Subscription {
@@ -23,7 +24,7 @@ class LocalBus final : public Bus {
     TopicPattern pattern;
     Handler handler;
   };
-  std::shared_mutex mu_;
+  mutable std::shared_mutex mu_;
   std::vector<std::shared_ptr<const Subscription>> subscriptions_;
   std::uint64_t next_id_ = 1;
 };

@@ -116,6 +116,19 @@ TEST(FunctionManifestTest, BrokenYamlGivesLineNotCrash) {
   EXPECT_NE(errorOf(std::string("\x01\x02\xff: [")).find("invalid YAML"), std::string::npos);
 }
 
+TEST(FunctionManifestTest, InputThatLoopsYamlCppLoadAllIsRefused) {
+  // Found by fuzz_manifest: yaml-cpp's LoadAll never returns on this text.
+  EXPECT_FALSE(parse(", Power grid :feeder voltage excurmon# Powers0 "));
+  EXPECT_FALSE(parse("a: 1\n---\n, x :y\n--- \n, z"));
+}
+
+TEST(FunctionManifestTest, DocumentsKeepTheirFileLineNumbers) {
+  const std::string second = replaced(kGood, "scaling: {min: 0, max: 4}", "scaling: {min: 2, max: 1}");
+  auto specs = parse(std::string(kGood) + "---\n" + second);
+  ASSERT_FALSE(specs);
+  EXPECT_EQ(specs.error().where, "functions/pump.yaml:42");  // 21 lines + separator + line 20
+}
+
 TEST(FunctionManifestTest, RejectsADuplicateNameAndVersionAcrossFiles) {
   auto specs = parseManifestSet({{"a.yaml", kGood}, {"b.yaml", kGood}});
   ASSERT_FALSE(specs);
