@@ -10,6 +10,8 @@ namespace {
 
 // Events a worker takes from one lane before it yields the lane to others (fairness vs. cache).
 constexpr int kLaneBatch = 32;
+// How long an idle worker looks for work before it sleeps.
+constexpr std::int64_t kSpinNs = 200'000;
 
 }  // namespace
 
@@ -125,36 +127,53 @@ Result<bool> Dispatcher::admit(Target& target, Lane& lane, const std::shared_ptr
 void Dispatcher::enqueue(Target& target, Lane& lane, std::shared_ptr<const Event> event) {
   target.depth.fetch_add(1, std::memory_order_relaxed);
   queued_.fetch_add(1, std::memory_order_relaxed);
-  bool schedule = false;
+  bool first = false;
   {
     std::lock_guard lock(lane.mu);
     lane.events.push_back(std::move(event));
     if (!lane.scheduled) {
       lane.scheduled = true;
-      schedule = true;
+      first = true;
     }
   }
-  if (schedule) {
-    {
-      std::lock_guard lock(ready_mu_);
-      ready_.push_back(&lane);
-    }
-    ready_cv_.notify_one();
-  }
+  if (first) schedule(lane);
 }
 
 void Dispatcher::workerLoop() {
   while (true) {
+    // Spin briefly before sleeping: waking a sleeping thread costs tens of microseconds, more than
+    // an event's whole processing, and under load the next lane is usually ready within the spin.
+    const std::int64_t spin_until = monotonicNs() + kSpinNs;
+    while (ready_size_.load(std::memory_order_relaxed) == 0 && !stopping_.load() &&
+           monotonicNs() < spin_until) {
+      std::this_thread::yield();
+    }
     Lane* lane = nullptr;
     {
       std::unique_lock lock(ready_mu_);
-      ready_cv_.wait(lock, [&] { return !ready_.empty() || stopping_; });
+      if (ready_.empty() && !stopping_.load()) {
+        ++sleepers_;
+        ready_cv_.wait(lock, [&] { return !ready_.empty() || stopping_.load(); });
+        --sleepers_;
+      }
       if (ready_.empty()) return;  // stopping and nothing left
       lane = ready_.front();
       ready_.pop_front();
+      ready_size_.store(ready_.size(), std::memory_order_relaxed);
     }
     runLane(*lane);
   }
+}
+
+void Dispatcher::schedule(Lane& lane) {
+  bool wake = false;
+  {
+    std::lock_guard lock(ready_mu_);
+    ready_.push_back(&lane);
+    ready_size_.store(ready_.size(), std::memory_order_relaxed);
+    wake = sleepers_ > 0;
+  }
+  if (wake) ready_cv_.notify_one();
 }
 
 void Dispatcher::runLane(Lane& lane) {
@@ -188,13 +207,7 @@ void Dispatcher::runLane(Lane& lane) {
       again = true;
     }
   }
-  if (again) {
-    {
-      std::lock_guard lock(ready_mu_);
-      ready_.push_back(&lane);
-    }
-    ready_cv_.notify_one();
-  }
+  if (again) schedule(lane);
 }
 
 bool Dispatcher::drain(std::chrono::milliseconds deadline) {

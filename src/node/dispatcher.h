@@ -69,6 +69,8 @@ class Dispatcher final : public gateway::Downstream {
   Result<bool> admit(Target& target, Lane& lane, const std::shared_ptr<const Event>& event);
   void enqueue(Target& target, Lane& lane, std::shared_ptr<const Event> event);
   void workerLoop();
+  // Puts a lane on the ready queue and wakes a sleeping worker if none is spinning.
+  void schedule(Lane& lane);
   void runLane(Lane& lane);
   // Waits on space_cv_ until `ready` holds or the timeout passes.
   template <typename Pred>
@@ -81,6 +83,8 @@ class Dispatcher final : public gateway::Downstream {
   std::mutex ready_mu_;
   std::condition_variable ready_cv_;
   std::deque<Lane*> ready_;
+  std::atomic<std::size_t> ready_size_{0};  // ready_.size(), readable without the lock
+  int sleepers_ = 0;                        // workers waiting on ready_cv_; guarded by ready_mu_
   std::atomic<bool> stopping_{false};
 
   // Sources blocked on a full queue, and drain() callers, wait here; workers notify only while

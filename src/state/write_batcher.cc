@@ -1,5 +1,8 @@
 #include "state/write_batcher.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <system_error>
 
 #include <fmt/format.h>
@@ -9,6 +12,8 @@
 
 namespace sie::state {
 namespace {
+
+constexpr int kWriterNice = 10;
 
 // SQLite's default auto-checkpoint threshold, in WAL pages.
 constexpr int kCheckpointPages = 1000;
@@ -81,6 +86,9 @@ Status WriteBatcher::stop() {
 }
 
 void WriteBatcher::run() {
+  // Commits are batched and may lag; the event path must not. Lower this thread's priority
+  // (Linux nice is per thread) so functions win the cores when both want them.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kWriterNice);
   std::unique_lock lock(mu_);
   for (;;) {
     wake_cv_.wait_for(lock, options_.interval,
