@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/telemetry_json.h"
 #include "sie/clock.h"
 
 namespace sie::node {
@@ -115,7 +116,9 @@ Result<bool> Dispatcher::admit(Target& target, Lane& lane, const std::shared_ptr
       letter.reason = fmt::format("function {} queue is full ({} events)", target.name,
                                   options_.queue_capacity);
       letter.subject = event->subject;
-      letter.payload = event->data;
+      letter.payload = event->data.empty() && event->telemetry
+                           ? gateway::renderTelemetryJson(*event->telemetry)
+                           : event->data;
       target.dead_lettered->inc();
       SIE_CHECK(dead_letters_.put(std::move(letter)));
       return false;  // accepted: parked with its reason

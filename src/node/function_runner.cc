@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/telemetry_json.h"
 #include "sie/clock.h"
 
 namespace sie::node {
@@ -120,7 +121,8 @@ void FunctionRunner::deadLetter(const Event& event, const std::string& reason) {
   letter.origin = "function:" + spec_.id();
   letter.reason = reason;
   letter.subject = event.subject;
-  letter.payload = event.data;
+  letter.payload = event.data.empty() && event.telemetry ? gateway::renderTelemetryJson(*event.telemetry)
+                                                         : event.data;
   if (auto stored = state_.deadLetters().put(std::move(letter)); !stored) {
     spdlog::error("[{}] could not store dead letter: {}", spec_.id(), stored.error().str());
   }

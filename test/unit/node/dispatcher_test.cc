@@ -148,7 +148,9 @@ TEST(DispatcherTest, DeadLetterPolicyParksTheOverflowWithItsReason) {
   const auto parked = *dead.count();
   EXPECT_GT(parked, 0);
   EXPECT_EQ(handled.load() + parked, 10);
-  EXPECT_NE(dead.list(1)->front().reason.find("park@1 queue is full (2 events)"), std::string::npos);
+  const DeadLetter letter = dead.list(1)->front();
+  EXPECT_NE(letter.reason.find("park@1 queue is full (2 events)"), std::string::npos);
+  EXPECT_NE(letter.payload.find("\"sensor\":\"park/x\""), std::string::npos) << letter.payload;
 }
 
 TEST(DispatcherTest, BlockPolicyRefusesAfterTheTimeout) {
