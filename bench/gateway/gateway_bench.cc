@@ -73,7 +73,7 @@ void BM_JsonDecode(benchmark::State& state) {
   std::size_t i = 0;
   for (auto _ : state) {
     out.clear();
-    auto status = decodeJson(all[i], "", JsonFlavor::kAny, out);
+    auto status = decodeJson(all[i], {}, JsonFlavor::kAny, out);
     benchmark::DoNotOptimize(status);
     benchmark::DoNotOptimize(out.data());
     if (++i == all.size()) i = 0;

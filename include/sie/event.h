@@ -6,11 +6,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sie/symbol.h"
 
 namespace sie {
+
+// Context carried with a reading and everything derived from it (decisions, emitted events): the
+// levels of an MQTT topic template, and payload fields a source was told to carry (sequence
+// numbers, correlation ids), so a consumer can match each decision to its reading.
+using Tags = std::vector<std::pair<std::string, std::string>>;
 
 enum class Quality : std::uint8_t { kGood = 0, kUncertain = 1, kBad = 2 };
 std::string_view qualityName(Quality q);
@@ -24,6 +30,7 @@ struct Telemetry {
   std::int64_t sample_period_ns = 0;  // > 0 for blocks
   Quality quality = Quality::kGood;
   std::string flag;  // why quality is not good ("out of range", ...), empty otherwise
+  Tags tags;
 
   [[nodiscard]] double value() const { return values.empty() ? 0.0 : values.front(); }
 };
@@ -37,6 +44,7 @@ struct Event {
   std::int64_t time_ns = 0;
   std::string datacontenttype;  // "application/json", "application/cbor"
   std::string data;             // raw payload bytes
+  Tags tags;                    // CloudEvents extension attributes
 
   std::optional<Telemetry> telemetry;  // set once decoded
   std::int64_t ingest_ns = 0;          // monotonic time the node accepted the event (for latency)

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -19,6 +21,9 @@ struct RawMessage {
   std::string_view payload;
   std::string_view content_type;  // "application/json", "application/cbor"
   std::string_view source;        // the source's name
+  const Tags* tags = nullptr;     // added to every reading of the message (topic levels, ...)
+  std::span<const std::string> carry;      // payload keys copied into the readings' tags
+  std::optional<std::int64_t> received_ns;  // the timestamp of readings that carry none
 };
 
 // What a source feeds. Implementations are thread-safe. An OK status means the reading was

@@ -16,7 +16,8 @@ using Kind = CborReader::Kind;
 // Structure was checked by a first pass, so errors here are about types and values.
 class MapDecoder {
  public:
-  MapDecoder(CborReader& reader, std::string_view topic) : reader_(reader), topic_(topic) {}
+  MapDecoder(CborReader& reader, const DecodeContext& context)
+      : reader_(reader), context_(context) {}
 
   Status decode(const Item& map, Telemetry& out) {
     TelemetryFields fields;
@@ -30,7 +31,8 @@ class MapDecoder {
       const Item value = SIE_TRY(unwrapped());
       SIE_CHECK(readKey(key.bytes, value, fields, out));
     }
-    return finishTelemetry(fields, Fallbacks{{}, topic_, std::nullopt}, out);
+    return finishTelemetry(fields, Fallbacks{{}, context_.topic, std::nullopt, context_.received_ns},
+                           out);
   }
 
  private:
@@ -66,10 +68,31 @@ class MapDecoder {
         return payloadError(
             fmt::format("'quality' must be good, uncertain or bad (got '{}')", name));
       }
+    } else if (!context_.carry.empty() && isCarried(context_.carry, key)) {
+      out.tags.emplace_back(std::string(key), SIE_TRY(tagText(key, v)));
     } else {
       return reader_.skip(v);
     }
     return ok();
+  }
+
+  // A carried field's text: text strings as they are, numbers and booleans printed.
+  Result<std::string> tagText(std::string_view key, const Item& v) {
+    switch (v.kind) {
+      case Kind::kText:
+        if (!v.indefinite && isValidUtf8(v.bytes)) return std::string(v.bytes);
+        break;
+      case Kind::kUnsigned:
+      case Kind::kNegative:
+        return fmt::format("{}", SIE_TRY(integer(key, v)));
+      case Kind::kFloat:
+        return fmt::format("{}", v.real);
+      case Kind::kBool:
+        return std::string(v.boolean ? "true" : "false");
+      default:
+        break;
+    }
+    return wrongType(key, "a UTF-8 text string, a number or a boolean", v);
   }
 
   static tl::unexpected<Error> wrongType(std::string_view key, std::string_view want,
@@ -130,23 +153,23 @@ class MapDecoder {
   }
 
   CborReader& reader_;
-  std::string_view topic_;
+  const DecodeContext& context_;
 };
 
 // Decodes one map on a reader over exactly its bytes, so an error inside one batch element
 // leaves the others readable.
-void decodeElement(std::string_view element, std::string_view topic, Decoded& out) {
+void decodeElement(std::string_view element, const DecodeContext& context, Decoded& out) {
   CborReader reader(element);
   Status status = [&]() -> Status {
     const Item map = SIE_TRY(reader.next());
-    return MapDecoder(reader, topic).decode(map, out.reading);
+    return MapDecoder(reader, context).decode(map, out.reading);
   }();
   if (!status) out.error = status.error();
 }
 
 }  // namespace
 
-Status decodeCbor(std::string_view payload, std::string_view topic, std::vector<Decoded>& out) {
+Status decodeCbor(std::string_view payload, const DecodeContext& context, std::vector<Decoded>& out) {
   // First pass: the payload must be exactly one well-formed item.
   CborReader check(payload);
   const Item top = SIE_TRY(check.next());
@@ -156,7 +179,7 @@ Status decodeCbor(std::string_view payload, std::string_view topic, std::vector<
         fmt::format("unexpected bytes after the CBOR item at byte {}", check.offset()));
   }
   if (top.kind == Kind::kMap) {
-    decodeElement(payload, topic, out.emplace_back());
+    decodeElement(payload, context, out.emplace_back());
     return ok();
   }
   if (top.kind != Kind::kArray) {
@@ -172,7 +195,7 @@ Status decodeCbor(std::string_view payload, std::string_view topic, std::vector<
     SIE_CHECK(batch.skip(item));
     Decoded& decoded = out.emplace_back();
     if (item.kind == Kind::kMap) {
-      decodeElement(payload.substr(start, batch.offset() - start), topic, decoded);
+      decodeElement(payload.substr(start, batch.offset() - start), context, decoded);
     } else {
       decoded.error =
           payloadError(fmt::format("expected a map (got {})", cborKindName(item.kind))).value();

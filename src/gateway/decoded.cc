@@ -1,5 +1,6 @@
 #include "gateway/decoded.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -76,6 +77,8 @@ Status finishTimestamp(const TelemetryFields& fields, const Fallbacks& fallbacks
     out.ts_ns = *ns;
   } else if (fallbacks.time_ns) {
     out.ts_ns = *fallbacks.time_ns;
+  } else if (fallbacks.received_ns) {
+    out.ts_ns = *fallbacks.received_ns;
   } else {
     return payloadError("ts missing: set 'ts' (epoch ns), 'ts_ms' (epoch ms) or 'time' (RFC 3339)");
   }
@@ -83,6 +86,10 @@ Status finishTimestamp(const TelemetryFields& fields, const Fallbacks& fallbacks
 }
 
 }  // namespace
+
+bool isCarried(std::span<const std::string> carry, std::string_view key) {
+  return std::find(carry.begin(), carry.end(), key) != carry.end();
+}
 
 Status finishTelemetry(const TelemetryFields& fields, const Fallbacks& fallbacks, Telemetry& out) {
   std::string_view sensor = fields.sensor.value_or(std::string_view());

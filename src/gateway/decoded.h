@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -45,12 +46,25 @@ struct TelemetryFields {
   std::optional<Quality> quality;
 };
 
+// What the decoders take from the message besides its payload.
+struct DecodeContext {
+  // NOLINTNEXTLINE(google-explicit-constructor): most callers have only a topic
+  DecodeContext(std::string_view topic_ = {}) : topic(topic_) {}
+  std::string_view topic;                   // the sensor id of objects that name none
+  std::optional<std::int64_t> received_ns;  // the timestamp of objects that carry none
+  std::span<const std::string> carry;       // keys copied into Telemetry::tags
+};
+
 // Where the sensor id and timestamp come from when the object itself has none.
 struct Fallbacks {
-  std::string_view subject;             // CloudEvents subject
-  std::string_view topic;               // the message topic
-  std::optional<std::int64_t> time_ns;  // CloudEvents time
+  std::string_view subject;                 // CloudEvents subject
+  std::string_view topic;                   // the message topic
+  std::optional<std::int64_t> time_ns;      // CloudEvents time
+  std::optional<std::int64_t> received_ns;  // when the source received the message
 };
+
+// Whether the payload key `key` is one of the `carry` keys.
+bool isCarried(std::span<const std::string> carry, std::string_view key);
 
 // Completes `out` (whose values the decoder already filled) from `fields`: picks the sensor id
 // and timestamp, checks the value/values/period_ns combination.

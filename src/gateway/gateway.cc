@@ -117,6 +117,10 @@ Status Gateway::ingestRaw(const RawMessage& message) {
   source.received->inc(items.size());
   Status result = ok();
   for (Decoded& item : items) {
+    if (message.tags && !item.error) {
+      item.reading.tags.insert(item.reading.tags.begin(), message.tags->begin(),
+                               message.tags->end());
+    }
     Status status = item.error ? deadLetter(message.topic,
                                             item.raw.empty() ? std::string(message.payload)
                                                              : std::move(item.raw),

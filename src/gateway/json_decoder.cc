@@ -162,13 +162,26 @@ Status readTelemetryKey(std::string_view key, element v, TelemetryFields& fields
   return ok();
 }
 
-Status decodeTelemetry(simdjson::dom::object object, const Fallbacks& fallbacks, Telemetry& out) {
+// A carried field's text: strings as they are, anything else as minified JSON.
+std::string tagText(element v) {
+  std::string_view text;
+  if (v.get_string().get(text) == simdjson::SUCCESS) return std::string(text);
+  return simdjson::minify(v);
+}
+
+Status decodeTelemetry(simdjson::dom::object object, const Fallbacks& fallbacks,
+                       std::span<const std::string> carry, Telemetry& out) {
   TelemetryFields fields;
-  for (auto field : object) SIE_CHECK(readTelemetryKey(field.key, field.value, fields, out));
+  for (auto field : object) {
+    SIE_CHECK(readTelemetryKey(field.key, field.value, fields, out));
+    if (!carry.empty() && isCarried(carry, field.key)) {
+      out.tags.emplace_back(std::string(field.key), tagText(field.value));
+    }
+  }
   return finishTelemetry(fields, fallbacks, out);
 }
 
-Status decodeCloudEvent(simdjson::dom::object object, std::string_view topic, Decoded& out) {
+Status decodeCloudEvent(simdjson::dom::object object, const DecodeContext& context, Decoded& out) {
   std::string_view specversion, id, source, type, subject, time, datacontenttype;
   std::optional<element> data;
   bool base64 = false;
@@ -200,7 +213,7 @@ Status decodeCloudEvent(simdjson::dom::object object, std::string_view topic, De
   if (id.empty()) return payloadError("CloudEvent has no 'id'");
   if (source.empty()) return payloadError("CloudEvent has no 'source'");
   if (type.empty()) return payloadError("CloudEvent has no 'type'");
-  Fallbacks fallbacks{subject, topic, std::nullopt};
+  Fallbacks fallbacks{subject, context.topic, std::nullopt, context.received_ns};
   if (!time.empty()) {
     fallbacks.time_ns = parseRfc3339(time);
     if (!fallbacks.time_ns) {
@@ -217,25 +230,26 @@ Status decodeCloudEvent(simdjson::dom::object object, std::string_view topic, De
   }
   out.cloud_event = CloudEventContext{std::string(id), std::string(source), std::string(type),
                                       std::string(subject), std::string(datacontenttype)};
-  return decodeTelemetry(payload, fallbacks, out.reading);
+  return decodeTelemetry(payload, fallbacks, context.carry, out.reading);
 }
 
-Status decodeObject(element value, std::string_view topic, JsonFlavor flavor, Decoded& out) {
+Status decodeObject(element value, const DecodeContext& context, JsonFlavor flavor, Decoded& out) {
   simdjson::dom::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS) {
     return payloadError(fmt::format("expected an object (got {})", typeName(value.type())));
   }
   if (object["specversion"].error() == simdjson::SUCCESS) {
-    return decodeCloudEvent(object, topic, out);
+    return decodeCloudEvent(object, context, out);
   }
   if (flavor == JsonFlavor::kCloudEvents) {
     return payloadError("not a CloudEvent: 'specversion' is missing");
   }
-  return decodeTelemetry(object, Fallbacks{{}, topic, std::nullopt}, out.reading);
+  return decodeTelemetry(object, Fallbacks{{}, context.topic, std::nullopt, context.received_ns},
+                         context.carry, out.reading);
 }
 
 Status decodeDocument(simdjson::dom::parser& parser, std::string_view payload,
-                      std::string_view topic, JsonFlavor flavor, std::vector<Decoded>& out) {
+                      const DecodeContext& context, JsonFlavor flavor, std::vector<Decoded>& out) {
   element root;
   if (auto error = parser.parse(payload.data(), payload.size()).get(root)) {
     if (auto syntax = findJsonSyntaxError(payload)) {
@@ -250,7 +264,7 @@ Status decodeDocument(simdjson::dom::parser& parser, std::string_view payload,
     std::size_t i = 0;
     for (element item : batch) {
       Decoded& decoded = out.emplace_back();
-      if (auto status = decodeObject(item, topic, flavor, decoded); !status) {
+      if (auto status = decodeObject(item, context, flavor, decoded); !status) {
         decoded.error = status.error();
         decoded.error->message = fmt::format("batch element {}: {}", i, decoded.error->message);
         decoded.raw = simdjson::minify(item);
@@ -264,7 +278,7 @@ Status decodeDocument(simdjson::dom::parser& parser, std::string_view payload,
                                     typeName(root.type())));
   }
   Decoded& decoded = out.emplace_back();
-  if (auto status = decodeObject(root, topic, flavor, decoded); !status) {
+  if (auto status = decodeObject(root, context, flavor, decoded); !status) {
     decoded.error = status.error();
   }
   return ok();
@@ -272,10 +286,10 @@ Status decodeDocument(simdjson::dom::parser& parser, std::string_view payload,
 
 }  // namespace
 
-Status decodeJson(std::string_view payload, std::string_view topic, JsonFlavor flavor,
+Status decodeJson(std::string_view payload, const DecodeContext& context, JsonFlavor flavor,
                   std::vector<Decoded>& out) {
   thread_local simdjson::dom::parser parser = makeParser();
-  Status status = decodeDocument(parser, payload, topic, flavor, out);
+  Status status = decodeDocument(parser, payload, context, flavor, out);
   if (payload.size() > kKeepParserBytes) parser = makeParser();
   return status;
 }

@@ -4,7 +4,8 @@
 //   [ {...}, {...} ]                                                     a batch of either
 // Telemetry keys: sensor (else the CloudEvent subject, else the topic); one of ts (epoch ns),
 // ts_ms (epoch ms) or time (RFC 3339), else the CloudEvent time; value, or values plus period_ns
-// for a block; quality (good|uncertain|bad). Unknown keys are ignored.
+// for a block; quality (good|uncertain|bad). Keys named in DecodeContext::carry are copied into
+// Telemetry::tags; other unknown keys are ignored.
 #pragma once
 
 #include <string_view>
@@ -24,7 +25,7 @@ enum class JsonFlavor {
 // error set. Returns an error, appending nothing, when the payload as a whole is unusable (not
 // JSON, not an object or array). Uses one parser per thread; allocates only the values vectors
 // (and CloudEvent attributes).
-Status decodeJson(std::string_view payload, std::string_view topic, JsonFlavor flavor,
+Status decodeJson(std::string_view payload, const DecodeContext& context, JsonFlavor flavor,
                   std::vector<Decoded>& out);
 
 }  // namespace sie::gateway

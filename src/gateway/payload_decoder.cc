@@ -34,19 +34,22 @@ bool looksLikeCbor(std::string_view payload) {
 
 Status decodePayload(const RawMessage& message, std::vector<Decoded>& out) {
   if (message.payload.empty()) return payloadError("payload is empty");
+  DecodeContext context(message.topic);
+  context.received_ns = message.received_ns;
+  context.carry = message.carry;
   const std::string_view type = mediaType(message.content_type);
   if (type.empty()) {
-    if (looksLikeCbor(message.payload)) return decodeCbor(message.payload, message.topic, out);
-    return decodeJson(message.payload, message.topic, JsonFlavor::kAny, out);
+    if (looksLikeCbor(message.payload)) return decodeCbor(message.payload, context, out);
+    return decodeJson(message.payload, context, JsonFlavor::kAny, out);
   }
   if (sameText(type, "application/json")) {
-    return decodeJson(message.payload, message.topic, JsonFlavor::kAny, out);
+    return decodeJson(message.payload, context, JsonFlavor::kAny, out);
   }
   if (sameText(type, "application/cloudevents+json") ||
       sameText(type, "application/cloudevents-batch+json")) {
-    return decodeJson(message.payload, message.topic, JsonFlavor::kCloudEvents, out);
+    return decodeJson(message.payload, context, JsonFlavor::kCloudEvents, out);
   }
-  if (sameText(type, "application/cbor")) return decodeCbor(message.payload, message.topic, out);
+  if (sameText(type, "application/cbor")) return decodeCbor(message.payload, context, out);
   return payloadError(fmt::format(
       "unsupported content type '{}' (use application/json, application/cloudevents+json or "
       "application/cbor)",

@@ -16,11 +16,23 @@ std::string decisionJson(const FunctionSpec& spec, const Telemetry& reading,
   // NaN/inf are not JSON; an unscored decision says so with null.
   const auto number = [](double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; };
   const auto text = [](std::string_view v) { return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
-  return fmt::format(
-      R"({{"function":{},"version":{},"sensor":{},"ts_ns":{},"value":{},"score":{},"anomaly":{},"label":{},"detail":{}}})",
+  std::string json = fmt::format(
+      R"({{"function":{},"version":{},"sensor":{},"ts_ns":{},"value":{},"score":{},"anomaly":{},"label":{},"detail":{})",
       text(spec.name), text(spec.version), text(reading.sensor.str()), reading.ts_ns,
       number(reading.value()), number(decision.score), decision.anomaly, text(decision.label),
       text(decision.detail));
+  if (!reading.tags.empty()) {
+    json += R"(,"tags":{)";
+    for (std::size_t i = 0; i < reading.tags.size(); ++i) {
+      if (i > 0) json += ',';
+      json += text(reading.tags[i].first);
+      json += ':';
+      json += text(reading.tags[i].second);
+    }
+    json += '}';
+  }
+  json += '}';
+  return json;
 }
 
 std::string expandTemplate(std::string_view text, std::string_view sensor,
@@ -49,7 +61,9 @@ Status Actions::decide(const FunctionSpec& spec, const Telemetry& reading,
   static std::atomic<std::uint64_t> next_id{1};
   {
     std::lock_guard lock(mu_);
-    recent_.push_back({&spec, Telemetry{reading.sensor, reading.ts_ns, {reading.value()}}, decision});
+    Telemetry kept{reading.sensor, reading.ts_ns, {reading.value()}};
+    kept.tags = reading.tags;
+    recent_.push_back({&spec, std::move(kept), decision});
     if (recent_.size() > keep_recent_) recent_.pop_front();
   }
   const std::string_view sensor = reading.sensor.str();
@@ -64,6 +78,7 @@ Status Actions::decide(const FunctionSpec& spec, const Telemetry& reading,
       event->time_ns = clock_.nowNs();
       event->datacontenttype = "application/json";
       event->data = decisionJson(spec, reading, decision);
+      event->tags = reading.tags;
     }
     return *event;
   };

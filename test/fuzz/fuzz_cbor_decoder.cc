@@ -1,6 +1,7 @@
 // libFuzzer target: the CBOR telemetry decoder and the pull reader under it.
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,8 +18,13 @@ void require(bool condition) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace sie::gateway;
   const std::string_view payload(reinterpret_cast<const char*>(data), size);
+  // Carried keys and a receive time exercise the tag and timestamp fallback paths.
+  static const std::vector<std::string> carry = {"seq", "cid", "sensor"};
+  DecodeContext context("fuzz/topic");
+  context.carry = carry;
+  if (size % 3 == 0) context.received_ns = 1'700'000'000'000'000'000;
   std::vector<Decoded> out;
-  const sie::Status status = decodeCbor(payload, "fuzz/topic", out);
+  const sie::Status status = decodeCbor(payload, context, out);
   if (!status) {
     require(out.empty() && !status.error().message.empty());
     return 0;

@@ -1,6 +1,7 @@
 // libFuzzer target: the JSON telemetry decoder and its syntax-error locator.
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,8 +21,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view payload(reinterpret_cast<const char*>(data), size);
   // The length's parity picks the flavor, so both paths are explored.
   const JsonFlavor flavor = size % 2 == 1 ? JsonFlavor::kCloudEvents : JsonFlavor::kAny;
+  // Carried keys and a receive time exercise the tag and timestamp fallback paths.
+  static const std::vector<std::string> carry = {"seq", "cid", "sensor"};
+  DecodeContext context("fuzz/topic");
+  context.carry = carry;
+  if (size % 3 == 0) context.received_ns = 1'700'000'000'000'000'000;
   std::vector<Decoded> out;
-  const sie::Status status = decodeJson(payload, "fuzz/topic", flavor, out);
+  const sie::Status status = decodeJson(payload, context, flavor, out);
   if (!status) {
     require(out.empty() && !status.error().message.empty());
     return 0;

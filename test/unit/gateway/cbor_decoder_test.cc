@@ -11,6 +11,7 @@ namespace sie::gateway {
 namespace {
 
 using testing::CborBuilder;
+using ::testing::HasSubstr;
 
 std::vector<Decoded> decodeOk(std::string_view payload, std::string_view topic = "") {
   std::vector<Decoded> out;
@@ -27,7 +28,7 @@ std::string objectError(std::string_view payload) {
 
 std::string payloadError(std::string_view payload) {
   std::vector<Decoded> out;
-  auto status = decodeCbor(payload, "", out);
+  auto status = decodeCbor(payload, {}, out);
   EXPECT_TRUE(out.empty());
   return status ? "no error" : status.error().message;
 }
@@ -180,6 +181,27 @@ TEST(GatewayCborDecoderTest, BatchOfMaps) {
   EXPECT_EQ(out[1].raw, reading("b", 2).text("oops").str());
   ASSERT_TRUE(out[2].error);
   EXPECT_EQ(out[2].error->message, "batch element 2: expected a map (got text string)");
+}
+
+TEST(GatewayCborDecoderTest, CarriedKeysBecomeTags) {
+  const std::vector<std::string> carry = {"seq", "cid", "gain"};
+  DecodeContext context("s");
+  context.carry = carry;
+  CborBuilder b;
+  b.map(5).text("ts").uint(5).text("value").uint(1).text("seq").uint(42).text("cid").text("a-1");
+  b.text("gain").f64(0.5);
+  std::vector<Decoded> out;
+  ASSERT_TRUE(decodeCbor(b.str(), context, out));
+  ASSERT_EQ(out.size(), 1U);
+  ASSERT_FALSE(out[0].error) << out[0].error->message;
+  EXPECT_EQ(out[0].reading.tags, (Tags{{"seq", "42"}, {"cid", "a-1"}, {"gain", "0.5"}}));
+
+  CborBuilder nested;
+  nested.map(3).text("ts").uint(5).text("value").uint(1).text("seq").array(0);
+  out.clear();
+  ASSERT_TRUE(decodeCbor(nested.str(), context, out));
+  ASSERT_TRUE(out[0].error);
+  EXPECT_THAT(out[0].error->message, HasSubstr("'seq' must be a UTF-8 text string, a number"));
 }
 
 }  // namespace

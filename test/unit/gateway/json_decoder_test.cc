@@ -32,7 +32,7 @@ std::string objectError(std::string_view payload, std::string_view topic = "",
 
 std::string payloadError(std::string_view payload) {
   std::vector<Decoded> out;
-  auto status = decodeJson(payload, "", JsonFlavor::kAny, out);
+  auto status = decodeJson(payload, {}, JsonFlavor::kAny, out);
   EXPECT_TRUE(out.empty());
   return status ? "no error" : status.error().message;
 }
@@ -305,6 +305,31 @@ TEST(GatewayPayloadDecoderTest, SniffsCborMaps) {
   ASSERT_TRUE(decodePayload(RawMessage{"t", cbor, "", "x"}, out));
   ASSERT_EQ(out.size(), 1U);
   EXPECT_EQ(out[0].reading.value(), 2.0);
+}
+
+TEST(GatewayJsonDecoderTest, CarriedKeysBecomeTags) {
+  const std::vector<std::string> carry = {"seq", "cid", "ok"};
+  DecodeContext context("plant/l1/p1/temp");
+  context.carry = carry;
+  std::vector<Decoded> out;
+  ASSERT_TRUE(decodeJson(R"({"ts":5,"value":1,"seq":42,"cid":"a-1","ok":true,"other":3})", context,
+                         JsonFlavor::kAny, out));
+  ASSERT_EQ(out.size(), 1U);
+  ASSERT_FALSE(out[0].error);
+  EXPECT_EQ(out[0].reading.sensor.str(), "plant/l1/p1/temp");
+  EXPECT_EQ(out[0].reading.tags,
+            (Tags{{"seq", "42"}, {"cid", "a-1"}, {"ok", "true"}}));  // "other" is not carried
+}
+
+TEST(GatewayJsonDecoderTest, ReceiveTimeIsTheLastTimestampFallback) {
+  DecodeContext context("s");
+  context.received_ns = 777;
+  std::vector<Decoded> out;
+  ASSERT_TRUE(decodeJson(R"([{"value":1},{"ts":5,"value":2}])", context, JsonFlavor::kAny, out));
+  ASSERT_EQ(out.size(), 2U);
+  EXPECT_EQ(out[0].reading.ts_ns, 777);
+  EXPECT_EQ(out[1].reading.ts_ns, 5);  // the payload's own timestamp wins
+  EXPECT_THAT(objectError(R"({"value":1})", "s"), StartsWith("ts missing"));  // none given
 }
 
 }  // namespace
