@@ -115,7 +115,7 @@ struct Rig {
   Rig() { router.setTriggers(benchTriggers()); }
   void reset() {
     gateway =
-        std::make_unique<Gateway>(benchConfig(), series, dead, router, downstream, systemClock());
+        std::make_unique<Gateway>(benchConfig(), series, dead, [] { return ok(); }, router, downstream, systemClock());
   }
 };
 

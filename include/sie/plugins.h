@@ -12,6 +12,7 @@
 #include "sie/function.h"
 #include "sie/registry.h"
 #include "sie/result.h"
+#include "sie/sink.h"
 #include "sie/source.h"
 
 namespace sie {
@@ -23,8 +24,16 @@ struct SourcePlugin {
       make;
 };
 
+struct SinkPlugin {
+  std::string description;
+  std::vector<ConfigKey> keys;
+  std::function<Result<std::unique_ptr<Sink>>(const std::string& name, const ConfigValues& config)>
+      make;
+};
+
 struct Plugins {
   Registry<SourcePlugin> sources{"source type"};
+  Registry<SinkPlugin> sinks{"sink type"};
   Registry<std::shared_ptr<Executor>> runtimes{"runtime"};
 };
 

@@ -34,6 +34,9 @@ class Ingest {
   virtual ~Ingest() = default;
   virtual Status ingestRaw(const RawMessage& message) = 0;
   virtual Status ingest(Telemetry reading, std::string_view source) = 0;
+  // Blocks until every reading accepted before the call is durable (survives a crash of the
+  // node), so a source can acknowledge a batch of messages with one call.
+  virtual Status sync() = 0;
 };
 
 class Source {

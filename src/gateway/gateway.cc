@@ -53,10 +53,12 @@ class ScratchItems {
 }  // namespace
 
 Gateway::Gateway(GatewayConfig config, TimeSeriesStore& series, DeadLetterStore& dead_letters,
-                 Router& router, Downstream& downstream, const Clock& clock)
+                 std::function<Status()> sync, Router& router, Downstream& downstream,
+                 const Clock& clock)
     : config_(std::move(config)),
       series_(series),
       dead_letters_(dead_letters),
+      sync_(std::move(sync)),
       router_(router),
       downstream_(downstream),
       clock_(clock),

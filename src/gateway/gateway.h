@@ -31,6 +31,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -54,11 +55,14 @@ namespace sie::gateway {
 class Gateway final : public Ingest {
  public:
   // Every reference must outlive the gateway.
+  // `sync` is the stores' durability point (StateStore::sync).
   Gateway(GatewayConfig config, TimeSeriesStore& series, DeadLetterStore& dead_letters,
-          Router& router, Downstream& downstream, const Clock& clock);
+          std::function<Status()> sync, Router& router, Downstream& downstream,
+          const Clock& clock);
 
   Status ingestRaw(const RawMessage& message) override;
   Status ingest(Telemetry reading, std::string_view source) override;
+  Status sync() override { return sync_(); }
 
  private:
   struct CompiledRoute {
@@ -93,6 +97,7 @@ class Gateway final : public Ingest {
   GatewayConfig config_;
   TimeSeriesStore& series_;
   DeadLetterStore& dead_letters_;
+  std::function<Status()> sync_;
   Router& router_;
   Downstream& downstream_;
   const Clock& clock_;

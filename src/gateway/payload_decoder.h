@@ -15,8 +15,11 @@ namespace sie::gateway {
 //   application/cloudevents+json          structured CloudEvents (one, or an array)
 //   application/cloudevents-batch+json    an array of structured CloudEvents
 //   application/cbor                      a CBOR map or array of maps
-//   "" (none)                             sniffed: a first byte 0x80-0xBF (a CBOR array or map)
-//                                         is CBOR, anything else JSON; no JSON text starts so.
+//   text/plain                            one number ("42.5"): a reading of the topic's sensor,
+//                                         stamped with the receive time
+//   "" (none)                             sniffed: one number as text/plain; a first byte
+//                                         0x80-0xBF (a CBOR array or map) is CBOR, anything else
+//                                         JSON; no JSON text starts so.
 // Appends one Decoded per telemetry object to `out` (see decodeJson).
 Status decodePayload(const RawMessage& message, std::vector<Decoded>& out);
 

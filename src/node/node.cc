@@ -14,7 +14,24 @@
 namespace sie::node {
 namespace {
 
-constexpr std::string_view kSourceReserved[] = {"name", "type"};
+constexpr std::string_view kBlockReserved[] = {"name", "type"};
+
+// Makes the source or sink of one block with its plugin.
+template <typename Made, typename Plugin>
+Result<std::unique_ptr<Made>> makeFromBlock(const Registry<Plugin>& registry,
+                                            const PluginBlock& block, const std::string& file) {
+  const std::string where = yamlWhere(file, block.config);
+  auto plugin = registry.find(block.type);
+  if (!plugin) return fail(Errc::kInvalidArgument, plugin.error().message, where);
+  auto config = SIE_TRY(readConfig(block.config, (*plugin)->keys, file, kBlockReserved));
+  auto made = (*plugin)->make(block.name, config);
+  if (!made) {
+    Error error = made.error();
+    if (error.where.empty()) error.where = where;
+    return tl::unexpected(error);
+  }
+  return std::move(*made);
+}
 
 HttpResponse jsonError(int status, std::string_view code, const std::string& message) {
   return {status, "application/json",
@@ -57,7 +74,7 @@ Result<std::unique_ptr<Node>> Node::create(SiteConfig site, const Plugins& plugi
       SIE_TRY(gateway::parseGatewayConfig(node->site_.gateway, node->site_.routes, node->site_.file));
   node->gateway_ = std::make_unique<gateway::Gateway>(
       std::move(gateway_config), node->state_->timeSeries(), node->state_->deadLetters(),
-      node->router_, *node->dispatcher_, clock);
+      [state = node->state_.get()] { return state->sync(); }, node->router_, *node->dispatcher_, clock);
   SIE_CHECK(node->loadSources(plugins));
   return node;
 }
@@ -84,17 +101,10 @@ Status Node::loadFunctions(const Plugins& plugins) {
 
 Status Node::loadSources(const Plugins& plugins) {
   for (const auto& block : site_.sources) {
-    const std::string where = yamlWhere(site_.file, block.config);
-    auto plugin = plugins.sources.find(block.type);
-    if (!plugin) return fail(Errc::kInvalidArgument, plugin.error().message, where);
-    auto config = SIE_TRY(readConfig(block.config, (*plugin)->keys, site_.file, kSourceReserved));
-    auto source = (*plugin)->make(block.name, config);
-    if (!source) {
-      Error error = source.error();
-      if (error.where.empty()) error.where = where;
-      return tl::unexpected(error);
-    }
-    sources_.push_back(std::move(*source));
+    sources_.push_back(SIE_TRY(makeFromBlock<Source>(plugins.sources, block, site_.file)));
+  }
+  for (const auto& block : site_.sinks) {
+    sinks_.push_back(SIE_TRY(makeFromBlock<Sink>(plugins.sinks, block, site_.file)));
   }
   return ok();
 }
@@ -110,10 +120,11 @@ Status Node::start() {
   if (!site_.http.empty()) {
     http_ = SIE_TRY(HttpServer::start(site_.http, [this](const HttpRequest& r) { return handleHttp(r); }));
   }
+  for (auto& sink : sinks_) SIE_CHECK(sink->start(bus_, state_->deadLetters()));
   for (auto& source : sources_) SIE_CHECK(source->start(*gateway_));
   running_ = true;
-  spdlog::info("node '{}' running: {} functions, {} sources, state in {}{}", site_.name,
-               runners_.size(), sources_.size(), site_.data_dir,
+  spdlog::info("node '{}' running: {} functions, {} sources, {} sinks, state in {}{}", site_.name,
+               runners_.size(), sources_.size(), sinks_.size(), site_.data_dir,
                http_ ? fmt::format(", http on {}", site_.http.substr(0, site_.http.rfind(':') + 1) +
                                                        std::to_string(http_->port()))
                      : "");
@@ -125,6 +136,7 @@ void Node::stop() {
   running_ = false;
   for (auto& source : sources_) source->stop();
   if (dispatcher_) dispatcher_->stop();
+  for (auto& sink : sinks_) sink->stop();
   if (state_) {
     const NodeStats s = stats();
     auto appended = state_->audit().append(

@@ -1,7 +1,7 @@
 // Node: one edge node assembled from a site — state, gateway, dispatcher, functions, sources and
 // the HTTP listener — with a graceful start/stop order:
-//   start: state → functions (warm) → dispatcher → HTTP → sources
-//   stop:  sources → dispatcher drain → audit "stopped" → state sync/close → HTTP
+//   start: state → functions (warm) → dispatcher → HTTP → sinks → sources
+//   stop:  sources → dispatcher drain → sinks → audit "stopped" → state sync/close → HTTP
 #pragma once
 
 #include <atomic>
@@ -19,6 +19,7 @@
 #include "node/site_config.h"
 #include "sie/clock.h"
 #include "sie/plugins.h"
+#include "sie/sink.h"
 #include "sie/source.h"
 #include "sie/state.h"
 
@@ -70,6 +71,7 @@ class Node {
   std::unique_ptr<gateway::Gateway> gateway_;
   std::vector<std::unique_ptr<FunctionRunner>> runners_;
   std::vector<std::unique_ptr<Source>> sources_;
+  std::vector<std::unique_ptr<Sink>> sinks_;
   std::unique_ptr<HttpServer> http_;
   std::int64_t started_ns_ = 0;
   std::atomic<bool> running_{false};

@@ -1,6 +1,9 @@
 #include "sie/plugins.h"
 
 #include "exec/builtin/builtin_executor.h"
+#ifdef SIE_WITH_MQTT
+#include "adapters/mqtt/plugin.h"
+#endif
 #ifdef SIE_WITH_SIM
 #include "adapters/sim/sim_source.h"
 #endif
@@ -11,6 +14,9 @@ Status registerBuiltinPlugins(Plugins& plugins) {
   SIE_CHECK(plugins.runtimes.add("builtin", builtin::makeExecutor()));
 #ifdef SIE_WITH_SIM
   SIE_CHECK(sim::registerPlugin(plugins));
+#endif
+#ifdef SIE_WITH_MQTT
+  SIE_CHECK(mqtt::registerPlugins(plugins));
 #endif
   return ok();
 }

@@ -29,7 +29,8 @@ constexpr ConfigKey kSpecKeys[] = {
     {"functions", Type::kString, "functions", "folder of Function manifests, relative to this file"},
     {"summaryInterval", Type::kDuration, "5s", "live summary period on stdout (0 = off)"},
 };
-constexpr std::string_view kSpecBlocks[] = {"sources", "gateway", "routes", "dispatcher", "state", "log"};
+constexpr std::string_view kSpecBlocks[] = {"sources", "sinks",  "gateway", "routes",
+                                            "dispatcher", "state", "log"};
 constexpr ConfigKey kDispatcherKeys[] = {
     {"queueCapacity", Type::kInt, "10000", "events queued per function before overload"},
     {"overload", Type::kString, "block", "block | drop-oldest | dead-letter"},
@@ -46,7 +47,39 @@ constexpr ConfigKey kLogKeys[] = {
     {"level", Type::kString, "info", "trace | debug | info | warn | error"},
     {"format", Type::kString, "text", "text | json"},
 };
-constexpr std::string_view kSourceReserved[] = {"name", "type"};
+
+// Reads spec.sources or spec.sinks: a list of blocks with unique names.
+Result<std::vector<PluginBlock>> parsePluginBlocks(const YAML::Node& list, std::string_view what,
+                                                   const std::string& file) {
+  std::vector<PluginBlock> out;
+  if (!list) return out;
+  if (!list.IsSequence()) {
+    return fail(Errc::kInvalidArgument, fmt::format("spec.{} must be a list", what),
+                yamlWhere(file, list));
+  }
+  for (const auto& block : list) {
+    const std::string where = yamlWhere(file, block);
+    if (!block.IsMap() || !block["type"] || !block["name"] || !block["type"].IsScalar() ||
+        !block["name"].IsScalar()) {
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("each entry of spec.{} needs a name and a type, e.g. {{name: plant, "
+                              "type: {}}}",
+                              what, what == "sources" ? "sim" : "mqtt"),
+                  where);
+    }
+    PluginBlock entry{block["name"].as<std::string>(), block["type"].as<std::string>(), block};
+    for (const auto& other : out) {
+      if (other.name == entry.name) {
+        return fail(Errc::kAlreadyExists,
+                    fmt::format("{} name '{}' is used twice", what.substr(0, what.size() - 1),
+                                entry.name),
+                    where);
+      }
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
 
 Status parseDispatcher(const YAML::Node& node, const std::string& file, DispatcherOptions& out) {
   if (!node) return ok();
@@ -98,24 +131,8 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
   cfg.http = v.str("http");
   cfg.summary_interval = v.duration("summaryInterval");
 
-  if (spec["sources"]) {
-    if (!spec["sources"].IsSequence()) {
-      return fail(Errc::kInvalidArgument, "spec.sources must be a list", yamlWhere(file, spec["sources"]));
-    }
-    for (const auto& block : spec["sources"]) {
-      const std::string where = yamlWhere(file, block);
-      if (!block.IsMap() || !block["type"] || !block["name"]) {
-        return fail(Errc::kInvalidArgument, "each source needs a name and a type, e.g. {name: plant, type: sim}", where);
-      }
-      SourceBlock source{block["name"].as<std::string>(), block["type"].as<std::string>(), block};
-      for (const auto& other : cfg.sources) {
-        if (other.name == source.name) {
-          return fail(Errc::kAlreadyExists, fmt::format("source name '{}' is used twice", source.name), where);
-        }
-      }
-      cfg.sources.push_back(std::move(source));
-    }
-  }
+  cfg.sources = SIE_TRY(parsePluginBlocks(spec["sources"], "sources", file));
+  cfg.sinks = SIE_TRY(parsePluginBlocks(spec["sinks"], "sinks", file));
   cfg.gateway = spec["gateway"];
   cfg.routes = spec["routes"];
   SIE_CHECK(parseDispatcher(spec["dispatcher"], file, cfg.dispatcher));

@@ -24,10 +24,11 @@ struct DispatcherOptions {
   std::chrono::milliseconds block_timeout{5000};  // kBlock: longest a source waits, then refused
 };
 
-struct SourceBlock {
+// A source or sink block: its name, its type, and the rest for the plugin's table to check.
+struct PluginBlock {
   std::string name;
   std::string type;
-  YAML::Node config;  // the whole block; the plugin's table checks it
+  YAML::Node config;  // the whole block
 };
 
 struct SiteConfig {
@@ -40,7 +41,8 @@ struct SiteConfig {
   std::size_t state_memory_window = 2048;
   std::string log_level = "info";
   bool log_json = false;
-  std::vector<SourceBlock> sources;
+  std::vector<PluginBlock> sources;
+  std::vector<PluginBlock> sinks;
   YAML::Node gateway;  // parsed by the gateway
   YAML::Node routes;
   DispatcherOptions dispatcher;

@@ -33,6 +33,7 @@ class RecordingIngest final : public Ingest {
   explicit RecordingIngest(int refuse_every = 0) : refuse_every_(refuse_every) {}
 
   Status ingestRaw(const RawMessage&) override { return fail(Errc::kUnsupported, "raw"); }
+  Status sync() override { return ok(); }  // memory is all there is
 
   Status ingest(Telemetry reading, std::string_view source) override {
     std::lock_guard lock(mu_);

@@ -1,0 +1,23 @@
+// Sinks take events off the node's bus and deliver them elsewhere: an MQTT broker now; webhooks
+// and Kafka later. What a sink cannot deliver goes to the dead-letter store with the reason.
+#pragma once
+
+#include <string>
+
+#include "sie/bus.h"
+#include "sie/result.h"
+#include "sie/state.h"
+
+namespace sie {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  [[nodiscard]] virtual const std::string& name() const = 0;
+  // Subscribes to `bus` and starts delivering; `bus` and `dead_letters` outlive the sink.
+  virtual Status start(Bus& bus, DeadLetterStore& dead_letters) = 0;
+  // Unsubscribes, waits a bounded time for deliveries in flight, dead-letters what is left.
+  virtual void stop() = 0;
+};
+
+}  // namespace sie

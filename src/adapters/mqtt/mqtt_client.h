@@ -1,0 +1,91 @@
+// One MQTT connection driven by its own thread, around libmosquitto.
+//
+// The thread polls the socket itself (not mosquitto_loop) so that it can read a batch of
+// messages, let the owner make them durable (after_read), and only then write the QoS 1
+// acknowledgements that libmosquitto queued while reading: a crash before that point leaves the
+// messages unacknowledged, and the broker delivers them again. It reconnects with exponential
+// backoff and full jitter, so a fleet of nodes does not hammer a restarted broker in step.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "adapters/mqtt/mqtt_connection.h"
+#include "sie/metrics.h"
+#include "sie/result.h"
+
+struct mosquitto;
+struct mosquitto_message;
+
+namespace sie::mqtt {
+
+class Client {
+ public:
+  // Every handler runs on the client's thread.
+  struct Handlers {
+    std::function<void()> connected;  // each (re)connect: subscribe here
+    std::function<void(const mosquitto_message&)> message;
+    // After a batch of messages was read and before their acknowledgements are sent.
+    std::function<void()> after_read;
+    std::function<void(int mid)> published;  // a QoS 1 publish was acknowledged (QoS 0: sent)
+  };
+
+  Client(std::string name, Connection connection, Handlers handlers);
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  ~Client();
+
+  // Applies the settings (TLS files are loaded here, so bad ones fail now) and starts the thread;
+  // the first connection is attempted there, so an absent broker is not an error.
+  Status start();
+  // Disconnects cleanly and joins the thread.
+  void stop();
+
+  // Thread-safe. A QoS 1 message published while disconnected is kept by libmosquitto and sent
+  // after the reconnect. Returns the message id.
+  Result<int> publish(const std::string& topic, std::string_view payload, int qos, bool retain);
+  // Client thread only (the connected handler).
+  Status subscribe(const std::string& filter, int qos);
+  // Client thread only: drops the connection without sending the queued acknowledgements, so
+  // the broker redelivers the batch (used when the batch could not be made durable).
+  void dropConnection();
+
+  [[nodiscard]] bool connected() const { return connected_.load(std::memory_order_acquire); }
+  [[nodiscard]] const std::string& name() const { return name_; }
+
+ private:
+  static void onConnect(mosquitto* m, void* self, int rc);
+  static void onDisconnect(mosquitto* m, void* self, int rc);
+  static void onMessage(mosquitto* m, void* self, const mosquitto_message* message);
+  static void onPublish(mosquitto* m, void* self, int mid);
+
+  void run();
+  bool connectOnce();
+  int readBatch();
+  void lost(int rc);
+  void waitBackoff();
+  void wake() const;
+
+  std::string name_;
+  Connection connection_;
+  Handlers handlers_;
+  mosquitto* mosq_ = nullptr;
+  int wake_fd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> connected_{false};
+  bool started_ = false;
+  int attempt_ = 0;
+  std::size_t batch_messages_ = 0;
+  std::minstd_rand jitter_;
+  Counter& connects_;
+  Counter& connection_losses_;
+  Gauge& up_;
+};
+
+}  // namespace sie::mqtt

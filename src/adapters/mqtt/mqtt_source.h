@@ -1,0 +1,63 @@
+// MqttSource: subscribes to topic templates on a broker and feeds what arrives to the gateway.
+//
+// Delivery: QoS 1 messages are acknowledged only after the batch they arrived in was accepted
+// and made durable (Ingest::sync); if the gateway refuses one or the state cannot be synced, the
+// connection is dropped without acknowledging, and the broker delivers the batch again. With a
+// persistent session (cleanSession: false) that holds across node restarts and crashes too;
+// redelivered readings the node already has are rejected by the gateway as duplicates.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapters/mqtt/mqtt_client.h"
+#include "adapters/mqtt/topic_template.h"
+#include "sie/clock.h"
+#include "sie/metrics.h"
+#include "sie/source.h"
+
+namespace sie::mqtt {
+
+enum class PayloadFormat { kAuto, kJson, kCbor, kCloudEvents, kNumber };
+
+struct SourceOptions {
+  Connection connection;
+  std::vector<TopicTemplate> topics;
+  int qos = 1;
+  std::string sensor;  // sensor id template; "" = the topic
+  PayloadFormat format = PayloadFormat::kAuto;
+  std::vector<std::string> carry;
+  bool receive_time = true;  // stamp readings without a timestamp with their arrival time
+  std::string group;         // MQTT shared subscription group ("" = none)
+};
+
+class MqttSource final : public Source {
+ public:
+  MqttSource(std::string name, SourceOptions options, const Clock& clock = systemClock());
+  ~MqttSource() override;
+
+  [[nodiscard]] const std::string& name() const override { return name_; }
+  Status start(Ingest& sink) override;
+  void stop() override;
+
+ private:
+  void subscribeAll();
+  void onMessage(const mosquitto_message& message);
+  void afterRead();
+
+  std::string name_;
+  SourceOptions options_;
+  const Clock& clock_;
+  Ingest* sink_ = nullptr;
+  std::unique_ptr<Client> client_;
+  // Client thread only.
+  Tags tags_;
+  bool needs_sync_ = false;
+  bool refused_ = false;
+  Counter& messages_;
+  Counter& refused_total_;
+  Counter& redeliveries_requested_;
+};
+
+}  // namespace sie::mqtt

@@ -1,0 +1,405 @@
+// The MQTT source and sink against a real mosquitto broker, driven by the real mosquitto_pub and
+// mosquitto_sub clients.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "node/node.h"
+#include "servers.h"
+#include "sie/metrics.h"
+#include "sie/plugins.h"
+
+namespace sie {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using testing::capture;
+using testing::Mosquitto;
+using testing::run;
+using testing::TempDir;
+
+constexpr const char* kFunction = R"(apiVersion: sie/v1
+kind: Function
+metadata: {name: hot, version: "1"}
+spec:
+  runtime: builtin
+  handler: threshold
+  triggers: ["+/+/temp"]
+  params: {max: 80}
+)";
+
+// Lines of JSON telemetry for `mosquitto_pub -l`: values 60 + seq, source timestamps, and a seq
+// (milliseconds, printed with %.0f: mawk clamps %d to 32 bits).
+std::string telemetryLines(int first, int last) {
+  return fmt::format(
+      "seq {} {} | awk '{{printf \"{{\\\"value\\\": %d, \\\"ts_ms\\\": %.0f, \\\"seq\\\": %d}}\\n\", "
+      "60 + $1, 1700000000000 + $1, $1}}'",
+      first, last);
+}
+
+bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 15s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return done();
+}
+
+class MqttTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spdlog::set_level(spdlog::level::warn);
+    ASSERT_TRUE(registerBuiltinPlugins(plugins_));
+  }
+  void TearDown() override {
+    if (node_) node_->stop();
+  }
+
+  // A node whose sources and sinks are the YAML list items given (indented for spec).
+  Result<std::unique_ptr<node::Node>> makeNode(const std::string& sources, const std::string& sinks) {
+    const std::string site = fmt::format(R"(apiVersion: sie/v1
+kind: Site
+metadata: {{name: mqtt-test}}
+spec:
+  http: ""
+  summaryInterval: 0
+  sources:
+{}
+  sinks:
+{}
+)",
+                                         sources.empty() ? "    []" : sources,
+                                         sinks.empty() ? "    []" : sinks);
+    auto parsed = node::parseSite({"t/site.yaml", site}, {{"t/functions/hot.yaml", kFunction}});
+    if (!parsed) return tl::unexpected(parsed.error());
+    parsed->data_dir = data_.path();
+    return node::Node::create(std::move(*parsed), plugins_);
+  }
+
+  void startNode(const std::string& sources, const std::string& sinks = "") {
+    auto made = makeNode(sources, sinks);
+    ASSERT_TRUE(made) << made.error().str();
+    node_ = std::move(*made);
+    ASSERT_TRUE(node_->start());
+  }
+
+  std::string sourceBlock(const std::string& extra = "", int port = 0) const {
+    return fmt::format(R"(    - name: field
+      type: mqtt
+      port: {}
+      clientId: sie-test-field
+      cleanSession: false
+      topics: ["plant/{{line}}/{{asset}}/{{signal}}"]
+      sensor: "{{line}}/{{asset}}/{{signal}}"
+      carry: [seq]
+{})",
+                       port ? port : broker_.port(), extra);
+  }
+
+  std::string sinkBlock(const std::string& extra = "") const {
+    return fmt::format(R"(    - name: out
+      type: mqtt
+      port: {}
+      topic: "sie/{{line}}/{{asset}}/decision"
+{})",
+                       broker_.port(), extra);
+  }
+
+  std::size_t readings(std::string_view sensor) {
+    auto got = node_->state().timeSeries().range(Symbol::intern(sensor), 0,
+                                                 std::numeric_limits<std::int64_t>::max(), 1000000);
+    return got ? got->size() : 0;
+  }
+
+  std::vector<DeadLetter> deadLetters() {
+    auto got = node_->state().deadLetters().list(1000);
+    return got ? *got : std::vector<DeadLetter>{};
+  }
+
+  // Registers a persistent QoS 1 subscriber session, so nothing published later is missed.
+  void subscribe(const std::string& id, const std::string& topic) {
+    ASSERT_EQ(run(fmt::format("mosquitto_sub -p {} -c -i {} -q 1 -t '{}' -E", broker_.port(), id,
+                              topic)),
+              0);
+  }
+  // Collects `count` messages of that session ("topic payload" lines).
+  std::vector<std::string> collect(const std::string& id, const std::string& topic, int count) {
+    const std::string out = capture(fmt::format(
+        "mosquitto_sub -p {} -c -i {} -q 1 -t '{}' -v -C {} -W 20", broker_.port(), id, topic, count));
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    while (start < out.size()) {
+      const std::size_t end = out.find('\n', start);
+      lines.push_back(out.substr(start, end - start));
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    return lines;
+  }
+
+  // What the node has, for failure messages.
+  std::string describe() {
+    std::string out = "dead letters:";
+    for (const auto& letter : deadLetters()) {
+      out += fmt::format("\n  [{}] {}: {}", letter.origin, letter.subject, letter.reason);
+    }
+    return out;
+  }
+
+  int publish(const std::string& args) {
+    return run(fmt::format("mosquitto_pub -p {} {}", broker_.port(), args));
+  }
+
+  Mosquitto broker_{true};
+  TempDir data_;
+  Plugins plugins_;
+  std::unique_ptr<node::Node> node_;
+};
+
+TEST_F(MqttTest, Qos1ReadingsBecomeDecisionsMatchedBySequence) {
+  startNode(sourceBlock(), sinkBlock());
+  subscribe("checker", "sie/+/+/decision");
+  ASSERT_TRUE(waitUntil([&] { return metrics().counterTotal("sie_mqtt_connects_total") >= 2; }));
+  ASSERT_EQ(run(telemetryLines(1, 50) + fmt::format(" | mosquitto_pub -p {} -q 1 -l -t plant/l1/p7/temp",
+                                                    broker_.port())),
+            0);
+  ASSERT_TRUE(waitUntil([&] { return readings("l1/p7/temp") == 50; })) << readings("l1/p7/temp");
+
+  const auto lines = collect("checker", "sie/+/+/decision", 50);
+  ASSERT_EQ(lines.size(), 50U);
+  std::set<int> seen;
+  for (const auto& line : lines) {
+    ASSERT_THAT(line, ::testing::StartsWith("sie/l1/p7/decision {"));
+    const auto decision = nlohmann::json::parse(line.substr(line.find(' ') + 1));
+    const int seq = std::stoi(decision["tags"]["seq"].get<std::string>());
+    EXPECT_TRUE(seen.insert(seq).second) << "seq " << seq << " twice";
+    EXPECT_EQ(decision["value"].get<double>(), 60 + seq);
+    EXPECT_EQ(decision["anomaly"].get<bool>(), 60 + seq > 80) << line;
+    EXPECT_EQ(decision["tags"]["asset"], "p7");
+  }
+  EXPECT_EQ(seen.size(), 50U);
+  EXPECT_TRUE(deadLetters().empty());
+}
+
+TEST_F(MqttTest, PlainNumbersCborAndBadPayloads) {
+  startNode(sourceBlock());
+  ASSERT_TRUE(waitUntil([&] { return metrics().counterTotal("sie_mqtt_connects_total") >= 1; }));
+  ASSERT_EQ(publish("-q 1 -t plant/l2/p1/temp -m 42.5"), 0);
+  ASSERT_EQ(publish("-q 1 -t plant/l2/p1/temp -m '{\"value\":'"), 0);
+  ASSERT_EQ(publish("-q 1 -t plant/l2/p1/temp -m '{\"value\":\"hot\",\"ts\":1}'"), 0);
+  ASSERT_EQ(publish("-q 1 -t plant/l2/p1/temp -n"), 0);
+  // A CBOR map {"value": 7, "ts": 5} written byte by byte (octal: dash printf has no \\x).
+  ASSERT_EQ(run(fmt::format("printf '\\242\\145value\\007\\142ts\\005' | mosquitto_pub -p {} -q 1 "
+                            "-t plant/l2/p2/temp -s",
+                            broker_.port())),
+            0);
+  ASSERT_TRUE(waitUntil([&] { return deadLetters().size() == 3 && readings("l2/p2/temp") == 1; }))
+      << describe();
+  EXPECT_EQ(readings("l2/p1/temp"), 1U);  // the plain number
+  std::set<std::string> reasons;
+  for (const auto& letter : deadLetters()) {
+    EXPECT_EQ(letter.origin, "gateway");
+    EXPECT_EQ(letter.subject, "l2/p1/temp");
+    reasons.insert(letter.reason);
+  }
+  EXPECT_TRUE(std::any_of(reasons.begin(), reasons.end(),
+                          [](const auto& r) { return r.find("not valid JSON") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(reasons.begin(), reasons.end(),
+                          [](const auto& r) { return r.find("'value' must be a number") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(reasons.begin(), reasons.end(),
+                          [](const auto& r) { return r.find("payload is empty") != std::string::npos; }));
+}
+
+TEST_F(MqttTest, TlsAndClientCertificates) {
+  const auto& certs = broker_.certs();
+  startNode(fmt::format(R"(    - name: tls
+      type: mqtt
+      port: {}
+      caFile: {}
+      topics: ["tls/#"]
+    - name: mtls
+      type: mqtt
+      port: {}
+      caFile: {}
+      certFile: {}
+      keyFile: {}
+      topics: ["mtls/#"]
+    - name: nocert
+      type: mqtt
+      port: {}
+      caFile: {}
+      topics: ["nocert/#"]
+      reconnectMax: 200ms
+)",
+                        broker_.tlsPort(), certs.ca, broker_.certPort(), certs.ca, certs.client_cert,
+                        certs.client_key, broker_.certPort(), certs.ca));
+  ASSERT_TRUE(waitUntil([&] {
+    return metrics().gauge("sie_mqtt_connected", "", {{"client", "tls"}}).value() == 1 &&
+           metrics().gauge("sie_mqtt_connected", "", {{"client", "mtls"}}).value() == 1;
+  }));
+  ASSERT_EQ(run(fmt::format("mosquitto_pub -p {} --cafile {} -q 1 -t tls/a/temp -m 50",
+                            broker_.tlsPort(), certs.ca)),
+            0);
+  ASSERT_EQ(run(fmt::format("mosquitto_pub -p {} --cafile {} --cert {} --key {} -q 1 -t mtls/a/temp -m 51",
+                            broker_.certPort(), certs.ca, certs.client_cert, certs.client_key)),
+            0);
+  ASSERT_TRUE(waitUntil([&] { return readings("tls/a/temp") == 1 && readings("mtls/a/temp") == 1; }));
+  // Without a client certificate the broker refuses the TLS handshake: counted, retried, no crash.
+  ASSERT_TRUE(waitUntil([&] {
+    return metrics().counter("sie_mqtt_connection_losses_total", "", {{"client", "nocert"}}).value() >= 2;
+  }));
+  EXPECT_EQ(metrics().gauge("sie_mqtt_connected", "", {{"client", "nocert"}}).value(), 0);
+}
+
+TEST_F(MqttTest, UsernameAndPassword) {
+  const TempDir secrets;
+  { std::ofstream(secrets.file("pw")) << "s3cret\n"; }
+  startNode(fmt::format(R"(    - name: good
+      type: mqtt
+      port: {}
+      username: plant
+      passwordFile: {}
+      topics: ["auth/#"]
+    - name: bad
+      type: mqtt
+      port: {}
+      username: plant
+      password: wrong
+      topics: ["auth/#"]
+      reconnectMax: 200ms
+)",
+                        broker_.authPort(), secrets.file("pw"), broker_.authPort()));
+  ASSERT_TRUE(waitUntil(
+      [&] { return metrics().gauge("sie_mqtt_connected", "", {{"client", "good"}}).value() == 1; }));
+  ASSERT_EQ(run(fmt::format("mosquitto_pub -p {} -u plant -P s3cret -q 1 -t auth/x/temp -m 1",
+                            broker_.authPort())),
+            0);
+  ASSERT_TRUE(waitUntil([&] { return readings("auth/x/temp") == 1; }));
+  ASSERT_TRUE(waitUntil([&] {
+    return metrics().counter("sie_mqtt_connection_losses_total", "", {{"client", "bad"}}).value() >= 2;
+  }));
+  EXPECT_EQ(metrics().gauge("sie_mqtt_connected", "", {{"client", "bad"}}).value(), 0);
+}
+
+TEST_F(MqttTest, BrokerRestartsLoseNothing) {
+  startNode(sourceBlock("      reconnectMax: 300ms\n"), sinkBlock("      reconnectMax: 300ms\n"));
+  subscribe("restart-checker", "sie/+/+/decision");
+  ASSERT_TRUE(waitUntil([&] { return metrics().counterTotal("sie_mqtt_connects_total") >= 2; }));
+  const std::string pub = fmt::format(" | mosquitto_pub -p {} -q 1 -l -t plant/l3/p1/temp", broker_.port());
+  ASSERT_EQ(run(telemetryLines(1, 100) + pub), 0);
+  ASSERT_TRUE(waitUntil([&] { return readings("l3/p1/temp") == 100; }));
+
+  broker_.stop();  // graceful: the broker saves its sessions
+  broker_.start();
+  ASSERT_EQ(run(telemetryLines(101, 200) + pub), 0);
+  ASSERT_TRUE(waitUntil([&] { return readings("l3/p1/temp") == 200; })) << readings("l3/p1/temp");
+
+  broker_.kill();  // abrupt
+  broker_.start();
+  ASSERT_EQ(run(telemetryLines(201, 300) + pub), 0);
+  ASSERT_TRUE(waitUntil([&] { return readings("l3/p1/temp") == 300; })) << readings("l3/p1/temp");
+
+  // Every reading recorded once; no decision was dead-lettered.
+  for (const auto& letter : deadLetters()) {
+    EXPECT_NE(letter.origin, "sink:out") << letter.reason;
+  }
+  EXPECT_GE(metrics().counter("sie_mqtt_connects_total", "", {{"client", "field"}}).value(), 3U);
+}
+
+TEST_F(MqttTest, PersistentSessionKeepsMessagesWhileTheNodeIsDown) {
+  startNode(sourceBlock());
+  ASSERT_TRUE(waitUntil([&] { return metrics().gauge("sie_mqtt_connected", "", {{"client", "field"}}).value() == 1; }));
+  node_->stop();
+  node_.reset();
+  const std::string pub = fmt::format(" | mosquitto_pub -p {} -q 1 -l -t plant/l4/p1/temp", broker_.port());
+  ASSERT_EQ(run(telemetryLines(1, 30) + pub), 0);  // nobody connected: the broker queues them
+  startNode(sourceBlock());
+  ASSERT_TRUE(waitUntil([&] { return readings("l4/p1/temp") == 30; })) << readings("l4/p1/temp");
+}
+
+TEST_F(MqttTest, SinkQueuesWhileTheBrokerIsDown) {
+  startNode("", sinkBlock("      reconnectMax: 200ms\n"));
+  subscribe("offline-checker", "sie/+/+/decision");
+  ASSERT_TRUE(waitUntil([&] { return metrics().gauge("sie_mqtt_connected", "", {{"client", "out"}}).value() == 1; }));
+  broker_.stop();
+  for (int i = 1; i <= 20; ++i) {
+    Telemetry reading{Symbol::intern("l5/p1/temp"), 1000 + i, {70.0 + i}};
+    reading.tags = {{"line", "l5"}, {"asset", "p1"}};
+    ASSERT_TRUE(node_->ingest().ingest(std::move(reading), "test"));
+  }
+  std::this_thread::sleep_for(200ms);
+  broker_.start();
+  const auto lines = collect("offline-checker", "sie/+/+/decision", 20);
+  EXPECT_EQ(lines.size(), 20U);
+  EXPECT_TRUE(deadLetters().empty());
+}
+
+TEST_F(MqttTest, SharedSubscriptionSplitsMessages) {
+  startNode(fmt::format(R"(    - name: a
+      type: mqtt
+      port: {0}
+      group: g1
+      topics: ["shared/{{asset}}/temp"]
+    - name: b
+      type: mqtt
+      port: {0}
+      group: g1
+      topics: ["shared/{{asset}}/temp"]
+)",
+                        broker_.port()));
+  ASSERT_TRUE(waitUntil([&] { return metrics().counterTotal("sie_mqtt_connects_total") >= 2; }));
+  std::this_thread::sleep_for(300ms);  // both subscriptions acknowledged
+  // One sensor per message: a shared subscription splits a sensor's messages across consumers,
+  // which would deliver them out of order.
+  ASSERT_EQ(run(fmt::format("for i in $(seq 1 60); do mosquitto_pub -p {} -q 1 -t shared/p$i/temp "
+                            "-m $i || exit 1; done",
+                            broker_.port())),
+            0);
+  const auto total = [&] {
+    std::size_t n = 0;
+    for (int i = 1; i <= 60; ++i) n += readings(fmt::format("shared/p{}/temp", i));
+    return n;
+  };
+  ASSERT_TRUE(waitUntil([&] { return total() == 60; })) << total() << " readings; " << describe();
+  const auto a = metrics().counter("sie_mqtt_messages_received_total", "", {{"source", "a"}}).value();
+  const auto b = metrics().counter("sie_mqtt_messages_received_total", "", {{"source", "b"}}).value();
+  EXPECT_GT(a, 0U);
+  EXPECT_GT(b, 0U);
+}
+
+TEST_F(MqttTest, ConfigErrorsNameTheKey) {
+  auto made = makeNode("    - {name: x, type: mqtt, topics: [\"a/{b\"]}\n", "");
+  ASSERT_FALSE(made);
+  EXPECT_THAT(made.error().str(), HasSubstr("mixes braces"));
+  made = makeNode("    - {name: x, type: mqtt, topics: [a], qos: 2}\n", "");
+  ASSERT_FALSE(made);
+  EXPECT_THAT(made.error().str(), HasSubstr("qos must be 0 or 1"));
+  made = makeNode("    - {name: x, type: mqtt, topics: [a], certFile: /nope}\n", "");
+  ASSERT_FALSE(made);
+  EXPECT_THAT(made.error().str(), HasSubstr("set certFile and keyFile together"));
+  made = makeNode("    - {name: x, type: mqtt, topics: [a], caFile: /nope/ca.pem}\n", "");
+  ASSERT_FALSE(made);
+  EXPECT_THAT(made.error().str(), HasSubstr("caFile '/nope/ca.pem' is not a readable file"));
+  made = makeNode("", "    - {name: y, type: mqtt, topic: \"a/#\"}\n");
+  ASSERT_FALSE(made);
+  EXPECT_THAT(made.error().str(), HasSubstr("must not contain the wildcards"));
+  made = makeNode("    - {name: x, type: mqtt}\n", "");
+  ASSERT_FALSE(made);
+  EXPECT_THAT(made.error().str(), HasSubstr("topics"));
+}
+
+}  // namespace
+}  // namespace sie

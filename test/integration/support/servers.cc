@@ -1,0 +1,176 @@
+#include "servers.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+extern char** environ;
+
+namespace sie::testing {
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "sie-test-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+int freePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool waitForPort(int port, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (up) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+int run(const std::string& command) {
+  const int status = std::system(command.c_str());
+  return status < 0 ? -1 : WEXITSTATUS(status);
+}
+
+std::string capture(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return out;
+  std::array<char, 4096> buffer{};
+  std::size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.append(buffer.data(), n);
+  ::pclose(pipe);
+  return out;
+}
+
+Certificates Certificates::make(const std::string& dir) {
+  Certificates c{dir + "/ca.pem", dir + "/server.pem", dir + "/server.key", dir + "/client.pem",
+                 dir + "/client.key"};
+  const std::string quiet = " >/dev/null 2>&1";
+  const std::string ext = dir + "/san.ext";
+  std::ofstream(ext) << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
+  const bool made =
+      run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "
+          "/CN=sie-test-ca -keyout " + dir + "/ca.key -out " + c.ca + quiet) == 0 &&
+      run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost "
+          "-keyout " + c.server_key + " -out " + dir + "/server.csr" + quiet) == 0 &&
+      run("openssl x509 -req -in " + dir + "/server.csr -CA " + c.ca + " -CAkey " + dir +
+          "/ca.key -CAcreateserial -days 2 -extfile " + ext + " -out " + c.server_cert + quiet) == 0 &&
+      run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=edge-node-1 "
+          "-keyout " + c.client_key + " -out " + dir + "/client.csr" + quiet) == 0 &&
+      run("openssl x509 -req -in " + dir + "/client.csr -CA " + c.ca + " -CAkey " + dir +
+          "/ca.key -CAcreateserial -days 2 -out " + c.client_cert + quiet) == 0;
+  if (!made) ADD_FAILURE() << "openssl could not make the test certificates";
+  return c;
+}
+
+Mosquitto::Mosquitto(bool persistence)
+    : certs_(Certificates::make(dir_.path())),
+      port_(freePort()),
+      tls_port_(freePort()),
+      cert_port_(freePort()),
+      auth_port_(freePort()) {
+  // A broker started as root drops to the "mosquitto" user, which must read and write here.
+  std::filesystem::permissions(dir_.path(), std::filesystem::perms::all);
+  const std::string passwd = dir_.file("passwd");
+  if (run("mosquitto_passwd -c -b " + passwd + " plant s3cret >/dev/null 2>&1") != 0) {
+    ADD_FAILURE() << "mosquitto_passwd failed";
+  }
+  std::ofstream conf(dir_.file("mosquitto.conf"));
+  conf << "per_listener_settings true\n"
+       << "log_dest file " << dir_.file("broker.log") << "\n"
+       << "max_queued_messages 100000\n";
+  if (persistence) {
+    conf << "persistence true\npersistence_location " << dir_.path() << "/\n";
+  }
+  conf << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\n"
+       << "listener " << tls_port_ << " 127.0.0.1\nallow_anonymous true\n"
+       << "cafile " << certs_.ca << "\ncertfile " << certs_.server_cert << "\nkeyfile "
+       << certs_.server_key << "\n"
+       << "listener " << cert_port_ << " 127.0.0.1\nallow_anonymous true\n"
+       << "cafile " << certs_.ca << "\ncertfile " << certs_.server_cert << "\nkeyfile "
+       << certs_.server_key << "\nrequire_certificate true\nuse_identity_as_username true\n"
+       << "listener " << auth_port_ << " 127.0.0.1\nallow_anonymous false\npassword_file " << passwd
+       << "\n";
+  conf.close();
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    std::filesystem::permissions(entry.path(), std::filesystem::perms::owner_read |
+                                                   std::filesystem::perms::owner_write |
+                                                   std::filesystem::perms::group_read |
+                                                   std::filesystem::perms::others_read);
+  }
+  start();
+}
+
+Mosquitto::~Mosquitto() { kill(); }
+
+void Mosquitto::start() {
+  if (pid_ > 0) return;
+  const std::string conf = dir_.file("mosquitto.conf");
+  std::vector<char*> argv = {const_cast<char*>("mosquitto"), const_cast<char*>("-c"),
+                             const_cast<char*>(conf.c_str()), nullptr};
+  if (::posix_spawnp(&pid_, "mosquitto", nullptr, nullptr, argv.data(), environ) != 0) {
+    pid_ = -1;
+    ADD_FAILURE() << "cannot start mosquitto (is it installed? scripts/install-deps.sh)";
+    return;
+  }
+  for (int port : {port_, tls_port_, cert_port_, auth_port_}) {
+    if (!waitForPort(port)) {
+      ADD_FAILURE() << "mosquitto did not listen on " << port << "; see " << dir_.file("broker.log");
+      return;
+    }
+  }
+}
+
+void Mosquitto::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void Mosquitto::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+}  // namespace sie::testing

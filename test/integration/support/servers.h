@@ -1,0 +1,70 @@
+// Real servers for integration tests, started on free loopback ports and stopped after: a
+// mosquitto broker with plain, TLS, client-certificate and password listeners. Certificates are
+// made with the openssl command line for each test program.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace sie::testing {
+
+// A fresh temporary folder, removed with the object.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A free TCP port on 127.0.0.1 (bound and released; reuse races are unlikely on a test machine).
+int freePort();
+// Waits until something accepts TCP connections on 127.0.0.1:port.
+bool waitForPort(int port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// Runs a shell command; returns its exit status (-1 when it could not run).
+int run(const std::string& command);
+// Runs a shell command and returns its standard output.
+std::string capture(const std::string& command);
+
+// A CA, a server certificate for 127.0.0.1/localhost and a client certificate, in `dir`.
+struct Certificates {
+  std::string ca, server_cert, server_key, client_cert, client_key;
+  static Certificates make(const std::string& dir);
+};
+
+class Mosquitto {
+ public:
+  // Starts the broker; fails the calling test (ADD_FAILURE) when it does not come up.
+  explicit Mosquitto(bool persistence = false);
+  ~Mosquitto();
+  Mosquitto(const Mosquitto&) = delete;
+  Mosquitto& operator=(const Mosquitto&) = delete;
+
+  void stop();     // SIGTERM and wait (a persistent broker saves its state)
+  void kill();     // SIGKILL and wait
+  void start();    // again, on the same ports
+  [[nodiscard]] bool running() const { return pid_ > 0; }
+
+  [[nodiscard]] int port() const { return port_; }            // plain, anonymous
+  [[nodiscard]] int tlsPort() const { return tls_port_; }     // TLS, anonymous
+  [[nodiscard]] int certPort() const { return cert_port_; }   // TLS, client certificate required
+  [[nodiscard]] int authPort() const { return auth_port_; }   // plain, user "plant" / "s3cret"
+  [[nodiscard]] const Certificates& certs() const { return certs_; }
+  [[nodiscard]] const TempDir& dir() const { return dir_; }
+
+ private:
+  TempDir dir_;
+  Certificates certs_;
+  int port_, tls_port_, cert_port_, auth_port_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace sie::testing
