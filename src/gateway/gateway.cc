@@ -210,6 +210,11 @@ std::optional<Finding> Gateway::admit(SensorState& state, Telemetry& reading, bo
 
 void Gateway::resolve(SensorState& state, Symbol sensor) const {
   state.resolved = true;
+  // The newest stored reading continues the order check across restarts, so a message the
+  // broker delivers again after a crash is recognised instead of being recorded twice.
+  if (auto newest = series_.lastN(sensor, 1); newest && !newest->empty()) {
+    state.last_ns = newest->back().ts_ns;
+  }
   const std::string_view id = sensor.str();
   for (const CompiledRoute& route : routes_) {
     if (!route.match.matches(id)) continue;

@@ -5,7 +5,8 @@
 // decode      raw messages only (payload_decoder.h); Ingest::ingest() readings skip it.
 // validate    NaN/inf, range, staleness, future per route (first matching route; readings of
 //             no route get the NaN check only, or are rejected with `unmatched: reject`), then
-//             duplicate / out-of-order timestamps per sensor, which are always rejected.
+//             duplicate / out-of-order timestamps per sensor, which are always rejected (the
+//             first reading of a sensor is compared with the newest one in the store).
 //             Rejected readings go to the DeadLetterStore (origin "gateway") and stop there;
 //             with `onInvalid: flag` they continue with lowered quality and Telemetry::flag.
 // record      TimeSeriesStore::append of the raw (validated, unfiltered) reading.

@@ -91,8 +91,8 @@ Status decodePayload(const RawMessage& message, std::vector<Decoded>& out) {
   }
   if (sameText(type, "application/cbor")) return decodeCbor(message.payload, context, out);
   return payloadError(fmt::format(
-      "unsupported content type '{}' (use application/json, application/cloudevents+json or "
-      "application/cbor)",
+      "unsupported content type '{}' (use application/json, application/cloudevents+json, "
+      "application/cbor or text/plain)",
       message.content_type));
 }
 

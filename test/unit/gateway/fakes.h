@@ -37,8 +37,14 @@ class MemorySeries final : public TimeSeriesStore {
   Result<std::vector<Sample>> range(Symbol, std::int64_t, std::int64_t, std::size_t) override {
     return fail(Errc::kUnsupported, "not in the fake");
   }
-  Result<std::vector<Sample>> lastN(Symbol, std::size_t) override {
-    return fail(Errc::kUnsupported, "not in the fake");
+  // Only n = 1, which the gateway asks for.
+  Result<std::vector<Sample>> lastN(Symbol sensor, std::size_t n) override {
+    std::lock_guard lock(mu);
+    std::vector<Sample> out;
+    for (auto it = readings.rbegin(); it != readings.rend() && out.size() < n; ++it) {
+      if (it->sensor == sensor) out.push_back(Sample{it->ts_ns, it->values, it->quality});
+    }
+    return out;
   }
   std::vector<Telemetry> snapshot() {
     std::lock_guard lock(mu);

@@ -170,6 +170,19 @@ TEST_F(GatewayTest, DuplicatesAndNonFiniteValuesAreRejected) {
   EXPECT_EQ(rejected("nan"), nan + 1);
 }
 
+TEST_F(GatewayTest, OrderCheckContinuesFromTheStore) {
+  // A reading stored before a restart: a redelivered copy must not be recorded again.
+  series_.readings.push_back(Telemetry{Symbol::intern("restarted/sensor"), 100, {1}});
+  start("");
+  ASSERT_TRUE(raw(reading("restarted/sensor", 100, 1)));
+  ASSERT_TRUE(raw(reading("restarted/sensor", 90, 1)));
+  ASSERT_TRUE(raw(reading("restarted/sensor", 101, 1)));
+  EXPECT_EQ(series_.readings.size(), 2U);
+  ASSERT_EQ(dead_.letters.size(), 2U);
+  EXPECT_EQ(dead_.letters[0].reason, "duplicate timestamp");
+  EXPECT_EQ(dead_.letters[1].reason, "out-of-order timestamp (90 < last 100)");
+}
+
 TEST_F(GatewayTest, UnmatchedReadingsCanBeRejected) {
   start("gateway: {unmatched: reject}\nroutes:\n  - match: known/#\n");
   const auto unknown = rejected("unknown_sensor");

@@ -290,12 +290,32 @@ TEST(GatewayPayloadDecoderTest, ContentTypes) {
   EXPECT_TRUE(
       decodePayload(RawMessage{"t", kCloudEvent, "application/cloudevents+json", "x"}, out));
   EXPECT_EQ(out.size(), 3U);
+  EXPECT_EQ(decodePayloadError(json, "text/csv"),
+            "unsupported content type 'text/csv' (use application/json, "
+            "application/cloudevents+json, application/cbor or text/plain)");
   EXPECT_EQ(decodePayloadError(json, "text/plain"),
-            "unsupported content type 'text/plain' (use application/json, "
-            "application/cloudevents+json or application/cbor)");
+            "a text/plain payload must be one number (e.g. 42.5)");
   EXPECT_EQ(decodePayloadError("", "application/json"), "payload is empty");
   // Declared CBOR but JSON inside: '{' reads as a text string header with an 8-byte length.
   EXPECT_EQ(decodePayloadError(json, "Application/CBOR"), "CBOR payload truncated at byte 0");
+}
+
+TEST(GatewayPayloadDecoderTest, PlainNumbersAreReadingsAtTheReceiveTime) {
+  std::vector<Decoded> out;
+  RawMessage message{"plant/p1/temp", " 42.5\n", "", "x"};
+  message.received_ns = 1234;
+  ASSERT_TRUE(decodePayload(message, out));
+  message.payload = "-3e2";
+  message.content_type = "text/plain";
+  ASSERT_TRUE(decodePayload(message, out));
+  ASSERT_EQ(out.size(), 2U);
+  EXPECT_EQ(out[0].reading.sensor.str(), "plant/p1/temp");
+  EXPECT_EQ(out[0].reading.ts_ns, 1234);
+  EXPECT_EQ(out[0].reading.values, std::vector<double>{42.5});
+  EXPECT_EQ(out[1].reading.values, std::vector<double>{-300});
+  // Without a receive time there is no timestamp to give it.
+  EXPECT_THAT(decodePayloadError("42.5", ""), HasSubstr("a plain number carries no timestamp"));
+  EXPECT_THAT(decodePayloadError("42.5x", "text/plain"), HasSubstr("must be one number"));
 }
 
 TEST(GatewayPayloadDecoderTest, SniffsCborMaps) {
