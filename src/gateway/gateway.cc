@@ -95,7 +95,7 @@ Gateway::Gateway(GatewayConfig config, TimeSeriesStore& series, DeadLetterStore&
   }
 }
 
-Status Gateway::ingestRaw(const RawMessage& message) {
+Status Gateway::ingestRaw(const RawMessage& message, IngestReport* report) {
   const std::int64_t start_ns = clock_.monotonicNs();
   const SourceInfo& source = sourceInfo(message.source);
   if (message.payload.size() > config_.max_payload_bytes) {
@@ -103,7 +103,8 @@ Status Gateway::ingestRaw(const RawMessage& message) {
     return deadLetter(
         message.topic, std::string(message.payload.substr(0, kOversizeKeptBytes)),
         {RejectCode::kOversize, fmt::format("payload of {} bytes exceeds the {}-byte limit",
-                                            message.payload.size(), config_.max_payload_bytes)});
+                                            message.payload.size(), config_.max_payload_bytes)},
+        report);
   }
   const bool timed = sampleTiming();
   ScratchItems scratch;
@@ -114,7 +115,7 @@ Status Gateway::ingestRaw(const RawMessage& message) {
   if (!decoded) {
     source.received->inc();
     return deadLetter(message.topic, std::string(message.payload),
-                      {RejectCode::kParse, decoded.error().message});
+                      {RejectCode::kParse, decoded.error().message}, report);
   }
   source.received->inc(items.size());
   Status result = ok();
@@ -126,9 +127,11 @@ Status Gateway::ingestRaw(const RawMessage& message) {
     Status status = item.error ? deadLetter(message.topic,
                                             item.raw.empty() ? std::string(message.payload)
                                                              : std::move(item.raw),
-                                            {RejectCode::kParse, std::move(item.error->message)})
+                                            {RejectCode::kParse, std::move(item.error->message)},
+                                            report)
                                : process(std::move(item.reading), source,
-                                         item.cloud_event ? &*item.cloud_event : nullptr, start_ns);
+                                         item.cloud_event ? &*item.cloud_event : nullptr, start_ns,
+                                         report);
     if (!status && result) result = std::move(status);
   }
   if (timed) pipeline_seconds_.observe(secondsBetween(decoded_ns, clock_.monotonicNs()));
@@ -144,20 +147,23 @@ Status Gateway::ingest(Telemetry reading, std::string_view source_name) {
     result = deadLetter(reading.sensor.str(), renderTelemetryJson(reading),
                         {RejectCode::kParse, shape.error().message});
   } else {
-    result = process(std::move(reading), source, nullptr, start_ns);
+    result = process(std::move(reading), source, nullptr, start_ns, nullptr);
   }
   if (sampleTiming()) pipeline_seconds_.observe(secondsBetween(start_ns, clock_.monotonicNs()));
   return result;
 }
 
 Status Gateway::process(Telemetry&& reading, const SourceInfo& source,
-                        const CloudEventContext* context, std::int64_t ingest_ns) {
+                        const CloudEventContext* context, std::int64_t ingest_ns,
+                        IngestReport* report) {
   bool pass = false;
   std::optional<Finding> rejection = sensors_.with(
       reading.sensor, [&](SensorState& state) { return admit(state, reading, pass); });
   if (rejection) {
-    return deadLetter(reading.sensor.str(), renderTelemetryJson(reading), std::move(*rejection));
+    return deadLetter(reading.sensor.str(), renderTelemetryJson(reading), std::move(*rejection),
+                      report);
   }
+  if (report) ++report->accepted;  // recorded; a refused delivery below takes it back
   if (!pass) return ok();
   const Router::Targets targets = router_.route(reading.sensor);
   if (targets->empty()) return ok();
@@ -167,11 +173,13 @@ Status Gateway::process(Telemetry&& reading, const SourceInfo& source,
     routed_.inc();
     return ok();
   }
+  if (report) --report->accepted;
   // Refused: by contract deliver() left the event untouched.
   // NOLINTNEXTLINE(bugprone-use-after-move)
   return deadLetter(event.subject, renderTelemetryJson(*event.telemetry),
                     {RejectCode::kDownstream,
-                     fmt::format("downstream refused the event: {}", delivered.error().str())});
+                     fmt::format("downstream refused the event: {}", delivered.error().str())},
+                    report);
 }
 
 std::optional<Finding> Gateway::admit(SensorState& state, Telemetry& reading, bool& pass) {
@@ -248,8 +256,10 @@ Event Gateway::makeEvent(Telemetry&& reading, const SourceInfo& source,
   return event;
 }
 
-Status Gateway::deadLetter(std::string_view subject, std::string payload, Finding finding) {
+Status Gateway::deadLetter(std::string_view subject, std::string payload, Finding finding,
+                           IngestReport* report) {
   rejected_[static_cast<std::size_t>(finding.code)]->inc();
+  if (report) report->rejected.push_back(finding.reason);
   DeadLetter letter;
   letter.ts_ns = clock_.nowNs();
   letter.origin = "gateway";

@@ -53,6 +53,12 @@
 
 namespace sie::gateway {
 
+// What became of the readings of one message, for callers that answer a client (HTTP ingest).
+struct IngestReport {
+  std::size_t accepted = 0;           // recorded (and routed, unless a filter held them back)
+  std::vector<std::string> rejected;  // dead-lettered, with the reason, in payload order
+};
+
 class Gateway final : public Ingest {
  public:
   // Every reference must outlive the gateway.
@@ -61,7 +67,8 @@ class Gateway final : public Ingest {
           std::function<Status()> sync, Router& router, Downstream& downstream,
           const Clock& clock);
 
-  Status ingestRaw(const RawMessage& message) override;
+  Status ingestRaw(const RawMessage& message) override { return ingestRaw(message, nullptr); }
+  Status ingestRaw(const RawMessage& message, IngestReport* report);
   Status ingest(Telemetry reading, std::string_view source) override;
   Status sync() override { return sync_(); }
 
@@ -87,13 +94,14 @@ class Gateway final : public Ingest {
   const SourceInfo& sourceInfo(std::string_view name);
   // Validates, records, filters and routes one decoded reading.
   Status process(Telemetry&& reading, const SourceInfo& source, const CloudEventContext* context,
-                 std::int64_t ingest_ns);
+                 std::int64_t ingest_ns, IngestReport* report);
   // Runs under the sensor's shard lock; returns whether the reading passed all filters.
   std::optional<Finding> admit(SensorState& state, Telemetry& reading, bool& pass);
   void resolve(SensorState& state, Symbol sensor) const;
   Event makeEvent(Telemetry&& reading, const SourceInfo& source, const CloudEventContext* context,
                   std::int64_t ingest_ns);
-  Status deadLetter(std::string_view subject, std::string payload, Finding finding);
+  Status deadLetter(std::string_view subject, std::string payload, Finding finding,
+                    IngestReport* report = nullptr);
 
   GatewayConfig config_;
   TimeSeriesStore& series_;

@@ -1,5 +1,7 @@
 #include "node/http_server.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <optional>
 #include <thread>
@@ -75,12 +77,19 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto q = request.target.find('?');
     request.path = request.target.substr(0, q);
     if (q != std::string::npos) request.query = parseQuery(std::string_view(request.target).substr(q + 1));
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      request.headers[std::move(name)] = std::string(field.value());
+    }
     request.body = req.body();
     HttpResponse response = handler_(request);
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(response.status), req.version());
     res->set(http::field::server, "sie");
     res->set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) res->set(name, value);
     res->keep_alive(req.keep_alive());
     res->body() = std::move(response.body);
     res->prepare_payload();

@@ -17,13 +17,21 @@ struct HttpRequest {
   std::string target;  // path and query
   std::string path;
   std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
+
+  // A header's value, or "" when absent; `name` in lower case.
+  [[nodiscard]] std::string_view header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string_view() : std::string_view(it->second);
+  }
 };
 
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::map<std::string, std::string> headers;  // extra response headers (Retry-After, ...)
 };
 
 class HttpServer {

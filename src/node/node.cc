@@ -9,6 +9,7 @@
 #include "core/config_table.h"
 #include "core/topic_pattern.h"
 #include "gateway/gateway_config.h"
+#include "node/http_ingest.h"
 #include "state/embedded_store.h"
 
 namespace sie::node {
@@ -201,6 +202,13 @@ std::string Node::statusJson() const {
 
 HttpResponse Node::handleHttp(const HttpRequest& request) {
   const std::string& path = request.path;
+  if (path == "/api/v1/events") {
+    if (request.method != "POST") {
+      return jsonError(405, "method_not_allowed",
+                       fmt::format("{} {} is not supported; POST readings here", request.method, path));
+    }
+    return ingestHttp(request, *gateway_, clock_);
+  }
   if (request.method != "GET" && request.method != "HEAD") {
     return jsonError(405, "method_not_allowed",
                      fmt::format("{} {} is not supported; this endpoint answers GET", request.method, path));

@@ -1,0 +1,148 @@
+// HTTP ingest through the node's real listener, driven by curl.
+#include <limits>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "node/node.h"
+#include "servers.h"
+#include "sie/plugins.h"
+
+namespace sie {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::capture;
+using testing::TempDir;
+
+constexpr const char* kSite = R"(apiVersion: sie/v1
+kind: Site
+metadata: {name: http-test}
+spec:
+  http: 127.0.0.1:0
+  summaryInterval: 0
+)";
+
+class HttpIngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spdlog::set_level(spdlog::level::warn);
+    ASSERT_TRUE(registerBuiltinPlugins(plugins_));
+    auto site = node::parseSite({"t/site.yaml", kSite}, {});
+    ASSERT_TRUE(site) << site.error().str();
+    site->data_dir = data_.path();
+    auto made = node::Node::create(std::move(*site), plugins_);
+    ASSERT_TRUE(made) << made.error().str();
+    node_ = std::move(*made);
+    ASSERT_TRUE(node_->start());
+  }
+  void TearDown() override {
+    if (node_) node_->stop();
+  }
+
+  struct Reply {
+    int status = 0;
+    nlohmann::json body;
+  };
+  // curl with the given arguments; the body is written to a file, so any bytes are fine.
+  Reply post(const std::string& args, const std::string& body, const std::string& query = "") {
+    const std::string file = data_.file("body");
+    std::FILE* f = std::fopen(file.c_str(), "wb");
+    std::fwrite(body.data(), 1, body.size(), f);
+    std::fclose(f);
+    const std::string out = capture(fmt::format(
+        "curl -s -w '\\n%{{http_code}}' -X POST 'http://127.0.0.1:{}/api/v1/events{}' {} "
+        "--data-binary @{}",
+        node_->httpPort(), query, args, file));
+    Reply reply;
+    const std::size_t cut = out.rfind('\n');
+    reply.status = std::atoi(out.c_str() + cut + 1);
+    reply.body = nlohmann::json::parse(out.substr(0, cut), nullptr, false);
+    return reply;
+  }
+
+  std::size_t readings(std::string_view sensor) {
+    auto got = node_->state().timeSeries().range(Symbol::intern(sensor), 0,
+                                                 std::numeric_limits<std::int64_t>::max(), 1000);
+    return got ? got->size() : 0;
+  }
+
+  TempDir data_;
+  Plugins plugins_;
+  std::unique_ptr<node::Node> node_;
+};
+
+TEST_F(HttpIngestTest, PlainTelemetryIsRecordedBeforeTheAnswer) {
+  const Reply r = post("-H 'Content-Type: application/json'",
+                       R"([{"sensor":"h/p1/temp","ts":5,"value":1},{"sensor":"h/p1/temp","ts":6,"value":2}])");
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(r.body["accepted"], 2);
+  EXPECT_EQ(r.body["rejected"], 0);
+  EXPECT_EQ(readings("h/p1/temp"), 2U);  // 202 means recorded
+}
+
+TEST_F(HttpIngestTest, StructuredBatchAndBinaryCloudEvents) {
+  Reply r = post("-H 'Content-Type: application/cloudevents+json'",
+                 R"({"specversion":"1.0","id":"a","source":"dev/1","type":"io.sie.telemetry",)"
+                 R"("subject":"h/p2/temp","data":{"ts":1,"value":20}})");
+  EXPECT_EQ(r.status, 202);
+  r = post("-H 'Content-Type: application/cloudevents-batch+json'",
+           R"([{"specversion":"1.0","id":"b","source":"d","type":"t","subject":"h/p2/temp","data":{"ts":2,"value":21}},)"
+           R"({"specversion":"1.0","id":"c","source":"d","type":"t","subject":"h/p2/temp","data":{"ts":3,"value":22}}])");
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(r.body["accepted"], 2);
+  r = post("-H 'ce-specversion: 1.0' -H 'ce-id: d' -H 'ce-source: dev/2' -H 'ce-type: t' "
+           "-H 'ce-subject: h/p2/temp' -H 'ce-time: 2026-11-28T10:00:00Z' -H 'Content-Type: application/json'",
+           R"({"value":23})");
+  EXPECT_EQ(r.status, 202) << r.body.dump();
+  EXPECT_EQ(readings("h/p2/temp"), 4U);
+}
+
+TEST_F(HttpIngestTest, PlainNumberNamesItsSensorInTheQuery) {
+  const Reply r = post("-H 'Content-Type: text/plain'", "42.5", "?sensor=h/p3/temp");
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(readings("h/p3/temp"), 1U);
+}
+
+TEST_F(HttpIngestTest, BadInputGetsSpecificErrors) {
+  Reply r = post("-H 'Content-Type: application/json'", R"({"sensor":"h/p4/temp","value":)");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body["message"].get<std::string>(), HasSubstr("not valid JSON at byte"));
+  r = post("-H 'Content-Type: application/cloudevents+json'", R"({"sensor":"h/p4/temp","ts":1,"value":1})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body["message"].get<std::string>(), HasSubstr("not a CloudEvent"));
+  r = post("-H 'Content-Type: application/cloudevents+json'",
+           R"({"specversion":"1.0","source":"d","type":"t","data":{"ts":1,"value":1}})");
+  EXPECT_THAT(r.body["message"].get<std::string>(), HasSubstr("has no 'id'"));
+  r = post("-H 'ce-specversion: 1.0' -H 'ce-id: x' -H 'ce-source: d' -H 'ce-type: t' "
+           "-H 'Content-Type: application/cbor'",
+           "\xA1\x65value\x01");
+  EXPECT_EQ(r.status, 415);
+  r = post("-H 'Content-Type: text/csv'", "a,b");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body["message"].get<std::string>(), HasSubstr("unsupported content type 'text/csv'"));
+  // Half good, half bad: the good half is kept and the answer lists what was refused.
+  r = post("-H 'Content-Type: application/json'",
+           R"([{"sensor":"h/p5/temp","ts":1,"value":1},{"sensor":"h/p5/temp","ts":1,"value":2}])");
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(r.body["accepted"], 1);
+  EXPECT_EQ(r.body["errors"][0], "duplicate timestamp");
+  // Everything refused is in the dead-letter store with its reason.
+  auto letters = node_->state().deadLetters().list(100);
+  ASSERT_TRUE(letters);
+  EXPECT_EQ(letters->size(), 5U);
+}
+
+TEST_F(HttpIngestTest, OversizeBodiesAndWrongMethods) {
+  const Reply r = post("-H 'Content-Type: application/json'", std::string(2 << 20, ' '));
+  EXPECT_EQ(r.status, 413);
+  const std::string out = capture(fmt::format("curl -s -o /dev/null -w '%{{http_code}}' http://127.0.0.1:{}/api/v1/events",
+                                              node_->httpPort()));
+  EXPECT_EQ(out, "405");
+}
+
+}  // namespace
+}  // namespace sie
