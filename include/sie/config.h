@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,12 +16,14 @@
 namespace sie {
 
 struct ConfigKey {
-  enum class Type { kString, kInt, kDouble, kBool, kDuration, kStringList };
+  // kTableList: a list of maps, each checked against the table `fields` returns.
+  enum class Type { kString, kInt, kDouble, kBool, kDuration, kStringList, kTableList };
   std::string_view name;
   Type type = Type::kString;
   std::string_view fallback;  // default as text; "" with required = false means "unset"
   std::string_view description;
   bool required = false;
+  std::span<const ConfigKey> (*fields)() = nullptr;  // kTableList only
 };
 
 // Values of one component block, already checked against its table.
@@ -28,8 +31,12 @@ class ConfigValues {
  public:
   ConfigValues() = default;
   ConfigValues(std::string where, std::map<std::string, std::string, std::less<>> scalars,
-               std::map<std::string, std::vector<std::string>, std::less<>> lists)
-      : where_(std::move(where)), scalars_(std::move(scalars)), lists_(std::move(lists)) {}
+               std::map<std::string, std::vector<std::string>, std::less<>> lists,
+               std::map<std::string, std::vector<ConfigValues>, std::less<>> tables = {})
+      : where_(std::move(where)),
+        scalars_(std::move(scalars)),
+        lists_(std::move(lists)),
+        tables_(std::move(tables)) {}
 
   [[nodiscard]] bool has(std::string_view key) const;
   [[nodiscard]] std::string str(std::string_view key) const;
@@ -38,6 +45,8 @@ class ConfigValues {
   [[nodiscard]] bool flag(std::string_view key) const;
   [[nodiscard]] std::chrono::nanoseconds duration(std::string_view key) const;
   [[nodiscard]] std::vector<std::string> list(std::string_view key) const;
+  // The entries of a kTableList key, each checked against its own table.
+  [[nodiscard]] const std::vector<ConfigValues>& tables(std::string_view key) const;
   // Where the block was declared ("site.yaml:14"), for messages.
   [[nodiscard]] const std::string& where() const { return where_; }
 
@@ -45,6 +54,7 @@ class ConfigValues {
   std::string where_;
   std::map<std::string, std::string, std::less<>> scalars_;
   std::map<std::string, std::vector<std::string>, std::less<>> lists_;
+  std::map<std::string, std::vector<ConfigValues>, std::less<>> tables_;
 };
 
 // Parses durations such as "250ms", "10s", "1.5m", "2h", "500us", "0".

@@ -16,6 +16,7 @@ std::string_view typeName(ConfigKey::Type type) {
     case ConfigKey::Type::kBool: return "boolean";
     case ConfigKey::Type::kDuration: return "duration";
     case ConfigKey::Type::kStringList: return "list of strings";
+    case ConfigKey::Type::kTableList: return "list of maps";
   }
   return "value";
 }
@@ -51,7 +52,8 @@ Status checkScalar(const ConfigKey& key, const std::string& text, const std::str
       if (!d) return fail(Errc::kInvalidArgument, fmt::format("'{}': {}", key.name, d.error().message), where);
       return ok();
     }
-    case ConfigKey::Type::kStringList: return bad();
+    case ConfigKey::Type::kStringList:
+    case ConfigKey::Type::kTableList: return bad();
   }
   return ok();
 }
@@ -70,6 +72,7 @@ Result<ConfigValues> readConfig(const YAML::Node& block, std::span<const ConfigK
   if (!block.IsMap()) return fail(Errc::kInvalidArgument, "expected a map of settings", where);
   std::map<std::string, std::string, std::less<>> scalars;
   std::map<std::string, std::vector<std::string>, std::less<>> lists;
+  std::map<std::string, std::vector<ConfigValues>, std::less<>> tables;
   for (const auto& entry : block) {
     const auto name = entry.first.as<std::string>();
     if (std::find(ignored.begin(), ignored.end(), name) != ignored.end()) continue;
@@ -96,6 +99,17 @@ Result<ConfigValues> readConfig(const YAML::Node& block, std::span<const ConfigK
       lists.emplace(name, std::move(items));
       continue;
     }
+    if (key->type == ConfigKey::Type::kTableList) {
+      if (!entry.second.IsSequence()) {
+        return fail(Errc::kInvalidArgument, fmt::format("'{}' must be a list of maps", name), at);
+      }
+      std::vector<ConfigValues> items;
+      for (const auto& item : entry.second) {
+        items.push_back(SIE_TRY(readConfig(item, key->fields(), file)));
+      }
+      tables.emplace(name, std::move(items));
+      continue;
+    }
     if (!entry.second.IsScalar()) {
       return fail(Errc::kInvalidArgument,
                   fmt::format("'{}' must be a {}", name, typeName(key->type)), at);
@@ -105,14 +119,14 @@ Result<ConfigValues> readConfig(const YAML::Node& block, std::span<const ConfigK
     scalars.emplace(name, std::move(text));
   }
   for (const auto& key : table) {
-    if (scalars.contains(key.name) || lists.contains(key.name)) continue;
+    if (scalars.contains(key.name) || lists.contains(key.name) || tables.contains(key.name)) continue;
     if (key.required) {
       return fail(Errc::kInvalidArgument,
                   fmt::format("missing required key '{}' ({})", key.name, key.description), where);
     }
     if (!key.fallback.empty()) scalars.emplace(std::string(key.name), std::string(key.fallback));
   }
-  return ConfigValues(where, std::move(scalars), std::move(lists));
+  return ConfigValues(where, std::move(scalars), std::move(lists), std::move(tables));
 }
 
 std::string describeConfig(std::span<const ConfigKey> table) {
@@ -122,6 +136,15 @@ std::string describeConfig(std::span<const ConfigKey> table) {
                        key.required ? ", required" : "",
                        key.fallback.empty() ? "" : fmt::format(", default {}", key.fallback),
                        key.description);
+    if (key.type == ConfigKey::Type::kTableList && key.fields) {
+      const std::string inner = describeConfig(key.fields());
+      std::size_t start = 0;
+      while (start < inner.size()) {
+        const std::size_t end = inner.find('\n', start);  // every line ends in '\n'
+        out += "    " + inner.substr(start, end + 1 - start);
+        start = end + 1;
+      }
+    }
   }
   return out;
 }

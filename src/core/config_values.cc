@@ -6,7 +6,13 @@
 namespace sie {
 
 bool ConfigValues::has(std::string_view key) const {
-  return scalars_.contains(key) || lists_.contains(key);
+  return scalars_.contains(key) || lists_.contains(key) || tables_.contains(key);
+}
+
+const std::vector<ConfigValues>& ConfigValues::tables(std::string_view key) const {
+  static const std::vector<ConfigValues> kNone;
+  auto it = tables_.find(key);
+  return it == tables_.end() ? kNone : it->second;
 }
 
 std::string ConfigValues::str(std::string_view key) const {

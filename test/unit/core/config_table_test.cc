@@ -50,6 +50,35 @@ TEST(ConfigTableTest, WrongTypesAndMissingRequired) {
   EXPECT_FALSE(readConfig(YAML::Load("[1, 2]"), kTable, "x.yaml"));
 }
 
+constexpr ConfigKey kPointKeys[] = {
+    {"address", ConfigKey::Type::kInt, "", "register address", true},
+    {"scale", ConfigKey::Type::kDouble, "1", "multiplier"},
+};
+std::span<const ConfigKey> pointKeys() { return kPointKeys; }
+const ConfigKey kNested[] = {
+    {"points", ConfigKey::Type::kTableList, "", "poll list", true, &pointKeys},
+};
+
+TEST(ConfigTableTest, TableListsAreCheckedEntryByEntry) {
+  auto v = readConfig(YAML::Load("points:\n  - {address: 3}\n  - {address: 4, scale: 0.5}\n"),
+                      kNested, "site.yaml");
+  ASSERT_TRUE(v) << v.error().str();
+  const auto& points = v->tables("points");
+  ASSERT_EQ(points.size(), 2U);
+  EXPECT_EQ(points[0].integer("address"), 3);
+  EXPECT_DOUBLE_EQ(points[0].number("scale"), 1.0);  // default inside an entry
+  EXPECT_DOUBLE_EQ(points[1].number("scale"), 0.5);
+  EXPECT_TRUE(v->tables("absent").empty());
+
+  auto bad = readConfig(YAML::Load("points:\n  - {address: 3}\n  - {scale: 2}\n"), kNested,
+                        "site.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().where, "site.yaml:3");  // the entry that lacks the key
+  EXPECT_NE(bad.error().message.find("missing required key 'address'"), std::string::npos);
+  EXPECT_FALSE(readConfig(YAML::Load("points: 3\n"), kNested, "site.yaml"));
+  EXPECT_NE(describeConfig(kNested).find("    address (integer, required)"), std::string::npos);
+}
+
 TEST(ConfigTableTest, ParsesDurations) {
   EXPECT_EQ(*parseDuration("500us"), std::chrono::microseconds(500));
   EXPECT_EQ(*parseDuration("1.5m"), std::chrono::seconds(90));
