@@ -11,6 +11,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev libexpected-dev
   libfftw3-dev
   libmosquitto-dev mosquitto mosquitto-clients openssl
+  libmodbus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl procps python3
 )

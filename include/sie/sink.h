@@ -10,12 +10,19 @@
 
 namespace sie {
 
+// What a sink works with; everything outlives the sink.
+struct SinkContext {
+  Bus& bus;
+  DeadLetterStore& dead_letters;  // what could not be delivered, with the reason
+  AuditLog& audit;                // actuations (Modbus writes, ...) are recorded here
+};
+
 class Sink {
  public:
   virtual ~Sink() = default;
   [[nodiscard]] virtual const std::string& name() const = 0;
-  // Subscribes to `bus` and starts delivering; `bus` and `dead_letters` outlive the sink.
-  virtual Status start(Bus& bus, DeadLetterStore& dead_letters) = 0;
+  // Subscribes to the bus and starts delivering.
+  virtual Status start(const SinkContext& context) = 0;
   // Unsubscribes, waits a bounded time for deliveries in flight, dead-letters what is left.
   virtual void stop() = 0;
 };

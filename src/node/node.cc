@@ -121,7 +121,8 @@ Status Node::start() {
   if (!site_.http.empty()) {
     http_ = SIE_TRY(HttpServer::start(site_.http, [this](const HttpRequest& r) { return handleHttp(r); }));
   }
-  for (auto& sink : sinks_) SIE_CHECK(sink->start(bus_, state_->deadLetters()));
+  const SinkContext sink_context{bus_, state_->deadLetters(), state_->audit()};
+  for (auto& sink : sinks_) SIE_CHECK(sink->start(sink_context));
   for (auto& source : sources_) SIE_CHECK(source->start(*gateway_));
   running_ = true;
   spdlog::info("node '{}' running: {} functions, {} sources, {} sinks, state in {}{}", site_.name,

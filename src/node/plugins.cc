@@ -1,6 +1,9 @@
 #include "sie/plugins.h"
 
 #include "exec/builtin/builtin_executor.h"
+#ifdef SIE_WITH_MODBUS
+#include "adapters/modbus/plugin.h"
+#endif
 #ifdef SIE_WITH_MQTT
 #include "adapters/mqtt/plugin.h"
 #endif
@@ -17,6 +20,9 @@ Status registerBuiltinPlugins(Plugins& plugins) {
 #endif
 #ifdef SIE_WITH_MQTT
   SIE_CHECK(mqtt::registerPlugins(plugins));
+#endif
+#ifdef SIE_WITH_MODBUS
+  SIE_CHECK(modbus::registerPlugins(plugins));
 #endif
   return ok();
 }

@@ -36,7 +36,7 @@ Client::Client(std::string name, Connection connection, Handlers handlers)
     : name_(std::move(name)),
       connection_(std::move(connection)),
       handlers_(std::move(handlers)),
-      jitter_(std::random_device{}()),
+      backoff_(connection_.reconnect_min, connection_.reconnect_max),
       connects_(metrics().counter("sie_mqtt_connects_total", "Successful MQTT connections",
                                   {{"client", name_}})),
       connection_losses_(metrics().counter("sie_mqtt_connection_losses_total",
@@ -140,7 +140,7 @@ void Client::onConnect(mosquitto* /*m*/, void* self, int rc) {
     client->dropConnection();
     return;
   }
-  client->attempt_ = 0;
+  client->backoff_.reset();
   client->connected_.store(true, std::memory_order_release);
   client->connects_.inc();
   client->up_.set(1);
@@ -181,7 +181,7 @@ bool Client::connectOnce() {
   }
   if (rc == MOSQ_ERR_SUCCESS) return true;
   connection_losses_.inc();
-  if (attempt_ == 0 || attempt_ % 20 == 0) {
+  if (backoff_.attempts() % 20 == 0) {
     spdlog::warn("mqtt {}: cannot connect to {}:{}: {} (retrying with backoff)", name_,
                  connection_.host, connection_.port,
                  rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc));
@@ -190,14 +190,8 @@ bool Client::connectOnce() {
 }
 
 void Client::waitBackoff() {
-  // Full jitter: a uniform delay in [0, min(max, min * 2^attempt)], at least 1 ms.
-  const auto cap = std::min<std::int64_t>(
-      connection_.reconnect_max.count(),
-      connection_.reconnect_min.count() << std::min(attempt_, 20));
-  ++attempt_;
-  std::uniform_int_distribution<std::int64_t> pick(1, std::max<std::int64_t>(1, cap));
   pollfd wake{wake_fd_, POLLIN, 0};
-  ::poll(&wake, 1, static_cast<int>(pick(jitter_)));
+  ::poll(&wake, 1, static_cast<int>(backoff_.next().count()));
 }
 
 int Client::readBatch() {

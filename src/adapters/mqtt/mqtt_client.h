@@ -10,12 +10,12 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include "adapters/mqtt/mqtt_connection.h"
+#include "core/backoff.h"
 #include "sie/metrics.h"
 #include "sie/result.h"
 
@@ -80,9 +80,8 @@ class Client {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};
   bool started_ = false;
-  int attempt_ = 0;
+  Backoff backoff_;
   std::size_t batch_messages_ = 0;
-  std::minstd_rand jitter_;
   Counter& connects_;
   Counter& connection_losses_;
   Gauge& up_;

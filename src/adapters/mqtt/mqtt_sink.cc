@@ -22,9 +22,10 @@ MqttSink::MqttSink(std::string name, SinkOptions options, const Clock& clock)
 
 MqttSink::~MqttSink() { stop(); }
 
-Status MqttSink::start(Bus& bus, DeadLetterStore& dead_letters) {
+Status MqttSink::start(const SinkContext& context) {
+  Bus& bus = context.bus;
   bus_ = &bus;
-  dead_letters_ = &dead_letters;
+  dead_letters_ = &context.dead_letters;
   Client::Handlers handlers;
   handlers.published = [this](int mid) { acknowledged(mid); };
   client_ = std::make_unique<Client>(name_, options_.connection, std::move(handlers));

@@ -40,7 +40,7 @@ class MqttSink final : public Sink {
   ~MqttSink() override;
 
   [[nodiscard]] const std::string& name() const override { return name_; }
-  Status start(Bus& bus, DeadLetterStore& dead_letters) override;
+  Status start(const SinkContext& context) override;
   void stop() override;
 
  private:

@@ -1,0 +1,134 @@
+#include "adapters/modbus/device.h"
+
+#include <array>
+#include <cerrno>
+
+#include <fmt/format.h>
+#include <modbus.h>
+
+namespace sie::modbus {
+namespace {
+
+using Type = ConfigKey::Type;
+
+const ConfigKey kDeviceKeys[] = {
+    {"host", Type::kString, "127.0.0.1", "device (or gateway) host name or address"},
+    {"port", Type::kInt, "502", "Modbus TCP port"},
+    {"unitId", Type::kInt, "1", "default Modbus unit (slave) id"},
+    {"timeout", Type::kDuration, "1s", "response timeout; a device that misses it is treated as down"},
+    {"reconnectMin", Type::kDuration, "500ms", "first reconnect delay (doubles, with jitter)"},
+    {"reconnectMax", Type::kDuration, "30s", "longest reconnect delay"},
+};
+
+bool isException(int error) { return error >= EMBXILFUN && error <= EMBXGTAR; }
+
+}  // namespace
+
+std::span<const ConfigKey> deviceKeys() { return kDeviceKeys; }
+
+Result<DeviceOptions> readDevice(const ConfigValues& config) {
+  const auto bad = [&](std::string message) {
+    return fail(Errc::kInvalidArgument, std::move(message), config.where());
+  };
+  DeviceOptions d;
+  d.host = config.str("host");
+  if (d.host.empty()) return bad("host must not be empty");
+  const std::int64_t port = config.integer("port");
+  if (port < 1 || port > 65535) return bad(fmt::format("port must be 1..65535 (got {})", port));
+  d.port = static_cast<int>(port);
+  const std::int64_t unit = config.integer("unitId");
+  if (unit < 0 || unit > 255) return bad(fmt::format("unitId must be 0..255 (got {})", unit));
+  d.unit_id = static_cast<int>(unit);
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  d.timeout = duration_cast<milliseconds>(config.duration("timeout"));
+  if (d.timeout < milliseconds(1) || d.timeout > milliseconds(60000)) {
+    return bad("timeout must be 1ms..60s");
+  }
+  d.reconnect_min = duration_cast<milliseconds>(config.duration("reconnectMin"));
+  d.reconnect_max = duration_cast<milliseconds>(config.duration("reconnectMax"));
+  if (d.reconnect_min < milliseconds(1) || d.reconnect_max < d.reconnect_min) {
+    return bad("reconnectMin must be at least 1ms and at most reconnectMax");
+  }
+  return d;
+}
+
+Device::Device(DeviceOptions options) : options_(std::move(options)) {}
+
+Device::~Device() {
+  close();
+  if (ctx_) modbus_free(ctx_);
+}
+
+Status Device::connect() {
+  if (connected_) return ok();
+  if (!ctx_) {
+    ctx_ = modbus_new_tcp_pi(options_.host.c_str(), std::to_string(options_.port).c_str());
+    if (!ctx_) return fail(Errc::kIo, fmt::format("modbus: cannot create a context for {}", options_.host));
+    const auto ms = options_.timeout.count();
+    modbus_set_response_timeout(ctx_, static_cast<std::uint32_t>(ms / 1000),
+                                static_cast<std::uint32_t>((ms % 1000) * 1000));
+  }
+  if (modbus_connect(ctx_) != 0) {
+    return fail(Errc::kIo, fmt::format("modbus {}:{}: cannot connect: {}", options_.host,
+                                       options_.port, modbus_strerror(errno)));
+  }
+  connected_ = true;
+  return ok();
+}
+
+void Device::close() {
+  if (ctx_ && connected_) modbus_close(ctx_);
+  connected_ = false;
+}
+
+Status Device::failure(std::string_view what, const Point& point) {
+  const int error = errno;
+  const std::string message =
+      fmt::format("modbus {}:{} unit {} {} {} {}: {}", options_.host, options_.port, point.unit_id,
+                  what, tableName(point.table), point.address, modbus_strerror(error));
+  if (isException(error)) return fail(Errc::kInvalidArgument, message);
+  close();  // no answer, or a garbled one: start over on a fresh connection
+  return fail(error == ETIMEDOUT ? Errc::kTimeout : Errc::kIo, message);
+}
+
+Result<double> Device::read(const Point& point) {
+  SIE_CHECK(connect());
+  modbus_set_slave(ctx_, point.unit_id);
+  std::array<std::uint16_t, 2> words{};
+  int n = -1;
+  if (point.isBit()) {
+    std::uint8_t bit = 0;
+    n = point.table == Table::kCoil ? modbus_read_bits(ctx_, point.address, 1, &bit)
+                                    : modbus_read_input_bits(ctx_, point.address, 1, &bit);
+    words[0] = bit;
+  } else if (point.table == Table::kHoldingRegister) {
+    n = modbus_read_registers(ctx_, point.address, point.registers(), words.data());
+  } else {
+    n = modbus_read_input_registers(ctx_, point.address, point.registers(), words.data());
+  }
+  if (n < 0) return tl::unexpected(failure("read", point).error());
+  return decodeRegisters(point, std::span<const std::uint16_t>(words.data(), static_cast<std::size_t>(point.registers())));
+}
+
+Status Device::write(const Point& point, double value) {
+  if (!point.writable()) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("a {} cannot be written (use coil or holding)", tableName(point.table)));
+  }
+  const auto words = SIE_TRY(encodeRegisters(point, value));
+  SIE_CHECK(connect());
+  modbus_set_slave(ctx_, point.unit_id);
+  int n = -1;
+  if (point.table == Table::kCoil) {
+    n = modbus_write_bit(ctx_, point.address, words[0] != 0 ? 1 : 0);
+  } else if (words.size() == 1) {
+    n = modbus_write_register(ctx_, point.address, words[0]);
+  } else {
+    n = modbus_write_registers(ctx_, point.address, static_cast<int>(words.size()), words.data());
+  }
+  if (n < 0) return failure("write", point);
+  return ok();
+}
+
+}  // namespace sie::modbus

@@ -1,0 +1,160 @@
+#include "adapters/modbus/point.h"
+
+#include <bit>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+namespace sie::modbus {
+namespace {
+
+using Type = ConfigKey::Type;
+
+const ConfigKey kPointKeys[] = {
+    {"table", Type::kString, "holding", "coil | discrete | holding | input"},
+    {"unitId", Type::kInt, "", "Modbus unit (slave) id; default: the device's"},
+    {"address", Type::kInt, "", "0-based register or bit address", true},
+    {"type", Type::kString, "uint16", "int16 | uint16 | int32 | uint32 | float32 (bool for coils and discrete inputs)"},
+    {"wordOrder", Type::kString, "big", "32-bit values: big (high word first) or little"},
+    {"byteOrder", Type::kString, "big", "bytes inside a register: big or little"},
+    {"scale", Type::kDouble, "1", "engineering value = raw * scale + offset"},
+    {"offset", Type::kDouble, "0", "engineering value = raw * scale + offset"},
+};
+
+std::uint16_t swapBytes(std::uint16_t w) { return static_cast<std::uint16_t>((w << 8) | (w >> 8)); }
+
+}  // namespace
+
+std::string_view tableName(Table table) {
+  switch (table) {
+    case Table::kCoil: return "coil";
+    case Table::kDiscreteInput: return "discrete";
+    case Table::kHoldingRegister: return "holding";
+    case Table::kInputRegister: return "input";
+  }
+  return "?";
+}
+
+int Point::registers() const {
+  switch (type) {
+    case DataType::kInt32:
+    case DataType::kUint32:
+    case DataType::kFloat32: return 2;
+    default: return 1;
+  }
+}
+
+double decodeRegisters(const Point& point, std::span<const std::uint16_t> words) {
+  double raw = 0;
+  if (point.isBit() || point.type == DataType::kBool) {
+    raw = words[0] != 0 ? 1 : 0;
+  } else if (point.registers() == 1) {
+    const std::uint16_t w = point.byte_swap ? swapBytes(words[0]) : words[0];
+    raw = point.type == DataType::kInt16 ? static_cast<double>(static_cast<std::int16_t>(w))
+                                          : static_cast<double>(w);
+  } else {
+    std::uint16_t hi = point.word_swap ? words[1] : words[0];
+    std::uint16_t lo = point.word_swap ? words[0] : words[1];
+    if (point.byte_swap) {
+      hi = swapBytes(hi);
+      lo = swapBytes(lo);
+    }
+    const std::uint32_t u = (static_cast<std::uint32_t>(hi) << 16) | lo;
+    switch (point.type) {
+      case DataType::kInt32: raw = static_cast<double>(static_cast<std::int32_t>(u)); break;
+      case DataType::kUint32: raw = static_cast<double>(u); break;
+      default: raw = static_cast<double>(std::bit_cast<float>(u)); break;
+    }
+  }
+  return raw * point.scale + point.offset;
+}
+
+Result<std::vector<std::uint16_t>> encodeRegisters(const Point& point, double value) {
+  const double raw = (value - point.offset) / point.scale;
+  const auto bad = [&](std::string_view why) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("value {} (raw {}) cannot be written as {}: {}", value, raw,
+                            point.isBit() ? "a bit" : "registers", why));
+  };
+  if (!std::isfinite(raw)) return bad("not finite");
+  if (point.isBit() || point.type == DataType::kBool) {
+    if (raw != 0 && raw != 1) return bad("a bit is 0 or 1");
+    return std::vector<std::uint16_t>{static_cast<std::uint16_t>(raw)};
+  }
+  std::uint32_t u = 0;
+  const auto integral = [&](double lo, double hi) -> Status {
+    if (raw != std::floor(raw)) return bad("not a whole number");
+    if (raw < lo || raw > hi) return bad(fmt::format("outside [{}, {}]", lo, hi));
+    return ok();
+  };
+  switch (point.type) {
+    case DataType::kInt16: SIE_CHECK(integral(-32768, 32767)); u = static_cast<std::uint16_t>(static_cast<std::int16_t>(raw)); break;
+    case DataType::kUint16: SIE_CHECK(integral(0, 65535)); u = static_cast<std::uint32_t>(raw); break;
+    case DataType::kInt32: SIE_CHECK(integral(-2147483648.0, 2147483647.0)); u = static_cast<std::uint32_t>(static_cast<std::int32_t>(raw)); break;
+    case DataType::kUint32: SIE_CHECK(integral(0, 4294967295.0)); u = static_cast<std::uint32_t>(raw); break;
+    default:
+      if (std::fabs(raw) > std::numeric_limits<float>::max()) return bad("outside float32");
+      u = std::bit_cast<std::uint32_t>(static_cast<float>(raw));
+      break;
+  }
+  if (point.registers() == 1) {
+    const auto w = static_cast<std::uint16_t>(u);
+    return std::vector<std::uint16_t>{point.byte_swap ? swapBytes(w) : w};
+  }
+  std::uint16_t hi = static_cast<std::uint16_t>(u >> 16);
+  std::uint16_t lo = static_cast<std::uint16_t>(u);
+  if (point.byte_swap) {
+    hi = swapBytes(hi);
+    lo = swapBytes(lo);
+  }
+  return point.word_swap ? std::vector<std::uint16_t>{lo, hi} : std::vector<std::uint16_t>{hi, lo};
+}
+
+std::span<const ConfigKey> pointKeys() { return kPointKeys; }
+
+Result<Point> readPoint(const ConfigValues& config, int default_unit) {
+  const auto bad = [&](std::string message) {
+    return fail(Errc::kInvalidArgument, std::move(message), config.where());
+  };
+  Point p;
+  const std::string table = config.str("table");
+  if (table == "coil") p.table = Table::kCoil;
+  else if (table == "discrete") p.table = Table::kDiscreteInput;
+  else if (table == "holding") p.table = Table::kHoldingRegister;
+  else if (table == "input") p.table = Table::kInputRegister;
+  else return bad(fmt::format("table must be coil, discrete, holding or input (got '{}')", table));
+  p.unit_id = config.has("unitId") ? static_cast<int>(config.integer("unitId")) : default_unit;
+  if (p.unit_id < 0 || p.unit_id > 255) return bad(fmt::format("unitId must be 0..255 (got {})", p.unit_id));
+  const std::int64_t address = config.integer("address");
+  if (address < 0 || address > 65535) return bad(fmt::format("address must be 0..65535 (got {})", address));
+  p.address = static_cast<int>(address);
+  const std::string type = config.str("type");
+  if (p.isBit()) {
+    if (type != "uint16" && type != "bool") {
+      return bad(fmt::format("a {} holds one bit: type must be bool (got '{}')", table, type));
+    }
+    p.type = DataType::kBool;
+  } else if (type == "int16") p.type = DataType::kInt16;
+  else if (type == "uint16") p.type = DataType::kUint16;
+  else if (type == "int32") p.type = DataType::kInt32;
+  else if (type == "uint32") p.type = DataType::kUint32;
+  else if (type == "float32") p.type = DataType::kFloat32;
+  else return bad(fmt::format("type must be int16, uint16, int32, uint32 or float32 (got '{}')", type));
+  if (address + p.registers() > 65536) return bad("the value runs past register 65535");
+  for (const auto& [key, flag] : {std::pair{"wordOrder", &p.word_swap}, std::pair{"byteOrder", &p.byte_swap}}) {
+    const std::string order = config.str(key);
+    if (order != "big" && order != "little") {
+      return bad(fmt::format("{} must be big or little (got '{}')", key, order));
+    }
+    *flag = order == "little";
+  }
+  p.scale = config.number("scale");
+  p.offset = config.number("offset");
+  if (p.scale == 0 || !std::isfinite(p.scale) || !std::isfinite(p.offset)) {
+    return bad("scale must be a non-zero number and offset a number");
+  }
+  return p;
+}
+
+}  // namespace sie::modbus
