@@ -73,8 +73,15 @@ Result<ConfigValues> readConfig(const YAML::Node& block, std::span<const ConfigK
   std::map<std::string, std::string, std::less<>> scalars;
   std::map<std::string, std::vector<std::string>, std::less<>> lists;
   std::map<std::string, std::vector<ConfigValues>, std::less<>> tables;
+  std::vector<std::string> seen;
   for (const auto& entry : block) {
     const auto name = entry.first.as<std::string>();
+    // YAML parsers keep one of two equal keys silently; a repeated key is almost always a mistake.
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+      return fail(Errc::kInvalidArgument, fmt::format("key '{}' is set twice", name),
+                  yamlWhere(file, entry.first));
+    }
+    seen.push_back(name);
     if (std::find(ignored.begin(), ignored.end(), name) != ignored.end()) continue;
     const auto key = std::find_if(table.begin(), table.end(),
                                   [&](const ConfigKey& k) { return k.name == name; });

@@ -15,7 +15,8 @@ const ConfigKey kPointKeys[] = {
     {"table", Type::kString, "holding", "coil | discrete | holding | input"},
     {"unitId", Type::kInt, "", "Modbus unit (slave) id; default: the device's"},
     {"address", Type::kInt, "", "0-based register or bit address", true},
-    {"type", Type::kString, "uint16", "int16 | uint16 | int32 | uint32 | float32 (bool for coils and discrete inputs)"},
+    {"dataType", Type::kString, "uint16",
+     "int16 | uint16 | int32 | uint32 | float32 (bool for coils and discrete inputs)"},
     {"wordOrder", Type::kString, "big", "32-bit values: big (high word first) or little"},
     {"byteOrder", Type::kString, "big", "bytes inside a register: big or little"},
     {"scale", Type::kDouble, "1", "engineering value = raw * scale + offset"},
@@ -129,10 +130,10 @@ Result<Point> readPoint(const ConfigValues& config, int default_unit) {
   const std::int64_t address = config.integer("address");
   if (address < 0 || address > 65535) return bad(fmt::format("address must be 0..65535 (got {})", address));
   p.address = static_cast<int>(address);
-  const std::string type = config.str("type");
+  const std::string type = config.str("dataType");
   if (p.isBit()) {
     if (type != "uint16" && type != "bool") {
-      return bad(fmt::format("a {} holds one bit: type must be bool (got '{}')", table, type));
+      return bad(fmt::format("a {} holds one bit: dataType must be bool (got '{}')", table, type));
     }
     p.type = DataType::kBool;
   } else if (type == "int16") p.type = DataType::kInt16;
@@ -140,7 +141,7 @@ Result<Point> readPoint(const ConfigValues& config, int default_unit) {
   else if (type == "int32") p.type = DataType::kInt32;
   else if (type == "uint32") p.type = DataType::kUint32;
   else if (type == "float32") p.type = DataType::kFloat32;
-  else return bad(fmt::format("type must be int16, uint16, int32, uint32 or float32 (got '{}')", type));
+  else return bad(fmt::format("dataType must be int16, uint16, int32, uint32 or float32 (got '{}')", type));
   if (address + p.registers() > 65536) return bad("the value runs past register 65535");
   for (const auto& [key, flag] : {std::pair{"wordOrder", &p.word_swap}, std::pair{"byteOrder", &p.byte_swap}}) {
     const std::string order = config.str(key);

@@ -48,6 +48,10 @@ TEST(ConfigTableTest, WrongTypesAndMissingRequired) {
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("missing required key 'host'"), std::string::npos);
   EXPECT_FALSE(readConfig(YAML::Load("[1, 2]"), kTable, "x.yaml"));
+  auto twice = read("host: a\nseed: 1\nseed: 2\n");
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().message, "key 'seed' is set twice");
+  EXPECT_EQ(twice.error().where, "site.yaml:3");
 }
 
 constexpr ConfigKey kPointKeys[] = {

@@ -1,0 +1,287 @@
+// The Modbus source and write sink against a real libmodbus TCP server.
+#include <bit>
+#include <chrono>
+#include <limits>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <modbus.h>
+#include <spdlog/spdlog.h>
+
+#include "modbus_server.h"
+#include "node/node.h"
+#include "servers.h"
+#include "sie/metrics.h"
+#include "sie/plugins.h"
+
+namespace sie {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using testing::ModbusServer;
+using testing::TempDir;
+
+bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return done();
+}
+
+class ModbusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spdlog::set_level(spdlog::level::off);
+    ASSERT_TRUE(registerBuiltinPlugins(plugins_));
+  }
+  void TearDown() override {
+    if (node_) node_->stop();
+  }
+
+  Result<std::unique_ptr<node::Node>> makeNode(const std::string& sources, const std::string& sinks) {
+    const std::string site = fmt::format(R"(apiVersion: sie/v1
+kind: Site
+metadata: {{name: modbus-test}}
+spec:
+  http: ""
+  summaryInterval: 0
+  sources:
+{}
+  sinks:
+{}
+)",
+                                         sources.empty() ? "    []" : sources,
+                                         sinks.empty() ? "    []" : sinks);
+    auto parsed = node::parseSite({"t/site.yaml", site}, {});
+    if (!parsed) return tl::unexpected(parsed.error());
+    parsed->data_dir = data_.path();
+    return node::Node::create(std::move(*parsed), plugins_);
+  }
+  void startNode(const std::string& sources, const std::string& sinks = "") {
+    auto made = makeNode(sources, sinks);
+    ASSERT_TRUE(made) << made.error().str();
+    node_ = std::move(*made);
+    ASSERT_TRUE(node_->start());
+  }
+
+  std::vector<Sample> readings(std::string_view sensor) {
+    auto got = node_->state().timeSeries().range(Symbol::intern(sensor), 0,
+                                                 std::numeric_limits<std::int64_t>::max(), 100000);
+    return got ? *got : std::vector<Sample>{};
+  }
+  std::uint64_t counter(std::string_view name, const Labels& labels) {
+    return metrics().counter(name, "", labels).value();
+  }
+
+  // A decision like Actions publishes, straight onto the bus.
+  void decide(bool anomaly) {
+    Event event;
+    event.id = "d-test";
+    event.type = "io.sie.decision";
+    event.subject = "rotating/pump1/vibration";
+    event.data = fmt::format(R"({{"function":"pump-guard","anomaly":{},"score":1}})", anomaly);
+    node_->bus().publish("decisions/pump-guard/rotating/pump1/vibration", event);
+  }
+
+  ModbusServer device_;
+  TempDir data_;
+  Plugins plugins_;
+  std::unique_ptr<node::Node> node_;
+};
+
+TEST_F(ModbusTest, PollsEveryTableAndTypeWithScaleAndUnit) {
+  device_.with([](modbus_mapping_t& m) {
+    m.tab_registers[0] = 0xFF38;  // int16 -200
+    const auto bits = std::bit_cast<std::uint32_t>(12.25F);
+    m.tab_registers[1] = static_cast<std::uint16_t>(bits >> 16);  // float32, high word first
+    m.tab_registers[2] = static_cast<std::uint16_t>(bits);
+    m.tab_registers[3] = 0x0002;  // uint32 0x00010002, low word first
+    m.tab_registers[4] = 0x0001;
+    m.tab_input_registers[5] = 0x3412;  // uint16 0x1234 with its bytes swapped
+    m.tab_bits[2] = 1;
+    m.tab_input_bits[3] = 1;
+  });
+  startNode(fmt::format(R"(    - name: plc
+      type: modbus
+      port: {}
+      pollInterval: 50ms
+      points:
+        - {{sensor: t/temp, address: 0, dataType: int16, scale: 0.1, unit: degC}}
+        - {{sensor: t/level, address: 1, dataType: float32}}
+        - {{sensor: t/count, address: 3, dataType: uint32, wordOrder: little}}
+        - {{sensor: t/input, table: input, address: 5, byteOrder: little}}
+        - {{sensor: t/coil, table: coil, address: 2}}
+        - {{sensor: t/alarm, table: discrete, address: 3, interval: 20ms}}
+)",
+                        device_.port()));
+  ASSERT_TRUE(waitUntil([&] { return readings("t/alarm").size() >= 3 && readings("t/temp").size() >= 1; }));
+  EXPECT_DOUBLE_EQ(readings("t/temp").front().values[0], -20.0);
+  EXPECT_DOUBLE_EQ(readings("t/level").front().values[0], 12.25);
+  EXPECT_DOUBLE_EQ(readings("t/count").front().values[0], 65538);
+  EXPECT_DOUBLE_EQ(readings("t/input").front().values[0], 0x1234);
+  EXPECT_DOUBLE_EQ(readings("t/coil").front().values[0], 1);
+  EXPECT_DOUBLE_EQ(readings("t/alarm").front().values[0], 1);
+  EXPECT_EQ(readings("t/temp").front().quality, Quality::kGood);
+  // A value that changes on the device shows up at the next poll.
+  device_.with([](modbus_mapping_t& m) { m.tab_registers[0] = 250; });
+  ASSERT_TRUE(waitUntil([&] { return readings("t/temp").back().values[0] == 25.0; }));
+}
+
+TEST_F(ModbusTest, ExceptionResponsesAreCountedAndPollingGoesOn) {
+  startNode(fmt::format(R"(    - name: exc
+      type: modbus
+      port: {}
+      pollInterval: 20ms
+      points:
+        - {{sensor: e/missing, address: 5000}}
+        - {{sensor: e/ok, address: 0}}
+)",
+                        device_.port()));
+  const Labels exceptions{{"source", "exc"}, {"kind", "exception"}};
+  ASSERT_TRUE(waitUntil([&] { return counter("sie_modbus_errors_total", exceptions) >= 3 && readings("e/ok").size() >= 3; }));
+  EXPECT_TRUE(readings("e/missing").empty());
+  EXPECT_EQ(metrics().gauge("sie_modbus_device_up", "", {{"source", "exc"}}).value(), 1);
+  EXPECT_EQ(device_.connectionsAccepted(), 1);  // an exception is no reason to reconnect
+}
+
+TEST_F(ModbusTest, DeadDeviceIsMarkedStaleRetriedWithBackoffAndResumed) {
+  device_.with([](modbus_mapping_t& m) { m.tab_registers[0] = 7; });
+  startNode(fmt::format(R"(    - name: dying
+      type: modbus
+      port: {}
+      pollInterval: 20ms
+      timeout: 200ms
+      reconnectMin: 50ms
+      reconnectMax: 400ms
+      points:
+        - {{sensor: d/value, address: 0}}
+)",
+                        device_.port()));
+  ASSERT_TRUE(waitUntil([&] { return readings("d/value").size() >= 3; }));
+  device_.stop();
+  ASSERT_TRUE(waitUntil([&] { return readings("d/value").back().quality == Quality::kBad; }));
+  const Sample stale = readings("d/value").back();
+  EXPECT_EQ(stale.values[0], 7);  // the last value, marked
+  EXPECT_EQ(metrics().gauge("sie_modbus_device_up", "", {{"source", "dying"}}).value(), 0);
+  // Down for 1.5 s: with backoff up to 400 ms that is a handful of attempts, not hundreds.
+  const Labels no_answer{{"source", "dying"}, {"kind", "no_answer"}};
+  const auto before = counter("sie_modbus_errors_total", no_answer);
+  std::this_thread::sleep_for(1500ms);
+  const auto attempts = counter("sie_modbus_errors_total", no_answer) - before;
+  EXPECT_GE(attempts, 2U);
+  EXPECT_LE(attempts, 40U);
+  EXPECT_EQ(readings("d/value").size(), readings("d/value").size());  // one stale mark only
+  const std::size_t marked = readings("d/value").size();
+  device_.start();
+  ASSERT_TRUE(waitUntil([&] { return readings("d/value").size() >= marked + 3; }));
+  EXPECT_EQ(readings("d/value").back().quality, Quality::kGood);
+}
+
+TEST_F(ModbusTest, SilentDeviceTimesOutAndIsMarkedStale) {
+  startNode(fmt::format(R"(    - name: hung
+      type: modbus
+      port: {}
+      pollInterval: 20ms
+      timeout: 100ms
+      points:
+        - {{sensor: h/value, address: 0}}
+)",
+                        device_.port()));
+  ASSERT_TRUE(waitUntil([&] { return readings("h/value").size() >= 2; }));
+  device_.setSilent(true);
+  ASSERT_TRUE(waitUntil([&] { return readings("h/value").back().quality == Quality::kBad; }));
+  device_.setSilent(false);
+  ASSERT_TRUE(waitUntil([&] { return readings("h/value").back().quality == Quality::kGood; }));
+}
+
+TEST_F(ModbusTest, DecisionsWriteAndVerifyAndAreAudited) {
+  device_.with([](modbus_mapping_t& m) { m.tab_bits[0] = 1; });
+  startNode("", fmt::format(R"(    - name: stop-pump
+      type: modbus
+      port: {0}
+      subscribe: ["decisions/pump-guard/#"]
+      table: coil
+      address: 0
+      value: 0
+      minInterval: 0s
+    - name: setpoint
+      type: modbus
+      port: {0}
+      when: normal
+      address: 10
+      dataType: float32
+      value: 42.5
+)",
+                            device_.port()));
+  decide(true);
+  ASSERT_TRUE(waitUntil([&] { return counter("sie_modbus_writes_total", {{"sink", "stop-pump"}}) == 1; }));
+  device_.with([](modbus_mapping_t& m) { EXPECT_EQ(m.tab_bits[0], 0); });
+  EXPECT_EQ(counter("sie_modbus_writes_total", {{"sink", "setpoint"}}), 0U);  // not on anomalies
+  decide(false);
+  ASSERT_TRUE(waitUntil([&] { return counter("sie_modbus_writes_total", {{"sink", "setpoint"}}) == 1; }));
+  device_.with([](modbus_mapping_t& m) {
+    const std::uint32_t bits = (static_cast<std::uint32_t>(m.tab_registers[10]) << 16) | m.tab_registers[11];
+    EXPECT_EQ(std::bit_cast<float>(bits), 42.5F);  // high word first
+  });
+  auto audit = node_->state().audit().tail(10);
+  ASSERT_TRUE(audit);
+  int actions = 0;
+  for (const auto& record : *audit) {
+    if (record.kind != "action") continue;
+    ++actions;
+    EXPECT_THAT(record.body, HasSubstr("written and verified"));
+  }
+  EXPECT_EQ(actions, 2);
+}
+
+TEST_F(ModbusTest, FailedOrUnverifiedWritesAreDeadLettered) {
+  startNode("", fmt::format(R"(    - name: stop-pump
+      type: modbus
+      port: {}
+      timeout: 100ms
+      retries: 1
+      table: coil
+      address: 0
+      value: 1
+      minInterval: 0s
+)",
+                            device_.port()));
+  device_.setIgnoreWrites(true);
+  decide(true);
+  ASSERT_TRUE(waitUntil([&] { return counter("sie_modbus_write_failures_total", {{"sink", "stop-pump"}}) == 1; }));
+  device_.setIgnoreWrites(false);
+  device_.stop();
+  decide(true);
+  ASSERT_TRUE(waitUntil([&] { return counter("sie_modbus_write_failures_total", {{"sink", "stop-pump"}}) == 2; }));
+  auto letters = node_->state().deadLetters().list(10);
+  ASSERT_TRUE(letters);
+  ASSERT_EQ(letters->size(), 2U);
+  EXPECT_EQ((*letters)[1].origin, "sink:stop-pump");
+  EXPECT_THAT((*letters)[1].reason, HasSubstr("read back 0 after writing 1"));
+  EXPECT_THAT((*letters)[0].reason, HasSubstr("cannot connect"));
+  EXPECT_THAT((*letters)[0].payload, HasSubstr("pump-guard"));
+}
+
+TEST_F(ModbusTest, ConfigErrorsNameTheProblem) {
+  auto made = makeNode("    - {name: x, type: modbus, points: [{sensor: a, address: 1, table: holdings}]}\n", "");
+  ASSERT_FALSE(made);
+  EXPECT_THAT(made.error().str(), HasSubstr("coil, discrete, holding or input"));
+  made = makeNode("    - {name: x, type: modbus, points: [{address: 1}]}\n", "");
+  ASSERT_FALSE(made);
+  EXPECT_THAT(made.error().str(), HasSubstr("missing required key 'sensor'"));
+  made = makeNode("", "    - {name: y, type: modbus, table: input, address: 1, value: 1}\n");
+  ASSERT_FALSE(made);
+  EXPECT_THAT(made.error().str(), HasSubstr("cannot be written"));
+  made = makeNode("", "    - {name: y, type: modbus, table: coil, address: 1, value: 3}\n");
+  ASSERT_FALSE(made);
+  EXPECT_THAT(made.error().str(), HasSubstr("0 or 1"));
+}
+
+}  // namespace
+}  // namespace sie
