@@ -15,6 +15,7 @@ pkg_check_modules(CBOR REQUIRED IMPORTED_TARGET libcbor)
 pkg_check_modules(FFTW3 REQUIRED IMPORTED_TARGET fftw3)
 if(SIE_WITH_MQTT)
   pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+  find_package(Protobuf REQUIRED)  # Sparkplug B payloads
 endif()
 if(SIE_WITH_MODBUS)
   pkg_check_modules(MODBUS REQUIRED IMPORTED_TARGET libmodbus)

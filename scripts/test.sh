@@ -32,7 +32,8 @@ if [ "${SIE_QUICK:-0}" != 1 ]; then
   echo "== Fuzz targets (clang, libFuzzer), bounded runs"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSIE_BUILD_FUZZ=ON -DSIE_BUILD_BENCH=OFF -DSIE_BUILD_TESTS=ON >/dev/null
-  cmake --build build-fuzz -j "$jobs" --target fuzz_json_decoder fuzz_cbor_decoder fuzz_manifest
+  cmake --build build-fuzz -j "$jobs" --target fuzz_json_decoder fuzz_cbor_decoder fuzz_cloudevents \
+    fuzz_sparkplug fuzz_manifest
   ctest --test-dir build-fuzz --output-on-failure -j "$jobs" -L fuzz
 fi
 

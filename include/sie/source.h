@@ -34,6 +34,8 @@ class Ingest {
   virtual ~Ingest() = default;
   virtual Status ingestRaw(const RawMessage& message) = 0;
   virtual Status ingest(Telemetry reading, std::string_view source) = 0;
+  // A message the source decoded itself and found unusable: dead-lettered with `reason`.
+  virtual Status reject(const RawMessage& message, std::string_view reason) = 0;
   // Blocks until every reading accepted before the call is durable (survives a crash of the
   // node), so a source can acknowledge a batch of messages with one call.
   virtual Status sync() = 0;

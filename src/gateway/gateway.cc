@@ -138,6 +138,12 @@ Status Gateway::ingestRaw(const RawMessage& message, IngestReport* report) {
   return result;
 }
 
+Status Gateway::reject(const RawMessage& message, std::string_view reason) {
+  sourceInfo(message.source).received->inc();
+  const std::string_view kept = message.payload.substr(0, config_.max_payload_bytes);
+  return deadLetter(message.topic, std::string(kept), {RejectCode::kParse, std::string(reason)});
+}
+
 Status Gateway::ingest(Telemetry reading, std::string_view source_name) {
   const std::int64_t start_ns = clock_.monotonicNs();
   const SourceInfo& source = sourceInfo(source_name);

@@ -70,6 +70,7 @@ class Gateway final : public Ingest {
   Status ingestRaw(const RawMessage& message) override { return ingestRaw(message, nullptr); }
   Status ingestRaw(const RawMessage& message, IngestReport* report);
   Status ingest(Telemetry reading, std::string_view source) override;
+  Status reject(const RawMessage& message, std::string_view reason) override;
   Status sync() override { return sync_(); }
 
  private:

@@ -6,6 +6,7 @@
 #endif
 #ifdef SIE_WITH_MQTT
 #include "adapters/mqtt/plugin.h"
+#include "adapters/sparkplug/plugin.h"
 #endif
 #ifdef SIE_WITH_SIM
 #include "adapters/sim/sim_source.h"
@@ -20,6 +21,7 @@ Status registerBuiltinPlugins(Plugins& plugins) {
 #endif
 #ifdef SIE_WITH_MQTT
   SIE_CHECK(mqtt::registerPlugins(plugins));
+  SIE_CHECK(sparkplug::registerPlugins(plugins));
 #endif
 #ifdef SIE_WITH_MODBUS
   SIE_CHECK(modbus::registerPlugins(plugins));

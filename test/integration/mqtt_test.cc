@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "node/node.h"
+#include "sparkplug_b.pb.h"
 #include "servers.h"
 #include "sie/metrics.h"
 #include "sie/plugins.h"
@@ -136,9 +137,11 @@ spec:
               0);
   }
   // Collects `count` messages of that session ("topic payload" lines).
-  std::vector<std::string> collect(const std::string& id, const std::string& topic, int count) {
-    const std::string out = capture(fmt::format(
-        "mosquitto_sub -p {} -c -i {} -q 1 -t '{}' -v -C {} -W 20", broker_.port(), id, topic, count));
+  // `format` is mosquitto_sub's -F (e.g. "%t %x" for binary payloads in hex).
+  std::vector<std::string> collect(const std::string& id, const std::string& topic, int count,
+                                   const std::string& format = "%t %p") {
+    const std::string out = capture(fmt::format("mosquitto_sub -p {} -c -i {} -q 1 -t '{}' -F '{}' -C {} -W 20",
+                                                broker_.port(), id, topic, format, count));
     std::vector<std::string> lines;
     std::size_t start = 0;
     while (start < out.size()) {
@@ -378,6 +381,62 @@ TEST_F(MqttTest, SharedSubscriptionSplitsMessages) {
   const auto b = metrics().counter("sie_mqtt_messages_received_total", "", {{"source", "b"}}).value();
   EXPECT_GT(a, 0U);
   EXPECT_GT(b, 0U);
+}
+
+TEST_F(MqttTest, SparkplugBirthDataGapAndRebirth) {
+  namespace pb = org::eclipse::tahu::protobuf;
+  startNode(fmt::format(R"(    - name: spb
+      type: sparkplug
+      port: {}
+      groupId: plant
+      rebirthInterval: 0s
+)",
+                        broker_.port()));
+  ASSERT_TRUE(waitUntil([&] { return metrics().gauge("sie_mqtt_connected", "", {{"client", "spb"}}).value() == 1; }));
+  std::this_thread::sleep_for(200ms);  // the subscription is acknowledged
+  subscribe("rebirth-watch", "spBv1.0/plant/NCMD/#");
+  const auto send = [&](const std::string& topic, const pb::Payload& payload) {
+    const std::string file = data_.file("frame.bin");
+    std::ofstream(file, std::ios::binary) << payload.SerializeAsString();
+    ASSERT_EQ(publish(fmt::format("-q 1 -t {} -f {}", topic, file)), 0);
+  };
+  pb::Payload birth;
+  birth.set_seq(0);
+  birth.set_timestamp(1'700'000'000'000);
+  auto* metric = birth.add_metrics();
+  metric->set_name("Flow");
+  metric->set_alias(1);
+  metric->set_datatype(pb::Double);
+  metric->set_double_value(12.5);
+  send("spBv1.0/plant/NBIRTH/edge1", birth);
+  pb::Payload data;
+  data.set_seq(1);
+  data.set_timestamp(1'700'000'001'000);
+  auto* value = data.add_metrics();
+  value->set_alias(1);
+  value->set_double_value(13.0);
+  send("spBv1.0/plant/NDATA/edge1", data);
+  ASSERT_TRUE(waitUntil([&] { return readings("plant/edge1/Flow") == 2; })) << describe();
+
+  data.set_seq(7);  // a gap: the node is asked to rebirth, the error is dead-lettered
+  data.set_timestamp(1'700'000'002'000);
+  send("spBv1.0/plant/NDATA/edge1", data);
+  const auto lines = collect("rebirth-watch", "spBv1.0/plant/NCMD/#", 1, "%t %x");
+  ASSERT_EQ(lines.size(), 1U);
+  ASSERT_THAT(lines[0], ::testing::StartsWith("spBv1.0/plant/NCMD/edge1 "));
+  const std::string hex = lines[0].substr(lines[0].find(' ') + 1);
+  std::string bytes;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  }
+  pb::Payload command;
+  ASSERT_TRUE(command.ParseFromString(bytes));
+  ASSERT_EQ(command.metrics_size(), 1);
+  EXPECT_EQ(command.metrics(0).name(), "Node Control/Rebirth");
+  EXPECT_TRUE(command.metrics(0).boolean_value());
+  ASSERT_TRUE(waitUntil([&] { return !deadLetters().empty(); }));
+  EXPECT_THAT(deadLetters()[0].reason, HasSubstr("sequence gap from plant/edge1: expected 2, got 7"));
+  EXPECT_EQ(deadLetters()[0].subject, "spBv1.0/plant/NDATA/edge1");
 }
 
 TEST_F(MqttTest, ConfigErrorsNameTheKey) {

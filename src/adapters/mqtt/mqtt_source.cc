@@ -24,10 +24,12 @@ std::string_view contentType(PayloadFormat format) {
 
 }  // namespace
 
-MqttSource::MqttSource(std::string name, SourceOptions options, const Clock& clock)
+MqttSource::MqttSource(std::string name, SourceOptions options, const Clock& clock,
+                       std::unique_ptr<MessageHandler> handler)
     : name_(std::move(name)),
       options_(std::move(options)),
       clock_(clock),
+      handler_(std::move(handler)),
       messages_(metrics().counter("sie_mqtt_messages_received_total",
                                   "MQTT messages received by a source", {{"source", name_}})),
       refused_total_(metrics().counter("sie_mqtt_messages_refused_total",
@@ -70,6 +72,10 @@ void MqttSource::onMessage(const mosquitto_message& message) {
   const std::string_view topic = message.topic ? message.topic : "";
   const std::string_view payload(static_cast<const char*>(message.payload),
                                  static_cast<std::size_t>(std::max(0, message.payloadlen)));
+  if (handler_) {
+    finish(message, handler_->handle(topic, payload, *sink_, *client_));
+    return;
+  }
   tags_.clear();
   for (const auto& pattern : options_.topics) {
     if (pattern.match(topic, tags_)) break;
@@ -86,7 +92,11 @@ void MqttSource::onMessage(const mosquitto_message& message) {
   raw.tags = &tags_;
   raw.carry = options_.carry;
   if (options_.receive_time) raw.received_ns = clock_.nowNs();
-  const Status status = sink_->ingestRaw(raw);
+  finish(message, sink_->ingestRaw(raw));
+}
+
+void MqttSource::finish(const mosquitto_message& message, const Status& status) {
+  const std::string_view topic = message.topic ? message.topic : "";
   if (message.qos > 0) needs_sync_ = true;
   if (!status) {
     refused_total_.inc();

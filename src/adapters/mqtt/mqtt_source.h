@@ -32,9 +32,19 @@ struct SourceOptions {
   std::string group;         // MQTT shared subscription group ("" = none)
 };
 
+// Decodes messages a source's own way (Sparkplug B) instead of handing payloads to the gateway.
+class MessageHandler {
+ public:
+  virtual ~MessageHandler() = default;
+  // On the client thread. An error leaves a QoS 1 message unacknowledged, for redelivery.
+  virtual Status handle(std::string_view topic, std::string_view payload, Ingest& sink,
+                        Client& client) = 0;
+};
+
 class MqttSource final : public Source {
  public:
-  MqttSource(std::string name, SourceOptions options, const Clock& clock = systemClock());
+  MqttSource(std::string name, SourceOptions options, const Clock& clock = systemClock(),
+             std::unique_ptr<MessageHandler> handler = nullptr);
   ~MqttSource() override;
 
   [[nodiscard]] const std::string& name() const override { return name_; }
@@ -44,11 +54,14 @@ class MqttSource final : public Source {
  private:
   void subscribeAll();
   void onMessage(const mosquitto_message& message);
+  // Counts the outcome of one message; a refused QoS 1 message is redelivered.
+  void finish(const mosquitto_message& message, const Status& status);
   void afterRead();
 
   std::string name_;
   SourceOptions options_;
   const Clock& clock_;
+  std::unique_ptr<MessageHandler> handler_;
   Ingest* sink_ = nullptr;
   std::unique_ptr<Client> client_;
   // Client thread only.

@@ -116,7 +116,8 @@ Mosquitto::Mosquitto(bool persistence)
   std::ofstream conf(dir_.file("mosquitto.conf"));
   conf << "per_listener_settings true\n"
        << "log_dest file " << dir_.file("broker.log") << "\n"
-       << "max_queued_messages 100000\n";
+       << "max_queued_messages 100000\n"
+       << "queue_qos0_messages true\n";  // offline test subscribers also get QoS 0
   if (persistence) {
     conf << "persistence true\npersistence_location " << dir_.path() << "/\n";
   }

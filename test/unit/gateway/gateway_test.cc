@@ -183,6 +183,18 @@ TEST_F(GatewayTest, OrderCheckContinuesFromTheStore) {
   EXPECT_EQ(dead_.letters[1].reason, "out-of-order timestamp (90 < last 100)");
 }
 
+TEST_F(GatewayTest, SourcesRejectWhatTheyDecodedThemselves) {
+  start("");
+  const auto parse = rejected("parse");
+  ASSERT_TRUE(gateway_->reject(RawMessage{"spBv1.0/g/NDATA/n", "\x08\x01", "", "sparkplug"},
+                               "unknown metric alias 7"));
+  ASSERT_EQ(dead_.letters.size(), 1U);
+  EXPECT_EQ(dead_.letters[0].reason, "unknown metric alias 7");
+  EXPECT_EQ(dead_.letters[0].subject, "spBv1.0/g/NDATA/n");
+  EXPECT_EQ(dead_.letters[0].payload, "\x08\x01");
+  EXPECT_EQ(rejected("parse"), parse + 1);
+}
+
 TEST_F(GatewayTest, UnmatchedReadingsCanBeRejected) {
   start("gateway: {unmatched: reject}\nroutes:\n  - match: known/#\n");
   const auto unknown = rejected("unknown_sensor");

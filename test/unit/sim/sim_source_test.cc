@@ -34,6 +34,7 @@ class RecordingIngest final : public Ingest {
 
   Status ingestRaw(const RawMessage&) override { return fail(Errc::kUnsupported, "raw"); }
   Status sync() override { return ok(); }  // memory is all there is
+  Status reject(const RawMessage&, std::string_view) override { return ok(); }
 
   Status ingest(Telemetry reading, std::string_view source) override {
     std::lock_guard lock(mu_);

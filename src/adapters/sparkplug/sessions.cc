@@ -1,0 +1,275 @@
+#include "adapters/sparkplug/sessions.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "sparkplug_b.pb.h"
+
+namespace sie::sparkplug {
+namespace {
+
+using org::eclipse::tahu::protobuf::Payload;
+using PbMetric = org::eclipse::tahu::protobuf::Payload_Metric;
+
+constexpr std::string_view kNamespace = "spBv1.0/";
+constexpr std::int64_t kNsPerMs = 1'000'000;
+
+std::string expand(std::string_view text, const Topic& topic, std::string_view metric) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto take = [&](std::string_view key, std::string_view value) {
+      if (text.substr(i, key.size()) != key) return false;
+      out += value;
+      i += key.size();
+      return true;
+    };
+    if (take("{group}", topic.group) || take("{node}", topic.node) ||
+        take("{device}", topic.device) || take("{metric}", metric)) {
+      continue;
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
+// The metric's value as a number, or nullopt (null, text, bytes, datasets, templates).
+std::optional<double> numeric(const PbMetric& m) {
+  if (m.is_null()) return std::nullopt;
+  switch (m.value_case()) {
+    case PbMetric::kIntValue: {
+      // Signed types travel two's-complement in the unsigned field (Sparkplug 3.0, 6.4.16).
+      const std::uint32_t v = m.int_value();
+      switch (m.datatype()) {
+        case org::eclipse::tahu::protobuf::Int8: return static_cast<std::int8_t>(v);
+        case org::eclipse::tahu::protobuf::Int16: return static_cast<std::int16_t>(v);
+        case org::eclipse::tahu::protobuf::Int32: return static_cast<std::int32_t>(v);
+        default: return v;
+      }
+    }
+    case PbMetric::kLongValue:
+      return m.datatype() == org::eclipse::tahu::protobuf::Int64
+                 ? static_cast<double>(static_cast<std::int64_t>(m.long_value()))
+                 : static_cast<double>(m.long_value());
+    case PbMetric::kFloatValue: return m.float_value();
+    case PbMetric::kDoubleValue: return m.double_value();
+    case PbMetric::kBooleanValue: return m.boolean_value() ? 1.0 : 0.0;
+    default: return std::nullopt;
+  }
+}
+
+std::int64_t timestampNs(const PbMetric& m, const Payload& p, std::int64_t received_ns) {
+  // Milliseconds since the epoch; anything past year 2262 would overflow nanoseconds.
+  constexpr std::uint64_t kMaxMs = 9'000'000'000'000ULL;
+  if (m.has_timestamp() && m.timestamp() < kMaxMs) return static_cast<std::int64_t>(m.timestamp()) * kNsPerMs;
+  if (p.has_timestamp() && p.timestamp() < kMaxMs) return static_cast<std::int64_t>(p.timestamp()) * kNsPerMs;
+  return received_ns;
+}
+
+}  // namespace
+
+std::optional<Topic> parseTopic(std::string_view topic) {
+  if (!topic.starts_with(kNamespace)) return std::nullopt;
+  topic.remove_prefix(kNamespace.size());
+  std::string_view parts[4];
+  std::size_t n = 0;
+  while (n < 4) {
+    const std::size_t slash = topic.find('/');
+    parts[n++] = topic.substr(0, slash);
+    if (slash == std::string_view::npos) break;
+    topic.remove_prefix(slash + 1);
+    if (n == 4) return std::nullopt;  // too many levels
+  }
+  if (n < 3) return std::nullopt;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (parts[i].empty()) return std::nullopt;
+  }
+  const bool device_type = parts[1].size() > 0 && parts[1][0] == 'D';
+  if (device_type != (n == 4)) return std::nullopt;  // D* messages name a device, N* do not
+  return Topic{parts[0], parts[1], parts[2], n == 4 ? parts[3] : std::string_view()};
+}
+
+Sessions::Sessions(std::string node_sensor, std::string device_sensor)
+    : node_sensor_(std::move(node_sensor)), device_sensor_(std::move(device_sensor)) {}
+
+Sessions::Node& Sessions::node(const Topic& topic) {
+  const std::string key = fmt::format("{}/{}", topic.group, topic.node);
+  auto it = nodes_.find(key);
+  if (it == nodes_.end()) it = nodes_.emplace(key, Node{}).first;
+  return it->second;
+}
+
+Symbol Sessions::sensorFor(const Topic& topic, std::string_view metric) const {
+  return Symbol::intern(expand(topic.device.empty() ? node_sensor_ : device_sensor_, topic, metric));
+}
+
+bool Sessions::checkSeq(Node& node, const Topic& topic, bool has_seq, std::uint64_t seq,
+                        Outcome& out) {
+  if (!has_seq || seq > 255) {
+    out.errors.push_back(fmt::format("{} from {}/{}: seq missing or above 255", topic.type,
+                                     topic.group, topic.node));
+    out.rebirth = true;
+    return false;
+  }
+  const int expected = (node.seq + 1) % 256;
+  const int got = static_cast<int>(seq);
+  node.seq = got;
+  if (got != expected) {
+    out.errors.push_back(fmt::format("sequence gap from {}/{}: expected {}, got {} (rebirth requested)",
+                                     topic.group, topic.node, expected, got));
+    out.rebirth = true;
+    return false;
+  }
+  return true;
+}
+
+void Sessions::markStale(Metrics& metrics, std::string_view why, std::int64_t ts_ns, Outcome& out) {
+  for (auto& metric : metrics.list) {
+    if (!metric.last) continue;
+    Telemetry reading;
+    reading.sensor = metric.sensor;
+    reading.ts_ns = ts_ns;
+    reading.values.assign(1, *metric.last);
+    reading.quality = Quality::kBad;
+    reading.flag = fmt::format("stale: {}", why);
+    out.readings.push_back(std::move(reading));
+    metric.last.reset();
+  }
+}
+
+void Sessions::handle(const Topic& topic, std::string_view payload, std::int64_t received_ns,
+                      Outcome& out) {
+  const std::string_view type = topic.type;
+  if (type == "NCMD" || type == "DCMD" || type == "STATE") return;  // commands, not data
+  const bool birth = type == "NBIRTH" || type == "DBIRTH";
+  const bool data = type == "NDATA" || type == "DDATA";
+  const bool death = type == "NDEATH" || type == "DDEATH";
+  if (!birth && !data && !death) {
+    out.errors.push_back(fmt::format("unknown Sparkplug message type '{}'", type));
+    return;
+  }
+  Payload frame;
+  if (!frame.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    out.errors.push_back(fmt::format("{} from {}/{}: not a Sparkplug B protobuf payload", type,
+                                     topic.group, topic.node));
+    return;
+  }
+  Node& n = node(topic);
+
+  if (type == "NDEATH") {
+    // Only the death of the current session counts (its bdSeq matches the birth's).
+    std::optional<std::uint64_t> bd_seq;
+    for (const auto& m : frame.metrics()) {
+      if (m.name() == "bdSeq" && m.value_case() == PbMetric::kLongValue) bd_seq = m.long_value();
+    }
+    if (n.bd_seq && bd_seq && *bd_seq != *n.bd_seq) return;  // a late will of an older session
+    const std::string why = fmt::format("NDEATH of {}/{}", topic.group, topic.node);
+    markStale(n.metrics, why, received_ns, out);
+    for (auto& [name, device] : n.devices) markStale(device, why, received_ns, out);
+    n.born = false;
+    n.seq = -1;
+    return;
+  }
+  if (type == "NBIRTH") {
+    n = Node{};
+    n.born = true;
+    for (const auto& m : frame.metrics()) {
+      if (m.name() == "bdSeq" && m.value_case() == PbMetric::kLongValue) n.bd_seq = m.long_value();
+    }
+    if (!frame.has_seq() || frame.seq() > 255) {
+      out.errors.push_back(fmt::format("NBIRTH from {}/{}: seq missing or above 255", topic.group, topic.node));
+    } else {
+      n.seq = static_cast<int>(frame.seq());
+    }
+  } else if (!n.born) {
+    out.errors.push_back(fmt::format("{} from {}/{}, which has not been born (rebirth requested)",
+                                     type, topic.group, topic.node));
+    out.rebirth = true;
+    return;
+  } else if (!checkSeq(n, topic, frame.has_seq(), frame.seq(), out)) {
+    // Out of step: the aliases may be stale too. Keep what can be decoded.
+  }
+
+  Metrics* metrics = &n.metrics;
+  if (!topic.device.empty()) {
+    auto it = n.devices.find(topic.device);
+    if (type == "DBIRTH") {
+      if (it == n.devices.end()) it = n.devices.emplace(std::string(topic.device), Metrics{}).first;
+      it->second = Metrics{};
+    } else if (it == n.devices.end()) {
+      out.errors.push_back(fmt::format("{} from device {}/{}/{}, which has not been born (rebirth requested)",
+                                       type, topic.group, topic.node, topic.device));
+      out.rebirth = true;
+      return;
+    }
+    metrics = &it->second;
+  }
+  if (type == "DDEATH") {
+    markStale(*metrics, fmt::format("DDEATH of {}/{}/{}", topic.group, topic.node, topic.device),
+              received_ns, out);
+    return;
+  }
+
+  for (const auto& m : frame.metrics()) {
+    if (m.name() == "bdSeq") continue;  // session bookkeeping, not a measurement
+    std::size_t index = 0;
+    if (birth) {
+      if (m.name().empty()) {
+        out.errors.push_back(fmt::format("{} from {}/{}: a metric has no name", type, topic.group, topic.node));
+        continue;
+      }
+      auto found = metrics->by_name.find(m.name());
+      if (found == metrics->by_name.end()) {
+        index = metrics->list.size();
+        metrics->list.push_back(Metric{m.name(), m.datatype(), sensorFor(topic, m.name()), std::nullopt});
+        metrics->by_name.emplace(m.name(), index);
+      } else {
+        index = found->second;
+      }
+      if (m.has_alias()) metrics->by_alias[m.alias()] = index;
+    } else if (!m.name().empty()) {
+      auto found = metrics->by_name.find(m.name());
+      if (found == metrics->by_name.end()) {
+        out.errors.push_back(fmt::format("{} from {}/{}: metric '{}' was not in the birth certificate",
+                                         type, topic.group, topic.node, m.name()));
+        continue;
+      }
+      index = found->second;
+    } else if (m.has_alias()) {
+      auto found = metrics->by_alias.find(m.alias());
+      if (found == metrics->by_alias.end()) {
+        out.errors.push_back(fmt::format("{} from {}/{}: unknown metric alias {} (rebirth requested)",
+                                         type, topic.group, topic.node, m.alias()));
+        out.rebirth = true;
+        continue;
+      }
+      index = found->second;
+    } else {
+      out.errors.push_back(fmt::format("{} from {}/{}: a metric has neither name nor alias", type,
+                                       topic.group, topic.node));
+      continue;
+    }
+    Metric& metric = metrics->list[index];
+    if (!m.has_datatype() && !birth) {
+      // Data metrics may leave the type to the birth certificate.
+      PbMetric typed = m;
+      typed.set_datatype(metric.datatype);
+      if (auto value = numeric(typed)) {
+        metric.last = *value;
+        out.readings.push_back(Telemetry{metric.sensor, timestampNs(m, frame, received_ns), {*value}});
+      } else {
+        ++out.skipped;
+      }
+      continue;
+    }
+    auto value = numeric(m);
+    if (!value) {
+      ++out.skipped;
+      continue;
+    }
+    metric.last = *value;
+    out.readings.push_back(Telemetry{metric.sensor, timestampNs(m, frame, received_ns), {*value}});
+  }
+}
+
+}  // namespace sie::sparkplug

@@ -1,0 +1,81 @@
+// Sparkplug B host logic, free of MQTT so it can be tested and fuzzed: it follows each edge
+// node's session (NBIRTH/DBIRTH metric definitions and aliases, NDATA/DDATA values, NDEATH/DDEATH,
+// the 0..255 sequence numbers) and turns frames into readings.
+//
+//   topic      spBv1.0/<group>/<type>/<edge node>[/<device>]
+//   sensor id  the `node_sensor` / `device_sensor` templates over {group} {node} {device} {metric}
+//   time       the metric's timestamp, else the payload's (ms), else the receive time
+//
+// Deaths mark the metrics of the node (or device) stale: one reading of the last value with
+// quality bad and the flag "stale: ...". A sequence gap, data from a node that was never born, or
+// an unknown alias asks for a rebirth (the caller sends NCMD "Node Control/Rebirth").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sie/event.h"
+
+namespace sie::sparkplug {
+
+struct Topic {
+  std::string_view group;
+  std::string_view type;  // NBIRTH, NDATA, NDEATH, DBIRTH, DDATA, DDEATH, NCMD, DCMD
+  std::string_view node;
+  std::string_view device;  // "" for node messages
+};
+
+// nullopt when `topic` is not in the Sparkplug B namespace or is malformed.
+std::optional<Topic> parseTopic(std::string_view topic);
+
+struct Outcome {
+  std::vector<Telemetry> readings;
+  std::vector<std::string> errors;  // specific, for the dead-letter store
+  std::size_t skipped = 0;          // metrics without a number (strings, datasets, nulls)
+  bool rebirth = false;             // ask this edge node to publish its births again
+};
+
+class Sessions {
+ public:
+  Sessions(std::string node_sensor = "{group}/{node}/{metric}",
+           std::string device_sensor = "{group}/{node}/{device}/{metric}");
+
+  // Handles one frame; appends to `out`.
+  void handle(const Topic& topic, std::string_view payload, std::int64_t received_ns, Outcome& out);
+
+ private:
+  struct Metric {
+    std::string name;
+    std::uint32_t datatype = 0;
+    Symbol sensor;
+    std::optional<double> last;
+  };
+  struct Metrics {
+    std::vector<Metric> list;
+    std::unordered_map<std::uint64_t, std::size_t> by_alias;
+    std::unordered_map<std::string, std::size_t> by_name;
+  };
+  struct Node {
+    bool born = false;
+    int seq = -1;  // the last sequence number seen
+    std::optional<std::uint64_t> bd_seq;
+    Metrics metrics;
+    std::map<std::string, Metrics, std::less<>> devices;
+  };
+
+  Node& node(const Topic& topic);
+  Symbol sensorFor(const Topic& topic, std::string_view metric) const;
+  bool checkSeq(Node& node, const Topic& topic, bool has_seq, std::uint64_t seq, Outcome& out);
+  void markStale(Metrics& metrics, std::string_view why, std::int64_t ts_ns, Outcome& out);
+
+  std::string node_sensor_;
+  std::string device_sensor_;
+  std::map<std::string, Node, std::less<>> nodes_;  // by "<group>/<node>"
+};
+
+}  // namespace sie::sparkplug

@@ -1,0 +1,184 @@
+#include "adapters/sparkplug/sessions.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "sparkplug_b.pb.h"
+
+namespace sie::sparkplug {
+namespace {
+
+using ::testing::HasSubstr;
+namespace pb = org::eclipse::tahu::protobuf;
+
+// Builds frames as an edge node would.
+class Frame {
+ public:
+  explicit Frame(std::uint64_t seq) {
+    payload_.set_timestamp(1'700'000'000'000);
+    payload_.set_seq(seq);
+  }
+  Frame& metric(const std::string& name, std::uint64_t alias, pb::DataType type, double value) {
+    auto* m = payload_.add_metrics();
+    if (!name.empty()) m->set_name(name);
+    if (alias != 0) m->set_alias(alias);
+    m->set_datatype(type);
+    switch (type) {
+      case pb::Double: m->set_double_value(value); break;
+      case pb::Float: m->set_float_value(static_cast<float>(value)); break;
+      case pb::Boolean: m->set_boolean_value(value != 0); break;
+      case pb::Int16:
+      case pb::Int32: m->set_int_value(static_cast<std::uint32_t>(static_cast<std::int32_t>(value))); break;
+      case pb::Int64: m->set_long_value(static_cast<std::uint64_t>(static_cast<std::int64_t>(value))); break;
+      default: m->set_long_value(static_cast<std::uint64_t>(value)); break;
+    }
+    return *this;
+  }
+  // A data metric by alias only, with no datatype (the birth's applies).
+  Frame& aliased(std::uint64_t alias, double value) {
+    auto* m = payload_.add_metrics();
+    m->set_alias(alias);
+    m->set_double_value(value);
+    return *this;
+  }
+  Frame& text(const std::string& name, const std::string& value) {
+    auto* m = payload_.add_metrics();
+    m->set_name(name);
+    m->set_datatype(pb::String);
+    m->set_string_value(value);
+    return *this;
+  }
+  [[nodiscard]] std::string bytes() const { return payload_.SerializeAsString(); }
+
+ private:
+  pb::Payload payload_;
+};
+
+class SparkplugSessionsTest : public ::testing::Test {
+ protected:
+  Outcome send(std::string_view topic, const std::string& bytes) {
+    Outcome out;
+    auto parsed = parseTopic(topic);
+    EXPECT_TRUE(parsed) << topic;
+    if (parsed) sessions_.handle(*parsed, bytes, 42, out);
+    return out;
+  }
+  void birth() {
+    Frame f(0);
+    f.metric("bdSeq", 0, pb::Int64, 3).metric("Pressure", 1, pb::Double, 4.5).metric("Temp", 2, pb::Int16, -12);
+    const Outcome out = send("spBv1.0/plant/NBIRTH/edge1", f.bytes());
+    ASSERT_TRUE(out.errors.empty()) << out.errors.front();
+  }
+  Sessions sessions_;
+};
+
+TEST_F(SparkplugSessionsTest, TopicsFollowTheNamespace) {
+  auto node = parseTopic("spBv1.0/g1/NDATA/e1");
+  ASSERT_TRUE(node);
+  EXPECT_EQ(node->group, "g1");
+  EXPECT_EQ(node->type, "NDATA");
+  EXPECT_EQ(node->node, "e1");
+  EXPECT_EQ(node->device, "");
+  auto device = parseTopic("spBv1.0/g1/DDATA/e1/pump7");
+  ASSERT_TRUE(device);
+  EXPECT_EQ(device->device, "pump7");
+  EXPECT_FALSE(parseTopic("spAv1.0/g1/NDATA/e1"));
+  EXPECT_FALSE(parseTopic("spBv1.0/g1/NDATA"));
+  EXPECT_FALSE(parseTopic("spBv1.0/g1/NDATA/e1/d1"));  // N* names no device
+  EXPECT_FALSE(parseTopic("spBv1.0/g1/DDATA/e1"));     // D* needs one
+  EXPECT_FALSE(parseTopic("spBv1.0/g1/DDATA/e1/d1/x"));
+  EXPECT_FALSE(parseTopic("spBv1.0//NDATA/e1"));
+}
+
+TEST_F(SparkplugSessionsTest, BirthThenAliasedData) {
+  Frame f(0);
+  f.metric("bdSeq", 0, pb::Int64, 3).metric("Pressure", 1, pb::Double, 4.5).metric("Temp", 2, pb::Int16, -12);
+  Outcome out = send("spBv1.0/plant/NBIRTH/edge1", f.bytes());
+  ASSERT_EQ(out.readings.size(), 2U);  // bdSeq is bookkeeping
+  EXPECT_EQ(out.readings[0].sensor.str(), "plant/edge1/Pressure");
+  EXPECT_EQ(out.readings[0].ts_ns, 1'700'000'000'000'000'000);
+  EXPECT_EQ(out.readings[1].values, std::vector<double>{-12});  // two's complement decoded
+
+  out = send("spBv1.0/plant/NDATA/edge1", Frame(1).aliased(1, 4.75).aliased(2, 3).bytes());
+  ASSERT_TRUE(out.errors.empty()) << out.errors.front();
+  ASSERT_EQ(out.readings.size(), 2U);
+  EXPECT_EQ(out.readings[0].sensor.str(), "plant/edge1/Pressure");
+  EXPECT_EQ(out.readings[0].values, std::vector<double>{4.75});
+  EXPECT_FALSE(out.rebirth);
+}
+
+TEST_F(SparkplugSessionsTest, DevicesHaveTheirOwnMetrics) {
+  birth();
+  Frame db(1);
+  db.metric("Speed", 10, pb::Float, 1450).metric("Running", 11, pb::Boolean, 1).text("Model", "X1");
+  Outcome out = send("spBv1.0/plant/DBIRTH/edge1/pump7", db.bytes());
+  ASSERT_EQ(out.readings.size(), 2U);
+  EXPECT_EQ(out.readings[0].sensor.str(), "plant/edge1/pump7/Speed");
+  EXPECT_EQ(out.skipped, 1U);  // the text metric
+  out = send("spBv1.0/plant/DDATA/edge1/pump7", Frame(2).aliased(11, 0).bytes());
+  ASSERT_EQ(out.readings.size(), 1U);
+  EXPECT_EQ(out.readings[0].sensor.str(), "plant/edge1/pump7/Running");
+  EXPECT_EQ(out.readings[0].values, std::vector<double>{0});
+
+  out = send("spBv1.0/plant/DDEATH/edge1/pump7", Frame(3).bytes());
+  ASSERT_EQ(out.readings.size(), 2U);  // both metrics marked stale with their last values
+  for (const auto& r : out.readings) {
+    EXPECT_EQ(r.quality, Quality::kBad);
+    EXPECT_THAT(r.flag, HasSubstr("stale: DDEATH of plant/edge1/pump7"));
+  }
+}
+
+TEST_F(SparkplugSessionsTest, SequenceGapsAndUnknownAliasesAskForRebirth) {
+  birth();
+  Outcome out = send("spBv1.0/plant/NDATA/edge1", Frame(5).aliased(1, 1).bytes());
+  ASSERT_EQ(out.errors.size(), 1U);
+  EXPECT_THAT(out.errors[0], HasSubstr("sequence gap from plant/edge1: expected 1, got 5"));
+  EXPECT_TRUE(out.rebirth);
+  EXPECT_EQ(out.readings.size(), 1U);  // what can be decoded is kept
+
+  out = send("spBv1.0/plant/NDATA/edge1", Frame(6).aliased(99, 1).bytes());
+  ASSERT_EQ(out.errors.size(), 1U);
+  EXPECT_THAT(out.errors[0], HasSubstr("unknown metric alias 99"));
+  EXPECT_TRUE(out.rebirth);
+
+  // The sequence wraps from 255 to 0.
+  birth();
+  for (std::uint64_t seq = 1; seq <= 256; ++seq) {
+    out = send("spBv1.0/plant/NDATA/edge1", Frame(seq % 256).aliased(1, 1).bytes());
+    ASSERT_TRUE(out.errors.empty()) << seq << ": " << out.errors.front();
+  }
+}
+
+TEST_F(SparkplugSessionsTest, DataBeforeBirthAndGarbage) {
+  Outcome out = send("spBv1.0/plant/NDATA/edge9", Frame(0).aliased(1, 1).bytes());
+  ASSERT_EQ(out.errors.size(), 1U);
+  EXPECT_THAT(out.errors[0], HasSubstr("has not been born"));
+  EXPECT_TRUE(out.rebirth);
+  out = send("spBv1.0/plant/NBIRTH/edge9", "\xFF\xFF\xFF garbage");
+  ASSERT_EQ(out.errors.size(), 1U);
+  EXPECT_THAT(out.errors[0], HasSubstr("not a Sparkplug B protobuf payload"));
+  out = send("spBv1.0/plant/NSTUFF/edge9", Frame(0).bytes());
+  EXPECT_THAT(out.errors[0], HasSubstr("unknown Sparkplug message type 'NSTUFF'"));
+  out = send("spBv1.0/plant/NCMD/edge9", "ignored");
+  EXPECT_TRUE(out.errors.empty());
+}
+
+TEST_F(SparkplugSessionsTest, DeathOfTheCurrentSessionOnly) {
+  birth();
+  send("spBv1.0/plant/NDATA/edge1", Frame(1).aliased(1, 5).bytes());
+  Frame old_will(0);
+  old_will.metric("bdSeq", 0, pb::Int64, 2);  // an earlier session's last will
+  Outcome out = send("spBv1.0/plant/NDEATH/edge1", old_will.bytes());
+  EXPECT_TRUE(out.readings.empty());
+  Frame will(0);
+  will.metric("bdSeq", 0, pb::Int64, 3);
+  out = send("spBv1.0/plant/NDEATH/edge1", will.bytes());
+  ASSERT_EQ(out.readings.size(), 2U);
+  EXPECT_EQ(out.readings[0].values, std::vector<double>{5});
+  EXPECT_EQ(out.readings[0].quality, Quality::kBad);
+  out = send("spBv1.0/plant/NDATA/edge1", Frame(2).aliased(1, 1).bytes());
+  EXPECT_TRUE(out.rebirth);  // dead until born again
+}
+
+}  // namespace
+}  // namespace sie::sparkplug
