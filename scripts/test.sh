@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds sie and runs the whole test suite:
 #   1. ASan+UBSan build, every test;
-#   2. TSan build, the tests labelled "concurrency";
+#   2. TSan build, the tests labelled "concurrency" or "integration" (threads against real servers);
 #   3. clang libFuzzer build of the decoder and manifest fuzzers, each run for a bounded count;
 #   4. the regular build (build/sie), every test except benchmarks — its summary ends the output.
 # SIE_QUICK=1 skips the sanitizer builds (for a fast local loop).
@@ -24,10 +24,10 @@ if [ "${SIE_QUICK:-0}" != 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE 'bench|fuzz'
 
-  echo "== TSan build and concurrency tests"
+  echo "== TSan build, concurrency and integration tests"
   configure_and_build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIE_TSAN=ON -DSIE_BUILD_BENCH=OFF
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest --test-dir build-tsan --output-on-failure -j "$jobs" -L concurrency
+    ctest --test-dir build-tsan --output-on-failure -j "$jobs" -L 'concurrency|integration'
 
   echo "== Fuzz targets (clang, libFuzzer), bounded runs"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
