@@ -1,5 +1,6 @@
 #include "sie/plugins.h"
 
+#include "adapters/webhook/plugin.h"
 #include "exec/builtin/builtin_executor.h"
 #ifdef SIE_WITH_MODBUS
 #include "adapters/modbus/plugin.h"
@@ -16,6 +17,7 @@ namespace sie {
 
 Status registerBuiltinPlugins(Plugins& plugins) {
   SIE_CHECK(plugins.runtimes.add("builtin", builtin::makeExecutor()));
+  SIE_CHECK(webhook::registerPlugins(plugins));
 #ifdef SIE_WITH_SIM
   SIE_CHECK(sim::registerPlugin(plugins));
 #endif

@@ -1,0 +1,76 @@
+#include "adapters/webhook/plugin.h"
+
+#include <fmt/format.h>
+
+#include "adapters/webhook/webhook_sink.h"
+#include "core/topic_pattern.h"
+
+namespace sie::webhook {
+namespace {
+
+using Type = ConfigKey::Type;
+
+const ConfigKey kKeys[] = {
+    {"url", Type::kString, "", "http://host[:port]/path the events are POSTed to", true},
+    {"subscribe", Type::kStringList, "", "bus topic patterns to deliver (default: decisions/#)"},
+    {"mode", Type::kString, "binary", "CloudEvents HTTP mode: binary (ce-* headers) or structured"},
+    {"headers", Type::kStringList, "", "extra request headers, \"Name: value\" (e.g. an API key)"},
+    {"timeout", Type::kDuration, "5s", "connect and response timeout per attempt"},
+    {"retries", Type::kInt, "3", "attempts after the first for 408, 429, 5xx and connection errors"},
+    {"retryBackoff", Type::kDuration, "200ms", "first retry delay (doubles, with jitter, up to 10s)"},
+    {"maxQueued", Type::kInt, "10000", "events waiting for the webhook; more are dead-lettered"},
+};
+
+Result<WebhookOptions> read(const ConfigValues& config) {
+  const auto bad = [&](std::string message) {
+    return fail(Errc::kInvalidArgument, std::move(message), config.where());
+  };
+  auto parsed = parseUrl(config.str("url"));
+  if (!parsed) return bad(parsed.error().message);
+  WebhookOptions out = std::move(*parsed);
+  if (auto patterns = config.list("subscribe"); !patterns.empty()) out.subscribe = patterns;
+  for (const auto& pattern : out.subscribe) {
+    if (auto p = TopicPattern::parse(pattern); !p) return bad("subscribe: " + p.error().message);
+  }
+  const std::string mode = config.str("mode");
+  if (mode != "binary" && mode != "structured") {
+    return bad(fmt::format("mode must be binary or structured (got '{}')", mode));
+  }
+  out.structured = mode == "structured";
+  for (const auto& header : config.list("headers")) {
+    const std::size_t colon = header.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      return bad(fmt::format("header '{}' must read \"Name: value\"", header));
+    }
+    std::string value = header.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    out.headers.emplace_back(header.substr(0, colon), std::move(value));
+  }
+  out.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("timeout"));
+  if (out.timeout < std::chrono::milliseconds(1)) return bad("timeout must be at least 1ms");
+  const std::int64_t retries = config.integer("retries");
+  if (retries < 0 || retries > 100) return bad(fmt::format("retries must be 0..100 (got {})", retries));
+  out.retries = static_cast<int>(retries);
+  out.backoff_min = std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("retryBackoff"));
+  if (out.backoff_min < std::chrono::milliseconds(1)) return bad("retryBackoff must be at least 1ms");
+  out.backoff_max = std::max(out.backoff_min, out.backoff_max);
+  const std::int64_t queued = config.integer("maxQueued");
+  if (queued < 1 || queued > 10'000'000) return bad(fmt::format("maxQueued must be 1..10000000 (got {})", queued));
+  out.max_queued = static_cast<std::size_t>(queued);
+  return out;
+}
+
+}  // namespace
+
+Status registerPlugins(Plugins& plugins) {
+  SinkPlugin sink;
+  sink.description = "HTTP webhook: bus events POSTed as CloudEvents, retried, dead-lettered";
+  sink.keys.assign(std::begin(kKeys), std::end(kKeys));
+  sink.make = [](const std::string& name,
+                 const ConfigValues& config) -> Result<std::unique_ptr<Sink>> {
+    return std::make_unique<WebhookSink>(name, SIE_TRY(read(config)));
+  };
+  return plugins.sinks.add("webhook", std::move(sink));
+}
+
+}  // namespace sie::webhook

@@ -1,0 +1,244 @@
+#include "adapters/webhook/webhook_sink.h"
+
+#include <charconv>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/backoff.h"
+
+namespace sie::webhook {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string rfc3339(std::int64_t ns) {
+  const std::time_t seconds = static_cast<std::time_t>(ns / 1'000'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", utc.tm_year + 1900, utc.tm_mon + 1,
+                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ns % 1'000'000'000);
+}
+
+bool retryable(int status) { return status == 408 || status == 429 || status >= 500; }
+
+}  // namespace
+
+Result<WebhookOptions> parseUrl(std::string_view url) {
+  const auto bad = [&](std::string_view why) {
+    return fail(Errc::kInvalidArgument, fmt::format("url '{}': {}", url, why));
+  };
+  if (url.starts_with("https://")) {
+    return bad("https is not supported by the webhook sink yet; send to a local TLS proxy over http");
+  }
+  if (!url.starts_with("http://")) return bad("must start with http://");
+  std::string_view rest = url.substr(7);
+  const std::size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  WebhookOptions out;
+  out.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  const std::size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+    const std::string_view port = authority.substr(colon + 1);
+    int value = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value < 1 || value > 65535) {
+      return bad("the port must be 1..65535");
+    }
+    out.port = value;
+    authority = authority.substr(0, colon);
+  }
+  if (authority.empty()) return bad("no host");
+  out.host = std::string(authority);
+  return out;
+}
+
+// One keep-alive HTTP/1.1 connection, used by the sink thread only.
+class WebhookSink::Connection {
+ public:
+  explicit Connection(const WebhookOptions& options) : options_(options), stream_(io_) {}
+
+  // The response status, or an error for a connection failure.
+  Result<int> post(const http::request<http::string_body>& request) {
+    for (int attempt = 0; attempt < 2; ++attempt) {  // a kept-alive connection may have closed
+      const bool fresh = !stream_.socket().is_open();
+      if (fresh) SIE_CHECK(connect());
+      beast::error_code ec;
+      stream_.expires_after(options_.timeout);
+      http::write(stream_, request, ec);
+      http::response<http::string_body> response;
+      beast::flat_buffer buffer;
+      if (!ec) http::read(stream_, buffer, response, ec);
+      if (!ec) {
+        if (!response.keep_alive()) close();
+        return static_cast<int>(response.result_int());
+      }
+      close();
+      if (fresh) {
+        return fail(Errc::kIo, fmt::format("webhook {}:{}: {}", options_.host, options_.port, ec.message()));
+      }
+    }
+    return fail(Errc::kIo, "webhook: connection closed");
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+ private:
+  Status connect() {
+    beast::error_code ec;
+    tcp::resolver resolver(io_);
+    const auto endpoints = resolver.resolve(options_.host, std::to_string(options_.port), ec);
+    if (!ec) {
+      stream_.expires_after(options_.timeout);
+      stream_.connect(endpoints, ec);
+    }
+    if (ec) {
+      return fail(Errc::kIo, fmt::format("webhook {}:{}: cannot connect: {}", options_.host,
+                                         options_.port, ec.message()));
+    }
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    return ok();
+  }
+
+  const WebhookOptions& options_;
+  asio::io_context io_;
+  beast::tcp_stream stream_;
+};
+
+WebhookSink::WebhookSink(std::string name, WebhookOptions options, const Clock& clock)
+    : name_(std::move(name)),
+      options_(std::move(options)),
+      clock_(clock),
+      connection_(std::make_unique<Connection>(options_)),
+      delivered_(metrics().counter("sie_webhook_delivered_total", "Events a webhook accepted (2xx)",
+                                   {{"sink", name_}})),
+      retried_(metrics().counter("sie_webhook_retries_total", "Webhook deliveries tried again",
+                                 {{"sink", name_}})),
+      dead_lettered_(metrics().counter("sie_webhook_dead_lettered_total",
+                                       "Events a webhook refused or never answered (dead-lettered)",
+                                       {{"sink", name_}})) {}
+
+WebhookSink::~WebhookSink() { stop(); }
+
+Status WebhookSink::start(const SinkContext& context) {
+  bus_ = &context.bus;
+  dead_letters_ = &context.dead_letters;
+  thread_ = std::thread([this] { run(); });
+  for (const auto& pattern : options_.subscribe) {
+    subscriptions_.push_back(bus_->subscribe(pattern, [this](std::string_view, const Event& event) {
+      std::unique_lock lock(mu_);
+      if (queue_.size() >= options_.max_queued) {
+        lock.unlock();
+        deadLetter(event, fmt::format("{} events already wait for the webhook", options_.max_queued));
+        return;
+      }
+      queue_.push_back(event);
+      lock.unlock();
+      wake_.notify_one();
+    }));
+  }
+  return ok();
+}
+
+void WebhookSink::stop() {
+  if (!bus_) return;
+  for (const auto id : subscriptions_) bus_->unsubscribe(id);
+  subscriptions_.clear();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;  // what is queued is still delivered (or dead-lettered) first
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  connection_->close();
+  bus_ = nullptr;
+}
+
+void WebhookSink::run() {
+  while (true) {
+    Event event;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      event = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    deliver(event);
+  }
+}
+
+void WebhookSink::deliver(const Event& event) {
+  http::request<http::string_body> request{http::verb::post, options_.target, 11};
+  request.set(http::field::host, options_.host);
+  request.set(http::field::user_agent, "sie");
+  request.keep_alive(true);
+  if (options_.structured) {
+    nlohmann::json envelope{{"specversion", "1.0"}, {"id", event.id}, {"source", event.source},
+                            {"type", event.type}, {"subject", event.subject},
+                            {"time", rfc3339(event.time_ns)}};
+    auto data = nlohmann::json::parse(event.data, nullptr, false);
+    if (data.is_discarded()) envelope["data"] = event.data; else envelope["data"] = std::move(data);
+    request.set(http::field::content_type, "application/cloudevents+json");
+    request.body() = envelope.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } else {
+    request.set("ce-specversion", "1.0");
+    request.set("ce-id", event.id);
+    request.set("ce-source", event.source);
+    request.set("ce-type", event.type);
+    if (!event.subject.empty()) request.set("ce-subject", event.subject);
+    request.set("ce-time", rfc3339(event.time_ns));
+    request.set(http::field::content_type,
+                event.datacontenttype.empty() ? "application/json" : event.datacontenttype);
+    request.body() = event.data;
+  }
+  for (const auto& [name, value] : options_.headers) request.set(name, value);
+  request.prepare_payload();
+
+  Backoff backoff(options_.backoff_min, options_.backoff_max);
+  std::string last_error;
+  for (int attempt = 0; attempt <= options_.retries; ++attempt) {
+    if (attempt > 0) {
+      std::unique_lock lock(mu_);
+      if (stopping_) break;  // shutting down: one attempt per event, the rest is dead-lettered
+      retried_.inc();
+      wake_.wait_for(lock, backoff.next(), [&] { return stopping_; });
+    }
+    auto status = connection_->post(request);
+    if (status && *status >= 200 && *status < 300) {
+      delivered_.inc();
+      return;
+    }
+    if (status) {
+      last_error = fmt::format("the webhook answered {}", *status);
+      if (!retryable(*status)) break;
+    } else {
+      last_error = status.error().message;
+    }
+  }
+  deadLetter(event, last_error);
+}
+
+void WebhookSink::deadLetter(const Event& event, std::string reason) {
+  dead_lettered_.inc();
+  spdlog::warn("webhook {}: event {} dead-lettered: {}", name_, event.id, reason);
+  DeadLetter letter{0, clock_.nowNs(), "sink:" + name_, std::move(reason), event.subject, event.data};
+  if (auto stored = dead_letters_->put(std::move(letter)); !stored) {
+    spdlog::error("webhook {}: event lost, the dead-letter store failed: {}", name_, stored.error().str());
+  }
+}
+
+}  // namespace sie::webhook

@@ -1,0 +1,193 @@
+// The webhook sink against a real HTTP server (Python's http.server), fed by real decisions.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "node/node.h"
+#include "servers.h"
+#include "sie/metrics.h"
+#include "sie/plugins.h"
+
+extern char** environ;
+
+namespace sie {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+constexpr const char* kFunction = R"(apiVersion: sie/v1
+kind: Function
+metadata: {name: hot, version: "1"}
+spec: {runtime: builtin, handler: threshold, triggers: ["w/+/temp"], params: {max: 80}}
+)";
+
+bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return done();
+}
+
+// The Python receiver as a child process.
+class Receiver {
+ public:
+  Receiver(int port, const std::string& log, int fail_first) {
+    const std::string script = std::string(SIE_SOURCE_DIR) + "/test/integration/support/webhook_receiver.py";
+    const std::string port_text = std::to_string(port);
+    const std::string fail_text = std::to_string(fail_first);
+    std::vector<char*> argv = {const_cast<char*>("python3"), const_cast<char*>(script.c_str()),
+                               const_cast<char*>(port_text.c_str()), const_cast<char*>(log.c_str()),
+                               const_cast<char*>(fail_text.c_str()), nullptr};
+    if (posix_spawnp(&pid_, "python3", nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    EXPECT_TRUE(testing::waitForPort(port)) << "the webhook receiver did not start";
+  }
+  ~Receiver() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+class WebhookTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spdlog::set_level(spdlog::level::off);
+    ASSERT_TRUE(registerBuiltinPlugins(plugins_));
+  }
+  void TearDown() override {
+    if (node_) node_->stop();
+  }
+  void startNode(const std::string& sink) {
+    const std::string site = fmt::format(R"(apiVersion: sie/v1
+kind: Site
+metadata: {{name: webhook-test}}
+spec:
+  http: ""
+  summaryInterval: 0
+  sinks:
+{}
+)",
+                                         sink);
+    auto parsed = node::parseSite({"t/site.yaml", site}, {{"t/functions/hot.yaml", kFunction}});
+    ASSERT_TRUE(parsed) << parsed.error().str();
+    parsed->data_dir = data_.path();
+    auto made = node::Node::create(std::move(*parsed), plugins_);
+    ASSERT_TRUE(made) << made.error().str();
+    node_ = std::move(*made);
+    ASSERT_TRUE(node_->start());
+  }
+  void reading(int ts, double value, const std::string& sensor = "w/p1/temp") {
+    ASSERT_TRUE(node_->ingest().ingest(Telemetry{Symbol::intern(sensor), ts, {value}}, "test"));
+  }
+  std::vector<nlohmann::json> received() {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(log_);
+    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+    return out;
+  }
+  std::vector<DeadLetter> deadLetters() {
+    auto got = node_->state().deadLetters().list(100);
+    return got ? *got : std::vector<DeadLetter>{};
+  }
+
+  int port_ = testing::freePort();
+  TempDir data_;
+  std::string log_ = data_.file("received.jsonl");
+  Plugins plugins_;
+  std::unique_ptr<node::Node> node_;
+};
+
+TEST_F(WebhookTest, BinaryModeDeliversEveryDecisionInOrder) {
+  Receiver receiver(port_, log_, 0);
+  startNode(fmt::format("    - {{name: hook, type: webhook, url: \"http://127.0.0.1:{}/events?src=sie\", "
+                        "headers: [\"X-Api-Key: k1\"]}}\n",
+                        port_));
+  for (int i = 1; i <= 10; ++i) reading(i, 70 + i);
+  ASSERT_TRUE(waitUntil([&] { return received().size() == 10; }));
+  const auto got = received();
+  for (int i = 0; i < 10; ++i) {
+    const auto& h = got[static_cast<std::size_t>(i)]["headers"];
+    EXPECT_EQ(h["ce-specversion"], "1.0");
+    EXPECT_EQ(h["ce-type"], "io.sie.decision");
+    EXPECT_EQ(h["ce-subject"], "w/p1/temp");
+    EXPECT_EQ(h["x-api-key"], "k1");
+    const auto body = nlohmann::json::parse(got[static_cast<std::size_t>(i)]["body"].get<std::string>());
+    EXPECT_EQ(body["value"], 71 + i);  // in order
+    EXPECT_EQ(body["anomaly"], 71 + i > 80);
+  }
+}
+
+TEST_F(WebhookTest, StructuredModeAndRetriesAfter503) {
+  Receiver receiver(port_, log_, 2);  // the first two answers are 503
+  startNode(fmt::format("    - {{name: hook2, type: webhook, url: \"http://127.0.0.1:{}/\", mode: structured, "
+                        "retryBackoff: 10ms}}\n",
+                        port_));
+  reading(1, 99);
+  ASSERT_TRUE(waitUntil([&] { return received().size() == 1; }));
+  const auto got = received();
+  EXPECT_EQ(got[0]["headers"]["content-type"], "application/cloudevents+json");
+  const auto event = nlohmann::json::parse(got[0]["body"].get<std::string>());
+  EXPECT_EQ(event["specversion"], "1.0");
+  EXPECT_EQ(event["type"], "io.sie.decision");
+  EXPECT_EQ(event["data"]["anomaly"], true);
+  EXPECT_EQ(metrics().counter("sie_webhook_retries_total", "", {{"sink", "hook2"}}).value(), 2U);
+  EXPECT_TRUE(deadLetters().empty());
+}
+
+TEST_F(WebhookTest, RefusalsAndUnreachableEndpointsAreDeadLettered) {
+  {
+    Receiver receiver(port_, log_, 0);
+    startNode(fmt::format("    - {{name: hook3, type: webhook, url: \"http://127.0.0.1:{}/\", retries: 2, "
+                          "retryBackoff: 10ms, timeout: 500ms}}\n",
+                          port_));
+    reading(1, 99, "w/reject-me/temp");  // the receiver answers 400: not retried
+    ASSERT_TRUE(waitUntil([&] { return deadLetters().size() == 1; }));
+    EXPECT_EQ(deadLetters()[0].reason, "the webhook answered 400");
+    EXPECT_EQ(deadLetters()[0].origin, "sink:hook3");
+    EXPECT_EQ(metrics().counter("sie_webhook_retries_total", "", {{"sink", "hook3"}}).value(), 0U);
+  }
+  reading(2, 99);  // the receiver is gone
+  ASSERT_TRUE(waitUntil([&] { return deadLetters().size() == 2; }));
+  EXPECT_THAT(deadLetters()[0].reason, HasSubstr("cannot connect"));
+  EXPECT_EQ(metrics().counter("sie_webhook_retries_total", "", {{"sink", "hook3"}}).value(), 2U);
+}
+
+TEST_F(WebhookTest, BadUrlsAreConfigErrors) {
+  Plugins plugins;
+  ASSERT_TRUE(registerBuiltinPlugins(plugins));
+  for (const auto& [url, why] : std::vector<std::pair<std::string, std::string>>{
+           {"https://x/", "https is not supported"},
+           {"ftp://x/", "must start with http://"},
+           {"http://x:99999/", "port must be 1..65535"},
+           {"http:///a", "no host"}}) {
+    const std::string site = fmt::format(
+        "apiVersion: sie/v1\nkind: Site\nspec:\n  http: \"\"\n  sinks:\n    - {{name: h, type: webhook, url: \"{}\"}}\n", url);
+    auto parsed = node::parseSite({"t/site.yaml", site}, {});
+    ASSERT_TRUE(parsed);
+    parsed->data_dir = data_.path();
+    auto made = node::Node::create(std::move(*parsed), plugins);
+    ASSERT_FALSE(made) << url;
+    EXPECT_THAT(made.error().str(), HasSubstr(why));
+  }
+}
+
+}  // namespace
+}  // namespace sie
