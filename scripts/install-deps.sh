@@ -11,7 +11,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev libexpected-dev
   libfftw3-dev
   libmosquitto-dev mosquitto mosquitto-clients openssl
-  libmodbus-dev protobuf-compiler libprotobuf-dev
+  libmodbus-dev protobuf-compiler libprotobuf-dev librdkafka-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl procps python3
 )

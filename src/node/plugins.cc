@@ -2,6 +2,9 @@
 
 #include "adapters/webhook/plugin.h"
 #include "exec/builtin/builtin_executor.h"
+#ifdef SIE_WITH_KAFKA
+#include "adapters/kafka/plugin.h"
+#endif
 #ifdef SIE_WITH_MODBUS
 #include "adapters/modbus/plugin.h"
 #endif
@@ -27,6 +30,9 @@ Status registerBuiltinPlugins(Plugins& plugins) {
 #endif
 #ifdef SIE_WITH_MODBUS
   SIE_CHECK(modbus::registerPlugins(plugins));
+#endif
+#ifdef SIE_WITH_KAFKA
+  SIE_CHECK(kafka::registerPlugins(plugins));
 #endif
   return ok();
 }
