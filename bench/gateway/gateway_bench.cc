@@ -114,8 +114,8 @@ struct Rig {
 
   Rig() { router.setTriggers(benchTriggers()); }
   void reset() {
-    gateway =
-        std::make_unique<Gateway>(benchConfig(), series, dead, [] { return ok(); }, router, downstream, systemClock());
+    gateway = std::make_unique<Gateway>(
+        benchConfig(), series, dead, [] { return ok(); }, router, downstream, systemClock());
   }
 };
 

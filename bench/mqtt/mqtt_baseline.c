@@ -46,7 +46,8 @@ static void on_message(struct mosquitto* m, void* obj, const struct mosquitto_me
   const long long start = strtoll(t0, NULL, 10);
   const char* sensor = strrchr(msg->topic, '/');
   snprintf(topic, sizeof topic, "bench/out/%s", sensor ? sensor + 1 : msg->topic);
-  const int n = snprintf(out, sizeof out, "{\"anomaly\":%s,\"t0\":%lld}", v > 80 ? "true" : "false", start);
+  const int n =
+      snprintf(out, sizeof out, "{\"anomaly\":%s,\"t0\":%lld}", v > 80 ? "true" : "false", start);
   mosquitto_publish(m, NULL, topic, n, out, qos, false);
 }
 

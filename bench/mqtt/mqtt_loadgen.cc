@@ -33,7 +33,8 @@ struct Results {
 void onMessage(mosquitto* /*m*/, void* obj, const mosquitto_message* msg) {
   auto* results = static_cast<Results*>(obj);
   const std::int64_t now = steadyNs();
-  std::string payload(static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen));
+  std::string payload(static_cast<const char*>(msg->payload),
+                      static_cast<std::size_t>(msg->payloadlen));
   // sie carries t0 as a tag ("t0":"123"); the baseline echoes it as a number.
   const auto at = payload.find("\"t0\":");
   if (at == std::string::npos) return;
@@ -93,15 +94,18 @@ int main(int argc, char** argv) {
   char topic[64];
   char payload[160];
   for (std::int64_t n = 0; n < total; ++n) {
-    const auto due = begin + std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(n) * 1e9 / rate));
+    const auto due = begin + std::chrono::nanoseconds(
+                                 static_cast<std::int64_t>(static_cast<double>(n) * 1e9 / rate));
     if (std::chrono::steady_clock::now() < due) std::this_thread::sleep_until(due);
     std::snprintf(topic, sizeof topic, "bench/in/s%d", static_cast<int>(n % sensors));
-    const int len = std::snprintf(payload, sizeof payload, R"({"ts":%lld,"value":%.1f,"t0":%lld})",
-                                  static_cast<long long>(wall0 + n * 1000), 20.0 + static_cast<double>(n % 100),
-                                  static_cast<long long>(steadyNs()));
+    const int len =
+        std::snprintf(payload, sizeof payload, R"({"ts":%lld,"value":%.1f,"t0":%lld})",
+                      static_cast<long long>(wall0 + n * 1000), 20.0 + static_cast<double>(n % 100),
+                      static_cast<long long>(steadyNs()));
     mosquitto_publish(pub, nullptr, topic, len, payload, qos, false);
   }
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   // Stragglers: wait until the answers stop coming (at most 5 s).
   std::int64_t seen = -1;
   for (int i = 0; i < 50 && results.received.load() != seen; ++i) {
@@ -114,13 +118,14 @@ int main(int argc, char** argv) {
   mosquitto_loop_stop(pub, false);
   mosquitto_loop_stop(sub, false);
   const std::int64_t got = results.received.load();
-  std::printf("qos %d rate %.0f/s offered %.0f/s sent %lld received %lld loss %.3f%% "
-              "p50 %.0f us p99 %.0f us p99.9 %.0f us\n",
-              qos, rate, static_cast<double>(total) / elapsed, static_cast<long long>(total),
-              static_cast<long long>(got),
-              100.0 * static_cast<double>(total - std::min(got, total)) / static_cast<double>(total),
-              quantile(results.latencies, 0.5), quantile(results.latencies, 0.99),
-              quantile(results.latencies, 0.999));
+  std::printf(
+      "qos %d rate %.0f/s offered %.0f/s sent %lld received %lld loss %.3f%% "
+      "p50 %.0f us p99 %.0f us p99.9 %.0f us\n",
+      qos, rate, static_cast<double>(total) / elapsed, static_cast<long long>(total),
+      static_cast<long long>(got),
+      100.0 * static_cast<double>(total - std::min(got, total)) / static_cast<double>(total),
+      quantile(results.latencies, 0.5), quantile(results.latencies, 0.99),
+      quantile(results.latencies, 0.999));
   mosquitto_destroy(pub);
   mosquitto_destroy(sub);
   mosquitto_lib_cleanup();

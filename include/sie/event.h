@@ -24,9 +24,9 @@ std::string_view qualityName(Quality q);
 // One reading of one sensor. A vibration block carries many samples: values[i] was sampled at
 // ts_ns + i * sample_period_ns.
 struct Telemetry {
-  Symbol sensor;                     // e.g. "rotating/pump1/vibration"
-  std::int64_t ts_ns = 0;            // source timestamp, Unix epoch nanoseconds
-  std::vector<double> values;        // one or more values
+  Symbol sensor;                      // e.g. "rotating/pump1/vibration"
+  std::int64_t ts_ns = 0;             // source timestamp, Unix epoch nanoseconds
+  std::vector<double> values;         // one or more values
   std::int64_t sample_period_ns = 0;  // > 0 for blocks
   Quality quality = Quality::kGood;
   std::string flag;  // why quality is not good ("out of range", ...), empty otherwise

@@ -20,7 +20,8 @@ namespace sie {
 struct SourcePlugin {
   std::string description;
   std::vector<ConfigKey> keys;  // the config table, checked before make() is called
-  std::function<Result<std::unique_ptr<Source>>(const std::string& name, const ConfigValues& config)>
+  std::function<Result<std::unique_ptr<Source>>(const std::string& name,
+                                                const ConfigValues& config)>
       make;
 };
 

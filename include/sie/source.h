@@ -17,12 +17,12 @@
 namespace sie {
 
 struct RawMessage {
-  std::string_view topic;         // MQTT topic, HTTP path, ... (the default sensor id)
+  std::string_view topic;  // MQTT topic, HTTP path, ... (the default sensor id)
   std::string_view payload;
-  std::string_view content_type;  // "application/json", "application/cbor"
-  std::string_view source;        // the source's name
-  const Tags* tags = nullptr;     // added to every reading of the message (topic levels, ...)
-  std::span<const std::string> carry;      // payload keys copied into the readings' tags
+  std::string_view content_type;       // "application/json", "application/cbor"
+  std::string_view source;             // the source's name
+  const Tags* tags = nullptr;          // added to every reading of the message (topic levels, ...)
+  std::span<const std::string> carry;  // payload keys copied into the readings' tags
   std::optional<std::int64_t> received_ns;  // the timestamp of readings that carry none
 };
 

@@ -10,13 +10,20 @@ namespace {
 
 std::string_view typeName(ConfigKey::Type type) {
   switch (type) {
-    case ConfigKey::Type::kString: return "string";
-    case ConfigKey::Type::kInt: return "integer";
-    case ConfigKey::Type::kDouble: return "number";
-    case ConfigKey::Type::kBool: return "boolean";
-    case ConfigKey::Type::kDuration: return "duration";
-    case ConfigKey::Type::kStringList: return "list of strings";
-    case ConfigKey::Type::kTableList: return "list of maps";
+    case ConfigKey::Type::kString:
+      return "string";
+    case ConfigKey::Type::kInt:
+      return "integer";
+    case ConfigKey::Type::kDouble:
+      return "number";
+    case ConfigKey::Type::kBool:
+      return "boolean";
+    case ConfigKey::Type::kDuration:
+      return "duration";
+    case ConfigKey::Type::kStringList:
+      return "list of strings";
+    case ConfigKey::Type::kTableList:
+      return "list of maps";
   }
   return "value";
 }
@@ -28,7 +35,8 @@ Status checkScalar(const ConfigKey& key, const std::string& text, const std::str
                 where);
   };
   switch (key.type) {
-    case ConfigKey::Type::kString: return ok();
+    case ConfigKey::Type::kString:
+      return ok();
     case ConfigKey::Type::kInt: {
       std::int64_t v = 0;
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -49,11 +57,14 @@ Status checkScalar(const ConfigKey& key, const std::string& text, const std::str
       return bad();
     case ConfigKey::Type::kDuration: {
       auto d = parseDuration(text);
-      if (!d) return fail(Errc::kInvalidArgument, fmt::format("'{}': {}", key.name, d.error().message), where);
+      if (!d)
+        return fail(Errc::kInvalidArgument, fmt::format("'{}': {}", key.name, d.error().message),
+                    where);
       return ok();
     }
     case ConfigKey::Type::kStringList:
-    case ConfigKey::Type::kTableList: return bad();
+    case ConfigKey::Type::kTableList:
+      return bad();
   }
   return ok();
 }
@@ -126,7 +137,8 @@ Result<ConfigValues> readConfig(const YAML::Node& block, std::span<const ConfigK
     scalars.emplace(name, std::move(text));
   }
   for (const auto& key : table) {
-    if (scalars.contains(key.name) || lists.contains(key.name) || tables.contains(key.name)) continue;
+    if (scalars.contains(key.name) || lists.contains(key.name) || tables.contains(key.name))
+      continue;
     if (key.required) {
       return fail(Errc::kInvalidArgument,
                   fmt::format("missing required key '{}' ({})", key.name, key.description), where);
@@ -139,10 +151,9 @@ Result<ConfigValues> readConfig(const YAML::Node& block, std::span<const ConfigK
 std::string describeConfig(std::span<const ConfigKey> table) {
   std::string out;
   for (const auto& key : table) {
-    out += fmt::format("  {} ({}{}{}): {}\n", key.name, typeName(key.type),
-                       key.required ? ", required" : "",
-                       key.fallback.empty() ? "" : fmt::format(", default {}", key.fallback),
-                       key.description);
+    out += fmt::format(
+        "  {} ({}{}{}): {}\n", key.name, typeName(key.type), key.required ? ", required" : "",
+        key.fallback.empty() ? "" : fmt::format(", default {}", key.fallback), key.description);
     if (key.type == ConfigKey::Type::kTableList && key.fields) {
       const std::string inner = describeConfig(key.fields());
       std::size_t start = 0;

@@ -53,20 +53,27 @@ Result<std::chrono::nanoseconds> parseDuration(std::string_view text) {
   double amount = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), amount);
   if (ec != std::errc() || text.empty() || !std::isfinite(amount) || amount < 0) {
-    return fail(Errc::kInvalidArgument,
-                "'" + std::string(text) + "' is not a duration (use e.g. 500us, 250ms, 10s, 5m, 2h)");
+    return fail(
+        Errc::kInvalidArgument,
+        "'" + std::string(text) + "' is not a duration (use e.g. 500us, 250ms, 10s, 5m, 2h)");
   }
   const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
   double scale = 0;
-  if (unit == "ns") scale = 1;
-  else if (unit == "us") scale = 1e3;
-  else if (unit == "ms") scale = 1e6;
-  else if (unit == "s" || (unit.empty() && amount == 0)) scale = 1e9;
-  else if (unit == "m") scale = 60e9;
-  else if (unit == "h") scale = 3600e9;
+  if (unit == "ns")
+    scale = 1;
+  else if (unit == "us")
+    scale = 1e3;
+  else if (unit == "ms")
+    scale = 1e6;
+  else if (unit == "s" || (unit.empty() && amount == 0))
+    scale = 1e9;
+  else if (unit == "m")
+    scale = 60e9;
+  else if (unit == "h")
+    scale = 3600e9;
   else {
-    return fail(Errc::kInvalidArgument, "'" + std::string(text) +
-                                            "' has no known unit (use ns, us, ms, s, m or h)");
+    return fail(Errc::kInvalidArgument,
+                "'" + std::string(text) + "' has no known unit (use ns, us, ms, s, m or h)");
   }
   return std::chrono::nanoseconds(static_cast<std::int64_t>(amount * scale));
 }

@@ -31,8 +31,8 @@ class MapDecoder {
       const Item value = SIE_TRY(unwrapped());
       SIE_CHECK(readKey(key.bytes, value, fields, out));
     }
-    return finishTelemetry(fields, Fallbacks{{}, context_.topic, std::nullopt, context_.received_ns},
-                           out);
+    return finishTelemetry(fields,
+                           Fallbacks{{}, context_.topic, std::nullopt, context_.received_ns}, out);
   }
 
  private:
@@ -169,7 +169,8 @@ void decodeElement(std::string_view element, const DecodeContext& context, Decod
 
 }  // namespace
 
-Status decodeCbor(std::string_view payload, const DecodeContext& context, std::vector<Decoded>& out) {
+Status decodeCbor(std::string_view payload, const DecodeContext& context,
+                  std::vector<Decoded>& out) {
   // First pass: the payload must be exactly one well-formed item.
   CborReader check(payload);
   const Item top = SIE_TRY(check.next());

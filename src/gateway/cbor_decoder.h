@@ -13,6 +13,7 @@ namespace sie::gateway {
 
 // Same contract as decodeJson: one Decoded per map (errors per map), or an error for a payload
 // that is not one well-formed CBOR item (truncated, malformed, trailing bytes, too deep).
-Status decodeCbor(std::string_view payload, const DecodeContext& context, std::vector<Decoded>& out);
+Status decodeCbor(std::string_view payload, const DecodeContext& context,
+                  std::vector<Decoded>& out);
 
 }  // namespace sie::gateway

@@ -124,14 +124,13 @@ Status Gateway::ingestRaw(const RawMessage& message, IngestReport* report) {
       item.reading.tags.insert(item.reading.tags.begin(), message.tags->begin(),
                                message.tags->end());
     }
-    Status status = item.error ? deadLetter(message.topic,
-                                            item.raw.empty() ? std::string(message.payload)
-                                                             : std::move(item.raw),
-                                            {RejectCode::kParse, std::move(item.error->message)},
-                                            report)
-                               : process(std::move(item.reading), source,
-                                         item.cloud_event ? &*item.cloud_event : nullptr, start_ns,
-                                         report);
+    Status status =
+        item.error
+            ? deadLetter(message.topic,
+                         item.raw.empty() ? std::string(message.payload) : std::move(item.raw),
+                         {RejectCode::kParse, std::move(item.error->message)}, report)
+            : process(std::move(item.reading), source,
+                      item.cloud_event ? &*item.cloud_event : nullptr, start_ns, report);
     if (!status && result) result = std::move(status);
   }
   if (timed) pipeline_seconds_.observe(secondsBetween(decoded_ns, clock_.monotonicNs()));

@@ -64,8 +64,7 @@ class Gateway final : public Ingest {
   // Every reference must outlive the gateway.
   // `sync` is the stores' durability point (StateStore::sync).
   Gateway(GatewayConfig config, TimeSeriesStore& series, DeadLetterStore& dead_letters,
-          std::function<Status()> sync, Router& router, Downstream& downstream,
-          const Clock& clock);
+          std::function<Status()> sync, Router& router, Downstream& downstream, const Clock& clock);
 
   Status ingestRaw(const RawMessage& message) override { return ingestRaw(message, nullptr); }
   Status ingestRaw(const RawMessage& message, IngestReport* report);

@@ -52,8 +52,8 @@ Status decodeNumber(double value, const DecodeContext& context, std::vector<Deco
   fields.has_value = true;
   Decoded& decoded = out.emplace_back();
   decoded.reading.values.assign(1, value);
-  if (auto status = finishTelemetry(fields, Fallbacks{{}, context.topic, std::nullopt, context.received_ns},
-                                    decoded.reading);
+  if (auto status = finishTelemetry(
+          fields, Fallbacks{{}, context.topic, std::nullopt, context.received_ns}, decoded.reading);
       !status) {
     out.pop_back();
     return tl::unexpected(status.error());

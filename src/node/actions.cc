@@ -5,9 +5,8 @@
 #include <optional>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
-
+#include <nlohmann/json.hpp>
 
 namespace sie::node {
 
@@ -15,7 +14,9 @@ std::string decisionJson(const FunctionSpec& spec, const Telemetry& reading,
                          const Decision& decision) {
   // NaN/inf are not JSON; an unscored decision says so with null.
   const auto number = [](double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; };
-  const auto text = [](std::string_view v) { return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  const auto text = [](std::string_view v) {
+    return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
   std::string json = fmt::format(
       R"({{"function":{},"version":{},"sensor":{},"ts_ns":{},"value":{},"score":{},"anomaly":{},"label":{},"detail":{})",
       text(spec.name), text(spec.version), text(reading.sensor.str()), reading.ts_ns,

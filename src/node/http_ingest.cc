@@ -7,8 +7,10 @@ namespace sie::node {
 namespace {
 
 HttpResponse error(int status, std::string_view code, std::string message) {
-  return {status, "application/json",
-          nlohmann::json{{"error", code}, {"message", std::move(message)}}.dump(), {}};
+  return {status,
+          "application/json",
+          nlohmann::json{{"error", code}, {"message", std::move(message)}}.dump(),
+          {}};
 }
 
 // The media type, lower-cased, without parameters.
@@ -80,10 +82,17 @@ HttpResponse ingestHttp(const HttpRequest& request, gateway::Gateway& gateway, c
   if (!report.rejected.empty()) body["errors"] = report.rejected;
   if (report.accepted == 0) {
     body["error"] = "invalid_events";
-    body["message"] = report.rejected.empty() ? "no readings in the request" : report.rejected.front();
-    return {400, "application/json", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), {}};
+    body["message"] =
+        report.rejected.empty() ? "no readings in the request" : report.rejected.front();
+    return {400,
+            "application/json",
+            body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+            {}};
   }
-  return {202, "application/json", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), {}};
+  return {202,
+          "application/json",
+          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+          {}};
 }
 
 }  // namespace sie::node

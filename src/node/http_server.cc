@@ -6,11 +6,11 @@
 #include <optional>
 #include <thread>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 namespace sie::node {
 namespace {
@@ -57,26 +57,31 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(HttpServer::kMaxBodyBytes);
     parser_->header_limit(16 * 1024);
     stream_.expires_after(std::chrono::seconds(30));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->onRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onRead(ec); });
   }
 
   void onRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout) return close();
     if (ec == http::error::body_limit) {
-      return reply(413, fmt::format(R"({{"error":"payload_too_large","message":"request body exceeds {} bytes"}})",
-                                    HttpServer::kMaxBodyBytes), false);
+      return reply(
+          413,
+          fmt::format(
+              R"({{"error":"payload_too_large","message":"request body exceeds {} bytes"}})",
+              HttpServer::kMaxBodyBytes),
+          false);
     }
-    if (ec) return reply(400, R"({"error":"bad_request","message":"malformed HTTP request"})", false);
+    if (ec)
+      return reply(400, R"({"error":"bad_request","message":"malformed HTTP request"})", false);
     const auto& req = parser_->get();
     HttpRequest request;
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
     const auto q = request.target.find('?');
     request.path = request.target.substr(0, q);
-    if (q != std::string::npos) request.query = parseQuery(std::string_view(request.target).substr(q + 1));
+    if (q != std::string::npos)
+      request.query = parseQuery(std::string_view(request.target).substr(q + 1));
     for (const auto& field : req) {
       std::string name(field.name_string());
       std::transform(name.begin(), name.end(), name.begin(),
@@ -97,7 +102,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void reply(int status, std::string body, bool keep_alive) {
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
+    auto res =
+        std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
     res->set(http::field::server, "sie");
     res->set(http::field::content_type, "application/json");
     res->keep_alive(keep_alive);
@@ -107,10 +113,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(const std::shared_ptr<http::response<http::string_body>>& res) {
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-      if (ec || !res->keep_alive()) return self->close();
-      self->read();
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        if (ec || !res->keep_alive()) return self->close();
+                        self->read();
+                      });
   }
 
   void close() {
@@ -183,7 +190,8 @@ std::map<std::string, std::string> parseQuery(std::string_view query) {
     const std::string_view pair = query.substr(0, amp);
     const auto eq = pair.find('=');
     if (!pair.empty()) {
-      out[decode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : decode(pair.substr(eq + 1));
+      out[decode(pair.substr(0, eq))] =
+          eq == std::string_view::npos ? "" : decode(pair.substr(eq + 1));
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
@@ -191,14 +199,16 @@ std::map<std::string, std::string> parseQuery(std::string_view query) {
   return out;
 }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& host_port, Handler handler) {
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& host_port,
+                                                      Handler handler) {
   const auto colon = host_port.rfind(':');
   if (colon == std::string::npos) {
     return fail(Errc::kInvalidArgument,
                 fmt::format("HTTP address '{}' must be HOST:PORT, e.g. 127.0.0.1:8080", host_port));
   }
   std::string host = host_port.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host == "localhost") host = "127.0.0.1";
   const std::string_view port_text = std::string_view(host_port).substr(colon + 1);
   int port = -1;

@@ -3,8 +3,8 @@
 #include <charconv>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "core/config_table.h"
 #include "core/topic_pattern.h"
@@ -35,8 +35,7 @@ Result<std::unique_ptr<Made>> makeFromBlock(const Registry<Plugin>& registry,
 }
 
 HttpResponse jsonError(int status, std::string_view code, const std::string& message) {
-  return {status, "application/json",
-          nlohmann::json{{"error", code}, {"message", message}}.dump()};
+  return {status, "application/json", nlohmann::json{{"error", code}, {"message", message}}.dump()};
 }
 
 std::size_t limitParam(const HttpRequest& request, std::size_t fallback) {
@@ -71,11 +70,12 @@ Result<std::unique_ptr<Node>> Node::create(SiteConfig site, const Plugins& plugi
   node->dispatcher_ =
       std::make_unique<Dispatcher>(node->site_.dispatcher, node->state_->deadLetters());
   SIE_CHECK(node->loadFunctions(plugins));
-  auto gateway_config =
-      SIE_TRY(gateway::parseGatewayConfig(node->site_.gateway, node->site_.routes, node->site_.file));
+  auto gateway_config = SIE_TRY(
+      gateway::parseGatewayConfig(node->site_.gateway, node->site_.routes, node->site_.file));
   node->gateway_ = std::make_unique<gateway::Gateway>(
       std::move(gateway_config), node->state_->timeSeries(), node->state_->deadLetters(),
-      [state = node->state_.get()] { return state->sync(); }, node->router_, *node->dispatcher_, clock);
+      [state = node->state_.get()] { return state->sync(); }, node->router_, *node->dispatcher_,
+      clock);
   SIE_CHECK(node->loadSources(plugins));
   return node;
 }
@@ -117,9 +117,11 @@ Status Node::start() {
   nlohmann::json functions = nlohmann::json::array();
   for (const auto& runner : runners_) functions.push_back(runner->spec().id());
   SIE_TRY(state_->audit().append(
-      "lifecycle", "node", nlohmann::json{{"event", "started"}, {"site", site_.name}, {"functions", functions}}.dump()));
+      "lifecycle", "node",
+      nlohmann::json{{"event", "started"}, {"site", site_.name}, {"functions", functions}}.dump()));
   if (!site_.http.empty()) {
-    http_ = SIE_TRY(HttpServer::start(site_.http, [this](const HttpRequest& r) { return handleHttp(r); }));
+    http_ = SIE_TRY(
+        HttpServer::start(site_.http, [this](const HttpRequest& r) { return handleHttp(r); }));
   }
   const SinkContext sink_context{bus_, state_->deadLetters(), state_->audit()};
   for (auto& sink : sinks_) SIE_CHECK(sink->start(sink_context));
@@ -141,11 +143,12 @@ void Node::stop() {
   for (auto& sink : sinks_) sink->stop();
   if (state_) {
     const NodeStats s = stats();
-    auto appended = state_->audit().append(
-        "lifecycle", "node",
-        nlohmann::json{{"event", "stopped"}, {"events", s.events}, {"decisions", s.decisions},
-                       {"anomalies", s.anomalies}}
-            .dump());
+    auto appended = state_->audit().append("lifecycle", "node",
+                                           nlohmann::json{{"event", "stopped"},
+                                                          {"events", s.events},
+                                                          {"decisions", s.decisions},
+                                                          {"anomalies", s.anomalies}}
+                                               .dump());
     if (!appended) spdlog::error("audit: {}", appended.error().str());
     if (auto synced = state_->sync(); !synced) spdlog::error("state: {}", synced.error().str());
     if (auto closed = state_->close(); !closed) spdlog::error("state: {}", closed.error().str());
@@ -185,7 +188,8 @@ std::string Node::statusJson() const {
                          {"triggers", spec.triggers}});
   }
   nlohmann::json sources = nlohmann::json::array();
-  for (const auto& block : site_.sources) sources.push_back({{"name", block.name}, {"type", block.type}});
+  for (const auto& block : site_.sources)
+    sources.push_back({{"name", block.name}, {"type", block.type}});
   return nlohmann::json{{"site", site_.name},
                         {"running", running_.load()},
                         {"uptime_s", s.uptime_s},
@@ -205,14 +209,16 @@ HttpResponse Node::handleHttp(const HttpRequest& request) {
   const std::string& path = request.path;
   if (path == "/api/v1/events") {
     if (request.method != "POST") {
-      return jsonError(405, "method_not_allowed",
-                       fmt::format("{} {} is not supported; POST readings here", request.method, path));
+      return jsonError(
+          405, "method_not_allowed",
+          fmt::format("{} {} is not supported; POST readings here", request.method, path));
     }
     return ingestHttp(request, *gateway_, clock_);
   }
   if (request.method != "GET" && request.method != "HEAD") {
-    return jsonError(405, "method_not_allowed",
-                     fmt::format("{} {} is not supported; this endpoint answers GET", request.method, path));
+    return jsonError(
+        405, "method_not_allowed",
+        fmt::format("{} {} is not supported; this endpoint answers GET", request.method, path));
   }
   if (path == "/healthz") {
     return running_ ? HttpResponse{200, "application/json", R"({"status":"ok"})"}
@@ -223,8 +229,10 @@ HttpResponse Node::handleHttp(const HttpRequest& request) {
   }
   if (path == "/api/v1/status") return {200, "application/json", statusJson()};
   if (path == "/api/v1/decisions") {
-    const bool anomalies = request.query.contains("anomalies") && request.query.at("anomalies") != "false";
-    return {200, "application/json", jsonArray(actions_->recent(limitParam(request, 100), anomalies))};
+    const bool anomalies =
+        request.query.contains("anomalies") && request.query.at("anomalies") != "false";
+    return {200, "application/json",
+            jsonArray(actions_->recent(limitParam(request, 100), anomalies))};
   }
   if (path == "/api/v1/dead-letters") {
     if (stopped_) return jsonError(503, "stopping", "the node is stopping");
@@ -232,10 +240,15 @@ HttpResponse Node::handleHttp(const HttpRequest& request) {
     if (!letters) return jsonError(500, "state", letters.error().str());
     nlohmann::json out = nlohmann::json::array();
     for (const auto& l : *letters) {
-      out.push_back({{"id", l.id}, {"ts_ns", l.ts_ns}, {"origin", l.origin}, {"reason", l.reason},
-                     {"subject", l.subject}, {"payload", l.payload}});
+      out.push_back({{"id", l.id},
+                     {"ts_ns", l.ts_ns},
+                     {"origin", l.origin},
+                     {"reason", l.reason},
+                     {"subject", l.subject},
+                     {"payload", l.payload}});
     }
-    return {200, "application/json", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+    return {200, "application/json",
+            out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
   }
   if (path == "/api/v1/audit") {
     if (stopped_) return jsonError(503, "stopping", "the node is stopping");
@@ -243,8 +256,12 @@ HttpResponse Node::handleHttp(const HttpRequest& request) {
     if (!records) return jsonError(500, "state", records.error().str());
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : *records) {
-      out.push_back({{"seq", r.seq}, {"ts_ns", r.ts_ns}, {"kind", r.kind}, {"subject", r.subject},
-                     {"body", r.body}, {"hash", r.hash}});
+      out.push_back({{"seq", r.seq},
+                     {"ts_ns", r.ts_ns},
+                     {"kind", r.kind},
+                     {"subject", r.subject},
+                     {"body", r.body},
+                     {"hash", r.hash}});
     }
     return {200, "application/json", out.dump()};
   }

@@ -27,8 +27,8 @@ namespace sie::node {
 
 // Totals since start, for the live summary and /api/v1/status.
 struct NodeStats {
-  std::uint64_t events = 0;       // readings accepted by the gateway
-  std::uint64_t rejected = 0;     // readings rejected by the gateway
+  std::uint64_t events = 0;    // readings accepted by the gateway
+  std::uint64_t rejected = 0;  // readings rejected by the gateway
   std::uint64_t decisions = 0;
   std::uint64_t anomalies = 0;
   std::uint64_t function_errors = 0;

@@ -26,10 +26,11 @@ constexpr ConfigKey kMetadataKeys[] = {
 constexpr ConfigKey kSpecKeys[] = {
     {"dataDir", Type::kString, "./sie-data", "state folder (SQLite database, audit chain)"},
     {"http", Type::kString, "127.0.0.1:8080", "HTTP listener host:port (/healthz, /metrics, API)"},
-    {"functions", Type::kString, "functions", "folder of Function manifests, relative to this file"},
+    {"functions", Type::kString, "functions",
+     "folder of Function manifests, relative to this file"},
     {"summaryInterval", Type::kDuration, "5s", "live summary period on stdout (0 = off)"},
 };
-constexpr std::string_view kSpecBlocks[] = {"sources", "sinks",  "gateway", "routes",
+constexpr std::string_view kSpecBlocks[] = {"sources",    "sinks", "gateway", "routes",
                                             "dispatcher", "state", "log"};
 constexpr ConfigKey kDispatcherKeys[] = {
     {"queueCapacity", Type::kInt, "10000", "events queued per function before overload"},
@@ -70,10 +71,10 @@ Result<std::vector<PluginBlock>> parsePluginBlocks(const YAML::Node& list, std::
     PluginBlock entry{block["name"].as<std::string>(), block["type"].as<std::string>(), block};
     for (const auto& other : out) {
       if (other.name == entry.name) {
-        return fail(Errc::kAlreadyExists,
-                    fmt::format("{} name '{}' is used twice", what.substr(0, what.size() - 1),
-                                entry.name),
-                    where);
+        return fail(
+            Errc::kAlreadyExists,
+            fmt::format("{} name '{}' is used twice", what.substr(0, what.size() - 1), entry.name),
+            where);
       }
     }
     out.push_back(std::move(entry));
@@ -92,14 +93,18 @@ Status parseDispatcher(const YAML::Node& node, const std::string& file, Dispatch
   }
   out.queue_capacity = static_cast<std::size_t>(capacity);
   const std::string policy = v.str("overload");
-  if (policy == "block") out.overload = OverloadPolicy::kBlock;
-  else if (policy == "drop-oldest") out.overload = OverloadPolicy::kDropOldest;
-  else if (policy == "dead-letter") out.overload = OverloadPolicy::kDeadLetter;
+  if (policy == "block")
+    out.overload = OverloadPolicy::kBlock;
+  else if (policy == "drop-oldest")
+    out.overload = OverloadPolicy::kDropOldest;
+  else if (policy == "dead-letter")
+    out.overload = OverloadPolicy::kDeadLetter;
   else {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("dispatcher.overload must be block, drop-oldest or dead-letter (got '{}')",
-                            policy),
-                v.where());
+    return fail(
+        Errc::kInvalidArgument,
+        fmt::format("dispatcher.overload must be block, drop-oldest or dead-letter (got '{}')",
+                    policy),
+        v.where());
   }
   out.workers = static_cast<int>(v.integer("workers"));
   out.lanes = static_cast<int>(v.integer("lanes"));
@@ -107,7 +112,8 @@ Status parseDispatcher(const YAML::Node& node, const std::string& file, Dispatch
     return fail(Errc::kInvalidArgument, "dispatcher.workers must be 0..256 and lanes 1..4096",
                 v.where());
   }
-  out.block_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(v.duration("blockTimeout"));
+  out.block_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(v.duration("blockTimeout"));
   return ok();
 }
 
@@ -139,12 +145,15 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
   if (spec["state"]) {
     auto s = SIE_TRY(readConfig(spec["state"], kStateKeys, file));
     if (s.str("backend") != "embedded") {
-      return fail(Errc::kUnsupported,
-                  fmt::format("state.backend '{}' is not available (use embedded)", s.str("backend")),
-                  s.where());
+      return fail(
+          Errc::kUnsupported,
+          fmt::format("state.backend '{}' is not available (use embedded)", s.str("backend")),
+          s.where());
     }
-    cfg.state_batch_interval = std::chrono::duration_cast<std::chrono::milliseconds>(s.duration("batchInterval"));
-    cfg.state_memory_window = static_cast<std::size_t>(std::max<std::int64_t>(16, s.integer("memoryWindow")));
+    cfg.state_batch_interval =
+        std::chrono::duration_cast<std::chrono::milliseconds>(s.duration("batchInterval"));
+    cfg.state_memory_window =
+        static_cast<std::size_t>(std::max<std::int64_t>(16, s.integer("memoryWindow")));
   }
   if (spec["log"]) {
     auto l = SIE_TRY(readConfig(spec["log"], kLogKeys, file));
@@ -154,7 +163,8 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
 
   // Function manifests: the YAML files directly in the functions folder (next to the site file).
   namespace fs = std::filesystem;
-  cfg.functions_dir = (fs::path(file).parent_path() / v.str("functions")).lexically_normal().string();
+  cfg.functions_dir =
+      (fs::path(file).parent_path() / v.str("functions")).lexically_normal().string();
   const std::string prefix = cfg.functions_dir + "/";
   for (const auto& f : files) {
     const std::string normal = fs::path(f.path).lexically_normal().string();

@@ -10,9 +10,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace sie::gateway;
   const std::string_view payload(reinterpret_cast<const char*>(data), size);
-  static constexpr std::string_view kTypes[] = {"application/cloudevents+json",
-                                                "application/cloudevents-batch+json",
-                                                "application/json", ""};
+  static constexpr std::string_view kTypes[] = {
+      "application/cloudevents+json", "application/cloudevents-batch+json", "application/json", ""};
   sie::RawMessage message{"fuzz/sensor", payload, kTypes[size % std::size(kTypes)], "http"};
   message.received_ns = 1'700'000'000'000'000'000;
   std::vector<Decoded> out;

@@ -34,9 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const std::string node_birth = birth(0);
   static const std::string device_birth = birth(1);
   static constexpr std::string_view kTopics[] = {
-      "spBv1.0/g/NBIRTH/n",    "spBv1.0/g/NDATA/n",    "spBv1.0/g/NDEATH/n",
-      "spBv1.0/g/DBIRTH/n/d",  "spBv1.0/g/DDATA/n/d",  "spBv1.0/g/DDEATH/n/d",
-      "spBv1.0/g/NCMD/n",      "spBv1.0/g/NDATA/other"};
+      "spBv1.0/g/NBIRTH/n",  "spBv1.0/g/NDATA/n",    "spBv1.0/g/NDEATH/n", "spBv1.0/g/DBIRTH/n/d",
+      "spBv1.0/g/DDATA/n/d", "spBv1.0/g/DDEATH/n/d", "spBv1.0/g/NCMD/n",   "spBv1.0/g/NDATA/other"};
   Sessions sessions;
   Outcome out;
   sessions.handle(*parseTopic(kTopics[0]), node_birth, 1, out);

@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "node/node.h"
 #include "servers.h"
@@ -14,8 +14,8 @@
 namespace sie {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::capture;
+using ::testing::HasSubstr;
 using testing::TempDir;
 
 constexpr const char* kSite = R"(apiVersion: sie/v1
@@ -76,8 +76,9 @@ class HttpIngestTest : public ::testing::Test {
 };
 
 TEST_F(HttpIngestTest, PlainTelemetryIsRecordedBeforeTheAnswer) {
-  const Reply r = post("-H 'Content-Type: application/json'",
-                       R"([{"sensor":"h/p1/temp","ts":5,"value":1},{"sensor":"h/p1/temp","ts":6,"value":2}])");
+  const Reply r =
+      post("-H 'Content-Type: application/json'",
+           R"([{"sensor":"h/p1/temp","ts":5,"value":1},{"sensor":"h/p1/temp","ts":6,"value":2}])");
   EXPECT_EQ(r.status, 202);
   EXPECT_EQ(r.body["accepted"], 2);
   EXPECT_EQ(r.body["rejected"], 0);
@@ -89,14 +90,17 @@ TEST_F(HttpIngestTest, StructuredBatchAndBinaryCloudEvents) {
                  R"({"specversion":"1.0","id":"a","source":"dev/1","type":"io.sie.telemetry",)"
                  R"("subject":"h/p2/temp","data":{"ts":1,"value":20}})");
   EXPECT_EQ(r.status, 202);
-  r = post("-H 'Content-Type: application/cloudevents-batch+json'",
-           R"([{"specversion":"1.0","id":"b","source":"d","type":"t","subject":"h/p2/temp","data":{"ts":2,"value":21}},)"
-           R"({"specversion":"1.0","id":"c","source":"d","type":"t","subject":"h/p2/temp","data":{"ts":3,"value":22}}])");
+  r = post(
+      "-H 'Content-Type: application/cloudevents-batch+json'",
+      R"([{"specversion":"1.0","id":"b","source":"d","type":"t","subject":"h/p2/temp","data":{"ts":2,"value":21}},)"
+      R"({"specversion":"1.0","id":"c","source":"d","type":"t","subject":"h/p2/temp","data":{"ts":3,"value":22}}])");
   EXPECT_EQ(r.status, 202);
   EXPECT_EQ(r.body["accepted"], 2);
-  r = post("-H 'ce-specversion: 1.0' -H 'ce-id: d' -H 'ce-source: dev/2' -H 'ce-type: t' "
-           "-H 'ce-subject: h/p2/temp' -H 'ce-time: 2026-11-28T10:00:00Z' -H 'Content-Type: application/json'",
-           R"({"value":23})");
+  r = post(
+      "-H 'ce-specversion: 1.0' -H 'ce-id: d' -H 'ce-source: dev/2' -H 'ce-type: t' "
+      "-H 'ce-subject: h/p2/temp' -H 'ce-time: 2026-11-28T10:00:00Z' -H 'Content-Type: "
+      "application/json'",
+      R"({"value":23})");
   EXPECT_EQ(r.status, 202) << r.body.dump();
   EXPECT_EQ(readings("h/p2/temp"), 4U);
 }
@@ -111,19 +115,22 @@ TEST_F(HttpIngestTest, BadInputGetsSpecificErrors) {
   Reply r = post("-H 'Content-Type: application/json'", R"({"sensor":"h/p4/temp","value":)");
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body["message"].get<std::string>(), HasSubstr("not valid JSON at byte"));
-  r = post("-H 'Content-Type: application/cloudevents+json'", R"({"sensor":"h/p4/temp","ts":1,"value":1})");
+  r = post("-H 'Content-Type: application/cloudevents+json'",
+           R"({"sensor":"h/p4/temp","ts":1,"value":1})");
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body["message"].get<std::string>(), HasSubstr("not a CloudEvent"));
   r = post("-H 'Content-Type: application/cloudevents+json'",
            R"({"specversion":"1.0","source":"d","type":"t","data":{"ts":1,"value":1}})");
   EXPECT_THAT(r.body["message"].get<std::string>(), HasSubstr("has no 'id'"));
-  r = post("-H 'ce-specversion: 1.0' -H 'ce-id: x' -H 'ce-source: d' -H 'ce-type: t' "
-           "-H 'Content-Type: application/cbor'",
-           "\xA1\x65value\x01");
+  r = post(
+      "-H 'ce-specversion: 1.0' -H 'ce-id: x' -H 'ce-source: d' -H 'ce-type: t' "
+      "-H 'Content-Type: application/cbor'",
+      "\xA1\x65value\x01");
   EXPECT_EQ(r.status, 415);
   r = post("-H 'Content-Type: text/csv'", "a,b");
   EXPECT_EQ(r.status, 400);
-  EXPECT_THAT(r.body["message"].get<std::string>(), HasSubstr("unsupported content type 'text/csv'"));
+  EXPECT_THAT(r.body["message"].get<std::string>(),
+              HasSubstr("unsupported content type 'text/csv'"));
   // Half good, half bad: the good half is kept and the answer lists what was refused.
   r = post("-H 'Content-Type: application/json'",
            R"([{"sensor":"h/p5/temp","ts":1,"value":1},{"sensor":"h/p5/temp","ts":1,"value":2}])");
@@ -139,8 +146,9 @@ TEST_F(HttpIngestTest, BadInputGetsSpecificErrors) {
 TEST_F(HttpIngestTest, OversizeBodiesAndWrongMethods) {
   const Reply r = post("-H 'Content-Type: application/json'", std::string(2 << 20, ' '));
   EXPECT_EQ(r.status, 413);
-  const std::string out = capture(fmt::format("curl -s -o /dev/null -w '%{{http_code}}' http://127.0.0.1:{}/api/v1/events",
-                                              node_->httpPort()));
+  const std::string out = capture(
+      fmt::format("curl -s -o /dev/null -w '%{{http_code}}' http://127.0.0.1:{}/api/v1/events",
+                  node_->httpPort()));
   EXPECT_EQ(out, "405");
 }
 

@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "node/node.h"
 #include "servers.h"
@@ -51,7 +51,8 @@ class KafkaTest : public ::testing::Test {
     ASSERT_NE(owner_, nullptr) << error;
     cluster_ = rd_kafka_mock_cluster_new(owner_, 3);
     ASSERT_NE(cluster_, nullptr);
-    ASSERT_EQ(rd_kafka_mock_topic_create(cluster_, "sie.decisions", 3, 3), RD_KAFKA_RESP_ERR_NO_ERROR);
+    ASSERT_EQ(rd_kafka_mock_topic_create(cluster_, "sie.decisions", 3, 3),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
     brokers_ = rd_kafka_mock_cluster_bootstraps(cluster_);
   }
   void TearDown() override {
@@ -101,8 +102,10 @@ spec:
       rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 100);
       if (!m) continue;
       if (!m->err) {
-        const auto body = nlohmann::json::parse(std::string(static_cast<const char*>(m->payload), m->len));
-        out[std::string(static_cast<const char*>(m->key), m->key_len)].push_back(body["value"].get<double>());
+        const auto body =
+            nlohmann::json::parse(std::string(static_cast<const char*>(m->payload), m->len));
+        out[std::string(static_cast<const char*>(m->key), m->key_len)].push_back(
+            body["value"].get<double>());
         ++got;
       }
       rd_kafka_message_destroy(m);
@@ -126,7 +129,9 @@ TEST_F(KafkaTest, DecisionsArriveKeyedBySensorInOrder) {
     const std::string sensor = i % 2 == 0 ? "k/a/temp" : "k/b/temp";
     ASSERT_TRUE(node_->ingest().ingest(Telemetry{Symbol::intern(sensor), i, {60.0 + i}}, "test"));
   }
-  ASSERT_TRUE(waitUntil([&] { return metrics().counter("sie_kafka_delivered_total", "", {{"sink", "stream"}}).value() >= 20; }));
+  ASSERT_TRUE(waitUntil([&] {
+    return metrics().counter("sie_kafka_delivered_total", "", {{"sink", "stream"}}).value() >= 20;
+  }));
   const auto messages = consume(20);
   ASSERT_EQ(messages.size(), 2U);
   for (const auto& [key, values] : messages) {

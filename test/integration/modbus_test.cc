@@ -21,8 +21,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::ModbusServer;
+using ::testing::StartsWith;
 using testing::TempDir;
 
 bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
@@ -44,8 +44,10 @@ class ModbusTest : public ::testing::Test {
     if (node_) node_->stop();
   }
 
-  Result<std::unique_ptr<node::Node>> makeNode(const std::string& sources, const std::string& sinks) {
-    const std::string site = fmt::format(R"(apiVersion: sie/v1
+  Result<std::unique_ptr<node::Node>> makeNode(const std::string& sources,
+                                               const std::string& sinks) {
+    const std::string site =
+        fmt::format(R"(apiVersion: sie/v1
 kind: Site
 metadata: {{name: modbus-test}}
 spec:
@@ -56,8 +58,7 @@ spec:
   sinks:
 {}
 )",
-                                         sources.empty() ? "    []" : sources,
-                                         sinks.empty() ? "    []" : sinks);
+                    sources.empty() ? "    []" : sources, sinks.empty() ? "    []" : sinks);
     auto parsed = node::parseSite({"t/site.yaml", site}, {});
     if (!parsed) return tl::unexpected(parsed.error());
     parsed->data_dir = data_.path();
@@ -120,7 +121,8 @@ TEST_F(ModbusTest, PollsEveryTableAndTypeWithScaleAndUnit) {
         - {{sensor: t/alarm, table: discrete, address: 3, interval: 20ms}}
 )",
                         device_.port()));
-  ASSERT_TRUE(waitUntil([&] { return readings("t/alarm").size() >= 3 && readings("t/temp").size() >= 1; }));
+  ASSERT_TRUE(
+      waitUntil([&] { return readings("t/alarm").size() >= 3 && readings("t/temp").size() >= 1; }));
   EXPECT_DOUBLE_EQ(readings("t/temp").front().values[0], -20.0);
   EXPECT_DOUBLE_EQ(readings("t/level").front().values[0], 12.25);
   EXPECT_DOUBLE_EQ(readings("t/count").front().values[0], 65538);
@@ -144,7 +146,9 @@ TEST_F(ModbusTest, ExceptionResponsesAreCountedAndPollingGoesOn) {
 )",
                         device_.port()));
   const Labels exceptions{{"source", "exc"}, {"kind", "exception"}};
-  ASSERT_TRUE(waitUntil([&] { return counter("sie_modbus_errors_total", exceptions) >= 3 && readings("e/ok").size() >= 3; }));
+  ASSERT_TRUE(waitUntil([&] {
+    return counter("sie_modbus_errors_total", exceptions) >= 3 && readings("e/ok").size() >= 3;
+  }));
   EXPECT_TRUE(readings("e/missing").empty());
   EXPECT_EQ(metrics().gauge("sie_modbus_device_up", "", {{"source", "exc"}}).value(), 1);
   EXPECT_EQ(device_.connectionsAccepted(), 1);  // an exception is no reason to reconnect
@@ -220,13 +224,18 @@ TEST_F(ModbusTest, DecisionsWriteAndVerifyAndAreAudited) {
 )",
                             device_.port()));
   decide(true);
-  ASSERT_TRUE(waitUntil([&] { return counter("sie_modbus_writes_total", {{"sink", "stop-pump"}}) == 1; }));
+  ASSERT_TRUE(waitUntil([&] {
+    return counter("sie_modbus_writes_total", {{"sink", "stop-pump"}}) == 1;
+  }));
   device_.with([](modbus_mapping_t& m) { EXPECT_EQ(m.tab_bits[0], 0); });
   EXPECT_EQ(counter("sie_modbus_writes_total", {{"sink", "setpoint"}}), 0U);  // not on anomalies
   decide(false);
-  ASSERT_TRUE(waitUntil([&] { return counter("sie_modbus_writes_total", {{"sink", "setpoint"}}) == 1; }));
+  ASSERT_TRUE(waitUntil([&] {
+    return counter("sie_modbus_writes_total", {{"sink", "setpoint"}}) == 1;
+  }));
   device_.with([](modbus_mapping_t& m) {
-    const std::uint32_t bits = (static_cast<std::uint32_t>(m.tab_registers[10]) << 16) | m.tab_registers[11];
+    const std::uint32_t bits =
+        (static_cast<std::uint32_t>(m.tab_registers[10]) << 16) | m.tab_registers[11];
     EXPECT_EQ(std::bit_cast<float>(bits), 42.5F);  // high word first
   });
   auto audit = node_->state().audit().tail(10);
@@ -254,11 +263,15 @@ TEST_F(ModbusTest, FailedOrUnverifiedWritesAreDeadLettered) {
                             device_.port()));
   device_.setIgnoreWrites(true);
   decide(true);
-  ASSERT_TRUE(waitUntil([&] { return counter("sie_modbus_write_failures_total", {{"sink", "stop-pump"}}) == 1; }));
+  ASSERT_TRUE(waitUntil([&] {
+    return counter("sie_modbus_write_failures_total", {{"sink", "stop-pump"}}) == 1;
+  }));
   device_.setIgnoreWrites(false);
   device_.stop();
   decide(true);
-  ASSERT_TRUE(waitUntil([&] { return counter("sie_modbus_write_failures_total", {{"sink", "stop-pump"}}) == 2; }));
+  ASSERT_TRUE(waitUntil([&] {
+    return counter("sie_modbus_write_failures_total", {{"sink", "stop-pump"}}) == 2;
+  }));
   auto letters = node_->state().deadLetters().list(10);
   ASSERT_TRUE(letters);
   ASSERT_EQ(letters->size(), 2U);
@@ -269,7 +282,8 @@ TEST_F(ModbusTest, FailedOrUnverifiedWritesAreDeadLettered) {
 }
 
 TEST_F(ModbusTest, ConfigErrorsNameTheProblem) {
-  auto made = makeNode("    - {name: x, type: modbus, points: [{sensor: a, address: 1, table: holdings}]}\n", "");
+  auto made = makeNode(
+      "    - {name: x, type: modbus, points: [{sensor: a, address: 1, table: holdings}]}\n", "");
   ASSERT_FALSE(made);
   EXPECT_THAT(made.error().str(), HasSubstr("coil, discrete, holding or input"));
   made = makeNode("    - {name: x, type: modbus, points: [{address: 1}]}\n", "");

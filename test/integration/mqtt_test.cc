@@ -12,21 +12,21 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "node/node.h"
-#include "sparkplug_b.pb.h"
 #include "servers.h"
 #include "sie/metrics.h"
 #include "sie/plugins.h"
+#include "sparkplug_b.pb.h"
 
 namespace sie {
 namespace {
 
 using namespace std::chrono_literals;
-using ::testing::HasSubstr;
 using testing::capture;
+using ::testing::HasSubstr;
 using testing::Mosquitto;
 using testing::run;
 using testing::TempDir;
@@ -45,7 +45,8 @@ spec:
 // (milliseconds, printed with %.0f: mawk clamps %d to 32 bits).
 std::string telemetryLines(int first, int last) {
   return fmt::format(
-      "seq {} {} | awk '{{printf \"{{\\\"value\\\": %d, \\\"ts_ms\\\": %.0f, \\\"seq\\\": %d}}\\n\", "
+      "seq {} {} | awk '{{printf \"{{\\\"value\\\": %d, \\\"ts_ms\\\": %.0f, \\\"seq\\\": "
+      "%d}}\\n\", "
       "60 + $1, 1700000000000 + $1, $1}}'",
       first, last);
 }
@@ -70,8 +71,10 @@ class MqttTest : public ::testing::Test {
   }
 
   // A node whose sources and sinks are the YAML list items given (indented for spec).
-  Result<std::unique_ptr<node::Node>> makeNode(const std::string& sources, const std::string& sinks) {
-    const std::string site = fmt::format(R"(apiVersion: sie/v1
+  Result<std::unique_ptr<node::Node>> makeNode(const std::string& sources,
+                                               const std::string& sinks) {
+    const std::string site =
+        fmt::format(R"(apiVersion: sie/v1
 kind: Site
 metadata: {{name: mqtt-test}}
 spec:
@@ -82,8 +85,7 @@ spec:
   sinks:
 {}
 )",
-                                         sources.empty() ? "    []" : sources,
-                                         sinks.empty() ? "    []" : sinks);
+                    sources.empty() ? "    []" : sources, sinks.empty() ? "    []" : sinks);
     auto parsed = node::parseSite({"t/site.yaml", site}, {{"t/functions/hot.yaml", kFunction}});
     if (!parsed) return tl::unexpected(parsed.error());
     parsed->data_dir = data_.path();
@@ -132,16 +134,17 @@ spec:
 
   // Registers a persistent QoS 1 subscriber session, so nothing published later is missed.
   void subscribe(const std::string& id, const std::string& topic) {
-    ASSERT_EQ(run(fmt::format("mosquitto_sub -p {} -c -i {} -q 1 -t '{}' -E", broker_.port(), id,
-                              topic)),
-              0);
+    ASSERT_EQ(
+        run(fmt::format("mosquitto_sub -p {} -c -i {} -q 1 -t '{}' -E", broker_.port(), id, topic)),
+        0);
   }
   // Collects `count` messages of that session ("topic payload" lines).
   // `format` is mosquitto_sub's -F (e.g. "%t %x" for binary payloads in hex).
   std::vector<std::string> collect(const std::string& id, const std::string& topic, int count,
                                    const std::string& format = "%t %p") {
-    const std::string out = capture(fmt::format("mosquitto_sub -p {} -c -i {} -q 1 -t '{}' -F '{}' -C {} -W 20",
-                                                broker_.port(), id, topic, format, count));
+    const std::string out =
+        capture(fmt::format("mosquitto_sub -p {} -c -i {} -q 1 -t '{}' -F '{}' -C {} -W 20",
+                            broker_.port(), id, topic, format, count));
     std::vector<std::string> lines;
     std::size_t start = 0;
     while (start < out.size()) {
@@ -176,8 +179,8 @@ TEST_F(MqttTest, Qos1ReadingsBecomeDecisionsMatchedBySequence) {
   startNode(sourceBlock(), sinkBlock());
   subscribe("checker", "sie/+/+/decision");
   ASSERT_TRUE(waitUntil([&] { return metrics().counterTotal("sie_mqtt_connects_total") >= 2; }));
-  ASSERT_EQ(run(telemetryLines(1, 50) + fmt::format(" | mosquitto_pub -p {} -q 1 -l -t plant/l1/p7/temp",
-                                                    broker_.port())),
+  ASSERT_EQ(run(telemetryLines(1, 50) +
+                fmt::format(" | mosquitto_pub -p {} -q 1 -l -t plant/l1/p7/temp", broker_.port())),
             0);
   ASSERT_TRUE(waitUntil([&] { return readings("l1/p7/temp") == 50; })) << readings("l1/p7/temp");
 
@@ -218,12 +221,15 @@ TEST_F(MqttTest, PlainNumbersCborAndBadPayloads) {
     EXPECT_EQ(letter.subject, "l2/p1/temp");
     reasons.insert(letter.reason);
   }
-  EXPECT_TRUE(std::any_of(reasons.begin(), reasons.end(),
-                          [](const auto& r) { return r.find("not valid JSON") != std::string::npos; }));
-  EXPECT_TRUE(std::any_of(reasons.begin(), reasons.end(),
-                          [](const auto& r) { return r.find("'value' must be a number") != std::string::npos; }));
-  EXPECT_TRUE(std::any_of(reasons.begin(), reasons.end(),
-                          [](const auto& r) { return r.find("payload is empty") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(reasons.begin(), reasons.end(), [](const auto& r) {
+    return r.find("not valid JSON") != std::string::npos;
+  }));
+  EXPECT_TRUE(std::any_of(reasons.begin(), reasons.end(), [](const auto& r) {
+    return r.find("'value' must be a number") != std::string::npos;
+  }));
+  EXPECT_TRUE(std::any_of(reasons.begin(), reasons.end(), [](const auto& r) {
+    return r.find("payload is empty") != std::string::npos;
+  }));
 }
 
 TEST_F(MqttTest, TlsAndClientCertificates) {
@@ -247,8 +253,8 @@ TEST_F(MqttTest, TlsAndClientCertificates) {
       topics: ["nocert/#"]
       reconnectMax: 200ms
 )",
-                        broker_.tlsPort(), certs.ca, broker_.certPort(), certs.ca, certs.client_cert,
-                        certs.client_key, broker_.certPort(), certs.ca));
+                        broker_.tlsPort(), certs.ca, broker_.certPort(), certs.ca,
+                        certs.client_cert, certs.client_key, broker_.certPort(), certs.ca));
   ASSERT_TRUE(waitUntil([&] {
     return metrics().gauge("sie_mqtt_connected", "", {{"client", "tls"}}).value() == 1 &&
            metrics().gauge("sie_mqtt_connected", "", {{"client", "mtls"}}).value() == 1;
@@ -256,13 +262,17 @@ TEST_F(MqttTest, TlsAndClientCertificates) {
   ASSERT_EQ(run(fmt::format("mosquitto_pub -p {} --cafile {} -q 1 -t tls/a/temp -m 50",
                             broker_.tlsPort(), certs.ca)),
             0);
-  ASSERT_EQ(run(fmt::format("mosquitto_pub -p {} --cafile {} --cert {} --key {} -q 1 -t mtls/a/temp -m 51",
-                            broker_.certPort(), certs.ca, certs.client_cert, certs.client_key)),
+  ASSERT_EQ(run(fmt::format(
+                "mosquitto_pub -p {} --cafile {} --cert {} --key {} -q 1 -t mtls/a/temp -m 51",
+                broker_.certPort(), certs.ca, certs.client_cert, certs.client_key)),
             0);
-  ASSERT_TRUE(waitUntil([&] { return readings("tls/a/temp") == 1 && readings("mtls/a/temp") == 1; }));
+  ASSERT_TRUE(
+      waitUntil([&] { return readings("tls/a/temp") == 1 && readings("mtls/a/temp") == 1; }));
   // Without a client certificate the broker refuses the TLS handshake: counted, retried, no crash.
   ASSERT_TRUE(waitUntil([&] {
-    return metrics().counter("sie_mqtt_connection_losses_total", "", {{"client", "nocert"}}).value() >= 2;
+    return metrics()
+               .counter("sie_mqtt_connection_losses_total", "", {{"client", "nocert"}})
+               .value() >= 2;
   }));
   EXPECT_EQ(metrics().gauge("sie_mqtt_connected", "", {{"client", "nocert"}}).value(), 0);
 }
@@ -285,14 +295,16 @@ TEST_F(MqttTest, UsernameAndPassword) {
       reconnectMax: 200ms
 )",
                         broker_.authPort(), secrets.file("pw"), broker_.authPort()));
-  ASSERT_TRUE(waitUntil(
-      [&] { return metrics().gauge("sie_mqtt_connected", "", {{"client", "good"}}).value() == 1; }));
+  ASSERT_TRUE(waitUntil([&] {
+    return metrics().gauge("sie_mqtt_connected", "", {{"client", "good"}}).value() == 1;
+  }));
   ASSERT_EQ(run(fmt::format("mosquitto_pub -p {} -u plant -P s3cret -q 1 -t auth/x/temp -m 1",
                             broker_.authPort())),
             0);
   ASSERT_TRUE(waitUntil([&] { return readings("auth/x/temp") == 1; }));
   ASSERT_TRUE(waitUntil([&] {
-    return metrics().counter("sie_mqtt_connection_losses_total", "", {{"client", "bad"}}).value() >= 2;
+    return metrics().counter("sie_mqtt_connection_losses_total", "", {{"client", "bad"}}).value() >=
+           2;
   }));
   EXPECT_EQ(metrics().gauge("sie_mqtt_connected", "", {{"client", "bad"}}).value(), 0);
 }
@@ -301,7 +313,8 @@ TEST_F(MqttTest, BrokerRestartsLoseNothing) {
   startNode(sourceBlock("      reconnectMax: 300ms\n"), sinkBlock("      reconnectMax: 300ms\n"));
   subscribe("restart-checker", "sie/+/+/decision");
   ASSERT_TRUE(waitUntil([&] { return metrics().counterTotal("sie_mqtt_connects_total") >= 2; }));
-  const std::string pub = fmt::format(" | mosquitto_pub -p {} -q 1 -l -t plant/l3/p1/temp", broker_.port());
+  const std::string pub =
+      fmt::format(" | mosquitto_pub -p {} -q 1 -l -t plant/l3/p1/temp", broker_.port());
   ASSERT_EQ(run(telemetryLines(1, 100) + pub), 0);
   ASSERT_TRUE(waitUntil([&] { return readings("l3/p1/temp") == 100; }));
 
@@ -324,10 +337,13 @@ TEST_F(MqttTest, BrokerRestartsLoseNothing) {
 
 TEST_F(MqttTest, PersistentSessionKeepsMessagesWhileTheNodeIsDown) {
   startNode(sourceBlock());
-  ASSERT_TRUE(waitUntil([&] { return metrics().gauge("sie_mqtt_connected", "", {{"client", "field"}}).value() == 1; }));
+  ASSERT_TRUE(waitUntil([&] {
+    return metrics().gauge("sie_mqtt_connected", "", {{"client", "field"}}).value() == 1;
+  }));
   node_->stop();
   node_.reset();
-  const std::string pub = fmt::format(" | mosquitto_pub -p {} -q 1 -l -t plant/l4/p1/temp", broker_.port());
+  const std::string pub =
+      fmt::format(" | mosquitto_pub -p {} -q 1 -l -t plant/l4/p1/temp", broker_.port());
   ASSERT_EQ(run(telemetryLines(1, 30) + pub), 0);  // nobody connected: the broker queues them
   startNode(sourceBlock());
   ASSERT_TRUE(waitUntil([&] { return readings("l4/p1/temp") == 30; })) << readings("l4/p1/temp");
@@ -336,7 +352,9 @@ TEST_F(MqttTest, PersistentSessionKeepsMessagesWhileTheNodeIsDown) {
 TEST_F(MqttTest, SinkQueuesWhileTheBrokerIsDown) {
   startNode("", sinkBlock("      reconnectMax: 200ms\n"));
   subscribe("offline-checker", "sie/+/+/decision");
-  ASSERT_TRUE(waitUntil([&] { return metrics().gauge("sie_mqtt_connected", "", {{"client", "out"}}).value() == 1; }));
+  ASSERT_TRUE(waitUntil([&] {
+    return metrics().gauge("sie_mqtt_connected", "", {{"client", "out"}}).value() == 1;
+  }));
   broker_.stop();
   for (int i = 1; i <= 20; ++i) {
     Telemetry reading{Symbol::intern("l5/p1/temp"), 1000 + i, {70.0 + i}};
@@ -377,8 +395,10 @@ TEST_F(MqttTest, SharedSubscriptionSplitsMessages) {
     return n;
   };
   ASSERT_TRUE(waitUntil([&] { return total() == 60; })) << total() << " readings; " << describe();
-  const auto a = metrics().counter("sie_mqtt_messages_received_total", "", {{"source", "a"}}).value();
-  const auto b = metrics().counter("sie_mqtt_messages_received_total", "", {{"source", "b"}}).value();
+  const auto a =
+      metrics().counter("sie_mqtt_messages_received_total", "", {{"source", "a"}}).value();
+  const auto b =
+      metrics().counter("sie_mqtt_messages_received_total", "", {{"source", "b"}}).value();
   EXPECT_GT(a, 0U);
   EXPECT_GT(b, 0U);
 }
@@ -392,7 +412,9 @@ TEST_F(MqttTest, SparkplugBirthDataGapAndRebirth) {
       rebirthInterval: 0s
 )",
                         broker_.port()));
-  ASSERT_TRUE(waitUntil([&] { return metrics().gauge("sie_mqtt_connected", "", {{"client", "spb"}}).value() == 1; }));
+  ASSERT_TRUE(waitUntil([&] {
+    return metrics().gauge("sie_mqtt_connected", "", {{"client", "spb"}}).value() == 1;
+  }));
   std::this_thread::sleep_for(200ms);  // the subscription is acknowledged
   subscribe("rebirth-watch", "spBv1.0/plant/NCMD/#");
   const auto send = [&](const std::string& topic, const pb::Payload& payload) {
@@ -435,7 +457,8 @@ TEST_F(MqttTest, SparkplugBirthDataGapAndRebirth) {
   EXPECT_EQ(command.metrics(0).name(), "Node Control/Rebirth");
   EXPECT_TRUE(command.metrics(0).boolean_value());
   ASSERT_TRUE(waitUntil([&] { return !deadLetters().empty(); }));
-  EXPECT_THAT(deadLetters()[0].reason, HasSubstr("sequence gap from plant/edge1: expected 2, got 7"));
+  EXPECT_THAT(deadLetters()[0].reason,
+              HasSubstr("sequence gap from plant/edge1: expected 2, got 7"));
   EXPECT_EQ(deadLetters()[0].subject, "spBv1.0/plant/NDATA/edge1");
 }
 

@@ -10,8 +10,8 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "node/node.h"
 #include "servers.h"
@@ -46,12 +46,14 @@ bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
 class Receiver {
  public:
   Receiver(int port, const std::string& log, int fail_first) {
-    const std::string script = std::string(SIE_SOURCE_DIR) + "/test/integration/support/webhook_receiver.py";
+    const std::string script =
+        std::string(SIE_SOURCE_DIR) + "/test/integration/support/webhook_receiver.py";
     const std::string port_text = std::to_string(port);
     const std::string fail_text = std::to_string(fail_first);
-    std::vector<char*> argv = {const_cast<char*>("python3"), const_cast<char*>(script.c_str()),
-                               const_cast<char*>(port_text.c_str()), const_cast<char*>(log.c_str()),
-                               const_cast<char*>(fail_text.c_str()), nullptr};
+    std::vector<char*> argv = {
+        const_cast<char*>("python3"),         const_cast<char*>(script.c_str()),
+        const_cast<char*>(port_text.c_str()), const_cast<char*>(log.c_str()),
+        const_cast<char*>(fail_text.c_str()), nullptr};
     if (posix_spawnp(&pid_, "python3", nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
     EXPECT_TRUE(testing::waitForPort(port)) << "the webhook receiver did not start";
   }
@@ -117,9 +119,10 @@ spec:
 
 TEST_F(WebhookTest, BinaryModeDeliversEveryDecisionInOrder) {
   Receiver receiver(port_, log_, 0);
-  startNode(fmt::format("    - {{name: hook, type: webhook, url: \"http://127.0.0.1:{}/events?src=sie\", "
-                        "headers: [\"X-Api-Key: k1\"]}}\n",
-                        port_));
+  startNode(
+      fmt::format("    - {{name: hook, type: webhook, url: \"http://127.0.0.1:{}/events?src=sie\", "
+                  "headers: [\"X-Api-Key: k1\"]}}\n",
+                  port_));
   for (int i = 1; i <= 10; ++i) reading(i, 70 + i);
   ASSERT_TRUE(waitUntil([&] { return received().size() == 10; }));
   const auto got = received();
@@ -129,7 +132,8 @@ TEST_F(WebhookTest, BinaryModeDeliversEveryDecisionInOrder) {
     EXPECT_EQ(h["ce-type"], "io.sie.decision");
     EXPECT_EQ(h["ce-subject"], "w/p1/temp");
     EXPECT_EQ(h["x-api-key"], "k1");
-    const auto body = nlohmann::json::parse(got[static_cast<std::size_t>(i)]["body"].get<std::string>());
+    const auto body =
+        nlohmann::json::parse(got[static_cast<std::size_t>(i)]["body"].get<std::string>());
     EXPECT_EQ(body["value"], 71 + i);  // in order
     EXPECT_EQ(body["anomaly"], 71 + i > 80);
   }
@@ -137,9 +141,10 @@ TEST_F(WebhookTest, BinaryModeDeliversEveryDecisionInOrder) {
 
 TEST_F(WebhookTest, StructuredModeAndRetriesAfter503) {
   Receiver receiver(port_, log_, 2);  // the first two answers are 503
-  startNode(fmt::format("    - {{name: hook2, type: webhook, url: \"http://127.0.0.1:{}/\", mode: structured, "
-                        "retryBackoff: 10ms}}\n",
-                        port_));
+  startNode(fmt::format(
+      "    - {{name: hook2, type: webhook, url: \"http://127.0.0.1:{}/\", mode: structured, "
+      "retryBackoff: 10ms}}\n",
+      port_));
   reading(1, 99);
   ASSERT_TRUE(waitUntil([&] { return received().size() == 1; }));
   const auto got = received();
@@ -155,9 +160,10 @@ TEST_F(WebhookTest, StructuredModeAndRetriesAfter503) {
 TEST_F(WebhookTest, RefusalsAndUnreachableEndpointsAreDeadLettered) {
   {
     Receiver receiver(port_, log_, 0);
-    startNode(fmt::format("    - {{name: hook3, type: webhook, url: \"http://127.0.0.1:{}/\", retries: 2, "
-                          "retryBackoff: 10ms, timeout: 500ms}}\n",
-                          port_));
+    startNode(fmt::format(
+        "    - {{name: hook3, type: webhook, url: \"http://127.0.0.1:{}/\", retries: 2, "
+        "retryBackoff: 10ms, timeout: 500ms}}\n",
+        port_));
     reading(1, 99, "w/reject-me/temp");  // the receiver answers 400: not retried
     ASSERT_TRUE(waitUntil([&] { return deadLetters().size() == 1; }));
     EXPECT_EQ(deadLetters()[0].reason, "the webhook answered 400");
@@ -179,7 +185,9 @@ TEST_F(WebhookTest, BadUrlsAreConfigErrors) {
            {"http://x:99999/", "port must be 1..65535"},
            {"http:///a", "no host"}}) {
     const std::string site = fmt::format(
-        "apiVersion: sie/v1\nkind: Site\nspec:\n  http: \"\"\n  sinks:\n    - {{name: h, type: webhook, url: \"{}\"}}\n", url);
+        "apiVersion: sie/v1\nkind: Site\nspec:\n  http: \"\"\n  sinks:\n    - {{name: h, type: "
+        "webhook, url: \"{}\"}}\n",
+        url);
     auto parsed = node::parseSite({"t/site.yaml", site}, {});
     ASSERT_TRUE(parsed);
     parsed->data_dir = data_.path();

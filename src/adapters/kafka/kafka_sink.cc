@@ -17,7 +17,8 @@ std::string expand(std::string_view text, std::string_view bus_topic, const Even
       i += key.size();
       return true;
     };
-    if (take("{subject}", event.subject) || take("{type}", event.type) || take("{topic}", bus_topic)) {
+    if (take("{subject}", event.subject) || take("{type}", event.type) ||
+        take("{topic}", bus_topic)) {
       continue;
     }
     out += text[i++];
@@ -32,7 +33,8 @@ KafkaSink::KafkaSink(std::string name, KafkaOptions options, const Clock& clock)
       options_(std::move(options)),
       clock_(clock),
       delivered_(metrics().counter("sie_kafka_delivered_total",
-                                   "Messages Kafka acknowledged (delivery reports)", {{"sink", name_}})),
+                                   "Messages Kafka acknowledged (delivery reports)",
+                                   {{"sink", name_}})),
       dead_lettered_(metrics().counter("sie_kafka_dead_lettered_total",
                                        "Messages not delivered (dead-lettered with the reason)",
                                        {{"sink", name_}})) {}
@@ -57,9 +59,11 @@ Status KafkaSink::start(const SinkContext& context) {
   };
   settings.insert(settings.end(), options_.properties.begin(), options_.properties.end());
   for (const auto& [key, value] : settings) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) !=
+        RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
-      return fail(Errc::kInvalidArgument, fmt::format("kafka {}: {}={}: {}", name_, key, value, error));
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("kafka {}: {}={}: {}", name_, key, value, error));
     }
   }
   rd_kafka_conf_set_dr_msg_cb(conf, &KafkaSink::onDelivery);
@@ -105,7 +109,8 @@ void KafkaSink::produce(std::string_view bus_topic, const Event& event) {
       RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     // Refused before queueing (queue full, unknown topic in the local cache, ...).
-    deadLetter(event.subject, event.data, fmt::format("kafka refused the message: {}", rd_kafka_err2str(err)));
+    deadLetter(event.subject, event.data,
+               fmt::format("kafka refused the message: {}", rd_kafka_err2str(err)));
   }
 }
 
@@ -115,18 +120,24 @@ void KafkaSink::onDelivery(rd_kafka_s* /*rk*/, const rd_kafka_message_s* message
     sink->delivered_.inc();
     return;
   }
-  sink->deadLetter(std::string(static_cast<const char*>(message->key), message->key_len),
-                   std::string(static_cast<const char*>(message->payload), message->len),
-                   fmt::format("kafka did not take the message: {}", rd_kafka_err2str(message->err)));
+  sink->deadLetter(
+      std::string(static_cast<const char*>(message->key), message->key_len),
+      std::string(static_cast<const char*>(message->payload), message->len),
+      fmt::format("kafka did not take the message: {}", rd_kafka_err2str(message->err)));
 }
 
 void KafkaSink::deadLetter(std::string subject, std::string payload, std::string reason) {
   dead_lettered_.inc();
   spdlog::warn("kafka {}: {} (dead-lettered)", name_, reason);
-  DeadLetter letter{0, clock_.nowNs(), "sink:" + name_, std::move(reason), std::move(subject),
+  DeadLetter letter{0,
+                    clock_.nowNs(),
+                    "sink:" + name_,
+                    std::move(reason),
+                    std::move(subject),
                     std::move(payload)};
   if (auto stored = dead_letters_->put(std::move(letter)); !stored) {
-    spdlog::error("kafka {}: message lost, the dead-letter store failed: {}", name_, stored.error().str());
+    spdlog::error("kafka {}: message lost, the dead-letter store failed: {}", name_,
+                  stored.error().str());
   }
 }
 

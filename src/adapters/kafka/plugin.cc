@@ -16,9 +16,12 @@ const ConfigKey kKeys[] = {
     {"brokers", Type::kString, "", "bootstrap servers, host:port[,host:port]", true},
     {"topic", Type::kString, "sie.decisions", "Kafka topic; {subject} {type} {topic} expand"},
     {"subscribe", Type::kStringList, "", "bus topic patterns to produce (default: decisions/#)"},
-    {"deliveryTimeout", Type::kDuration, "30s", "how long librdkafka retries a message before it is dead-lettered"},
-    {"drainTimeout", Type::kDuration, "5s", "on shutdown, how long to wait for outstanding deliveries"},
-    {"properties", Type::kStringList, "", "more librdkafka settings, \"key=value\" (security.protocol, sasl.*, ...)"},
+    {"deliveryTimeout", Type::kDuration, "30s",
+     "how long librdkafka retries a message before it is dead-lettered"},
+    {"drainTimeout", Type::kDuration, "5s",
+     "on shutdown, how long to wait for outstanding deliveries"},
+    {"properties", Type::kStringList, "",
+     "more librdkafka settings, \"key=value\" (security.protocol, sasl.*, ...)"},
 };
 
 Result<KafkaOptions> read(const ConfigValues& config) {
@@ -49,7 +52,8 @@ Result<KafkaOptions> read(const ConfigValues& config) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char error[512];
   for (const auto& [key, value] : out.properties) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) !=
+        RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
       return bad(fmt::format("property {}={}: {}", key, value, error));
     }

@@ -15,7 +15,8 @@ const ConfigKey kDeviceKeys[] = {
     {"host", Type::kString, "127.0.0.1", "device (or gateway) host name or address"},
     {"port", Type::kInt, "502", "Modbus TCP port"},
     {"unitId", Type::kInt, "1", "default Modbus unit (slave) id"},
-    {"timeout", Type::kDuration, "1s", "response timeout; a device that misses it is treated as down"},
+    {"timeout", Type::kDuration, "1s",
+     "response timeout; a device that misses it is treated as down"},
     {"reconnectMin", Type::kDuration, "500ms", "first reconnect delay (doubles, with jitter)"},
     {"reconnectMax", Type::kDuration, "30s", "longest reconnect delay"},
 };
@@ -64,7 +65,8 @@ Status Device::connect() {
   if (connected_) return ok();
   if (!ctx_) {
     ctx_ = modbus_new_tcp_pi(options_.host.c_str(), std::to_string(options_.port).c_str());
-    if (!ctx_) return fail(Errc::kIo, fmt::format("modbus: cannot create a context for {}", options_.host));
+    if (!ctx_)
+      return fail(Errc::kIo, fmt::format("modbus: cannot create a context for {}", options_.host));
     const auto ms = options_.timeout.count();
     modbus_set_response_timeout(ctx_, static_cast<std::uint32_t>(ms / 1000),
                                 static_cast<std::uint32_t>((ms % 1000) * 1000));
@@ -108,13 +110,14 @@ Result<double> Device::read(const Point& point) {
     n = modbus_read_input_registers(ctx_, point.address, point.registers(), words.data());
   }
   if (n < 0) return tl::unexpected(failure("read", point).error());
-  return decodeRegisters(point, std::span<const std::uint16_t>(words.data(), static_cast<std::size_t>(point.registers())));
+  return decodeRegisters(point, std::span<const std::uint16_t>(
+                                    words.data(), static_cast<std::size_t>(point.registers())));
 }
 
 Status Device::write(const Point& point, double value) {
   if (!point.writable()) {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("a {} cannot be written (use coil or holding)", tableName(point.table)));
+    return fail(Errc::kInvalidArgument, fmt::format("a {} cannot be written (use coil or holding)",
+                                                    tableName(point.table)));
   }
   const auto words = SIE_TRY(encodeRegisters(point, value));
   SIE_CHECK(connect());

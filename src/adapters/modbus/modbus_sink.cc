@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace sie::modbus {
 
@@ -13,7 +13,8 @@ ModbusSink::ModbusSink(std::string name, WriteOptions options, const Clock& cloc
       options_(std::move(options)),
       clock_(clock),
       device_(options_.device),
-      writes_(metrics().counter("sie_modbus_writes_total", "Verified Modbus writes", {{"sink", name_}})),
+      writes_(metrics().counter("sie_modbus_writes_total", "Verified Modbus writes",
+                                {{"sink", name_}})),
       skipped_(metrics().counter("sie_modbus_writes_skipped_total",
                                  "Decisions that asked for the value just written (minInterval)",
                                  {{"sink", name_}})),
@@ -60,9 +61,12 @@ void ModbusSink::onDecision(const Event& event) {
   if (queue_.size() >= options_.max_queued) {
     lock.unlock();
     failures_.inc();
-    DeadLetter letter{0, clock_.nowNs(), "sink:" + name_,
+    DeadLetter letter{0,
+                      clock_.nowNs(),
+                      "sink:" + name_,
                       fmt::format("{} writes already wait for the device", options_.max_queued),
-                      event.subject, event.data};
+                      event.subject,
+                      event.data};
     if (auto stored = dead_letters_->put(std::move(letter)); !stored) {
       spdlog::error("modbus {}: {}", name_, stored.error().str());
     }
@@ -89,8 +93,8 @@ void ModbusSink::run() {
 
 Result<std::optional<double>> ModbusSink::writeVerified() {
   Status written = device_.write(options_.point, options_.value);
-  for (int retry = 0; !written && written.error().code != Errc::kInvalidArgument &&
-                      retry < options_.retries;
+  for (int retry = 0;
+       !written && written.error().code != Errc::kInvalidArgument && retry < options_.retries;
        ++retry) {
     written = device_.write(options_.point, options_.value);  // on a fresh connection
   }
@@ -99,9 +103,9 @@ Result<std::optional<double>> ModbusSink::writeVerified() {
   const double back = SIE_TRY(device_.read(options_.point));
   const double tolerance = 1e-6 * std::max(1.0, std::fabs(options_.value));
   if (std::fabs(back - options_.value) > tolerance) {
-    return fail(Errc::kCorrupt, fmt::format("read back {} after writing {} to {} {}", back,
-                                            options_.value, tableName(options_.point.table),
-                                            options_.point.address));
+    return fail(Errc::kCorrupt,
+                fmt::format("read back {} after writing {} to {} {}", back, options_.value,
+                            tableName(options_.point.table), options_.point.address));
   }
   return std::optional<double>(back);
 }
@@ -132,7 +136,8 @@ void ModbusSink::actuate(const Trigger& trigger) {
   }
 }
 
-void ModbusSink::audit(const Trigger& trigger, std::string_view outcome, const std::string& detail) {
+void ModbusSink::audit(const Trigger& trigger, std::string_view outcome,
+                       const std::string& detail) {
   nlohmann::json body{{"sink", name_},
                       {"device", fmt::format("{}:{}", options_.device.host, options_.device.port)},
                       {"unit", options_.point.unit_id},
@@ -144,8 +149,9 @@ void ModbusSink::audit(const Trigger& trigger, std::string_view outcome, const s
   if (!detail.empty()) body["error"] = detail;
   const auto decision = nlohmann::json::parse(trigger.decision, nullptr, false);
   if (!decision.is_discarded()) body["decision"] = decision;
-  if (auto appended = audit_->append("action", "sink:" + name_,
-                                     body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (auto appended =
+          audit_->append("action", "sink:" + name_,
+                         body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       !appended) {
     spdlog::error("modbus {}: audit: {}", name_, appended.error().str());
   }

@@ -44,7 +44,7 @@ class ModbusSink final : public Sink {
 
  private:
   struct Trigger {
-    std::string subject;  // the sensor the decision was about
+    std::string subject;   // the sensor the decision was about
     std::string decision;  // the decision event's data (JSON)
   };
   void onDecision(const Event& event);

@@ -13,7 +13,8 @@ ModbusSource::ModbusSource(std::string name, SourceOptions options, const Clock&
       clock_(clock),
       device_(options_.device),
       backoff_(options_.device.reconnect_min, options_.device.reconnect_max),
-      reads_(metrics().counter("sie_modbus_reads_total", "Modbus points read", {{"source", name_}})),
+      reads_(
+          metrics().counter("sie_modbus_reads_total", "Modbus points read", {{"source", name_}})),
       exceptions_(metrics().counter("sie_modbus_errors_total", "Modbus failures by kind",
                                     {{"source", name_}, {"kind", "exception"}})),
       timeouts_(metrics().counter("sie_modbus_errors_total", "Modbus failures by kind",
@@ -62,7 +63,8 @@ void ModbusSource::run() {
         waitFor(backoff_.next());
         continue;
       }
-      spdlog::info("modbus {}: connected to {}:{}", name_, options_.device.host, options_.device.port);
+      spdlog::info("modbus {}: connected to {}:{}", name_, options_.device.host,
+                   options_.device.port);
     }
     if (!pollDue(std::chrono::steady_clock::now())) {
       waitFor(backoff_.next());
@@ -73,10 +75,13 @@ void ModbusSource::run() {
       device_up_.set(1);
     }
     backoff_.reset();
-    const auto next = std::min_element(state_.begin(), state_.end(),
-                                       [](const Polled& a, const Polled& b) { return a.due < b.due; });
-    if (next != state_.end()) waitFor(next->due - std::chrono::steady_clock::now());
-    else waitFor(std::chrono::seconds(1));
+    const auto next =
+        std::min_element(state_.begin(), state_.end(),
+                         [](const Polled& a, const Polled& b) { return a.due < b.due; });
+    if (next != state_.end())
+      waitFor(next->due - std::chrono::steady_clock::now());
+    else
+      waitFor(std::chrono::seconds(1));
   }
   device_.close();
   device_up_.set(0);
@@ -94,7 +99,8 @@ bool ModbusSource::pollDue(std::chrono::steady_clock::time_point now) {
       if (value.error().code == Errc::kInvalidArgument) {  // the device answered: an exception
         exceptions_.inc();
         if (polled.exceptions++ % 100 == 0) {
-          spdlog::warn("{} (sensor {}; {} so far)", value.error().message, p.sensor, polled.exceptions);
+          spdlog::warn("{} (sensor {}; {} so far)", value.error().message, p.sensor,
+                       polled.exceptions);
         }
         continue;
       }

@@ -38,13 +38,18 @@ std::vector<ConfigKey> sinkKeys() {
   for (const auto& key : pointKeys()) {
     if (key.name != "unitId") keys.push_back(key);  // the device's unitId serves both
   }
-  keys.push_back({"subscribe", Type::kStringList, "", "bus topic patterns of the decisions to act on (default: decisions/#)"});
-  keys.push_back({"when", Type::kString, "anomaly", "anomaly | normal | always: which decisions write"});
-  keys.push_back({"value", Type::kDouble, "", "the engineering value to write (coils: 0 or 1)", true});
+  keys.push_back({"subscribe", Type::kStringList, "",
+                  "bus topic patterns of the decisions to act on (default: decisions/#)"});
+  keys.push_back(
+      {"when", Type::kString, "anomaly", "anomaly | normal | always: which decisions write"});
+  keys.push_back(
+      {"value", Type::kDouble, "", "the engineering value to write (coils: 0 or 1)", true});
   keys.push_back({"verify", Type::kBool, "true", "read the point back after writing and compare"});
-  keys.push_back({"retries", Type::kInt, "2", "write attempts after the first when the device does not answer"});
+  keys.push_back({"retries", Type::kInt, "2",
+                  "write attempts after the first when the device does not answer"});
   keys.push_back({"minInterval", Type::kDuration, "1s", "at most one write per interval"});
-  keys.push_back({"maxQueued", Type::kInt, "1000", "writes waiting for the device; more are dead-lettered"});
+  keys.push_back(
+      {"maxQueued", Type::kInt, "1000", "writes waiting for the device; more are dead-lettered"});
   return keys;
 }
 
@@ -87,22 +92,31 @@ Result<WriteOptions> readSink(const ConfigValues& config) {
   }
   if (auto patterns = config.list("subscribe"); !patterns.empty()) out.subscribe = patterns;
   for (const auto& pattern : out.subscribe) {
-    if (auto parsed = TopicPattern::parse(pattern); !parsed) return bad("subscribe: " + parsed.error().message);
+    if (auto parsed = TopicPattern::parse(pattern); !parsed)
+      return bad("subscribe: " + parsed.error().message);
   }
   const std::string when = config.str("when");
-  if (when == "anomaly") out.when = WriteOptions::When::kAnomaly;
-  else if (when == "normal") out.when = WriteOptions::When::kNormal;
-  else if (when == "always") out.when = WriteOptions::When::kAlways;
-  else return bad(fmt::format("when must be anomaly, normal or always (got '{}')", when));
+  if (when == "anomaly")
+    out.when = WriteOptions::When::kAnomaly;
+  else if (when == "normal")
+    out.when = WriteOptions::When::kNormal;
+  else if (when == "always")
+    out.when = WriteOptions::When::kAlways;
+  else
+    return bad(fmt::format("when must be anomaly, normal or always (got '{}')", when));
   out.value = config.number("value");
-  if (auto encoded = encodeRegisters(out.point, out.value); !encoded) return bad(encoded.error().message);
+  if (auto encoded = encodeRegisters(out.point, out.value); !encoded)
+    return bad(encoded.error().message);
   out.verify = config.flag("verify");
   const std::int64_t retries = config.integer("retries");
-  if (retries < 0 || retries > 10) return bad(fmt::format("retries must be 0..10 (got {})", retries));
+  if (retries < 0 || retries > 10)
+    return bad(fmt::format("retries must be 0..10 (got {})", retries));
   out.retries = static_cast<int>(retries);
-  out.min_interval = std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("minInterval"));
+  out.min_interval =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("minInterval"));
   const std::int64_t queued = config.integer("maxQueued");
-  if (queued < 1 || queued > 1'000'000) return bad(fmt::format("maxQueued must be 1..1000000 (got {})", queued));
+  if (queued < 1 || queued > 1'000'000)
+    return bad(fmt::format("maxQueued must be 1..1000000 (got {})", queued));
   out.max_queued = static_cast<std::size_t>(queued);
   return out;
 }
@@ -120,7 +134,8 @@ Status registerPlugins(Plugins& plugins) {
   SIE_CHECK(plugins.sources.add("modbus", std::move(source)));
 
   SinkPlugin sink;
-  sink.description = "Modbus TCP write action: decisions write a coil or holding register, verified";
+  sink.description =
+      "Modbus TCP write action: decisions write a coil or holding register, verified";
   sink.keys = sinkKeys();
   sink.make = [](const std::string& name,
                  const ConfigValues& config) -> Result<std::unique_ptr<Sink>> {

@@ -29,10 +29,14 @@ std::uint16_t swapBytes(std::uint16_t w) { return static_cast<std::uint16_t>((w 
 
 std::string_view tableName(Table table) {
   switch (table) {
-    case Table::kCoil: return "coil";
-    case Table::kDiscreteInput: return "discrete";
-    case Table::kHoldingRegister: return "holding";
-    case Table::kInputRegister: return "input";
+    case Table::kCoil:
+      return "coil";
+    case Table::kDiscreteInput:
+      return "discrete";
+    case Table::kHoldingRegister:
+      return "holding";
+    case Table::kInputRegister:
+      return "input";
   }
   return "?";
 }
@@ -41,8 +45,10 @@ int Point::registers() const {
   switch (type) {
     case DataType::kInt32:
     case DataType::kUint32:
-    case DataType::kFloat32: return 2;
-    default: return 1;
+    case DataType::kFloat32:
+      return 2;
+    default:
+      return 1;
   }
 }
 
@@ -53,7 +59,7 @@ double decodeRegisters(const Point& point, std::span<const std::uint16_t> words)
   } else if (point.registers() == 1) {
     const std::uint16_t w = point.byte_swap ? swapBytes(words[0]) : words[0];
     raw = point.type == DataType::kInt16 ? static_cast<double>(static_cast<std::int16_t>(w))
-                                          : static_cast<double>(w);
+                                         : static_cast<double>(w);
   } else {
     std::uint16_t hi = point.word_swap ? words[1] : words[0];
     std::uint16_t lo = point.word_swap ? words[0] : words[1];
@@ -63,9 +69,15 @@ double decodeRegisters(const Point& point, std::span<const std::uint16_t> words)
     }
     const std::uint32_t u = (static_cast<std::uint32_t>(hi) << 16) | lo;
     switch (point.type) {
-      case DataType::kInt32: raw = static_cast<double>(static_cast<std::int32_t>(u)); break;
-      case DataType::kUint32: raw = static_cast<double>(u); break;
-      default: raw = static_cast<double>(std::bit_cast<float>(u)); break;
+      case DataType::kInt32:
+        raw = static_cast<double>(static_cast<std::int32_t>(u));
+        break;
+      case DataType::kUint32:
+        raw = static_cast<double>(u);
+        break;
+      default:
+        raw = static_cast<double>(std::bit_cast<float>(u));
+        break;
     }
   }
   return raw * point.scale + point.offset;
@@ -90,10 +102,22 @@ Result<std::vector<std::uint16_t>> encodeRegisters(const Point& point, double va
     return ok();
   };
   switch (point.type) {
-    case DataType::kInt16: SIE_CHECK(integral(-32768, 32767)); u = static_cast<std::uint16_t>(static_cast<std::int16_t>(raw)); break;
-    case DataType::kUint16: SIE_CHECK(integral(0, 65535)); u = static_cast<std::uint32_t>(raw); break;
-    case DataType::kInt32: SIE_CHECK(integral(-2147483648.0, 2147483647.0)); u = static_cast<std::uint32_t>(static_cast<std::int32_t>(raw)); break;
-    case DataType::kUint32: SIE_CHECK(integral(0, 4294967295.0)); u = static_cast<std::uint32_t>(raw); break;
+    case DataType::kInt16:
+      SIE_CHECK(integral(-32768, 32767));
+      u = static_cast<std::uint16_t>(static_cast<std::int16_t>(raw));
+      break;
+    case DataType::kUint16:
+      SIE_CHECK(integral(0, 65535));
+      u = static_cast<std::uint32_t>(raw);
+      break;
+    case DataType::kInt32:
+      SIE_CHECK(integral(-2147483648.0, 2147483647.0));
+      u = static_cast<std::uint32_t>(static_cast<std::int32_t>(raw));
+      break;
+    case DataType::kUint32:
+      SIE_CHECK(integral(0, 4294967295.0));
+      u = static_cast<std::uint32_t>(raw);
+      break;
     default:
       if (std::fabs(raw) > std::numeric_limits<float>::max()) return bad("outside float32");
       u = std::bit_cast<std::uint32_t>(static_cast<float>(raw));
@@ -120,15 +144,22 @@ Result<Point> readPoint(const ConfigValues& config, int default_unit) {
   };
   Point p;
   const std::string table = config.str("table");
-  if (table == "coil") p.table = Table::kCoil;
-  else if (table == "discrete") p.table = Table::kDiscreteInput;
-  else if (table == "holding") p.table = Table::kHoldingRegister;
-  else if (table == "input") p.table = Table::kInputRegister;
-  else return bad(fmt::format("table must be coil, discrete, holding or input (got '{}')", table));
+  if (table == "coil")
+    p.table = Table::kCoil;
+  else if (table == "discrete")
+    p.table = Table::kDiscreteInput;
+  else if (table == "holding")
+    p.table = Table::kHoldingRegister;
+  else if (table == "input")
+    p.table = Table::kInputRegister;
+  else
+    return bad(fmt::format("table must be coil, discrete, holding or input (got '{}')", table));
   p.unit_id = config.has("unitId") ? static_cast<int>(config.integer("unitId")) : default_unit;
-  if (p.unit_id < 0 || p.unit_id > 255) return bad(fmt::format("unitId must be 0..255 (got {})", p.unit_id));
+  if (p.unit_id < 0 || p.unit_id > 255)
+    return bad(fmt::format("unitId must be 0..255 (got {})", p.unit_id));
   const std::int64_t address = config.integer("address");
-  if (address < 0 || address > 65535) return bad(fmt::format("address must be 0..65535 (got {})", address));
+  if (address < 0 || address > 65535)
+    return bad(fmt::format("address must be 0..65535 (got {})", address));
   p.address = static_cast<int>(address);
   const std::string type = config.str("dataType");
   if (p.isBit()) {
@@ -136,14 +167,22 @@ Result<Point> readPoint(const ConfigValues& config, int default_unit) {
       return bad(fmt::format("a {} holds one bit: dataType must be bool (got '{}')", table, type));
     }
     p.type = DataType::kBool;
-  } else if (type == "int16") p.type = DataType::kInt16;
-  else if (type == "uint16") p.type = DataType::kUint16;
-  else if (type == "int32") p.type = DataType::kInt32;
-  else if (type == "uint32") p.type = DataType::kUint32;
-  else if (type == "float32") p.type = DataType::kFloat32;
-  else return bad(fmt::format("dataType must be int16, uint16, int32, uint32 or float32 (got '{}')", type));
+  } else if (type == "int16")
+    p.type = DataType::kInt16;
+  else if (type == "uint16")
+    p.type = DataType::kUint16;
+  else if (type == "int32")
+    p.type = DataType::kInt32;
+  else if (type == "uint32")
+    p.type = DataType::kUint32;
+  else if (type == "float32")
+    p.type = DataType::kFloat32;
+  else
+    return bad(
+        fmt::format("dataType must be int16, uint16, int32, uint32 or float32 (got '{}')", type));
   if (address + p.registers() > 65536) return bad("the value runs past register 65535");
-  for (const auto& [key, flag] : {std::pair{"wordOrder", &p.word_swap}, std::pair{"byteOrder", &p.byte_swap}}) {
+  for (const auto& [key, flag] :
+       {std::pair{"wordOrder", &p.word_swap}, std::pair{"byteOrder", &p.byte_swap}}) {
     const std::string order = config.str(key);
     if (order != "big" && order != "little") {
       return bad(fmt::format("{} must be big or little (got '{}')", key, order));

@@ -27,7 +27,9 @@ struct Point {
   double offset = 0.0;
 
   [[nodiscard]] int registers() const;  // registers (or bits) one value spans
-  [[nodiscard]] bool isBit() const { return table == Table::kCoil || table == Table::kDiscreteInput; }
+  [[nodiscard]] bool isBit() const {
+    return table == Table::kCoil || table == Table::kDiscreteInput;
+  }
   [[nodiscard]] bool writable() const {
     return table == Table::kCoil || table == Table::kHoldingRegister;
   }

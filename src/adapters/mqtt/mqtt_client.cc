@@ -40,7 +40,8 @@ Client::Client(std::string name, Connection connection, Handlers handlers)
       connects_(metrics().counter("sie_mqtt_connects_total", "Successful MQTT connections",
                                   {{"client", name_}})),
       connection_losses_(metrics().counter("sie_mqtt_connection_losses_total",
-                                           "MQTT connections lost or refused", {{"client", name_}})),
+                                           "MQTT connections lost or refused",
+                                           {{"client", name_}})),
       up_(metrics().gauge("sie_mqtt_connected", "1 while the MQTT client is connected",
                           {{"client", name_}})) {}
 
@@ -59,10 +60,10 @@ Status Client::start() {
   };
   // Threaded: acknowledgements are queued while reading and written by run() after after_read.
   SIE_CHECK(check(mosquitto_threaded_set(mosq_, true), "threaded mode"));
-  SIE_CHECK(check(mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION,
-                                       connection_.protocol == 5 ? MQTT_PROTOCOL_V5
-                                                                 : MQTT_PROTOCOL_V311),
-                  "protocol version"));
+  SIE_CHECK(
+      check(mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION,
+                                 connection_.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311),
+            "protocol version"));
   // Without TCP_NODELAY every QoS 1 round trip waits on Nagle and delayed ACKs (~40-90 ms).
   SIE_CHECK(check(mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1), "TCP_NODELAY"));
   SIE_CHECK(check(mosquitto_int_option(mosq_, MOSQ_OPT_SEND_MAXIMUM, connection_.max_inflight),
@@ -78,8 +79,9 @@ Status Client::start() {
   if (!connection_.ca_file.empty()) {
     const char* cert = connection_.cert_file.empty() ? nullptr : connection_.cert_file.c_str();
     const char* key = connection_.key_file.empty() ? nullptr : connection_.key_file.c_str();
-    SIE_CHECK(check(mosquitto_tls_set(mosq_, connection_.ca_file.c_str(), nullptr, cert, key, nullptr),
-                    "TLS files (caFile, certFile, keyFile)"));
+    SIE_CHECK(
+        check(mosquitto_tls_set(mosq_, connection_.ca_file.c_str(), nullptr, cert, key, nullptr),
+              "TLS files (caFile, certFile, keyFile)"));
     SIE_CHECK(check(mosquitto_tls_opts_set(mosq_, 1, "tlsv1.3", nullptr), "TLS options"));
     SIE_CHECK(check(mosquitto_tls_insecure_set(mosq_, connection_.tls_insecure), "TLS host check"));
   }

@@ -13,7 +13,8 @@ const ConfigKey kKeys[] = {
     {"host", Type::kString, "127.0.0.1", "broker host name or address"},
     {"port", Type::kInt, "0", "broker port; 0 = 1883, or 8883 with TLS"},
     {"protocol", Type::kString, "5", "MQTT protocol version: 5 or 3.1.1"},
-    {"clientId", Type::kString, "", "client id; default sie-<name>; keep it stable for persistent sessions"},
+    {"clientId", Type::kString, "",
+     "client id; default sie-<name>; keep it stable for persistent sessions"},
     {"username", Type::kString, "", "user name"},
     {"password", Type::kString, "", "password (prefer passwordFile)"},
     {"passwordFile", Type::kString, "", "file whose first line is the password"},
@@ -25,15 +26,18 @@ const ConfigKey kKeys[] = {
     {"cleanSession", Type::kBool, "true",
      "false: the broker keeps the session (subscriptions, unacknowledged QoS 1 messages) across "
      "reconnects and restarts"},
-    {"sessionExpiry", Type::kDuration, "24h", "MQTT 5: how long the broker keeps a persistent session"},
+    {"sessionExpiry", Type::kDuration, "24h",
+     "MQTT 5: how long the broker keeps a persistent session"},
     {"reconnectMin", Type::kDuration, "100ms", "first reconnect delay (doubles, with jitter)"},
     {"reconnectMax", Type::kDuration, "30s", "longest reconnect delay"},
-    {"maxInflight", Type::kInt, "100", "QoS 1 messages unacknowledged at once, each way (1..65535)"},
+    {"maxInflight", Type::kInt, "100",
+     "QoS 1 messages unacknowledged at once, each way (1..65535)"},
 };
 
 Result<std::string> readFirstLine(const std::string& path, const std::string& where) {
   std::FILE* file = std::fopen(path.c_str(), "r");
-  if (!file) return fail(Errc::kNotFound, fmt::format("cannot read passwordFile '{}'", path), where);
+  if (!file)
+    return fail(Errc::kNotFound, fmt::format("cannot read passwordFile '{}'", path), where);
   char buffer[1024];
   std::string line;
   if (std::fgets(buffer, sizeof buffer, file)) line = buffer;
@@ -46,7 +50,8 @@ Result<std::string> readFirstLine(const std::string& path, const std::string& wh
 
 std::span<const ConfigKey> connectionKeys() { return kKeys; }
 
-Result<Connection> readConnection(const ConfigValues& config, const std::string& default_client_id) {
+Result<Connection> readConnection(const ConfigValues& config,
+                                  const std::string& default_client_id) {
   const auto bad = [&](std::string message) {
     return fail(Errc::kInvalidArgument, std::move(message), config.where());
   };
@@ -54,9 +59,12 @@ Result<Connection> readConnection(const ConfigValues& config, const std::string&
   c.host = config.str("host");
   if (c.host.empty()) return bad("host must not be empty");
   const std::string protocol = config.str("protocol");
-  if (protocol == "5") c.protocol = 5;
-  else if (protocol == "3.1.1" || protocol == "311") c.protocol = 4;
-  else return bad(fmt::format("protocol must be 5 or 3.1.1 (got '{}')", protocol));
+  if (protocol == "5")
+    c.protocol = 5;
+  else if (protocol == "3.1.1" || protocol == "311")
+    c.protocol = 4;
+  else
+    return bad(fmt::format("protocol must be 5 or 3.1.1 (got '{}')", protocol));
   c.client_id = config.str("clientId");
   if (c.client_id.empty()) c.client_id = default_client_id;
   if (c.client_id.size() > 65535) return bad("clientId is too long");
@@ -71,9 +79,11 @@ Result<Connection> readConnection(const ConfigValues& config, const std::string&
   c.cert_file = config.str("certFile");
   c.key_file = config.str("keyFile");
   if (c.cert_file.empty() != c.key_file.empty()) return bad("set certFile and keyFile together");
-  if (!c.cert_file.empty() && c.ca_file.empty()) return bad("a client certificate needs caFile (TLS)");
-  for (const auto& [key, path] : {std::pair{"caFile", &c.ca_file}, std::pair{"certFile", &c.cert_file},
-                                  std::pair{"keyFile", &c.key_file}}) {
+  if (!c.cert_file.empty() && c.ca_file.empty())
+    return bad("a client certificate needs caFile (TLS)");
+  for (const auto& [key, path] :
+       {std::pair{"caFile", &c.ca_file}, std::pair{"certFile", &c.cert_file},
+        std::pair{"keyFile", &c.key_file}}) {
     std::error_code ec;
     if (!path->empty() && !std::filesystem::is_regular_file(*path, ec)) {
       return bad(fmt::format("{} '{}' is not a readable file", key, *path));
@@ -88,7 +98,8 @@ Result<Connection> readConnection(const ConfigValues& config, const std::string&
     return bad("keepAlive must be 5s..65535s");
   }
   c.clean_session = config.flag("cleanSession");
-  c.session_expiry = std::chrono::duration_cast<std::chrono::seconds>(config.duration("sessionExpiry"));
+  c.session_expiry =
+      std::chrono::duration_cast<std::chrono::seconds>(config.duration("sessionExpiry"));
   c.reconnect_min =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("reconnectMin"));
   c.reconnect_max =

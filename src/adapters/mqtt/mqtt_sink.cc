@@ -77,9 +77,10 @@ void MqttSink::deliver(std::string_view bus_topic, const Event& event) {
   if (options_.qos > 0) {
     std::lock_guard lock(mu_);
     if (pending_.size() >= options_.max_queued) {
-      deadLetter(std::move(topic), std::move(payload),
-                 fmt::format("{} messages already wait for the broker (maxQueued); is it reachable?",
-                             pending_.size()));
+      deadLetter(
+          std::move(topic), std::move(payload),
+          fmt::format("{} messages already wait for the broker (maxQueued); is it reachable?",
+                      pending_.size()));
       return;
     }
     // Under the lock, so the acknowledgement cannot be handled before the message is recorded.

@@ -14,12 +14,16 @@ namespace {
 using Type = ConfigKey::Type;
 
 const ConfigKey kSourceKeys[] = {
-    {"topics", Type::kStringList, "", "topic templates to subscribe to, e.g. plant/{line}/{asset}/{signal}", true},
+    {"topics", Type::kStringList, "",
+     "topic templates to subscribe to, e.g. plant/{line}/{asset}/{signal}", true},
     {"qos", Type::kInt, "1", "subscription QoS: 0 or 1"},
-    {"sensor", Type::kString, "", "sensor id template over the topic levels, e.g. {asset}/{signal}; default: the topic"},
+    {"sensor", Type::kString, "",
+     "sensor id template over the topic levels, e.g. {asset}/{signal}; default: the topic"},
     {"format", Type::kString, "auto", "payload format: auto | json | cbor | cloudevents | number"},
-    {"carry", Type::kStringList, "", "payload fields carried to decisions as tags (seq, correlation ids)"},
-    {"receiveTime", Type::kBool, "true", "stamp readings that carry no timestamp with their arrival time"},
+    {"carry", Type::kStringList, "",
+     "payload fields carried to decisions as tags (seq, correlation ids)"},
+    {"receiveTime", Type::kBool, "true",
+     "stamp readings that carry no timestamp with their arrival time"},
     {"group", Type::kString, "",
      "shared subscription group ($share/<group>/...): consumers of one group split the messages; "
      "a sensor whose messages are split arrives out of order, so give each sensor one consumer"},
@@ -27,11 +31,13 @@ const ConfigKey kSourceKeys[] = {
 
 const ConfigKey kSinkKeys[] = {
     {"subscribe", Type::kStringList, "", "bus topic patterns to publish (default: decisions/#)"},
-    {"topic", Type::kString, "sie/{topic}", "output topic template: {topic} {subject} {id} {type} and the reading's tags"},
+    {"topic", Type::kString, "sie/{topic}",
+     "output topic template: {topic} {subject} {id} {type} and the reading's tags"},
     {"payload", Type::kString, "{data}", "payload template; {data} is the event's JSON"},
     {"qos", Type::kInt, "1", "publish QoS: 0 or 1"},
     {"retain", Type::kBool, "false", "publish with the retain flag"},
-    {"maxQueued", Type::kInt, "10000", "QoS 1 messages kept while the broker is unreachable; more are dead-lettered"},
+    {"maxQueued", Type::kInt, "10000",
+     "QoS 1 messages kept while the broker is unreachable; more are dead-lettered"},
     {"drainTimeout", Type::kDuration, "5s", "on shutdown, how long to wait for acknowledgements"},
 };
 
@@ -65,22 +71,29 @@ Result<SourceOptions> readSource(const std::string& name, const ConfigValues& co
   out.qos = SIE_TRY(readQos(config));
   out.sensor = config.str("sensor");
   const std::string format = config.str("format");
-  if (format == "auto") out.format = PayloadFormat::kAuto;
-  else if (format == "json") out.format = PayloadFormat::kJson;
-  else if (format == "cbor") out.format = PayloadFormat::kCbor;
-  else if (format == "cloudevents") out.format = PayloadFormat::kCloudEvents;
-  else if (format == "number") out.format = PayloadFormat::kNumber;
+  if (format == "auto")
+    out.format = PayloadFormat::kAuto;
+  else if (format == "json")
+    out.format = PayloadFormat::kJson;
+  else if (format == "cbor")
+    out.format = PayloadFormat::kCbor;
+  else if (format == "cloudevents")
+    out.format = PayloadFormat::kCloudEvents;
+  else if (format == "number")
+    out.format = PayloadFormat::kNumber;
   else {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("format must be auto, json, cbor, cloudevents or number (got '{}')", format),
-                config.where());
+    return fail(
+        Errc::kInvalidArgument,
+        fmt::format("format must be auto, json, cbor, cloudevents or number (got '{}')", format),
+        config.where());
   }
   if (config.has("carry")) out.carry = config.list("carry");
   out.receive_time = config.flag("receiveTime");
   out.group = config.str("group");
   if (out.group.find_first_of("/+#") != std::string::npos) {
     return fail(Errc::kInvalidArgument,
-                fmt::format("group '{}' must not contain '/', '+' or '#'", out.group), config.where());
+                fmt::format("group '{}' must not contain '/', '+' or '#'", out.group),
+                config.where());
   }
   return out;
 }
@@ -95,7 +108,8 @@ Result<SinkOptions> readSink(const std::string& name, const ConfigValues& config
     }
   }
   out.topic = config.str("topic");
-  if (out.topic.empty()) return fail(Errc::kInvalidArgument, "topic must not be empty", config.where());
+  if (out.topic.empty())
+    return fail(Errc::kInvalidArgument, "topic must not be empty", config.where());
   if (out.topic.find_first_of("+#") != std::string::npos) {
     return fail(Errc::kInvalidArgument,
                 fmt::format("topic '{}' must not contain the wildcards '+' or '#'", out.topic),
@@ -106,8 +120,8 @@ Result<SinkOptions> readSink(const std::string& name, const ConfigValues& config
   out.retain = config.flag("retain");
   const std::int64_t queued = config.integer("maxQueued");
   if (queued < 1 || queued > 10'000'000) {
-    return fail(Errc::kInvalidArgument, fmt::format("maxQueued must be 1..10000000 (got {})", queued),
-                config.where());
+    return fail(Errc::kInvalidArgument,
+                fmt::format("maxQueued must be 1..10000000 (got {})", queued), config.where());
   }
   out.max_queued = static_cast<std::size_t>(queued);
   out.drain_timeout =
@@ -128,7 +142,8 @@ Status registerPlugins(Plugins& plugins) {
   SIE_CHECK(plugins.sources.add("mqtt", std::move(source)));
 
   SinkPlugin sink;
-  sink.description = "MQTT 3.1.1/5 publisher of bus events (decisions) with topic and payload templates";
+  sink.description =
+      "MQTT 3.1.1/5 publisher of bus events (decisions) with topic and payload templates";
   sink.keys = withConnection(kSinkKeys);
   sink.make = [](const std::string& name,
                  const ConfigValues& config) -> Result<std::unique_ptr<Sink>> {

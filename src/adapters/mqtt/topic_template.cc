@@ -31,7 +31,8 @@ Result<TopicTemplate> TopicTemplate::parse(std::string_view text) {
       if (name.empty()) return bad("a level name is empty ('{}')");
       for (char c : name) {
         if (!isNameChar(c)) {
-          return bad(fmt::format("level name '{}' may use only letters, digits, '_', '-', '.'", name));
+          return bad(
+              fmt::format("level name '{}' may use only letters, digits, '_', '-', '.'", name));
         }
       }
       for (const auto& other : out.names_) {

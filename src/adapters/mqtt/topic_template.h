@@ -35,7 +35,8 @@ class TopicTemplate {
 // Expands "{name}" placeholders with `lookup`; a name it does not know stays as written, so JSON
 // text ("{\"a\":1}") passes through unchanged. Names are letters, digits, '_', '-' and '.'.
 std::string expandPlaceholders(
-    std::string_view text, const std::function<std::optional<std::string_view>(std::string_view)>& lookup);
+    std::string_view text,
+    const std::function<std::optional<std::string_view>(std::string_view)>& lookup);
 
 // A lookup over tags (the first tag of a name wins).
 std::optional<std::string_view> findTag(const Tags& tags, std::string_view name);

@@ -13,10 +13,13 @@ using Type = ConfigKey::Type;
 const ConfigKey kKeys[] = {
     {"groupId", Type::kString, "+", "Sparkplug group id to follow (+ = every group)"},
     {"nodeSensor", Type::kString, "{group}/{node}/{metric}", "sensor id of edge node metrics"},
-    {"deviceSensor", Type::kString, "{group}/{node}/{device}/{metric}", "sensor id of device metrics"},
+    {"deviceSensor", Type::kString, "{group}/{node}/{device}/{metric}",
+     "sensor id of device metrics"},
     {"qos", Type::kInt, "0", "subscription QoS: 0 or 1"},
-    {"rebirth", Type::kBool, "true", "ask edge nodes that are out of step to publish their births again"},
-    {"rebirthInterval", Type::kDuration, "5s", "at most one rebirth request per edge node per interval"},
+    {"rebirth", Type::kBool, "true",
+     "ask edge nodes that are out of step to publish their births again"},
+    {"rebirthInterval", Type::kDuration, "5s",
+     "at most one rebirth request per edge node per interval"},
 };
 
 Result<std::unique_ptr<Source>> make(const std::string& name, const ConfigValues& config) {
@@ -27,7 +30,8 @@ Result<std::unique_ptr<Source>> make(const std::string& name, const ConfigValues
   mqtt.connection = SIE_TRY(mqtt::readConnection(config, "sie-" + name));
   const std::string group = config.str("groupId");
   if (group.empty() || (group != "+" && group.find_first_of("/+#") != std::string::npos)) {
-    return bad(fmt::format("groupId must be + or a group id without '/', '+' or '#' (got '{}')", group));
+    return bad(
+        fmt::format("groupId must be + or a group id without '/', '+' or '#' (got '{}')", group));
   }
   auto topic = mqtt::TopicTemplate::parse(fmt::format("spBv1.0/{}/#", group));
   if (!topic) return bad(topic.error().message);
@@ -45,15 +49,17 @@ Result<std::unique_ptr<Source>> make(const std::string& name, const ConfigValues
   options.rebirth = config.flag("rebirth");
   options.rebirth_interval =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("rebirthInterval"));
-  return std::make_unique<mqtt::MqttSource>(name, std::move(mqtt), systemClock(),
-                                            std::make_unique<SparkplugHandler>(name, std::move(options)));
+  return std::make_unique<mqtt::MqttSource>(
+      name, std::move(mqtt), systemClock(),
+      std::make_unique<SparkplugHandler>(name, std::move(options)));
 }
 
 }  // namespace
 
 Status registerPlugins(Plugins& plugins) {
   SourcePlugin source;
-  source.description = "Sparkplug B host over MQTT: births, aliases, data, deaths, rebirth requests";
+  source.description =
+      "Sparkplug B host over MQTT: births, aliases, data, deaths, rebirth requests";
   source.keys.assign(mqtt::connectionKeys().begin(), mqtt::connectionKeys().end());
   source.keys.insert(source.keys.end(), std::begin(kKeys), std::end(kKeys));
   source.make = make;

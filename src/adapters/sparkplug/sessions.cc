@@ -41,28 +41,38 @@ std::optional<double> numeric(const PbMetric& m) {
       // Signed types travel two's-complement in the unsigned field (Sparkplug 3.0, 6.4.16).
       const std::uint32_t v = m.int_value();
       switch (m.datatype()) {
-        case org::eclipse::tahu::protobuf::Int8: return static_cast<std::int8_t>(v);
-        case org::eclipse::tahu::protobuf::Int16: return static_cast<std::int16_t>(v);
-        case org::eclipse::tahu::protobuf::Int32: return static_cast<std::int32_t>(v);
-        default: return v;
+        case org::eclipse::tahu::protobuf::Int8:
+          return static_cast<std::int8_t>(v);
+        case org::eclipse::tahu::protobuf::Int16:
+          return static_cast<std::int16_t>(v);
+        case org::eclipse::tahu::protobuf::Int32:
+          return static_cast<std::int32_t>(v);
+        default:
+          return v;
       }
     }
     case PbMetric::kLongValue:
       return m.datatype() == org::eclipse::tahu::protobuf::Int64
                  ? static_cast<double>(static_cast<std::int64_t>(m.long_value()))
                  : static_cast<double>(m.long_value());
-    case PbMetric::kFloatValue: return m.float_value();
-    case PbMetric::kDoubleValue: return m.double_value();
-    case PbMetric::kBooleanValue: return m.boolean_value() ? 1.0 : 0.0;
-    default: return std::nullopt;
+    case PbMetric::kFloatValue:
+      return m.float_value();
+    case PbMetric::kDoubleValue:
+      return m.double_value();
+    case PbMetric::kBooleanValue:
+      return m.boolean_value() ? 1.0 : 0.0;
+    default:
+      return std::nullopt;
   }
 }
 
 std::int64_t timestampNs(const PbMetric& m, const Payload& p, std::int64_t received_ns) {
   // Milliseconds since the epoch; anything past year 2262 would overflow nanoseconds.
   constexpr std::uint64_t kMaxMs = 9'000'000'000'000ULL;
-  if (m.has_timestamp() && m.timestamp() < kMaxMs) return static_cast<std::int64_t>(m.timestamp()) * kNsPerMs;
-  if (p.has_timestamp() && p.timestamp() < kMaxMs) return static_cast<std::int64_t>(p.timestamp()) * kNsPerMs;
+  if (m.has_timestamp() && m.timestamp() < kMaxMs)
+    return static_cast<std::int64_t>(m.timestamp()) * kNsPerMs;
+  if (p.has_timestamp() && p.timestamp() < kMaxMs)
+    return static_cast<std::int64_t>(p.timestamp()) * kNsPerMs;
   return received_ns;
 }
 
@@ -100,7 +110,8 @@ Sessions::Node& Sessions::node(const Topic& topic) {
 }
 
 Symbol Sessions::sensorFor(const Topic& topic, std::string_view metric) const {
-  return Symbol::intern(expand(topic.device.empty() ? node_sensor_ : device_sensor_, topic, metric));
+  return Symbol::intern(
+      expand(topic.device.empty() ? node_sensor_ : device_sensor_, topic, metric));
 }
 
 bool Sessions::checkSeq(Node& node, const Topic& topic, bool has_seq, std::uint64_t seq,
@@ -115,8 +126,9 @@ bool Sessions::checkSeq(Node& node, const Topic& topic, bool has_seq, std::uint6
   const int got = static_cast<int>(seq);
   node.seq = got;
   if (got != expected) {
-    out.errors.push_back(fmt::format("sequence gap from {}/{}: expected {}, got {} (rebirth requested)",
-                                     topic.group, topic.node, expected, got));
+    out.errors.push_back(
+        fmt::format("sequence gap from {}/{}: expected {}, got {} (rebirth requested)", topic.group,
+                    topic.node, expected, got));
     out.rebirth = true;
     return false;
   }
@@ -177,7 +189,8 @@ void Sessions::handle(const Topic& topic, std::string_view payload, std::int64_t
       if (m.name() == "bdSeq" && m.value_case() == PbMetric::kLongValue) n.bd_seq = m.long_value();
     }
     if (!frame.has_seq() || frame.seq() > 255) {
-      out.errors.push_back(fmt::format("NBIRTH from {}/{}: seq missing or above 255", topic.group, topic.node));
+      out.errors.push_back(
+          fmt::format("NBIRTH from {}/{}: seq missing or above 255", topic.group, topic.node));
     } else {
       n.seq = static_cast<int>(frame.seq());
     }
@@ -197,8 +210,9 @@ void Sessions::handle(const Topic& topic, std::string_view payload, std::int64_t
       if (it == n.devices.end()) it = n.devices.emplace(std::string(topic.device), Metrics{}).first;
       it->second = Metrics{};
     } else if (it == n.devices.end()) {
-      out.errors.push_back(fmt::format("{} from device {}/{}/{}, which has not been born (rebirth requested)",
-                                       type, topic.group, topic.node, topic.device));
+      out.errors.push_back(
+          fmt::format("{} from device {}/{}/{}, which has not been born (rebirth requested)", type,
+                      topic.group, topic.node, topic.device));
       out.rebirth = true;
       return;
     }
@@ -215,13 +229,15 @@ void Sessions::handle(const Topic& topic, std::string_view payload, std::int64_t
     std::size_t index = 0;
     if (birth) {
       if (m.name().empty()) {
-        out.errors.push_back(fmt::format("{} from {}/{}: a metric has no name", type, topic.group, topic.node));
+        out.errors.push_back(
+            fmt::format("{} from {}/{}: a metric has no name", type, topic.group, topic.node));
         continue;
       }
       auto found = metrics->by_name.find(m.name());
       if (found == metrics->by_name.end()) {
         index = metrics->list.size();
-        metrics->list.push_back(Metric{m.name(), m.datatype(), sensorFor(topic, m.name()), std::nullopt});
+        metrics->list.push_back(
+            Metric{m.name(), m.datatype(), sensorFor(topic, m.name()), std::nullopt});
         metrics->by_name.emplace(m.name(), index);
       } else {
         index = found->second;
@@ -230,16 +246,18 @@ void Sessions::handle(const Topic& topic, std::string_view payload, std::int64_t
     } else if (!m.name().empty()) {
       auto found = metrics->by_name.find(m.name());
       if (found == metrics->by_name.end()) {
-        out.errors.push_back(fmt::format("{} from {}/{}: metric '{}' was not in the birth certificate",
-                                         type, topic.group, topic.node, m.name()));
+        out.errors.push_back(
+            fmt::format("{} from {}/{}: metric '{}' was not in the birth certificate", type,
+                        topic.group, topic.node, m.name()));
         continue;
       }
       index = found->second;
     } else if (m.has_alias()) {
       auto found = metrics->by_alias.find(m.alias());
       if (found == metrics->by_alias.end()) {
-        out.errors.push_back(fmt::format("{} from {}/{}: unknown metric alias {} (rebirth requested)",
-                                         type, topic.group, topic.node, m.alias()));
+        out.errors.push_back(
+            fmt::format("{} from {}/{}: unknown metric alias {} (rebirth requested)", type,
+                        topic.group, topic.node, m.alias()));
         out.rebirth = true;
         continue;
       }
@@ -256,7 +274,8 @@ void Sessions::handle(const Topic& topic, std::string_view payload, std::int64_t
       typed.set_datatype(metric.datatype);
       if (auto value = numeric(typed)) {
         metric.last = *value;
-        out.readings.push_back(Telemetry{metric.sensor, timestampNs(m, frame, received_ns), {*value}});
+        out.readings.push_back(
+            Telemetry{metric.sensor, timestampNs(m, frame, received_ns), {*value}});
       } else {
         ++out.skipped;
       }

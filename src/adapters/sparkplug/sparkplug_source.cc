@@ -68,7 +68,8 @@ void SparkplugHandler::requestRebirth(const Topic& topic, mqtt::Client& client) 
   last = now;
   const std::string command_topic = fmt::format("spBv1.0/{}/NCMD/{}", topic.group, topic.node);
   if (auto sent = client.publish(command_topic, rebirthCommand(now / 1'000'000), 0, false); !sent) {
-    spdlog::warn("sparkplug {}: cannot request a rebirth of {}: {}", source_, key, sent.error().message);
+    spdlog::warn("sparkplug {}: cannot request a rebirth of {}: {}", source_, key,
+                 sent.error().message);
     return;
   }
   rebirths_.inc();

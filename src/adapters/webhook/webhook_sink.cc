@@ -2,14 +2,14 @@
 
 #include <charconv>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/backoff.h"
 
@@ -25,8 +25,9 @@ std::string rfc3339(std::int64_t ns) {
   const std::time_t seconds = static_cast<std::time_t>(ns / 1'000'000'000);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", utc.tm_year + 1900, utc.tm_mon + 1,
-                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ns % 1'000'000'000);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", utc.tm_year + 1900,
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                     ns % 1'000'000'000);
 }
 
 bool retryable(int status) { return status == 408 || status == 429 || status >= 500; }
@@ -38,7 +39,8 @@ Result<WebhookOptions> parseUrl(std::string_view url) {
     return fail(Errc::kInvalidArgument, fmt::format("url '{}': {}", url, why));
   };
   if (url.starts_with("https://")) {
-    return bad("https is not supported by the webhook sink yet; send to a local TLS proxy over http");
+    return bad(
+        "https is not supported by the webhook sink yet; send to a local TLS proxy over http");
   }
   if (!url.starts_with("http://")) return bad("must start with http://");
   std::string_view rest = url.substr(7);
@@ -84,7 +86,8 @@ class WebhookSink::Connection {
       }
       close();
       if (fresh) {
-        return fail(Errc::kIo, fmt::format("webhook {}:{}: {}", options_.host, options_.port, ec.message()));
+        return fail(Errc::kIo,
+                    fmt::format("webhook {}:{}: {}", options_.host, options_.port, ec.message()));
       }
     }
     return fail(Errc::kIo, "webhook: connection closed");
@@ -142,7 +145,8 @@ Status WebhookSink::start(const SinkContext& context) {
       std::unique_lock lock(mu_);
       if (queue_.size() >= options_.max_queued) {
         lock.unlock();
-        deadLetter(event, fmt::format("{} events already wait for the webhook", options_.max_queued));
+        deadLetter(event,
+                   fmt::format("{} events already wait for the webhook", options_.max_queued));
         return;
       }
       queue_.push_back(event);
@@ -187,11 +191,14 @@ void WebhookSink::deliver(const Event& event) {
   request.set(http::field::user_agent, "sie");
   request.keep_alive(true);
   if (options_.structured) {
-    nlohmann::json envelope{{"specversion", "1.0"}, {"id", event.id}, {"source", event.source},
-                            {"type", event.type}, {"subject", event.subject},
-                            {"time", rfc3339(event.time_ns)}};
+    nlohmann::json envelope{{"specversion", "1.0"},     {"id", event.id},
+                            {"source", event.source},   {"type", event.type},
+                            {"subject", event.subject}, {"time", rfc3339(event.time_ns)}};
     auto data = nlohmann::json::parse(event.data, nullptr, false);
-    if (data.is_discarded()) envelope["data"] = event.data; else envelope["data"] = std::move(data);
+    if (data.is_discarded())
+      envelope["data"] = event.data;
+    else
+      envelope["data"] = std::move(data);
     request.set(http::field::content_type, "application/cloudevents+json");
     request.body() = envelope.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
@@ -235,9 +242,11 @@ void WebhookSink::deliver(const Event& event) {
 void WebhookSink::deadLetter(const Event& event, std::string reason) {
   dead_lettered_.inc();
   spdlog::warn("webhook {}: event {} dead-lettered: {}", name_, event.id, reason);
-  DeadLetter letter{0, clock_.nowNs(), "sink:" + name_, std::move(reason), event.subject, event.data};
+  DeadLetter letter{0,         clock_.nowNs(), "sink:" + name_, std::move(reason), event.subject,
+                    event.data};
   if (auto stored = dead_letters_->put(std::move(letter)); !stored) {
-    spdlog::error("webhook {}: event lost, the dead-letter store failed: {}", name_, stored.error().str());
+    spdlog::error("webhook {}: event lost, the dead-letter store failed: {}", name_,
+                  stored.error().str());
   }
 }
 

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <bit>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -25,10 +25,10 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <modbus.h>
 #include <mosquitto.h>
+#include <CLI/CLI.hpp>
 
 #include "adapters/sim/simulator.h"
 
@@ -93,7 +93,8 @@ std::string blockJson(const sie::Telemetry& r, std::uint64_t seq) {
   std::string out = fmt::format(R"({{"ts":{},"seq":{})", r.ts_ns, seq);
   if (r.values.size() == 1) return out + fmt::format(R"(,"value":{:.4f}}})", r.values[0]);
   out += fmt::format(R"(,"period_ns":{},"values":[)", r.sample_period_ns);
-  for (std::size_t i = 0; i < r.values.size(); ++i) out += fmt::format("{}{:.5f}", i ? "," : "", r.values[i]);
+  for (std::size_t i = 0; i < r.values.size(); ++i)
+    out += fmt::format("{}{:.5f}", i ? "," : "", r.values[i]);
   return out + "]}";
 }
 
@@ -108,12 +109,14 @@ int main(int argc, char** argv) {
   double speed = 1.0;
   double duration = 0;
   double fault_rate = 0;
-  app.add_option("--modbus", modbus_at, "Modbus TCP listen address HOST:PORT")->capture_default_str();
+  app.add_option("--modbus", modbus_at, "Modbus TCP listen address HOST:PORT")
+      ->capture_default_str();
   app.add_option("--mqtt-host", mqtt_host, "MQTT broker host")->capture_default_str();
   app.add_option("--mqtt-port", mqtt_port, "MQTT broker port (0: no MQTT)")->capture_default_str();
   app.add_option("--seed", seed, "simulator seed")->capture_default_str();
   app.add_option("--speed", speed, "simulated seconds per second")->capture_default_str();
-  app.add_option("--fault-rate", fault_rate, "injected faults per asset per hour")->capture_default_str();
+  app.add_option("--fault-rate", fault_rate, "injected faults per asset per hour")
+      ->capture_default_str();
   app.add_option("--duration", duration, "stop after this many seconds (0: until SIGINT/SIGTERM)");
   CLI11_PARSE(app, argc, argv);
 
@@ -178,7 +181,8 @@ int main(int argc, char** argv) {
       const std::string_view id = r.sensor.str();
       if (id == "water/district1/flow") inflow = r.value();
       if (id == "rotating/pump1/bearing_temp") {
-        station.map->tab_registers[4] = static_cast<std::uint16_t>(static_cast<std::int16_t>(std::lround(r.value() * 10)));
+        station.map->tab_registers[4] =
+            static_cast<std::uint16_t>(static_cast<std::int16_t>(std::lround(r.value() * 10)));
       }
       if (!mqtt || !id.starts_with("rotating/pump1/")) continue;
       if (!running && id.ends_with("vibration")) {
@@ -199,7 +203,8 @@ int main(int argc, char** argv) {
     setFloat(station.map, 0, station.level_m);
     setFloat(station.map, 2, inflow);
     station.map->tab_input_bits[0] = station.level_m > kHighLevelM ? 1 : 0;
-    station.map->tab_input_registers[0] = static_cast<std::uint16_t>(static_cast<int>(elapsed) & 0xFFFF);
+    station.map->tab_input_registers[0] =
+        static_cast<std::uint16_t>(static_cast<int>(elapsed) & 0xFFFF);
   }
   g_stop = true;
   server.join();

@@ -30,7 +30,8 @@ void ModbusServer::start() {
   ctx_ = modbus_new_tcp("127.0.0.1", port_);
   const int listener = modbus_tcp_listen(ctx_, 8);
   if (listener < 0) {
-    ADD_FAILURE() << "modbus test server cannot listen on " << port_ << ": " << modbus_strerror(errno);
+    ADD_FAILURE() << "modbus test server cannot listen on " << port_ << ": "
+                  << modbus_strerror(errno);
     return;
   }
   stopping_ = false;
@@ -82,7 +83,8 @@ void ModbusServer::serve(int listener) {
       if (n <= 0 || silent_) continue;
       std::lock_guard lock(mu_);
       std::vector<std::uint8_t> bits(map_->tab_bits, map_->tab_bits + map_->nb_bits);
-      std::vector<std::uint16_t> registers(map_->tab_registers, map_->tab_registers + map_->nb_registers);
+      std::vector<std::uint16_t> registers(map_->tab_registers,
+                                           map_->tab_registers + map_->nb_registers);
       modbus_reply(ctx_, query.data(), n, map_);
       if (ignore_writes_) {
         std::copy(bits.begin(), bits.end(), map_->tab_bits);

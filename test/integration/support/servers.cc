@@ -88,13 +88,17 @@ Certificates Certificates::make(const std::string& dir) {
   std::ofstream(ext) << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
   const bool made =
       run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "
-          "/CN=sie-test-ca -keyout " + dir + "/ca.key -out " + c.ca + quiet) == 0 &&
+          "/CN=sie-test-ca -keyout " +
+          dir + "/ca.key -out " + c.ca + quiet) == 0 &&
       run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost "
-          "-keyout " + c.server_key + " -out " + dir + "/server.csr" + quiet) == 0 &&
+          "-keyout " +
+          c.server_key + " -out " + dir + "/server.csr" + quiet) == 0 &&
       run("openssl x509 -req -in " + dir + "/server.csr -CA " + c.ca + " -CAkey " + dir +
-          "/ca.key -CAcreateserial -days 2 -extfile " + ext + " -out " + c.server_cert + quiet) == 0 &&
+          "/ca.key -CAcreateserial -days 2 -extfile " + ext + " -out " + c.server_cert + quiet) ==
+          0 &&
       run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=edge-node-1 "
-          "-keyout " + c.client_key + " -out " + dir + "/client.csr" + quiet) == 0 &&
+          "-keyout " +
+          c.client_key + " -out " + dir + "/client.csr" + quiet) == 0 &&
       run("openssl x509 -req -in " + dir + "/client.csr -CA " + c.ca + " -CAkey " + dir +
           "/ca.key -CAcreateserial -days 2 -out " + c.client_cert + quiet) == 0;
   if (!made) ADD_FAILURE() << "openssl could not make the test certificates";
@@ -132,10 +136,9 @@ Mosquitto::Mosquitto(bool persistence)
        << "\n";
   conf.close();
   for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
-    std::filesystem::permissions(entry.path(), std::filesystem::perms::owner_read |
-                                                   std::filesystem::perms::owner_write |
-                                                   std::filesystem::perms::group_read |
-                                                   std::filesystem::perms::others_read);
+    std::filesystem::permissions(
+        entry.path(), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                          std::filesystem::perms::group_read | std::filesystem::perms::others_read);
   }
   start();
 }
@@ -154,7 +157,8 @@ void Mosquitto::start() {
   }
   for (int port : {port_, tls_port_, cert_port_, auth_port_}) {
     if (!waitForPort(port)) {
-      ADD_FAILURE() << "mosquitto did not listen on " << port << "; see " << dir_.file("broker.log");
+      ADD_FAILURE() << "mosquitto did not listen on " << port << "; see "
+                    << dir_.file("broker.log");
       return;
     }
   }

@@ -48,15 +48,15 @@ class Mosquitto {
   Mosquitto(const Mosquitto&) = delete;
   Mosquitto& operator=(const Mosquitto&) = delete;
 
-  void stop();     // SIGTERM and wait (a persistent broker saves its state)
-  void kill();     // SIGKILL and wait
-  void start();    // again, on the same ports
+  void stop();   // SIGTERM and wait (a persistent broker saves its state)
+  void kill();   // SIGKILL and wait
+  void start();  // again, on the same ports
   [[nodiscard]] bool running() const { return pid_ > 0; }
 
-  [[nodiscard]] int port() const { return port_; }            // plain, anonymous
-  [[nodiscard]] int tlsPort() const { return tls_port_; }     // TLS, anonymous
-  [[nodiscard]] int certPort() const { return cert_port_; }   // TLS, client certificate required
-  [[nodiscard]] int authPort() const { return auth_port_; }   // plain, user "plant" / "s3cret"
+  [[nodiscard]] int port() const { return port_; }           // plain, anonymous
+  [[nodiscard]] int tlsPort() const { return tls_port_; }    // TLS, anonymous
+  [[nodiscard]] int certPort() const { return cert_port_; }  // TLS, client certificate required
+  [[nodiscard]] int authPort() const { return auth_port_; }  // plain, user "plant" / "s3cret"
   [[nodiscard]] const Certificates& certs() const { return certs_; }
   [[nodiscard]] const TempDir& dir() const { return dir_; }
 

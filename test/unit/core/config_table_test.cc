@@ -20,7 +20,8 @@ Result<ConfigValues> read(const std::string& yaml) {
 }
 
 TEST(ConfigTableTest, ReadsValuesAndDefaults) {
-  auto v = read("name: a\ntype: sim\nhost: plc1\nseed: 7\ninterval: 250ms\ndomains: [grid, hvac]\n");
+  auto v =
+      read("name: a\ntype: sim\nhost: plc1\nseed: 7\ninterval: 250ms\ndomains: [grid, hvac]\n");
   ASSERT_TRUE(v) << v.error().str();
   EXPECT_EQ(v->integer("seed"), 7);
   EXPECT_DOUBLE_EQ(v->number("speed"), 1.0);
@@ -74,8 +75,8 @@ TEST(ConfigTableTest, TableListsAreCheckedEntryByEntry) {
   EXPECT_DOUBLE_EQ(points[1].number("scale"), 0.5);
   EXPECT_TRUE(v->tables("absent").empty());
 
-  auto bad = readConfig(YAML::Load("points:\n  - {address: 3}\n  - {scale: 2}\n"), kNested,
-                        "site.yaml");
+  auto bad =
+      readConfig(YAML::Load("points:\n  - {address: 3}\n  - {scale: 2}\n"), kNested, "site.yaml");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().where, "site.yaml:3");  // the entry that lacks the key
   EXPECT_NE(bad.error().message.find("missing required key 'address'"), std::string::npos);

@@ -21,7 +21,9 @@ Point point(DataType type, bool word_swap = false, bool byte_swap = false) {
   return p;
 }
 
-double decode(const Point& p, std::vector<std::uint16_t> words) { return decodeRegisters(p, words); }
+double decode(const Point& p, std::vector<std::uint16_t> words) {
+  return decodeRegisters(p, words);
+}
 
 TEST(ModbusPointTest, DecodesEveryTypeAndOrder) {
   EXPECT_EQ(decode(point(DataType::kUint16), {0xFFFE}), 65534);
@@ -33,7 +35,7 @@ TEST(ModbusPointTest, DecodesEveryTypeAndOrder) {
   const auto bits = std::bit_cast<std::uint32_t>(3.5F);  // 0x40600000
   const auto hi = static_cast<std::uint16_t>(bits >> 16);
   const auto lo = static_cast<std::uint16_t>(bits);
-  EXPECT_EQ(decode(point(DataType::kFloat32), {hi, lo}), 3.5);  // ABCD
+  EXPECT_EQ(decode(point(DataType::kFloat32), {hi, lo}), 3.5);        // ABCD
   EXPECT_EQ(decode(point(DataType::kFloat32, true), {lo, hi}), 3.5);  // CDAB
   const auto swap = [](std::uint16_t w) { return static_cast<std::uint16_t>((w << 8) | (w >> 8)); };
   EXPECT_EQ(decode(point(DataType::kFloat32, false, true), {swap(hi), swap(lo)}), 3.5);  // BADC
@@ -57,8 +59,10 @@ TEST(ModbusPointTest, EncodeRoundTripsAndRefusesWhatDoesNotFit) {
     ASSERT_TRUE(words);
     EXPECT_EQ(decodeRegisters(p, *words), 1234);
   }
-  EXPECT_THAT(encodeRegisters(point(DataType::kUint16), 70000).error().message, HasSubstr("outside"));
-  EXPECT_THAT(encodeRegisters(point(DataType::kInt16), 1.5).error().message, HasSubstr("whole number"));
+  EXPECT_THAT(encodeRegisters(point(DataType::kUint16), 70000).error().message,
+              HasSubstr("outside"));
+  EXPECT_THAT(encodeRegisters(point(DataType::kInt16), 1.5).error().message,
+              HasSubstr("whole number"));
   Point coil;
   coil.table = Table::kCoil;
   coil.type = DataType::kBool;
@@ -76,11 +80,13 @@ TEST(ModbusPointTest, ConfigErrorsSayWhatIsAllowed) {
   ASSERT_TRUE(p) << p.error().str();
   EXPECT_EQ(p->unit_id, 7);  // the device's default
   EXPECT_TRUE(p->word_swap);
-  EXPECT_THAT(read("{address: 3, table: holdings}").error().message, HasSubstr("coil, discrete, holding or input"));
+  EXPECT_THAT(read("{address: 3, table: holdings}").error().message,
+              HasSubstr("coil, discrete, holding or input"));
   EXPECT_THAT(read("{address: 3, dataType: float64}").error().message, HasSubstr("int16, uint16"));
   EXPECT_THAT(read("{address: 70000}").error().message, HasSubstr("0..65535"));
   EXPECT_THAT(read("{address: 65535, dataType: uint32}").error().message, HasSubstr("runs past"));
-  EXPECT_THAT(read("{address: 1, table: coil, dataType: float32}").error().message, HasSubstr("one bit"));
+  EXPECT_THAT(read("{address: 1, table: coil, dataType: float32}").error().message,
+              HasSubstr("one bit"));
   EXPECT_THAT(read("{address: 1, scale: 0}").error().message, HasSubstr("non-zero"));
   EXPECT_THAT(read("{address: 1, byteOrder: middle}").error().message, HasSubstr("big or little"));
   EXPECT_FALSE(read("{dataType: int16}"));  // address is required

@@ -26,7 +26,8 @@ TEST(ActionsTest, PublishesLogsAndAuditsAnomalies) {
   MemoryAudit audit;
   Actions actions(bus, audit, systemClock());
   std::vector<std::pair<std::string, Event>> published;
-  bus.subscribe("#", [&](std::string_view topic, const Event& e) { published.emplace_back(topic, e); });
+  bus.subscribe("#",
+                [&](std::string_view topic, const Event& e) { published.emplace_back(topic, e); });
 
   FunctionSpec spec;
   spec.name = "grid-voltage";
@@ -66,7 +67,8 @@ TEST(ActionsTest, UnscoredDecisionsStayValidJson) {
   FunctionSpec spec;
   spec.name = "f";
   Telemetry reading{Symbol::intern("nan/x"), 1, {std::nan("")}};
-  const auto doc = nlohmann::json::parse(decisionJson(spec, reading, Decision{std::nan(""), false, "bad-quality", ""}));
+  const auto doc = nlohmann::json::parse(
+      decisionJson(spec, reading, Decision{std::nan(""), false, "bad-quality", ""}));
   EXPECT_TRUE(doc["score"].is_null());
   EXPECT_TRUE(doc["value"].is_null());
 }

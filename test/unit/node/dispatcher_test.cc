@@ -200,7 +200,8 @@ TEST(DispatcherTest, BlockPolicyWaitsForSpaceInsteadOfFailing) {
   });
   d.start();
   const std::uint32_t targets[] = {t};
-  for (int i = 0; i < 500; ++i) ASSERT_TRUE(d.deliver(reading("slow/" + std::to_string(i % 7), i), targets));
+  for (int i = 0; i < 500; ++i)
+    ASSERT_TRUE(d.deliver(reading("slow/" + std::to_string(i % 7), i), targets));
   d.stop();
   EXPECT_EQ(handled.load(), 500);
 }

@@ -84,33 +84,43 @@ TEST(FunctionManifestTest, ReadsSeveralDocumentsAndDefaultsOutputs) {
 TEST(FunctionManifestTest, ErrorsNameFileLineAndField) {
   EXPECT_EQ(errorOf(replaced(kGood, "scaling: {min: 0, max: 4}", "scaling: {min: 2, max: 1}")),
             "functions/pump.yaml:20: spec.scaling.max must be >= 1 and >= min (got max 1 < min 2)");
-  EXPECT_NE(errorOf(replaced(kGood, "kind: Function", "kind: Deployment")).find("kind must be Function"),
+  EXPECT_NE(
+      errorOf(replaced(kGood, "kind: Function", "kind: Deployment")).find("kind must be Function"),
+      std::string::npos);
+  EXPECT_NE(errorOf(replaced(kGood, "apiVersion: sie/v1", "apiVersion: v2"))
+                .find("apiVersion must be sie/v1"),
             std::string::npos);
-  EXPECT_NE(errorOf(replaced(kGood, "apiVersion: sie/v1", "apiVersion: v2")).find("apiVersion must be sie/v1"),
+  EXPECT_NE(
+      errorOf(replaced(kGood, "name: pump-health", "name: Pump_Health")).find("metadata.name"),
+      std::string::npos);
+  EXPECT_NE(errorOf(replaced(kGood, "retries: 2", "retries: 99")).find("spec.retries"),
             std::string::npos);
-  EXPECT_NE(errorOf(replaced(kGood, "name: pump-health", "name: Pump_Health")).find("metadata.name"),
-            std::string::npos);
-  EXPECT_NE(errorOf(replaced(kGood, "retries: 2", "retries: 99")).find("spec.retries"), std::string::npos);
   EXPECT_NE(errorOf(replaced(kGood, "timeout: 50ms", "timeout: soon")).find("not a duration"),
             std::string::npos);
-  EXPECT_NE(errorOf(replaced(kGood, "threshold: 3.5", "threshold: high")).find("spec.params.threshold must be a number"),
+  EXPECT_NE(errorOf(replaced(kGood, "threshold: 3.5", "threshold: high"))
+                .find("spec.params.threshold must be a number"),
             std::string::npos);
-  EXPECT_NE(errorOf(replaced(kGood, "- rotating/+/bearing_temp", "- rotating/#/x")).find("'#' may only be the last level"),
+  EXPECT_NE(errorOf(replaced(kGood, "- rotating/+/bearing_temp", "- rotating/#/x"))
+                .find("'#' may only be the last level"),
             std::string::npos);
   EXPECT_NE(errorOf(replaced(kGood, "kind: window, last: 60", "kind: window")).find("needs 'last'"),
             std::string::npos);
-  EXPECT_NE(errorOf(replaced(kGood, "kind: kv, key", "kind: sql, key")).find("kind must be window or kv"),
-            std::string::npos);
-  EXPECT_NE(errorOf(replaced(kGood, "runtime: builtin", "runtime: builtin\n  replicas: 3")).find("unknown key 'replicas'"),
+  EXPECT_NE(
+      errorOf(replaced(kGood, "kind: kv, key", "kind: sql, key")).find("kind must be window or kv"),
+      std::string::npos);
+  EXPECT_NE(errorOf(replaced(kGood, "runtime: builtin", "runtime: builtin\n  replicas: 3"))
+                .find("unknown key 'replicas'"),
             std::string::npos);
 }
 
 TEST(FunctionManifestTest, BrokenYamlGivesLineNotCrash) {
-  const std::string error = errorOf("apiVersion: sie/v1\nkind: Function\nmetadata: {name: [unclosed\n");
+  const std::string error =
+      errorOf("apiVersion: sie/v1\nkind: Function\nmetadata: {name: [unclosed\n");
   EXPECT_NE(error.find("functions/pump.yaml:"), std::string::npos);
   EXPECT_NE(error.find("invalid YAML"), std::string::npos);
   EXPECT_NE(errorOf("- just\n- a list\n").find("expected a map"), std::string::npos);
-  EXPECT_NE(errorOf("apiVersion: sie/v1\nkind: Function\nmetadata: {name: a}\nspec:\n  runtime: builtin\n  handler: z\n")
+  EXPECT_NE(errorOf("apiVersion: sie/v1\nkind: Function\nmetadata: {name: a}\nspec:\n  runtime: "
+                    "builtin\n  handler: z\n")
                 .find("spec.triggers is missing"),
             std::string::npos);
   EXPECT_NE(errorOf(std::string("\x01\x02\xff: [")).find("invalid YAML"), std::string::npos);
@@ -123,7 +133,8 @@ TEST(FunctionManifestTest, InputThatLoopsYamlCppLoadAllIsRefused) {
 }
 
 TEST(FunctionManifestTest, DocumentsKeepTheirFileLineNumbers) {
-  const std::string second = replaced(kGood, "scaling: {min: 0, max: 4}", "scaling: {min: 2, max: 1}");
+  const std::string second =
+      replaced(kGood, "scaling: {min: 0, max: 4}", "scaling: {min: 2, max: 1}");
   auto specs = parse(std::string(kGood) + "---\n" + second);
   ASSERT_FALSE(specs);
   EXPECT_EQ(specs.error().where, "functions/pump.yaml:42");  // 21 lines + separator + line 20

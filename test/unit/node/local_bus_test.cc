@@ -8,9 +8,11 @@ namespace {
 TEST(LocalBusTest, DeliversToMatchingSubscribersUntilUnsubscribed) {
   LocalBus bus;
   std::vector<std::string> all, pumps;
-  bus.subscribe("decisions/#", [&](std::string_view topic, const Event&) { all.emplace_back(topic); });
-  const auto id = bus.subscribe("decisions/+/rotating/#",
-                                [&](std::string_view topic, const Event&) { pumps.emplace_back(topic); });
+  bus.subscribe("decisions/#",
+                [&](std::string_view topic, const Event&) { all.emplace_back(topic); });
+  const auto id =
+      bus.subscribe("decisions/+/rotating/#",
+                    [&](std::string_view topic, const Event&) { pumps.emplace_back(topic); });
   Event e;
   bus.publish("decisions/pump/rotating/pump1/vibration", e);
   bus.publish("decisions/grid/grid/feeder1/voltage", e);

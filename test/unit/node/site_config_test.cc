@@ -22,8 +22,9 @@ spec:
 )";
 
 TEST(SiteConfigTest, ParsesSpecAndPicksManifestsFromItsFunctionsFolder) {
-  const std::vector<SourceText> files = {
-      {"sites/a/fns/one.yaml", "x"}, {"sites/a/fns/sub/two.yaml", "x"}, {"sites/a/other/three.yaml", "x"}};
+  const std::vector<SourceText> files = {{"sites/a/fns/one.yaml", "x"},
+                                         {"sites/a/fns/sub/two.yaml", "x"},
+                                         {"sites/a/other/three.yaml", "x"}};
   auto site = parseSite({"sites/a/site.yaml", kSite}, files);
   ASSERT_TRUE(site) << site.error().str();
   EXPECT_EQ(site->name, "line-3");
@@ -40,16 +41,20 @@ TEST(SiteConfigTest, ParsesSpecAndPicksManifestsFromItsFunctionsFolder) {
 }
 
 TEST(SiteConfigTest, ErrorsAreSpecific) {
-  auto bad_policy = parseSite({"s.yaml", std::string(kSite).replace(std::string(kSite).find("dead-letter"), 11, "panic")}, {});
+  auto bad_policy = parseSite(
+      {"s.yaml", std::string(kSite).replace(std::string(kSite).find("dead-letter"), 11, "panic")},
+      {});
   ASSERT_FALSE(bad_policy);
   EXPECT_EQ(bad_policy.error().where, "s.yaml:10");
-  EXPECT_NE(bad_policy.error().message.find("block, drop-oldest or dead-letter"), std::string::npos);
+  EXPECT_NE(bad_policy.error().message.find("block, drop-oldest or dead-letter"),
+            std::string::npos);
 
   auto unknown = parseSite({"s.yaml", std::string(kSite) + "  colour: blue\n"}, {});
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().message.find("unknown key 'colour'"), std::string::npos);
 
-  auto nameless = parseSite({"s.yaml", std::string(kSite).replace(std::string(kSite).find("name: plant, "), 13, "")}, {});
+  auto nameless = parseSite(
+      {"s.yaml", std::string(kSite).replace(std::string(kSite).find("name: plant, "), 13, "")}, {});
   ASSERT_FALSE(nameless);
   EXPECT_NE(nameless.error().message.find("needs a name and a type"), std::string::npos);
 

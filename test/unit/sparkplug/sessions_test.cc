@@ -24,13 +24,25 @@ class Frame {
     if (alias != 0) m->set_alias(alias);
     m->set_datatype(type);
     switch (type) {
-      case pb::Double: m->set_double_value(value); break;
-      case pb::Float: m->set_float_value(static_cast<float>(value)); break;
-      case pb::Boolean: m->set_boolean_value(value != 0); break;
+      case pb::Double:
+        m->set_double_value(value);
+        break;
+      case pb::Float:
+        m->set_float_value(static_cast<float>(value));
+        break;
+      case pb::Boolean:
+        m->set_boolean_value(value != 0);
+        break;
       case pb::Int16:
-      case pb::Int32: m->set_int_value(static_cast<std::uint32_t>(static_cast<std::int32_t>(value))); break;
-      case pb::Int64: m->set_long_value(static_cast<std::uint64_t>(static_cast<std::int64_t>(value))); break;
-      default: m->set_long_value(static_cast<std::uint64_t>(value)); break;
+      case pb::Int32:
+        m->set_int_value(static_cast<std::uint32_t>(static_cast<std::int32_t>(value)));
+        break;
+      case pb::Int64:
+        m->set_long_value(static_cast<std::uint64_t>(static_cast<std::int64_t>(value)));
+        break;
+      default:
+        m->set_long_value(static_cast<std::uint64_t>(value));
+        break;
     }
     return *this;
   }
@@ -65,7 +77,9 @@ class SparkplugSessionsTest : public ::testing::Test {
   }
   void birth() {
     Frame f(0);
-    f.metric("bdSeq", 0, pb::Int64, 3).metric("Pressure", 1, pb::Double, 4.5).metric("Temp", 2, pb::Int16, -12);
+    f.metric("bdSeq", 0, pb::Int64, 3)
+        .metric("Pressure", 1, pb::Double, 4.5)
+        .metric("Temp", 2, pb::Int16, -12);
     const Outcome out = send("spBv1.0/plant/NBIRTH/edge1", f.bytes());
     ASSERT_TRUE(out.errors.empty()) << out.errors.front();
   }
@@ -92,7 +106,9 @@ TEST_F(SparkplugSessionsTest, TopicsFollowTheNamespace) {
 
 TEST_F(SparkplugSessionsTest, BirthThenAliasedData) {
   Frame f(0);
-  f.metric("bdSeq", 0, pb::Int64, 3).metric("Pressure", 1, pb::Double, 4.5).metric("Temp", 2, pb::Int16, -12);
+  f.metric("bdSeq", 0, pb::Int64, 3)
+      .metric("Pressure", 1, pb::Double, 4.5)
+      .metric("Temp", 2, pb::Int16, -12);
   Outcome out = send("spBv1.0/plant/NBIRTH/edge1", f.bytes());
   ASSERT_EQ(out.readings.size(), 2U);  // bdSeq is bookkeeping
   EXPECT_EQ(out.readings[0].sensor.str(), "plant/edge1/Pressure");
