@@ -49,6 +49,10 @@ class ConfigValues {
   [[nodiscard]] const std::vector<ConfigValues>& tables(std::string_view key) const;
   // Where the block was declared ("site.yaml:14"), for messages.
   [[nodiscard]] const std::string& where() const { return where_; }
+  // An invalid-argument error located at this block.
+  [[nodiscard]] tl::unexpected<Error> invalid(std::string message) const {
+    return fail(Errc::kInvalidArgument, std::move(message), where_);
+  }
 
  private:
   std::string where_;

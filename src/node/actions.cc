@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include "core/placeholders.h"
 #include <nlohmann/json.hpp>
 
 namespace sie::node {
@@ -38,20 +40,11 @@ std::string decisionJson(const FunctionSpec& spec, const Telemetry& reading,
 
 std::string expandTemplate(std::string_view text, std::string_view sensor,
                            std::string_view function) {
-  std::string out;
-  out.reserve(text.size() + sensor.size());
-  for (std::size_t i = 0; i < text.size();) {
-    if (text.substr(i, 8) == "{sensor}") {
-      out += sensor;
-      i += 8;
-    } else if (text.substr(i, 10) == "{function}") {
-      out += function;
-      i += 10;
-    } else {
-      out += text[i++];
-    }
-  }
-  return out;
+  return expandPlaceholders(text, [&](std::string_view name) -> std::optional<std::string_view> {
+    if (name == "sensor") return sensor;
+    if (name == "function") return function;
+    return std::nullopt;
+  });
 }
 
 Actions::Actions(Bus& bus, AuditLog& audit, const Clock& clock, std::size_t keep_recent)

@@ -23,21 +23,13 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using testing::TempDir;
+using testing::waitUntil;
 
 constexpr const char* kFunction = R"(apiVersion: sie/v1
 kind: Function
 metadata: {name: hot, version: "1"}
 spec: {runtime: builtin, handler: threshold, triggers: ["k/+/temp"], params: {max: 80}}
 )";
-
-bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
 
 class KafkaTest : public ::testing::Test {
  protected:

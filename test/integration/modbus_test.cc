@@ -24,15 +24,7 @@ using ::testing::HasSubstr;
 using testing::ModbusServer;
 using ::testing::StartsWith;
 using testing::TempDir;
-
-bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
+using testing::waitUntil;
 
 class ModbusTest : public ::testing::Test {
  protected:

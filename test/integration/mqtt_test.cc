@@ -30,6 +30,7 @@ using ::testing::HasSubstr;
 using testing::Mosquitto;
 using testing::run;
 using testing::TempDir;
+using testing::waitUntil;
 
 constexpr const char* kFunction = R"(apiVersion: sie/v1
 kind: Function
@@ -49,15 +50,6 @@ std::string telemetryLines(int first, int last) {
       "%d}}\\n\", "
       "60 + $1, 1700000000000 + $1, $1}}'",
       first, last);
-}
-
-bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 15s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
 }
 
 class MqttTest : public ::testing::Test {

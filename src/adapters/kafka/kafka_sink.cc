@@ -5,25 +5,18 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/placeholders.h"
+
 namespace sie::kafka {
 namespace {
 
 std::string expand(std::string_view text, std::string_view bus_topic, const Event& event) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto take = [&](std::string_view key, std::string_view value) {
-      if (text.substr(i, key.size()) != key) return false;
-      out += value;
-      i += key.size();
-      return true;
-    };
-    if (take("{subject}", event.subject) || take("{type}", event.type) ||
-        take("{topic}", bus_topic)) {
-      continue;
-    }
-    out += text[i++];
-  }
-  return out;
+  return expandPlaceholders(text, [&](std::string_view name) -> std::optional<std::string_view> {
+    if (name == "subject") return std::string_view(event.subject);
+    if (name == "type") return std::string_view(event.type);
+    if (name == "topic") return bus_topic;
+    return std::nullopt;
+  });
 }
 
 }  // namespace

@@ -25,26 +25,23 @@ const ConfigKey kKeys[] = {
 };
 
 Result<KafkaOptions> read(const ConfigValues& config) {
-  const auto bad = [&](std::string message) {
-    return fail(Errc::kInvalidArgument, std::move(message), config.where());
-  };
   KafkaOptions out;
   out.brokers = config.str("brokers");
   out.topic = config.str("topic");
-  if (out.topic.empty()) return bad("topic must not be empty");
+  if (out.topic.empty()) return config.invalid("topic must not be empty");
   if (auto patterns = config.list("subscribe"); !patterns.empty()) out.subscribe = patterns;
   for (const auto& pattern : out.subscribe) {
-    if (auto p = TopicPattern::parse(pattern); !p) return bad("subscribe: " + p.error().message);
+    if (auto p = TopicPattern::parse(pattern); !p) return config.invalid("subscribe: " + p.error().message);
   }
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   out.delivery_timeout = duration_cast<milliseconds>(config.duration("deliveryTimeout"));
   out.drain_timeout = duration_cast<milliseconds>(config.duration("drainTimeout"));
-  if (out.delivery_timeout < milliseconds(1)) return bad("deliveryTimeout must be at least 1ms");
+  if (out.delivery_timeout < milliseconds(1)) return config.invalid("deliveryTimeout must be at least 1ms");
   for (const auto& property : config.list("properties")) {
     const std::size_t eq = property.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return bad(fmt::format("property '{}' must read key=value", property));
+      return config.invalid(fmt::format("property '{}' must read key=value", property));
     }
     out.properties.emplace_back(property.substr(0, eq), property.substr(eq + 1));
   }
@@ -55,7 +52,7 @@ Result<KafkaOptions> read(const ConfigValues& config) {
     if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) !=
         RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
-      return bad(fmt::format("property {}={}: {}", key, value, error));
+      return config.invalid(fmt::format("property {}={}: {}", key, value, error));
     }
   }
   rd_kafka_conf_destroy(conf);

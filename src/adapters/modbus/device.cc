@@ -28,28 +28,25 @@ bool isException(int error) { return error >= EMBXILFUN && error <= EMBXGTAR; }
 std::span<const ConfigKey> deviceKeys() { return kDeviceKeys; }
 
 Result<DeviceOptions> readDevice(const ConfigValues& config) {
-  const auto bad = [&](std::string message) {
-    return fail(Errc::kInvalidArgument, std::move(message), config.where());
-  };
   DeviceOptions d;
   d.host = config.str("host");
-  if (d.host.empty()) return bad("host must not be empty");
+  if (d.host.empty()) return config.invalid("host must not be empty");
   const std::int64_t port = config.integer("port");
-  if (port < 1 || port > 65535) return bad(fmt::format("port must be 1..65535 (got {})", port));
+  if (port < 1 || port > 65535) return config.invalid(fmt::format("port must be 1..65535 (got {})", port));
   d.port = static_cast<int>(port);
   const std::int64_t unit = config.integer("unitId");
-  if (unit < 0 || unit > 255) return bad(fmt::format("unitId must be 0..255 (got {})", unit));
+  if (unit < 0 || unit > 255) return config.invalid(fmt::format("unitId must be 0..255 (got {})", unit));
   d.unit_id = static_cast<int>(unit);
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   d.timeout = duration_cast<milliseconds>(config.duration("timeout"));
   if (d.timeout < milliseconds(1) || d.timeout > milliseconds(60000)) {
-    return bad("timeout must be 1ms..60s");
+    return config.invalid("timeout must be 1ms..60s");
   }
   d.reconnect_min = duration_cast<milliseconds>(config.duration("reconnectMin"));
   d.reconnect_max = duration_cast<milliseconds>(config.duration("reconnectMax"));
   if (d.reconnect_min < milliseconds(1) || d.reconnect_max < d.reconnect_min) {
-    return bad("reconnectMin must be at least 1ms and at most reconnectMax");
+    return config.invalid("reconnectMin must be at least 1ms and at most reconnectMax");
   }
   return d;
 }

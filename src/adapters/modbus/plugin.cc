@@ -61,39 +61,34 @@ Result<SourceOptions> readSource(const ConfigValues& config) {
     PollPoint p;
     p.sensor = entry.str("sensor");
     if (p.sensor.empty() || p.sensor.find_first_of("+#") != std::string::npos) {
-      return fail(Errc::kInvalidArgument,
-                  fmt::format("sensor '{}' must be a non-empty id without '+' or '#'", p.sensor),
-                  entry.where());
+      return entry.invalid(fmt::format("sensor '{}' must be a non-empty id without '+' or '#'", p.sensor));
     }
     p.point = SIE_TRY(readPoint(entry, out.device.unit_id));
     p.unit = entry.str("unit");
     p.interval = entry.has("interval") ? entry.duration("interval") : default_interval;
     if (p.interval < std::chrono::milliseconds(10)) {
-      return fail(Errc::kInvalidArgument, "interval must be at least 10ms", entry.where());
+      return entry.invalid("interval must be at least 10ms");
     }
     out.points.push_back(std::move(p));
   }
   if (out.points.empty()) {
-    return fail(Errc::kInvalidArgument, "points must list at least one point", config.where());
+    return config.invalid("points must list at least one point");
   }
   return out;
 }
 
 Result<WriteOptions> readSink(const ConfigValues& config) {
-  const auto bad = [&](std::string message) {
-    return fail(Errc::kInvalidArgument, std::move(message), config.where());
-  };
   WriteOptions out;
   out.device = SIE_TRY(readDevice(config));
   out.point = SIE_TRY(readPoint(config, out.device.unit_id));
   if (!out.point.writable()) {
-    return bad(fmt::format("a {} cannot be written: use table coil or holding",
+    return config.invalid(fmt::format("a {} cannot be written: use table coil or holding",
                            tableName(out.point.table)));
   }
   if (auto patterns = config.list("subscribe"); !patterns.empty()) out.subscribe = patterns;
   for (const auto& pattern : out.subscribe) {
     if (auto parsed = TopicPattern::parse(pattern); !parsed)
-      return bad("subscribe: " + parsed.error().message);
+      return config.invalid("subscribe: " + parsed.error().message);
   }
   const std::string when = config.str("when");
   if (when == "anomaly")
@@ -103,20 +98,20 @@ Result<WriteOptions> readSink(const ConfigValues& config) {
   else if (when == "always")
     out.when = WriteOptions::When::kAlways;
   else
-    return bad(fmt::format("when must be anomaly, normal or always (got '{}')", when));
+    return config.invalid(fmt::format("when must be anomaly, normal or always (got '{}')", when));
   out.value = config.number("value");
   if (auto encoded = encodeRegisters(out.point, out.value); !encoded)
-    return bad(encoded.error().message);
+    return config.invalid(encoded.error().message);
   out.verify = config.flag("verify");
   const std::int64_t retries = config.integer("retries");
   if (retries < 0 || retries > 10)
-    return bad(fmt::format("retries must be 0..10 (got {})", retries));
+    return config.invalid(fmt::format("retries must be 0..10 (got {})", retries));
   out.retries = static_cast<int>(retries);
   out.min_interval =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("minInterval"));
   const std::int64_t queued = config.integer("maxQueued");
   if (queued < 1 || queued > 1'000'000)
-    return bad(fmt::format("maxQueued must be 1..1000000 (got {})", queued));
+    return config.invalid(fmt::format("maxQueued must be 1..1000000 (got {})", queued));
   out.max_queued = static_cast<std::size_t>(queued);
   return out;
 }

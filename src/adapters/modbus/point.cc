@@ -139,9 +139,6 @@ Result<std::vector<std::uint16_t>> encodeRegisters(const Point& point, double va
 std::span<const ConfigKey> pointKeys() { return kPointKeys; }
 
 Result<Point> readPoint(const ConfigValues& config, int default_unit) {
-  const auto bad = [&](std::string message) {
-    return fail(Errc::kInvalidArgument, std::move(message), config.where());
-  };
   Point p;
   const std::string table = config.str("table");
   if (table == "coil")
@@ -153,18 +150,18 @@ Result<Point> readPoint(const ConfigValues& config, int default_unit) {
   else if (table == "input")
     p.table = Table::kInputRegister;
   else
-    return bad(fmt::format("table must be coil, discrete, holding or input (got '{}')", table));
+    return config.invalid(fmt::format("table must be coil, discrete, holding or input (got '{}')", table));
   p.unit_id = config.has("unitId") ? static_cast<int>(config.integer("unitId")) : default_unit;
   if (p.unit_id < 0 || p.unit_id > 255)
-    return bad(fmt::format("unitId must be 0..255 (got {})", p.unit_id));
+    return config.invalid(fmt::format("unitId must be 0..255 (got {})", p.unit_id));
   const std::int64_t address = config.integer("address");
   if (address < 0 || address > 65535)
-    return bad(fmt::format("address must be 0..65535 (got {})", address));
+    return config.invalid(fmt::format("address must be 0..65535 (got {})", address));
   p.address = static_cast<int>(address);
   const std::string type = config.str("dataType");
   if (p.isBit()) {
     if (type != "uint16" && type != "bool") {
-      return bad(fmt::format("a {} holds one bit: dataType must be bool (got '{}')", table, type));
+      return config.invalid(fmt::format("a {} holds one bit: dataType must be bool (got '{}')", table, type));
     }
     p.type = DataType::kBool;
   } else if (type == "int16")
@@ -178,21 +175,21 @@ Result<Point> readPoint(const ConfigValues& config, int default_unit) {
   else if (type == "float32")
     p.type = DataType::kFloat32;
   else
-    return bad(
+    return config.invalid(
         fmt::format("dataType must be int16, uint16, int32, uint32 or float32 (got '{}')", type));
-  if (address + p.registers() > 65536) return bad("the value runs past register 65535");
+  if (address + p.registers() > 65536) return config.invalid("the value runs past register 65535");
   for (const auto& [key, flag] :
        {std::pair{"wordOrder", &p.word_swap}, std::pair{"byteOrder", &p.byte_swap}}) {
     const std::string order = config.str(key);
     if (order != "big" && order != "little") {
-      return bad(fmt::format("{} must be big or little (got '{}')", key, order));
+      return config.invalid(fmt::format("{} must be big or little (got '{}')", key, order));
     }
     *flag = order == "little";
   }
   p.scale = config.number("scale");
   p.offset = config.number("offset");
   if (p.scale == 0 || !std::isfinite(p.scale) || !std::isfinite(p.offset)) {
-    return bad("scale must be a non-zero number and offset a number");
+    return config.invalid("scale must be a non-zero number and offset a number");
   }
   return p;
 }

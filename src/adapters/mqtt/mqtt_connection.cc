@@ -52,50 +52,47 @@ std::span<const ConfigKey> connectionKeys() { return kKeys; }
 
 Result<Connection> readConnection(const ConfigValues& config,
                                   const std::string& default_client_id) {
-  const auto bad = [&](std::string message) {
-    return fail(Errc::kInvalidArgument, std::move(message), config.where());
-  };
   Connection c;
   c.host = config.str("host");
-  if (c.host.empty()) return bad("host must not be empty");
+  if (c.host.empty()) return config.invalid("host must not be empty");
   const std::string protocol = config.str("protocol");
   if (protocol == "5")
     c.protocol = 5;
   else if (protocol == "3.1.1" || protocol == "311")
     c.protocol = 4;
   else
-    return bad(fmt::format("protocol must be 5 or 3.1.1 (got '{}')", protocol));
+    return config.invalid(fmt::format("protocol must be 5 or 3.1.1 (got '{}')", protocol));
   c.client_id = config.str("clientId");
   if (c.client_id.empty()) c.client_id = default_client_id;
-  if (c.client_id.size() > 65535) return bad("clientId is too long");
+  if (c.client_id.size() > 65535) return config.invalid("clientId is too long");
   c.username = config.str("username");
   c.password = config.str("password");
   if (const std::string file = config.str("passwordFile"); !file.empty()) {
-    if (!c.password.empty()) return bad("set password or passwordFile, not both");
+    if (!c.password.empty()) return config.invalid("set password or passwordFile, not both");
     c.password = SIE_TRY(readFirstLine(file, config.where()));
   }
-  if (!c.password.empty() && c.username.empty()) return bad("a password needs a username");
+  if (!c.password.empty() && c.username.empty()) return config.invalid("a password needs a username");
   c.ca_file = config.str("caFile");
   c.cert_file = config.str("certFile");
   c.key_file = config.str("keyFile");
-  if (c.cert_file.empty() != c.key_file.empty()) return bad("set certFile and keyFile together");
+  if (c.cert_file.empty() != c.key_file.empty()) return config.invalid("set certFile and keyFile together");
   if (!c.cert_file.empty() && c.ca_file.empty())
-    return bad("a client certificate needs caFile (TLS)");
+    return config.invalid("a client certificate needs caFile (TLS)");
   for (const auto& [key, path] :
        {std::pair{"caFile", &c.ca_file}, std::pair{"certFile", &c.cert_file},
         std::pair{"keyFile", &c.key_file}}) {
     std::error_code ec;
     if (!path->empty() && !std::filesystem::is_regular_file(*path, ec)) {
-      return bad(fmt::format("{} '{}' is not a readable file", key, *path));
+      return config.invalid(fmt::format("{} '{}' is not a readable file", key, *path));
     }
   }
   c.tls_insecure = config.flag("tlsInsecure");
   const std::int64_t port = config.integer("port");
-  if (port < 0 || port > 65535) return bad(fmt::format("port must be 1..65535 (got {})", port));
+  if (port < 0 || port > 65535) return config.invalid(fmt::format("port must be 1..65535 (got {})", port));
   c.port = port != 0 ? static_cast<int>(port) : (c.ca_file.empty() ? 1883 : 8883);
   c.keepalive = std::chrono::duration_cast<std::chrono::seconds>(config.duration("keepAlive"));
   if (c.keepalive < std::chrono::seconds(5) || c.keepalive > std::chrono::seconds(65535)) {
-    return bad("keepAlive must be 5s..65535s");
+    return config.invalid("keepAlive must be 5s..65535s");
   }
   c.clean_session = config.flag("cleanSession");
   c.session_expiry =
@@ -105,11 +102,11 @@ Result<Connection> readConnection(const ConfigValues& config,
   c.reconnect_max =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("reconnectMax"));
   if (c.reconnect_min.count() < 1 || c.reconnect_max < c.reconnect_min) {
-    return bad("reconnectMin must be at least 1ms and at most reconnectMax");
+    return config.invalid("reconnectMin must be at least 1ms and at most reconnectMax");
   }
   const std::int64_t inflight = config.integer("maxInflight");
   if (inflight < 1 || inflight > 65535) {
-    return bad(fmt::format("maxInflight must be 1..65535 (got {})", inflight));
+    return config.invalid(fmt::format("maxInflight must be 1..65535 (got {})", inflight));
   }
   c.max_inflight = static_cast<int>(inflight);
   return c;

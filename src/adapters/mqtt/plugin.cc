@@ -50,8 +50,7 @@ std::vector<ConfigKey> withConnection(std::span<const ConfigKey> own) {
 Result<int> readQos(const ConfigValues& config) {
   const std::int64_t qos = config.integer("qos");
   if (qos != 0 && qos != 1) {
-    return fail(Errc::kInvalidArgument, fmt::format("qos must be 0 or 1 (got {})", qos),
-                config.where());
+    return config.invalid(fmt::format("qos must be 0 or 1 (got {})", qos));
   }
   return static_cast<int>(qos);
 }
@@ -61,12 +60,11 @@ Result<SourceOptions> readSource(const std::string& name, const ConfigValues& co
   out.connection = SIE_TRY(readConnection(config, "sie-" + name));
   for (const auto& text : config.list("topics")) {
     auto topic = TopicTemplate::parse(text);
-    if (!topic) return fail(Errc::kInvalidArgument, topic.error().message, config.where());
+    if (!topic) return config.invalid(topic.error().message);
     out.topics.push_back(std::move(*topic));
   }
   if (out.topics.empty()) {
-    return fail(Errc::kInvalidArgument, "topics must name at least one topic template",
-                config.where());
+    return config.invalid("topics must name at least one topic template");
   }
   out.qos = SIE_TRY(readQos(config));
   out.sensor = config.str("sensor");
@@ -91,9 +89,7 @@ Result<SourceOptions> readSource(const std::string& name, const ConfigValues& co
   out.receive_time = config.flag("receiveTime");
   out.group = config.str("group");
   if (out.group.find_first_of("/+#") != std::string::npos) {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("group '{}' must not contain '/', '+' or '#'", out.group),
-                config.where());
+    return config.invalid(fmt::format("group '{}' must not contain '/', '+' or '#'", out.group));
   }
   return out;
 }
@@ -104,24 +100,21 @@ Result<SinkOptions> readSink(const std::string& name, const ConfigValues& config
   if (auto patterns = config.list("subscribe"); !patterns.empty()) out.subscribe = patterns;
   for (const auto& pattern : out.subscribe) {
     if (auto parsed = TopicPattern::parse(pattern); !parsed) {
-      return fail(Errc::kInvalidArgument, "subscribe: " + parsed.error().message, config.where());
+      return config.invalid("subscribe: " + parsed.error().message);
     }
   }
   out.topic = config.str("topic");
   if (out.topic.empty())
-    return fail(Errc::kInvalidArgument, "topic must not be empty", config.where());
+    return config.invalid("topic must not be empty");
   if (out.topic.find_first_of("+#") != std::string::npos) {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("topic '{}' must not contain the wildcards '+' or '#'", out.topic),
-                config.where());
+    return config.invalid(fmt::format("topic '{}' must not contain the wildcards '+' or '#'", out.topic));
   }
   out.payload = config.str("payload");
   out.qos = SIE_TRY(readQos(config));
   out.retain = config.flag("retain");
   const std::int64_t queued = config.integer("maxQueued");
   if (queued < 1 || queued > 10'000'000) {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("maxQueued must be 1..10000000 (got {})", queued), config.where());
+    return config.invalid(fmt::format("maxQueued must be 1..10000000 (got {})", queued));
   }
   out.max_queued = static_cast<std::size_t>(queued);
   out.drain_timeout =

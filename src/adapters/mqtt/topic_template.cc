@@ -91,34 +91,4 @@ bool TopicTemplate::match(std::string_view topic, Tags& out) const {
   return false;
 }
 
-std::string expandPlaceholders(
-    std::string_view text,
-    const std::function<std::optional<std::string_view>(std::string_view)>& lookup) {
-  std::string out;
-  out.reserve(text.size() + 32);
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (text[i] == '{') {
-      std::size_t j = i + 1;
-      while (j < text.size() && isNameChar(text[j])) ++j;
-      if (j < text.size() && text[j] == '}' && j > i + 1) {
-        if (auto value = lookup(text.substr(i + 1, j - i - 1))) {
-          out += *value;
-          i = j + 1;
-          continue;
-        }
-      }
-    }
-    out += text[i++];
-  }
-  return out;
-}
-
-std::optional<std::string_view> findTag(const Tags& tags, std::string_view name) {
-  for (const auto& [key, value] : tags) {
-    if (key == name) return std::string_view(value);
-  }
-  return std::nullopt;
-}
-
 }  // namespace sie::mqtt

@@ -3,12 +3,11 @@
 // "+" and a final "#" may be used as in MQTT filters; they match without a name.
 #pragma once
 
-#include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/placeholders.h"
 #include "sie/event.h"
 #include "sie/result.h"
 
@@ -31,14 +30,5 @@ class TopicTemplate {
   std::vector<std::string> levels_;  // "" for a named level, "+" or "#" or a literal otherwise
   std::vector<std::string> names_;   // per level: the name, or "" when unnamed
 };
-
-// Expands "{name}" placeholders with `lookup`; a name it does not know stays as written, so JSON
-// text ("{\"a\":1}") passes through unchanged. Names are letters, digits, '_', '-' and '.'.
-std::string expandPlaceholders(
-    std::string_view text,
-    const std::function<std::optional<std::string_view>(std::string_view)>& lookup);
-
-// A lookup over tags (the first tag of a name wins).
-std::optional<std::string_view> findTag(const Tags& tags, std::string_view name);
 
 }  // namespace sie::mqtt

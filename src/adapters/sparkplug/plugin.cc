@@ -23,28 +23,25 @@ const ConfigKey kKeys[] = {
 };
 
 Result<std::unique_ptr<Source>> make(const std::string& name, const ConfigValues& config) {
-  const auto bad = [&](std::string message) {
-    return fail(Errc::kInvalidArgument, std::move(message), config.where());
-  };
   mqtt::SourceOptions mqtt;
   mqtt.connection = SIE_TRY(mqtt::readConnection(config, "sie-" + name));
   const std::string group = config.str("groupId");
   if (group.empty() || (group != "+" && group.find_first_of("/+#") != std::string::npos)) {
-    return bad(
+    return config.invalid(
         fmt::format("groupId must be + or a group id without '/', '+' or '#' (got '{}')", group));
   }
   auto topic = mqtt::TopicTemplate::parse(fmt::format("spBv1.0/{}/#", group));
-  if (!topic) return bad(topic.error().message);
+  if (!topic) return config.invalid(topic.error().message);
   mqtt.topics.push_back(std::move(*topic));
   const std::int64_t qos = config.integer("qos");
-  if (qos != 0 && qos != 1) return bad(fmt::format("qos must be 0 or 1 (got {})", qos));
+  if (qos != 0 && qos != 1) return config.invalid(fmt::format("qos must be 0 or 1 (got {})", qos));
   mqtt.qos = static_cast<int>(qos);
   HandlerOptions options;
   options.node_sensor = config.str("nodeSensor");
   options.device_sensor = config.str("deviceSensor");
   if (options.node_sensor.find("{metric}") == std::string::npos ||
       options.device_sensor.find("{metric}") == std::string::npos) {
-    return bad("nodeSensor and deviceSensor must contain {metric}");
+    return config.invalid("nodeSensor and deviceSensor must contain {metric}");
   }
   options.rebirth = config.flag("rebirth");
   options.rebirth_interval =

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/placeholders.h"
 #include "sparkplug_b.pb.h"
 
 namespace sie::sparkplug {
@@ -16,21 +17,13 @@ constexpr std::string_view kNamespace = "spBv1.0/";
 constexpr std::int64_t kNsPerMs = 1'000'000;
 
 std::string expand(std::string_view text, const Topic& topic, std::string_view metric) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto take = [&](std::string_view key, std::string_view value) {
-      if (text.substr(i, key.size()) != key) return false;
-      out += value;
-      i += key.size();
-      return true;
-    };
-    if (take("{group}", topic.group) || take("{node}", topic.node) ||
-        take("{device}", topic.device) || take("{metric}", metric)) {
-      continue;
-    }
-    out += text[i++];
-  }
-  return out;
+  return expandPlaceholders(text, [&](std::string_view name) -> std::optional<std::string_view> {
+    if (name == "group") return topic.group;
+    if (name == "node") return topic.node;
+    if (name == "device") return topic.device;
+    if (name == "metric") return metric;
+    return std::nullopt;
+  });
 }
 
 // The metric's value as a number, or nullopt (null, text, bytes, datasets, templates).

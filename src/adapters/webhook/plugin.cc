@@ -24,44 +24,41 @@ const ConfigKey kKeys[] = {
 };
 
 Result<WebhookOptions> read(const ConfigValues& config) {
-  const auto bad = [&](std::string message) {
-    return fail(Errc::kInvalidArgument, std::move(message), config.where());
-  };
   auto parsed = parseUrl(config.str("url"));
-  if (!parsed) return bad(parsed.error().message);
+  if (!parsed) return config.invalid(parsed.error().message);
   WebhookOptions out = std::move(*parsed);
   if (auto patterns = config.list("subscribe"); !patterns.empty()) out.subscribe = patterns;
   for (const auto& pattern : out.subscribe) {
-    if (auto p = TopicPattern::parse(pattern); !p) return bad("subscribe: " + p.error().message);
+    if (auto p = TopicPattern::parse(pattern); !p) return config.invalid("subscribe: " + p.error().message);
   }
   const std::string mode = config.str("mode");
   if (mode != "binary" && mode != "structured") {
-    return bad(fmt::format("mode must be binary or structured (got '{}')", mode));
+    return config.invalid(fmt::format("mode must be binary or structured (got '{}')", mode));
   }
   out.structured = mode == "structured";
   for (const auto& header : config.list("headers")) {
     const std::size_t colon = header.find(':');
     if (colon == std::string::npos || colon == 0) {
-      return bad(fmt::format("header '{}' must read \"Name: value\"", header));
+      return config.invalid(fmt::format("header '{}' must read \"Name: value\"", header));
     }
     std::string value = header.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.erase(0, 1);
     out.headers.emplace_back(header.substr(0, colon), std::move(value));
   }
   out.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("timeout"));
-  if (out.timeout < std::chrono::milliseconds(1)) return bad("timeout must be at least 1ms");
+  if (out.timeout < std::chrono::milliseconds(1)) return config.invalid("timeout must be at least 1ms");
   const std::int64_t retries = config.integer("retries");
   if (retries < 0 || retries > 100)
-    return bad(fmt::format("retries must be 0..100 (got {})", retries));
+    return config.invalid(fmt::format("retries must be 0..100 (got {})", retries));
   out.retries = static_cast<int>(retries);
   out.backoff_min =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("retryBackoff"));
   if (out.backoff_min < std::chrono::milliseconds(1))
-    return bad("retryBackoff must be at least 1ms");
+    return config.invalid("retryBackoff must be at least 1ms");
   out.backoff_max = std::max(out.backoff_min, out.backoff_max);
   const std::int64_t queued = config.integer("maxQueued");
   if (queued < 1 || queued > 10'000'000)
-    return bad(fmt::format("maxQueued must be 1..10000000 (got {})", queued));
+    return config.invalid(fmt::format("maxQueued must be 1..10000000 (got {})", queued));
   out.max_queued = static_cast<std::size_t>(queued);
   return out;
 }

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Polls `done` every 10 ms until it holds or `timeout` passes; returns its last answer.
+bool waitUntil(const std::function<bool()>& done,
+               std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
 // A free TCP port on 127.0.0.1 (bound and released; reuse races are unlikely on a test machine).
 int freePort();
