@@ -65,6 +65,9 @@ int run(const RunArgs& args) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A peer that closes a TLS connection mid-write (OpenSSL writes with write(2)) must cost that
+  // connection, not the node.
+  std::signal(SIGPIPE, SIG_IGN);
   auto node = node::Node::create(std::move(*site), plugins);
   if (!node) {
     fmt::print(stderr, "sie run: {}\n", node.error().str());
