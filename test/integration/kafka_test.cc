@@ -16,6 +16,7 @@
 #include "servers.h"
 #include "sie/metrics.h"
 #include "sie/plugins.h"
+#include "test_node.h"
 
 namespace sie {
 namespace {
@@ -55,20 +56,11 @@ class KafkaTest : public ::testing::Test {
   }
 
   void startNode(const std::string& extra) {
-    const std::string site = fmt::format(R"(apiVersion: sie/v1
-kind: Site
-metadata: {{name: kafka-test}}
-spec:
-  http: ""
-  summaryInterval: 0
-  sinks:
-    - {{name: stream, type: kafka, brokers: "{}"{}}}
-)",
-                                         brokers_, extra);
-    auto parsed = node::parseSite({"t/site.yaml", site}, {{"t/functions/hot.yaml", kFunction}});
-    ASSERT_TRUE(parsed) << parsed.error().str();
-    parsed->data_dir = data_.path();
-    auto made = node::Node::create(std::move(*parsed), plugins_);
+    auto made = testing::makeNode(
+        testing::siteWith(
+            "", fmt::format("    - {{name: stream, type: kafka, brokers: \"{}\"{}}}\n", brokers_,
+                            extra)),
+        {{"t/functions/hot.yaml", kFunction}}, data_.path(), plugins_);
     ASSERT_TRUE(made) << made.error().str();
     node_ = std::move(*made);
     ASSERT_TRUE(node_->start());

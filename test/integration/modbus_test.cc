@@ -15,6 +15,7 @@
 #include "servers.h"
 #include "sie/metrics.h"
 #include "sie/plugins.h"
+#include "test_node.h"
 
 namespace sie {
 namespace {
@@ -38,23 +39,7 @@ class ModbusTest : public ::testing::Test {
 
   Result<std::unique_ptr<node::Node>> makeNode(const std::string& sources,
                                                const std::string& sinks) {
-    const std::string site =
-        fmt::format(R"(apiVersion: sie/v1
-kind: Site
-metadata: {{name: modbus-test}}
-spec:
-  http: ""
-  summaryInterval: 0
-  sources:
-{}
-  sinks:
-{}
-)",
-                    sources.empty() ? "    []" : sources, sinks.empty() ? "    []" : sinks);
-    auto parsed = node::parseSite({"t/site.yaml", site}, {});
-    if (!parsed) return tl::unexpected(parsed.error());
-    parsed->data_dir = data_.path();
-    return node::Node::create(std::move(*parsed), plugins_);
+    return testing::makeNode(testing::siteWith(sources, sinks), {}, data_.path(), plugins_);
   }
   void startNode(const std::string& sources, const std::string& sinks = "") {
     auto made = makeNode(sources, sinks);

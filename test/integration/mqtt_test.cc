@@ -20,6 +20,7 @@
 #include "sie/metrics.h"
 #include "sie/plugins.h"
 #include "sparkplug_b.pb.h"
+#include "test_node.h"
 
 namespace sie {
 namespace {
@@ -65,23 +66,8 @@ class MqttTest : public ::testing::Test {
   // A node whose sources and sinks are the YAML list items given (indented for spec).
   Result<std::unique_ptr<node::Node>> makeNode(const std::string& sources,
                                                const std::string& sinks) {
-    const std::string site =
-        fmt::format(R"(apiVersion: sie/v1
-kind: Site
-metadata: {{name: mqtt-test}}
-spec:
-  http: ""
-  summaryInterval: 0
-  sources:
-{}
-  sinks:
-{}
-)",
-                    sources.empty() ? "    []" : sources, sinks.empty() ? "    []" : sinks);
-    auto parsed = node::parseSite({"t/site.yaml", site}, {{"t/functions/hot.yaml", kFunction}});
-    if (!parsed) return tl::unexpected(parsed.error());
-    parsed->data_dir = data_.path();
-    return node::Node::create(std::move(*parsed), plugins_);
+    return testing::makeNode(testing::siteWith(sources, sinks),
+                             {{"t/functions/hot.yaml", kFunction}}, data_.path(), plugins_);
   }
 
   void startNode(const std::string& sources, const std::string& sinks = "") {

@@ -17,6 +17,7 @@
 #include "servers.h"
 #include "sie/metrics.h"
 #include "sie/plugins.h"
+#include "test_node.h"
 
 extern char** environ;
 
@@ -70,20 +71,8 @@ class WebhookTest : public ::testing::Test {
     if (node_) node_->stop();
   }
   void startNode(const std::string& sink) {
-    const std::string site = fmt::format(R"(apiVersion: sie/v1
-kind: Site
-metadata: {{name: webhook-test}}
-spec:
-  http: ""
-  summaryInterval: 0
-  sinks:
-{}
-)",
-                                         sink);
-    auto parsed = node::parseSite({"t/site.yaml", site}, {{"t/functions/hot.yaml", kFunction}});
-    ASSERT_TRUE(parsed) << parsed.error().str();
-    parsed->data_dir = data_.path();
-    auto made = node::Node::create(std::move(*parsed), plugins_);
+    auto made = testing::makeNode(testing::siteWith("", sink),
+                                  {{"t/functions/hot.yaml", kFunction}}, data_.path(), plugins_);
     ASSERT_TRUE(made) << made.error().str();
     node_ = std::move(*made);
     ASSERT_TRUE(node_->start());
@@ -169,21 +158,14 @@ TEST_F(WebhookTest, RefusalsAndUnreachableEndpointsAreDeadLettered) {
 }
 
 TEST_F(WebhookTest, BadUrlsAreConfigErrors) {
-  Plugins plugins;
-  ASSERT_TRUE(registerBuiltinPlugins(plugins));
   for (const auto& [url, why] : std::vector<std::pair<std::string, std::string>>{
            {"https://x/", "https is not supported"},
            {"ftp://x/", "must start with http://"},
            {"http://x:99999/", "port must be 1..65535"},
            {"http:///a", "no host"}}) {
-    const std::string site = fmt::format(
-        "apiVersion: sie/v1\nkind: Site\nspec:\n  http: \"\"\n  sinks:\n    - {{name: h, type: "
-        "webhook, url: \"{}\"}}\n",
-        url);
-    auto parsed = node::parseSite({"t/site.yaml", site}, {});
-    ASSERT_TRUE(parsed);
-    parsed->data_dir = data_.path();
-    auto made = node::Node::create(std::move(*parsed), plugins);
+    auto made = testing::makeNode(
+        testing::siteWith("", fmt::format("    - {{name: h, type: webhook, url: \"{}\"}}\n", url)),
+        {}, data_.path(), plugins_);
     ASSERT_FALSE(made) << url;
     EXPECT_THAT(made.error().str(), HasSubstr(why));
   }

@@ -36,7 +36,6 @@ class Device {
   Status connect();
   void close();
   [[nodiscard]] bool connected() const { return connected_; }
-  [[nodiscard]] const DeviceOptions& options() const { return options_; }
 
   // Errors: Errc::kInvalidArgument when the device answered with an exception (illegal address,
   // function, value; the connection stays up); Errc::kTimeout or Errc::kIo when it did not answer

@@ -56,7 +56,6 @@ class Client {
   void dropConnection();
 
   [[nodiscard]] bool connected() const { return connected_.load(std::memory_order_acquire); }
-  [[nodiscard]] const std::string& name() const { return name_; }
 
  private:
   static void onConnect(mosquitto* m, void* self, int rc);

@@ -19,7 +19,6 @@ Result<TopicTemplate> TopicTemplate::parse(std::string_view text) {
   };
   if (text.empty()) return bad("is empty");
   TopicTemplate out;
-  out.text_ = std::string(text);
   std::size_t start = 0;
   while (true) {
     const std::size_t end = text.find('/', start);

@@ -20,12 +20,10 @@ class TopicTemplate {
 
   // The subscription filter: each {name} level replaced by "+".
   [[nodiscard]] const std::string& filter() const { return filter_; }
-  [[nodiscard]] const std::string& text() const { return text_; }
   // Appends the named levels of `topic` to `out`; false (out untouched) when it does not match.
   bool match(std::string_view topic, Tags& out) const;
 
  private:
-  std::string text_;
   std::string filter_;
   std::vector<std::string> levels_;  // "" for a named level, "+" or "#" or a literal otherwise
   std::vector<std::string> names_;   // per level: the name, or "" when unnamed
