@@ -12,6 +12,7 @@ packages=(
   libfftw3-dev
   libmosquitto-dev mosquitto mosquitto-clients openssl
   libmodbus-dev protobuf-compiler libprotobuf-dev librdkafka-dev
+  libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
   curl procps python3
 )

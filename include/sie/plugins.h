@@ -3,17 +3,21 @@
 // on static-initialization order.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "sie/clock.h"
 #include "sie/config.h"
 #include "sie/function.h"
 #include "sie/registry.h"
 #include "sie/result.h"
 #include "sie/sink.h"
 #include "sie/source.h"
+#include "sie/state.h"
 
 namespace sie {
 
@@ -32,9 +36,27 @@ struct SinkPlugin {
       make;
 };
 
+// What every state backend gets from the site's spec.state block.
+struct StateOptions {
+  std::string site;      // metadata.name
+  std::string data_dir;  // node-local files (the audit chain lives here for every backend)
+  std::chrono::milliseconds batch_interval{20};
+  std::size_t memory_window = 2048;
+  const Clock* clock = nullptr;
+};
+
+struct StatePlugin {
+  std::string description;
+  std::vector<ConfigKey> keys;  // the table of spec.state.<backend>, checked before make()
+  std::function<Result<std::unique_ptr<StateStore>>(const StateOptions& options,
+                                                    const ConfigValues& config)>
+      make;
+};
+
 struct Plugins {
   Registry<SourcePlugin> sources{"source type"};
   Registry<SinkPlugin> sinks{"sink type"};
+  Registry<StatePlugin> states{"state backend"};
   Registry<std::shared_ptr<Executor>> runtimes{"runtime"};
 };
 

@@ -34,6 +34,19 @@ Result<std::unique_ptr<Made>> makeFromBlock(const Registry<Plugin>& registry,
   return std::move(*made);
 }
 
+Result<std::unique_ptr<StateStore>> openState(const SiteConfig& site, const Plugins& plugins,
+                                              const Clock& clock) {
+  auto plugin = plugins.states.find(site.state_backend);
+  if (!plugin) {
+    return fail(Errc::kInvalidArgument, plugin.error().message + " in state.backend", site.file);
+  }
+  const YAML::Node block = site.state_block ? site.state_block : YAML::Node(YAML::NodeType::Map);
+  auto config = SIE_TRY(readConfig(block, (*plugin)->keys, site.file));
+  StateOptions options{site.name, site.data_dir, site.state_batch_interval,
+                       site.state_memory_window, &clock};
+  return (*plugin)->make(options, config);
+}
+
 HttpResponse jsonError(int status, std::string_view code, const std::string& message) {
   return {status, "application/json", nlohmann::json{{"error", code}, {"message", message}}.dump()};
 }
@@ -60,12 +73,7 @@ std::string jsonArray(const std::vector<std::string>& docs) {
 Result<std::unique_ptr<Node>> Node::create(SiteConfig site, const Plugins& plugins,
                                            const Clock& clock) {
   std::unique_ptr<Node> node(new Node(std::move(site), clock));
-  state::EmbeddedOptions state_options;
-  state_options.data_dir = node->site_.data_dir;
-  state_options.batch_interval = node->site_.state_batch_interval;
-  state_options.memory_window = node->site_.state_memory_window;
-  state_options.clock = &clock;
-  node->state_ = SIE_TRY(state::openEmbedded(state_options));
+  node->state_ = SIE_TRY(openState(node->site_, plugins, clock));
   node->actions_ = std::make_unique<Actions>(node->bus_, node->state_->audit(), clock);
   node->dispatcher_ =
       std::make_unique<Dispatcher>(node->site_.dispatcher, node->state_->deadLetters());

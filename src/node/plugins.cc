@@ -15,11 +15,30 @@
 #ifdef SIE_WITH_SIM
 #include "adapters/sim/sim_source.h"
 #endif
+#ifdef SIE_WITH_REDIS
+#include "state/redis/plugin.h"
+#endif
+#include "state/embedded_store.h"
 
 namespace sie {
 
 Status registerBuiltinPlugins(Plugins& plugins) {
   SIE_CHECK(plugins.runtimes.add("builtin", builtin::makeExecutor()));
+  SIE_CHECK(plugins.states.add(
+      "embedded", StatePlugin{"SQLite (WAL) in the data directory",
+                              {},
+                              [](const StateOptions& o,
+                                 const ConfigValues&) -> Result<std::unique_ptr<StateStore>> {
+                                state::EmbeddedOptions embedded;
+                                embedded.data_dir = o.data_dir;
+                                embedded.batch_interval = o.batch_interval;
+                                embedded.memory_window = o.memory_window;
+                                embedded.clock = o.clock;
+                                return state::openEmbedded(embedded);
+                              }}));
+#ifdef SIE_WITH_REDIS
+  SIE_CHECK(state::redis::registerPlugin(plugins));
+#endif
   SIE_CHECK(webhook::registerPlugins(plugins));
 #ifdef SIE_WITH_SIM
   SIE_CHECK(sim::registerPlugin(plugins));

@@ -40,10 +40,12 @@ constexpr ConfigKey kDispatcherKeys[] = {
     {"blockTimeout", Type::kDuration, "5s", "block: longest a source waits before it is refused"},
 };
 constexpr ConfigKey kStateKeys[] = {
-    {"backend", Type::kString, "embedded", "embedded (SQLite, WAL)"},
+    {"backend", Type::kString, "embedded",
+     "embedded (SQLite, WAL) | redis (settings in a `redis:` block)"},
     {"batchInterval", Type::kDuration, "20ms", "longest a write waits before it is committed"},
     {"memoryWindow", Type::kInt, "2048", "readings per sensor kept in memory for windows"},
 };
+constexpr std::string_view kStateBlocks[] = {"redis"};
 constexpr ConfigKey kLogKeys[] = {
     {"level", Type::kString, "info", "trace | debug | info | warn | error"},
     {"format", Type::kString, "text", "text | json"},
@@ -143,13 +145,19 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
   cfg.routes = spec["routes"];
   SIE_CHECK(parseDispatcher(spec["dispatcher"], file, cfg.dispatcher));
   if (spec["state"]) {
-    auto s = SIE_TRY(readConfig(spec["state"], kStateKeys, file));
-    if (s.str("backend") != "embedded") {
-      return fail(
-          Errc::kUnsupported,
-          fmt::format("state.backend '{}' is not available (use embedded)", s.str("backend")),
-          s.where());
+    // A backend's own settings sit in a block named after it (state.redis); the node checks
+    // them against the backend's table.
+    auto s = SIE_TRY(readConfig(spec["state"], kStateKeys, file, kStateBlocks));
+    cfg.state_backend = s.str("backend");
+    for (std::string_view block : kStateBlocks) {
+      if (spec["state"][std::string(block)] && block != cfg.state_backend) {
+        return fail(Errc::kInvalidArgument,
+                    fmt::format("state.{} settings are given but state.backend is '{}'", block,
+                                cfg.state_backend),
+                    yamlWhere(file, spec["state"][std::string(block)]));
+      }
     }
+    cfg.state_block = spec["state"][cfg.state_backend];
     cfg.state_batch_interval =
         std::chrono::duration_cast<std::chrono::milliseconds>(s.duration("batchInterval"));
     cfg.state_memory_window =

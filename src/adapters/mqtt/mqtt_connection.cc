@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "core/secret_file.h"
+
 namespace sie::mqtt {
 namespace {
 
@@ -34,18 +36,6 @@ const ConfigKey kKeys[] = {
      "QoS 1 messages unacknowledged at once, each way (1..65535)"},
 };
 
-Result<std::string> readFirstLine(const std::string& path, const std::string& where) {
-  std::FILE* file = std::fopen(path.c_str(), "r");
-  if (!file)
-    return fail(Errc::kNotFound, fmt::format("cannot read passwordFile '{}'", path), where);
-  char buffer[1024];
-  std::string line;
-  if (std::fgets(buffer, sizeof buffer, file)) line = buffer;
-  std::fclose(file);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-  return line;
-}
-
 }  // namespace
 
 std::span<const ConfigKey> connectionKeys() { return kKeys; }
@@ -69,13 +59,15 @@ Result<Connection> readConnection(const ConfigValues& config,
   c.password = config.str("password");
   if (const std::string file = config.str("passwordFile"); !file.empty()) {
     if (!c.password.empty()) return config.invalid("set password or passwordFile, not both");
-    c.password = SIE_TRY(readFirstLine(file, config.where()));
+    c.password = SIE_TRY(readSecretFile(file, "passwordFile", config.where()));
   }
-  if (!c.password.empty() && c.username.empty()) return config.invalid("a password needs a username");
+  if (!c.password.empty() && c.username.empty())
+    return config.invalid("a password needs a username");
   c.ca_file = config.str("caFile");
   c.cert_file = config.str("certFile");
   c.key_file = config.str("keyFile");
-  if (c.cert_file.empty() != c.key_file.empty()) return config.invalid("set certFile and keyFile together");
+  if (c.cert_file.empty() != c.key_file.empty())
+    return config.invalid("set certFile and keyFile together");
   if (!c.cert_file.empty() && c.ca_file.empty())
     return config.invalid("a client certificate needs caFile (TLS)");
   for (const auto& [key, path] :
@@ -88,7 +80,8 @@ Result<Connection> readConnection(const ConfigValues& config,
   }
   c.tls_insecure = config.flag("tlsInsecure");
   const std::int64_t port = config.integer("port");
-  if (port < 0 || port > 65535) return config.invalid(fmt::format("port must be 1..65535 (got {})", port));
+  if (port < 0 || port > 65535)
+    return config.invalid(fmt::format("port must be 1..65535 (got {})", port));
   c.port = port != 0 ? static_cast<int>(port) : (c.ca_file.empty() ? 1883 : 8883);
   c.keepalive = std::chrono::duration_cast<std::chrono::seconds>(config.duration("keepAlive"));
   if (c.keepalive < std::chrono::seconds(5) || c.keepalive > std::chrono::seconds(65535)) {

@@ -1,6 +1,7 @@
 #include "servers.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -185,6 +186,65 @@ void Mosquitto::kill() {
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
   pid_ = -1;
+}
+
+RedisServer::RedisServer() : port_(freePort()) { start(); }
+
+RedisServer::~RedisServer() { kill(); }
+
+void RedisServer::start() {
+  if (pid_ > 0) return;
+  const std::string port = std::to_string(port_);
+  const std::string log = dir_.file("redis.log");
+  std::vector<std::string> args = {"redis-server",
+                                   "--port",
+                                   port,
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir_.path(),
+                                   "--appendonly",
+                                   "yes",
+                                   "--appendfsync",
+                                   "always",
+                                   "--save",
+                                   "",
+                                   "--logfile",
+                                   log};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // Not on the test's output: a server outliving a crashed test must not hold ctest's pipe open.
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&files, 2, "/dev/null", O_WRONLY, 0);
+  const int spawned = ::posix_spawnp(&pid_, "redis-server", &files, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&files);
+  if (spawned != 0) {
+    pid_ = -1;
+    ADD_FAILURE() << "cannot start redis-server (is it installed? scripts/install-deps.sh)";
+    return;
+  }
+  if (!waitForPort(port_)) {
+    ADD_FAILURE() << "redis-server did not listen on " << port_ << "; see " << log;
+    return;
+  }
+  // Listening comes before the append-only file is loaded; PING answers only after.
+  waitUntil([&] { return cli("PING") == "PONG"; }, std::chrono::seconds(10));
+}
+
+void RedisServer::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+std::string RedisServer::cli(const std::string& args) const {
+  std::string out = capture("redis-cli -p " + std::to_string(port_) + " " + args + " 2>&1");
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
 }
 
 }  // namespace sie::testing

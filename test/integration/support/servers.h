@@ -72,4 +72,26 @@ class Mosquitto {
   pid_t pid_ = -1;
 };
 
+// redis-server with append-only persistence fsynced on every write, so a SIGKILL loses nothing
+// it acknowledged.
+class RedisServer {
+ public:
+  RedisServer();  // fails the calling test (ADD_FAILURE) when it does not come up
+  ~RedisServer();
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  void kill();   // SIGKILL and wait
+  void start();  // again, on the same port and data
+  [[nodiscard]] bool running() const { return pid_ > 0; }
+  [[nodiscard]] int port() const { return port_; }
+  // Runs redis-cli against the server; returns its output without the trailing newline.
+  [[nodiscard]] std::string cli(const std::string& args) const;
+
+ private:
+  TempDir dir_;
+  int port_;
+  pid_t pid_ = -1;
+};
+
 }  // namespace sie::testing
