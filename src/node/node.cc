@@ -40,7 +40,9 @@ Result<std::unique_ptr<StateStore>> openState(const SiteConfig& site, const Plug
   if (!plugin) {
     return fail(Errc::kInvalidArgument, plugin.error().message + " in state.backend", site.file);
   }
-  const YAML::Node block = site.state_block ? site.state_block : YAML::Node(YAML::NodeType::Map);
+  const YAML::Node block = site.state_block.IsDefined() && !site.state_block.IsNull()
+                               ? site.state_block
+                               : YAML::Node(YAML::NodeType::Map);
   auto config = SIE_TRY(readConfig(block, (*plugin)->keys, site.file));
   StateOptions options{site.name, site.data_dir, site.state_batch_interval,
                        site.state_memory_window, &clock};

@@ -147,17 +147,19 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
   if (spec["state"]) {
     // A backend's own settings sit in a block named after it (state.redis); the node checks
     // them against the backend's table.
-    auto s = SIE_TRY(readConfig(spec["state"], kStateKeys, file, kStateBlocks));
+    // Looked up through a const node: yaml-cpp's non-const operator[] inserts missing keys.
+    const YAML::Node state = spec["state"];
+    auto s = SIE_TRY(readConfig(state, kStateKeys, file, kStateBlocks));
     cfg.state_backend = s.str("backend");
     for (std::string_view block : kStateBlocks) {
-      if (spec["state"][std::string(block)] && block != cfg.state_backend) {
+      if (state[std::string(block)] && block != cfg.state_backend) {
         return fail(Errc::kInvalidArgument,
                     fmt::format("state.{} settings are given but state.backend is '{}'", block,
                                 cfg.state_backend),
-                    yamlWhere(file, spec["state"][std::string(block)]));
+                    yamlWhere(file, state[std::string(block)]));
       }
     }
-    cfg.state_block = spec["state"][cfg.state_backend];
+    if (state[cfg.state_backend]) cfg.state_block = state[cfg.state_backend];
     cfg.state_batch_interval =
         std::chrono::duration_cast<std::chrono::milliseconds>(s.duration("batchInterval"));
     cfg.state_memory_window =

@@ -16,6 +16,13 @@ bool isDuplicate(const Op& op, const Reply& reply) {
   return op.argv.front() == "XADD" && reply.str.find("equal or smaller") != std::string::npos;
 }
 
+bool isTransient(std::string_view error) {
+  for (std::string_view code : {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN"}) {
+    if (error.starts_with(code)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Outbox::Outbox(Options options, Spool spool)
@@ -164,6 +171,14 @@ Status Outbox::send(const std::vector<Op>& ops) {
   commands.reserve(ops.size());
   for (const Op& op : ops) commands.push_back(&op.argv);
   auto replies = SIE_TRY(connection_.pipeline(commands));
+  // A server still loading its data (or busy with a script) refuses for now, not for good: the
+  // whole batch is sent again later, which is safe because every command is idempotent.
+  for (const Reply& reply : replies) {
+    if (reply.isError() && isTransient(reply.str)) {
+      connection_.disconnect();
+      return fail(Errc::kIo, reply.str, options_.endpoint.name());
+    }
+  }
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const Reply& reply = replies[i];
     if (!reply.isError() || isDuplicate(ops[i], reply)) continue;
