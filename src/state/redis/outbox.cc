@@ -205,14 +205,17 @@ bool Outbox::sendQueued(std::unique_lock<std::mutex>& lock) {
     markDown(sent.error().message);
     return false;
   }
-  acked_ = batch.back().seq;
+  landed(lock, batch.back().seq);
+  return true;
+}
+
+void Outbox::landed(std::unique_lock<std::mutex>& lock, std::int64_t seq) {
+  acked_ = std::max(acked_, seq);
   publishGauges();
   done_cv_.notify_all();
-  const std::int64_t acked = acked_;
   lock.unlock();
-  if (options_.on_acked) options_.on_acked(acked);
+  if (options_.on_acked) options_.on_acked(seq);
   lock.lock();
-  return true;
 }
 
 bool Outbox::replaySpool(std::unique_lock<std::mutex>& lock) {
@@ -247,13 +250,7 @@ bool Outbox::replaySpool(std::unique_lock<std::mutex>& lock) {
   }
   replayed_.inc(ops->size());
   spooled_ = spool_.size();
-  acked_ = std::max(acked_, ops->back().seq);
-  publishGauges();
-  done_cv_.notify_all();
-  const std::int64_t acked = acked_;
-  lock.unlock();
-  if (options_.on_acked) options_.on_acked(acked);
-  lock.lock();
+  landed(lock, ops->back().seq);
   return true;
 }
 

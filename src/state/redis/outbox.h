@@ -71,6 +71,8 @@ class Outbox {
   bool sendQueued(std::unique_lock<std::mutex>& lock);
   bool replaySpool(std::unique_lock<std::mutex>& lock);
   bool spill(std::unique_lock<std::mutex>& lock);  // false when the spool failed
+  // Every command up to `seq` is in Redis: wakes waiters, then tells on_acked (lock released).
+  void landed(std::unique_lock<std::mutex>& lock, std::int64_t seq);
   void tryConnect(std::unique_lock<std::mutex>& lock, Backoff& backoff);
   // Sends a batch and handles refusals; fails only when the connection does.
   Status send(const std::vector<Op>& ops);
