@@ -233,7 +233,7 @@ TEST_P(StateContractTest, CompareAndSetHasOneWinnerAmongRacers) {
 
 TEST_P(StateContractTest, DeadLettersAreCountedAndListedNewestFirst) {
   auto& letters = store_->deadLetters();
-  const std::string payload("{\"v\":\x01\xfe}", 10);
+  const std::string payload("{\"v\":\x01\xfe}", 8);  // binary, not UTF-8
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(letters.put(DeadLetter{0, kT0 + i, "gateway", "reason " + std::to_string(i),
                                        "sensor/" + std::to_string(i), payload}));
