@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "servers.h"
+#include "sie/metrics.h"
 #include "sie/plugins.h"
 #include "state/redis/store.h"
 #include "test_node.h"
@@ -76,6 +77,8 @@ TEST_F(RedisStateTest, AnOutageIsRiddenOutAndCaughtUp) {
   // Durable although Redis is gone: the writes are in the local spool.
   ASSERT_TRUE(store->sync());
   EXPECT_TRUE(std::filesystem::exists(state::redis::spoolPath(dir_.path())));
+  EXPECT_EQ(metrics().gauge("sie_state_redis_up", "").value(), 0.0);
+  EXPECT_GT(metrics().gauge("sie_state_redis_spooled", "").value(), 0.0);
   // The node keeps working: windows from memory, its own KV writes.
   auto window = store->timeSeries().lastN(Symbol::intern("a"), 150);
   ASSERT_TRUE(window) << window.error().str();
@@ -92,6 +95,10 @@ TEST_F(RedisStateTest, AnOutageIsRiddenOutAndCaughtUp) {
 
   redis_.start();
   EXPECT_TRUE(waitUntil([&] { return streamLength("a") == 200; }));
+  EXPECT_TRUE(waitUntil([] {
+    return metrics().gauge("sie_state_redis_up", "").value() == 1.0 &&
+           metrics().gauge("sie_state_redis_spooled", "").value() == 0.0;
+  }));
   EXPECT_TRUE(waitUntil([&] { return redis_.cli("GET t:kv:setpoint") == "42"; }));
   EXPECT_TRUE(waitUntil([&] { return redis_.cli("ZCARD t:dl:index") == "1"; }));
   auto cas_after = store->kv().compareAndSet("setpoint", "42", "43");

@@ -1,5 +1,6 @@
 #include "state/redis/spool.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -104,8 +105,7 @@ Result<std::vector<Op>> Spool::read(std::size_t limit) {
 
 Status Spool::erase(std::int64_t last) {
   SIE_CHECK(erase_.bind(1, last).run());
-  size_ = static_cast<std::size_t>(
-      SIE_TRY(db_.queryInt("SELECT count(*) FROM spool", "count spooled commands")).value_or(0));
+  size_ -= std::min(size_, static_cast<std::size_t>(sqlite3_changes(db_.handle())));
   return ok();
 }
 
