@@ -13,6 +13,7 @@ packages=(
   libmosquitto-dev mosquitto mosquitto-clients openssl
   libmodbus-dev protobuf-compiler libprotobuf-dev librdkafka-dev
   libhiredis-dev redis-server
+  libopencv-dnn-dev libonnx-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl procps python3
 )

@@ -23,7 +23,9 @@ struct InputBinding {
   enum class Kind { kWindow, kKv };
   std::string name;  // the handler sees it under this name
   Kind kind = Kind::kWindow;
-  std::string sensor;         // kWindow: sensor id; "" = the triggering sensor
+  // kWindow: sensor id; "" = the triggering sensor. Placeholders: {sensor}, {1}, {2}, ... (the
+  // levels of the triggering sensor id) and its tags, e.g. "hvac/{2}/airflow".
+  std::string sensor;
   std::size_t last = 0;       // kWindow: the newest N readings (before the triggering one)
   std::string key;            // kKv: key template; "{sensor}" and "{function}" are expanded
   std::optional<double> fallback;  // kKv: value when the key is absent
@@ -35,6 +37,20 @@ struct OutputRule {
   Kind kind = Kind::kDecision;
   std::string topic = "decisions/{function}/{sensor}";  // kDecision/kEvent: bus topic template
   bool only_anomalies = false;  // kDecision: publish only decisions with anomaly == true
+};
+
+// How the onnx runtime turns windows into a model input and the model's output into a decision
+// (spec.model). Unset fields come from the model's metadata_props (sie.window, sie.mean, ...).
+struct ModelBinding {
+  std::vector<std::string> channels;  // window input names in the model's channel order
+  std::size_t window = 0;             // readings (or block samples) per channel; 0 = sie.window
+  std::chrono::nanoseconds hop{0};    // decide at most once per hop of trigger time; 0 = each
+  std::vector<double> mean, std;      // per channel: x' = (x - mean) / std
+  std::vector<double> min, max;       // or per channel: x' = (x - min) / (max - min)
+  std::string score;                  // probability | reconstruction | residual; "" = sie.score
+  std::optional<double> threshold;    // anomaly when score >= threshold
+  std::optional<double> error_scale;  // reconstruction/residual: error at score 0.5
+  std::vector<std::string> labels;    // class names of a probabilities output, class 0 = normal
 };
 
 struct ScalingPolicy {
@@ -49,8 +65,8 @@ struct ScalingPolicy {
 struct FunctionSpec {
   std::string name;
   std::string version;
-  std::string runtime;  // "builtin", later "onnx", "process"
-  std::string handler;  // runtime-specific: builtin name, model path, executable
+  std::string runtime;  // "builtin", "onnx", later "process"
+  std::string handler;  // runtime-specific: builtin name, model file, executable
   std::vector<std::string> triggers;  // topic patterns with MQTT wildcards + and #
   std::vector<InputBinding> inputs;
   std::vector<OutputRule> outputs;
@@ -58,7 +74,9 @@ struct FunctionSpec {
   std::chrono::milliseconds timeout{1000};
   int retries = 0;
   ScalingPolicy scaling;
+  std::optional<ModelBinding> model;  // spec.model (onnx runtime)
   std::string source_file;  // where it was declared, for messages
+  std::string base_dir;     // folder of the manifest file: relative handler paths start here
 
   [[nodiscard]] std::string id() const { return name + "@" + version; }
 };

@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   addSimCommand(app, exit_code);
 #endif
   addAuditCommand(app, exit_code);
+#ifdef SIE_WITH_ONNX
+  addModelCommand(app, exit_code);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

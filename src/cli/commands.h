@@ -9,5 +9,6 @@ namespace sie::cli {
 void addRunCommand(CLI::App& app, int& exit_code);
 void addSimCommand(CLI::App& app, int& exit_code);
 void addAuditCommand(CLI::App& app, int& exit_code);
+void addModelCommand(CLI::App& app, int& exit_code);
 
 }  // namespace sie::cli

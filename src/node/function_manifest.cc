@@ -1,6 +1,8 @@
 #include "node/function_manifest.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -28,8 +30,9 @@ constexpr ConfigKey kMetadataKeys[] = {
     {"description", Type::kString, "", "free text"},
 };
 constexpr ConfigKey kSpecKeys[] = {
-    {"runtime", Type::kString, "", "builtin (onnx and process come later)", true},
-    {"handler", Type::kString, "", "what the runtime runs, e.g. a builtin name", true},
+    {"runtime", Type::kString, "", "builtin | onnx", true},
+    {"handler", Type::kString, "",
+     "what the runtime runs: a builtin name, or a model file (relative to the manifest)", true},
     {"timeout", Type::kDuration, "1s", "per-invocation deadline"},
     {"retries", Type::kInt, "0", "retries after a failed invocation (0-10)"},
 };
@@ -53,7 +56,21 @@ constexpr ConfigKey kScalingKeys[] = {
     {"idleTimeout", Type::kDuration, "60s", "idle time before an instance is stopped"},
     {"prewarm", Type::kBool, "false", "start instances ahead of predicted demand"},
 };
-constexpr std::string_view kSpecBlocks[] = {"triggers", "inputs", "outputs", "params", "scaling"};
+constexpr ConfigKey kModelKeys[] = {
+    {"channels", Type::kStringList, "", "window inputs in the model's channel order (default: all)"},
+    {"window", Type::kInt, "", "readings (block samples) per channel (default: sie.window)"},
+    {"hop", Type::kDuration, "0", "decide at most once per hop of the trigger's time"},
+    {"mean", Type::kStringList, "", "per channel, with std: x' = (x - mean) / std"},
+    {"std", Type::kStringList, "", "per channel standard deviation (> 0)"},
+    {"min", Type::kStringList, "", "per channel, with max: x' = (x - min) / (max - min)"},
+    {"max", Type::kStringList, "", "per channel maximum (> min)"},
+    {"score", Type::kString, "", "probability | reconstruction | residual (default: sie.score)"},
+    {"threshold", Type::kDouble, "", "anomaly when score >= threshold (default: sie.threshold)"},
+    {"errorScale", Type::kDouble, "", "reconstruction/residual error that scores 0.5"},
+    {"labels", Type::kStringList, "", "class names of a probabilities output, normal first"},
+};
+constexpr std::string_view kSpecBlocks[] = {"triggers", "inputs", "outputs",
+                                            "params",   "scaling", "model"};
 constexpr std::string_view kDocumentBlocks[] = {"metadata", "spec"};
 
 bool validName(const std::string& name) {
@@ -183,6 +200,63 @@ Result<std::map<std::string, double>> parseParams(const YAML::Node& node, const 
   return params;
 }
 
+Result<std::vector<double>> numberList(const ConfigValues& v, std::string_view key) {
+  std::vector<double> out;
+  for (const auto& item : v.list(key)) {
+    double value = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (ec != std::errc() || end != item.data() + item.size() || !std::isfinite(value)) {
+      return v.invalid(fmt::format("spec.model.{} must be a list of numbers (got '{}')", key, item));
+    }
+    out.push_back(value);
+  }
+  return out;
+}
+
+Result<std::optional<ModelBinding>> parseModel(const YAML::Node& node, const std::string& file) {
+  if (!node) return std::nullopt;
+  auto v = SIE_TRY(readConfig(node, kModelKeys, file));
+  ModelBinding m;
+  m.channels = v.list("channels");
+  if (v.has("window")) {
+    if (v.integer("window") < 1 || v.integer("window") > 100000) {
+      return v.invalid(fmt::format("spec.model.window must be between 1 and 100000 (got {})",
+                                   v.integer("window")));
+    }
+    m.window = static_cast<std::size_t>(v.integer("window"));
+  }
+  m.hop = v.duration("hop");
+  if (m.hop.count() < 0) return v.invalid("spec.model.hop must be >= 0");
+  m.mean = SIE_TRY(numberList(v, "mean"));
+  m.std = SIE_TRY(numberList(v, "std"));
+  m.min = SIE_TRY(numberList(v, "min"));
+  m.max = SIE_TRY(numberList(v, "max"));
+  if (m.mean.size() != m.std.size()) {
+    return v.invalid(fmt::format("spec.model.mean and std need one number per channel each (got "
+                                 "{} and {})", m.mean.size(), m.std.size()));
+  }
+  if (m.min.size() != m.max.size()) {
+    return v.invalid(fmt::format("spec.model.min and max need one number per channel each (got "
+                                 "{} and {})", m.min.size(), m.max.size()));
+  }
+  if (!m.mean.empty() && !m.min.empty()) {
+    return v.invalid("spec.model: give mean/std or min/max, not both");
+  }
+  m.score = v.str("score");
+  if (!m.score.empty() && m.score != "probability" && m.score != "reconstruction" &&
+      m.score != "residual") {
+    return v.invalid(fmt::format(
+        "spec.model.score must be probability, reconstruction or residual (got '{}')", m.score));
+  }
+  if (v.has("threshold")) m.threshold = v.number("threshold");
+  if (v.has("errorScale")) {
+    m.error_scale = v.number("errorScale");
+    if (!(*m.error_scale > 0)) return v.invalid("spec.model.errorScale must be > 0");
+  }
+  m.labels = v.list("labels");
+  return m;
+}
+
 template <typename T, typename Parse>
 Result<std::vector<T>> parseList(const YAML::Node& node, const std::string& file,
                                  std::string_view field, Parse parse) {
@@ -266,6 +340,8 @@ Result<FunctionSpec> parseDocument(const YAML::Node& doc, const std::string& fil
   }
   spec.params = SIE_TRY(parseParams(spec_node["params"], file));
   spec.scaling = SIE_TRY(parseScaling(spec_node["scaling"], file));
+  spec.model = SIE_TRY(parseModel(spec_node["model"], file));
+  spec.base_dir = std::filesystem::path(file).parent_path().string();
   return spec;
 }
 

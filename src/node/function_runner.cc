@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/placeholders.h"
 #include "gateway/telemetry_json.h"
 #include "sie/clock.h"
 
@@ -30,13 +31,38 @@ FunctionRunner::FunctionRunner(FunctionSpec spec, std::shared_ptr<Executor> runt
                                       "From the gateway accepting an event to its actions done.",
                                       {{"function", spec_.id()}})) {}
 
+namespace {
+
+// The sensor a window binding reads: the trigger's own, a fixed id, or a template over the
+// trigger's id levels ({1}, {2}, ...), {sensor} and its tags.
+Symbol windowSensor(const InputBinding& binding, const Telemetry& reading) {
+  if (binding.sensor.empty()) return reading.sensor;
+  if (binding.sensor.find('{') == std::string::npos) return Symbol::intern(binding.sensor);
+  const std::string_view id = reading.sensor.str();
+  return Symbol::intern(expandPlaceholders(binding.sensor, [&](std::string_view name) {
+    if (name == "sensor") return std::optional<std::string_view>(id);
+    std::size_t level = 0;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), level);
+    if (ec != std::errc() || end != name.data() + name.size()) return findTag(reading.tags, name);
+    std::size_t start = 0;
+    for (std::size_t i = 1; i < level && start != std::string_view::npos; ++i) {
+      start = id.find('/', start);
+      if (start != std::string_view::npos) ++start;
+    }
+    if (level == 0 || start == std::string_view::npos) return std::optional<std::string_view>();
+    return std::optional<std::string_view>(id.substr(start, id.find('/', start) - start));
+  }));
+}
+
+}  // namespace
+
 Result<FunctionRunner::Inputs> FunctionRunner::fetchInputs(const Telemetry& reading) {
   Inputs inputs;
   const std::string_view sensor = reading.sensor.str();
   for (const auto& binding : spec_.inputs) {
     if (binding.kind == InputBinding::Kind::kWindow) {
-      const bool own = binding.sensor.empty();
-      const Symbol source = own ? reading.sensor : Symbol::intern(binding.sensor);
+      const Symbol source = windowSensor(binding, reading);
+      const bool own = source == reading.sensor;
       // The triggering reading is already recorded; the window is what came before it.
       auto samples = SIE_TRY(state_.timeSeries().lastN(source, binding.last + (own ? 1 : 0)));
       if (own && !samples.empty() && samples.back().ts_ns == reading.ts_ns) samples.pop_back();

@@ -2,6 +2,9 @@
 
 #include "adapters/webhook/plugin.h"
 #include "exec/builtin/builtin_executor.h"
+#ifdef SIE_WITH_ONNX
+#include "exec/onnx/onnx_executor.h"
+#endif
 #ifdef SIE_WITH_KAFKA
 #include "adapters/kafka/plugin.h"
 #endif
@@ -24,6 +27,9 @@ namespace sie {
 
 Status registerBuiltinPlugins(Plugins& plugins) {
   SIE_CHECK(plugins.runtimes.add("builtin", builtin::makeExecutor()));
+#ifdef SIE_WITH_ONNX
+  SIE_CHECK(plugins.runtimes.add("onnx", onnx::makeExecutor()));
+#endif
   SIE_CHECK(plugins.states.add(
       "embedded", StatePlugin{"SQLite (WAL) in the data directory",
                               {},

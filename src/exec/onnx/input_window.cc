@@ -1,0 +1,129 @@
+#include "exec/onnx/input_window.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace sie::onnx {
+namespace {
+
+// A reading usable as history: not bad, one finite value at least (a block counts as its mean).
+bool usable(const Sample& s) { return s.quality != Quality::kBad && !s.values.empty(); }
+
+double meanOf(std::span<const double> values) {
+  double sum = 0;
+  for (double v : values) sum += v;
+  return sum / static_cast<double>(values.size());
+}
+
+float normalized(double x, const ChannelPlan& c) {
+  return static_cast<float>((x - c.offset) / c.scale);
+}
+
+const std::vector<Sample>* windowOf(const Invocation& call, const std::string& name) {
+  auto it = call.windows.find(name);
+  return it == call.windows.end() ? nullptr : &it->second;
+}
+
+// One block sensor: the newest samples of its blocks, the trigger's last.
+Filled fillBlock(const InputPlan& plan, const Invocation& call, const std::vector<Sample>& history,
+                 std::vector<float>& row, std::vector<float>& target) {
+  const std::size_t need = plan.window + (plan.residual ? 1 : 0);
+  std::vector<double> samples;
+  for (auto it = history.rbegin(); it != history.rend() && samples.size() + call.reading.values.size() < need; ++it) {
+    if (!usable(*it)) break;
+    samples.insert(samples.begin(), it->values.begin(), it->values.end());
+  }
+  samples.insert(samples.end(), call.reading.values.begin(), call.reading.values.end());
+  if (samples.size() < need) {
+    return {Fill::kWarmingUp,
+            fmt::format("{} of {} samples so far", samples.size(), need)};
+  }
+  const auto begin = samples.end() - static_cast<std::ptrdiff_t>(need);
+  const ChannelPlan& c = plan.channels[0];
+  for (std::size_t i = 0; i < plan.window; ++i) {
+    const double v = begin[static_cast<std::ptrdiff_t>(i)];
+    if (!std::isfinite(v)) return {Fill::kInvalidValue, "a window sample is NaN or infinite"};
+    row[i] = normalized(v, c);
+  }
+  if (plan.residual) target[0] = normalized(samples.back(), c);
+  return {};
+}
+
+}  // namespace
+
+Filled fillInput(const InputPlan& plan, const Invocation& call, std::vector<float>& row,
+                 std::vector<float>& target) {
+  const std::size_t channels = plan.channels.size();
+  const std::size_t length = plan.window;
+  row.assign(channels * length, 0.0F);
+  target.assign(plan.residual ? channels : 0, 0.0F);
+
+  const std::vector<Sample>* own = windowOf(call, plan.channels[0].input);
+  static const std::vector<Sample> kNone;
+  const std::vector<Sample>& history = own != nullptr ? *own : kNone;
+  if (call.reading.values.size() > 1 && channels == 1) {
+    return fillBlock(plan, call, history, row, target);
+  }
+
+  // The timeline: the trigger's newest usable readings, then (not for residual) the trigger.
+  const std::size_t from_history = plan.residual ? length : length - 1;
+  std::vector<const Sample*> timeline;
+  timeline.reserve(length + 1);
+  for (auto it = history.rbegin(); it != history.rend() && timeline.size() < from_history; ++it) {
+    if (usable(*it)) timeline.push_back(&*it);
+  }
+  if (timeline.size() < from_history) {
+    return {Fill::kWarmingUp, fmt::format("{} of {} readings of '{}' so far", timeline.size(),
+                                          from_history, plan.channels[0].input)};
+  }
+  std::reverse(timeline.begin(), timeline.end());
+  const Sample trigger{call.reading.ts_ns, call.reading.values, call.reading.quality};
+  if (!plan.residual) timeline.push_back(&trigger);
+
+  for (std::size_t c = 0; c < channels; ++c) {
+    const ChannelPlan& plan_c = plan.channels[c];
+    float* out = row.data() + c * length;
+    if (c == 0) {
+      for (std::size_t i = 0; i < length; ++i) {
+        const double v = meanOf(timeline[i]->values);
+        if (!std::isfinite(v)) return {Fill::kInvalidValue, "a window value is NaN or infinite"};
+        out[i] = normalized(v, plan_c);
+      }
+      if (plan.residual) target[0] = normalized(meanOf(call.reading.values), plan_c);
+      continue;
+    }
+    const std::vector<Sample>* series = windowOf(call, plan_c.input);
+    if (series == nullptr) return {Fill::kWarmingUp, fmt::format("no window '{}'", plan_c.input)};
+    // Walk both timelines forward: `next` is the first reading after the current timestamp.
+    std::size_t next = 0;
+    const Sample* held = nullptr;
+    auto holdUntil = [&](std::int64_t ts) {
+      while (next < series->size() && (*series)[next].ts_ns <= ts) {
+        if (usable((*series)[next])) held = &(*series)[next];
+        ++next;
+      }
+    };
+    for (std::size_t i = 0; i < length; ++i) {
+      holdUntil(timeline[i]->ts_ns);
+      if (held == nullptr) {
+        return {Fill::kWarmingUp,
+                fmt::format("'{}' has no reading at or before the window's start", plan_c.input)};
+      }
+      const double v = meanOf(held->values);
+      if (!std::isfinite(v)) return {Fill::kInvalidValue, "a window value is NaN or infinite"};
+      out[i] = normalized(v, plan_c);
+    }
+    if (plan.residual) {
+      holdUntil(call.reading.ts_ns);
+      target[c] = normalized(meanOf(held->values), plan_c);
+    }
+  }
+  for (float v : target) {
+    if (!std::isfinite(v)) return {Fill::kInvalidValue, "the trigger value is NaN or infinite"};
+  }
+  return {};
+}
+
+}  // namespace sie::onnx
