@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   addRunCommand(app, exit_code);
 #ifdef SIE_WITH_SIM
   addSimCommand(app, exit_code);
+  addEvalCommand(app, exit_code);
 #endif
   addAuditCommand(app, exit_code);
 #ifdef SIE_WITH_ONNX

@@ -8,6 +8,7 @@ namespace sie::cli {
 
 void addRunCommand(CLI::App& app, int& exit_code);
 void addSimCommand(CLI::App& app, int& exit_code);
+void addEvalCommand(CLI::App& app, int& exit_code);
 void addAuditCommand(CLI::App& app, int& exit_code);
 void addModelCommand(CLI::App& app, int& exit_code);
 

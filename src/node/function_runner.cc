@@ -31,10 +31,6 @@ FunctionRunner::FunctionRunner(FunctionSpec spec, std::shared_ptr<Executor> runt
                                       "From the gateway accepting an event to its actions done.",
                                       {{"function", spec_.id()}})) {}
 
-namespace {
-
-// The sensor a window binding reads: the trigger's own, a fixed id, or a template over the
-// trigger's id levels ({1}, {2}, ...), {sensor} and its tags.
 Symbol windowSensor(const InputBinding& binding, const Telemetry& reading) {
   if (binding.sensor.empty()) return reading.sensor;
   if (binding.sensor.find('{') == std::string::npos) return Symbol::intern(binding.sensor);
@@ -53,8 +49,6 @@ Symbol windowSensor(const InputBinding& binding, const Telemetry& reading) {
     return std::optional<std::string_view>(id.substr(start, id.find('/', start) - start));
   }));
 }
-
-}  // namespace
 
 Result<FunctionRunner::Inputs> FunctionRunner::fetchInputs(const Telemetry& reading) {
   Inputs inputs;
@@ -114,6 +108,7 @@ Status FunctionRunner::apply(const Telemetry& reading, Output& output) {
   if (output.decision) {
     (output.decision->anomaly ? anomalies_ : normal_).inc();
     SIE_CHECK(actions_.decide(spec_, reading, *output.decision));
+    if (tap_) tap_(reading, *output.decision);
   }
   if (!output.events.empty()) actions_.emit(spec_, reading, output.events);
   return ok();

@@ -3,6 +3,7 @@
 // writes, decision actions, emitted events), and dead-letters events whose invocation failed.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -14,12 +15,21 @@
 
 namespace sie::node {
 
+// The sensor a window binding reads for `reading`: the trigger's own, a fixed id, or a template
+// over the trigger's id levels ({1}, {2}, ...), {sensor} and its tags.
+Symbol windowSensor(const InputBinding& binding, const Telemetry& reading);
+
 class FunctionRunner {
  public:
+  // Sees every decision the function makes, after its actions (evaluation, comparisons).
+  using DecisionTap = std::function<void(const Telemetry& reading, const Decision& decision)>;
+
   FunctionRunner(FunctionSpec spec, std::shared_ptr<Executor> runtime, StateStore& state,
                  Actions& actions);
 
   Status warm() { return pool_.warm(); }
+  // Set before events flow.
+  void tap(DecisionTap tap) { tap_ = std::move(tap); }
   // Called by dispatcher workers; events of one sensor never run concurrently.
   void handle(const Event& event);
 
@@ -39,6 +49,7 @@ class FunctionRunner {
   void deadLetter(const Event& event, const std::string& reason);
 
   FunctionSpec spec_;
+  DecisionTap tap_;
   StateStore& state_;
   Actions& actions_;
   InstancePool pool_;

@@ -21,7 +21,9 @@ const ConfigKey kKeys[] = {
      "start simulated time at the wall clock (false: 2026-01-01T00:00:00Z)"},
 };
 
-Result<SimSourceOptions> readOptions(const ConfigValues& config) {
+}  // namespace
+
+Result<SimSourceOptions> readSourceOptions(const ConfigValues& config) {
   auto bad = [&](std::string message) {
     return fail(Errc::kInvalidArgument, std::move(message), config.where());
   };
@@ -49,8 +51,6 @@ Result<SimSourceOptions> readOptions(const ConfigValues& config) {
   return out;
 }
 
-}  // namespace
-
 std::span<const ConfigKey> configKeys() { return kKeys; }
 
 Status registerPlugin(Plugins& plugins) {
@@ -60,7 +60,7 @@ Status registerPlugin(Plugins& plugins) {
   plugin.keys.assign(std::begin(kKeys), std::end(kKeys));
   plugin.make = [](const std::string& name,
                    const ConfigValues& config) -> Result<std::unique_ptr<Source>> {
-    SimSourceOptions options = SIE_TRY(readOptions(config));
+    SimSourceOptions options = SIE_TRY(readSourceOptions(config));
     return std::make_unique<SimSource>(name, std::move(options));
   };
   return plugins.sources.add("sim", std::move(plugin));

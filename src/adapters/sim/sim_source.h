@@ -58,8 +58,9 @@ class SimSource final : public Source {
   std::thread thread_;
 };
 
-// The "sim" source's config keys.
+// The "sim" source's config keys, and the options a block of them (checked) describes.
 std::span<const ConfigKey> configKeys();
+Result<SimSourceOptions> readSourceOptions(const ConfigValues& config);
 
 // Adds source type "sim" to plugins.sources; fails if the name is taken.
 Status registerPlugin(Plugins& plugins);

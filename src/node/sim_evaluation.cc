@@ -1,0 +1,218 @@
+#include "node/sim_evaluation.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "adapters/sim/sim_source.h"
+#include "adapters/sim/simulator.h"
+#include "core/config_table.h"
+#include "core/topic_pattern.h"
+#include "node/actions.h"
+#include "node/function_manifest.h"
+#include "node/function_runner.h"
+#include "node/local_bus.h"
+#include "state/embedded_store.h"
+
+namespace sie::node {
+namespace {
+
+constexpr std::int64_t kNsPerSecond = 1'000'000'000;
+
+bool notScored(const Decision& d) {
+  return d.label == "warming-up" || d.label == "bad-quality" || d.label == "invalid-value";
+}
+
+FunctionSpec zscoreBaseline(const FunctionSpec& of) {
+  FunctionSpec b;
+  b.name = of.name + "-zscore";
+  b.version = "baseline";
+  b.runtime = "builtin";
+  b.handler = "zscore";
+  b.triggers = of.triggers;
+  InputBinding history;
+  history.name = "history";
+  history.last = 120;
+  b.inputs = {history};
+  b.params = {{"threshold", 5}, {"min_samples", 30}};
+  b.outputs = {OutputRule{}};
+  b.source_file = "<baseline of " + of.id() + ">";
+  return b;
+}
+
+// The simulator options of the site's first sim source, with the evaluation's seed.
+Result<sim::SimOptions> simOptions(const SiteConfig& site, std::uint64_t seed) {
+  sim::SimOptions options;
+  for (const auto& block : site.sources) {
+    if (block.type != "sim") continue;
+    static constexpr std::string_view kReserved[] = {"name", "type"};
+    auto config = SIE_TRY(readConfig(block.config, sim::configKeys(), site.file, kReserved));
+    options = SIE_TRY(sim::readSourceOptions(config)).sim;
+    break;
+  }
+  options.seed = seed;
+  return options;
+}
+
+// One evaluated function: its runner and the tally of its decisions.
+struct Tracked {
+  std::unique_ptr<FunctionRunner> runner;
+  std::vector<TopicPattern> triggers;
+  FunctionScore score;
+  std::set<std::string> sensors_read;
+  std::map<std::string, bool> last_false_positive;  // per trigger sensor
+  // Faults by (asset, start): the simulator's fault list grows while it runs.
+  std::map<std::pair<std::string, std::int64_t>, std::int64_t> first_detection;
+};
+
+void tally(Tracked& t, const sim::Simulator& sim, const Telemetry& reading, const Decision& d) {
+  FunctionScore& s = t.score;
+  ++s.decisions;
+  const std::string sensor(reading.sensor.str());
+  const sim::FaultInterval* fault = sim.faultAt(sensor, reading.ts_ns);
+  t.sensors_read.insert(sensor);
+  for (const auto& binding : t.runner->spec().inputs) {
+    if (binding.kind != InputBinding::Kind::kWindow) continue;
+    const std::string other(windowSensor(binding, reading).str());
+    t.sensors_read.insert(other);
+    if (fault == nullptr) fault = sim.faultAt(other, reading.ts_ns);
+  }
+  const bool scored = !notScored(d);
+  if (!scored) ++s.not_scored;
+  const bool predicted = scored && d.anomaly;
+  bool& previous_fp = t.last_false_positive[sensor];
+  if (fault != nullptr) {
+    if (predicted) {
+      ++s.tp;
+      t.first_detection.emplace(std::pair(fault->asset, fault->start_ns), reading.ts_ns);
+    } else {
+      ++s.fn;
+    }
+    previous_fp = false;
+    return;
+  }
+  if (predicted) {
+    ++s.fp;
+    if (!previous_fp) ++s.false_alarms;
+  } else {
+    ++s.tn;
+  }
+  previous_fp = predicted;
+}
+
+void finish(Tracked& t, const sim::Simulator& sim, std::int64_t start_ns, std::int64_t end_ns) {
+  FunctionScore& s = t.score;
+  s.hours = static_cast<double>(end_ns - start_ns) / (3600.0 * kNsPerSecond);
+  std::vector<double> delays;
+  for (const auto& fault : sim.faults()) {
+    if (fault.start_ns >= end_ns) break;
+    const bool read = std::any_of(fault.sensors.begin(), fault.sensors.end(),
+                                  [&](const std::string& id) { return t.sensors_read.contains(id); });
+    if (!read) continue;
+    ++s.faults;
+    auto hit = t.first_detection.find(std::pair(fault.asset, fault.start_ns));
+    if (hit == t.first_detection.end()) continue;
+    ++s.detected;
+    delays.push_back(static_cast<double>(hit->second - fault.start_ns) / kNsPerSecond);
+  }
+  if (!delays.empty()) {
+    std::sort(delays.begin(), delays.end());
+    const std::size_t mid = delays.size() / 2;
+    s.median_delay_s = delays.size() % 2 == 1 ? delays[mid] : (delays[mid - 1] + delays[mid]) / 2;
+  }
+}
+
+}  // namespace
+
+double FunctionScore::precision() const {
+  return tp + fp == 0 ? 0.0 : static_cast<double>(tp) / static_cast<double>(tp + fp);
+}
+double FunctionScore::recall() const {
+  return tp + fn == 0 ? 0.0 : static_cast<double>(tp) / static_cast<double>(tp + fn);
+}
+double FunctionScore::f1() const {
+  const double p = precision(), r = recall();
+  return p + r == 0 ? 0.0 : 2 * p * r / (p + r);
+}
+double FunctionScore::falseAlarmsPerHour() const {
+  return hours > 0 ? static_cast<double>(false_alarms) / hours : 0.0;
+}
+
+Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
+                                                       const Plugins& plugins,
+                                                       const EvalOptions& options) {
+  if (options.duration.count() <= 0) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("duration must be positive (got {}s)", options.duration.count()));
+  }
+  auto sim_options = SIE_TRY(simOptions(site, options.seed));
+  SIE_CHECK(sim::validateOptions(sim_options));
+  auto specs = SIE_TRY(parseManifestSet(site.function_files));
+  std::vector<std::string> baseline_of(specs.size());
+  if (options.baseline) {
+    const std::size_t declared = specs.size();
+    for (std::size_t i = 0; i < declared; ++i) {
+      if (specs[i].runtime == "builtin") continue;
+      specs.push_back(zscoreBaseline(specs[i]));
+      baseline_of.push_back(specs[i].id());
+    }
+  }
+
+  state::EmbeddedOptions state_options;
+  state_options.data_dir = options.scratch_dir;
+  state_options.memory_window = site.state_memory_window;
+  auto state = SIE_TRY(state::openEmbedded(state_options));
+  LocalBus bus;
+  Actions actions(bus, state->audit(), systemClock(), 1);
+  sim::Simulator sim(sim_options);
+
+  std::vector<Tracked> tracked(specs.size());
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    FunctionSpec& spec = specs[i];
+    auto runtime = plugins.runtimes.find(spec.runtime);
+    if (!runtime) return fail(Errc::kInvalidArgument, runtime.error().message, spec.source_file);
+    SIE_CHECK((**runtime)->validate(spec));
+    Tracked& t = tracked[i];
+    for (const auto& topic : spec.triggers) t.triggers.push_back(SIE_TRY(TopicPattern::parse(topic)));
+    t.score.function = spec.id();
+    t.score.baseline_of = baseline_of[i];
+    t.runner = std::make_unique<FunctionRunner>(std::move(spec), **runtime, *state, actions);
+    t.runner->tap([&t, &sim](const Telemetry& r, const Decision& d) { tally(t, sim, r, d); });
+    SIE_CHECK(t.runner->warm());
+  }
+
+  const std::int64_t start_ns = sim.now();
+  const std::int64_t end_ns = start_ns + options.duration.count() * kNsPerSecond;
+  std::vector<Telemetry> batch;
+  while (sim.now() < end_ns) {
+    batch.clear();
+    sim.advance(std::min(end_ns, sim.now() + kNsPerSecond), batch);
+    for (Telemetry& reading : batch) {
+      SIE_CHECK(state->timeSeries().append(reading));
+      Event event;
+      event.subject = std::string(reading.sensor.str());
+      event.type = std::string(kTelemetryType);
+      event.telemetry = std::move(reading);
+      for (Tracked& t : tracked) {
+        const bool triggered = std::any_of(t.triggers.begin(), t.triggers.end(), [&](const auto& p) {
+          return p.matches(event.subject);
+        });
+        if (triggered) t.runner->handle(event);
+      }
+    }
+  }
+  std::vector<FunctionScore> scores;
+  for (Tracked& t : tracked) {
+    finish(t, sim, start_ns, end_ns);
+    scores.push_back(t.score);
+  }
+  state.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(options.scratch_dir, ec);
+  return scores;
+}
+
+}  // namespace sie::node
