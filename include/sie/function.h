@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,13 @@ struct ModelBinding {
   std::vector<std::string> labels;    // class names of a probabilities output, class 0 = normal
 };
 
+// Micro-batching (spec.batch): a worker hands a function up to max_size queued events at once,
+// waiting up to max_delay for a batch to fill (0: take what is queued, never wait).
+struct BatchPolicy {
+  int max_size = 1;
+  std::chrono::microseconds max_delay{0};
+};
+
 struct ScalingPolicy {
   int min = 1;
   int max = 1;
@@ -74,6 +82,7 @@ struct FunctionSpec {
   std::chrono::milliseconds timeout{1000};
   int retries = 0;
   ScalingPolicy scaling;
+  BatchPolicy batch;
   std::optional<ModelBinding> model;  // spec.model (onnx runtime)
   std::string source_file;  // where it was declared, for messages
   std::string base_dir;     // folder of the manifest file: relative handler paths start here
@@ -114,6 +123,14 @@ class FunctionInstance {
   virtual ~FunctionInstance() = default;
   // Must not keep anything from one call to the next that the node could not rebuild.
   virtual Result<Output> invoke(const Invocation& call) = 0;
+  // Several invocations at once (micro-batching), results in order. Runtimes that gain from
+  // batching (one model run for many events) override it.
+  virtual std::vector<Result<Output>> invokeBatch(std::span<const Invocation> calls) {
+    std::vector<Result<Output>> out;
+    out.reserve(calls.size());
+    for (const Invocation& call : calls) out.push_back(invoke(call));
+    return out;
+  }
 };
 
 // A runtime: validates specs and makes instances. Registered by name.

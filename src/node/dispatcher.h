@@ -19,6 +19,7 @@
 
 #include "gateway/downstream.h"
 #include "node/site_config.h"
+#include "sie/function.h"
 #include "sie/metrics.h"
 #include "sie/state.h"
 
@@ -28,12 +29,17 @@ class Dispatcher final : public gateway::Downstream {
  public:
   // Runs one event for one function on a worker thread. Must not throw.
   using Handler = std::function<void(const Event& event)>;
+  // Runs a batch of one lane's events, in their order. Must not throw.
+  using BatchHandler = std::function<void(std::span<const Event* const> events)>;
 
   Dispatcher(DispatcherOptions options, DeadLetterStore& dead_letters);
   ~Dispatcher() override;
 
   // Adds a function before start(); returns its target id for the router.
   std::uint32_t addTarget(std::string name, Handler handler);
+  // The same for a function that takes micro-batches: up to batch.max_size events of a lane per
+  // call, waiting up to batch.max_delay for them to arrive.
+  std::uint32_t addTarget(std::string name, BatchHandler handler, BatchPolicy batch);
 
   void start();
   Status deliver(Event&& event, std::span<const std::uint32_t> targets) override;
@@ -55,7 +61,8 @@ class Dispatcher final : public gateway::Downstream {
   };
   struct Target {
     std::string name;
-    Handler handler;
+    BatchHandler handler;
+    BatchPolicy batch;
     std::vector<std::unique_ptr<Lane>> lanes;
     std::atomic<std::size_t> depth{0};
     Gauge* depth_gauge = nullptr;
@@ -63,6 +70,8 @@ class Dispatcher final : public gateway::Downstream {
     Counter* dead_lettered = nullptr;
     Counter* refused = nullptr;
     Histogram* wait = nullptr;
+    Counter* calls = nullptr;    // handled / calls is the mean batch size
+    Counter* handled = nullptr;
   };
 
   // true: enqueue the event; false: it was parked in the dead-letter store; error: refused.
@@ -72,6 +81,8 @@ class Dispatcher final : public gateway::Downstream {
   // Puts a lane on the ready queue and wakes a sleeping worker if none is spinning.
   void schedule(Lane& lane);
   void runLane(Lane& lane);
+  // Moves up to `max` events from the lane into `out`, waiting up to the target's max_delay.
+  void takeBatch(Lane& lane, std::size_t max, std::vector<std::shared_ptr<const Event>>& out);
   // Waits on space_cv_ until `ready` holds or the timeout passes.
   template <typename Pred>
   bool waitForSpace(std::chrono::milliseconds timeout, Pred ready);

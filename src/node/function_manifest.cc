@@ -69,8 +69,12 @@ constexpr ConfigKey kModelKeys[] = {
     {"errorScale", Type::kDouble, "", "reconstruction/residual error that scores 0.5"},
     {"labels", Type::kStringList, "", "class names of a probabilities output, normal first"},
 };
-constexpr std::string_view kSpecBlocks[] = {"triggers", "inputs", "outputs",
-                                            "params",   "scaling", "model"};
+constexpr ConfigKey kBatchKeys[] = {
+    {"maxSize", Type::kInt, "1", "most events per invocation batch (1-4096)"},
+    {"maxDelay", Type::kDuration, "0", "longest wait for a batch to fill (0: never wait)"},
+};
+constexpr std::string_view kSpecBlocks[] = {"triggers", "inputs",  "outputs", "params",
+                                            "scaling",  "batch", "model"};
 constexpr std::string_view kDocumentBlocks[] = {"metadata", "spec"};
 
 bool validName(const std::string& name) {
@@ -179,6 +183,22 @@ Result<ScalingPolicy> parseScaling(const YAML::Node& node, const std::string& fi
     return fail(Errc::kInvalidArgument, "spec.scaling.targetConcurrency must be >= 1", v.where());
   }
   return s;
+}
+
+Result<BatchPolicy> parseBatch(const YAML::Node& node, const std::string& file) {
+  BatchPolicy b;
+  if (!node) return b;
+  auto v = SIE_TRY(readConfig(node, kBatchKeys, file));
+  if (v.integer("maxSize") < 1 || v.integer("maxSize") > 4096) {
+    return v.invalid(fmt::format("spec.batch.maxSize must be between 1 and 4096 (got {})",
+                                 v.integer("maxSize")));
+  }
+  b.max_size = static_cast<int>(v.integer("maxSize"));
+  b.max_delay = std::chrono::duration_cast<std::chrono::microseconds>(v.duration("maxDelay"));
+  if (b.max_delay.count() < 0 || b.max_delay > std::chrono::seconds(1)) {
+    return v.invalid("spec.batch.maxDelay must be between 0 and 1s, e.g. 500us");
+  }
+  return b;
 }
 
 Result<std::map<std::string, double>> parseParams(const YAML::Node& node, const std::string& file) {
@@ -340,6 +360,7 @@ Result<FunctionSpec> parseDocument(const YAML::Node& doc, const std::string& fil
   }
   spec.params = SIE_TRY(parseParams(spec_node["params"], file));
   spec.scaling = SIE_TRY(parseScaling(spec_node["scaling"], file));
+  spec.batch = SIE_TRY(parseBatch(spec_node["batch"], file));
   spec.model = SIE_TRY(parseModel(spec_node["model"], file));
   spec.base_dir = std::filesystem::path(file).parent_path().string();
   return spec;

@@ -126,8 +126,60 @@ void FunctionRunner::handle(const Event& event) {
     auto output = SIE_TRY(invoke(event, reading, inputs));
     return apply(reading, output);
   }();
+  finish(event, done, begin, 1);
+}
+
+void FunctionRunner::handleBatch(std::span<const Event* const> events) {
+  if (events.size() == 1) {
+    handle(*events.front());
+    return;
+  }
+  const std::int64_t begin = monotonicNs();
+  // Inputs first, all of them: the invocations refer to them.
+  std::vector<std::optional<Inputs>> inputs(events.size());
+  std::vector<Invocation> calls;
+  std::vector<std::size_t> called;  // index into events of each call
+  calls.reserve(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Event& event = *events[i];
+    if (!event.telemetry) {
+      deadLetter(event, "event carries no decoded telemetry");
+      continue;
+    }
+    auto fetched = fetchInputs(*event.telemetry);
+    if (!fetched) {
+      finish(event, tl::unexpected(fetched.error()), begin, events.size());
+      continue;
+    }
+    inputs[i] = std::move(*fetched);
+  }
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (!inputs[i]) continue;
+    calls.push_back(Invocation{*events[i], *events[i]->telemetry, inputs[i]->windows,
+                               inputs[i]->values, spec_});
+    called.push_back(i);
+  }
+  std::vector<Result<Output>> outputs;
+  if (auto lease = pool_.acquire(); lease) {
+    outputs = (*lease)->invokeBatch(calls);
+  } else {
+    outputs.assign(calls.size(), tl::unexpected(lease.error()));
+  }
+  for (std::size_t k = 0; k < calls.size(); ++k) {
+    const Event& event = *events[called[k]];
+    // A failed element is retried on its own, as an unbatched invocation would be.
+    Result<Output> output = outputs[k] ? std::move(outputs[k])
+                            : spec_.retries > 0 ? invoke(event, *event.telemetry, *inputs[called[k]])
+                                                : std::move(outputs[k]);
+    Status done = output ? apply(*event.telemetry, *output) : tl::unexpected(output.error());
+    finish(event, done, begin, events.size());
+  }
+}
+
+void FunctionRunner::finish(const Event& event, const Status& done, std::int64_t begin,
+                            std::size_t batch) {
   const std::int64_t end = monotonicNs();
-  duration_.observe(static_cast<double>(end - begin) * 1e-9);
+  duration_.observe(static_cast<double>(end - begin) * 1e-9 / static_cast<double>(batch));
   if (event.ingest_ns > 0) end_to_end_.observe(static_cast<double>(end - event.ingest_ns) * 1e-9);
   if (!done) {
     errors_.inc();

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "node/actions.h"
@@ -32,6 +33,8 @@ class FunctionRunner {
   void tap(DecisionTap tap) { tap_ = std::move(tap); }
   // Called by dispatcher workers; events of one sensor never run concurrently.
   void handle(const Event& event);
+  // A micro-batch of one dispatcher lane, in order: one instance lease and one invokeBatch().
+  void handleBatch(std::span<const Event* const> events);
 
   [[nodiscard]] const FunctionSpec& spec() const { return spec_; }
   [[nodiscard]] std::uint64_t decisions() const { return normal_.value() + anomalies_.value(); }
@@ -47,6 +50,8 @@ class FunctionRunner {
   Result<Output> invoke(const Event& event, const Telemetry& reading, const Inputs& inputs);
   Status apply(const Telemetry& reading, Output& output);
   void deadLetter(const Event& event, const std::string& reason);
+  // Records the event's latency (its share of a batch of `batch`) and dead-letters a failure.
+  void finish(const Event& event, const Status& done, std::int64_t begin, std::size_t batch);
 
   FunctionSpec spec_;
   DecisionTap tap_;

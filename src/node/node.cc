@@ -99,8 +99,9 @@ Status Node::loadFunctions(const Plugins& plugins) {
     SIE_CHECK((**runtime)->validate(spec));
     auto runner = std::make_unique<FunctionRunner>(std::move(spec), **runtime, *state_, *actions_);
     FunctionRunner* raw = runner.get();
-    const std::uint32_t target =
-        dispatcher_->addTarget(raw->spec().id(), [raw](const Event& e) { raw->handle(e); });
+    const std::uint32_t target = dispatcher_->addTarget(
+        raw->spec().id(), [raw](std::span<const Event* const> events) { raw->handleBatch(events); },
+        raw->spec().batch);
     for (const auto& topic : raw->spec().triggers) {
       triggers.push_back(gateway::Trigger{SIE_TRY(TopicPattern::parse(topic)), target});
     }

@@ -253,12 +253,61 @@ class OnnxInstance final : public FunctionInstance {
         invalid_(metrics().counter("sie_onnx_not_scored_total",
                                    "Invocations answered without running the model.",
                                    {{"function", function}, {"reason", "invalid-value"}})),
-        latency_(metrics().histogram("sie_onnx_inference_seconds", "Model run time.",
-                                     {{"function", function}})) {
-    input_.shape = model_->input_shape;
-  }
+        latency_(metrics().histogram("sie_onnx_inference_seconds", "Model run time (one batch).",
+                                     {{"function", function}})) {}
 
   Result<Output> invoke(const Invocation& call) override {
+    return std::move(invokeBatch(std::span(&call, 1)).front());
+  }
+
+  // One model run for every call that has a full window; the others are answered without it.
+  std::vector<Result<Output>> invokeBatch(std::span<const Invocation> calls) override {
+    std::vector<Result<Output>> out(calls.size(), Output{});
+    std::vector<std::size_t> ready;
+    batch_.data.clear();
+    targets_.clear();
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      if (auto answer = answerWithoutModel(calls[i])) {
+        out[i] = std::move(*answer);
+        continue;
+      }
+      batch_.data.insert(batch_.data.end(), row_.begin(), row_.end());
+      targets_.insert(targets_.end(), target_.begin(), target_.end());
+      ready.push_back(i);
+    }
+    if (ready.empty()) return out;
+    batch_.shape = model_->input_shape;
+    batch_.shape[0] = static_cast<std::int64_t>(ready.size());
+    const std::int64_t begin = monotonicNs();
+    auto outputs = session_->run(batch_);
+    latency_.observe(static_cast<double>(monotonicNs() - begin) * 1e-9);
+    inferences_.inc(ready.size());
+    const std::size_t row = row_.size();
+    const std::size_t channels = target_.size();
+    const std::size_t per = outputs && !outputs->empty() ? outputs->front().data.size() / ready.size() : 0;
+    for (std::size_t k = 0; k < ready.size(); ++k) {
+      Result<Output>& result = out[ready[k]];
+      if (!outputs) {
+        result = tl::unexpected(outputs.error());
+        continue;
+      }
+      const std::span<const float> values(outputs->front().data);
+      auto decision = scoreRow(model_->score, std::span<const float>(batch_.data).subspan(k * row, row),
+                               std::span<const float>(targets_).subspan(k * channels, channels),
+                               values.subspan(k * per, per));
+      if (!decision) {
+        result = tl::unexpected(decision.error());
+      } else {
+        result = Output{std::move(*decision), {}, {}};
+      }
+    }
+    return out;
+  }
+
+ private:
+  // The answer for a call the model need not (or cannot) run on; nullopt when row_ and target_
+  // hold its input.
+  std::optional<Output> answerWithoutModel(const Invocation& call) {
     const Telemetry& r = call.reading;
     if (r.quality == Quality::kBad) return builtin::notScored(builtin::kBadQuality, "reading quality is bad");
     if (r.values.empty() || !builtin::allFinite(r.values)) {
@@ -266,7 +315,7 @@ class OnnxInstance final : public FunctionInstance {
       return builtin::notScored(builtin::kInvalidValue, "reading holds no value, NaN or infinity");
     }
     if (skipForHop(call)) return Output{};
-    const Filled filled = fillInput(model_->input, call, input_.data, target_);
+    const Filled filled = fillInput(model_->input, call, row_, target_);
     if (filled.fill == Fill::kWarmingUp) {
       warming_.inc();
       return builtin::notScored(builtin::kWarmingUp, filled.why);
@@ -275,16 +324,9 @@ class OnnxInstance final : public FunctionInstance {
       invalid_.inc();
       return builtin::notScored(builtin::kInvalidValue, filled.why);
     }
-    const std::int64_t begin = monotonicNs();
-    auto outputs = SIE_TRY(session_->run(input_));
-    latency_.observe(static_cast<double>(monotonicNs() - begin) * 1e-9);
-    inferences_.inc();
-    const Tensor& out = outputs.front();
-    auto decision = SIE_TRY(scoreRow(model_->score, input_.data, target_, out.data));
-    return Output{std::move(decision), {}, {}};
+    return std::nullopt;
   }
 
- private:
   // With a hop, the function decides on the first reading of each hop interval only; the
   // previous reading is the newest of the trigger's window, so no state is kept.
   bool skipForHop(const Invocation& call) const {
@@ -297,8 +339,9 @@ class OnnxInstance final : public FunctionInstance {
 
   std::shared_ptr<const Prepared> model_;
   std::unique_ptr<InferenceSession> session_;
-  Tensor input_;
-  std::vector<float> target_;
+  std::vector<float> row_, target_;  // one call's input row and residual targets
+  Tensor batch_;                     // the rows of a batch
+  std::vector<float> targets_;
   Counter& inferences_;
   Counter& warming_;
   Counter& invalid_;

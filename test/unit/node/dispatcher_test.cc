@@ -218,3 +218,68 @@ TEST(DispatcherTest, RefusesAfterStop) {
 
 }  // namespace
 }  // namespace sie::node
+
+namespace sie::node {
+namespace {
+
+TEST(DispatcherTest, MicroBatchesTakeWhatIsQueuedUpToMaxSizeInOrder) {
+  MemoryDeadLetters dead;
+  DispatcherOptions options;
+  options.workers = 1;
+  options.lanes = 1;
+  Dispatcher d(options, dead);
+  Gate gate;
+  std::mutex mu;
+  std::vector<std::size_t> sizes;
+  std::vector<std::int64_t> order;
+  const std::uint32_t target = d.addTarget(
+      "batch@1",
+      [&](std::span<const Event* const> events) {
+        if (sizes.empty()) gate.wait();  // the first call holds the worker while events queue
+        std::lock_guard lock(mu);
+        sizes.push_back(events.size());
+        for (const Event* e : events) order.push_back(e->telemetry->ts_ns);
+      },
+      BatchPolicy{16, std::chrono::microseconds(0)});
+  d.start();
+  const std::uint32_t targets[] = {target};
+  ASSERT_TRUE(d.deliver(reading("batch/s1", 0), targets));
+  for (int ts = 1; ts < 100; ++ts) ASSERT_TRUE(d.deliver(reading("batch/s1", ts), targets));
+  gate.open();
+  ASSERT_TRUE(d.drain(std::chrono::seconds(30)));
+  d.stop();
+  ASSERT_EQ(order.size(), 100u);
+  for (std::size_t i = 0; i < order.size(); ++i) ASSERT_EQ(order[i], static_cast<std::int64_t>(i));
+  std::size_t largest = 0;
+  for (std::size_t n : sizes) {
+    EXPECT_LE(n, 16u);
+    largest = std::max(largest, n);
+  }
+  EXPECT_EQ(largest, 16u);  // 99 events queued behind the first call
+}
+
+TEST(DispatcherTest, MicroBatchWaitsUpToMaxDelayForTheBatchToFill) {
+  MemoryDeadLetters dead;
+  DispatcherOptions options;
+  options.workers = 1;
+  options.lanes = 1;
+  Dispatcher d(options, dead);
+  std::mutex mu;
+  std::vector<std::size_t> sizes;
+  const std::uint32_t target = d.addTarget(
+      "wait@1",
+      [&](std::span<const Event* const> events) {
+        std::lock_guard lock(mu);
+        sizes.push_back(events.size());
+      },
+      BatchPolicy{4, std::chrono::seconds(20)});  // a full batch ends the wait long before
+  d.start();
+  const std::uint32_t targets[] = {target};
+  for (int ts = 0; ts < 4; ++ts) ASSERT_TRUE(d.deliver(reading("wait/s1", ts), targets));
+  ASSERT_TRUE(d.drain(std::chrono::seconds(10)));
+  d.stop();
+  ASSERT_EQ(sizes, (std::vector<std::size_t>{4}));
+}
+
+}  // namespace
+}  // namespace sie::node

@@ -150,3 +150,68 @@ TEST(FunctionManifestTest, RejectsADuplicateNameAndVersionAcrossFiles) {
 
 }  // namespace
 }  // namespace sie::node
+
+namespace sie::node {
+namespace {
+
+constexpr const char* kModel = R"(apiVersion: sie/v1
+kind: Function
+metadata: {name: zone-model}
+spec:
+  runtime: onnx
+  handler: ../models/hvac.onnx
+  triggers: ["hvac/+/temperature"]
+  inputs:
+    - {name: temperature, kind: window, last: 29}
+    - {name: airflow, kind: window, sensor: "hvac/{2}/airflow", last: 30}
+  batch: {maxSize: 64, maxDelay: 500us}
+  model:
+    channels: [temperature, airflow]
+    window: 30
+    hop: 10s
+    mean: [20, 1500]
+    std: [2, 300.5]
+    score: reconstruction
+    threshold: 0.7
+    errorScale: 0.02
+)";
+
+TEST(FunctionManifestTest, ParsesModelBindingsAndBatching) {
+  auto specs = parseManifests({"site/functions/zone.yaml", kModel});
+  ASSERT_TRUE(specs) << specs.error().str();
+  const FunctionSpec& s = specs->front();
+  EXPECT_EQ(s.base_dir, "site/functions");
+  EXPECT_EQ(s.batch.max_size, 64);
+  EXPECT_EQ(s.batch.max_delay, std::chrono::microseconds(500));
+  ASSERT_TRUE(s.model);
+  EXPECT_EQ(s.model->channels, (std::vector<std::string>{"temperature", "airflow"}));
+  EXPECT_EQ(s.model->window, 30u);
+  EXPECT_EQ(s.model->hop, std::chrono::seconds(10));
+  EXPECT_EQ(s.model->mean, (std::vector<double>{20, 1500}));
+  EXPECT_EQ(s.model->std, (std::vector<double>{2, 300.5}));
+  EXPECT_EQ(s.model->score, "reconstruction");
+  EXPECT_EQ(s.model->threshold, 0.7);
+  EXPECT_EQ(s.model->error_scale, 0.02);
+  EXPECT_EQ(s.inputs[1].sensor, "hvac/{2}/airflow");
+  // Without the blocks: no model binding, no batching.
+  auto plain = parse(kGood);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->front().model);
+  EXPECT_EQ(plain->front().batch.max_size, 1);
+}
+
+TEST(FunctionManifestTest, ModelAndBatchErrorsNameTheField) {
+  const std::string m = kModel;
+  EXPECT_NE(errorOf(replaced(m, "std: [2, 300.5]", "std: [2]")).find("mean and std need one number per channel"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "mean: [20, 1500]", "mean: [20, warm]")).find("spec.model.mean must be a list of numbers (got 'warm')"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "score: reconstruction", "score: vibes")).find("spec.model.score must be probability, reconstruction or residual"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "errorScale: 0.02", "errorScale: 0")).find("errorScale must be > 0"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "window: 30", "window: 0")).find("spec.model.window must be between 1 and 100000"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "maxSize: 64", "maxSize: 0")).find("spec.batch.maxSize must be between 1 and 4096"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "maxDelay: 500us", "maxDelay: 5s")).find("spec.batch.maxDelay must be between 0 and 1s"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "    hop: 10s\n", "    hopp: 10s\n")).find("hopp"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "    mean: [20, 1500]\n    std: [2, 300.5]\n", "    min: [0, 0]\n    max: [1, 1]\n    mean: [20, 1500]\n    std: [2, 300.5]\n")).find("not both"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sie::node

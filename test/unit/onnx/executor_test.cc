@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "model_builder.h"
+#include "sie/metrics.h"
 
 namespace sie::onnx {
 namespace {
@@ -324,6 +325,42 @@ TEST_F(OnnxExecutorTest, DeployRejectsBrokenModelsAndBindingsWithTheReason) {
               HasSubstr("'nope' is not a window input"));
   // Every message is located at the manifest.
   EXPECT_THAT(validationError(spec("wide.onnx", two)), HasSubstr("functions/model.yaml:3"));
+}
+
+}  // namespace
+}  // namespace sie::onnx
+
+namespace sie::onnx {
+namespace {
+
+TEST_F(OnnxExecutorTest, ABatchRunsTheModelOnceAndScoresLikeSingleCalls) {
+  writeModel("sum.onnx", bytesOf(denseModel(twoChannelSum())));
+  const auto s = spec("sum.onnx", {window("temp", 3), window("flow", 4, "plant/x/flow")});
+  auto instance = exec_->instantiate(s);
+  ASSERT_TRUE(instance) << instance.error().str();
+  std::vector<std::unique_ptr<Call>> owned;
+  for (int k = 0; k < 5; ++k) {
+    auto call = std::make_unique<Call>(s);
+    call->trigger(4, {10.0 + k});
+    call->windows["temp"] = {at(1, 10 - k), at(2, 11), at(3, 12 + k)};
+    if (k == 2) call->windows["temp"].resize(1);  // cold: answered without the model
+    call->windows["flow"] = {at(0, 0.5 * k)};
+    owned.push_back(std::move(call));
+  }
+  std::vector<Invocation> calls;
+  for (const auto& c : owned) calls.push_back(c->invocation());
+  const double before = metrics().counterTotal("sie_onnx_inferences_total");
+  auto batch = (*instance)->invokeBatch(calls);
+  EXPECT_EQ(metrics().counterTotal("sie_onnx_inferences_total") - before, 4.0);
+  ASSERT_EQ(batch.size(), calls.size());
+  for (std::size_t k = 0; k < calls.size(); ++k) {
+    auto single = (*instance)->invoke(calls[k]);
+    ASSERT_TRUE(batch[k] && single) << k;
+    ASSERT_TRUE(batch[k]->decision && single->decision) << k;
+    EXPECT_EQ(batch[k]->decision->label, single->decision->label) << k;
+    EXPECT_NEAR(batch[k]->decision->score, single->decision->score, 1e-6) << k;
+  }
+  EXPECT_EQ(batch[2]->decision->label, "warming-up");
 }
 
 }  // namespace
