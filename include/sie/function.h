@@ -48,6 +48,11 @@ struct ModelBinding {
   std::chrono::nanoseconds hop{0};    // decide at most once per hop of trigger time; 0 = each
   std::vector<double> mean, std;      // per channel: x' = (x - mean) / std
   std::vector<double> min, max;       // or per channel: x' = (x - min) / (max - min)
+  // "fit": per-asset statistics from the KV store (fit/<sensor>/mean and .../std, written by a
+  // calibration such as `sie eval --fit-rows`), read through kv inputs "<channel>.mean" and
+  // "<channel>.std" the manifest parser adds; the statistics above (or the model's) are the
+  // fallback while a sensor has none.
+  bool fit = false;
   std::string score;                  // probability | reconstruction | residual; "" = sie.score
   std::optional<double> threshold;    // anomaly when score >= threshold
   std::optional<double> error_scale;  // reconstruction/residual: error at score 0.5

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "node/csv_evaluation.h"
 #include "node/sim_evaluation.h"
 #include "node/site_config.h"
 
@@ -19,6 +20,12 @@ namespace {
 
 struct EvalCommandOptions {
   std::string site;
+  std::vector<std::string> csv;
+  std::string label = "anomaly";
+  std::vector<std::string> ignore = {"changepoint"};
+  std::string time_column;
+  std::size_t fit_rows = 0;
+  std::string function;
   std::uint64_t seed = 1;
   std::string duration = "1h";
   bool json = false;
@@ -60,6 +67,74 @@ void printTable(const std::vector<node::FunctionScore>& scores) {
   }
 }
 
+nlohmann::ordered_json csvScoreJson(const node::FunctionScore& s) {
+  return {{"rows", s.decisions}, {"notScored", s.not_scored}, {"tp", s.tp},
+          {"fp", s.fp},          {"fn", s.fn},                 {"tn", s.tn},
+          {"precision", s.precision()}, {"recall", s.recall()}, {"f1", s.f1()},
+          {"far", s.falseAlarmRate()},  {"mar", s.missedAlarmRate()}};
+}
+
+int reportCsv(const node::CsvEvalResult& r, const EvalCommandOptions& o) {
+  if (o.json) {
+    nlohmann::ordered_json j;
+    j["function"] = r.function;
+    j["files"] = r.files.size();
+    j["fitRows"] = o.fit_rows;
+    j["label"] = o.label;
+    j["total"] = csvScoreJson(r.total);
+    j["medianEventMicroseconds"] = r.median_event_us;
+    j["perFile"] = nlohmann::ordered_json::array();
+    for (const auto& f : r.files) {
+      auto one = csvScoreJson(f);
+      one["file"] = f.function;
+      j["perFile"].push_back(std::move(one));
+    }
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << fmt::format("{} on {} files ({} scored rows, first {} rows of each file for fitting)\n\n",
+                           r.function, r.files.size(), r.rows, o.fit_rows);
+  std::cout << fmt::format("{:<40} {:>7} {:>9} {:>7} {:>6} {:>7} {:>7}\n", "file", "rows",
+                           "precision", "recall", "F1", "FAR %", "MAR %");
+  auto line = [](const std::string& name, const node::FunctionScore& s) {
+    std::cout << fmt::format("{:<40} {:>7} {:>9.3f} {:>7.3f} {:>6.3f} {:>7.2f} {:>7.2f}\n", name,
+                             s.decisions, s.precision(), s.recall(), s.f1(),
+                             100 * s.falseAlarmRate(), 100 * s.missedAlarmRate());
+  };
+  for (const auto& f : r.files) line(f.function, f);
+  line("all files", r.total);
+  std::cout << fmt::format("\nmedian time per event (inputs, inference, actions): {:.1f} us\n",
+                           r.median_event_us);
+  return 0;
+}
+
+int runCsvEval(const EvalCommandOptions& o, const node::SiteConfig& site, const Plugins& plugins,
+               const std::string& scratch) {
+  if (o.function.empty()) {
+    std::cerr << "sie eval: --csv needs --function NAME (a function of the site)\n";
+    return 2;
+  }
+  auto files = node::listCsvFiles(o.csv);
+  if (!files) {
+    std::cerr << "sie eval: " << files.error().str() << "\n";
+    return 2;
+  }
+  node::CsvEvalOptions options;
+  options.files = std::move(*files);
+  options.label = o.label;
+  options.ignore = o.ignore;
+  options.time_column = o.time_column;
+  options.fit_rows = o.fit_rows;
+  options.function = o.function;
+  options.scratch_dir = scratch;
+  auto result = node::evaluateOnCsv(site, plugins, options);
+  if (!result) {
+    std::cerr << "sie eval: " << result.error().str() << "\n";
+    return 2;
+  }
+  return reportCsv(*result, o);
+}
+
 int runEval(const EvalCommandOptions& o) {
   auto duration = parseDuration(o.duration);
   if (!duration || duration->count() <= 0) {
@@ -81,12 +156,14 @@ int runEval(const EvalCommandOptions& o) {
     return 2;
   }
   spdlog::set_level(spdlog::level::err);  // per-decision warnings would drown the report
+  const std::string scratch =
+      (std::filesystem::temp_directory_path() / fmt::format("sie-eval-{}", ::getpid())).string();
+  if (!o.csv.empty()) return runCsvEval(o, *site, plugins, scratch);
   node::EvalOptions options;
   options.seed = o.seed;
   options.duration = std::chrono::duration_cast<std::chrono::seconds>(*duration);
   options.baseline = !o.no_baseline;
-  options.scratch_dir =
-      (std::filesystem::temp_directory_path() / fmt::format("sie-eval-{}", ::getpid())).string();
+  options.scratch_dir = scratch;
   auto scores = node::evaluateOnSimulator(*site, plugins, options);
   if (!scores) {
     std::cerr << "sie eval: " << scores.error().str() << "\n";
@@ -122,6 +199,16 @@ void addEvalCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   eval->add_flag("--json", options->json, "Print JSON");
   eval->add_flag("--no-baseline", options->no_baseline, "Skip the z-score baseline rows");
+  eval->add_option("--csv", options->csv,
+                   "Score on labelled CSV files instead (files or folders of *.csv); needs --function");
+  eval->add_option("--function", options->function, "--csv: the function to score (name or name@version)");
+  eval->add_option("--label", options->label, "--csv: the 0/1 label column")->capture_default_str();
+  eval->add_option("--fit-rows", options->fit_rows,
+                   "--csv: leading rows of each file for calibration (per-asset statistics), not scored")
+      ->capture_default_str();
+  eval->add_option("--ignore", options->ignore, "--csv: columns that are not signals")
+      ->capture_default_str();
+  eval->add_option("--time-column", options->time_column, "--csv: the time column (default: detected)");
   eval->callback([options, &exit_code] { exit_code = runEval(*options); });
 }
 

@@ -64,6 +64,7 @@ constexpr ConfigKey kModelKeys[] = {
     {"std", Type::kStringList, "", "per channel standard deviation (> 0)"},
     {"min", Type::kStringList, "", "per channel, with max: x' = (x - min) / (max - min)"},
     {"max", Type::kStringList, "", "per channel maximum (> min)"},
+    {"normalize", Type::kString, "", "fit: per-asset mean/std from the KV store (fit/<sensor>/mean|std)"},
     {"score", Type::kString, "", "probability | reconstruction | residual (default: sie.score)"},
     {"threshold", Type::kDouble, "", "anomaly when score >= threshold (default: sie.threshold)"},
     {"errorScale", Type::kDouble, "", "reconstruction/residual error that scores 0.5"},
@@ -262,6 +263,12 @@ Result<std::optional<ModelBinding>> parseModel(const YAML::Node& node, const std
   if (!m.mean.empty() && !m.min.empty()) {
     return v.invalid("spec.model: give mean/std or min/max, not both");
   }
+  if (v.has("normalize")) {
+    if (v.str("normalize") != "fit") {
+      return v.invalid(fmt::format("spec.model.normalize must be fit (got '{}')", v.str("normalize")));
+    }
+    m.fit = true;
+  }
   m.score = v.str("score");
   if (!m.score.empty() && m.score != "probability" && m.score != "reconstruction" &&
       m.score != "residual") {
@@ -275,6 +282,23 @@ Result<std::optional<ModelBinding>> parseModel(const YAML::Node& node, const std
   }
   m.labels = v.list("labels");
   return m;
+}
+
+// spec.model.normalize: fit reads each window's statistics through two kv inputs.
+void addFitInputs(FunctionSpec& spec) {
+  std::vector<InputBinding> added;
+  for (const auto& in : spec.inputs) {
+    if (in.kind != InputBinding::Kind::kWindow) continue;
+    const std::string sensor = in.sensor.empty() ? "{sensor}" : in.sensor;
+    for (const char* stat : {"mean", "std"}) {
+      InputBinding kv;
+      kv.name = in.name + "." + stat;
+      kv.kind = InputBinding::Kind::kKv;
+      kv.key = "fit/" + sensor + "/" + stat;
+      added.push_back(std::move(kv));
+    }
+  }
+  spec.inputs.insert(spec.inputs.end(), added.begin(), added.end());
 }
 
 template <typename T, typename Parse>
@@ -362,6 +386,7 @@ Result<FunctionSpec> parseDocument(const YAML::Node& doc, const std::string& fil
   spec.scaling = SIE_TRY(parseScaling(spec_node["scaling"], file));
   spec.batch = SIE_TRY(parseBatch(spec_node["batch"], file));
   spec.model = SIE_TRY(parseModel(spec_node["model"], file));
+  if (spec.model && spec.model->fit) addFitInputs(spec);
   spec.base_dir = std::filesystem::path(file).parent_path().string();
   return spec;
 }

@@ -31,12 +31,15 @@ FunctionRunner::FunctionRunner(FunctionSpec spec, std::shared_ptr<Executor> runt
                                       "From the gateway accepting an event to its actions done.",
                                       {{"function", spec_.id()}})) {}
 
-Symbol windowSensor(const InputBinding& binding, const Telemetry& reading) {
-  if (binding.sensor.empty()) return reading.sensor;
-  if (binding.sensor.find('{') == std::string::npos) return Symbol::intern(binding.sensor);
+namespace {
+
+// {sensor}, {function}, {1}, {2}, ... (levels of the trigger's sensor id) and the trigger's tags.
+std::string expandForTrigger(std::string_view text, const Telemetry& reading,
+                             std::string_view function) {
   const std::string_view id = reading.sensor.str();
-  return Symbol::intern(expandPlaceholders(binding.sensor, [&](std::string_view name) {
-    if (name == "sensor") return std::optional<std::string_view>(id);
+  return expandPlaceholders(text, [&](std::string_view name) -> std::optional<std::string_view> {
+    if (name == "sensor") return id;
+    if (name == "function") return function;
     std::size_t level = 0;
     auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), level);
     if (ec != std::errc() || end != name.data() + name.size()) return findTag(reading.tags, name);
@@ -45,14 +48,21 @@ Symbol windowSensor(const InputBinding& binding, const Telemetry& reading) {
       start = id.find('/', start);
       if (start != std::string_view::npos) ++start;
     }
-    if (level == 0 || start == std::string_view::npos) return std::optional<std::string_view>();
-    return std::optional<std::string_view>(id.substr(start, id.find('/', start) - start));
-  }));
+    if (level == 0 || start == std::string_view::npos) return std::nullopt;
+    return id.substr(start, id.find('/', start) - start);
+  });
+}
+
+}  // namespace
+
+Symbol windowSensor(const InputBinding& binding, const Telemetry& reading) {
+  if (binding.sensor.empty()) return reading.sensor;
+  if (binding.sensor.find('{') == std::string::npos) return Symbol::intern(binding.sensor);
+  return Symbol::intern(expandForTrigger(binding.sensor, reading, ""));
 }
 
 Result<FunctionRunner::Inputs> FunctionRunner::fetchInputs(const Telemetry& reading) {
   Inputs inputs;
-  const std::string_view sensor = reading.sensor.str();
   for (const auto& binding : spec_.inputs) {
     if (binding.kind == InputBinding::Kind::kWindow) {
       const Symbol source = windowSensor(binding, reading);
@@ -64,7 +74,7 @@ Result<FunctionRunner::Inputs> FunctionRunner::fetchInputs(const Telemetry& read
       inputs.windows.emplace(binding.name, std::move(samples));
       continue;
     }
-    const std::string key = expandTemplate(binding.key, sensor, spec_.name);
+    const std::string key = expandForTrigger(binding.key, reading, spec_.name);
     auto stored = SIE_TRY(state_.kv().get(key));
     double value = 0;
     if (stored) {

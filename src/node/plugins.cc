@@ -1,5 +1,6 @@
 #include "sie/plugins.h"
 
+#include "adapters/csv/csv_source.h"
 #include "adapters/webhook/plugin.h"
 #include "exec/builtin/builtin_executor.h"
 #ifdef SIE_WITH_ONNX
@@ -46,6 +47,7 @@ Status registerBuiltinPlugins(Plugins& plugins) {
   SIE_CHECK(state::redis::registerPlugin(plugins));
 #endif
   SIE_CHECK(webhook::registerPlugins(plugins));
+  SIE_CHECK(csv::registerPlugin(plugins));
 #ifdef SIE_WITH_SIM
   SIE_CHECK(sim::registerPlugin(plugins));
 #endif

@@ -22,10 +22,6 @@ namespace {
 
 constexpr std::int64_t kNsPerSecond = 1'000'000'000;
 
-bool notScored(const Decision& d) {
-  return d.label == "warming-up" || d.label == "bad-quality" || d.label == "invalid-value";
-}
-
 FunctionSpec zscoreBaseline(const FunctionSpec& of) {
   FunctionSpec b;
   b.name = of.name + "-zscore";
@@ -70,7 +66,6 @@ struct Tracked {
 
 void tally(Tracked& t, const sim::Simulator& sim, const Telemetry& reading, const Decision& d) {
   FunctionScore& s = t.score;
-  ++s.decisions;
   const std::string sensor(reading.sensor.str());
   const sim::FaultInterval* fault = sim.faultAt(sensor, reading.ts_ns);
   t.sensors_read.insert(sensor);
@@ -83,24 +78,14 @@ void tally(Tracked& t, const sim::Simulator& sim, const Telemetry& reading, cons
   const bool scored = !notScored(d);
   if (!scored) ++s.not_scored;
   const bool predicted = scored && d.anomaly;
+  s.count(predicted, fault != nullptr);
   bool& previous_fp = t.last_false_positive[sensor];
-  if (fault != nullptr) {
-    if (predicted) {
-      ++s.tp;
-      t.first_detection.emplace(std::pair(fault->asset, fault->start_ns), reading.ts_ns);
-    } else {
-      ++s.fn;
-    }
-    previous_fp = false;
-    return;
+  if (fault != nullptr && predicted) {
+    t.first_detection.emplace(std::pair(fault->asset, fault->start_ns), reading.ts_ns);
   }
-  if (predicted) {
-    ++s.fp;
-    if (!previous_fp) ++s.false_alarms;
-  } else {
-    ++s.tn;
-  }
-  previous_fp = predicted;
+  const bool false_positive = fault == nullptr && predicted;
+  if (false_positive && !previous_fp) ++s.false_alarms;
+  previous_fp = false_positive;
 }
 
 void finish(Tracked& t, const sim::Simulator& sim, std::int64_t start_ns, std::int64_t end_ns) {
@@ -126,20 +111,6 @@ void finish(Tracked& t, const sim::Simulator& sim, std::int64_t start_ns, std::i
 }
 
 }  // namespace
-
-double FunctionScore::precision() const {
-  return tp + fp == 0 ? 0.0 : static_cast<double>(tp) / static_cast<double>(tp + fp);
-}
-double FunctionScore::recall() const {
-  return tp + fn == 0 ? 0.0 : static_cast<double>(tp) / static_cast<double>(tp + fn);
-}
-double FunctionScore::f1() const {
-  const double p = precision(), r = recall();
-  return p + r == 0 ? 0.0 : 2 * p * r / (p + r);
-}
-double FunctionScore::falseAlarmsPerHour() const {
-  return hours > 0 ? static_cast<double>(false_alarms) / hours : 0.0;
-}
 
 Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
                                                        const Plugins& plugins,

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "node/function_score.h"
 #include "node/site_config.h"
 #include "sie/plugins.h"
 
@@ -24,24 +25,6 @@ struct EvalOptions {
   // 120, threshold 5, 30 readings before it scores), scored on the same data.
   bool baseline = true;
   std::string scratch_dir;  // state for the run; removed afterwards
-};
-
-struct FunctionScore {
-  std::string function;     // name@version
-  std::string baseline_of;  // for a baseline row: the function it is the baseline of
-  std::uint64_t decisions = 0;
-  std::uint64_t not_scored = 0;  // warming up, bad quality, invalid value (counted as normal)
-  std::uint64_t tp = 0, fp = 0, fn = 0, tn = 0;
-  std::uint64_t false_alarms = 0;  // runs of false positives on one sensor, each counted once
-  std::uint64_t faults = 0;        // faults on sensors the function read
-  std::uint64_t detected = 0;      // of those, with at least one true positive
-  double median_delay_s = 0.0;     // fault start to the first true positive, over detected faults
-  double hours = 0.0;              // simulated
-
-  [[nodiscard]] double precision() const;
-  [[nodiscard]] double recall() const;
-  [[nodiscard]] double f1() const;
-  [[nodiscard]] double falseAlarmsPerHour() const;
 };
 
 Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,

@@ -17,8 +17,20 @@ double meanOf(std::span<const double> values) {
   return sum / static_cast<double>(values.size());
 }
 
-float normalized(double x, const ChannelPlan& c) {
-  return static_cast<float>((x - c.offset) / c.scale);
+struct Scaling {
+  double offset;
+  double scale;
+};
+
+float normalized(double x, const Scaling& c) { return static_cast<float>((x - c.offset) / c.scale); }
+
+// The channel's normalization for this call: fitted statistics when the call has them.
+Scaling scalingOf(const ChannelPlan& c, const Invocation& call) {
+  if (c.fit_mean.empty()) return {c.offset, c.scale};
+  auto mean = call.values.find(c.fit_mean);
+  auto std = call.values.find(c.fit_std);
+  if (mean == call.values.end() || std == call.values.end()) return {c.offset, c.scale};
+  return {mean->second, std::max(std->second, kMinFitStd)};
 }
 
 const std::vector<Sample>* windowOf(const Invocation& call, const std::string& name) {
@@ -41,7 +53,7 @@ Filled fillBlock(const InputPlan& plan, const Invocation& call, const std::vecto
             fmt::format("{} of {} samples so far", samples.size(), need)};
   }
   const auto begin = samples.end() - static_cast<std::ptrdiff_t>(need);
-  const ChannelPlan& c = plan.channels[0];
+  const Scaling c = scalingOf(plan.channels[0], call);
   for (std::size_t i = 0; i < plan.window; ++i) {
     const double v = begin[static_cast<std::ptrdiff_t>(i)];
     if (!std::isfinite(v)) return {Fill::kInvalidValue, "a window sample is NaN or infinite"};
@@ -83,7 +95,8 @@ Filled fillInput(const InputPlan& plan, const Invocation& call, std::vector<floa
   if (!plan.residual) timeline.push_back(&trigger);
 
   for (std::size_t c = 0; c < channels; ++c) {
-    const ChannelPlan& plan_c = plan.channels[c];
+    const ChannelPlan& channel = plan.channels[c];
+    const Scaling plan_c = scalingOf(channel, call);
     float* out = row.data() + c * length;
     if (c == 0) {
       for (std::size_t i = 0; i < length; ++i) {
@@ -94,8 +107,8 @@ Filled fillInput(const InputPlan& plan, const Invocation& call, std::vector<floa
       if (plan.residual) target[0] = normalized(meanOf(call.reading.values), plan_c);
       continue;
     }
-    const std::vector<Sample>* series = windowOf(call, plan_c.input);
-    if (series == nullptr) return {Fill::kWarmingUp, fmt::format("no window '{}'", plan_c.input)};
+    const std::vector<Sample>* series = windowOf(call, channel.input);
+    if (series == nullptr) return {Fill::kWarmingUp, fmt::format("no window '{}'", channel.input)};
     // Walk both timelines forward: `next` is the first reading after the current timestamp.
     std::size_t next = 0;
     const Sample* held = nullptr;
@@ -109,7 +122,7 @@ Filled fillInput(const InputPlan& plan, const Invocation& call, std::vector<floa
       holdUntil(timeline[i]->ts_ns);
       if (held == nullptr) {
         return {Fill::kWarmingUp,
-                fmt::format("'{}' has no reading at or before the window's start", plan_c.input)};
+                fmt::format("'{}' has no reading at or before the window's start", channel.input)};
       }
       const double v = meanOf(held->values);
       if (!std::isfinite(v)) return {Fill::kInvalidValue, "a window value is NaN or infinite"};

@@ -18,7 +18,13 @@ struct ChannelPlan {
   std::string input;    // the window binding's name
   double offset = 0.0;  // x' = (x - offset) / scale
   double scale = 1.0;
+  // spec.model.normalize: fit: the kv inputs "<input>.mean" and "<input>.std", when the
+  // invocation has both, replace offset and scale.
+  std::string fit_mean, fit_std;
 };
+
+// The smallest standard deviation a fit may give (a constant signal).
+inline constexpr double kMinFitStd = 1e-6;
 
 struct InputPlan {
   std::vector<ChannelPlan> channels;  // channels[0] is the triggering sensor's window

@@ -73,10 +73,9 @@ std::size_t typedValues(const TensorProto& t) {
   }
 }
 
-// An initializer's element count, or an error when its dims or data do not add up (a truncated or
+// A tensor's element count, or an error when its dims or data do not add up (a truncated or
 // hand-crafted file that would make a backend read past its buffer).
-Result<std::size_t> checkInitializer(const TensorProto& t) {
-  const std::string where = fmt::format("initializer '{}'", t.name());
+Result<std::size_t> checkTensor(const TensorProto& t, const std::string& where) {
   if (t.data_location() == TensorProto::EXTERNAL) {
     return fail(Errc::kUnsupported,
                 where + ": weights in external data files are not supported; save the model with "
@@ -108,6 +107,25 @@ Result<std::size_t> checkInitializer(const TensorProto& t) {
                                             count, typedValues(t) / per));
   }
   return count;
+}
+
+// Every tensor a graph's nodes carry as attributes (Constant values, ...), in subgraphs too.
+Status checkNodeTensors(const ::onnx::GraphProto& graph, int depth = 0) {
+  if (depth > 8) return fail(Errc::kUnsupported, "subgraphs nested more than 8 deep");
+  for (const auto& node : graph.node()) {
+    for (const auto& attr : node.attribute()) {
+      const std::string where =
+          fmt::format("node '{}' ({}) attribute '{}'", node.name(), node.op_type(), attr.name());
+      if (attr.has_t()) SIE_TRY(checkTensor(attr.t(), where));
+      for (const auto& t : attr.tensors()) SIE_TRY(checkTensor(t, where));
+      if (attr.has_g()) SIE_CHECK(checkNodeTensors(attr.g(), depth + 1));
+      for (const auto& g : attr.graphs()) SIE_CHECK(checkNodeTensors(g, depth + 1));
+    }
+  }
+  for (const auto& t : graph.initializer()) {
+    if (depth > 0) SIE_TRY(checkTensor(t, fmt::format("subgraph initializer '{}'", t.name())));
+  }
+  return ok();
 }
 
 TensorInfo describe(const ValueInfoProto& v) {
@@ -174,9 +192,10 @@ Result<ModelInfo> inspectModel(std::span<const std::uint8_t> bytes) {
   const auto& graph = model.graph();
   std::map<std::string, bool> initialized;
   for (const auto& t : graph.initializer()) {
-    info.parameters += SIE_TRY(checkInitializer(t));
+    info.parameters += SIE_TRY(checkTensor(t, fmt::format("initializer '{}'", t.name())));
     initialized[t.name()] = true;
   }
+  SIE_CHECK(checkNodeTensors(graph));
   for (const auto& input : graph.input()) {
     if (!initialized.contains(input.name())) info.inputs.push_back(describe(input));
   }

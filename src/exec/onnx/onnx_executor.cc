@@ -163,7 +163,11 @@ Status planBindings(const FunctionSpec& spec, const ModelInfo& info, Prepared& p
                   fmt::format("input '{}': last is {} but the model's window of {} needs {}",
                               in->name, in->last, window, need));
     }
-    ChannelPlan plan{in->name, 0.0, 1.0};
+    ChannelPlan plan{in->name, 0.0, 1.0, "", ""};
+    if (binding.fit) {
+      plan.fit_mean = in->name + ".mean";
+      plan.fit_std = in->name + ".std";
+    }
     if (!a.empty()) {
       const double scale = minmax ? b[c] - a[c] : b[c];
       if (!(scale > 0)) {
@@ -171,7 +175,8 @@ Status planBindings(const FunctionSpec& spec, const ModelInfo& info, Prepared& p
                     fmt::format("normalization of channel '{}': {} must be > 0 (got {})", in->name,
                                 minmax ? "max - min" : "std", scale));
       }
-      plan = ChannelPlan{in->name, a[c], scale};
+      plan.offset = a[c];
+      plan.scale = scale;
     }
     p.input.channels.push_back(std::move(plan));
   }
@@ -357,7 +362,7 @@ std::string preparedKey(const FunctionSpec& spec, const std::string& sha256) {
   }
   if (spec.model) {
     const ModelBinding& m = *spec.model;
-    fmt::format_to(std::back_inserter(key), "|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", fmt::join(m.channels, ","),
+    fmt::format_to(std::back_inserter(key), "|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", m.fit, fmt::join(m.channels, ","),
                    m.window, m.hop.count(), fmt::join(m.mean, ","), fmt::join(m.std, ","),
                    fmt::join(m.min, ","), fmt::join(m.max, ","), m.score, m.threshold.value_or(NAN),
                    m.error_scale.value_or(NAN), fmt::join(m.labels, ","), spec.base_dir);

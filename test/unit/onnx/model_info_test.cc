@@ -129,3 +129,31 @@ TEST(ModelInfoTest, SpecializeFixesDynamicDimsOfTheInputAndTheNamedOutputDims) {
 
 }  // namespace
 }  // namespace sie::onnx
+
+namespace sie::onnx {
+namespace {
+
+// Found by fuzz_model: a Constant node whose tensor declares 21 floats and holds 64 bytes made
+// OpenCV's importer read past the buffer.
+TEST(ModelInfoTest, RejectsANodeAttributeTensorWhoseDataDoesNotMatchItsDims) {
+  auto m = testing::denseModel(smallDense());
+  auto* node = m.mutable_graph()->add_node();
+  node->set_op_type("Constant");
+  node->set_name("bad_constant");
+  node->add_output("c");
+  auto* attr = node->add_attribute();
+  attr->set_name("value");
+  attr->set_type(::onnx::AttributeProto::TENSOR);
+  auto* t = attr->mutable_t();
+  t->set_data_type(::onnx::TensorProto::FLOAT);
+  t->add_dims(21);
+  t->set_raw_data(std::string(64, '\0'));
+  const std::string bytes = testing::bytesOf(m);
+  auto info = inspectModel(testing::span(bytes));
+  ASSERT_FALSE(info);
+  EXPECT_THAT(info.error().message, ::testing::HasSubstr("node 'bad_constant' (Constant) attribute 'value'"));
+  EXPECT_THAT(info.error().message, ::testing::HasSubstr("21 elements declared, 64 bytes of data"));
+}
+
+}  // namespace
+}  // namespace sie::onnx
