@@ -74,8 +74,13 @@ constexpr ConfigKey kBatchKeys[] = {
     {"maxSize", Type::kInt, "1", "most events per invocation batch (1-4096)"},
     {"maxDelay", Type::kDuration, "0", "longest wait for a batch to fill (0: never wait)"},
 };
-constexpr std::string_view kSpecBlocks[] = {"triggers", "inputs",  "outputs", "params",
-                                            "scaling",  "batch", "model"};
+constexpr ConfigKey kEscalateKeys[] = {
+    {"to", Type::kString, "", "the function that decides uncertain cases", true},
+    {"band", Type::kStringList, "", "[low, high): scores in it are uncertain, e.g. [0.3, 0.7]", true},
+    {"deadline", Type::kDuration, "100ms", "longest wait for its answer; then the local decision stands"},
+};
+constexpr std::string_view kSpecBlocks[] = {"triggers", "inputs", "outputs",  "params",
+                                            "scaling",  "batch",  "escalate", "model"};
 constexpr std::string_view kDocumentBlocks[] = {"metadata", "spec"};
 
 bool validName(const std::string& name) {
@@ -200,6 +205,33 @@ Result<BatchPolicy> parseBatch(const YAML::Node& node, const std::string& file) 
     return v.invalid("spec.batch.maxDelay must be between 0 and 1s, e.g. 500us");
   }
   return b;
+}
+
+Result<std::optional<EscalationPolicy>> parseEscalate(const YAML::Node& node,
+                                                      const std::string& file) {
+  if (!node) return std::nullopt;
+  auto v = SIE_TRY(readConfig(node, kEscalateKeys, file));
+  EscalationPolicy e;
+  e.to = v.str("to");
+  std::vector<double> band;
+  for (const auto& item : v.list("band")) {
+    double x = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), x);
+    if (ec != std::errc() || end != item.data() + item.size()) {
+      return v.invalid(fmt::format("spec.escalate.band must be two numbers (got '{}')", item));
+    }
+    band.push_back(x);
+  }
+  if (band.size() != 2 || !(band[0] < band[1])) {
+    return v.invalid("spec.escalate.band must be [low, high] with low < high, e.g. [0.3, 0.7]");
+  }
+  e.low = band[0];
+  e.high = band[1];
+  e.deadline = std::chrono::duration_cast<std::chrono::milliseconds>(v.duration("deadline"));
+  if (e.deadline.count() <= 0 || e.deadline > std::chrono::seconds(60)) {
+    return v.invalid("spec.escalate.deadline must be between 1ms and 60s");
+  }
+  return e;
 }
 
 Result<std::map<std::string, double>> parseParams(const YAML::Node& node, const std::string& file) {
@@ -385,6 +417,11 @@ Result<FunctionSpec> parseDocument(const YAML::Node& doc, const std::string& fil
   spec.params = SIE_TRY(parseParams(spec_node["params"], file));
   spec.scaling = SIE_TRY(parseScaling(spec_node["scaling"], file));
   spec.batch = SIE_TRY(parseBatch(spec_node["batch"], file));
+  spec.escalate = SIE_TRY(parseEscalate(spec_node["escalate"], file));
+  if (spec.escalate && spec.escalate->to == spec.name) {
+    return fail(Errc::kInvalidArgument, "spec.escalate.to names the function itself",
+                spec_values.where());
+  }
   spec.model = SIE_TRY(parseModel(spec_node["model"], file));
   if (spec.model && spec.model->fit) addFitInputs(spec);
   spec.base_dir = std::filesystem::path(file).parent_path().string();

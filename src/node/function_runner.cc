@@ -134,9 +134,35 @@ void FunctionRunner::handle(const Event& event) {
   Status done = [&]() -> Status {
     auto inputs = SIE_TRY(fetchInputs(reading));
     auto output = SIE_TRY(invoke(event, reading, inputs));
+    escalateIfUncertain(event, output);
     return apply(reading, output);
   }();
   finish(event, done, begin, 1);
+}
+
+Result<std::optional<Decision>> FunctionRunner::evaluate(const Event& event) {
+  if (!event.telemetry) return fail(Errc::kInvalidArgument, "event carries no decoded telemetry");
+  auto inputs = SIE_TRY(fetchInputs(*event.telemetry));
+  auto output = SIE_TRY(invoke(event, *event.telemetry, inputs));
+  return output.decision;
+}
+
+void FunctionRunner::escalateTo(FunctionRunner& target) {
+  escalator_ = std::make_unique<Escalator>(target, spec_.id());
+}
+
+void FunctionRunner::escalateIfUncertain(const Event& event, Output& output) {
+  if (!escalator_ || !output.decision) return;
+  const EscalationPolicy& policy = *spec_.escalate;
+  Decision& local = *output.decision;
+  if (local.score < policy.low || local.score >= policy.high) return;
+  std::string why;
+  if (auto answer = escalator_->ask(event, policy.deadline, why)) {
+    answer->detail = fmt::format("escalated (local score {:.3f}): {}", local.score, answer->detail);
+    local = std::move(*answer);
+    return;
+  }
+  local.detail += fmt::format(" (uncertain; {}: local decision)", why);
 }
 
 void FunctionRunner::handleBatch(std::span<const Event* const> events) {
@@ -181,6 +207,7 @@ void FunctionRunner::handleBatch(std::span<const Event* const> events) {
     Result<Output> output = outputs[k] ? std::move(outputs[k])
                             : spec_.retries > 0 ? invoke(event, *event.telemetry, *inputs[called[k]])
                                                 : std::move(outputs[k]);
+    if (output) escalateIfUncertain(event, *output);
     Status done = output ? apply(*event.telemetry, *output) : tl::unexpected(output.error());
     finish(event, done, begin, events.size());
   }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "node/actions.h"
+#include "node/escalation.h"
 #include "node/instance_pool.h"
 #include "sie/function.h"
 #include "sie/metrics.h"
@@ -35,6 +36,12 @@ class FunctionRunner {
   void handle(const Event& event);
   // A micro-batch of one dispatcher lane, in order: one instance lease and one invokeBatch().
   void handleBatch(std::span<const Event* const> events);
+  // The function's decision on `event` without acting on it (escalations, comparisons).
+  Result<std::optional<Decision>> evaluate(const Event& event);
+  // spec.escalate: uncertain decisions go to `target` (set before events flow).
+  void escalateTo(FunctionRunner& target);
+  // Waits for a running escalation and stops escalating (before the target goes away).
+  void stopEscalating() { escalator_.reset(); }
 
   [[nodiscard]] const FunctionSpec& spec() const { return spec_; }
   [[nodiscard]] std::uint64_t decisions() const { return normal_.value() + anomalies_.value(); }
@@ -49,12 +56,15 @@ class FunctionRunner {
   Result<Inputs> fetchInputs(const Telemetry& reading);
   Result<Output> invoke(const Event& event, const Telemetry& reading, const Inputs& inputs);
   Status apply(const Telemetry& reading, Output& output);
+  // Replaces an uncertain decision by the escalation target's, when it answers in time.
+  void escalateIfUncertain(const Event& event, Output& output);
   void deadLetter(const Event& event, const std::string& reason);
   // Records the event's latency (its share of a batch of `batch`) and dead-letters a failure.
   void finish(const Event& event, const Status& done, std::int64_t begin, std::size_t batch);
 
   FunctionSpec spec_;
   DecisionTap tap_;
+  std::unique_ptr<Escalator> escalator_;
   StateStore& state_;
   Actions& actions_;
   InstancePool pool_;

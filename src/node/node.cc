@@ -108,6 +108,24 @@ Status Node::loadFunctions(const Plugins& plugins) {
     runners_.push_back(std::move(runner));
   }
   router_.setTriggers(std::move(triggers));
+  return wireEscalations();
+}
+
+Status Node::wireEscalations() {
+  for (auto& runner : runners_) {
+    const auto& escalate = runner->spec().escalate;
+    if (!escalate) continue;
+    FunctionRunner* target = nullptr;
+    for (auto& other : runners_) {
+      if (other->spec().name == escalate->to && other.get() != runner.get()) target = other.get();
+    }
+    if (target == nullptr) {
+      return fail(Errc::kNotFound,
+                  fmt::format("spec.escalate.to: no function named '{}' in the site", escalate->to),
+                  runner->spec().source_file);
+    }
+    runner->escalateTo(*target);
+  }
   return ok();
 }
 
@@ -151,6 +169,8 @@ void Node::stop() {
   running_ = false;
   for (auto& source : sources_) source->stop();
   if (dispatcher_) dispatcher_->stop();
+  // Escalations still running call into other runners: they end before any runner does.
+  for (auto& runner : runners_) runner->stopEscalating();
   for (auto& sink : sinks_) sink->stop();
   if (state_) {
     const NodeStats s = stats();

@@ -58,6 +58,7 @@ class Node {
  private:
   explicit Node(SiteConfig site, const Clock& clock) : site_(std::move(site)), clock_(clock) {}
   Status loadFunctions(const Plugins& plugins);
+  Status wireEscalations();
   Status loadSources(const Plugins& plugins);
   std::string statusJson() const;
 

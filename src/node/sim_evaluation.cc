@@ -155,6 +155,19 @@ Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
     SIE_CHECK(t.runner->warm());
   }
 
+  // Escalations as the node wires them (by name, among the site's own functions).
+  for (Tracked& t : tracked) {
+    const auto& escalate = t.runner->spec().escalate;
+    if (!escalate) continue;
+    auto target = std::find_if(tracked.begin(), tracked.end(), [&](const Tracked& o) {
+      return o.runner->spec().name == escalate->to && o.score.baseline_of.empty();
+    });
+    if (target == tracked.end()) {
+      return fail(Errc::kNotFound, fmt::format("spec.escalate.to: no function named '{}'", escalate->to),
+                  t.runner->spec().source_file);
+    }
+    t.runner->escalateTo(*target->runner);
+  }
   const std::int64_t start_ns = sim.now();
   const std::int64_t end_ns = start_ns + options.duration.count() * kNsPerSecond;
   std::vector<Telemetry> batch;
@@ -175,6 +188,7 @@ Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
       }
     }
   }
+  for (Tracked& t : tracked) t.runner->stopEscalating();
   std::vector<FunctionScore> scores;
   for (Tracked& t : tracked) {
     finish(t, sim, start_ns, end_ns);

@@ -62,6 +62,18 @@ set -e
 grep -q "broken.yaml:3" "$WORK/broken.log" || fail "error does not name the manifest: $(cat "$WORK/broken.log")"
 grep -q "not an ONNX model" "$WORK/broken.log" || fail "error does not say why: $(cat "$WORK/broken.log")"
 
+# An escalation to a function the site does not have is refused at start.
+rm "$WORK/site/functions/broken.yaml"
+sed 's/to: pump-health/to: no-such-model/' "$ROOT/examples/demo-site/functions/pump-vibration.yaml" \
+  >"$WORK/site/functions/pump-vibration.yaml"
+set +e
+"$SIE" run --config "$WORK/site/site.yaml" --data-dir "$WORK/data3" --http "127.0.0.1:$(free_port)" \
+  --duration 5 >"$WORK/escalate.log" 2>&1
+code=$?
+set -e
+[ "$code" != 0 ] || fail "a site escalating to a missing function started"
+grep -q "no function named 'no-such-model'" "$WORK/escalate.log" || fail "escalation error: $(cat "$WORK/escalate.log")"
+
 # Detection quality on a held-out seed: the model finds the bearing faults, the z-score does not.
 "$SIE" eval --seed 1 --duration 30m --json >"$WORK/eval.json" || fail "sie eval failed"
 score() { json_field "$WORK/eval.json" "[f for f in d['functions'] if f['function'] == '$1'][0]['$2']"; }

@@ -215,3 +215,24 @@ TEST(FunctionManifestTest, ModelAndBatchErrorsNameTheField) {
 
 }  // namespace
 }  // namespace sie::node
+
+namespace sie::node {
+namespace {
+
+TEST(FunctionManifestTest, ParsesEscalationAndNamesItsErrors) {
+  const std::string m = replaced(kModel, "  batch: {maxSize: 64, maxDelay: 500us}\n",
+                                 "  escalate: {to: zone-big, band: [0.3, 0.7], deadline: 20ms}\n");
+  auto specs = parse(m);
+  ASSERT_TRUE(specs) << specs.error().str();
+  ASSERT_TRUE(specs->front().escalate);
+  EXPECT_EQ(specs->front().escalate->to, "zone-big");
+  EXPECT_EQ(specs->front().escalate->low, 0.3);
+  EXPECT_EQ(specs->front().escalate->high, 0.7);
+  EXPECT_EQ(specs->front().escalate->deadline, std::chrono::milliseconds(20));
+  EXPECT_NE(errorOf(replaced(m, "band: [0.3, 0.7]", "band: [0.7, 0.3]")).find("low < high"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "to: zone-big", "to: zone-model")).find("names the function itself"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "deadline: 20ms", "deadline: 0ms")).find("between 1ms and 60s"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sie::node
