@@ -66,6 +66,16 @@ struct BatchPolicy {
   std::chrono::microseconds max_delay{0};
 };
 
+// Hierarchical inference (spec.escalate): a decision whose score falls inside [low, high) is
+// uncertain and is handed to another function (a bigger model) with a deadline; its decision
+// replaces the local one, and when it does not answer in time the local decision stands.
+struct EscalationPolicy {
+  std::string to;  // the function's name
+  double low = 0.0;
+  double high = 0.0;
+  std::chrono::milliseconds deadline{100};
+};
+
 struct ScalingPolicy {
   int min = 1;
   int max = 1;
@@ -88,6 +98,7 @@ struct FunctionSpec {
   int retries = 0;
   ScalingPolicy scaling;
   BatchPolicy batch;
+  std::optional<EscalationPolicy> escalate;
   std::optional<ModelBinding> model;  // spec.model (onnx runtime)
   std::string source_file;  // where it was declared, for messages
   std::string base_dir;     // folder of the manifest file: relative handler paths start here
@@ -147,6 +158,11 @@ class Executor {
   // event.
   virtual Status validate(const FunctionSpec& spec) const = 0;
   virtual Result<std::unique_ptr<FunctionInstance>> instantiate(const FunctionSpec& spec) = 0;
+  // What the function runs, for status and audit records (e.g. a model's path and SHA-256);
+  // empty when there is nothing beyond the spec.
+  [[nodiscard]] virtual std::map<std::string, std::string> artifact(const FunctionSpec&) const {
+    return {};
+  }
 };
 
 }  // namespace sie

@@ -44,6 +44,10 @@ class FunctionRunner {
   void stopEscalating() { escalator_.reset(); }
 
   [[nodiscard]] const FunctionSpec& spec() const { return spec_; }
+  // What the runtime runs for this function (a model's path and SHA-256, ...).
+  [[nodiscard]] std::map<std::string, std::string> artifact() const {
+    return pool_.runtime().artifact(spec_);
+  }
   [[nodiscard]] std::uint64_t decisions() const { return normal_.value() + anomalies_.value(); }
   [[nodiscard]] std::uint64_t anomalies() const { return anomalies_.value(); }
   [[nodiscard]] std::uint64_t errors() const { return errors_.value(); }

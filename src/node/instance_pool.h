@@ -38,6 +38,7 @@ class InstancePool {
   Status warm();
   Result<Lease> acquire();
   [[nodiscard]] int live() const;
+  [[nodiscard]] const Executor& runtime() const { return *runtime_; }
 
  private:
   void release(std::unique_ptr<FunctionInstance> instance);

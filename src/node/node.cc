@@ -144,7 +144,11 @@ Status Node::start() {
   for (auto& runner : runners_) SIE_CHECK(runner->warm());
   dispatcher_->start();
   nlohmann::json functions = nlohmann::json::array();
-  for (const auto& runner : runners_) functions.push_back(runner->spec().id());
+  for (const auto& runner : runners_) {
+    nlohmann::json entry{{"function", runner->spec().id()}};
+    for (const auto& [key, value] : runner->artifact()) entry[key] = value;
+    functions.push_back(std::move(entry));
+  }
   SIE_TRY(state_->audit().append(
       "lifecycle", "node",
       nlohmann::json{{"event", "started"}, {"site", site_.name}, {"functions", functions}}.dump()));
@@ -217,6 +221,7 @@ std::string Node::statusJson() const {
                          {"runtime", spec.runtime},
                          {"handler", spec.handler},
                          {"triggers", spec.triggers}});
+    if (auto artifact = runner->artifact(); !artifact.empty()) functions.back()["artifact"] = artifact;
   }
   nlohmann::json sources = nlohmann::json::array();
   for (const auto& block : site_.sources)

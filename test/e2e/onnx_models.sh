@@ -34,9 +34,17 @@ wait_for 30 inferred || fail "pump-health@1 ran no inference: $(grep onnx "$WORK
 grep -qE '^sie_decisions_total\{function="pump-health@1",outcome="normal"\} [1-9]' "$WORK/metrics.txt" ||
   fail "pump-health@1 made no decisions"
 grep -q '^sie_onnx_inference_seconds_count' "$WORK/metrics.txt" || fail "no inference latency histogram"
+# The status names the model each function runs by its digest (the model compiled in).
+curl -sf "http://127.0.0.1:$port/api/v1/status" >"$WORK/status.json" || fail "status"
+artifact() { json_field "$WORK/status.json" "[f for f in d['functions'] if f['name'] == 'pump-health'][0]['artifact']['$1']"; }
+[ "$(artifact sha256)" = "$want" ] || fail "status sha256 $(artifact sha256), want $want"
+[ "$(artifact model)" = models/pump-health.onnx ] || fail "status model $(artifact model)"
 kill -TERM "$NODE_PID"
 wait "$NODE_PID" || fail "node exited non-zero after SIGTERM"
 NODE_PID=""
+# The audit chain records which model digest each function started with.
+"$SIE" audit tail --data-dir "$WORK/data" -n 50 >"$WORK/audit.txt"
+grep -q "$want" "$WORK/audit.txt" || fail "the audit chain does not name the model digest"
 
 # A broken model file is refused when the node starts, naming the manifest and the problem.
 mkdir -p "$WORK/site/functions"

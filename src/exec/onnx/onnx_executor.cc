@@ -26,6 +26,7 @@ constexpr std::string_view kRuntime = "onnx";
 
 // A function's model, checked and specialized once and shared by all its instances.
 struct Prepared {
+  std::string path;       // where the model was found
   ModelInfo info;         // of the file as shipped
   std::string model;      // specialized: fixed shapes
   ModelInfo fixed_info;   // of `model`
@@ -380,6 +381,16 @@ class OnnxExecutor final : public Executor {
     return prepare(spec).transform([](const auto&) {});
   }
 
+  [[nodiscard]] std::map<std::string, std::string> artifact(const FunctionSpec& spec) const override {
+    auto model = prepare(spec);
+    if (!model) return {};
+    const Prepared& p = **model;
+    return {{"model", p.path},
+            {"sha256", p.info.sha256},
+            {"modelVersion", std::to_string(p.info.model_version)},
+            {"size", std::to_string(p.info.size)}};
+  }
+
   Result<std::unique_ptr<FunctionInstance>> instantiate(const FunctionSpec& spec) override {
     auto model = SIE_TRY(prepare(spec));
     auto session = backend_->load(
@@ -420,6 +431,7 @@ class OnnxExecutor final : public Executor {
 
   Result<std::shared_ptr<const Prepared>> build(const FunctionSpec& spec, const ModelFile& file) const {
     auto p = std::make_shared<Prepared>();
+    p->path = file.path;
     p->info = SIE_TRY(inspectModel(file.bytes));
     SIE_CHECK(backend_->supports(p->info));
     SIE_CHECK(planBindings(spec, p->info, *p));
