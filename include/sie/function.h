@@ -59,6 +59,12 @@ struct ModelBinding {
   std::vector<std::string> labels;    // class names of a probabilities output, class 0 = normal
 };
 
+// spec.model.hop: a reading at ts_ns is decided on only when it is the first of its hop interval,
+// i.e. the trigger's previous reading (at prev_ns) fell in an earlier one.
+inline bool inSameHop(std::chrono::nanoseconds hop, std::int64_t prev_ns, std::int64_t ts_ns) {
+  return hop.count() > 0 && prev_ns / hop.count() == ts_ns / hop.count();
+}
+
 // Micro-batching (spec.batch): a worker hands a function up to max_size queued events at once,
 // waiting up to max_delay for a batch to fill (0: take what is queued, never wait).
 struct BatchPolicy {

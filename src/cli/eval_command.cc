@@ -28,6 +28,7 @@ struct EvalCommandOptions {
   std::string function;
   std::uint64_t seed = 1;
   std::string duration = "1h";
+  double fault_rate = -1;  // < 0: the site's
   bool json = false;
   bool no_baseline = false;
 };
@@ -161,6 +162,7 @@ int runEval(const EvalCommandOptions& o) {
   if (!o.csv.empty()) return runCsvEval(o, *site, plugins, scratch);
   node::EvalOptions options;
   options.seed = o.seed;
+  if (o.fault_rate >= 0) options.fault_rate = o.fault_rate;
   options.duration = std::chrono::duration_cast<std::chrono::seconds>(*duration);
   options.baseline = !o.no_baseline;
   options.scratch_dir = scratch;
@@ -195,6 +197,8 @@ void addEvalCommand(CLI::App& app, int& exit_code) {
       "false alarms per hour and median detection delay, beside a z-score baseline.");
   eval->add_option("--site", options->site, "Site folder or site.yaml (default: the demo site)");
   eval->add_option("--seed", options->seed, "Simulator seed")->capture_default_str();
+  eval->add_option("--fault-rate", options->fault_rate,
+                   "Faults per asset per hour (default: the site's sim source)");
   eval->add_option("--duration", options->duration, "Simulated time, e.g. 30m, 2h")
       ->capture_default_str();
   eval->add_flag("--json", options->json, "Print JSON");

@@ -131,6 +131,7 @@ void FunctionRunner::handle(const Event& event) {
     return;
   }
   const Telemetry& reading = *event.telemetry;
+  if (skipForHop(reading)) return;
   Status done = [&]() -> Status {
     auto inputs = SIE_TRY(fetchInputs(reading));
     auto output = SIE_TRY(invoke(event, reading, inputs));
@@ -138,6 +139,17 @@ void FunctionRunner::handle(const Event& event) {
     return apply(reading, output);
   }();
   finish(event, done, begin, 1);
+}
+
+bool FunctionRunner::skipForHop(const Telemetry& reading) {
+  if (!spec_.model || spec_.model->hop.count() <= 0) return false;
+  // The reading is already recorded: the one before it is the previous of the last two.
+  auto last = state_.timeSeries().lastN(reading.sensor, 2);
+  if (!last) return false;  // the full fetch reports the error
+  for (auto it = last->rbegin(); it != last->rend(); ++it) {
+    if (it->ts_ns < reading.ts_ns) return inSameHop(spec_.model->hop, it->ts_ns, reading.ts_ns);
+  }
+  return false;
 }
 
 Result<std::optional<Decision>> FunctionRunner::evaluate(const Event& event) {
@@ -182,6 +194,7 @@ void FunctionRunner::handleBatch(std::span<const Event* const> events) {
       deadLetter(event, "event carries no decoded telemetry");
       continue;
     }
+    if (skipForHop(*event.telemetry)) continue;
     auto fetched = fetchInputs(*event.telemetry);
     if (!fetched) {
       finish(event, tl::unexpected(fetched.error()), begin, events.size());

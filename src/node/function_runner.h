@@ -58,6 +58,8 @@ class FunctionRunner {
     std::map<std::string, double, std::less<>> values;
   };
   Result<Inputs> fetchInputs(const Telemetry& reading);
+  // spec.model.hop, checked on the last two readings before the (larger) window fetch.
+  bool skipForHop(const Telemetry& reading);
   Result<Output> invoke(const Event& event, const Telemetry& reading, const Inputs& inputs);
   Status apply(const Telemetry& reading, Output& output);
   // Replaces an uncertain decision by the escalation target's, when it answers in time.

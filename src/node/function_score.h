@@ -17,7 +17,7 @@ struct FunctionScore {
   std::uint64_t not_scored = 0;
   std::uint64_t tp = 0, fp = 0, fn = 0, tn = 0;
   std::uint64_t false_alarms = 0;  // runs of false positives on one sensor, each counted once
-  std::uint64_t faults = 0;        // faults on sensors the function read
+  std::uint64_t faults = 0;        // faults the function should detect
   std::uint64_t detected = 0;      // of those, with at least one true positive
   double median_delay_s = 0.0;     // fault start to the first true positive, over detected faults
   double hours = 0.0;              // of data

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "adapters/sim/faults.h"
 #include "adapters/sim/sim_source.h"
 #include "adapters/sim/simulator.h"
 #include "core/config_table.h"
@@ -58,23 +59,51 @@ struct Tracked {
   std::unique_ptr<FunctionRunner> runner;
   std::vector<TopicPattern> triggers;
   FunctionScore score;
-  std::set<std::string> sensors_read;
+  std::set<std::string> triggers_seen;
   std::map<std::string, bool> last_false_positive;  // per trigger sensor
   // Faults by (asset, start): the simulator's fault list grows while it runs.
   std::map<std::pair<std::string, std::int64_t>, std::int64_t> first_detection;
 };
 
+bool isSensorFault(const sim::FaultInterval& f) {
+  for (const auto kind : sim::kSensorFaultKinds) {
+    if (f.kind == sim::faultKindName(kind)) return true;
+  }
+  return false;
+}
+
+// The fault a decision on `sensor` should detect: one that changes the sensor's readings, or a
+// process fault (leak, overload, bearing) of the sensor's asset. A sensor fault on another
+// channel the function reads is not its target: decisions are attributed to the trigger.
+const sim::FaultInterval* targetFault(const sim::Simulator& sim, const std::string& sensor,
+                                      std::int64_t ts_ns) {
+  if (const auto* own = sim.faultAt(sensor, ts_ns)) return own;
+  const auto first = sensor.find('/');
+  const auto second = sensor.find('/', first + 1);
+  if (first == std::string::npos || second == std::string::npos) return nullptr;
+  const std::string_view domain(sensor.data(), first);
+  const std::string_view asset(sensor.data() + first + 1, second - first - 1);
+  for (const auto& f : sim.faults()) {
+    if (f.start_ns > ts_ns) break;  // sorted by start
+    if (ts_ns < f.end_ns && f.domain == domain && f.asset == asset && !isSensorFault(f)) return &f;
+  }
+  return nullptr;
+}
+
+bool targets(const sim::FaultInterval& f, const std::set<std::string>& triggers) {
+  for (const auto& sensor : triggers) {
+    if (std::find(f.sensors.begin(), f.sensors.end(), sensor) != f.sensors.end()) return true;
+    if (isSensorFault(f)) continue;
+    if (sensor.starts_with(f.domain + "/" + f.asset + "/")) return true;
+  }
+  return false;
+}
+
 void tally(Tracked& t, const sim::Simulator& sim, const Telemetry& reading, const Decision& d) {
   FunctionScore& s = t.score;
   const std::string sensor(reading.sensor.str());
-  const sim::FaultInterval* fault = sim.faultAt(sensor, reading.ts_ns);
-  t.sensors_read.insert(sensor);
-  for (const auto& binding : t.runner->spec().inputs) {
-    if (binding.kind != InputBinding::Kind::kWindow) continue;
-    const std::string other(windowSensor(binding, reading).str());
-    t.sensors_read.insert(other);
-    if (fault == nullptr) fault = sim.faultAt(other, reading.ts_ns);
-  }
+  const sim::FaultInterval* fault = targetFault(sim, sensor, reading.ts_ns);
+  t.triggers_seen.insert(sensor);
   const bool scored = !notScored(d);
   if (!scored) ++s.not_scored;
   const bool predicted = scored && d.anomaly;
@@ -94,9 +123,7 @@ void finish(Tracked& t, const sim::Simulator& sim, std::int64_t start_ns, std::i
   std::vector<double> delays;
   for (const auto& fault : sim.faults()) {
     if (fault.start_ns >= end_ns) break;
-    const bool read = std::any_of(fault.sensors.begin(), fault.sensors.end(),
-                                  [&](const std::string& id) { return t.sensors_read.contains(id); });
-    if (!read) continue;
+    if (!targets(fault, t.triggers_seen)) continue;
     ++s.faults;
     auto hit = t.first_detection.find(std::pair(fault.asset, fault.start_ns));
     if (hit == t.first_detection.end()) continue;
@@ -120,6 +147,7 @@ Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
                 fmt::format("duration must be positive (got {}s)", options.duration.count()));
   }
   auto sim_options = SIE_TRY(simOptions(site, options.seed));
+  if (options.fault_rate) sim_options.faults_per_asset_hour = *options.fault_rate;
   SIE_CHECK(sim::validateOptions(sim_options));
   auto specs = SIE_TRY(parseManifestSet(site.function_files));
   std::vector<std::string> baseline_of(specs.size());

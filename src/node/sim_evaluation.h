@@ -1,14 +1,17 @@
 // Detection quality of a site's functions against the plant simulator's labelled faults. The
 // simulator runs as fast as the functions allow (no wall clock); every reading is recorded in a
 // scratch state store and dispatched to the functions it triggers, in time order, and each
-// decision is compared with the ground truth: a decision is truly positive when a fault is active,
-// at the reading's timestamp, on a sensor the function reads (its trigger or a window binding).
+// decision is compared with the ground truth: a decision on a sensor is truly positive when, at the
+// reading's timestamp, a fault changes that sensor's readings or a process fault (leak, overload,
+// bearing) affects its asset. Other channels a model reads are inputs, not targets: a sensor fault
+// on the airflow of a zone is not a miss of the zone-temperature function.
 // Readings go to the functions as the simulator made them: the site's gateway filters are not
 // applied.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +23,7 @@ namespace sie::node {
 
 struct EvalOptions {
   std::uint64_t seed = 1;
+  std::optional<double> fault_rate;  // faults per asset per hour; default: the site's sim source
   std::chrono::seconds duration{3600};
   // Next to each function that is not a builtin, a builtin z-score on the same triggers (window
   // 120, threshold 5, 30 readings before it scores), scored on the same data.

@@ -336,11 +336,10 @@ class OnnxInstance final : public FunctionInstance {
   // With a hop, the function decides on the first reading of each hop interval only; the
   // previous reading is the newest of the trigger's window, so no state is kept.
   bool skipForHop(const Invocation& call) const {
-    const auto hop = call.spec.model ? call.spec.model->hop.count() : 0;
-    if (hop <= 0) return false;
+    if (!call.spec.model) return false;
     auto it = call.windows.find(model_->input.channels[0].input);
     if (it == call.windows.end() || it->second.empty()) return false;
-    return it->second.back().ts_ns / hop == call.reading.ts_ns / hop;
+    return inSameHop(call.spec.model->hop, it->second.back().ts_ns, call.reading.ts_ns);
   }
 
   std::shared_ptr<const Prepared> model_;
