@@ -10,12 +10,10 @@
 #include "adapters/csv/csv_table.h"
 #include "core/topic_pattern.h"
 #include "exec/builtin/readings.h"
-#include "node/actions.h"
 #include "node/function_manifest.h"
 #include "node/function_runner.h"
-#include "node/local_bus.h"
+#include "node/scratch_node.h"
 #include "sie/clock.h"
-#include "state/embedded_store.h"
 
 namespace sie::node {
 namespace {
@@ -94,15 +92,11 @@ Result<CsvEvalResult> evaluateOnCsv(const SiteConfig& site, const Plugins& plugi
   std::vector<TopicPattern> triggers;
   for (const auto& t : spec.triggers) triggers.push_back(SIE_TRY(TopicPattern::parse(t)));
 
-  state::EmbeddedOptions state_options;
-  state_options.data_dir = options.scratch_dir;
-  state_options.memory_window = site.state_memory_window;
-  auto state = SIE_TRY(state::openEmbedded(state_options));
-  LocalBus bus;
-  Actions actions(bus, state->audit(), systemClock(), 1);
+  auto scratch = SIE_TRY(ScratchNode::open(options.scratch_dir, site.state_memory_window));
+  StateStore& state = scratch->state();
   CsvEvalResult result;
   result.function = spec.id();
-  FunctionRunner runner(std::move(spec), **runtime, *state, actions);
+  FunctionRunner runner(std::move(spec), **runtime, state, scratch->actions());
   SIE_CHECK(runner.warm());
 
   // The decision of the row being run, for the tap to score.
@@ -158,7 +152,7 @@ Result<CsvEvalResult> evaluateOnCsv(const SiteConfig& site, const Plugins& plugi
         reading.sensor = sensor;
         reading.ts_ns = table.ts_ns[r];
         reading.values = {v};
-        SIE_CHECK(state->timeSeries().append(reading));
+        SIE_CHECK(state.timeSeries().append(reading));
       }
       if (r + 1 == options.fit_rows) {
         // Each sensor's statistics over the fit rows, kept in the state layer.
@@ -176,8 +170,8 @@ Result<CsvEvalResult> evaluateOnCsv(const SiteConfig& site, const Plugins& plugi
           const double mean = sum / static_cast<double>(n);
           const double var = std::max(0.0, squares / static_cast<double>(n) - mean * mean);
           const std::string id(sensor.str());
-          SIE_CHECK(state->kv().put("fit/" + id + "/mean", builtin::exactText(mean)));
-          SIE_CHECK(state->kv().put("fit/" + id + "/std", builtin::exactText(std::sqrt(var))));
+          SIE_CHECK(state.kv().put("fit/" + id + "/mean", builtin::exactText(mean)));
+          SIE_CHECK(state.kv().put("fit/" + id + "/std", builtin::exactText(std::sqrt(var))));
         }
       }
       if (r < options.fit_rows) continue;
@@ -198,9 +192,6 @@ Result<CsvEvalResult> evaluateOnCsv(const SiteConfig& site, const Plugins& plugi
     result.total.hours += file_score->hours;
   }
   result.median_event_us = median(std::move(event_us));
-  state.reset();
-  std::error_code ec;
-  fs::remove_all(options.scratch_dir, ec);
   return result;
 }
 

@@ -12,11 +12,9 @@
 #include "adapters/sim/simulator.h"
 #include "core/config_table.h"
 #include "core/topic_pattern.h"
-#include "node/actions.h"
 #include "node/function_manifest.h"
 #include "node/function_runner.h"
-#include "node/local_bus.h"
-#include "state/embedded_store.h"
+#include "node/scratch_node.h"
 
 namespace sie::node {
 namespace {
@@ -160,12 +158,8 @@ Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
     }
   }
 
-  state::EmbeddedOptions state_options;
-  state_options.data_dir = options.scratch_dir;
-  state_options.memory_window = site.state_memory_window;
-  auto state = SIE_TRY(state::openEmbedded(state_options));
-  LocalBus bus;
-  Actions actions(bus, state->audit(), systemClock(), 1);
+  auto scratch = SIE_TRY(ScratchNode::open(options.scratch_dir, site.state_memory_window));
+  StateStore& state = scratch->state();
   sim::Simulator sim(sim_options);
 
   std::vector<Tracked> tracked(specs.size());
@@ -178,7 +172,7 @@ Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
     for (const auto& topic : spec.triggers) t.triggers.push_back(SIE_TRY(TopicPattern::parse(topic)));
     t.score.function = spec.id();
     t.score.baseline_of = baseline_of[i];
-    t.runner = std::make_unique<FunctionRunner>(std::move(spec), **runtime, *state, actions);
+    t.runner = std::make_unique<FunctionRunner>(std::move(spec), **runtime, state, scratch->actions());
     t.runner->tap([&t, &sim](const Telemetry& r, const Decision& d) { tally(t, sim, r, d); });
     SIE_CHECK(t.runner->warm());
   }
@@ -203,7 +197,7 @@ Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
     batch.clear();
     sim.advance(std::min(end_ns, sim.now() + kNsPerSecond), batch);
     for (Telemetry& reading : batch) {
-      SIE_CHECK(state->timeSeries().append(reading));
+      SIE_CHECK(state.timeSeries().append(reading));
       Event event;
       event.subject = std::string(reading.sensor.str());
       event.type = std::string(kTelemetryType);
@@ -222,9 +216,6 @@ Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
     finish(t, sim, start_ns, end_ns);
     scores.push_back(t.score);
   }
-  state.reset();
-  std::error_code ec;
-  std::filesystem::remove_all(options.scratch_dir, ec);
   return scores;
 }
 
