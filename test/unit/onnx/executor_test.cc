@@ -365,3 +365,49 @@ TEST_F(OnnxExecutorTest, ABatchRunsTheModelOnceAndScoresLikeSingleCalls) {
 
 }  // namespace
 }  // namespace sie::onnx
+
+namespace sie::onnx {
+namespace {
+
+TEST_F(OnnxExecutorTest, FitNormalizationTakesEachAssetsStatisticsFromTheKvInputs) {
+  Dense d;
+  d.in = 2;
+  d.out = 1;
+  d.weights = {0, 1};  // the newest normalized value
+  d.bias = {0};
+  d.metadata = {{"sie.window", "2"}, {"sie.mean", "0"}, {"sie.std", "1"}};
+  writeModel("last.onnx", bytesOf(denseModel(d)));
+  ModelBinding binding;
+  binding.fit = true;
+  InputBinding mean;
+  mean.name = "x.mean";
+  mean.kind = InputBinding::Kind::kKv;
+  mean.key = "fit/{sensor}/mean";
+  InputBinding std = mean;
+  std.name = "x.std";
+  std.key = "fit/{sensor}/std";
+  const auto s = spec("last.onnx", {window("x", 1), mean, std}, binding);
+  auto instance = exec_->instantiate(s);
+  ASSERT_TRUE(instance) << instance.error().str();
+  Call call(s);
+  call.trigger(2, {14});
+  call.windows["x"] = {at(1, 10)};
+  // No statistics yet: the model's metadata (mean 0, std 1).
+  auto out = (*instance)->invoke(call.invocation());
+  ASSERT_TRUE(out && out->decision);
+  EXPECT_NEAR(out->decision->score, sigmoid(14), 1e-6);
+  // This asset's fit: (14 - 10) / 2.
+  call.values["x.mean"] = 10;
+  call.values["x.std"] = 2;
+  out = (*instance)->invoke(call.invocation());
+  ASSERT_TRUE(out && out->decision);
+  EXPECT_NEAR(out->decision->score, sigmoid(2), 1e-6);
+  // A constant signal's std of 0 is floored, not a division by zero.
+  call.values["x.std"] = 0;
+  out = (*instance)->invoke(call.invocation());
+  ASSERT_TRUE(out && out->decision);
+  EXPECT_TRUE(std::isfinite(out->decision->score));
+}
+
+}  // namespace
+}  // namespace sie::onnx
