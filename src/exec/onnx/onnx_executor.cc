@@ -353,9 +353,9 @@ class OnnxInstance final : public FunctionInstance {
   Histogram& latency_;
 };
 
-// What a Prepared depends on: the model's content and every field of the spec it was planned from.
-std::string preparedKey(const FunctionSpec& spec, const std::string& sha256) {
-  std::string key = fmt::format("{}|{}", spec.id(), sha256);
+// Every field of the spec a Prepared was planned from.
+std::string preparedKey(const FunctionSpec& spec) {
+  std::string key = fmt::format("{}|{}", spec.id(), spec.handler);
   for (const auto& in : spec.inputs) {
     fmt::format_to(std::back_inserter(key), "|{}:{}:{}:{}", in.name, static_cast<int>(in.kind),
                    in.sensor, in.last);
@@ -381,9 +381,14 @@ class OnnxExecutor final : public Executor {
   }
 
   [[nodiscard]] std::map<std::string, std::string> artifact(const FunctionSpec& spec) const override {
-    auto model = prepare(spec);
-    if (!model) return {};
-    const Prepared& p = **model;
+    std::shared_ptr<const Prepared> model;
+    {
+      std::lock_guard lock(mu_);
+      auto it = prepared_.find(preparedKey(spec));
+      if (it == prepared_.end()) return {};
+      model = it->second;
+    }
+    const Prepared& p = *model;
     return {{"model", p.path},
             {"sha256", p.info.sha256},
             {"modelVersion", std::to_string(p.info.model_version)},
@@ -400,7 +405,9 @@ class OnnxExecutor final : public Executor {
   }
 
  private:
-  // Checked once per function and model content; later calls share the result.
+  // Checked once per function spec; later calls (instances started later, on scale-up) share the
+  // result, so every instance of a function version runs the model content it was deployed with,
+  // whatever happens to the file afterwards.
   Result<std::shared_ptr<const Prepared>> prepare(const FunctionSpec& spec) const {
     auto located = [&spec](Error e) {
       if (e.where.empty()) e.where = spec.source_file;
@@ -411,13 +418,13 @@ class OnnxExecutor final : public Executor {
                   fmt::format("spec.runtime is '{}', not '{}'", spec.runtime, kRuntime),
                   spec.source_file);
     }
-    auto file = findModel(spec);
-    if (!file) return tl::unexpected(file.error());
-    const std::string key = preparedKey(spec, sha256Hex(file->bytes));
+    const std::string key = preparedKey(spec);
     {
       std::lock_guard lock(mu_);
       if (auto it = prepared_.find(key); it != prepared_.end()) return it->second;
     }
+    auto file = findModel(spec);
+    if (!file) return tl::unexpected(file.error());
     auto built = build(spec, *file);
     if (!built) {
       Error e = built.error();

@@ -1,6 +1,7 @@
 // The onnx runtime through the Executor interface: deploy-time validation of models and bindings,
 // pre-processing (windows, zero-order hold, normalization, blocks), scoring, per-event errors.
 #include "exec/onnx/onnx_executor.h"
+#include "exec/onnx/model_info.h"
 
 #include <cmath>
 #include <filesystem>
@@ -407,6 +408,26 @@ TEST_F(OnnxExecutorTest, FitNormalizationTakesEachAssetsStatisticsFromTheKvInput
   out = (*instance)->invoke(call.invocation());
   ASSERT_TRUE(out && out->decision);
   EXPECT_TRUE(std::isfinite(out->decision->score));
+}
+
+}  // namespace
+}  // namespace sie::onnx
+
+namespace sie::onnx {
+namespace {
+
+TEST_F(OnnxExecutorTest, InstancesStartedLaterRunTheModelTheFunctionWasDeployedWith) {
+  const std::string bytes = bytesOf(denseModel(twoChannelSum()));
+  writeModel("sum.onnx", bytes);
+  const auto s = spec("sum.onnx", {window("temp", 3), window("flow", 4, "plant/x/flow")});
+  ASSERT_EQ(validationError(s), "");
+  const auto artifact = exec_->artifact(s);
+  EXPECT_EQ(artifact.at("sha256"), sha256Hex(testing::span(bytes)));
+  EXPECT_EQ(artifact.at("modelVersion"), "3");
+  writeModel("sum.onnx", "overwritten after the deploy");
+  auto instance = exec_->instantiate(s);  // e.g. a scale-up: the deployed content, not the file
+  ASSERT_TRUE(instance) << instance.error().str();
+  EXPECT_EQ(exec_->artifact(s).at("sha256"), artifact.at("sha256"));
 }
 
 }  // namespace
