@@ -32,13 +32,21 @@ struct InputBinding {
   std::optional<double> fallback;  // kKv: value when the key is absent
 };
 
-// An output rule: what the runtime does with the handler's results.
+// An output rule: what the runtime does with each decision (and with events a handler emits).
+//   kDecision  publish the decision event on `topic`
+//   kKv        write the decision's score to the KV key `key` (e.g. a health index per asset)
+//   kEvent     publish a command event (io.sie.command, the decision as data) on `topic`, for an
+//              actuator sink; also the topic of events a handler emits itself
 struct OutputRule {
   enum class Kind { kDecision, kKv, kEvent };
   Kind kind = Kind::kDecision;
   std::string topic = "decisions/{function}/{sensor}";  // kDecision/kEvent: bus topic template
-  bool only_anomalies = false;  // kDecision: publish only decisions with anomaly == true
+  bool only_anomalies = false;  // only for decisions with anomaly == true
+  std::string key;              // kKv: key template ({sensor}, {function}, {1}, {2}, ..., tags)
+  std::chrono::milliseconds ttl{0};  // kKv: expiry of the written value (0: none)
 };
+
+inline constexpr std::string_view kCommandType = "io.sie.command";
 
 // How the onnx runtime turns windows into a model input and the model's output into a decision
 // (spec.model). Unset fields come from the model's metadata_props (sie.window, sie.mean, ...).

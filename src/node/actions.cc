@@ -77,10 +77,18 @@ Status Actions::decide(const FunctionSpec& spec, const Telemetry& reading,
     return *event;
   };
   for (const auto& rule : spec.outputs) {
-    if (rule.kind != OutputRule::Kind::kDecision) continue;
+    if (rule.kind == OutputRule::Kind::kKv) continue;  // written by the runner (state)
     if (rule.only_anomalies && !decision.anomaly) continue;
     const std::string topic = expandTemplate(rule.topic, sensor, spec.name);
-    if (bus_.hasSubscribers(topic)) bus_.publish(topic, build());
+    if (!bus_.hasSubscribers(topic)) continue;
+    if (rule.kind == OutputRule::Kind::kDecision) {
+      bus_.publish(topic, build());
+      continue;
+    }
+    Event command = build();  // an actuator command: the decision that asks for it as data
+    command.id = "c" + command.id.substr(1);
+    command.type = std::string(kCommandType);
+    bus_.publish(topic, command);
   }
   if (!decision.anomaly) {
     if (spdlog::should_log(spdlog::level::debug)) {

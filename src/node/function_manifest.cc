@@ -47,7 +47,9 @@ constexpr ConfigKey kInputKeys[] = {
 constexpr ConfigKey kOutputKeys[] = {
     {"kind", Type::kString, "", "decision | kv | event", true},
     {"topic", Type::kString, "", "bus topic template (default decisions/{function}/{sensor})"},
-    {"onlyAnomalies", Type::kBool, "false", "decision: publish only anomalous decisions"},
+    {"key", Type::kString, "", "kv: key template the decision's score is written to"},
+    {"ttl", Type::kDuration, "0", "kv: expiry of the written score (0: none)"},
+    {"onlyAnomalies", Type::kBool, "false", "act only on anomalous decisions"},
 };
 constexpr ConfigKey kScalingKeys[] = {
     {"min", Type::kInt, "1", "instances kept warm (0 = scale to zero)"},
@@ -162,6 +164,14 @@ Result<OutputRule> parseOutput(const YAML::Node& node, const std::string& file) 
                 fmt::format("output kind must be decision, kv or event (got '{}')", kind), v.where());
   }
   out.topic = v.has("topic") ? v.str("topic") : "decisions/{function}/{sensor}";
+  if (out.kind == OutputRule::Kind::kEvent && !v.has("topic")) {
+    return v.invalid("an event output needs 'topic', e.g. commands/{sensor}/stop");
+  }
+  out.key = v.str("key");
+  if (out.kind == OutputRule::Kind::kKv && out.key.empty()) {
+    return v.invalid("a kv output needs 'key', e.g. health/{sensor}/score");
+  }
+  out.ttl = std::chrono::duration_cast<std::chrono::milliseconds>(v.duration("ttl"));
   out.only_anomalies = v.flag("onlyAnomalies");
   return out;
 }

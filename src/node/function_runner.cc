@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/placeholders.h"
+#include "exec/builtin/readings.h"
 #include "gateway/telemetry_json.h"
 #include "sie/clock.h"
 
@@ -116,6 +117,12 @@ Status FunctionRunner::apply(const Telemetry& reading, Output& output) {
     SIE_CHECK(state_.kv().put(expandTemplate(write.key, sensor, spec_.name), write.value, write.ttl));
   }
   if (output.decision) {
+    for (const auto& rule : spec_.outputs) {
+      if (rule.kind != OutputRule::Kind::kKv) continue;
+      if (rule.only_anomalies && !output.decision->anomaly) continue;
+      SIE_CHECK(state_.kv().put(expandForTrigger(rule.key, reading, spec_.name),
+                                builtin::exactText(output.decision->score), rule.ttl));
+    }
     (output.decision->anomaly ? anomalies_ : normal_).inc();
     SIE_CHECK(actions_.decide(spec_, reading, *output.decision));
     if (tap_) tap_(reading, *output.decision);

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "fixed_executor.h"
 #include "node/actions.h"
 #include "node/function_runner.h"
 #include "node/local_bus.h"
@@ -17,36 +18,7 @@ namespace sie::node {
 namespace {
 
 using ::testing::HasSubstr;
-
-// A runtime whose instances answer a fixed score after an optional delay.
-class FixedExecutor final : public Executor {
- public:
-  FixedExecutor(double score, std::chrono::milliseconds delay) : score_(score), delay_(delay) {}
-  [[nodiscard]] std::string_view name() const override { return "fixed"; }
-  Status validate(const FunctionSpec&) const override { return ok(); }
-  Result<std::unique_ptr<FunctionInstance>> instantiate(const FunctionSpec&) override {
-    class Instance final : public FunctionInstance {
-     public:
-      Instance(double score, std::chrono::milliseconds delay) : score_(score), delay_(delay) {}
-      Result<Output> invoke(const Invocation&) override {
-        std::this_thread::sleep_for(delay_);
-        return Output{Decision{score_, score_ >= 0.5, score_ >= 0.5 ? "anomaly" : "normal",
-                               "fixed answer"},
-                      {},
-                      {}};
-      }
-
-     private:
-      double score_;
-      std::chrono::milliseconds delay_;
-    };
-    return std::make_unique<Instance>(score_, delay_);
-  }
-
- private:
-  double score_;
-  std::chrono::milliseconds delay_;
-};
+using testing::FixedExecutor;
 
 FunctionSpec specNamed(const std::string& name, std::optional<EscalationPolicy> escalate = {}) {
   FunctionSpec s;

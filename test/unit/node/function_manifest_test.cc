@@ -236,3 +236,26 @@ TEST(FunctionManifestTest, ParsesEscalationAndNamesItsErrors) {
 
 }  // namespace
 }  // namespace sie::node
+
+namespace sie::node {
+namespace {
+
+TEST(FunctionManifestTest, KvAndEventOutputsNeedTheirTarget) {
+  const std::string base = replaced(kGood, "    - {kind: decision, onlyAnomalies: true}\n",
+                                    "    - {kind: kv, key: \"health/{2}\", ttl: 1h}\n"
+                                    "    - {kind: event, topic: \"commands/{sensor}\", onlyAnomalies: true}\n");
+  auto specs = parse(base);
+  ASSERT_TRUE(specs) << specs.error().str();
+  const auto& outputs = specs->front().outputs;
+  ASSERT_EQ(outputs.size(), 2u);
+  EXPECT_EQ(outputs[0].kind, OutputRule::Kind::kKv);
+  EXPECT_EQ(outputs[0].key, "health/{2}");
+  EXPECT_EQ(outputs[0].ttl, std::chrono::hours(1));
+  EXPECT_EQ(outputs[1].kind, OutputRule::Kind::kEvent);
+  EXPECT_TRUE(outputs[1].only_anomalies);
+  EXPECT_NE(errorOf(replaced(base, "{kind: kv, key: \"health/{2}\", ttl: 1h}", "{kind: kv}")).find("a kv output needs 'key'"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(base, "{kind: event, topic: \"commands/{sensor}\", onlyAnomalies: true}", "{kind: event}")).find("an event output needs 'topic'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sie::node
