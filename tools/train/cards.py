@@ -9,14 +9,16 @@ def ordinal(n: int) -> str:
 
 
 def seeds_text(seeds) -> str:
-    by_dur: dict[str, list[int]] = {}
-    for s, d in seeds:
-        by_dur.setdefault(d, []).append(s)
-    return "; ".join(f"seeds {', '.join(map(str, v))} ({d} each)" for d, v in by_dur.items())
+    groups: dict[tuple, list[int]] = {}
+    for item in seeds:
+        s, d, rate = st.run_item(item)
+        groups.setdefault((d, rate), []).append(s)
+    return "; ".join(f"seed{'s' if len(v) > 1 else ''} {', '.join(map(str, v))} ({d}{' each' if len(v) > 1 else ''}"
+                     f"{'' if rate == 6 else f', fault rate {rate:g}/h'})" for (d, rate), v in groups.items())
 
 
 def trained_on(spec: st.Spec) -> str:
-    return (f"sie sim {spec.domain}, fault rate 6/h: train {seeds_text(spec.train)}; "
+    return (f"sie sim {spec.domain} (fault rate 6/h unless noted): train {seeds_text(spec.train)}; "
             f"val {seeds_text(spec.val)}; eval held-out seeds 1-5")
 
 
@@ -32,7 +34,10 @@ WATER = {
             "change and from a flow-sensor step. The 30-minute window keeps the onset of the "
             "longest leak in view."),
     "limits": [
-        "Needs 1800 readings (30 min at 1 Hz) of history before the first decision.",
+        "Needs 1800 readings (30 min at 1 Hz) of history before the first decision. `sie eval` "
+        "counts those warming-up decisions as normal ones, so on a short run it reports a lower "
+        "recall than the table above (held-out seed 2, 2 h: F1 0.86 under `sie eval`, 0.99 over "
+        "the full-window decisions).",
         "A leak is found by its onset (a step-like rise of flow with an extra pressure drop) in the "
         "window: a leak that started more than 30 min ago, or one already present when the node "
         "started, is not seen.",
@@ -106,9 +111,7 @@ Normalization x' = (x - mean) / std per channel (`sie.mean`, `sie.std`):
 | --- | --- | ---: | ---: |
 {chan_rows}
 
-Window inputs of the function manifest, one per channel in this order: the trigger's own window
-with `last: {L - 1}` or more (the runtime appends the triggering reading), the others with
-`last: {L}` or more, e.g. `sensor: "{spec.domain}/{{2}}/{spec.channels[1]}"`.
+{manifest_inputs(spec)}
 
 ## Graph
 
@@ -134,7 +137,7 @@ Positive decisions: {info['positives']}
 
 ## Training data
 
-`sie sim --domains {spec.domain}` (default assets), default fault rate 6 per asset per hour.
+`sie sim --domains {spec.domain}` (default assets), fault rate 6 per asset per hour unless noted.
 Training: {seeds_text(spec.train)}; validation (epoch and threshold choice): {seeds_text(spec.val)}.
 Labels: the faults.csv ground truth at each triggering reading. Every {ordinal(spec.stride)} reading plus
 every {ordinal(spec.pos_stride)} faulty reading is a training window; in {int(spec.lag_prob * 100)} % of the
@@ -146,7 +149,7 @@ arrival order within a tick.
 
 Point-wise: one decision per triggering reading once the window is full (the first {L - 1} readings
 of each run get none); positive when a fault listed in faults.csv is active on the trigger sensor
-(or a process fault on its asset) at that reading's timestamp. Baseline: the builtin `zscore`
+(or a process fault on its asset) at that reading's timestamp{bound_note(spec)}. Baseline: the builtin `zscore`
 handler on the trigger sensor (mean and sample std of the 120 readings before it, anomaly when
 abs z >= 5), on the same decisions.
 
@@ -169,16 +172,79 @@ inputs already normalized). Training (data loading, features, {spec.epochs} epoc
     (st.MODELS / f"{spec.name}.md").write_text(card)
 
 
-def extra_eval(m: dict) -> str:
-    if "day" not in m:
+def manifest_inputs(spec: st.Spec) -> str:
+    L = spec.L
+    if len(spec.channels) == 1:
+        return (f"Function manifest: one window input on the trigger's own sensor with `last: {L - 1}`"
+                f" or more (the runtime appends the triggering reading).")
+    return (f"Window inputs of the function manifest, one per channel in this order: the trigger's "
+            f"own window\nwith `last: {L - 1}` or more (the runtime appends the triggering reading), "
+            f"the others with\n`last: {L}` or more, e.g. "
+            f"`sensor: \"{spec.domain}/{{2}}/{spec.channels[1]}\"`.")
+
+
+def bound_note(spec: st.Spec) -> str:
+    if spec.labels != "bound":
         return ""
+    return " — here, as trained (`--labels bound`), a fault on any sensor the model reads"
+
+
+def extra_eval(m: dict) -> str:
+    out = ""
+    if "rate30" in m:
+        h = m["rate30"]
+        out += f"""
+At the demo site's fault rate (held-out seeds {', '.join(map(str, st.EVAL_SEEDS))}, {st.EVAL_DURATION} each, {DEMO_RATE:g} faults per asset
+per hour instead of 6: faults follow each other closely, so windows often hold several):
+
+{st.metrics_table([(f"model, {DEMO_RATE:g}/h", h['model']), (f'z-score baseline, {DEMO_RATE:g}/h', h['zscore'])])}
+"""
+    if "day" not in m:
+        return out
     d = m["day"]
-    return f"""
+    return out + f"""
 Whole-day check (held-out seed {', '.join(map(str, d['seeds']))}, 24 h; the {st.EVAL_DURATION} runs above only cover
 00:00-02:00 simulated time):
 
 {st.metrics_table([(f"model, 24 h", d['model']), ('z-score baseline, 24 h', d['zscore'])])}
 """
+
+
+DEMO_RATE = 30.0  # the demo site's sim source (examples/demo-site/site.yaml: faultRate 30)
+
+
+def add_extra_evals(ev, model, spec, mean, std, threshold, day_seeds=(1,), residual=False,
+                    error_scale=1.0) -> None:
+    """A whole held-out day (the 2 h runs only see 00:00-02:00) and the held-out seeds at the demo
+    site's fault rate."""
+    if day_seeds:
+        day = st.evaluate(model, spec, mean, std, threshold, residual, error_scale,
+                          seeds=list(day_seeds), duration="24h")
+        ev["day"] = {"seeds": list(day_seeds), "model": day["model"], "zscore": day["zscore"],
+                     "kinds_model": day["kinds_model"]}
+    hi = st.evaluate(model, spec, mean, std, threshold, residual, error_scale,
+                     fault_rate=DEMO_RATE)
+    ev["rate30"] = {"model": hi["model"], "zscore": hi["zscore"], "kinds_model": hi["kinds_model"]}
+
+
+def main(spec: st.Spec, info: dict, doc: str) -> dict:
+    """Command line of the window-classifier scripts: --labels trigger|bound."""
+    import argparse
+    import dataclasses
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("--labels", choices=["trigger", "bound"], default="trigger",
+                    help="trigger (default, shipped): faults on the trigger sensor or process faults "
+                         "of its asset are positives; bound: faults on any sensor the model reads "
+                         "(the rule `sie eval` counts)")
+    args = ap.parse_args()
+    if args.labels == "bound":
+        spec = dataclasses.replace(spec, labels="bound")
+        info = dict(info, positives=("a fault on any sensor the model reads (trigger or another "
+                                     "channel): sensor faults on each of them and process faults "
+                                     "of the asset (the rule `sie eval` counts)."),
+                    title=info["title"] + " (variant trained with `--labels bound`)")
+        return run_classifier(spec, info, doc, metrics_name=spec.name + "-bound")
+    return run_classifier(spec, info, doc)
 
 
 def run_classifier(spec: st.Spec, info: dict, doc: str, day_seeds=(1,), metrics_name=None) -> dict:
@@ -188,11 +254,10 @@ def run_classifier(spec: st.Spec, info: dict, doc: str, day_seeds=(1,), metrics_
     model, mean, std, threshold, vf1, train_s = st.train_classifier(spec)
     st.log(f"threshold {threshold:.2f} (val F1 {vf1:.4f}), trained in {train_s:.0f}s")
     ev = st.evaluate(model, spec, mean, std, threshold)
-    if day_seeds:
-        day = st.evaluate(model, spec, mean, std, threshold, seeds=list(day_seeds), duration="24h")
-        ev["day"] = {"seeds": list(day_seeds), "model": day["model"], "zscore": day["zscore"],
-                     "kinds_model": day["kinds_model"]}
-    meta = {"sie.labels": "normal,fault", "sie.trained_on": trained_on(spec)}
+    add_extra_evals(ev, model, spec, mean, std, threshold, day_seeds)
+    meta = {"sie.labels": "normal,fault",
+            "sie.trained_on": trained_on(spec) + ("; labels: fault on any bound sensor"
+                                                 if spec.labels == "bound" else "")}
     metrics = st.finish(model, spec, mean, std, threshold, ev, meta, doc, train_s, t0=t0)
     metrics["val_f1"] = vf1
     st.save_metrics(metrics_name or spec.name, metrics)

@@ -27,7 +27,7 @@ SPEC = st.Spec(
     R=20,
     factors=(2, 5, 5, 2),  # 10-s segments: 30
     hidden=(64, 32),
-    train=[(s, "24h") for s in range(100, 104)],
+    train=[(s, "24h") for s in range(100, 103)] + [(110, "24h", 30)],
     val=[(200, "24h")],
     stride=20,
     pos_stride=5,
@@ -118,10 +118,7 @@ def main():
     st.log(f"threshold {threshold:.2f}, error scale {scale:.4g} (val F1 {vf1:.4f}), {train_s:.0f}s")
 
     ev = st.evaluate(model, SPEC, mean, std, threshold, residual=True, error_scale=scale)
-    day = st.evaluate(model, SPEC, mean, std, threshold, residual=True, error_scale=scale,
-                      seeds=[1], duration="24h")
-    ev["day"] = {"seeds": [1], "model": day["model"], "zscore": day["zscore"],
-                 "kinds_model": day["kinds_model"]}
+    cards.add_extra_evals(ev, model, SPEC, mean, std, threshold, residual=True, error_scale=scale)
     meta = {"sie.trained_on": cards.trained_on(SPEC)}
     doc = ("Feeder voltage forecaster (10 Hz): the 3000 voltage readings before the trigger -> the "
            "voltage a healthy feeder would read at the trigger. Residual score.")
@@ -174,7 +171,7 @@ anomaly when score >= `sie.threshold` = {m['threshold']:.2f}, i.e. r >= {thr_r:.
 Target: the voltage of the same seed's fault-free twin run (`sie sim --fault-rate 0`: the same
 plant and random draws without faults), so the forecaster learns the healthy value: it does not
 follow a voltage-sensor step, drift, spike or oscillation, nor an overload's sag. Huber loss.
-Data: `sie sim --domains grid` (3 feeders), fault rate 6/asset/hour, training
+Data: `sie sim --domains grid` (3 feeders), fault rate 6/asset/hour unless noted, training
 {cards.seeds_text(spec.train)}, validation (epoch, error scale, threshold) {cards.seeds_text(spec.val)},
 every {cards.ordinal(spec.stride)} reading plus every {cards.ordinal(spec.pos_stride)} faulty one.
 
@@ -212,7 +209,13 @@ normalized trigger value of each row, the residual's other operand). Training to
   exceeds the threshold, i.e. not near its zero crossings.
 - The first seconds of a drift (which starts at zero) are undetectable.
 - Needs 3000 readings (5 min) of history per feeder before the first decision, and the window
-  fetch is 3000 readings per decision at 10 Hz.
+  fetch is 3000 readings per decision at 10 Hz (the demo site's manifest decides once per second,
+  `hop: 1s`).
+- So this forecast-residual model stays below F1 0.9. `grid_voltage.py --mode probability` trains
+  a window classifier on the same channel and window instead (same file name, `sie.score =
+  probability`): on the same held-out decisions it measured F1 0.903 (P 0.955, R 0.856; stuck
+  recall 0.998, drift 0.721), 0.918 over the 24-h day and 0.919 at 30 faults/h. The drift's
+  early part (below the source-voltage wander, ~2 V) limits both.
 """
     (st.MODELS / f"{SPEC.name}.md").write_text(card)
 
@@ -225,7 +228,7 @@ CLASSIFIER = st.Spec(
     R=20,
     factors=(2, 5, 5, 2),
     hidden=(64, 32),
-    train=[(s, "24h") for s in range(100, 104)],
+    train=[(s, "24h") for s in range(100, 103)] + [(110, "24h", 30)],
     val=[(200, "24h")],
     stride=16,
     pos_stride=4,

@@ -205,6 +205,20 @@ def truth(sensor: str, ts: np.ndarray, faults: list[Fault]) -> tuple[np.ndarray,
     return pos, kind
 
 
+def truth_bound(sensors: list[str], ts: np.ndarray, faults: list[Fault]):
+    """The `sie eval` rule: a fault is active on any of the sensors the function reads (the trigger
+    or a bound channel). Returns (bool positive, int kind index or -1)."""
+    pos = np.zeros(len(ts), dtype=bool)
+    kind = np.full(len(ts), -1, dtype=np.int64)
+    for f in faults:
+        if not any(s in f.sensors for s in sensors):
+            continue
+        a, b = np.searchsorted(ts, [f.start, f.end], side="left")
+        pos[a:b] = True
+        kind[a:b] = KINDS.index(f.kind)
+    return pos, kind
+
+
 def assets_of(run: Run, domain: str) -> list[str]:
     names = sorted({s.split("/")[1] for s in list(run.series) + list(run.blocks)
                     if s.startswith(domain + "/")}, key=lambda a: (len(a), a))
@@ -250,11 +264,11 @@ def align(run: Run, trigger: str, channels: list[str], clean: Run | None = None)
 
 
 def window_set(run: Run, trigger: str, channels: list[str], L: int, residual: bool = False,
-               clean: Run | None = None) -> WindowSet:
+               clean: Run | None = None, labels: str = "trigger") -> WindowSet:
     values, lagged, ts, cl = align(run, trigger, channels, clean)
     first = L if residual else L - 1
     decisions = np.arange(first, len(ts))
-    y, kind = truth(trigger, ts, run.faults)
+    y, kind = truth(trigger, ts, run.faults) if labels == "trigger" else truth_bound(channels, ts, run.faults)
     return WindowSet(trigger, values, lagged, ts, cl, decisions, y[decisions], kind[decisions])
 
 
@@ -631,6 +645,9 @@ class Spec:
     lag_prob: float = 0.3
     dropout: float = 0.1
     weight_decay: float = 1e-5
+    # ground truth: "trigger" = a fault on the trigger sensor or a process fault of its asset;
+    # "bound" = a fault on any sensor the function reads (what `sie eval` counts)
+    labels: str = "trigger"
     seed: int = 7
 
     def sensors(self, asset: str) -> list[str]:
@@ -640,17 +657,26 @@ class Spec:
         return [f"{self.domain}/+/{c}" for c in self.channels]
 
 
+def run_item(item) -> tuple[int, str, float]:
+    """(seed, duration) or (seed, duration, fault rate per asset-hour; default 6)."""
+    seed, dur, *rest = item
+    return seed, dur, float(rest[0]) if rest else 6.0
+
+
 def window_sets(spec: Spec, seeds, residual: bool = False, clean: bool = False) -> list[WindowSet]:
     out = []
-    for seed, dur in seeds:
-        run = load_run(seed, dur, [spec.domain])
+    for item in seeds:
+        seed, dur, rate = run_item(item)
+        run = load_run(seed, dur, [spec.domain], fault_rate=rate)
         twin = load_run(seed, dur, [spec.domain], fault_rate=0.0) if clean else None
+        n = 0
         for asset in assets_of(run, spec.domain):
             s = spec.sensors(asset)
-            ws = window_set(run, s[0], s, spec.L, residual, twin)
+            ws = window_set(run, s[0], s, spec.L, residual, twin, spec.labels)
             ws.seed = seed
             out.append(ws)
-        log(f"{spec.domain} seed {seed} {dur}: {sum(len(w.decisions) for w in out[-len(assets_of(run, spec.domain)):])} decisions")
+            n += len(ws.decisions)
+        log(f"{spec.domain} seed {seed} {dur} fault rate {rate:g}/h: {n} decisions")
     return out
 
 
@@ -726,11 +752,11 @@ def _stats_from_sets(sets: list[WindowSet]):
 
 
 def evaluate(model, spec: Spec, mean, std, threshold, residual=False, error_scale=1.0,
-             seeds=None, duration=None):
+             seeds=None, duration=None, fault_rate=6.0):
     """Held-out decisions (every triggering reading with a full window), model vs zscore."""
     seeds = seeds or EVAL_SEEDS
     duration = duration or EVAL_DURATION
-    sets = window_sets(spec, [(s, duration) for s in seeds], residual=residual)
+    sets = window_sets(spec, [(s, duration, fault_rate) for s in seeds], residual=residual)
     scores, ys, kinds, base, rows_keep = [], [], [], [], []
     for ws in sets:
         sc = []
