@@ -13,6 +13,7 @@ find_package(tl-expected REQUIRED)
 find_package(Boost 1.74 REQUIRED)
 pkg_check_modules(CBOR REQUIRED IMPORTED_TARGET libcbor)
 pkg_check_modules(FFTW3 REQUIRED IMPORTED_TARGET fftw3)
+pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)  # process workers' filter
 if(SIE_WITH_MQTT)
   pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
   find_package(Protobuf REQUIRED)  # Sparkplug B payloads

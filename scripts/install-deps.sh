@@ -10,6 +10,7 @@ packages=(
   libsimdjson-dev nlohmann-json3-dev libcbor-dev libyaml-cpp-dev
   libcli11-dev libspdlog-dev libfmt-dev libexpected-dev
   libfftw3-dev
+  libseccomp-dev
   libmosquitto-dev mosquitto mosquitto-clients openssl
   libmodbus-dev protobuf-compiler libprotobuf-dev librdkafka-dev
   libhiredis-dev redis-server

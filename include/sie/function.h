@@ -90,6 +90,22 @@ struct EscalationPolicy {
   std::chrono::milliseconds deadline{100};
 };
 
+// How the process runtime runs a function's executable (spec.process). Every worker gets a clean
+// environment, its own working directory, these rlimits and the sandbox (seccomp, Landlock).
+struct ProcessBinding {
+  enum class Protocol { kNative, kLambda };
+  Protocol protocol = Protocol::kNative;  // native framed protocol, or the AWS Lambda Runtime API
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;  // besides PATH, HOME, TMPDIR, LANG and the protocol's
+  std::vector<std::string> read;           // extra read-only paths (the handler's folder always)
+  bool network = false;                    // any network besides the runtime's own channel
+  std::uint64_t memory_bytes = 256ULL << 20;  // address space (RLIMIT_AS); 0 = unlimited
+  std::chrono::seconds cpu{0};                // CPU seconds over a worker's life; 0 = unlimited
+  int open_files = 64;
+  int processes = 1;  // 1: the worker may not fork (threads are fine)
+  std::chrono::milliseconds start_timeout{5000};  // spawn to ready
+};
+
 struct ScalingPolicy {
   int min = 1;
   int max = 1;
@@ -102,7 +118,7 @@ struct ScalingPolicy {
 struct FunctionSpec {
   std::string name;
   std::string version;
-  std::string runtime;  // "builtin", "onnx", later "process"
+  std::string runtime;  // "builtin", "onnx", "process"
   std::string handler;  // runtime-specific: builtin name, model file, executable
   std::vector<std::string> triggers;  // topic patterns with MQTT wildcards + and #
   std::vector<InputBinding> inputs;
@@ -114,6 +130,7 @@ struct FunctionSpec {
   BatchPolicy batch;
   std::optional<EscalationPolicy> escalate;
   std::optional<ModelBinding> model;  // spec.model (onnx runtime)
+  std::optional<ProcessBinding> process;  // spec.process (process runtime)
   std::string source_file;  // where it was declared, for messages
   std::string base_dir;     // folder of the manifest file: relative handler paths start here
 
@@ -161,6 +178,9 @@ class FunctionInstance {
     for (const Invocation& call : calls) out.push_back(invoke(call));
     return out;
   }
+  // false once the instance cannot serve again (its worker died or was killed after a timeout):
+  // the pool then drops it instead of handing it out.
+  [[nodiscard]] virtual bool healthy() const { return true; }
 };
 
 // A runtime: validates specs and makes instances. Registered by name.

@@ -30,9 +30,11 @@ constexpr ConfigKey kMetadataKeys[] = {
     {"description", Type::kString, "", "free text"},
 };
 constexpr ConfigKey kSpecKeys[] = {
-    {"runtime", Type::kString, "", "builtin | onnx", true},
+    {"runtime", Type::kString, "", "builtin | onnx | process", true},
     {"handler", Type::kString, "",
-     "what the runtime runs: a builtin name, or a model file (relative to the manifest)", true},
+     "what the runtime runs: a builtin name, or a model file or an executable (relative to the "
+     "manifest)",
+     true},
     {"timeout", Type::kDuration, "1s", "per-invocation deadline"},
     {"retries", Type::kInt, "0", "retries after a failed invocation (0-10)"},
 };
@@ -81,8 +83,20 @@ constexpr ConfigKey kEscalateKeys[] = {
     {"band", Type::kStringList, "", "[low, high): scores in it are uncertain, e.g. [0.3, 0.7]", true},
     {"deadline", Type::kDuration, "100ms", "longest wait for its answer; then the local decision stands"},
 };
-constexpr std::string_view kSpecBlocks[] = {"triggers", "inputs", "outputs",  "params",
-                                            "scaling",  "batch",  "escalate", "model"};
+constexpr ConfigKey kProcessKeys[] = {
+    {"protocol", Type::kString, "native", "native (framed, the SDKs) | lambda (AWS Runtime API)"},
+    {"args", Type::kStringList, "", "arguments after the executable"},
+    {"read", Type::kStringList, "", "extra read-only paths (relative to the manifest)"},
+    {"network", Type::kBool, "false", "allow network access beyond the runtime's channel"},
+    {"memory", Type::kString, "256Mi", "address-space limit, e.g. 128Mi, 1Gi (0: none)"},
+    {"cpu", Type::kDuration, "0", "CPU time over a worker's life (0: none)"},
+    {"openFiles", Type::kInt, "64", "open file descriptors (16-65536)"},
+    {"processes", Type::kInt, "1", "processes a worker may run, itself included (1: no fork)"},
+    {"startTimeout", Type::kDuration, "5s", "spawn to ready"},
+};
+constexpr std::string_view kProcessBlocks[] = {"env"};
+constexpr std::string_view kSpecBlocks[] = {"triggers", "inputs", "outputs", "params", "scaling",
+                                            "batch",    "escalate", "model", "process"};
 constexpr std::string_view kDocumentBlocks[] = {"metadata", "spec"};
 
 bool validName(const std::string& name) {
@@ -242,6 +256,74 @@ Result<std::optional<EscalationPolicy>> parseEscalate(const YAML::Node& node,
     return v.invalid("spec.escalate.deadline must be between 1ms and 60s");
   }
   return e;
+}
+
+// "256Mi", "1Gi", "512M", "65536" -> bytes.
+std::optional<std::uint64_t> parseBytes(std::string_view text) {
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end == text.data()) return std::nullopt;
+  const std::string_view unit(end, text.data() + text.size() - end);
+  static constexpr std::pair<std::string_view, std::uint64_t> kUnits[] = {
+      {"", 1},          {"K", 1000},       {"M", 1000'000}, {"G", 1000'000'000},
+      {"Ki", 1ULL << 10}, {"Mi", 1ULL << 20}, {"Gi", 1ULL << 30}};
+  for (const auto& [name, scale] : kUnits) {
+    if (unit == name) return n > UINT64_MAX / scale ? std::nullopt : std::optional(n * scale);
+  }
+  return std::nullopt;
+}
+
+Result<std::optional<ProcessBinding>> parseProcess(const YAML::Node& node, const std::string& file) {
+  if (!node) return std::nullopt;
+  auto v = SIE_TRY(readConfig(node, kProcessKeys, file, kProcessBlocks));
+  ProcessBinding p;
+  const std::string protocol = v.str("protocol");
+  if (protocol == "lambda") {
+    p.protocol = ProcessBinding::Protocol::kLambda;
+  } else if (protocol != "native") {
+    return v.invalid(
+        fmt::format("spec.process.protocol must be native or lambda (got '{}')", protocol));
+  }
+  p.args = v.list("args");
+  p.read = v.list("read");
+  p.network = v.flag("network");
+  const auto memory = parseBytes(v.str("memory"));
+  if (!memory || (*memory != 0 && *memory < (16ULL << 20))) {
+    return v.invalid(fmt::format(
+        "spec.process.memory must be a size of at least 16Mi, e.g. 256Mi or 1Gi, or 0 (got '{}')",
+        v.str("memory")));
+  }
+  p.memory_bytes = *memory;
+  p.cpu = std::chrono::duration_cast<std::chrono::seconds>(v.duration("cpu"));
+  p.open_files = static_cast<int>(v.integer("openFiles"));
+  if (p.open_files < 16 || p.open_files > 65536) {
+    return v.invalid("spec.process.openFiles must be between 16 and 65536");
+  }
+  p.processes = static_cast<int>(v.integer("processes"));
+  if (p.processes < 1 || p.processes > 4096) {
+    return v.invalid("spec.process.processes must be between 1 and 4096");
+  }
+  p.start_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(v.duration("startTimeout"));
+  if (p.start_timeout.count() <= 0) return v.invalid("spec.process.startTimeout must be > 0");
+  if (const YAML::Node env = node["env"]) {
+    if (!env.IsMap()) {
+      return fail(Errc::kInvalidArgument, "spec.process.env must be a map of strings",
+                  yamlWhere(file, env));
+    }
+    for (const auto& entry : env) {
+      const auto key = entry.first.as<std::string>();
+      if (key.empty() || key.find('=') != std::string::npos || !entry.second.IsScalar()) {
+        return fail(Errc::kInvalidArgument,
+                    fmt::format("spec.process.env.{}: names are non-empty without '=', values "
+                                "are strings",
+                                key),
+                    yamlWhere(file, entry.second));
+      }
+      p.env[key] = entry.second.as<std::string>();
+    }
+  }
+  return p;
 }
 
 Result<std::map<std::string, double>> parseParams(const YAML::Node& node, const std::string& file) {
@@ -433,6 +515,12 @@ Result<FunctionSpec> parseDocument(const YAML::Node& doc, const std::string& fil
                 spec_values.where());
   }
   spec.model = SIE_TRY(parseModel(spec_node["model"], file));
+  spec.process = SIE_TRY(parseProcess(spec_node["process"], file));
+  if (spec.process && spec.runtime != "process") {
+    return fail(Errc::kInvalidArgument, "spec.process is for runtime: process",
+                spec_values.where());
+  }
+  if (spec.runtime == "process" && !spec.process) spec.process = ProcessBinding{};
   if (spec.model && spec.model->fit) addFitInputs(spec);
   spec.base_dir = std::filesystem::path(file).parent_path().string();
   return spec;

@@ -11,10 +11,14 @@
 #pragma once
 
 #include "gateway/gateway.h"
-#include "node/http_server.h"
+#include "http/http_server.h"
 #include "sie/clock.h"
 
 namespace sie::node {
+
+using http::HttpRequest;
+using http::HttpResponse;
+using http::HttpServer;
 
 HttpResponse ingestHttp(const HttpRequest& request, gateway::Gateway& gateway, const Clock& clock);
 

@@ -14,8 +14,11 @@ InstancePool::InstancePool(std::shared_ptr<Executor> runtime, const FunctionSpec
       cold_start_seconds_(metrics().histogram("sie_cold_start_seconds",
                                               "Time to start a function instance.",
                                               {{"function", spec.id()}})),
-      instances_(metrics().gauge("sie_instances", "Live function instances.",
-                                 {{"function", spec.id()}})) {}
+      instances_(
+          metrics().gauge("sie_instances", "Live function instances.", {{"function", spec.id()}})),
+      replaced_(metrics().counter("sie_instances_failed_total",
+                                  "Instances dropped because they died or were killed (timeouts).",
+                                  {{"function", spec.id()}})) {}
 
 Result<std::unique_ptr<FunctionInstance>> InstancePool::start() {
   const std::int64_t begin = monotonicNs();
@@ -62,7 +65,13 @@ Result<InstancePool::Lease> InstancePool::acquire() {
 }
 
 void InstancePool::release(std::unique_ptr<FunctionInstance> instance) {
-  {
+  if (!instance->healthy()) {
+    instance.reset();  // outside the lock: stopping a worker process takes a moment
+    std::lock_guard lock(mu_);
+    --live_;
+    instances_.set(live_);
+    replaced_.inc();
+  } else {
     std::lock_guard lock(mu_);
     idle_.push_back(std::move(instance));
   }

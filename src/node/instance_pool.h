@@ -1,6 +1,8 @@
 // InstancePool: the instances of one function, from scaling.min (kept warm) up to scaling.max.
 // An invocation leases an idle instance, or starts one (a cold start, counted and timed), or waits
-// for one to come back. Instances keep no state, so the pool may drop and recreate them at will.
+// for one to come back. Instances keep no state, so the pool may drop and recreate them at will;
+// an instance that is no longer healthy (its worker died, or was killed after a timeout) is
+// dropped when it comes back, and the next acquire starts a new one.
 #pragma once
 
 #include <condition_variable>
@@ -53,6 +55,7 @@ class InstancePool {
   Counter& cold_starts_;
   Histogram& cold_start_seconds_;
   Gauge& instances_;
+  Counter& replaced_;
 };
 
 }  // namespace sie::node

@@ -14,7 +14,7 @@
 #include "node/actions.h"
 #include "node/dispatcher.h"
 #include "node/function_runner.h"
-#include "node/http_server.h"
+#include "http/http_server.h"
 #include "node/local_bus.h"
 #include "node/site_config.h"
 #include "sie/clock.h"
@@ -24,6 +24,10 @@
 #include "sie/state.h"
 
 namespace sie::node {
+
+using http::HttpRequest;
+using http::HttpResponse;
+using http::HttpServer;
 
 // Totals since start, for the live summary and /api/v1/status.
 struct NodeStats {

@@ -3,6 +3,7 @@
 #include "adapters/csv/csv_source.h"
 #include "adapters/webhook/plugin.h"
 #include "exec/builtin/builtin_executor.h"
+#include "exec/process/process_executor.h"
 #ifdef SIE_WITH_ONNX
 #include "exec/onnx/onnx_executor.h"
 #endif
@@ -28,6 +29,7 @@ namespace sie {
 
 Status registerBuiltinPlugins(Plugins& plugins) {
   SIE_CHECK(plugins.runtimes.add("builtin", builtin::makeExecutor()));
+  SIE_CHECK(plugins.runtimes.add("process", process::makeExecutor()));
 #ifdef SIE_WITH_ONNX
   SIE_CHECK(plugins.runtimes.add("onnx", onnx::makeExecutor()));
 #endif

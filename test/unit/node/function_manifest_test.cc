@@ -259,3 +259,69 @@ TEST(FunctionManifestTest, KvAndEventOutputsNeedTheirTarget) {
 
 }  // namespace
 }  // namespace sie::node
+
+namespace sie::node {
+namespace {
+
+constexpr const char* kProcess = R"(apiVersion: sie/v1
+kind: Function
+metadata: {name: pump-rule}
+spec:
+  runtime: process
+  handler: bin/pump-rule
+  triggers: ["rotating/+/bearing_temp"]
+  process:
+    protocol: lambda
+    args: [--fast]
+    env: {MODE: strict, LEVEL: "3"}
+    read: [../models]
+    network: true
+    memory: 128Mi
+    cpu: 30s
+    openFiles: 256
+    processes: 4
+    startTimeout: 2s
+)";
+
+TEST(FunctionManifestTest, ParsesProcessBindings) {
+  auto specs = parse(kProcess);
+  ASSERT_TRUE(specs) << specs.error().str();
+  const ProcessBinding& p = *specs->front().process;
+  EXPECT_EQ(p.protocol, ProcessBinding::Protocol::kLambda);
+  EXPECT_EQ(p.args, std::vector<std::string>{"--fast"});
+  EXPECT_EQ(p.env.at("MODE"), "strict");
+  EXPECT_EQ(p.env.at("LEVEL"), "3");
+  EXPECT_EQ(p.read, std::vector<std::string>{"../models"});
+  EXPECT_TRUE(p.network);
+  EXPECT_EQ(p.memory_bytes, 128ULL << 20);
+  EXPECT_EQ(p.cpu, std::chrono::seconds(30));
+  EXPECT_EQ(p.open_files, 256);
+  EXPECT_EQ(p.processes, 4);
+  EXPECT_EQ(p.start_timeout, std::chrono::seconds(2));
+
+  // runtime: process without the block gets the defaults: native, confined.
+  const std::string m = kProcess;
+  const std::string plain = m.substr(0, m.find("  process:"));
+  auto defaults = parse(plain);
+  ASSERT_TRUE(defaults) << defaults.error().str();
+  ASSERT_TRUE(defaults->front().process);
+  EXPECT_EQ(defaults->front().process->protocol, ProcessBinding::Protocol::kNative);
+  EXPECT_FALSE(defaults->front().process->network);
+  EXPECT_EQ(defaults->front().process->memory_bytes, 256ULL << 20);
+  EXPECT_EQ(defaults->front().process->processes, 1);
+}
+
+TEST(FunctionManifestTest, ProcessErrorsNameTheField) {
+  const std::string m = kProcess;
+  EXPECT_NE(errorOf(replaced(m, "protocol: lambda", "protocol: grpc")).find("spec.process.protocol must be native or lambda (got 'grpc')"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "memory: 128Mi", "memory: lots")).find("spec.process.memory must be a size"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "memory: 128Mi", "memory: 1Mi")).find("at least 16Mi"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "openFiles: 256", "openFiles: 3")).find("openFiles must be between 16 and 65536"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "processes: 4", "processes: 0")).find("processes must be between 1 and 4096"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "env: {MODE: strict, LEVEL: \"3\"}", "env: [MODE]")).find("spec.process.env must be a map"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "    cpu: 30s\n", "    cpus: 30s\n")).find("cpus"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "runtime: process", "runtime: builtin")).find("spec.process is for runtime: process"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sie::node

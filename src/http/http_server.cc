@@ -1,4 +1,4 @@
-#include "node/http_server.h"
+#include "http/http_server.h"
 
 #include <algorithm>
 #include <cctype>
@@ -12,12 +12,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-namespace sie::node {
+namespace sie::http {
 namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
 int hexValue(char c) {
@@ -57,14 +57,14 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(HttpServer::kMaxBodyBytes);
     parser_->header_limit(16 * 1024);
     stream_.expires_after(std::chrono::seconds(30));
-    http::async_read(
+    bhttp::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onRead(ec); });
   }
 
   void onRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout) return close();
-    if (ec == http::error::body_limit) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout) return close();
+    if (ec == bhttp::error::body_limit) {
       return reply(
           413,
           fmt::format(
@@ -90,10 +90,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = req.body();
     HttpResponse response = handler_(request);
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(response.status), req.version());
-    res->set(http::field::server, "sie");
-    res->set(http::field::content_type, response.content_type);
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+        static_cast<bhttp::status>(response.status), req.version());
+    res->set(bhttp::field::server, "sie");
+    res->set(bhttp::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) res->set(name, value);
     res->keep_alive(req.keep_alive());
     res->body() = std::move(response.body);
@@ -102,22 +102,22 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void reply(int status, std::string body, bool keep_alive) {
-    auto res =
-        std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
-    res->set(http::field::server, "sie");
-    res->set(http::field::content_type, "application/json");
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+        static_cast<bhttp::status>(status), 11);
+    res->set(bhttp::field::server, "sie");
+    res->set(bhttp::field::content_type, "application/json");
     res->keep_alive(keep_alive);
     res->body() = std::move(body);
     res->prepare_payload();
     write(res);
   }
 
-  void write(const std::shared_ptr<http::response<http::string_body>>& res) {
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-                        if (ec || !res->keep_alive()) return self->close();
-                        self->read();
-                      });
+  void write(const std::shared_ptr<bhttp::response<bhttp::string_body>>& res) {
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                         if (ec || !res->keep_alive()) return self->close();
+                         self->read();
+                       });
   }
 
   void close() {
@@ -127,7 +127,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   const HttpServer::Handler& handler_;
 };
 
@@ -222,4 +222,4 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& host_po
   return std::unique_ptr<HttpServer>(std::move(server));
 }
 
-}  // namespace sie::node
+}  // namespace sie::http

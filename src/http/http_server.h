@@ -10,7 +10,7 @@
 
 #include "sie/result.h"
 
-namespace sie::node {
+namespace sie::http {
 
 struct HttpRequest {
   std::string method;
@@ -49,4 +49,4 @@ class HttpServer {
 // "a=1&b=x%20y" -> {a: 1, b: "x y"}
 std::map<std::string, std::string> parseQuery(std::string_view query);
 
-}  // namespace sie::node
+}  // namespace sie::http

@@ -1,0 +1,240 @@
+// sie-launch: the first program of every process-runtime worker. The node posix_spawns it (a big
+// process must not fork); it confines itself, then execs the function's executable:
+//   rlimits, its own process group, working directory, Landlock (read-only system and handler
+//   paths, read-write working directory, TCP only to the runtime's port), an unprivileged user
+//   when started as root, no_new_privs, and last the seccomp filter the node built once per
+//   function and passed as a file descriptor.
+//
+//   sie-launch [--cwd DIR] [--uid N --gid N] [--rlimit NAME=VALUE]... [--ro PATH]... [--rw PATH]...
+//              [--tcp-port P | --network] [--seccomp-fd FD] [--keep-fds N] -- EXECUTABLE ARGS...
+//
+// Failures print one line "sie-launch: ..." on stderr and exit 127, before the function runs.
+// Landlock is required; a kernel without it fails the start (the node reports the line).
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/landlock.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "sie-launch: %s\n", what.c_str());
+  std::_Exit(127);
+}
+
+[[noreturn]] void dieErrno(const std::string& what) { die(what + ": " + std::strerror(errno)); }
+
+// Landlock ABI as of Linux 6.12, declared here because Debian 12's headers stop at ABI 2.
+struct RulesetAttr {
+  std::uint64_t handled_access_fs = 0;
+  std::uint64_t handled_access_net = 0;
+  std::uint64_t scoped = 0;
+};
+struct NetPortAttr {
+  std::uint64_t allowed_access = 0;
+  std::uint64_t port = 0;
+};
+constexpr int kRuleNetPort = 2;
+constexpr std::uint64_t kNetBindTcp = 1ULL << 0;
+constexpr std::uint64_t kNetConnectTcp = 1ULL << 1;
+constexpr std::uint64_t kScopeAbstractUnix = 1ULL << 0;
+constexpr std::uint64_t kScopeSignal = 1ULL << 1;
+constexpr std::uint64_t kFsRefer = 1ULL << 13;
+constexpr std::uint64_t kFsTruncate = 1ULL << 14;
+constexpr std::uint64_t kFsIoctlDev = 1ULL << 15;
+constexpr std::uint64_t kFsRead =
+    LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+constexpr std::uint64_t kFsAllV1 = (1ULL << 13) - 1;
+
+struct Plan {
+  std::string cwd;
+  long uid = -1, gid = -1;
+  std::vector<std::pair<int, rlim_t>> rlimits;
+  std::vector<std::string> ro, rw;
+  long tcp_port = -1;  // the only TCP port a worker may connect to; -1: none
+  bool network = false;
+  int seccomp_fd = -1;
+  int keep_fds = 3;  // 0, 1, 2 and, e.g., the native channel at 3
+  char** argv = nullptr;
+};
+
+long number(std::string_view text, const char* flag) {
+  char* end = nullptr;
+  const std::string s(text);
+  errno = 0;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || end == s.c_str() || *end != '\0' || v < 0) {
+    die(std::string(flag) + " needs a non-negative number, got '" + s + "'");
+  }
+  return static_cast<long>(v);
+}
+
+int rlimitId(std::string_view name) {
+  if (name == "as") return RLIMIT_AS;
+  if (name == "cpu") return RLIMIT_CPU;
+  if (name == "nofile") return RLIMIT_NOFILE;
+  if (name == "nproc") return RLIMIT_NPROC;
+  if (name == "fsize") return RLIMIT_FSIZE;
+  if (name == "core") return RLIMIT_CORE;
+  die("unknown rlimit '" + std::string(name) + "' (as, cpu, nofile, nproc, fsize, core)");
+}
+
+Plan parse(int argc, char** argv) {
+  Plan plan;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&]() -> std::string_view {
+      if (i + 1 >= argc) die(std::string(arg) + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--") {
+      if (i + 1 >= argc) die("no executable after --");
+      plan.argv = argv + i + 1;
+      return plan;
+    }
+    if (arg == "--cwd") {
+      plan.cwd = value();
+    } else if (arg == "--uid") {
+      plan.uid = number(value(), "--uid");
+    } else if (arg == "--gid") {
+      plan.gid = number(value(), "--gid");
+    } else if (arg == "--rlimit") {
+      const std::string_view v = value();
+      const auto eq = v.find('=');
+      if (eq == std::string_view::npos) die("--rlimit needs NAME=VALUE");
+      plan.rlimits.emplace_back(rlimitId(v.substr(0, eq)),
+                                static_cast<rlim_t>(number(v.substr(eq + 1), "--rlimit")));
+    } else if (arg == "--ro") {
+      plan.ro.emplace_back(value());
+    } else if (arg == "--rw") {
+      plan.rw.emplace_back(value());
+    } else if (arg == "--tcp-port") {
+      plan.tcp_port = number(value(), "--tcp-port");
+    } else if (arg == "--network") {
+      plan.network = true;
+    } else if (arg == "--seccomp-fd") {
+      plan.seccomp_fd = static_cast<int>(number(value(), "--seccomp-fd"));
+    } else if (arg == "--keep-fds") {
+      plan.keep_fds = static_cast<int>(number(value(), "--keep-fds"));
+    } else {
+      die("unknown option '" + std::string(arg) + "'");
+    }
+  }
+  die("missing -- EXECUTABLE");
+}
+
+void addPath(int ruleset, const std::string& path, std::uint64_t access, std::uint64_t handled) {
+  const int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return;  // e.g. /lib64 on some systems
+    dieErrno("cannot open " + path + " for the sandbox");
+  }
+  struct stat st {};
+  fstat(fd, &st);
+  // Directory-only rights on a file are refused by the kernel.
+  if (!S_ISDIR(st.st_mode)) {
+    access &= LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |
+              LANDLOCK_ACCESS_FS_WRITE_FILE | kFsTruncate | kFsIoctlDev;
+  }
+  landlock_path_beneath_attr rule{};
+  rule.allowed_access = access & handled;
+  rule.parent_fd = fd;
+  if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0) {
+    dieErrno("landlock rule for " + path);
+  }
+  close(fd);
+}
+
+void landlock(const Plan& plan) {
+  const long abi =
+      syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  if (abi < 1) {
+    die("Landlock is not available on this kernel (needs Linux >= 5.13 with landlock in lsm=); "
+        "process functions cannot be isolated");
+  }
+  RulesetAttr attr;
+  attr.handled_access_fs = kFsAllV1;
+  if (abi >= 2) attr.handled_access_fs |= kFsRefer;
+  if (abi >= 3) attr.handled_access_fs |= kFsTruncate;
+  if (abi >= 5) attr.handled_access_fs |= kFsIoctlDev;
+  if (abi >= 4 && !plan.network) attr.handled_access_net = kNetBindTcp | kNetConnectTcp;
+  if (abi >= 6) attr.scoped = kScopeAbstractUnix | kScopeSignal;
+  std::size_t size = abi >= 6 ? sizeof(RulesetAttr) : abi >= 4 ? 16 : 8;
+  const int ruleset = static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, size, 0));
+  if (ruleset < 0) dieErrno("landlock ruleset");
+  for (const auto& path : plan.ro) addPath(ruleset, path, kFsRead, attr.handled_access_fs);
+  for (const auto& path : plan.rw)
+    addPath(ruleset, path, attr.handled_access_fs, attr.handled_access_fs);
+  if (attr.handled_access_net != 0 && plan.tcp_port >= 0) {
+    NetPortAttr port{kNetConnectTcp, static_cast<std::uint64_t>(plan.tcp_port)};
+    if (syscall(SYS_landlock_add_rule, ruleset, kRuleNetPort, &port, 0) != 0) {
+      dieErrno("landlock port rule");
+    }
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) dieErrno("no_new_privs");
+  if (syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) dieErrno("landlock_restrict_self");
+  close(ruleset);
+}
+
+void seccomp(int fd) {
+  std::vector<sock_filter> program;
+  sock_filter buffer[512];
+  off_t offset = 0;
+  for (;;) {
+    const ssize_t n = pread(fd, buffer, sizeof(buffer), offset);
+    if (n < 0) dieErrno("reading the seccomp program");
+    if (n == 0) break;
+    if (n % sizeof(sock_filter) != 0) die("the seccomp program is truncated");
+    program.insert(program.end(), buffer, buffer + n / sizeof(sock_filter));
+    offset += n;
+  }
+  if (program.empty() || program.size() > BPF_MAXINSNS)
+    die("the seccomp program is empty or too long");
+  close(fd);
+  sock_fprog prog{static_cast<unsigned short>(program.size()), program.data()};
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) dieErrno("installing seccomp");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Plan plan = parse(argc, argv);
+  if (setpgid(0, 0) != 0) dieErrno("setpgid");
+  for (const auto& [resource, value] : plan.rlimits) {
+    const rlimit limit{value, value};
+    if (setrlimit(resource, &limit) != 0) dieErrno("setrlimit");
+  }
+  if (!plan.cwd.empty() && chdir(plan.cwd.c_str()) != 0) dieErrno("chdir " + plan.cwd);
+  if (plan.gid >= 0) {
+    if (setgroups(0, nullptr) != 0) dieErrno("setgroups");
+    if (setgid(static_cast<gid_t>(plan.gid)) != 0) dieErrno("setgid");
+  }
+  if (plan.uid >= 0 && setuid(static_cast<uid_t>(plan.uid)) != 0) dieErrno("setuid");
+  landlock(plan);
+  // Everything the node had open that was not meant for the worker.
+  const int first_closed = plan.seccomp_fd >= plan.keep_fds ? plan.seccomp_fd + 1 : plan.keep_fds;
+  for (int fd = plan.keep_fds; fd < first_closed; ++fd) {
+    if (fd != plan.seccomp_fd) close(fd);
+  }
+  close_range(static_cast<unsigned>(first_closed), ~0U, 0);
+  if (plan.seccomp_fd >= 0) seccomp(plan.seccomp_fd);
+  execve(plan.argv[0], plan.argv, environ);
+  dieErrno(std::string("cannot run ") + plan.argv[0]);
+}

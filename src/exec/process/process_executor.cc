@@ -1,0 +1,181 @@
+#include "exec/process/process_executor.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+
+#include "exec/process/lambda_instance.h"
+#include "exec/process/native_instance.h"
+#include "exec/process/worker.h"
+
+namespace sie::process {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kSystemPaths[] = {"/usr",      "/lib",      "/lib64",       "/bin",
+                                        "/sbin",     "/etc",      "/dev/urandom", "/dev/random",
+                                        "/dev/zero", "/proc/self"};
+constexpr std::uint64_t kMaxFileBytes = 1ULL << 30;
+// Above the ranges Debian gives users, system accounts and systemd's dynamic users; below the
+// subordinate ids container runtimes usually take (100000+).
+constexpr uid_t kFirstWorkerUid = 70000;
+
+// sie-launch: $SIE_LAUNCHER, beside the running binary, or where the build put it.
+std::string launcherPath() {
+  if (const char* env = std::getenv("SIE_LAUNCHER"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  const fs::path beside = fs::read_symlink("/proc/self/exe", ec).parent_path() / "sie-launch";
+  if (!ec && access(beside.c_str(), X_OK) == 0) return beside.string();
+  return SIE_LAUNCHER_BUILD_PATH;
+}
+
+fs::path resolve(const FunctionSpec& spec, const std::string& path) {
+  const fs::path p(path);
+  return p.is_absolute() ? p : fs::path(spec.base_dir) / p;
+}
+
+Result<std::string> sha256File(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Errc::kIo, fmt::format("cannot read {}", path.string()));
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
+    EVP_DigestUpdate(ctx.get(), buffer, static_cast<std::size_t>(in.gcount()));
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &size);
+  std::string hex;
+  for (unsigned int i = 0; i < size; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+class ProcessExecutor final : public Executor {
+ public:
+  [[nodiscard]] std::string_view name() const override { return "process"; }
+
+  Status validate(const FunctionSpec& spec) const override {
+    if (!spec.process)
+      return fail(Errc::kInvalidArgument, "runtime process needs spec.process", spec.source_file);
+    const fs::path exe = resolve(spec, spec.handler);
+    struct stat st {};
+    if (stat(exe.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return fail(Errc::kNotFound,
+                  fmt::format("handler '{}' is not a file (looked for {}; relative paths start at "
+                              "the manifest's folder)",
+                              spec.handler, exe.string()),
+                  spec.source_file);
+    }
+    if (access(exe.c_str(), X_OK) != 0) {
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("handler {} is not executable (chmod +x it)", exe.string()),
+                  spec.source_file);
+    }
+    for (const auto& path : spec.process->read) {
+      if (!fs::exists(resolve(spec, path))) {
+        return fail(
+            Errc::kNotFound,
+            fmt::format("spec.process.read: {} does not exist", resolve(spec, path).string()),
+            spec.source_file);
+      }
+    }
+    const std::string launcher = launcherPath();
+    if (access(launcher.c_str(), X_OK) != 0) {
+      return fail(Errc::kNotFound,
+                  fmt::format("the worker launcher {} is missing (install sie-launch beside sie "
+                              "or set SIE_LAUNCHER)",
+                              launcher));
+    }
+    return ok();
+  }
+
+  Result<std::unique_ptr<FunctionInstance>> instantiate(const FunctionSpec& spec) override {
+    const std::shared_ptr<const Prepared> prepared = SIE_TRY(prepare(spec));
+    const int instance = ++instances_;
+    if (spec.process->protocol == ProcessBinding::Protocol::kLambda) {
+      return startLambda(prepared->plan, spec, instance);
+    }
+    return startNative(prepared->plan, spec, instance);
+  }
+
+  [[nodiscard]] std::map<std::string, std::string> artifact(
+      const FunctionSpec& spec) const override {
+    auto prepared = const_cast<ProcessExecutor*>(this)->prepare(spec);
+    if (!prepared) return {};
+    return {{"executable", (*prepared)->plan.executable}, {"sha256", (*prepared)->sha256}};
+  }
+
+ private:
+  struct Prepared {
+    WorkerPlan plan;
+    std::string sha256;
+  };
+
+  // A function's plan (its seccomp program compiled once), reused by every instance.
+  Result<std::shared_ptr<const Prepared>> prepare(const FunctionSpec& spec) {
+    const std::string key = spec.id() + "\n" + spec.base_dir + "\n" + spec.handler;
+    std::lock_guard lock(mu_);
+    if (auto it = prepared_.find(key); it != prepared_.end()) return it->second;
+    SIE_CHECK(validate(spec));
+    const ProcessBinding& p = *spec.process;
+    auto prepared = std::make_shared<Prepared>();
+    WorkerPlan& plan = prepared->plan;
+    plan.name = spec.id();
+    plan.launcher = launcherPath();
+    plan.executable = fs::absolute(resolve(spec, spec.handler)).lexically_normal().string();
+    prepared->sha256 = SIE_TRY(sha256File(plan.executable));
+    plan.args = p.args;
+    plan.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "SIE_FUNCTION=" + spec.name,
+                "SIE_FUNCTION_VERSION=" + spec.version,
+                "_HANDLER=" + fs::path(spec.handler).filename().string()};
+    for (const auto& [name, value] : p.env) plan.env.push_back(name + "=" + value);
+    plan.read_only.assign(std::begin(kSystemPaths), std::end(kSystemPaths));
+    plan.read_only.push_back(fs::path(plan.executable).parent_path().string());
+    for (const auto& path : p.read) {
+      plan.read_only.push_back(fs::absolute(resolve(spec, path)).lexically_normal().string());
+    }
+    if (p.memory_bytes > 0) plan.rlimits.emplace_back("as", p.memory_bytes);
+    if (p.cpu.count() > 0) plan.rlimits.emplace_back("cpu", p.cpu.count());
+    plan.rlimits.emplace_back("nofile", p.open_files);
+    // RLIMIT_NPROC counts a user's processes: exact for workers with their own uid (root node);
+    // otherwise it would count the node user's and is not set.
+    if (p.processes > 1 && geteuid() == 0) plan.rlimits.emplace_back("nproc", p.processes);
+    if (p.processes > 1 && geteuid() != 0) {
+      spdlog::warn(
+          "[{}] spec.process.processes is not enforced: the node does not run as root, "
+          "so workers share its user",
+          spec.id());
+    }
+    plan.rlimits.emplace_back("fsize", kMaxFileBytes);
+    plan.rlimits.emplace_back("core", 0);
+    if (geteuid() == 0) plan.first_uid = kFirstWorkerUid;  // never run a function as root
+    plan.network = p.network;
+    const char* tmp = std::getenv("TMPDIR");
+    plan.work_root =
+        (fs::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") / "sie-workers").string();
+    plan.seccomp = std::make_shared<const SeccompProgram>(SIE_TRY(SeccompProgram::build(p)));
+    prepared_[key] = prepared;
+    return std::shared_ptr<const Prepared>(prepared);
+  }
+
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const Prepared>> prepared_;
+  std::atomic<int> instances_{0};
+};
+
+}  // namespace
+
+std::shared_ptr<Executor> makeExecutor() { return std::make_shared<ProcessExecutor>(); }
+
+}  // namespace sie::process

@@ -1,0 +1,235 @@
+#include "exec/process/worker.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace sie::process {
+namespace {
+
+constexpr std::size_t kTailLines = 20;
+constexpr int kChannelFd = 3;
+
+// A descriptor that survives the target number of a dup2: dup2(fd, fd) would keep O_CLOEXEC.
+int notAt(int fd, int target) { return fd == target ? fcntl(fd, F_DUPFD_CLOEXEC, target + 1) : fd; }
+
+uid_t nextUid(uid_t first) {
+  static std::atomic<std::uint32_t> next{static_cast<std::uint32_t>(std::random_device{}())};
+  return first + static_cast<uid_t>(next.fetch_add(1) % kUidRange);
+}
+
+class FileActions {
+ public:
+  FileActions() { posix_spawn_file_actions_init(&actions_); }
+  ~FileActions() { posix_spawn_file_actions_destroy(&actions_); }
+  posix_spawn_file_actions_t* get() { return &actions_; }
+
+ private:
+  posix_spawn_file_actions_t actions_{};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instance, int channel,
+                                              int tcp_port,
+                                              const std::vector<std::string>& extra_env) {
+  namespace fs = std::filesystem;
+  const std::string label = fmt::format("{}#{}", plan.name, instance);
+  std::error_code ec;
+  fs::create_directories(plan.work_root, ec);
+  std::string dir_template = (fs::path(plan.work_root) / "w-XXXXXX").string();
+  if (mkdtemp(dir_template.data()) == nullptr) {
+    return fail(Errc::kIo, fmt::format("[{}] cannot make a working directory under {}: {}", label,
+                                       plan.work_root, std::strerror(errno)));
+  }
+  const std::string work_dir = dir_template;
+  auto cleanup_dir = [&] { fs::remove_all(work_dir, ec); };
+  std::optional<uid_t> uid;
+  if (plan.first_uid) uid = nextUid(*plan.first_uid);
+  if (uid && chown(work_dir.c_str(), *uid, *uid) != 0) {
+    cleanup_dir();
+    return fail(Errc::kIo, fmt::format("[{}] chown {}: {}", label, work_dir, std::strerror(errno)));
+  }
+
+  std::vector<std::string> argv{plan.launcher, "--cwd", work_dir};
+  if (uid) argv.insert(argv.end(), {"--uid", std::to_string(*uid), "--gid", std::to_string(*uid)});
+  for (const auto& [name, value] : plan.rlimits) {
+    argv.insert(argv.end(), {"--rlimit", fmt::format("{}={}", name, value)});
+  }
+  for (const auto& path : plan.read_only) argv.insert(argv.end(), {"--ro", path});
+  argv.insert(argv.end(), {"--rw", work_dir, "--rw", "/dev/null"});
+  if (plan.network) {
+    argv.emplace_back("--network");
+  } else if (tcp_port >= 0) {
+    argv.insert(argv.end(), {"--tcp-port", std::to_string(tcp_port)});
+  }
+  const int keep = channel >= 0 ? kChannelFd + 1 : kChannelFd;
+  argv.insert(argv.end(), {"--keep-fds", std::to_string(keep)});
+  if (plan.seccomp) argv.insert(argv.end(), {"--seccomp-fd", std::to_string(keep)});
+  argv.emplace_back("--");
+  argv.push_back(plan.executable);
+  argv.insert(argv.end(), plan.args.begin(), plan.args.end());
+
+  std::vector<std::string> env = plan.env;
+  env.insert(env.end(), extra_env.begin(), extra_env.end());
+  env.push_back("HOME=" + work_dir);
+  env.push_back("TMPDIR=" + work_dir);
+  std::vector<char*> c_argv, c_env;
+  for (auto& a : argv) c_argv.push_back(a.data());
+  c_argv.push_back(nullptr);
+  for (auto& e : env) c_env.push_back(e.data());
+  c_env.push_back(nullptr);
+
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) {
+    cleanup_dir();
+    return fail(Errc::kIo, fmt::format("[{}] pipe: {}", label, std::strerror(errno)));
+  }
+  FileActions actions;
+  const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  posix_spawn_file_actions_adddup2(actions.get(), null_fd, 0);
+  posix_spawn_file_actions_adddup2(actions.get(), out[1], 1);
+  posix_spawn_file_actions_adddup2(actions.get(), out[1], 2);
+  int moved_channel = -1, moved_seccomp = -1;
+  if (channel >= 0) {
+    moved_channel = notAt(channel, kChannelFd);
+    posix_spawn_file_actions_adddup2(actions.get(), moved_channel, kChannelFd);
+  }
+  if (plan.seccomp) {
+    moved_seccomp = notAt(plan.seccomp->fd(), keep);
+    if (moved_seccomp == moved_channel || moved_seccomp <= kChannelFd) {
+      moved_seccomp = fcntl(moved_seccomp, F_DUPFD_CLOEXEC, keep + 1);
+    }
+    posix_spawn_file_actions_adddup2(actions.get(), moved_seccomp, keep);
+  }
+  pid_t pid = 0;
+  const int rc =
+      posix_spawn(&pid, plan.launcher.c_str(), actions.get(), nullptr, c_argv.data(), c_env.data());
+  close(out[1]);
+  close(null_fd);
+  if (moved_channel >= 0 && moved_channel != channel) close(moved_channel);
+  if (moved_seccomp >= 0 && plan.seccomp && moved_seccomp != plan.seccomp->fd())
+    close(moved_seccomp);
+  if (rc != 0) {
+    close(out[0]);
+    cleanup_dir();
+    return fail(Errc::kIo,
+                fmt::format("[{}] cannot start {}: {}", label, plan.launcher, std::strerror(rc)));
+  }
+  return std::unique_ptr<Worker>(new Worker(label, pid, out[0], work_dir));
+}
+
+Worker::Worker(std::string label, pid_t pid, int out_fd, std::string work_dir)
+    : label_(std::move(label)), pid_(pid), work_dir_(std::move(work_dir)) {
+  logger_ = std::thread([this, out_fd] { captureOutput(out_fd); });
+}
+
+Worker::~Worker() {
+  kill();
+  stopping_.store(true);
+  if (logger_.joinable()) logger_.join();
+  std::error_code ec;
+  std::filesystem::remove_all(work_dir_, ec);
+}
+
+void Worker::captureOutput(int fd) {
+  std::string pending;
+  char buffer[4096];
+  for (;;) {
+    // A stray descendant may hold the pipe open after the worker died: poll, and give up once
+    // the worker is gone and the pipe stays quiet.
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 100) == 0) {
+      if (stopping_.load()) break;
+      continue;
+    }
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) break;
+    pending.append(buffer, static_cast<std::size_t>(n));
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+      std::string line = pending.substr(start, nl - start);
+      spdlog::info("[{}] {}", label_, line);
+      std::lock_guard lock(mu_);
+      tail_.push_back(std::move(line));
+      if (tail_.size() > kTailLines) tail_.pop_front();
+    }
+    pending.erase(0, start);
+    if (pending.size() > 8192) {  // a line without end: log it in pieces
+      spdlog::info("[{}] {}", label_, pending);
+      pending.clear();
+    }
+  }
+  if (!pending.empty()) {
+    spdlog::info("[{}] {}", label_, pending);
+    std::lock_guard lock(mu_);
+    tail_.push_back(std::move(pending));
+  }
+  close(fd);
+}
+
+void Worker::reap(int options) {
+  std::lock_guard lock(mu_);
+  if (status_) return;
+  int status = 0;
+  pid_t r;
+  do {
+    r = waitpid(pid_, &status, options);
+  } while (r < 0 && errno == EINTR);
+  if (r == pid_ || (r < 0 && errno == ECHILD)) status_ = r == pid_ ? status : 0;
+}
+
+bool Worker::running() {
+  reap(WNOHANG);
+  std::lock_guard lock(mu_);
+  return !status_;
+}
+
+void Worker::kill() {
+  if (running()) {
+    ::kill(-pid_, SIGKILL);  // the group: a worker's own children go too
+    ::kill(pid_, SIGKILL);   // before sie-launch made the group
+  }
+  reap(0);
+}
+
+std::string Worker::exitReason() {
+  if (running()) return "running";
+  std::lock_guard lock(mu_);
+  const int status = *status_;
+  if (WIFEXITED(status)) return fmt::format("exited with code {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  }
+  return "stopped";
+}
+
+std::string Worker::obituary() {
+  std::string text = fmt::format("[{}] worker {}", label_, exitReason());
+  if (const std::string tail = lastOutput(); !tail.empty()) text += "; last output: " + tail;
+  return text;
+}
+
+std::string Worker::lastOutput() const {
+  std::lock_guard lock(mu_);
+  std::string out;
+  for (const auto& line : tail_) {
+    if (!out.empty()) out += " | ";
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace sie::process

@@ -1,0 +1,85 @@
+// Worker: one sandboxed process of a process-runtime function. Spawned through sie-launch with
+// posix_spawn, in its own process group, working directory (removed with the worker) and clean
+// environment; its stdout and stderr become per-instance log lines.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "exec/process/seccomp_program.h"
+#include "sie/function.h"
+#include "sie/result.h"
+
+namespace sie::process {
+
+inline constexpr uid_t kUidRange = 50000;
+
+// What every worker of one function is started with, prepared once at deploy.
+struct WorkerPlan {
+  std::string name;        // function id, for logs
+  std::string launcher;    // path of sie-launch
+  std::string executable;  // absolute
+  std::vector<std::string> args;
+  std::vector<std::string> env;  // NAME=VALUE
+  std::vector<std::string> read_only;
+  std::vector<std::pair<std::string, std::uint64_t>> rlimits;  // sie-launch names
+  // When the node runs as root, each worker runs as a user and group of its own from
+  // [first_uid, first_uid + kUidRange): unprivileged, its process rlimit counts only its own
+  // processes, and workers cannot signal or read each other. Ids are taken in turn from a
+  // random start, so nodes on one machine rarely share one.
+  std::optional<uid_t> first_uid;
+  bool network = false;
+  std::string work_root;  // per-worker folders are made under it
+  std::shared_ptr<const SeccompProgram> seccomp;
+};
+
+class Worker {
+ public:
+  // `channel` (>= 0) becomes the worker's fd 3; `tcp_port` (>= 0) is the only TCP port it may
+  // connect to; `extra_env` is added to the plan's environment.
+  static Result<std::unique_ptr<Worker>> spawn(const WorkerPlan& plan, int instance, int channel,
+                                               int tcp_port,
+                                               const std::vector<std::string>& extra_env);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  // Whether the process still runs (reaps it when not).
+  bool running();
+  // Kills the whole process group and reaps the worker.
+  void kill();
+  // "exited with code 3", "killed by signal 9 (Killed)", or "running".
+  std::string exitReason();
+  // The last lines it wrote on stdout/stderr, newest last, for error messages.
+  [[nodiscard]] std::string lastOutput() const;
+  // Why it is gone, for errors: "[fn@1#2] exited with code 1; last output: ...".
+  std::string obituary();
+  [[nodiscard]] const std::string& label() const { return label_; }
+  [[nodiscard]] const std::string& workDir() const { return work_dir_; }
+
+ private:
+  Worker(std::string label, pid_t pid, int out_fd, std::string work_dir);
+  void captureOutput(int fd);
+  void reap(int options);
+
+  std::string label_;
+  pid_t pid_;
+  std::string work_dir_;
+  std::optional<int> status_;  // waitpid status once reaped
+  mutable std::mutex mu_;
+  std::deque<std::string> tail_;
+  std::atomic<bool> stopping_{false};
+  std::thread logger_;
+};
+
+}  // namespace sie::process

@@ -1,0 +1,518 @@
+// The process runtime with real workers: the example functions in C++, Python and a bash Lambda
+// bootstrap; worker errors, crashes, hangs and init failures; and the sandbox (filesystem,
+// network, fork, memory, environment, descriptors, user), probed from inside a worker.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "exec/process/process_executor.h"
+#include "node/function_manifest.h"
+#include "node/instance_pool.h"
+#include "servers.h"
+
+namespace sie {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+FunctionSpec manifestAt(const std::string& path) {
+  auto specs = node::parseManifests({path, readFile(path)});
+  EXPECT_TRUE(specs) << specs.error().str();
+  return specs->front();
+}
+
+FunctionSpec manifestText(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return manifestAt(path);
+}
+
+// One invocation's inputs, kept alive for the Invocation that refers to them.
+struct Call {
+  Event event;
+  Telemetry reading;
+  std::map<std::string, std::vector<Sample>, std::less<>> windows;
+  std::map<std::string, double, std::less<>> values;
+
+  [[nodiscard]] Invocation of(const FunctionSpec& spec) const {
+    return {event, reading, windows, values, spec};
+  }
+};
+
+// A bearing temperature reading `value` after `history` readings at `level`.
+Call bearing(double value, std::size_t history, double level = 40.0,
+             const std::string& sensor = "rotating/pump1/bearing_temp") {
+  Call c;
+  c.event.id = "ev-1";
+  c.event.type = std::string(kTelemetryType);
+  c.reading.sensor = Symbol::intern(sensor);
+  c.reading.ts_ns = 1'700'000'000'000'000'000;
+  c.reading.values = {value};
+  auto& w = c.windows["history"];
+  for (std::size_t i = 0; i < history; ++i) {
+    w.push_back(Sample{c.reading.ts_ns - static_cast<std::int64_t>(history - i) * 1'000'000'000,
+                       {level + (i % 2 == 0 ? 0.2 : -0.2)}});
+  }
+  return c;
+}
+
+class ProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Workers run as nobody when the tests run as root: the folders they read must be open.
+    chmod(dir_.path().c_str(), 0755);
+  }
+
+  std::unique_ptr<FunctionInstance> start(const FunctionSpec& spec) {
+    EXPECT_TRUE(runtime_->validate(spec)) << runtime_->validate(spec).error().str();
+    auto instance = runtime_->instantiate(spec);
+    EXPECT_TRUE(instance) << instance.error().str();
+    return instance ? std::move(*instance) : nullptr;
+  }
+
+  // A Python worker in the test folder: `body` is the handler's code (inv is the Invocation).
+  // `process` adds spec.process fields ("processes: 8, network: true"), `extra` spec fields.
+  FunctionSpec pythonWorker(const std::string& name, const std::string& body,
+                            const std::string& process = "", const std::string& extra = "") {
+    const std::string script = dir_.file(name + ".py");
+    std::ofstream(script) << "#!/usr/bin/python3\nimport json, os, socket, sys\n"
+                          << "sys.path.insert(0, '" SIE_SOURCE_DIR "/sdk/python')\n"
+                          << "import sie_worker\n"
+                          << body << "\n";
+    chmod(script.c_str(), 0755);
+    return manifestText(dir_.file(name + ".yaml"),
+                        "apiVersion: sie/v1\nkind: Function\nmetadata: {name: " + name +
+                            "}\nspec:\n  runtime: process\n  handler: " + name +
+                            ".py\n  triggers: [\"probe/#\"]\n  timeout: 2s\n" + extra +
+                            "  process: {read: [\"" SIE_SOURCE_DIR "/sdk/python\"]" +
+                            (process.empty() ? "" : ", " + process) + "}\n");
+  }
+
+  TempDir dir_;
+  std::shared_ptr<Executor> runtime_ = process::makeExecutor();
+};
+
+void expectOverheatingRule(FunctionInstance& instance, const FunctionSpec& spec) {
+  auto hot = instance.invoke(bearing(55.0, 60).of(spec));
+  ASSERT_TRUE(hot) << hot.error().str();
+  ASSERT_TRUE(hot->decision);
+  EXPECT_TRUE(hot->decision->anomaly);
+  EXPECT_EQ(hot->decision->label, "overheating");
+  EXPECT_NEAR(hot->decision->score, 15.0 / 8.0 / 2, 1e-6);  // rise 15 over limit 8, halved
+  EXPECT_THAT(hot->decision->detail, HasSubstr("60"));
+
+  auto normal = instance.invoke(bearing(41.0, 60).of(spec));
+  ASSERT_TRUE(normal) << normal.error().str();
+  EXPECT_FALSE(normal->decision->anomaly);
+  EXPECT_EQ(normal->decision->label, "normal");
+
+  auto cold = instance.invoke(bearing(70.0, 3).of(spec));
+  ASSERT_TRUE(cold) << cold.error().str();
+  EXPECT_EQ(cold->decision->label, "warming-up");
+  EXPECT_TRUE(instance.healthy());
+}
+
+TEST_F(ProcessTest, CppExampleDecidesThroughTheNativeProtocol) {
+  const FunctionSpec spec =
+      manifestAt(SIE_BINARY_DIR "/examples/functions/pump-rule-cpp/function.yaml");
+  auto instance = start(spec);
+  ASSERT_TRUE(instance);
+  expectOverheatingRule(*instance, spec);
+}
+
+TEST_F(ProcessTest, PythonExampleDecidesThroughTheNativeProtocol) {
+  const FunctionSpec spec =
+      manifestAt(SIE_SOURCE_DIR "/examples/functions/pump-rule-py/function.yaml");
+  auto instance = start(spec);
+  ASSERT_TRUE(instance);
+  expectOverheatingRule(*instance, spec);
+}
+
+TEST_F(ProcessTest, BashBootstrapDecidesThroughTheLambdaRuntimeApi) {
+  const FunctionSpec spec =
+      manifestAt(SIE_SOURCE_DIR "/examples/functions/pump-rule-lambda/function.yaml");
+  auto instance = start(spec);
+  ASSERT_TRUE(instance);
+  expectOverheatingRule(*instance, spec);
+}
+
+TEST_F(ProcessTest, ArtifactNamesTheExecutableAndItsDigest) {
+  const FunctionSpec spec =
+      manifestAt(SIE_SOURCE_DIR "/examples/functions/pump-rule-py/function.yaml");
+  const auto artifact = runtime_->artifact(spec);
+  EXPECT_EQ(artifact.at("executable"),
+            SIE_SOURCE_DIR "/examples/functions/pump-rule-py/handler.py");
+  EXPECT_EQ(artifact.at("sha256").size(), 64U);
+}
+
+TEST_F(ProcessTest, KvWritesAndEventsComeBackFromTheWorker) {
+  const FunctionSpec spec = pythonWorker("emitter", R"(
+def handle(inv):
+    return {"decision": {"score": 0.25, "anomaly": False},
+            "kv": [{"key": "health/{sensor}", "value": "0.25", "ttlMs": 5000}],
+            "events": [{"type": "io.sie.command", "subject": inv.sensor, "data": {"open": 1}}]}
+sie_worker.serve(handle))");
+  auto instance = start(spec);
+  ASSERT_TRUE(instance);
+  auto out = instance->invoke(bearing(40, 5).of(spec));
+  ASSERT_TRUE(out) << out.error().str();
+  EXPECT_EQ(out->decision->label, "normal");
+  ASSERT_EQ(out->kv_writes.size(), 1U);
+  EXPECT_EQ(out->kv_writes[0].key, "health/{sensor}");
+  EXPECT_EQ(out->kv_writes[0].ttl, std::chrono::milliseconds(5000));
+  ASSERT_EQ(out->events.size(), 1U);
+  EXPECT_EQ(out->events[0].type, "io.sie.command");
+  EXPECT_EQ(out->events[0].data, R"({"open":1})");
+}
+
+TEST_F(ProcessTest, HandlerErrorsFailTheInvocationAndTheWorkerKeepsServing) {
+  const FunctionSpec spec = pythonWorker("flaky", R"(
+def handle(inv):
+    if inv.value < 0:
+        raise ValueError("negative reading")
+    return sie_worker.Decision(score=inv.value)
+sie_worker.serve(handle))");
+  auto instance = start(spec);
+  ASSERT_TRUE(instance);
+  auto bad = instance->invoke(bearing(-1, 1).of(spec));
+  ASSERT_FALSE(bad);
+  EXPECT_THAT(bad.error().message, HasSubstr("ValueError: negative reading"));
+  EXPECT_TRUE(instance->healthy());
+  auto good = instance->invoke(bearing(3, 1).of(spec));
+  ASSERT_TRUE(good) << good.error().str();
+  EXPECT_DOUBLE_EQ(good->decision->score, 3.0);
+}
+
+TEST_F(ProcessTest, MalformedResultsAreClearErrors) {
+  const FunctionSpec spec = pythonWorker("garbled", R"(
+answers = iter([{"decision": {"score": "high"}}, {"kv": [{"value": 1}]}, {"events": 3}])
+sie_worker.serve(lambda inv: next(answers)))");
+  auto instance = start(spec);
+  ASSERT_TRUE(instance);
+  auto wrong_type = instance->invoke(bearing(1, 1).of(spec));
+  ASSERT_FALSE(wrong_type);
+  EXPECT_THAT(wrong_type.error().message, HasSubstr("decision.score has the wrong type"));
+  auto no_key = instance->invoke(bearing(1, 1).of(spec));
+  ASSERT_FALSE(no_key);
+  EXPECT_THAT(no_key.error().message, HasSubstr("kv[].key is missing"));
+  auto not_list = instance->invoke(bearing(1, 1).of(spec));
+  ASSERT_FALSE(not_list);
+  EXPECT_THAT(not_list.error().message, HasSubstr("events must be a list"));
+  EXPECT_TRUE(instance->healthy());
+}
+
+TEST_F(ProcessTest, InitFailureIsReportedWithTheWorkersReason) {
+  const FunctionSpec spec = pythonWorker("noinit", "sie_worker.init_failed('model file missing')");
+  ASSERT_TRUE(runtime_->validate(spec));
+  auto instance = runtime_->instantiate(spec);
+  ASSERT_FALSE(instance);
+  EXPECT_THAT(instance.error().message, HasSubstr("init failed: model file missing"));
+}
+
+TEST_F(ProcessTest, AWorkerThatExitsAtStartIsReportedWithItsOutput) {
+  const FunctionSpec spec =
+      pythonWorker("dies", "print('cannot open config', file=sys.stderr)\nsys.exit(4)");
+  auto instance = runtime_->instantiate(spec);
+  ASSERT_FALSE(instance);
+  EXPECT_THAT(instance.error().message, HasSubstr("exited with code 4"));
+  EXPECT_THAT(instance.error().message, HasSubstr("cannot open config"));
+}
+
+TEST_F(ProcessTest, AHungWorkerIsKilledAtTheDeadlineAndThePoolReplacesIt) {
+  FunctionSpec spec = pythonWorker("hangs", R"(
+import time
+def handle(inv):
+    if inv.value > 100:
+        time.sleep(3600)
+    return sie_worker.Decision(score=inv.value)
+sie_worker.serve(handle))",
+                                   "", "  scaling: {min: 1, max: 1}\n");
+  spec.timeout = std::chrono::milliseconds(300);
+  node::InstancePool pool(runtime_, spec);
+  ASSERT_TRUE(pool.warm());
+  {
+    auto lease = pool.acquire();
+    ASSERT_TRUE(lease);
+    const auto begin = std::chrono::steady_clock::now();
+    auto out = (*lease)->invoke(bearing(500, 1).of(spec));
+    ASSERT_FALSE(out);
+    EXPECT_EQ(out.error().code, Errc::kTimeout);
+    EXPECT_THAT(out.error().message, HasSubstr("worker killed"));
+    EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::seconds(2));
+    EXPECT_FALSE((*lease)->healthy());
+  }
+  EXPECT_EQ(pool.live(), 0);    // dropped on return
+  auto lease = pool.acquire();  // a new worker
+  ASSERT_TRUE(lease) << lease.error().str();
+  auto out = (*lease)->invoke(bearing(7, 1).of(spec));
+  ASSERT_TRUE(out) << out.error().str();
+  EXPECT_DOUBLE_EQ(out->decision->score, 7.0);
+}
+
+TEST_F(ProcessTest, ACrashIsReportedWithTheExitAndTheInstanceIsNotReused) {
+  const FunctionSpec spec = pythonWorker("crashes", R"(
+def handle(inv):
+    print('about to crash', flush=True)
+    os._exit(3)
+sie_worker.serve(handle))");
+  auto instance = start(spec);
+  ASSERT_TRUE(instance);
+  auto out = instance->invoke(bearing(1, 1).of(spec));
+  ASSERT_FALSE(out);
+  EXPECT_THAT(out.error().message, HasSubstr("exited with code 3"));
+  EXPECT_FALSE(instance->healthy());
+}
+
+TEST_F(ProcessTest, LambdaErrorRouteAndTimeout) {
+  const std::string bootstrap = dir_.file("bootstrap");
+  std::ofstream(bootstrap) << R"sh(#!/bin/bash
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+while true; do
+  H="$(mktemp)"
+  EVENT=$(curl -sS -D "$H" "$API/invocation/next")
+  ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$H" | tr -d '[:space:]' | cut -d: -f2)
+  DEADLINE=$(grep -Fi Lambda-Runtime-Deadline-Ms "$H" | tr -d '[:space:]' | cut -d: -f2)
+  case "$(jq -r .reading.value <<<"$EVENT")" in
+    1) curl -sS "$API/invocation/$ID/error" -d '{"errorMessage":"sensor offline","errorType":"Offline"}' ;;
+    2) sleep 60 ;;
+    *) curl -sS "$API/invocation/$ID/response" -d "{\"decision\":{\"score\":$DEADLINE}}" ;;
+  esac >/dev/null
+done
+)sh";
+  chmod(bootstrap.c_str(), 0755);
+  FunctionSpec spec = manifestText(dir_.file("lambda.yaml"), R"(apiVersion: sie/v1
+kind: Function
+metadata: {name: lam}
+spec:
+  runtime: process
+  handler: bootstrap
+  triggers: ["probe/#"]
+  timeout: 1500ms
+  process: {protocol: lambda, processes: 16}
+)");
+  auto instance = start(spec);
+  ASSERT_TRUE(instance);
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  auto ok = instance->invoke(bearing(5, 1).of(spec));
+  ASSERT_TRUE(ok) << ok.error().str();
+  EXPECT_NEAR(ok->decision->score, static_cast<double>(now_ms + 1500),
+              1000);  // the deadline header
+  auto error = instance->invoke(bearing(1, 1).of(spec));
+  ASSERT_FALSE(error);
+  EXPECT_THAT(error.error().message, HasSubstr("Offline: sensor offline"));
+  EXPECT_TRUE(instance->healthy());
+  auto hung = instance->invoke(bearing(2, 1).of(spec));
+  ASSERT_FALSE(hung);
+  EXPECT_EQ(hung.error().code, Errc::kTimeout);
+  EXPECT_FALSE(instance->healthy());
+}
+
+TEST_F(ProcessTest, ValidationNamesTheProblem) {
+  FunctionSpec missing = pythonWorker("ok", "sie_worker.serve(lambda inv: None)");
+  missing.handler = "nope.py";
+  auto v = runtime_->validate(missing);
+  ASSERT_FALSE(v);
+  EXPECT_THAT(v.error().message, HasSubstr("nope.py' is not a file"));
+
+  FunctionSpec not_exec = pythonWorker("plain", "sie_worker.serve(lambda inv: None)");
+  chmod(dir_.file("plain.py").c_str(), 0644);
+  v = runtime_->validate(not_exec);
+  ASSERT_FALSE(v);
+  EXPECT_THAT(v.error().message, HasSubstr("is not executable"));
+}
+
+// The sandbox, probed from inside: each check runs in the worker and reports what happened.
+class SandboxTest : public ProcessTest {
+ protected:
+  static constexpr const char* kProbe = R"(
+import errno, resource
+def attempt(f):
+    try:
+        f()
+        return "allowed"
+    except OSError as e:
+        return "denied:" + (errno.errorcode.get(e.errno, "?") if e.errno else type(e).__name__)
+    except MemoryError:
+        return "denied:MemoryError"
+
+def connect(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(2)
+    s.connect(("127.0.0.1", port))
+    s.close()
+
+def handle(inv):
+    arg = inv.param("port", 0)
+    checks = {
+        "write_cwd": lambda: open("ok.txt", "w").write("x"),
+        "write_tmp": lambda: open("/tmp/sie-sandbox-escape", "w").write("x"),
+        "read_secret": lambda: open(os.environ["PROBE_SECRET_PATH"]).read(),
+        "tcp": lambda: connect(int(arg)),
+        "udp": lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM),
+        "inet6": lambda: socket.socket(socket.AF_INET6, socket.SOCK_STREAM),
+        "fork": lambda: (lambda pid: os._exit(0) if pid == 0 else os.waitpid(pid, 0))(os.fork()),
+        "memory": lambda: bytearray(512 << 20),
+        "kill_parent": lambda: os.kill(os.getppid(), 0),
+    }
+    out = {k: attempt(f) for k, f in checks.items()}
+    out["uid"] = os.getuid()
+    out["cwd_is_home"] = os.getcwd() == os.environ.get("HOME")
+    out["env"] = sorted(os.environ)
+    out["fds"] = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
+    out["nofile"] = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return {"decision": {"score": 0, "detail": json.dumps(out)}}
+
+sie_worker.serve(handle)
+)";
+
+  nlohmann::json probe(const std::string& process, const std::string& extra = "") {
+    FunctionSpec spec = pythonWorker("probe", kProbe, process, extra);
+    auto instance = start(spec);
+    if (!instance) return {};
+    auto out = instance->invoke(bearing(1, 1, 40, "probe/x").of(spec));
+    EXPECT_TRUE(out) << out.error().str();
+    if (!out || !out->decision) return {};
+    return nlohmann::json::parse(out->decision->detail);
+  }
+
+  void SetUp() override {
+    ProcessTest::SetUp();
+    // A node state file the worker must not read, although its mode would let it.
+    secret_ = state_dir_.file("state.db");
+    chmod(state_dir_.path().c_str(), 0755);
+    std::ofstream(secret_) << "secret";
+    chmod(secret_.c_str(), 0644);
+    // A descriptor the node holds open without O_CLOEXEC must not leak into workers.
+    leaked_fd_ = open(secret_.c_str(), O_RDONLY);
+    setenv("SIE_TEST_NODE_SECRET", "hunter2", 1);
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    socklen_t len = sizeof(addr);
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    listen(listener_, 16);
+  }
+  void TearDown() override {
+    close(leaked_fd_);
+    close(listener_);
+    unsetenv("SIE_TEST_NODE_SECRET");
+    std::filesystem::remove("/tmp/sie-sandbox-escape");
+  }
+
+  [[nodiscard]] std::string env() const {
+    return "\n  params: {port: " + std::to_string(port_) + "}\n";
+  }
+  [[nodiscard]] std::string process(const std::string& more = "") const {
+    return "env: {PROBE_SECRET_PATH: " + secret_ + "}" + more;
+  }
+
+  TempDir state_dir_;  // stands for the node's data folder
+  std::string secret_;
+  int leaked_fd_ = -1;
+  int listener_ = -1;
+  int port_ = 0;
+};
+
+TEST_F(SandboxTest, AWorkerIsConfinedByDefault) {
+  const nlohmann::json r = probe(process(), env());
+  ASSERT_FALSE(r.is_null());
+  EXPECT_EQ(r["write_cwd"], "allowed");
+  EXPECT_EQ(r["write_tmp"], "denied:EACCES");
+  EXPECT_EQ(r["read_secret"], "denied:EACCES");
+  EXPECT_EQ(r["tcp"], "denied:EACCES");  // seccomp: no AF_INET sockets at all
+  EXPECT_EQ(r["udp"], "denied:EACCES");
+  EXPECT_EQ(r["inet6"], "denied:EACCES");
+  EXPECT_EQ(r["fork"], "denied:EPERM");          // processes: 1
+  EXPECT_EQ(r["memory"], "denied:MemoryError");  // 256Mi address space
+  EXPECT_EQ(r["nofile"], 64);
+  EXPECT_EQ(r["cwd_is_home"], true);
+  const auto env_names = r["env"].get<std::vector<std::string>>();
+  EXPECT_THAT(env_names, ::testing::Not(::testing::Contains("SIE_TEST_NODE_SECRET")));
+  EXPECT_THAT(env_names, ::testing::Contains("SIE_FUNCTION"));
+  // 0-2, the channel, and the one listing /proc/self/fd.
+  EXPECT_EQ(r["fds"].size(), 5U) << r["fds"].dump();
+  if (geteuid() == 0) EXPECT_GE(r["uid"].get<int>(), 70000);  // its own unprivileged user
+  EXPECT_FALSE(std::filesystem::exists("/tmp/sie-sandbox-escape"));
+}
+
+TEST_F(SandboxTest, NetworkAndProcessesWhenTheManifestAllowsThem) {
+  const nlohmann::json r = probe(process(", network: true, processes: 8, memory: 0"), env());
+  ASSERT_FALSE(r.is_null());
+  EXPECT_EQ(r["tcp"], "allowed");
+  EXPECT_EQ(r["udp"], "allowed");
+  EXPECT_EQ(r["fork"], "allowed");
+  EXPECT_EQ(r["memory"], "allowed");
+  EXPECT_EQ(r["read_secret"], "denied:EACCES");  // the filesystem stays confined
+}
+
+TEST_F(SandboxTest, LambdaWorkersReachOnlyTheirRuntimeApi) {
+  // AF_INET streams pass seccomp for the Lambda protocol; Landlock limits TCP to the runtime's
+  // port, so the test's listener on another port is out of reach while the API works.
+  const std::string bootstrap = dir_.file("bootstrap");
+  std::ofstream(bootstrap) << R"sh(#!/bin/bash
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+while true; do
+  H="$(mktemp)"
+  curl -sS -D "$H" "$API/invocation/next" >/dev/null
+  ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$H" | tr -d '[:space:]' | cut -d: -f2)
+  if curl -sS --max-time 2 "http://127.0.0.1:$PROBE_PORT/" >/dev/null 2>&1; then R=allowed; else R="denied:$?"; fi
+  curl -sS "$API/invocation/$ID/response" -d "{\"decision\":{\"detail\":\"$R\"}}" >/dev/null
+done
+)sh";
+  chmod(bootstrap.c_str(), 0755);
+  FunctionSpec spec =
+      manifestText(dir_.file("lambda.yaml"),
+                   "apiVersion: sie/v1\nkind: Function\n"
+                   "metadata: {name: lam}\nspec:\n  runtime: process\n  handler: bootstrap\n"
+                   "  triggers: [\"probe/#\"]\n  process: {protocol: lambda, processes: 16, env: "
+                   "{PROBE_PORT: \"" +
+                       std::to_string(port_) + "\"}}\n");
+  auto instance = start(spec);
+  ASSERT_TRUE(instance);
+  auto out = instance->invoke(bearing(1, 1).of(spec));
+  ASSERT_TRUE(out) << out.error().str();
+  EXPECT_EQ(out->decision->detail, "denied:7");  // curl: could not connect
+}
+
+TEST_F(ProcessTest, AForkBombIsContainedAndKilledWithItsWorker) {
+  FunctionSpec spec = pythonWorker("bomb", R"(
+import subprocess, time
+def handle(inv):
+    subprocess.Popen(["/bin/bash", "-c", "b() { b | b & }; b"])
+    time.sleep(60)
+sie_worker.serve(handle))",
+                                   "processes: 16, memory: 0");
+  spec.timeout = std::chrono::milliseconds(1500);
+  auto instance = start(spec);
+  ASSERT_TRUE(instance);
+  auto out = instance->invoke(bearing(1, 1).of(spec));
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().code, Errc::kTimeout);
+  instance.reset();
+  // Everything the bomb started ran in the worker's process group: all gone.
+  EXPECT_TRUE(testing::waitUntil([] { return std::system("pgrep -f 'b [|] b' >/dev/null") != 0; },
+                                 std::chrono::seconds(5)));
+}
+
+}  // namespace
+}  // namespace sie
