@@ -126,6 +126,11 @@ struct FunctionSpec {
   std::map<std::string, double> params;  // handler parameters (thresholds, bands, ...)
   std::chrono::milliseconds timeout{1000};
   int retries = 0;
+  std::chrono::milliseconds retry_delay{10};  // before the first retry; doubles, at most 1 s
+  // Effects (decision actions, KV writes, emitted events) applied at most once per event id,
+  // however often the event is delivered or retried: the node records each applied event id in
+  // the KV store (applied/<function>/<event id>, kept 24 h). Default on for the process runtime.
+  bool idempotent = false;
   ScalingPolicy scaling;
   BatchPolicy batch;
   std::optional<EscalationPolicy> escalate;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <mutex>
+#include <random>
 
 #include <fmt/format.h>
 
@@ -63,6 +64,7 @@ Gateway::Gateway(GatewayConfig config, TimeSeriesStore& series, DeadLetterStore&
       downstream_(downstream),
       clock_(clock),
       unmatched_validator_(ValidationSpec{}, clock),
+      run_token_(fmt::format("{:08x}", std::random_device{}())),
       routed_(metrics().counter("sie_gateway_routed_total",
                                 "Readings the gateway handed to the downstream")),
       decode_seconds_(metrics().histogram("sie_gateway_stage_seconds",
@@ -249,8 +251,13 @@ Event Gateway::makeEvent(Telemetry&& reading, const SourceInfo& source,
     const std::uint64_t n = next_event_id_.fetch_add(1, std::memory_order_relaxed);
     char digits[20];
     const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
-    event.id.reserve(source.name.size() + 1 + static_cast<std::size_t>(end - digits));
-    event.id.append(source.name).append(1, '-').append(digits, end);
+    event.id.reserve(source.name.size() + run_token_.size() + 2 +
+                     static_cast<std::size_t>(end - digits));
+    event.id.append(source.name)
+        .append(1, '-')
+        .append(run_token_)
+        .append(1, '-')
+        .append(digits, end);
     event.source = source.uri;
     event.type = kTelemetryType;
   }

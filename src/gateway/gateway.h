@@ -114,6 +114,9 @@ class Gateway final : public Ingest {
   std::vector<CompiledRoute> routes_;
   Validator unmatched_validator_;
   SensorTable<SensorState> sensors_;
+  // Ids of events without their own: "<source>-<run>-<n>", where the run token is random per
+  // gateway so ids stay unique across restarts and nodes (effects are deduplicated by id).
+  const std::string run_token_;
   std::atomic<std::uint64_t> next_event_id_{1};
 
   std::shared_mutex sources_mu_;

@@ -49,6 +49,10 @@ class Dispatcher final : public gateway::Downstream {
   void stop(std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
   [[nodiscard]] std::size_t queued() const { return queued_.load(std::memory_order_relaxed); }
+  // Events queued or running for one target.
+  [[nodiscard]] std::size_t depth(std::uint32_t target) const {
+    return targets_[target]->depth.load(std::memory_order_relaxed);
+  }
   [[nodiscard]] int workers() const { return static_cast<int>(threads_.size()); }
 
  private:

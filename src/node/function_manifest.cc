@@ -37,6 +37,9 @@ constexpr ConfigKey kSpecKeys[] = {
      true},
     {"timeout", Type::kDuration, "1s", "per-invocation deadline"},
     {"retries", Type::kInt, "0", "retries after a failed invocation (0-10)"},
+    {"retryDelay", Type::kDuration, "10ms", "wait before the first retry; doubles up to 1s"},
+    {"idempotent", Type::kString, "",
+     "apply each event's effects once (true | false; default true for runtime process)"},
 };
 constexpr ConfigKey kInputKeys[] = {
     {"name", Type::kString, "", "name the handler sees", true},
@@ -485,6 +488,22 @@ Result<FunctionSpec> parseDocument(const YAML::Node& doc, const std::string& fil
   if (spec.retries < 0 || spec.retries > 10) {
     return fail(Errc::kInvalidArgument,
                 fmt::format("spec.retries must be between 0 and 10 (got {})", spec.retries),
+                spec_values.where());
+  }
+  spec.retry_delay =
+      std::chrono::duration_cast<std::chrono::milliseconds>(spec_values.duration("retryDelay"));
+  if (spec.retry_delay.count() < 0 || spec.retry_delay > std::chrono::seconds(10)) {
+    return fail(Errc::kInvalidArgument, "spec.retryDelay must be between 0 and 10s",
+                spec_values.where());
+  }
+  const std::string idempotent = spec_values.str("idempotent");
+  if (idempotent.empty()) {
+    spec.idempotent = spec.runtime == "process";
+  } else if (idempotent == "true" || idempotent == "false") {
+    spec.idempotent = idempotent == "true";
+  } else {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("spec.idempotent must be true or false (got '{}')", idempotent),
                 spec_values.where());
   }
   if (!spec_node["triggers"]) {

@@ -1,6 +1,7 @@
 #include "node/function_runner.h"
 
 #include <charconv>
+#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -25,6 +26,9 @@ FunctionRunner::FunctionRunner(FunctionSpec spec, std::shared_ptr<Executor> runt
       errors_(metrics().counter("sie_function_errors_total",
                                 "Invocations that failed after all retries.",
                                 {{"function", spec_.id()}})),
+      duplicates_(metrics().counter("sie_duplicate_events_total",
+                                    "Events whose effects were already applied (not again).",
+                                    {{"function", spec_.id()}})),
       duration_(metrics().histogram("sie_function_duration_seconds",
                                     "Invocation time including input fetch and actions.",
                                     {{"function", spec_.id()}})),
@@ -98,6 +102,10 @@ Result<Output> FunctionRunner::invoke(const Event& event, const Telemetry& readi
   const Invocation call{event, reading, inputs.windows, inputs.values, spec_};
   Error last;
   for (int attempt = 0; attempt <= spec_.retries; ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
+          spec_.retry_delay * (1 << (attempt - 1)), std::chrono::seconds(1)));
+    }
     auto lease = pool_.acquire();
     if (!lease) {
       last = lease.error();
@@ -111,10 +119,22 @@ Result<Output> FunctionRunner::invoke(const Event& event, const Telemetry& readi
   return tl::unexpected(last);
 }
 
-Status FunctionRunner::apply(const Telemetry& reading, Output& output) {
+Result<bool> FunctionRunner::firstTime(const Event& event) {
+  if (!spec_.idempotent || event.id.empty()) return true;
+  constexpr auto kKeep = std::chrono::hours(24);
+  const bool first = SIE_TRY(
+      state_.kv().compareAndSet(fmt::format("applied/{}/{}", spec_.id(), event.id), std::nullopt,
+                                "1", std::chrono::duration_cast<std::chrono::milliseconds>(kKeep)));
+  if (!first) duplicates_.inc();
+  return first;
+}
+
+Status FunctionRunner::apply(const Event& event, const Telemetry& reading, Output& output) {
+  if (!SIE_TRY(firstTime(event))) return ok();
   const std::string_view sensor = reading.sensor.str();
   for (const auto& write : output.kv_writes) {
-    SIE_CHECK(state_.kv().put(expandTemplate(write.key, sensor, spec_.name), write.value, write.ttl));
+    SIE_CHECK(
+        state_.kv().put(expandTemplate(write.key, sensor, spec_.name), write.value, write.ttl));
   }
   if (output.decision) {
     for (const auto& rule : spec_.outputs) {
@@ -143,7 +163,7 @@ void FunctionRunner::handle(const Event& event) {
     auto inputs = SIE_TRY(fetchInputs(reading));
     auto output = SIE_TRY(invoke(event, reading, inputs));
     escalateIfUncertain(event, output);
-    return apply(reading, output);
+    return apply(event, reading, output);
   }();
   finish(event, done, begin, 1);
 }
@@ -225,10 +245,11 @@ void FunctionRunner::handleBatch(std::span<const Event* const> events) {
     const Event& event = *events[called[k]];
     // A failed element is retried on its own, as an unbatched invocation would be.
     Result<Output> output = outputs[k] ? std::move(outputs[k])
-                            : spec_.retries > 0 ? invoke(event, *event.telemetry, *inputs[called[k]])
-                                                : std::move(outputs[k]);
+                            : spec_.retries > 0
+                                ? invoke(event, *event.telemetry, *inputs[called[k]])
+                                : std::move(outputs[k]);
     if (output) escalateIfUncertain(event, *output);
-    Status done = output ? apply(*event.telemetry, *output) : tl::unexpected(output.error());
+    Status done = output ? apply(event, *event.telemetry, *output) : tl::unexpected(output.error());
     finish(event, done, begin, events.size());
   }
 }
@@ -251,8 +272,9 @@ void FunctionRunner::deadLetter(const Event& event, const std::string& reason) {
   letter.origin = "function:" + spec_.id();
   letter.reason = reason;
   letter.subject = event.subject;
-  letter.payload = event.data.empty() && event.telemetry ? gateway::renderTelemetryJson(*event.telemetry)
-                                                         : event.data;
+  letter.payload = event.data.empty() && event.telemetry
+                       ? gateway::renderTelemetryJson(*event.telemetry)
+                       : event.data;
   if (auto stored = state_.deadLetters().put(std::move(letter)); !stored) {
     spdlog::error("[{}] could not store dead letter: {}", spec_.id(), stored.error().str());
   }

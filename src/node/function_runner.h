@@ -44,6 +44,7 @@ class FunctionRunner {
   void stopEscalating() { escalator_.reset(); }
 
   [[nodiscard]] const FunctionSpec& spec() const { return spec_; }
+  [[nodiscard]] InstancePool& pool() { return pool_; }
   // What the runtime runs for this function (a model's path and SHA-256, ...).
   [[nodiscard]] std::map<std::string, std::string> artifact() const {
     return pool_.runtime().artifact(spec_);
@@ -61,7 +62,9 @@ class FunctionRunner {
   // spec.model.hop, checked on the last two readings before the (larger) window fetch.
   bool skipForHop(const Telemetry& reading);
   Result<Output> invoke(const Event& event, const Telemetry& reading, const Inputs& inputs);
-  Status apply(const Telemetry& reading, Output& output);
+  Status apply(const Event& event, const Telemetry& reading, Output& output);
+  // spec.idempotent: false when the event's effects were applied before (a redelivery).
+  Result<bool> firstTime(const Event& event);
   // Replaces an uncertain decision by the escalation target's, when it answers in time.
   void escalateIfUncertain(const Event& event, Output& output);
   void deadLetter(const Event& event, const std::string& reason);
@@ -77,6 +80,7 @@ class FunctionRunner {
   Counter& normal_;
   Counter& anomalies_;
   Counter& errors_;
+  Counter& duplicates_;
   Histogram& duration_;
   Histogram& end_to_end_;
 };

@@ -2,22 +2,41 @@
 
 #include <spdlog/spdlog.h>
 
-#include "sie/clock.h"
-
 namespace sie::node {
+namespace {
 
-InstancePool::InstancePool(std::shared_ptr<Executor> runtime, const FunctionSpec& spec)
+// Most instances tick() starts at once ahead of queued work: a burst is met within a few ticks
+// without a start storm on a small machine.
+constexpr int kMaxStartsPerTick = 4;
+
+}  // namespace
+
+InstancePool::InstancePool(std::shared_ptr<Executor> runtime, const FunctionSpec& spec,
+                           const Clock& clock)
     : runtime_(std::move(runtime)),
       spec_(spec),
-      cold_starts_(metrics().counter("sie_cold_starts_total", "Function instances started.",
+      clock_(clock),
+      keep_alive_(spec.scaling.idle_timeout),
+      cold_starts_(metrics().counter("sie_cold_starts_total",
+                                     "Invocations that waited for an instance to start.",
                                      {{"function", spec.id()}})),
-      cold_start_seconds_(metrics().histogram("sie_cold_start_seconds",
-                                              "Time to start a function instance.",
-                                              {{"function", spec.id()}})),
+      starts_(metrics().counter("sie_instance_starts_total",
+                                "Function instances started (cold, warm-up, scale-up, pre-warm).",
+                                {{"function", spec.id()}})),
+      start_seconds_(metrics().histogram("sie_instance_start_seconds",
+                                         "Time to start a function instance.",
+                                         {{"function", spec.id()}})),
       instances_(
           metrics().gauge("sie_instances", "Live function instances.", {{"function", spec.id()}})),
       replaced_(metrics().counter("sie_instances_failed_total",
                                   "Instances dropped because they died or were killed (timeouts).",
+                                  {{"function", spec.id()}})),
+      idle_ms_(metrics().counter(
+          "sie_instance_idle_milliseconds_total",
+          "Instance-time spent loaded but idle (counted when the idle span ends).",
+          {{"function", spec.id()}})),
+      prewarms_(metrics().counter("sie_prewarms_total",
+                                  "Instances started ahead of predicted demand.",
                                   {{"function", spec.id()}})) {}
 
 Result<std::unique_ptr<FunctionInstance>> InstancePool::start() {
@@ -25,19 +44,51 @@ Result<std::unique_ptr<FunctionInstance>> InstancePool::start() {
   auto instance = runtime_->instantiate(spec_);
   const double seconds = static_cast<double>(monotonicNs() - begin) * 1e-9;
   if (instance) {
-    cold_starts_.inc();
-    cold_start_seconds_.observe(seconds);
+    starts_.inc();
+    start_seconds_.observe(seconds);
     spdlog::debug("[{}] instance started in {:.3f} ms", spec_.id(), seconds * 1e3);
+  } else {
+    spdlog::warn("[{}] instance did not start: {}", spec_.id(), instance.error().str());
   }
   return instance;
 }
 
+bool InstancePool::startIdle() {
+  {
+    std::lock_guard lock(mu_);
+    if (live_ >= spec_.scaling.max) return false;
+    ++live_;
+  }
+  auto instance = start();
+  std::lock_guard lock(mu_);
+  if (!instance) {
+    --live_;
+    return false;
+  }
+  idle_.push_back({std::move(*instance), clock_.monotonicNs()});
+  instances_.set(live_);
+  returned_.notify_one();
+  return true;
+}
+
+void InstancePool::countIdle(const Idle& idle, std::int64_t now_ns) {
+  idle_ms_.inc(
+      static_cast<std::uint64_t>(std::max<std::int64_t>(now_ns - idle.since_ns, 0) / 1'000'000));
+}
+
 Status InstancePool::warm() {
   for (int i = 0; i < spec_.scaling.min; ++i) {
-    auto instance = SIE_TRY(start());
+    {
+      std::lock_guard lock(mu_);
+      ++live_;
+    }
+    auto instance = start();
     std::lock_guard lock(mu_);
-    ++live_;
-    idle_.push_back(std::move(instance));
+    if (!instance) {
+      --live_;
+      return tl::unexpected(instance.error());
+    }
+    idle_.push_back({std::move(*instance), clock_.monotonicNs()});
   }
   instances_.set(live());
   return ok();
@@ -45,18 +96,27 @@ Status InstancePool::warm() {
 
 Result<InstancePool::Lease> InstancePool::acquire() {
   std::unique_lock lock(mu_);
+  const std::int64_t now = clock_.monotonicNs();
+  if (leased_ == 0 && idle_since_ns_ != 0) {
+    keep_alive_.record(std::chrono::nanoseconds(now - idle_since_ns_));
+  }
+  ++leased_;
+  idle_since_ns_ = 0;
   while (idle_.empty() && live_ >= spec_.scaling.max) returned_.wait(lock);
   if (!idle_.empty()) {
-    auto instance = std::move(idle_.back());
+    auto instance = std::move(idle_.back().instance);  // the most recently used: warm caches
+    countIdle(idle_.back(), now);
     idle_.pop_back();
     return Lease(this, std::move(instance));
   }
   ++live_;  // reserve the slot, then start outside the lock
   lock.unlock();
+  cold_starts_.inc();
   auto instance = start();
   lock.lock();
   if (!instance) {
     --live_;
+    if (--leased_ == 0) idle_since_ns_ = clock_.monotonicNs();
     returned_.notify_one();
     return tl::unexpected(instance.error());
   }
@@ -65,22 +125,100 @@ Result<InstancePool::Lease> InstancePool::acquire() {
 }
 
 void InstancePool::release(std::unique_ptr<FunctionInstance> instance) {
-  if (!instance->healthy()) {
+  const bool healthy = instance->healthy();
+  if (!healthy) {
     instance.reset();  // outside the lock: stopping a worker process takes a moment
-    std::lock_guard lock(mu_);
-    --live_;
-    instances_.set(live_);
     replaced_.inc();
-  } else {
+  }
+  {
     std::lock_guard lock(mu_);
-    idle_.push_back(std::move(instance));
+    const std::int64_t now = clock_.monotonicNs();
+    if (healthy) {
+      idle_.push_back({std::move(instance), now});
+    } else {
+      --live_;
+      instances_.set(live_);
+    }
+    if (--leased_ == 0) idle_since_ns_ = now;
   }
   returned_.notify_one();
+}
+
+void InstancePool::tick(std::size_t queued) {
+  const std::int64_t now_ns = clock_.monotonicNs();
+  const ScalingPolicy& scaling = spec_.scaling;
+  std::vector<std::unique_ptr<FunctionInstance>> stopping;
+  int to_start = 0;
+  bool prewarm = false;
+  {
+    std::lock_guard lock(mu_);
+    // Up: enough instances for what is in flight and queued.
+    const auto demand = static_cast<int>(
+        (static_cast<std::size_t>(leased_) + queued + scaling.target_concurrency - 1) /
+        static_cast<std::size_t>(scaling.target_concurrency));
+    const int wanted = std::min(scaling.max, std::max(scaling.min, demand));
+    to_start = std::min(kMaxStartsPerTick, wanted - live_);
+
+    // Down: instances idle past their keep-alive, never below min.
+    const bool learned = scaling.prewarm && keep_alive_.windows().learned;
+    if (learned && leased_ == 0 && idle_since_ns_ != 0) {
+      const bool loaded = keep_alive_.wantLoaded(std::chrono::nanoseconds(now_ns - idle_since_ns_));
+      const int keep = std::max(scaling.min, loaded ? 1 : 0);
+      while (live_ > keep && !idle_.empty()) {
+        countIdle(idle_.front(), now_ns);
+        stopping.push_back(std::move(idle_.front().instance));
+        idle_.erase(idle_.begin());
+        --live_;
+      }
+      if (live_ < keep) {
+        to_start = std::max(to_start, keep - live_);
+        prewarm = true;
+      }
+    } else {
+      const auto timeout = std::chrono::nanoseconds(scaling.idle_timeout).count();
+      while (live_ > scaling.min && !idle_.empty() && now_ns - idle_.front().since_ns >= timeout) {
+        countIdle(idle_.front(), now_ns);
+        stopping.push_back(std::move(idle_.front().instance));
+        idle_.erase(idle_.begin());
+        --live_;
+      }
+    }
+    if (!stopping.empty()) instances_.set(live_);
+  }
+  if (!stopping.empty()) {
+    spdlog::debug("[{}] stopping {} idle instance(s)", spec_.id(), stopping.size());
+  }
+  stopping.clear();  // outside the lock
+  for (int i = 0; i < to_start; ++i) {
+    if (!startIdle()) break;
+    if (prewarm) prewarms_.inc();
+  }
+}
+
+void InstancePool::drain() {
+  std::vector<Idle> stopping;
+  {
+    std::lock_guard lock(mu_);
+    for (const Idle& i : idle_) countIdle(i, clock_.monotonicNs());
+    stopping.swap(idle_);
+    live_ -= static_cast<int>(stopping.size());
+    instances_.set(live_);
+  }
 }
 
 int InstancePool::live() const {
   std::lock_guard lock(mu_);
   return live_;
+}
+
+int InstancePool::idle() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(idle_.size());
+}
+
+KeepAlivePolicy::Windows InstancePool::keepAlive() const {
+  std::lock_guard lock(mu_);
+  return keep_alive_.windows();
 }
 
 }  // namespace sie::node

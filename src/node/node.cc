@@ -106,6 +106,7 @@ Status Node::loadFunctions(const Plugins& plugins) {
       triggers.push_back(gateway::Trigger{SIE_TRY(TopicPattern::parse(topic)), target});
     }
     runners_.push_back(std::move(runner));
+    targets_.push_back(target);
   }
   router_.setTriggers(std::move(triggers));
   return wireEscalations();
@@ -143,6 +144,12 @@ Status Node::start() {
   started_ns_ = clock_.monotonicNs();
   for (auto& runner : runners_) SIE_CHECK(runner->warm());
   dispatcher_->start();
+  std::vector<Scaler::Pool> pools;
+  for (std::size_t i = 0; i < runners_.size(); ++i) {
+    pools.push_back({&runners_[i]->pool(),
+                     [d = dispatcher_.get(), t = targets_[i]] { return d->depth(t); }});
+  }
+  scaler_ = std::make_unique<Scaler>(std::move(pools));
   nlohmann::json functions = nlohmann::json::array();
   for (const auto& runner : runners_) {
     nlohmann::json entry{{"function", runner->spec().id()}};
@@ -173,8 +180,10 @@ void Node::stop() {
   running_ = false;
   for (auto& source : sources_) source->stop();
   if (dispatcher_) dispatcher_->stop();
+  scaler_.reset();
   // Escalations still running call into other runners: they end before any runner does.
   for (auto& runner : runners_) runner->stopEscalating();
+  for (auto& runner : runners_) runner->pool().drain();  // worker processes exit now
   for (auto& sink : sinks_) sink->stop();
   if (state_) {
     const NodeStats s = stats();

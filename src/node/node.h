@@ -14,6 +14,7 @@
 #include "node/actions.h"
 #include "node/dispatcher.h"
 #include "node/function_runner.h"
+#include "node/scaler.h"
 #include "http/http_server.h"
 #include "node/local_bus.h"
 #include "node/site_config.h"
@@ -75,6 +76,8 @@ class Node {
   gateway::Router router_;
   std::unique_ptr<gateway::Gateway> gateway_;
   std::vector<std::unique_ptr<FunctionRunner>> runners_;
+  std::vector<std::uint32_t> targets_;  // the dispatcher target of each runner
+  std::unique_ptr<Scaler> scaler_;
   std::vector<std::unique_ptr<Source>> sources_;
   std::vector<std::unique_ptr<Sink>> sinks_;
   std::unique_ptr<HttpServer> http_;

@@ -451,7 +451,9 @@ TEST_F(SandboxTest, AWorkerIsConfinedByDefault) {
   EXPECT_THAT(env_names, ::testing::Contains("SIE_FUNCTION"));
   // 0-2, the channel, and the one listing /proc/self/fd.
   EXPECT_EQ(r["fds"].size(), 5U) << r["fds"].dump();
-  if (geteuid() == 0) EXPECT_GE(r["uid"].get<int>(), 70000);  // its own unprivileged user
+  if (geteuid() == 0) {
+    EXPECT_GE(r["uid"].get<int>(), 70000);  // its own unprivileged user
+  }
   EXPECT_FALSE(std::filesystem::exists("/tmp/sie-sandbox-escape"));
 }
 

@@ -64,6 +64,7 @@ std::string invocationJson(const Invocation& call, std::int64_t deadline_ms) {
   json params = json::object();
   for (const auto& [name, v] : call.spec.params) params[name] = v;
   const json doc{{"id", call.event.id},
+                 {"idempotencyKey", call.spec.id() + "/" + call.event.id},
                  {"function", call.spec.name},
                  {"version", call.spec.version},
                  {"deadlineMs", deadline_ms},

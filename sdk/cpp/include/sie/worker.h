@@ -54,10 +54,11 @@ class Invocation {
   // A window input binding (empty when the manifest declares none of that name).
   [[nodiscard]] Window window(const std::string& name) const {
     Window w;
-    const auto& windows = doc_.value("windows", nlohmann::json::object());
-    if (auto it = windows.find(name); it != windows.end()) {
-      w.ts = it->value("ts", std::vector<std::int64_t>{});
-      w.value = it->value("value", std::vector<double>{});
+    const auto windows = doc_.find("windows");  // find, not value(): that would copy them all
+    if (windows == doc_.end() || !windows->is_object()) return w;
+    if (auto it = windows->find(name); it != windows->end() && it->is_object()) {
+      if (auto ts = it->find("ts"); ts != it->end()) ts->get_to(w.ts);
+      if (auto v = it->find("value"); v != it->end()) v->get_to(w.value);
     }
     return w;
   }

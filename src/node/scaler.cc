@@ -1,0 +1,27 @@
+#include "node/scaler.h"
+
+namespace sie::node {
+
+Scaler::Scaler(std::vector<Pool> pools, std::chrono::milliseconds period)
+    : pools_(std::move(pools)), period_(period), thread_([this] { run(); }) {}
+
+Scaler::~Scaler() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void Scaler::run() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    for (const Pool& p : pools_) p.pool->tick(p.queued());
+    lock.lock();
+    wake_.wait_for(lock, period_, [this] { return stopping_; });
+  }
+}
+
+}  // namespace sie::node

@@ -1,0 +1,151 @@
+// Process functions inside a whole node: worker processes SIGKILLed at random while events flow
+// lose nothing and apply every event's effects once; pools scale to zero and back.
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "servers.h"
+#include "sie/metrics.h"
+#include "test_node.h"
+
+namespace sie {
+namespace {
+
+using testing::TempDir;
+using testing::waitUntil;
+
+// Processes whose command line mentions `needle` (the worker script's path).
+std::vector<pid_t> processesRunning(const std::string& needle) {
+  std::vector<pid_t> out;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return out;
+  while (const dirent* entry = readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+    if (pid <= 0) continue;
+    std::ifstream in(std::string("/proc/") + entry->d_name + "/cmdline");
+    const std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+    if (cmdline.find(needle) != std::string::npos) out.push_back(pid);
+  }
+  closedir(proc);
+  return out;
+}
+
+class ProcessNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(registerBuiltinPlugins(plugins_));
+    chmod(code_.path().c_str(), 0755);
+    script_ = code_.file("score.py");
+    std::ofstream(script_) << "#!/usr/bin/python3\nimport sys\nsys.path.insert(0, '" SIE_SOURCE_DIR
+                              "/sdk/python')\nimport sie_worker\n"
+                              "sie_worker.serve(lambda inv: sie_worker.Decision(score=inv.value, "
+                              "anomaly=inv.value > 90))\n";
+    chmod(script_.c_str(), 0755);
+  }
+
+  std::unique_ptr<node::Node> startNode(const std::string& scaling, int retries) {
+    const std::string manifest =
+        "apiVersion: sie/v1\nkind: Function\nmetadata: {name: score}\nspec:\n"
+        "  runtime: process\n  handler: " +
+        script_ +
+        "\n  triggers: [\"line/#\"]\n  timeout: 2s\n  retries: " + std::to_string(retries) +
+        "\n  retryDelay: 5ms\n  scaling: " + scaling +
+        "\n  process: {read: [\"" SIE_SOURCE_DIR "/sdk/python\"]}\n";
+    auto made = testing::makeNode(testing::siteWith("", "") + "  dispatcher: {workers: 4}\n",
+                                  {{"t/functions/score.yaml", manifest}}, data_.path(), plugins_);
+    EXPECT_TRUE(made) << made.error().str();
+    if (!made) return nullptr;
+    EXPECT_TRUE((*made)->start());
+    return std::move(*made);
+  }
+
+  // `n` readings over `sensors` sensors, one every `pace`.
+  static void ingest(node::Node& node, int n, int sensors,
+                     std::chrono::microseconds pace = std::chrono::microseconds(0)) {
+    const std::int64_t now = systemClock().nowNs();
+    for (int i = 0; i < n; ++i) {
+      if (pace.count() > 0) std::this_thread::sleep_for(pace);
+      Telemetry t;
+      t.sensor = Symbol::intern("line/" + std::to_string(i % sensors) + "/speed");
+      t.ts_ns = now - (n - i) * 1'000'000LL;
+      t.values = {static_cast<double>(i % 100)};
+      ASSERT_TRUE(node.ingest().ingest(std::move(t), "test"));
+    }
+    ASSERT_TRUE(node.ingest().sync());
+  }
+
+  Plugins plugins_;
+  TempDir data_;
+  TempDir code_;
+  std::string script_;
+};
+
+TEST_F(ProcessNodeTest, KilledWorkersLoseNoEventAndApplyEachOnce) {
+  auto node = startNode("{min: 2, max: 4}", 10);
+  ASSERT_TRUE(node);
+  // Metrics are process-wide: count from here.
+  const auto base = node->stats();
+  std::atomic<bool> done{false};
+  std::atomic<int> kills{0};
+  std::thread killer([&] {
+    std::mt19937 rng(7);
+    while (!done) {
+      auto pids = processesRunning(script_);
+      if (!pids.empty()) {
+        ::kill(pids[rng() % pids.size()], SIGKILL);
+        ++kills;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 100));
+    }
+  });
+  constexpr int kEvents = 3000;
+  ingest(*node, kEvents, 8, std::chrono::microseconds(1000));  // about 3 s of chaos
+  const bool all = waitUntil([&] { return node->stats().decisions - base.decisions >= kEvents; },
+                             std::chrono::seconds(120));
+  done = true;
+  killer.join();
+  EXPECT_TRUE(all) << node->stats().decisions - base.decisions << " of " << kEvents;
+  ASSERT_TRUE(node->ingest().sync());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // nothing extra arrives
+  const auto stats = node->stats();
+  EXPECT_EQ(stats.decisions - base.decisions,
+            static_cast<std::uint64_t>(kEvents));  // none lost, none twice
+  EXPECT_EQ(stats.function_errors - base.function_errors, 0U);
+  EXPECT_EQ(stats.dead_letters, 0);
+  EXPECT_GT(kills.load(), 5) << "the chaos did not happen";
+  EXPECT_GT(metrics().counter("sie_instances_failed_total", "", {{"function", "score@1"}}).value(),
+            0U);
+  node->stop();
+  EXPECT_TRUE(processesRunning(script_).empty());  // the node stopped its workers
+}
+
+TEST_F(ProcessNodeTest, APoolScalesToZeroWhenIdleAndBackOnTheNextEvent) {
+  auto node = startNode("{min: 0, max: 2, idleTimeout: 300ms}", 0);
+  ASSERT_TRUE(node);
+  const auto base = node->stats();
+  const auto cold =
+      metrics().counter("sie_cold_starts_total", "", {{"function", "score@1"}}).value();
+  EXPECT_TRUE(processesRunning(script_).empty());
+  ingest(*node, 20, 2);
+  ASSERT_TRUE(waitUntil([&] { return node->stats().decisions - base.decisions == 20; }));
+  EXPECT_FALSE(processesRunning(script_).empty());
+  EXPECT_TRUE(waitUntil([&] { return processesRunning(script_).empty(); }, std::chrono::seconds(5)))
+      << "idle workers were not stopped";
+  ingest(*node, 20, 2);
+  ASSERT_TRUE(waitUntil([&] { return node->stats().decisions - base.decisions == 40; }));
+  EXPECT_EQ(node->stats().function_errors - base.function_errors, 0U);
+  EXPECT_GE(
+      metrics().counter("sie_cold_starts_total", "", {{"function", "score@1"}}).value() - cold, 2U);
+  node->stop();
+}
+
+}  // namespace
+}  // namespace sie
