@@ -99,6 +99,8 @@ struct ProcessBinding {
   std::map<std::string, std::string> env;  // besides PATH, HOME, TMPDIR, LANG and the protocol's
   std::vector<std::string> read;           // extra read-only paths (the handler's folder always)
   bool network = false;                    // any network besides the runtime's own channel
+  bool dapr = false;  // a Dapr-compatible state/publish API for the workers (DAPR_HTTP_PORT)
+  std::vector<int> loopback_ports;  // set by the node: TCP ports on 127.0.0.1 workers may reach
   std::uint64_t memory_bytes = 256ULL << 20;  // address space (RLIMIT_AS); 0 = unlimited
   std::chrono::seconds cpu{0};                // CPU seconds over a worker's life; 0 = unlimited
   int open_files = 64;

@@ -91,6 +91,7 @@ constexpr ConfigKey kProcessKeys[] = {
     {"args", Type::kStringList, "", "arguments after the executable"},
     {"read", Type::kStringList, "", "extra read-only paths (relative to the manifest)"},
     {"network", Type::kBool, "false", "allow network access beyond the runtime's channel"},
+    {"dapr", Type::kBool, "false", "serve the Dapr state/publish API to the workers"},
     {"memory", Type::kString, "256Mi", "address-space limit, e.g. 128Mi, 1Gi (0: none)"},
     {"cpu", Type::kDuration, "0", "CPU time over a worker's life (0: none)"},
     {"openFiles", Type::kInt, "64", "open file descriptors (16-65536)"},
@@ -290,6 +291,7 @@ Result<std::optional<ProcessBinding>> parseProcess(const YAML::Node& node, const
   p.args = v.list("args");
   p.read = v.list("read");
   p.network = v.flag("network");
+  p.dapr = v.flag("dapr");
   const auto memory = parseBytes(v.str("memory"));
   if (!memory || (*memory != 0 && *memory < (16ULL << 20))) {
     return v.invalid(fmt::format(

@@ -94,6 +94,12 @@ Status Node::loadFunctions(const Plugins& plugins) {
   auto specs = SIE_TRY(parseManifestSet(site_.function_files));
   std::vector<gateway::Trigger> triggers;
   for (auto& spec : specs) {
+    if (spec.process && spec.process->dapr) {
+      auto api = SIE_TRY(DaprApi::start(spec.name, state_->kv(), bus_, clock_));
+      spec.process->env["DAPR_HTTP_PORT"] = std::to_string(api->port());
+      spec.process->loopback_ports.push_back(api->port());
+      dapr_.push_back(std::move(api));
+    }
     auto runtime = plugins.runtimes.find(spec.runtime);
     if (!runtime) return fail(Errc::kInvalidArgument, runtime.error().message, spec.source_file);
     SIE_CHECK((**runtime)->validate(spec));
@@ -184,6 +190,7 @@ void Node::stop() {
   // Escalations still running call into other runners: they end before any runner does.
   for (auto& runner : runners_) runner->stopEscalating();
   for (auto& runner : runners_) runner->pool().drain();  // worker processes exit now
+  dapr_.clear();
   for (auto& sink : sinks_) sink->stop();
   if (state_) {
     const NodeStats s = stats();

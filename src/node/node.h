@@ -12,6 +12,7 @@
 #include "gateway/gateway.h"
 #include "gateway/router.h"
 #include "node/actions.h"
+#include "node/dapr_api.h"
 #include "node/dispatcher.h"
 #include "node/function_runner.h"
 #include "node/scaler.h"
@@ -78,6 +79,7 @@ class Node {
   std::vector<std::unique_ptr<FunctionRunner>> runners_;
   std::vector<std::uint32_t> targets_;  // the dispatcher target of each runner
   std::unique_ptr<Scaler> scaler_;
+  std::vector<std::unique_ptr<DaprApi>> dapr_;  // one per process function with spec.process.dapr
   std::vector<std::unique_ptr<Source>> sources_;
   std::vector<std::unique_ptr<Sink>> sinks_;
   std::unique_ptr<HttpServer> http_;

@@ -7,13 +7,19 @@
 #include <atomic>
 #include <csignal>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <thread>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "node/dapr_api.h"
+#include "node/local_bus.h"
 #include "servers.h"
 #include "sie/metrics.h"
+#include "state/embedded_store.h"
 #include "test_node.h"
 
 namespace sie {
@@ -145,6 +151,107 @@ TEST_F(ProcessNodeTest, APoolScalesToZeroWhenIdleAndBackOnTheNextEvent) {
   EXPECT_GE(
       metrics().counter("sie_cold_starts_total", "", {{"function", "score@1"}}).value() - cold, 2U);
   node->stop();
+}
+
+// A worker talks to the node's Dapr-compatible API with plain HTTP, as a Dapr SDK would.
+TEST_F(ProcessNodeTest, WorkersKeepStateAndPublishThroughTheDaprApi) {
+  const std::string script = code_.file("dapr.py");
+  std::ofstream(script) << R"py(#!/usr/bin/python3
+import json, os, sys, urllib.request
+sys.path.insert(0, os.environ["SDK"])
+import sie_worker
+BASE = "http://127.0.0.1:" + os.environ["DAPR_HTTP_PORT"] + "/v1.0"
+
+def call(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(BASE + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=2) as r:
+        return r.status, r.read().decode()
+
+def handle(inv):
+    status, previous = call("GET", "/state/statestore/last")
+    call("POST", "/state/statestore", [{"key": "last", "value": {"v": inv.value}}])
+    call("POST", "/publish/plant/commands/" + inv.sensor, {"seen": inv.value})
+    gone, _ = call("DELETE", "/state/statestore/never-set")
+    return sie_worker.Decision(score=inv.value, detail=f"{status} {previous} {gone}")
+
+sie_worker.serve(handle)
+)py";
+  chmod(script.c_str(), 0755);
+  const std::string manifest =
+      "apiVersion: sie/v1\nkind: Function\nmetadata: {name: keeper}\nspec:\n"
+      "  runtime: process\n  handler: " +
+      script +
+      "\n  triggers: [\"line/#\"]\n  outputs: [{kind: decision, topic: \"decisions/{sensor}\"}]\n"
+      "  process: {dapr: true, read: [\"" SIE_SOURCE_DIR
+      "/sdk/python\"], env: {SDK: \"" SIE_SOURCE_DIR "/sdk/python\"}}\n";
+  auto made = testing::makeNode(testing::siteWith("", ""), {{"t/functions/keeper.yaml", manifest}},
+                                data_.path(), plugins_);
+  ASSERT_TRUE(made) << made.error().str();
+  auto& node = **made;
+  std::mutex mu;
+  std::vector<std::string> details, commands;
+  node.bus().subscribe("decisions/#", [&](std::string_view, const Event& e) {
+    std::lock_guard lock(mu);
+    details.push_back(nlohmann::json::parse(e.data).value("detail", ""));
+  });
+  node.bus().subscribe("commands/#", [&](std::string_view topic, const Event& e) {
+    std::lock_guard lock(mu);
+    commands.push_back(std::string(topic) + " " + e.data);
+  });
+  ASSERT_TRUE(node.start());
+  ingest(node, 2, 1);
+  ASSERT_TRUE(waitUntil([&] {
+    std::lock_guard lock(mu);
+    return details.size() == 2;
+  }));
+  EXPECT_EQ(details[0], "204  204");  // nothing stored yet; deleting an absent key is fine
+  EXPECT_EQ(details[1], "200 {\"v\":0.0} 204");
+  ASSERT_EQ(commands.size(), 2U);
+  EXPECT_EQ(commands[1], "commands/line/0/speed {\"seen\": 1.0}");
+  // Kept in the node's state layer under the function's prefix.
+  auto stored = node.state().kv().get("dapr/statestore/keeper||last");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->value_or(""), "{\"v\":1.0}");
+  node.stop();
+}
+
+std::string curl(const std::string& args) {
+  std::string out;
+  FILE* p = popen(("curl -s -w ' %{http_code}' " + args).c_str(), "r");
+  char buffer[512];
+  while (p != nullptr && fgets(buffer, sizeof(buffer), p) != nullptr) out += buffer;
+  if (p != nullptr) pclose(p);
+  return out;
+}
+
+TEST(DaprApiTest, BadRequestsGetDaprErrors) {
+  TempDir dir;
+  state::EmbeddedOptions o;
+  o.data_dir = dir.path();
+  auto state = std::move(*state::openEmbedded(o));
+  node::LocalBus bus;
+  auto api = node::DaprApi::start("fn", state->kv(), bus, systemClock());
+  ASSERT_TRUE(api) << api.error().str();
+  const std::string base = "http://127.0.0.1:" + std::to_string((*api)->port()) + "/v1.0";
+  EXPECT_THAT(curl("-d '{\"key\":1}' " + base + "/state/s"),
+              ::testing::HasSubstr("ERR_MALFORMED_REQUEST"));
+  EXPECT_THAT(curl("-d '[{\"value\":1}]' " + base + "/state/s"),
+              ::testing::HasSubstr("non-empty string key"));
+  EXPECT_THAT(curl("-d '[{\"key\":\"k\",\"value\":1,\"metadata\":{\"ttlInSeconds\":\"soon\"}}]' " +
+                   base + "/state/s"),
+              ::testing::HasSubstr("ttlInSeconds must be a non-negative integer"));
+  EXPECT_THAT(curl(base + "/actors/x/y"), ::testing::HasSubstr("ERR_NOT_FOUND"));
+  EXPECT_THAT(curl("-X PUT " + base + "/state/s/k"), ::testing::EndsWith(" 405"));
+  EXPECT_THAT(
+      curl("-d '[{\"key\":\"k\",\"value\":[1,2],\"metadata\":{\"ttlInSeconds\":\"60\"}}]' " + base +
+           "/state/s"),
+      ::testing::EndsWith(" 204"));
+  EXPECT_EQ(curl(base + "/state/s/k"), "[1,2] 200");
+  EXPECT_EQ(curl("-d '{\"keys\":[\"k\",\"none\"]}' " + base + "/state/s/bulk"),
+            "[{\"data\":[1,2],\"key\":\"k\"},{\"key\":\"none\"}] 200");
+  EXPECT_THAT(curl(base + "/healthz"), ::testing::EndsWith(" 204"));
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 //   function and passed as a file descriptor.
 //
 //   sie-launch [--cwd DIR] [--uid N --gid N] [--rlimit NAME=VALUE]... [--ro PATH]... [--rw PATH]...
-//              [--tcp-port P | --network] [--seccomp-fd FD] [--keep-fds N] -- EXECUTABLE ARGS...
+//              [--tcp-port P]... [--network] [--seccomp-fd FD] [--keep-fds N] -- EXECUTABLE ARGS...
 //
 // Failures print one line "sie-launch: ..." on stderr and exit 127, before the function runs.
 // Landlock is required; a kernel without it fails the start (the node reports the line).
@@ -68,7 +68,7 @@ struct Plan {
   long uid = -1, gid = -1;
   std::vector<std::pair<int, rlim_t>> rlimits;
   std::vector<std::string> ro, rw;
-  long tcp_port = -1;  // the only TCP port a worker may connect to; -1: none
+  std::vector<long> tcp_ports;  // the only TCP ports a worker may connect to
   bool network = false;
   int seccomp_fd = -1;
   int keep_fds = 3;  // 0, 1, 2 and, e.g., the native channel at 3
@@ -126,7 +126,7 @@ Plan parse(int argc, char** argv) {
     } else if (arg == "--rw") {
       plan.rw.emplace_back(value());
     } else if (arg == "--tcp-port") {
-      plan.tcp_port = number(value(), "--tcp-port");
+      plan.tcp_ports.push_back(number(value(), "--tcp-port"));
     } else if (arg == "--network") {
       plan.network = true;
     } else if (arg == "--seccomp-fd") {
@@ -182,8 +182,8 @@ void landlock(const Plan& plan) {
   for (const auto& path : plan.ro) addPath(ruleset, path, kFsRead, attr.handled_access_fs);
   for (const auto& path : plan.rw)
     addPath(ruleset, path, attr.handled_access_fs, attr.handled_access_fs);
-  if (attr.handled_access_net != 0 && plan.tcp_port >= 0) {
-    NetPortAttr port{kNetConnectTcp, static_cast<std::uint64_t>(plan.tcp_port)};
+  for (const long p : attr.handled_access_net != 0 ? plan.tcp_ports : std::vector<long>{}) {
+    NetPortAttr port{kNetConnectTcp, static_cast<std::uint64_t>(p)};
     if (syscall(SYS_landlock_add_rule, ruleset, kRuleNetPort, &port, 0) != 0) {
       dieErrno("landlock port rule");
     }

@@ -161,6 +161,7 @@ class ProcessExecutor final : public Executor {
     plan.rlimits.emplace_back("core", 0);
     if (geteuid() == 0) plan.first_uid = kFirstWorkerUid;  // never run a function as root
     plan.network = p.network;
+    plan.loopback_ports = p.loopback_ports;
     const char* tmp = std::getenv("TMPDIR");
     plan.work_root =
         (fs::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") / "sie-workers").string();

@@ -85,7 +85,8 @@ Result<SeccompProgram> SeccompProgram::build(const ProcessBinding& binding) {
     SIE_CHECK(check(seccomp_rule_add(ctx.get(), deny, nr, 0), name));
   }
   if (!binding.network) {
-    const bool inet = binding.protocol == ProcessBinding::Protocol::kLambda;
+    const bool inet =
+        binding.protocol == ProcessBinding::Protocol::kLambda || !binding.loopback_ports.empty();
     const int last_family = inet ? AF_INET : AF_UNIX;  // AF_UNIX 1, AF_INET 2
     SIE_CHECK(check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
                                      SCMP_A0(SCMP_CMP_GT, static_cast<scmp_datum_t>(last_family))),

@@ -71,8 +71,11 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
   argv.insert(argv.end(), {"--rw", work_dir, "--rw", "/dev/null"});
   if (plan.network) {
     argv.emplace_back("--network");
-  } else if (tcp_port >= 0) {
-    argv.insert(argv.end(), {"--tcp-port", std::to_string(tcp_port)});
+  } else {
+    if (tcp_port >= 0) argv.insert(argv.end(), {"--tcp-port", std::to_string(tcp_port)});
+    for (const int port : plan.loopback_ports) {
+      argv.insert(argv.end(), {"--tcp-port", std::to_string(port)});
+    }
   }
   const int keep = channel >= 0 ? kChannelFd + 1 : kChannelFd;
   argv.insert(argv.end(), {"--keep-fds", std::to_string(keep)});

@@ -38,6 +38,7 @@ struct WorkerPlan {
   // random start, so nodes on one machine rarely share one.
   std::optional<uid_t> first_uid;
   bool network = false;
+  std::vector<int> loopback_ports;  // TCP ports every worker may connect to (the Dapr API)
   std::string work_root;  // per-worker folders are made under it
   std::shared_ptr<const SeccompProgram> seccomp;
 };
