@@ -1,5 +1,6 @@
 #include "node/instance_pool.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace sie::node {
@@ -8,6 +9,8 @@ namespace {
 // Most instances tick() starts at once ahead of queued work: a burst is met within a few ticks
 // without a start storm on a small machine.
 constexpr int kMaxStartsPerTick = 4;
+constexpr std::chrono::milliseconds kFirstBackoff{100};
+constexpr std::chrono::seconds kMaxBackoff{30};
 
 }  // namespace
 
@@ -37,7 +40,20 @@ InstancePool::InstancePool(std::shared_ptr<Executor> runtime, const FunctionSpec
           {{"function", spec.id()}})),
       prewarms_(metrics().counter("sie_prewarms_total",
                                   "Instances started ahead of predicted demand.",
+                                  {{"function", spec.id()}})),
+      backoffs_(metrics().counter("sie_crash_loop_backoffs_total",
+                                  "Start back-offs after failed starts or dying workers.",
                                   {{"function", spec.id()}})) {}
+
+void InstancePool::backOff(std::int64_t now_ns, const std::string& why) {
+  if (++failures_ == 1) return;  // one failure is replaced at once; repeats back off
+  const auto delay = std::min<std::chrono::nanoseconds>(
+      kFirstBackoff * (1LL << std::min(failures_ - 2, 20)), kMaxBackoff);
+  no_start_until_ns_ = now_ns + delay.count();
+  backoffs_.inc();
+  spdlog::warn("[{}] {} ({} in a row): no new instance for {} ms", spec_.id(), why, failures_,
+               std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+}
 
 Result<std::unique_ptr<FunctionInstance>> InstancePool::start() {
   const std::int64_t begin = monotonicNs();
@@ -56,13 +72,14 @@ Result<std::unique_ptr<FunctionInstance>> InstancePool::start() {
 bool InstancePool::startIdle() {
   {
     std::lock_guard lock(mu_);
-    if (live_ >= spec_.scaling.max) return false;
+    if (live_ >= spec_.scaling.max || clock_.monotonicNs() < no_start_until_ns_) return false;
     ++live_;
   }
   auto instance = start();
   std::lock_guard lock(mu_);
   if (!instance) {
     --live_;
+    backOff(clock_.monotonicNs(), "instance did not start");
     return false;
   }
   idle_.push_back({std::move(*instance), clock_.monotonicNs()});
@@ -102,12 +119,31 @@ Result<InstancePool::Lease> InstancePool::acquire() {
   }
   ++leased_;
   idle_since_ns_ = 0;
-  while (idle_.empty() && live_ >= spec_.scaling.max) returned_.wait(lock);
-  if (!idle_.empty()) {
-    auto instance = std::move(idle_.back().instance);  // the most recently used: warm caches
-    countIdle(idle_.back(), now);
-    idle_.pop_back();
-    return Lease(this, std::move(instance));
+  // Wait for an idle instance, or for a free slot to start one. While starts back off (crash
+  // loop) a caller waits only if some instance may come back; with none it fails at once.
+  for (;;) {
+    const std::int64_t t = clock_.monotonicNs();
+    if (!idle_.empty()) {
+      auto instance = std::move(idle_.back().instance);  // the most recently used: warm caches
+      const bool served = idle_.back().served;
+      countIdle(idle_.back(), t);
+      idle_.pop_back();
+      return Lease(this, std::move(instance), served);
+    }
+    const bool backing_off = t < no_start_until_ns_;
+    if (!backing_off && live_ < spec_.scaling.max) break;
+    if (backing_off && live_ == 0) {
+      if (--leased_ == 0) idle_since_ns_ = t;
+      return fail(Errc::kOverload,
+                  fmt::format("{} is crash-looping ({} failed starts or deaths in a row); next "
+                              "start in {} ms",
+                              spec_.id(), failures_, (no_start_until_ns_ - t) / 1'000'000));
+    }
+    if (backing_off) {
+      returned_.wait_for(lock, std::chrono::nanoseconds(no_start_until_ns_ - t));
+    } else {
+      returned_.wait(lock);
+    }
   }
   ++live_;  // reserve the slot, then start outside the lock
   lock.unlock();
@@ -116,15 +152,16 @@ Result<InstancePool::Lease> InstancePool::acquire() {
   lock.lock();
   if (!instance) {
     --live_;
+    backOff(clock_.monotonicNs(), "instance did not start");
     if (--leased_ == 0) idle_since_ns_ = clock_.monotonicNs();
     returned_.notify_one();
     return tl::unexpected(instance.error());
   }
   instances_.set(live_);
-  return Lease(this, std::move(*instance));
+  return Lease(this, std::move(*instance), false);
 }
 
-void InstancePool::release(std::unique_ptr<FunctionInstance> instance) {
+void InstancePool::release(std::unique_ptr<FunctionInstance> instance, bool served) {
   const bool healthy = instance->healthy();
   if (!healthy) {
     instance.reset();  // outside the lock: stopping a worker process takes a moment
@@ -134,10 +171,14 @@ void InstancePool::release(std::unique_ptr<FunctionInstance> instance) {
     std::lock_guard lock(mu_);
     const std::int64_t now = clock_.monotonicNs();
     if (healthy) {
-      idle_.push_back({std::move(instance), now});
+      idle_.push_back({std::move(instance), now, true});
+      failures_ = 0;
     } else {
       --live_;
       instances_.set(live_);
+      // A worker that served before and then died (killed, a leak) is replaced; one that dies on
+      // its first invocation is a crash loop in the making.
+      if (!served) backOff(now, "a new worker died before completing an invocation");
     }
     if (--leased_ == 0) idle_since_ns_ = now;
   }
@@ -162,7 +203,8 @@ void InstancePool::tick(std::size_t queued) {
     // Down: instances idle past their keep-alive, never below min.
     const bool learned = scaling.prewarm && keep_alive_.windows().learned;
     if (learned && leased_ == 0 && idle_since_ns_ != 0) {
-      const bool loaded = keep_alive_.wantLoaded(std::chrono::nanoseconds(now_ns - idle_since_ns_));
+      const bool loaded = keep_alive_.wantLoaded(
+          std::chrono::nanoseconds(std::max<std::int64_t>(now_ns - idle_since_ns_, 0)));
       const int keep = std::max(scaling.min, loaded ? 1 : 0);
       while (live_ > keep && !idle_.empty()) {
         countIdle(idle_.front(), now_ns);

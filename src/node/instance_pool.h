@@ -2,7 +2,10 @@
 // An invocation leases an idle instance, or starts one (a cold start: counted and timed), or
 // waits for one to come back. Instances keep no state, so the pool may drop and recreate them at
 // will; an instance that is no longer healthy (its worker died, or was killed after a timeout)
-// is dropped when it comes back, and the next acquire starts a new one.
+// is dropped when it comes back, and the next acquire starts a new one. Repeated failed starts,
+// and workers dying before they completed one invocation, back off further starts (100 ms
+// doubling to 30 s, reset by a completed invocation):
+// meanwhile acquire fails at once instead of spawning a crash-looping function again.
 //
 // tick(), called periodically, scales: up ahead of queued work (in-flight + queued invocations
 // over targetConcurrency, at most max), down when instances idle past scaling.idleTimeout (to
@@ -27,12 +30,12 @@ class InstancePool {
  public:
   class Lease {
    public:
-    Lease(InstancePool* pool, std::unique_ptr<FunctionInstance> instance)
-        : pool_(pool), instance_(std::move(instance)) {}
+    Lease(InstancePool* pool, std::unique_ptr<FunctionInstance> instance, bool served)
+        : pool_(pool), instance_(std::move(instance)), served_(served) {}
     Lease(Lease&&) = default;
     Lease& operator=(Lease&&) = delete;
     ~Lease() {
-      if (instance_) pool_->release(std::move(instance_));
+      if (instance_) pool_->release(std::move(instance_), served_);
     }
     FunctionInstance& operator*() { return *instance_; }
     FunctionInstance* operator->() { return instance_.get(); }
@@ -40,6 +43,7 @@ class InstancePool {
    private:
     InstancePool* pool_;
     std::unique_ptr<FunctionInstance> instance_;
+    bool served_;  // it completed an invocation before this lease
   };
 
   InstancePool(std::shared_ptr<Executor> runtime, const FunctionSpec& spec,
@@ -62,12 +66,15 @@ class InstancePool {
   struct Idle {
     std::unique_ptr<FunctionInstance> instance;
     std::int64_t since_ns = 0;
+    bool served = false;
   };
-  void release(std::unique_ptr<FunctionInstance> instance);
+  void release(std::unique_ptr<FunctionInstance> instance, bool served);
   // Starts one instance outside the lock (the slot is reserved by the caller).
   Result<std::unique_ptr<FunctionInstance>> start();
   // Starts one instance for the idle list, if a slot is free; false when none was started.
   bool startIdle();
+  // A start failed or a new worker died: back off further starts (crash loops). Under mu_.
+  void backOff(std::int64_t now_ns, const std::string& why);
   // Adds an idle span that ends now to the idle-time counter.
   void countIdle(const Idle& idle, std::int64_t now_ns);
 
@@ -80,6 +87,8 @@ class InstancePool {
   int live_ = 0;            // idle + leased + starting
   int leased_ = 0;
   std::int64_t idle_since_ns_ = 0;  // when leased_ last dropped to 0; 0 = never ran
+  int failures_ = 0;  // consecutive failed starts and deaths of workers that never served
+  std::int64_t no_start_until_ns_ = 0;
   KeepAlivePolicy keep_alive_;
   Counter& cold_starts_;
   Counter& starts_;
@@ -88,6 +97,7 @@ class InstancePool {
   Counter& replaced_;
   Counter& idle_ms_;
   Counter& prewarms_;
+  Counter& backoffs_;
 };
 
 }  // namespace sie::node

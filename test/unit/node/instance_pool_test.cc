@@ -187,3 +187,43 @@ TEST_F(InstancePoolTest, PrewarmLoadsAPeriodicFunctionJustBeforeItsNextArrival) 
 
 }  // namespace
 }  // namespace sie::node
+
+namespace sie::node {
+namespace {
+
+class BrokenExecutor final : public Executor {
+ public:
+  [[nodiscard]] std::string_view name() const override { return "broken"; }
+  Status validate(const FunctionSpec&) const override { return ok(); }
+  Result<std::unique_ptr<FunctionInstance>> instantiate(const FunctionSpec&) override {
+    ++starts;
+    return fail(Errc::kIo, "worker exited with code 1");
+  }
+  std::atomic<int> starts{0};
+};
+
+TEST(InstancePoolBackoffTest, ACrashLoopingFunctionBacksOffInsteadOfRespawning) {
+  ManualClock clock;
+  auto runtime = std::make_shared<BrokenExecutor>();
+  const FunctionSpec s = spec("crash-loop", 0, 2);
+  InstancePool pool(runtime, s, clock);
+  EXPECT_FALSE(pool.acquire());  // first failure: tried
+  EXPECT_FALSE(pool.acquire());  // second: tried, now backing off 100 ms
+  EXPECT_EQ(runtime->starts, 2);
+  auto refused = pool.acquire();
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("crash-looping"), std::string::npos)
+      << refused.error().str();
+  pool.tick(10);  // nor does scaling start one
+  EXPECT_EQ(runtime->starts, 2);
+  clock.advance(150ms);
+  EXPECT_FALSE(pool.acquire());  // tried again; back-off doubles to 200 ms
+  EXPECT_EQ(runtime->starts, 3);
+  clock.advance(150ms);
+  EXPECT_FALSE(pool.acquire());
+  EXPECT_EQ(runtime->starts, 3);
+  EXPECT_EQ(counter("sie_crash_loop_backoffs_total", s), 2U);
+}
+
+}  // namespace
+}  // namespace sie::node
