@@ -88,7 +88,7 @@ RACK = {
 
 def write_card(spec: st.Spec, m: dict, info: dict) -> None:
     C, L = len(spec.channels), spec.L
-    fm = st.WindowFeatures(C, L, spec.R, spec.factors)
+    fm = st.WindowFeatures(C, L, spec.R, spec.seg)
     seg = fm.seg
     chan_rows = "\n".join(
         f"| {c} `{sig}` | `{spec.domain}/+/{sig}`{' (trigger)' if c == 0 else ''} | "
@@ -115,13 +115,14 @@ Normalization x' = (x - mean) / std per channel (`sie.mean`, `sie.std`):
 
 ## Graph
 
-Fixed in-graph features per channel (Slice, Sub, Abs, Log, MatMul with constants, Add, Mul,
-Concat), relative to `ref`, the mean of the channel's last {spec.R} values: ref itself; the last
-{spec.R} values minus ref; log of the absolute first differences of the last {spec.R} values (a stuck
-sensor gives log 1e-4); the means of the {L // seg} consecutive {seg}-reading segments of the whole
-window minus ref (pooled with strided slices); per segment the log mean absolute first
-difference. Then a fixed standardization (training-set mean and std of each feature) and an MLP
-{fm.size}-{'-'.join(map(str, spec.hidden))}-1 with ReLU and a sigmoid.
+Fixed in-graph features per channel, relative to `ref`, the mean of the channel's last {spec.R}
+values: ref itself; the last {spec.R} values minus ref; the means of the {L // seg} consecutive
+{seg}-reading segments of the whole window minus ref; log of the absolute first differences of the
+last {spec.R} values (a stuck sensor gives log 1e-4); per segment the log mean absolute first
+difference. The linear parts are MatMuls with constant matrices (the segment means: one
+{fm.n}x{fm.n // seg} matrix for every {fm.n}-value chunk of the window and of its absolute first
+differences). Then a fixed standardization (training-set mean and std of each feature) and an MLP
+{fm.size}-{'-'.join(map(str, spec.hidden))}-1 with ReLU and a sigmoid; {m['nodes']} nodes in all.
 
 ## Output and score
 

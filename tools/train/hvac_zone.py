@@ -14,7 +14,7 @@ SPEC = st.Spec(
     channels=["temperature", "airflow", "setpoint"],
     L=600,  # 10 min: covers the longest step and stuck fault (300 s) and most of a drift
     R=16,
-    factors=(2, 2, 5),  # 20-s segments: 30 per channel
+    seg=20,  # 20-s segments: 30 per channel
     hidden=(64, 32),
     # mostly the default fault rate; some runs at the demo site's 30/h, where faults crowd
     train=[(s, "24h") for s in range(100, 106)] + [(s, "24h", 30) for s in range(110, 112)],

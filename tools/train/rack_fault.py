@@ -15,7 +15,7 @@ SPEC = st.Spec(
     channels=["inlet_temp", "power_s1", "power_s2", "power_s3", "power_s4"],
     L=600,  # 10 min: covers the longest overload, step and stuck fault (300 s)
     R=16,
-    factors=(2, 2, 5),  # 20-s segments: 30 per channel
+    seg=20,  # 20-s segments: 30 per channel
     hidden=(64, 32),
     # mostly the default fault rate; some runs at the demo site's 30/h, where faults crowd
     train=[(s, "24h") for s in range(100, 108)] + [(s, "24h", 30) for s in range(110, 112)],

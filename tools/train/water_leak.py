@@ -14,7 +14,7 @@ SPEC = st.Spec(
     channels=["flow", "pressure"],
     L=1800,  # 30 min: the longest leak (1800 s) still has its onset in the window
     R=16,
-    factors=(2, 3, 5, 2),  # 60-s segments: 30 per channel
+    seg=60,  # 60-s segments: 30 per channel
     hidden=(64, 32),
     # mostly the default fault rate; some runs at the demo site's 30/h, where faults crowd
     train=[(s, "24h") for s in range(100, 108)] + [(s, "24h", 30) for s in range(110, 113)],
