@@ -127,28 +127,26 @@ void expectOverheatingRule(FunctionInstance& instance, const FunctionSpec& spec)
   EXPECT_TRUE(instance.healthy());
 }
 
+// Each example manifest, started as the runtime would, decides the rule correctly.
+void expectExampleDecides(Executor& runtime, const std::string& manifest) {
+  const FunctionSpec spec = manifestAt(manifest);
+  ASSERT_TRUE(runtime.validate(spec)) << runtime.validate(spec).error().str();
+  auto instance = runtime.instantiate(spec);
+  ASSERT_TRUE(instance) << instance.error().str();
+  expectOverheatingRule(**instance, spec);
+}
+
 TEST_F(ProcessTest, CppExampleDecidesThroughTheNativeProtocol) {
-  const FunctionSpec spec =
-      manifestAt(SIE_BINARY_DIR "/examples/functions/pump-rule-cpp/function.yaml");
-  auto instance = start(spec);
-  ASSERT_TRUE(instance);
-  expectOverheatingRule(*instance, spec);
+  expectExampleDecides(*runtime_, SIE_BINARY_DIR "/examples/functions/pump-rule-cpp/function.yaml");
 }
 
 TEST_F(ProcessTest, PythonExampleDecidesThroughTheNativeProtocol) {
-  const FunctionSpec spec =
-      manifestAt(SIE_SOURCE_DIR "/examples/functions/pump-rule-py/function.yaml");
-  auto instance = start(spec);
-  ASSERT_TRUE(instance);
-  expectOverheatingRule(*instance, spec);
+  expectExampleDecides(*runtime_, SIE_SOURCE_DIR "/examples/functions/pump-rule-py/function.yaml");
 }
 
 TEST_F(ProcessTest, BashBootstrapDecidesThroughTheLambdaRuntimeApi) {
-  const FunctionSpec spec =
-      manifestAt(SIE_SOURCE_DIR "/examples/functions/pump-rule-lambda/function.yaml");
-  auto instance = start(spec);
-  ASSERT_TRUE(instance);
-  expectOverheatingRule(*instance, spec);
+  expectExampleDecides(*runtime_,
+                       SIE_SOURCE_DIR "/examples/functions/pump-rule-lambda/function.yaml");
 }
 
 TEST_F(ProcessTest, ArtifactNamesTheExecutableAndItsDigest) {
