@@ -62,7 +62,7 @@ Result<std::unique_ptr<FunctionInstance>> InstancePool::start() {
   if (instance) {
     starts_.inc();
     start_seconds_.observe(seconds);
-    spdlog::debug("[{}] instance started in {:.3f} ms", spec_.id(), seconds * 1e3);
+    spdlog::info("[{}] instance started in {:.3f} ms", spec_.id(), seconds * 1e3);
   } else {
     spdlog::warn("[{}] instance did not start: {}", spec_.id(), instance.error().str());
   }
