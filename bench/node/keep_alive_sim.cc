@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "node/instance_pool.h"
 #include "sie/metrics.h"
 
@@ -121,6 +123,7 @@ Outcome replay(const Trace& trace, const std::string& name, std::chrono::millise
 }  // namespace
 
 int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);  // thousands of instance starts
   const double hours = argc > 1 ? std::atof(argv[1]) : 24;
   const auto seed = static_cast<std::uint64_t>(argc > 2 ? std::atoll(argv[2]) : 1);
   struct Workload {
