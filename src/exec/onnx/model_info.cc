@@ -18,21 +18,36 @@ using ::onnx::ValueInfoProto;
 
 std::string typeName(int type) {
   switch (type) {
-    case TensorProto::FLOAT: return "float32";
-    case TensorProto::DOUBLE: return "float64";
-    case TensorProto::FLOAT16: return "float16";
-    case TensorProto::BFLOAT16: return "bfloat16";
-    case TensorProto::INT8: return "int8";
-    case TensorProto::UINT8: return "uint8";
-    case TensorProto::INT16: return "int16";
-    case TensorProto::UINT16: return "uint16";
-    case TensorProto::INT32: return "int32";
-    case TensorProto::UINT32: return "uint32";
-    case TensorProto::INT64: return "int64";
-    case TensorProto::UINT64: return "uint64";
-    case TensorProto::BOOL: return "bool";
-    case TensorProto::STRING: return "string";
-    default: return fmt::format("type {}", type);
+    case TensorProto::FLOAT:
+      return "float32";
+    case TensorProto::DOUBLE:
+      return "float64";
+    case TensorProto::FLOAT16:
+      return "float16";
+    case TensorProto::BFLOAT16:
+      return "bfloat16";
+    case TensorProto::INT8:
+      return "int8";
+    case TensorProto::UINT8:
+      return "uint8";
+    case TensorProto::INT16:
+      return "int16";
+    case TensorProto::UINT16:
+      return "uint16";
+    case TensorProto::INT32:
+      return "int32";
+    case TensorProto::UINT32:
+      return "uint32";
+    case TensorProto::INT64:
+      return "int64";
+    case TensorProto::UINT64:
+      return "uint64";
+    case TensorProto::BOOL:
+      return "bool";
+    case TensorProto::STRING:
+      return "string";
+    default:
+      return fmt::format("type {}", type);
   }
 }
 
@@ -41,20 +56,26 @@ std::size_t elementBytes(int type) {
   switch (type) {
     case TensorProto::BOOL:
     case TensorProto::INT8:
-    case TensorProto::UINT8: return 1;
+    case TensorProto::UINT8:
+      return 1;
     case TensorProto::FLOAT16:
     case TensorProto::BFLOAT16:
     case TensorProto::INT16:
-    case TensorProto::UINT16: return 2;
+    case TensorProto::UINT16:
+      return 2;
     case TensorProto::FLOAT:
     case TensorProto::INT32:
-    case TensorProto::UINT32: return 4;
+    case TensorProto::UINT32:
+      return 4;
     case TensorProto::DOUBLE:
     case TensorProto::INT64:
     case TensorProto::UINT64:
-    case TensorProto::COMPLEX64: return 8;
-    case TensorProto::COMPLEX128: return 16;
-    default: return 0;
+    case TensorProto::COMPLEX64:
+      return 8;
+    case TensorProto::COMPLEX128:
+      return 16;
+    default:
+      return 0;
   }
 }
 
@@ -62,14 +83,20 @@ std::size_t elementBytes(int type) {
 std::size_t typedValues(const TensorProto& t) {
   switch (t.data_type()) {
     case TensorProto::FLOAT:
-    case TensorProto::COMPLEX64: return static_cast<std::size_t>(t.float_data_size());
+    case TensorProto::COMPLEX64:
+      return static_cast<std::size_t>(t.float_data_size());
     case TensorProto::DOUBLE:
-    case TensorProto::COMPLEX128: return static_cast<std::size_t>(t.double_data_size());
-    case TensorProto::INT64: return static_cast<std::size_t>(t.int64_data_size());
+    case TensorProto::COMPLEX128:
+      return static_cast<std::size_t>(t.double_data_size());
+    case TensorProto::INT64:
+      return static_cast<std::size_t>(t.int64_data_size());
     case TensorProto::UINT32:
-    case TensorProto::UINT64: return static_cast<std::size_t>(t.uint64_data_size());
-    case TensorProto::STRING: return static_cast<std::size_t>(t.string_data_size());
-    default: return static_cast<std::size_t>(t.int32_data_size());
+    case TensorProto::UINT64:
+      return static_cast<std::size_t>(t.uint64_data_size());
+    case TensorProto::STRING:
+      return static_cast<std::size_t>(t.string_data_size());
+    default:
+      return static_cast<std::size_t>(t.int32_data_size());
   }
 }
 
@@ -78,30 +105,32 @@ std::size_t typedValues(const TensorProto& t) {
 Result<std::size_t> checkTensor(const TensorProto& t, const std::string& where) {
   if (t.data_location() == TensorProto::EXTERNAL) {
     return fail(Errc::kUnsupported,
-                where + ": weights in external data files are not supported; save the model with "
-                        "its weights inside (onnx.save(..., save_as_external_data=False))");
+                where +
+                    ": weights in external data files are not supported; save the model with "
+                    "its weights inside (onnx.save(..., save_as_external_data=False))");
   }
   std::size_t count = 1;
   for (const auto dim : t.dims()) {
     if (dim < 0) return fail(Errc::kCorrupt, fmt::format("{}: negative dimension {}", where, dim));
-    if (dim > 0 && count > std::numeric_limits<std::size_t>::max() / static_cast<std::size_t>(dim)) {
+    if (dim > 0 &&
+        count > std::numeric_limits<std::size_t>::max() / static_cast<std::size_t>(dim)) {
       return fail(Errc::kCorrupt, where + ": dimensions overflow");
     }
     count *= static_cast<std::size_t>(dim);
   }
   if (t.has_raw_data()) {
     const std::size_t bytes = elementBytes(t.data_type());
-    if (bytes == 0) return fail(Errc::kCorrupt, fmt::format("{}: raw data of {}", where, typeName(t.data_type())));
+    if (bytes == 0)
+      return fail(Errc::kCorrupt,
+                  fmt::format("{}: raw data of {}", where, typeName(t.data_type())));
     if (count > t.raw_data().size() / bytes || count * bytes != t.raw_data().size()) {
       return fail(Errc::kCorrupt, fmt::format("{}: {} elements declared, {} bytes of data", where,
                                               count, t.raw_data().size()));
     }
     return count;
   }
-  const std::size_t per = t.data_type() == TensorProto::COMPLEX64 ||
-                                  t.data_type() == TensorProto::COMPLEX128
-                              ? 2
-                              : 1;
+  const std::size_t per =
+      t.data_type() == TensorProto::COMPLEX64 || t.data_type() == TensorProto::COMPLEX128 ? 2 : 1;
   if (typedValues(t) != count * per) {
     return fail(Errc::kCorrupt, fmt::format("{}: {} elements declared, {} values stored", where,
                                             count, typedValues(t) / per));
@@ -152,24 +181,15 @@ Result<ModelProto> parse(std::span<const std::uint8_t> bytes) {
   }
   ModelProto model;
   if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return fail(Errc::kParse, "not an ONNX model: the file does not decode as an ONNX ModelProto "
-                              "(truncated, or not a .onnx file)");
+    return fail(Errc::kParse,
+                "not an ONNX model: the file does not decode as an ONNX ModelProto "
+                "(truncated, or not a .onnx file)");
   }
   if (!model.has_graph()) return fail(Errc::kParse, "not an ONNX model: it has no graph");
   return model;
 }
 
 }  // namespace
-
-std::string sha256Hex(std::span<const std::uint8_t> bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) fmt::format_to(std::back_inserter(hex), "{:02x}", digest[i]);
-  return hex;
-}
 
 Result<ModelInfo> inspectModel(std::span<const std::uint8_t> bytes) {
   ModelProto model = SIE_TRY(parse(bytes));
@@ -201,14 +221,16 @@ Result<ModelInfo> inspectModel(std::span<const std::uint8_t> bytes) {
   }
   for (const auto& output : graph.output()) info.outputs.push_back(describe(output));
   for (const auto& node : graph.node()) {
-    const std::string op =
-        node.domain().empty() || node.domain() == "ai.onnx" ? node.op_type()
-                                                            : node.domain() + ":" + node.op_type();
+    const std::string op = node.domain().empty() || node.domain() == "ai.onnx"
+                               ? node.op_type()
+                               : node.domain() + ":" + node.op_type();
     ++info.operators[op];
   }
   info.nodes = static_cast<std::size_t>(graph.node_size());
-  if (info.inputs.empty()) return fail(Errc::kCorrupt, "invalid ONNX model: the graph has no input");
-  if (info.outputs.empty()) return fail(Errc::kCorrupt, "invalid ONNX model: the graph has no output");
+  if (info.inputs.empty())
+    return fail(Errc::kCorrupt, "invalid ONNX model: the graph has no input");
+  if (info.outputs.empty())
+    return fail(Errc::kCorrupt, "invalid ONNX model: the graph has no output");
   return info;
 }
 
@@ -244,7 +266,8 @@ Result<std::string> specializeInput(std::span<const std::uint8_t> bytes,
   }
   for (auto& output : *graph->mutable_output()) {
     if (!output.type().has_tensor_type()) continue;
-    for (auto& dim : *output.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim()) {
+    for (auto& dim :
+         *output.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim()) {
       if (!dim.has_dim_param()) continue;
       auto fixed = named.find(dim.dim_param());
       if (fixed != named.end()) dim.set_dim_value(fixed->second);

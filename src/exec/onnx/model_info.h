@@ -3,6 +3,8 @@
 // dimensions to fixed sizes, which backends such as OpenCV's DNN need.
 #pragma once
 
+#include "core/sha256.h"  // sha256Hex, the digest ModelInfo carries
+
 #include <cstdint>
 #include <map>
 #include <span>
@@ -25,8 +27,5 @@ Result<ModelInfo> inspectModel(std::span<const std::uint8_t> bytes);
 // serialized model.
 Result<std::string> specializeInput(std::span<const std::uint8_t> bytes,
                                     const std::map<std::size_t, std::int64_t>& dims);
-
-// Hex SHA-256 of `bytes`.
-std::string sha256Hex(std::span<const std::uint8_t> bytes);
 
 }  // namespace sie::onnx

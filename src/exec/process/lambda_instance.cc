@@ -79,8 +79,8 @@ class LambdaInstance final : public FunctionInstance {
     if (!healthy_) return fail(Errc::kIo, worker_->obituary());
     const auto deadline = std::chrono::steady_clock::now() + call.spec.timeout;
     request_id_ = fmt::format("{}-{}-{}", call.spec.name, instance_, ++sequence_);
-    event_ = invocationJson(call, systemClock().nowNs() / 1'000'000 + call.spec.timeout.count());
     deadline_ms_ = systemClock().nowNs() / 1'000'000 + call.spec.timeout.count();
+    event_ = invocationJson(call, deadline_ms_);
     taken_ = false;
     answer_.reset();
     changed_.notify_all();

@@ -67,13 +67,10 @@ class NativeInstance final : public FunctionInstance {
   // The channel failed: the worker hangs (killed now) or is gone.
   tl::unexpected<Error> lost(const Error& error, const char* doing) {
     healthy_ = false;
-    if (error.code == Errc::kTimeout) {
-      worker_->kill();
-      return fail(Errc::kTimeout, fmt::format("[{}] {} while {}; worker killed", worker_->label(),
-                                              error.message, doing));
-    }
     worker_->kill();
-    return fail(Errc::kIo, worker_->obituary());
+    if (error.code != Errc::kTimeout) return fail(Errc::kIo, worker_->obituary());
+    return fail(Errc::kTimeout, fmt::format("[{}] {} while {}; worker killed", worker_->label(),
+                                            error.message, doing));
   }
 
   std::unique_ptr<Worker> worker_;

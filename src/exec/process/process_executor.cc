@@ -7,12 +7,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
+#include <vector>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
+#include "core/sha256.h"
 #include "exec/process/lambda_instance.h"
 #include "exec/process/native_instance.h"
 #include "exec/process/worker.h"
@@ -46,19 +48,9 @@ fs::path resolve(const FunctionSpec& spec, const std::string& path) {
 
 Result<std::string> sha256File(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Errc::kIo, fmt::format("cannot read {}", path.string()));
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  char buffer[1 << 16];
-  while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
-    EVP_DigestUpdate(ctx.get(), buffer, static_cast<std::size_t>(in.gcount()));
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &size);
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
+  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  if (!in && !in.eof()) return fail(Errc::kIo, fmt::format("cannot read {}", path.string()));
+  return sha256Hex(bytes);
 }
 
 class ProcessExecutor final : public Executor {
@@ -111,7 +103,7 @@ class ProcessExecutor final : public Executor {
 
   [[nodiscard]] std::map<std::string, std::string> artifact(
       const FunctionSpec& spec) const override {
-    auto prepared = const_cast<ProcessExecutor*>(this)->prepare(spec);
+    auto prepared = prepare(spec);
     if (!prepared) return {};
     return {{"executable", (*prepared)->plan.executable}, {"sha256", (*prepared)->sha256}};
   }
@@ -123,7 +115,7 @@ class ProcessExecutor final : public Executor {
   };
 
   // A function's plan (its seccomp program compiled once), reused by every instance.
-  Result<std::shared_ptr<const Prepared>> prepare(const FunctionSpec& spec) {
+  Result<std::shared_ptr<const Prepared>> prepare(const FunctionSpec& spec) const {
     const std::string key = spec.id() + "\n" + spec.base_dir + "\n" + spec.handler;
     std::lock_guard lock(mu_);
     if (auto it = prepared_.find(key); it != prepared_.end()) return it->second;
@@ -170,8 +162,8 @@ class ProcessExecutor final : public Executor {
     return std::shared_ptr<const Prepared>(prepared);
   }
 
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const Prepared>> prepared_;
+  mutable std::mutex mu_;  // the cache below: filled by const artifact() as well
+  mutable std::map<std::string, std::shared_ptr<const Prepared>> prepared_;
   std::atomic<int> instances_{0};
 };
 
