@@ -1,10 +1,13 @@
 #include "http/http_server.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <charconv>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -43,18 +46,80 @@ std::string decode(std::string_view text) {
   return out;
 }
 
+// Streamed responses run on threads of their own, counted and joined here.
+class Streams {
+ public:
+  bool stopping() const { return stopping_.load(); }
+  // false when kMaxStreams already run.
+  bool launch(std::function<void()> run) {
+    std::lock_guard lock(mu_);
+    std::erase_if(threads_, [](Entry& e) {
+      if (!e.done->load()) return false;
+      e.thread.join();
+      return true;
+    });
+    if (stopping_ || static_cast<int>(threads_.size()) >= HttpServer::kMaxStreams) return false;
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    threads_.push_back({std::thread([run = std::move(run), done] {
+                          run();
+                          *done = true;
+                        }),
+                        done});
+    return true;
+  }
+  void stop() {
+    std::vector<Entry> joining;
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      joining.swap(threads_);
+    }
+    for (auto& e : joining) e.thread.join();
+  }
+
+ private:
+  struct Entry {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::mutex mu_;
+  std::vector<Entry> threads_;
+  std::atomic<bool> stopping_{false};
+};
+
+// Writes chunks straight to the socket (blocking) from the stream's thread.
+class ChunkWriter final : public StreamWriter {
+ public:
+  ChunkWriter(tcp::socket& socket, const Streams& streams) : socket_(socket), streams_(streams) {}
+  bool write(std::string_view chunk) override {
+    if (failed_ || streams_.stopping()) return false;
+    if (chunk.empty()) return true;  // an empty chunk would end the body
+    beast::error_code ec;
+    asio::write(socket_, bhttp::make_chunk(asio::buffer(chunk.data(), chunk.size())), ec);
+    failed_ = static_cast<bool>(ec);
+    return !failed_;
+  }
+  [[nodiscard]] bool open() const override { return !failed_ && !streams_.stopping(); }
+
+ private:
+  tcp::socket& socket_;
+  const Streams& streams_;
+  bool failed_ = false;
+};
+
 // One connection: read a request, answer it, repeat while keep-alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpServer::Handler& handler)
-      : stream_(std::move(socket)), handler_(handler) {}
+  Session(tcp::socket socket, const HttpServer::Handler& handler, Streams& streams,
+          std::size_t max_body)
+      : stream_(std::move(socket)), handler_(handler), streams_(streams), max_body_(max_body) {}
 
   void run() { read(); }
 
  private:
   void read() {
     parser_.emplace();
-    parser_->body_limit(HttpServer::kMaxBodyBytes);
+    parser_->body_limit(max_body_);
     parser_->header_limit(16 * 1024);
     stream_.expires_after(std::chrono::seconds(30));
     bhttp::async_read(
@@ -69,7 +134,7 @@ class Session : public std::enable_shared_from_this<Session> {
           413,
           fmt::format(
               R"({{"error":"payload_too_large","message":"request body exceeds {} bytes"}})",
-              HttpServer::kMaxBodyBytes),
+              max_body_),
           false);
     }
     if (ec)
@@ -90,6 +155,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = req.body();
     HttpResponse response = handler_(request);
+    if (response.stream) return streamReply(std::move(response), req.version());
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
         static_cast<bhttp::status>(response.status), req.version());
     res->set(bhttp::field::server, "sie");
@@ -99,6 +165,33 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(response.body);
     res->prepare_payload();
     write(res);
+  }
+
+  void streamReply(HttpResponse response, unsigned version) {
+    auto self = shared_from_this();
+    const bool launched = streams_.launch([self, response = std::move(response), version] {
+      auto& socket = self->stream_.socket();
+      bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(response.status), version};
+      res.set(bhttp::field::server, "sie");
+      res.set(bhttp::field::content_type, response.content_type);
+      for (const auto& [name, value] : response.headers) res.set(name, value);
+      res.keep_alive(false);
+      res.chunked(true);
+      bhttp::response_serializer<bhttp::empty_body> serializer{res};
+      beast::error_code ec;
+      bhttp::write_header(socket, serializer, ec);
+      if (ec) return;
+      ChunkWriter writer(socket, self->streams_);
+      if (writer.write(response.body)) response.stream(writer);
+      asio::write(socket, bhttp::make_chunk_last(), ec);
+      socket.shutdown(tcp::socket::shutdown_send, ec);
+    });
+    if (!launched) {
+      reply(
+          429,
+          R"({"error":"too_many_streams","message":"too many streamed responses are open; close one and retry"})",
+          false);
+    }
   }
 
   void reply(int status, std::string body, bool keep_alive) {
@@ -129,11 +222,18 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   const HttpServer::Handler& handler_;
+  Streams& streams_;
+  std::size_t max_body_;
 };
 
 class BeastServer final : public HttpServer {
  public:
-  explicit BeastServer(Handler handler) : handler_(std::move(handler)), acceptor_(io_) {}
+  BeastServer(Handler handler, int threads, std::size_t max_body)
+      : handler_(std::move(handler)),
+        io_(std::max(1, threads)),
+        acceptor_(io_),
+        thread_count_(std::max(1, threads)),
+        max_body_(max_body) {}
   ~BeastServer() override { stop(); }
 
   Status listen(const std::string& host, std::uint16_t port) {
@@ -150,16 +250,18 @@ class BeastServer final : public HttpServer {
     }
     port_ = acceptor_.local_endpoint().port();
     accept();
-    thread_ = std::thread([this] { io_.run(); });
+    for (int i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { io_.run(); });
     return ok();
   }
 
   [[nodiscard]] std::uint16_t port() const override { return port_; }
 
   void stop() override {
-    if (!thread_.joinable()) return;
+    if (threads_.empty()) return;
+    streams_.stop();
     io_.stop();
-    thread_.join();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
   }
 
  private:
@@ -168,16 +270,19 @@ class BeastServer final : public HttpServer {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), handler_)->run();
+        std::make_shared<Session>(std::move(socket), handler_, streams_, max_body_)->run();
       }
       accept();
     });
   }
 
   Handler handler_;
-  asio::io_context io_{1};
+  asio::io_context io_;
   tcp::acceptor acceptor_;
-  std::thread thread_;
+  int thread_count_;
+  std::size_t max_body_;
+  Streams streams_;
+  std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
 };
 
@@ -199,8 +304,8 @@ std::map<std::string, std::string> parseQuery(std::string_view query) {
   return out;
 }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& host_port,
-                                                      Handler handler) {
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& host_port, Handler handler,
+                                                      int threads, std::size_t max_body) {
   const auto colon = host_port.rfind(':');
   if (colon == std::string::npos) {
     return fail(Errc::kInvalidArgument,
@@ -217,7 +322,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& host_po
     return fail(Errc::kInvalidArgument,
                 fmt::format("HTTP port in '{}' must be a number from 0 to 65535", host_port));
   }
-  auto server = std::make_unique<BeastServer>(std::move(handler));
+  auto server = std::make_unique<BeastServer>(std::move(handler), threads, max_body);
   SIE_CHECK(server->listen(host, static_cast<std::uint16_t>(port)));
   return std::unique_ptr<HttpServer>(std::move(server));
 }

@@ -27,20 +27,37 @@ struct HttpRequest {
   }
 };
 
+// Where a streamed body goes, chunk by chunk.
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  // false once the client is gone or the server stops: the producer should return.
+  virtual bool write(std::string_view chunk) = 0;
+  // false once the server stops; producers that wait for data check it at least every 200 ms.
+  [[nodiscard]] virtual bool open() const = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::map<std::string, std::string> headers;  // extra response headers (Retry-After, ...)
+  // Set for a body produced over time (log follow): sent chunked, after `body`, from a thread of
+  // its own; the connection closes when it returns.
+  std::function<void(StreamWriter&)> stream;
 };
 
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
   static constexpr std::size_t kMaxBodyBytes = 1 << 20;
+  static constexpr int kMaxStreams = 32;  // concurrent streamed responses; more get 429
 
-  // Binds host:port (port 0 picks a free one) and serves on a background thread.
-  static Result<std::unique_ptr<HttpServer>> start(const std::string& host_port, Handler handler);
+  // Binds host:port (port 0 picks a free one) and serves on `threads` background threads (a
+  // handler that blocks, e.g. a synchronous invocation, holds one of them).
+  static Result<std::unique_ptr<HttpServer>> start(const std::string& host_port, Handler handler,
+                                                   int threads = 1,
+                                                   std::size_t max_body = kMaxBodyBytes);
   virtual ~HttpServer() = default;
   [[nodiscard]] virtual std::uint16_t port() const = 0;
   virtual void stop() = 0;

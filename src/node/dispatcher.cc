@@ -17,7 +17,7 @@ constexpr std::int64_t kSpinNs = 200'000;
 }  // namespace
 
 Dispatcher::Dispatcher(DispatcherOptions options, DeadLetterStore& dead_letters)
-    : options_(options), dead_letters_(dead_letters) {
+    : options_(options), dead_letters_(dead_letters), targets_(kMaxTargets) {
   if (options_.workers <= 0) {
     options_.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
@@ -25,7 +25,7 @@ Dispatcher::Dispatcher(DispatcherOptions options, DeadLetterStore& dead_letters)
 
 Dispatcher::~Dispatcher() { stop(std::chrono::milliseconds(0)); }
 
-std::uint32_t Dispatcher::addTarget(std::string name, Handler handler) {
+Result<std::uint32_t> Dispatcher::addTarget(std::string name, Handler handler) {
   return addTarget(
       std::move(name),
       [handler = std::move(handler)](std::span<const Event* const> events) {
@@ -34,31 +34,51 @@ std::uint32_t Dispatcher::addTarget(std::string name, Handler handler) {
       BatchPolicy{});
 }
 
-std::uint32_t Dispatcher::addTarget(std::string name, BatchHandler handler, BatchPolicy batch) {
+Result<std::uint32_t> Dispatcher::addTarget(std::string name, BatchHandler handler,
+                                            BatchPolicy batch) {
+  std::lock_guard lock(add_mu_);
+  const std::uint32_t id = target_count_.load();
+  if (id >= kMaxTargets) {
+    return fail(Errc::kOverload,
+                fmt::format("the dispatcher holds at most {} functions; restart the node to "
+                            "reclaim the queues of deleted ones",
+                            kMaxTargets));
+  }
   auto target = std::make_unique<Target>();
   const Labels labels{{"function", name}};
   MetricsRegistry& m = metrics();
-  target->depth_gauge = &m.gauge("sie_queue_depth", "Events queued or running per function.", labels);
+  target->depth_gauge =
+      &m.gauge("sie_queue_depth", "Events queued or running per function.", labels);
   target->dropped = &m.counter("sie_queue_dropped_total",
                                "Events dropped by the drop-oldest overload policy.", labels);
-  target->dead_lettered = &m.counter(
-      "sie_queue_dead_lettered_total", "Events sent to the dead-letter store by a full queue.", labels);
+  target->dead_lettered =
+      &m.counter("sie_queue_dead_lettered_total",
+                 "Events sent to the dead-letter store by a full queue.", labels);
   target->refused = &m.counter("sie_queue_refused_total",
                                "Events refused to a blocked source after blockTimeout.", labels);
   target->wait = &m.histogram("sie_queue_wait_seconds", "Time events wait in the queue.", labels);
   target->calls = &m.counter("sie_dispatch_calls_total",
                              "Handler calls; each takes one event or one micro-batch.", labels);
-  target->handled = &m.counter("sie_dispatch_events_total", "Events handed to the function.", labels);
+  target->handled =
+      &m.counter("sie_dispatch_events_total", "Events handed to the function.", labels);
   target->name = std::move(name);
   target->handler = std::move(handler);
-  target->batch = batch;
+  target->max_batch = std::max(1, batch.max_size);
+  target->max_delay_us = batch.max_delay.count();
   for (int i = 0; i < options_.lanes; ++i) {
     auto lane = std::make_unique<Lane>();
     lane->target = target.get();
     target->lanes.push_back(std::move(lane));
   }
-  targets_.push_back(std::move(target));
-  return static_cast<std::uint32_t>(targets_.size() - 1);
+  targets_[id] = std::move(target);
+  target_count_.store(id + 1, std::memory_order_release);
+  return id;
+}
+
+void Dispatcher::setBatch(std::uint32_t target, BatchPolicy batch) {
+  if (target >= target_count_.load(std::memory_order_acquire)) return;
+  targets_[target]->max_batch = std::max(1, batch.max_size);
+  targets_[target]->max_delay_us = batch.max_delay.count();
 }
 
 void Dispatcher::start() {
@@ -75,7 +95,7 @@ Status Dispatcher::deliver(Event&& event, std::span<const std::uint32_t> targets
   auto shared = std::make_shared<const Event>(std::move(event));
   Status result = ok();
   for (const std::uint32_t id : targets) {
-    if (id >= targets_.size()) {
+    if (id >= target_count_.load(std::memory_order_acquire)) {
       return fail(Errc::kInternal, fmt::format("dispatcher: unknown target {}", id));
     }
     Target& target = *targets_[id];
@@ -99,7 +119,8 @@ bool Dispatcher::waitForSpace(std::chrono::milliseconds timeout, Pred ready) {
   return result;
 }
 
-Result<bool> Dispatcher::admit(Target& target, Lane& lane, const std::shared_ptr<const Event>& event) {
+Result<bool> Dispatcher::admit(Target& target, Lane& lane,
+                               const std::shared_ptr<const Event>& event) {
   if (target.depth.load(std::memory_order_relaxed) < options_.queue_capacity) return true;
   switch (options_.overload) {
     case OverloadPolicy::kBlock: {
@@ -194,8 +215,7 @@ void Dispatcher::schedule(Lane& lane) {
 
 void Dispatcher::takeBatch(Lane& lane, std::size_t max,
                            std::vector<std::shared_ptr<const Event>>& out) {
-  const auto delay_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            lane.target->batch.max_delay).count();
+  const std::int64_t delay_ns = lane.target->max_delay_us.load(std::memory_order_relaxed) * 1000;
   const std::int64_t deadline = delay_ns > 0 ? monotonicNs() + delay_ns : 0;
   while (true) {
     {
@@ -213,7 +233,7 @@ void Dispatcher::takeBatch(Lane& lane, std::size_t max,
 
 void Dispatcher::runLane(Lane& lane) {
   Target& target = *lane.target;
-  const auto max = static_cast<std::size_t>(target.batch.max_size);
+  const auto max = static_cast<std::size_t>(target.max_batch.load(std::memory_order_relaxed));
   std::vector<std::shared_ptr<const Event>> batch;
   std::vector<const Event*> events;
   for (std::size_t done = 0; done < std::max<std::size_t>(kLaneBatch, max);) {
@@ -223,14 +243,16 @@ void Dispatcher::runLane(Lane& lane) {
     events.clear();
     const std::int64_t now = monotonicNs();
     for (const auto& event : batch) {
-      if (event->ingest_ns > 0) target.wait->observe(static_cast<double>(now - event->ingest_ns) * 1e-9);
+      if (event->ingest_ns > 0)
+        target.wait->observe(static_cast<double>(now - event->ingest_ns) * 1e-9);
       events.push_back(event.get());
     }
     target.calls->inc();
     target.handled->inc(batch.size());
     target.handler(events);
     done += batch.size();
-    target.depth_gauge->set(static_cast<double>(target.depth.fetch_sub(batch.size()) - batch.size()));
+    target.depth_gauge->set(
+        static_cast<double>(target.depth.fetch_sub(batch.size()) - batch.size()));
     queued_.fetch_sub(batch.size());
     // seq_cst on depth/queued_ and waiters_: either a waiter sees the new depth or we see it.
     if (waiters_.load() > 0) {
@@ -264,9 +286,7 @@ void Dispatcher::stop(std::chrono::milliseconds deadline) {
   {
     std::lock_guard lock(ready_mu_);  // no worker between its predicate check and its wait
   }
-  {
-    std::lock_guard lock(space_mu_);
-  }
+  { std::lock_guard lock(space_mu_); }
   ready_cv_.notify_all();
   space_cv_.notify_all();
   for (auto& t : threads_) t.join();

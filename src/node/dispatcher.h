@@ -1,10 +1,10 @@
 // Dispatcher: bounded per-function queues drained by a worker pool sized to the cores.
 //
-// Each function (target) has `lanes` FIFO lanes; an event goes to the lane of its sensor, and a lane
-// is worked by at most one worker at a time, so the events of one sensor reach a function in order
-// while different sensors run in parallel. When a function's queue is full the overload policy
-// decides: block the source (up to block_timeout, then refuse), drop the oldest queued event of
-// that lane (counted), or send the new event to the dead-letter store.
+// Each function (target) has `lanes` FIFO lanes; an event goes to the lane of its sensor, and a
+// lane is worked by at most one worker at a time, so the events of one sensor reach a function in
+// order while different sensors run in parallel. When a function's queue is full the overload
+// policy decides: block the source (up to block_timeout, then refuse), drop the oldest queued event
+// of that lane (counted), or send the new event to the dead-letter store.
 #pragma once
 
 #include <atomic>
@@ -35,11 +35,18 @@ class Dispatcher final : public gateway::Downstream {
   Dispatcher(DispatcherOptions options, DeadLetterStore& dead_letters);
   ~Dispatcher() override;
 
-  // Adds a function before start(); returns its target id for the router.
-  std::uint32_t addTarget(std::string name, Handler handler);
+  // At most this many targets over the dispatcher's life (targets are never removed: a deleted
+  // function's target stays, idle, for a redeploy of the same name).
+  static constexpr std::size_t kMaxTargets = 4096;
+
+  // Adds a function, before or after start(); returns its target id for the router. Thread-safe;
+  // a full table (kMaxTargets) is an error.
+  Result<std::uint32_t> addTarget(std::string name, Handler handler);
   // The same for a function that takes micro-batches: up to batch.max_size events of a lane per
   // call, waiting up to batch.max_delay for them to arrive.
-  std::uint32_t addTarget(std::string name, BatchHandler handler, BatchPolicy batch);
+  Result<std::uint32_t> addTarget(std::string name, BatchHandler handler, BatchPolicy batch);
+  // A new micro-batch policy for a target (a new version of its function); thread-safe.
+  void setBatch(std::uint32_t target, BatchPolicy batch);
 
   void start();
   Status deliver(Event&& event, std::span<const std::uint32_t> targets) override;
@@ -66,7 +73,8 @@ class Dispatcher final : public gateway::Downstream {
   struct Target {
     std::string name;
     BatchHandler handler;
-    BatchPolicy batch;
+    std::atomic<int> max_batch{1};
+    std::atomic<std::int64_t> max_delay_us{0};
     std::vector<std::unique_ptr<Lane>> lanes;
     std::atomic<std::size_t> depth{0};
     Gauge* depth_gauge = nullptr;
@@ -74,7 +82,7 @@ class Dispatcher final : public gateway::Downstream {
     Counter* dead_lettered = nullptr;
     Counter* refused = nullptr;
     Histogram* wait = nullptr;
-    Counter* calls = nullptr;    // handled / calls is the mean batch size
+    Counter* calls = nullptr;  // handled / calls is the mean batch size
     Counter* handled = nullptr;
   };
 
@@ -93,7 +101,11 @@ class Dispatcher final : public gateway::Downstream {
 
   DispatcherOptions options_;
   DeadLetterStore& dead_letters_;
+  // kMaxTargets slots, filled in order: a slot is written once, before its id is handed out, so
+  // workers and deliver() read published slots without a lock.
   std::vector<std::unique_ptr<Target>> targets_;
+  std::mutex add_mu_;
+  std::atomic<std::uint32_t> target_count_{0};
 
   std::mutex ready_mu_;
   std::condition_variable ready_cv_;

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "node/function_runner.h"
-
 namespace sie::node {
 namespace {
 
@@ -14,12 +12,12 @@ Counter& outcome(const std::string& from, const std::string& to, const char* wha
 
 }  // namespace
 
-Escalator::Escalator(FunctionRunner& target, std::string from, std::size_t capacity)
-    : target_(target),
+Escalator::Escalator(EscalationTarget target, const std::string& from, std::size_t capacity)
+    : target_(std::move(target)),
       capacity_(capacity),
-      answered_(outcome(from, target.spec().id(), "answered")),
-      timed_out_(outcome(from, target.spec().id(), "timeout")),
-      failed_(outcome(from, target.spec().id(), "error")),
+      answered_(outcome(from, target_.name, "answered")),
+      timed_out_(outcome(from, target_.name, "timeout")),
+      failed_(outcome(from, target_.name, "error")),
       thread_([this] { run(); }) {}
 
 Escalator::~Escalator() {
@@ -40,7 +38,7 @@ std::optional<Decision> Escalator::ask(const Event& event, std::chrono::millisec
     std::lock_guard lock(mu_);
     if (queue_.size() >= capacity_) {
       failed_.inc();
-      why = fmt::format("escalation queue to {} is full", target_.spec().id());
+      why = fmt::format("escalation queue to {} is full", target_.name);
       return std::nullopt;
     }
     queue_.push_back(std::move(request));
@@ -48,14 +46,14 @@ std::optional<Decision> Escalator::ask(const Event& event, std::chrono::millisec
   wake_.notify_one();
   if (answer.wait_for(deadline) != std::future_status::ready) {
     timed_out_.inc();
-    why = fmt::format("{} did not answer within {} ms", target_.spec().id(), deadline.count());
+    why = fmt::format("{} did not answer within {} ms", target_.name, deadline.count());
     return std::nullopt;
   }
   auto result = answer.get();
   if (!result || !*result) {
     failed_.inc();
-    why = result ? fmt::format("{} made no decision", target_.spec().id())
-                 : fmt::format("{} failed: {}", target_.spec().id(), result.error().message);
+    why = result ? fmt::format("{} made no decision", target_.name)
+                 : fmt::format("{} failed: {}", target_.name, result.error().message);
     return std::nullopt;
   }
   answered_.inc();

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -19,12 +20,16 @@
 
 namespace sie::node {
 
-class FunctionRunner;
+// Where escalations go: a function's decision on an event, without acting on it.
+struct EscalationTarget {
+  std::string name;  // for messages and metrics
+  std::function<Result<std::optional<Decision>>(const Event&)> evaluate;
+};
 
 class Escalator {
  public:
-  // `target` outlives the escalator.
-  Escalator(FunctionRunner& target, std::string from, std::size_t capacity = 256);
+  // What `target` calls outlives the escalator.
+  Escalator(EscalationTarget target, const std::string& from, std::size_t capacity = 256);
   ~Escalator();
   Escalator(const Escalator&) = delete;
   Escalator& operator=(const Escalator&) = delete;
@@ -41,7 +46,7 @@ class Escalator {
   };
   void run();
 
-  FunctionRunner& target_;
+  EscalationTarget target_;
   std::size_t capacity_;
   std::mutex mu_;
   std::condition_variable wake_;

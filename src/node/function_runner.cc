@@ -179,6 +179,22 @@ bool FunctionRunner::skipForHop(const Telemetry& reading) {
   return false;
 }
 
+Result<Output> FunctionRunner::call(const Event& event, bool dry_run) {
+  if (!event.telemetry) return fail(Errc::kInvalidArgument, "event carries no decoded telemetry");
+  const std::int64_t begin = monotonicNs();
+  const Telemetry& reading = *event.telemetry;
+  Result<Output> output = [&]() -> Result<Output> {
+    auto inputs = SIE_TRY(fetchInputs(reading));
+    auto out = SIE_TRY(invoke(event, reading, inputs));
+    escalateIfUncertain(event, out);
+    if (!dry_run) SIE_CHECK(apply(event, reading, out));
+    return out;
+  }();
+  duration_.observe(static_cast<double>(monotonicNs() - begin) * 1e-9);
+  if (!output) errors_.inc();
+  return output;
+}
+
 Result<std::optional<Decision>> FunctionRunner::evaluate(const Event& event) {
   if (!event.telemetry) return fail(Errc::kInvalidArgument, "event carries no decoded telemetry");
   auto inputs = SIE_TRY(fetchInputs(*event.telemetry));
@@ -186,8 +202,8 @@ Result<std::optional<Decision>> FunctionRunner::evaluate(const Event& event) {
   return output.decision;
 }
 
-void FunctionRunner::escalateTo(FunctionRunner& target) {
-  escalator_ = std::make_unique<Escalator>(target, spec_.id());
+void FunctionRunner::escalateTo(EscalationTarget target) {
+  escalator_ = std::make_unique<Escalator>(std::move(target), spec_.id());
 }
 
 void FunctionRunner::escalateIfUncertain(const Event& event, Output& output) {

@@ -36,15 +36,23 @@ class FunctionRunner {
   void handle(const Event& event);
   // A micro-batch of one dispatcher lane, in order: one instance lease and one invokeBatch().
   void handleBatch(std::span<const Event* const> events);
+  // A direct call (the control API's invoke): the output for `event`, its effects applied unless
+  // `dry_run`. A failure is counted and returned to the caller, not dead-lettered.
+  Result<Output> call(const Event& event, bool dry_run);
   // The function's decision on `event` without acting on it (escalations, comparisons).
   Result<std::optional<Decision>> evaluate(const Event& event);
   // spec.escalate: uncertain decisions go to `target` (set before events flow).
-  void escalateTo(FunctionRunner& target);
+  void escalateTo(EscalationTarget target);
+  // This runner as an escalation target (it must outlive the escalating runner).
+  EscalationTarget asEscalationTarget() {
+    return {spec_.id(), [this](const Event& event) { return evaluate(event); }};
+  }
   // Waits for a running escalation and stops escalating (before the target goes away).
   void stopEscalating() { escalator_.reset(); }
 
   [[nodiscard]] const FunctionSpec& spec() const { return spec_; }
   [[nodiscard]] InstancePool& pool() { return pool_; }
+  [[nodiscard]] const InstancePool& pool() const { return pool_; }
   // What the runtime runs for this function (a model's path and SHA-256, ...).
   [[nodiscard]] std::map<std::string, std::string> artifact() const {
     return pool_.runtime().artifact(spec_);

@@ -19,6 +19,7 @@ InstancePool::InstancePool(std::shared_ptr<Executor> runtime, const FunctionSpec
     : runtime_(std::move(runtime)),
       spec_(spec),
       clock_(clock),
+      scaling_(spec.scaling),
       keep_alive_(spec.scaling.idle_timeout),
       cold_starts_(metrics().counter("sie_cold_starts_total",
                                      "Invocations that waited for an instance to start.",
@@ -72,7 +73,7 @@ Result<std::unique_ptr<FunctionInstance>> InstancePool::start() {
 bool InstancePool::startIdle() {
   {
     std::lock_guard lock(mu_);
-    if (live_ >= spec_.scaling.max || clock_.monotonicNs() < no_start_until_ns_) return false;
+    if (live_ >= scaling_.max || clock_.monotonicNs() < no_start_until_ns_) return false;
     ++live_;
   }
   auto instance = start();
@@ -94,7 +95,8 @@ void InstancePool::countIdle(const Idle& idle, std::int64_t now_ns) {
 }
 
 Status InstancePool::warm() {
-  for (int i = 0; i < spec_.scaling.min; ++i) {
+  const int min = scaling().min;
+  for (int i = 0; i < min; ++i) {
     {
       std::lock_guard lock(mu_);
       ++live_;
@@ -131,7 +133,7 @@ Result<InstancePool::Lease> InstancePool::acquire() {
       return Lease(this, std::move(instance), served);
     }
     const bool backing_off = t < no_start_until_ns_;
-    if (!backing_off && live_ < spec_.scaling.max) break;
+    if (!backing_off && live_ < scaling_.max) break;
     if (backing_off && live_ == 0) {
       if (--leased_ == 0) idle_since_ns_ = t;
       return fail(Errc::kOverload,
@@ -187,12 +189,12 @@ void InstancePool::release(std::unique_ptr<FunctionInstance> instance, bool serv
 
 void InstancePool::tick(std::size_t queued) {
   const std::int64_t now_ns = clock_.monotonicNs();
-  const ScalingPolicy& scaling = spec_.scaling;
   std::vector<std::unique_ptr<FunctionInstance>> stopping;
   int to_start = 0;
   bool prewarm = false;
   {
     std::lock_guard lock(mu_);
+    const ScalingPolicy& scaling = scaling_;
     // Up: enough instances for what is in flight and queued.
     const auto demand = static_cast<int>(
         (static_cast<std::size_t>(leased_) + queued + scaling.target_concurrency - 1) /
@@ -200,7 +202,14 @@ void InstancePool::tick(std::size_t queued) {
     const int wanted = std::min(scaling.max, std::max(scaling.min, demand));
     to_start = std::min(kMaxStartsPerTick, wanted - live_);
 
-    // Down: instances idle past their keep-alive, never below min.
+    // Down: at once above a lowered max; otherwise instances idle past their keep-alive, never
+    // below min.
+    while (live_ > scaling.max && !idle_.empty()) {
+      countIdle(idle_.front(), now_ns);
+      stopping.push_back(std::move(idle_.front().instance));
+      idle_.erase(idle_.begin());
+      --live_;
+    }
     const bool learned = scaling.prewarm && keep_alive_.windows().learned;
     if (learned && leased_ == 0 && idle_since_ns_ != 0) {
       const bool loaded = keep_alive_.wantLoaded(
@@ -246,6 +255,19 @@ void InstancePool::drain() {
     live_ -= static_cast<int>(stopping.size());
     instances_.set(live_);
   }
+}
+
+void InstancePool::setScaling(ScalingPolicy scaling) {
+  {
+    std::lock_guard lock(mu_);
+    scaling_ = scaling;
+  }
+  returned_.notify_all();  // callers waiting for a slot may have one now
+}
+
+ScalingPolicy InstancePool::scaling() const {
+  std::lock_guard lock(mu_);
+  return scaling_;
 }
 
 int InstancePool::live() const {

@@ -56,6 +56,9 @@ class InstancePool {
   void tick(std::size_t queued);
   // Stops every idle instance (node stop); leased ones stop when they come back.
   void drain();
+  // New bounds at run time (the control API's scale); the next tick() applies them.
+  void setScaling(ScalingPolicy scaling);
+  [[nodiscard]] ScalingPolicy scaling() const;
 
   [[nodiscard]] int live() const;
   [[nodiscard]] int idle() const;
@@ -83,6 +86,7 @@ class InstancePool {
   const Clock& clock_;
   mutable std::mutex mu_;
   std::condition_variable returned_;
+  ScalingPolicy scaling_;
   std::vector<Idle> idle_;  // oldest first
   int live_ = 0;            // idle + leased + starting
   int leased_ = 0;

@@ -16,6 +16,7 @@ namespace sie::node {
 namespace {
 
 constexpr std::string_view kBlockReserved[] = {"name", "type"};
+constexpr int kHttpThreads = 4;
 
 // Makes the source or sink of one block with its plugin.
 template <typename Made, typename Plugin>
@@ -91,48 +92,14 @@ Result<std::unique_ptr<Node>> Node::create(SiteConfig site, const Plugins& plugi
 }
 
 Status Node::loadFunctions(const Plugins& plugins) {
-  auto specs = SIE_TRY(parseManifestSet(site_.function_files));
-  std::vector<gateway::Trigger> triggers;
-  for (auto& spec : specs) {
-    if (spec.process && spec.process->dapr) {
-      auto api = SIE_TRY(DaprApi::start(spec.name, state_->kv(), bus_, clock_));
-      spec.process->env["DAPR_HTTP_PORT"] = std::to_string(api->port());
-      spec.process->loopback_ports.push_back(api->port());
-      dapr_.push_back(std::move(api));
-    }
-    auto runtime = plugins.runtimes.find(spec.runtime);
-    if (!runtime) return fail(Errc::kInvalidArgument, runtime.error().message, spec.source_file);
-    SIE_CHECK((**runtime)->validate(spec));
-    auto runner = std::make_unique<FunctionRunner>(std::move(spec), **runtime, *state_, *actions_);
-    FunctionRunner* raw = runner.get();
-    const std::uint32_t target = dispatcher_->addTarget(
-        raw->spec().id(), [raw](std::span<const Event* const> events) { raw->handleBatch(events); },
-        raw->spec().batch);
-    for (const auto& topic : raw->spec().triggers) {
-      triggers.push_back(gateway::Trigger{SIE_TRY(TopicPattern::parse(topic)), target});
-    }
-    runners_.push_back(std::move(runner));
-    targets_.push_back(target);
-  }
-  router_.setTriggers(std::move(triggers));
-  return wireEscalations();
-}
-
-Status Node::wireEscalations() {
-  for (auto& runner : runners_) {
-    const auto& escalate = runner->spec().escalate;
-    if (!escalate) continue;
-    FunctionRunner* target = nullptr;
-    for (auto& other : runners_) {
-      if (other->spec().name == escalate->to && other.get() != runner.get()) target = other.get();
-    }
-    if (target == nullptr) {
-      return fail(Errc::kNotFound,
-                  fmt::format("spec.escalate.to: no function named '{}' in the site", escalate->to),
-                  runner->spec().source_file);
-    }
-    runner->escalateTo(*target);
-  }
+  FunctionLogs::installSink();
+  functions_ = std::make_unique<FunctionTable>(*dispatcher_, router_, *state_, *actions_, bus_,
+                                               plugins.runtimes, clock_);
+  control_ = std::make_unique<ControlPlane>(*functions_, state_->audit(),
+                                            SIE_TRY(DesiredState::load(site_.data_dir)));
+  SIE_CHECK(control_->load(site_.function_files));
+  api_ =
+      std::make_unique<ControlApi>(*control_, *state_, clock_, [this] { return running_.load(); });
   return ok();
 }
 
@@ -148,16 +115,11 @@ Status Node::loadSources(const Plugins& plugins) {
 
 Status Node::start() {
   started_ns_ = clock_.monotonicNs();
-  for (auto& runner : runners_) SIE_CHECK(runner->warm());
+  SIE_CHECK(functions_->start());
   dispatcher_->start();
-  std::vector<Scaler::Pool> pools;
-  for (std::size_t i = 0; i < runners_.size(); ++i) {
-    pools.push_back({&runners_[i]->pool(),
-                     [d = dispatcher_.get(), t = targets_[i]] { return d->depth(t); }});
-  }
-  scaler_ = std::make_unique<Scaler>(std::move(pools));
+  scaler_ = std::make_unique<Scaler>([table = functions_.get()] { table->tick(); });
   nlohmann::json functions = nlohmann::json::array();
-  for (const auto& runner : runners_) {
+  for (const auto& runner : functions_->runners()) {
     nlohmann::json entry{{"function", runner->spec().id()}};
     for (const auto& [key, value] : runner->artifact()) entry[key] = value;
     functions.push_back(std::move(entry));
@@ -166,15 +128,16 @@ Status Node::start() {
       "lifecycle", "node",
       nlohmann::json{{"event", "started"}, {"site", site_.name}, {"functions", functions}}.dump()));
   if (!site_.http.empty()) {
-    http_ = SIE_TRY(
-        HttpServer::start(site_.http, [this](const HttpRequest& r) { return handleHttp(r); }));
+    // Several threads: a synchronous invocation holds one while others answer.
+    http_ = SIE_TRY(HttpServer::start(
+        site_.http, [this](const HttpRequest& r) { return handleHttp(r); }, kHttpThreads));
   }
   const SinkContext sink_context{bus_, state_->deadLetters(), state_->audit()};
   for (auto& sink : sinks_) SIE_CHECK(sink->start(sink_context));
   for (auto& source : sources_) SIE_CHECK(source->start(*gateway_));
   running_ = true;
   spdlog::info("node '{}' running: {} functions, {} sources, {} sinks, state in {}{}", site_.name,
-               runners_.size(), sources_.size(), sinks_.size(), site_.data_dir,
+               functions_->runners().size(), sources_.size(), sinks_.size(), site_.data_dir,
                http_ ? fmt::format(", http on {}", site_.http.substr(0, site_.http.rfind(':') + 1) +
                                                        std::to_string(http_->port()))
                      : "");
@@ -186,11 +149,9 @@ void Node::stop() {
   running_ = false;
   for (auto& source : sources_) source->stop();
   if (dispatcher_) dispatcher_->stop();
+  if (api_) api_->stop();  // queued async calls still run on the functions
   scaler_.reset();
-  // Escalations still running call into other runners: they end before any runner does.
-  for (auto& runner : runners_) runner->stopEscalating();
-  for (auto& runner : runners_) runner->pool().drain();  // worker processes exit now
-  dapr_.clear();
+  if (functions_) functions_->stop();
   for (auto& sink : sinks_) sink->stop();
   if (state_) {
     const NodeStats s = stats();
@@ -214,7 +175,7 @@ NodeStats Node::stats() const {
   NodeStats s;
   s.rejected = m.counterTotal("sie_gateway_rejected_total");
   s.events = m.counterTotal("sie_gateway_received_total") - s.rejected;
-  for (const auto& runner : runners_) {
+  for (const auto& runner : functions_->runners()) {
     s.decisions += runner->decisions();
     s.anomalies += runner->anomalies();
     s.function_errors += runner->errors();
@@ -230,14 +191,15 @@ NodeStats Node::stats() const {
 std::string Node::statusJson() const {
   const NodeStats s = stats();
   nlohmann::json functions = nlohmann::json::array();
-  for (const auto& runner : runners_) {
+  for (const auto& runner : functions_->runners()) {
     const FunctionSpec& spec = runner->spec();
     functions.push_back({{"name", spec.name},
                          {"version", spec.version},
                          {"runtime", spec.runtime},
                          {"handler", spec.handler},
                          {"triggers", spec.triggers}});
-    if (auto artifact = runner->artifact(); !artifact.empty()) functions.back()["artifact"] = artifact;
+    if (auto artifact = runner->artifact(); !artifact.empty())
+      functions.back()["artifact"] = artifact;
   }
   nlohmann::json sources = nlohmann::json::array();
   for (const auto& block : site_.sources)
@@ -259,14 +221,10 @@ std::string Node::statusJson() const {
 
 HttpResponse Node::handleHttp(const HttpRequest& request) {
   const std::string& path = request.path;
-  if (path == "/api/v1/events") {
-    if (request.method != "POST") {
-      return jsonError(
-          405, "method_not_allowed",
-          fmt::format("{} {} is not supported; POST readings here", request.method, path));
-    }
+  if (path == "/api/v1/events" && request.method == "POST") {
     return ingestHttp(request, *gateway_, clock_);
   }
+  if (auto answer = api_->handle(request)) return std::move(*answer);
   if (request.method != "GET" && request.method != "HEAD") {
     return jsonError(
         405, "method_not_allowed",
@@ -318,8 +276,9 @@ HttpResponse Node::handleHttp(const HttpRequest& request) {
     return {200, "application/json", out.dump()};
   }
   return jsonError(404, "not_found",
-                   fmt::format("no endpoint {}; try /healthz, /metrics, /api/v1/status, "
-                               "/api/v1/decisions, /api/v1/dead-letters, /api/v1/audit",
+                   fmt::format("no endpoint {}; try /healthz, /readyz, /metrics, /api/v1/status, "
+                               "/api/v1/functions, /api/v1/decisions, /api/v1/dead-letters, "
+                               "/api/v1/audit (api/openapi.yaml lists them all)",
                                path));
 }
 

@@ -11,13 +11,14 @@
 
 #include "gateway/gateway.h"
 #include "gateway/router.h"
-#include "node/actions.h"
-#include "node/dapr_api.h"
-#include "node/dispatcher.h"
-#include "node/function_runner.h"
-#include "node/scaler.h"
 #include "http/http_server.h"
+#include "node/actions.h"
+#include "node/control_api.h"
+#include "node/control_plane.h"
+#include "node/dispatcher.h"
+#include "node/function_table.h"
 #include "node/local_bus.h"
+#include "node/scaler.h"
 #include "node/site_config.h"
 #include "sie/clock.h"
 #include "sie/plugins.h"
@@ -59,12 +60,13 @@ class Node {
   [[nodiscard]] Bus& bus() { return bus_; }
   [[nodiscard]] Ingest& ingest() { return *gateway_; }
   [[nodiscard]] StateStore& state() { return *state_; }
+  [[nodiscard]] ControlPlane& control() { return *control_; }
+  [[nodiscard]] const ControlApi& api() const { return *api_; }
   HttpResponse handleHttp(const HttpRequest& request);
 
  private:
   explicit Node(SiteConfig site, const Clock& clock) : site_(std::move(site)), clock_(clock) {}
   Status loadFunctions(const Plugins& plugins);
-  Status wireEscalations();
   Status loadSources(const Plugins& plugins);
   std::string statusJson() const;
 
@@ -76,10 +78,10 @@ class Node {
   std::unique_ptr<Dispatcher> dispatcher_;
   gateway::Router router_;
   std::unique_ptr<gateway::Gateway> gateway_;
-  std::vector<std::unique_ptr<FunctionRunner>> runners_;
-  std::vector<std::uint32_t> targets_;  // the dispatcher target of each runner
+  std::unique_ptr<FunctionTable> functions_;
+  std::unique_ptr<ControlPlane> control_;
+  std::unique_ptr<ControlApi> api_;
   std::unique_ptr<Scaler> scaler_;
-  std::vector<std::unique_ptr<DaprApi>> dapr_;  // one per process function with spec.process.dapr
   std::vector<std::unique_ptr<Source>> sources_;
   std::vector<std::unique_ptr<Sink>> sinks_;
   std::unique_ptr<HttpServer> http_;

@@ -2,8 +2,8 @@
 
 namespace sie::node {
 
-Scaler::Scaler(std::vector<Pool> pools, std::chrono::milliseconds period)
-    : pools_(std::move(pools)), period_(period), thread_([this] { run(); }) {}
+Scaler::Scaler(std::function<void()> tick, std::chrono::milliseconds period)
+    : tick_(std::move(tick)), period_(period), thread_([this] { run(); }) {}
 
 Scaler::~Scaler() {
   {
@@ -18,7 +18,7 @@ void Scaler::run() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     lock.unlock();
-    for (const Pool& p : pools_) p.pool->tick(p.queued());
+    tick_();
     lock.lock();
     wake_.wait_for(lock, period_, [this] { return stopping_; });
   }

@@ -1,6 +1,6 @@
-// Scaler: one thread that ticks every function's instance pool (instance_pool.h) on a fixed
-// period with the dispatcher's queue depth for that function, so pools scale up ahead of queued
-// work, down after idling, and pre-warm before predicted arrivals.
+// Scaler: one thread that calls `tick` on a fixed period; the node ticks every function's instance
+// pool (instance_pool.h) with the dispatcher's queue depth for that function, so pools scale up
+// ahead of queued work, down after idling, and pre-warm before predicted arrivals.
 #pragma once
 
 #include <chrono>
@@ -10,18 +10,11 @@
 #include <thread>
 #include <vector>
 
-#include "node/instance_pool.h"
-
 namespace sie::node {
 
 class Scaler {
  public:
-  struct Pool {
-    InstancePool* pool;
-    std::function<std::size_t()> queued;
-  };
-
-  explicit Scaler(std::vector<Pool> pools,
+  explicit Scaler(std::function<void()> tick,
                   std::chrono::milliseconds period = std::chrono::milliseconds(50));
   ~Scaler();
   Scaler(const Scaler&) = delete;
@@ -30,7 +23,7 @@ class Scaler {
  private:
   void run();
 
-  std::vector<Pool> pools_;
+  std::function<void()> tick_;
   std::chrono::milliseconds period_;
   std::mutex mu_;
   std::condition_variable wake_;

@@ -188,7 +188,7 @@ Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
       return fail(Errc::kNotFound, fmt::format("spec.escalate.to: no function named '{}'", escalate->to),
                   t.runner->spec().source_file);
     }
-    t.runner->escalateTo(*target->runner);
+    t.runner->escalateTo(target->runner->asEscalationTarget());
   }
   const std::int64_t start_ns = sim.now();
   const std::int64_t end_ns = start_ns + options.duration.count() * kNsPerSecond;

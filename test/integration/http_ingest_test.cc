@@ -147,7 +147,7 @@ TEST_F(HttpIngestTest, OversizeBodiesAndWrongMethods) {
   const Reply r = post("-H 'Content-Type: application/json'", std::string(2 << 20, ' '));
   EXPECT_EQ(r.status, 413);
   const std::string out = capture(
-      fmt::format("curl -s -o /dev/null -w '%{{http_code}}' http://127.0.0.1:{}/api/v1/events",
+      fmt::format("curl -s -o /dev/null -w '%{{http_code}}' -X DELETE http://127.0.0.1:{}/api/v1/events",
                   node_->httpPort()));
   EXPECT_EQ(out, "405");
 }

@@ -66,7 +66,7 @@ TEST(DispatcherTest, KeepsPerSensorOrderAcrossWorkers) {
   Dispatcher d(options, dead);
   std::mutex mu;
   std::map<std::string, std::vector<std::int64_t>> seen;
-  const std::uint32_t target = d.addTarget("order@1", [&](const Event& e) {
+  const std::uint32_t target = *d.addTarget("order@1", [&](const Event& e) {
     std::lock_guard lock(mu);
     seen[e.subject].push_back(e.telemetry->ts_ns);
   });
@@ -90,14 +90,36 @@ TEST(DispatcherTest, FansOutToEveryTarget) {
   MemoryDeadLetters dead;
   Dispatcher d(DispatcherOptions{}, dead);
   std::atomic<int> a{0}, b{0};
-  const std::uint32_t ta = d.addTarget("a@1", [&](const Event&) { ++a; });
-  const std::uint32_t tb = d.addTarget("b@1", [&](const Event&) { ++b; });
+  const std::uint32_t ta = *d.addTarget("a@1", [&](const Event&) { ++a; });
+  const std::uint32_t tb = *d.addTarget("b@1", [&](const Event&) { ++b; });
   d.start();
   const std::uint32_t both[] = {ta, tb};
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(d.deliver(reading("fan/x", i), both));
   d.stop();
   EXPECT_EQ(a.load(), 100);
   EXPECT_EQ(b.load(), 100);
+}
+
+TEST(DispatcherTest, TargetsAddedWhileEventsFlowGetTheirEvents) {
+  MemoryDeadLetters dead;
+  DispatcherOptions options;
+  options.workers = 2;
+  Dispatcher d(options, dead);
+  std::atomic<int> first{0};
+  const std::uint32_t t0 = *d.addTarget("first@1", [&](const Event&) { ++first; });
+  d.start();
+  std::vector<std::uint32_t> ids{t0};
+  std::vector<std::unique_ptr<std::atomic<int>>> counts;
+  for (int k = 0; k < 20; ++k) {
+    counts.push_back(std::make_unique<std::atomic<int>>(0));
+    auto* count = counts.back().get();
+    ids.push_back(*d.addTarget("late" + std::to_string(k) + "@1", [count](const Event&) { ++*count; }));
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(d.deliver(reading("late/x", i), ids));
+  }
+  ASSERT_TRUE(d.drain(std::chrono::seconds(30)));
+  d.stop();
+  EXPECT_EQ(first.load(), 20 * 50);
+  for (int k = 0; k < 20; ++k) EXPECT_EQ(counts[k]->load(), (20 - k) * 50) << k;
 }
 
 TEST(DispatcherTest, DropOldestCountsWhatItDrops) {
@@ -110,7 +132,7 @@ TEST(DispatcherTest, DropOldestCountsWhatItDrops) {
   Dispatcher d(options, dead);
   Gate gate;
   std::vector<std::int64_t> handled;
-  const std::uint32_t t = d.addTarget("drop@1", [&](const Event& e) {
+  const std::uint32_t t = *d.addTarget("drop@1", [&](const Event& e) {
     gate.wait();
     handled.push_back(e.telemetry->ts_ns);
   });
@@ -136,7 +158,7 @@ TEST(DispatcherTest, DeadLetterPolicyParksTheOverflowWithItsReason) {
   Dispatcher d(options, dead);
   Gate gate;
   std::atomic<int> handled{0};
-  const std::uint32_t t = d.addTarget("park@1", [&](const Event&) {
+  const std::uint32_t t = *d.addTarget("park@1", [&](const Event&) {
     gate.wait();
     ++handled;
   });
@@ -164,7 +186,7 @@ TEST(DispatcherTest, BlockPolicyRefusesAfterTheTimeout) {
   Dispatcher d(options, dead);
   Gate gate;
   std::atomic<int> handled{0};
-  const std::uint32_t t = d.addTarget("block@1", [&](const Event&) {
+  const std::uint32_t t = *d.addTarget("block@1", [&](const Event&) {
     gate.wait();
     ++handled;
   });
@@ -194,7 +216,7 @@ TEST(DispatcherTest, BlockPolicyWaitsForSpaceInsteadOfFailing) {
   options.overload = OverloadPolicy::kBlock;
   Dispatcher d(options, dead);
   std::atomic<int> handled{0};
-  const std::uint32_t t = d.addTarget("slow@1", [&](const Event&) {
+  const std::uint32_t t = *d.addTarget("slow@1", [&](const Event&) {
     std::this_thread::sleep_for(std::chrono::microseconds(50));
     ++handled;
   });
@@ -209,7 +231,7 @@ TEST(DispatcherTest, BlockPolicyWaitsForSpaceInsteadOfFailing) {
 TEST(DispatcherTest, RefusesAfterStop) {
   MemoryDeadLetters dead;
   Dispatcher d(DispatcherOptions{}, dead);
-  const std::uint32_t t = d.addTarget("x@1", [](const Event&) {});
+  const std::uint32_t t = *d.addTarget("x@1", [](const Event&) {});
   d.start();
   d.stop();
   const std::uint32_t targets[] = {t};
@@ -232,7 +254,7 @@ TEST(DispatcherTest, MicroBatchesTakeWhatIsQueuedUpToMaxSizeInOrder) {
   std::mutex mu;
   std::vector<std::size_t> sizes;
   std::vector<std::int64_t> order;
-  const std::uint32_t target = d.addTarget(
+  const std::uint32_t target = *d.addTarget(
       "batch@1",
       [&](std::span<const Event* const> events) {
         if (sizes.empty()) gate.wait();  // the first call holds the worker while events queue
@@ -266,7 +288,7 @@ TEST(DispatcherTest, MicroBatchWaitsUpToMaxDelayForTheBatchToFill) {
   Dispatcher d(options, dead);
   std::mutex mu;
   std::vector<std::size_t> sizes;
-  const std::uint32_t target = d.addTarget(
+  const std::uint32_t target = *d.addTarget(
       "wait@1",
       [&](std::span<const Event* const> events) {
         std::lock_guard lock(mu);

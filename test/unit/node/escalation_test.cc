@@ -57,7 +57,7 @@ class EscalationTest : public ::testing::Test {
     FunctionRunner local(specNamed("small-model", policy),
                          std::make_shared<FixedExecutor>(local_score, std::chrono::milliseconds(0)),
                          *state_, *actions_);
-    local.escalateTo(remote);
+    local.escalateTo(remote.asEscalationTarget());
     std::optional<Decision> seen;
     local.tap([&](const Telemetry&, const Decision& d) { seen = d; });
     Event event;

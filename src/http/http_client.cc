@@ -1,0 +1,160 @@
+#include "http/http_client.h"
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+
+#include <fmt/format.h>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace sie::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// An open connection with the request written.
+struct Exchange {
+  asio::io_context io;
+  beast::tcp_stream stream{io};
+  beast::flat_buffer buffer;
+};
+
+Status open(Exchange& x, const ClientRequest& request, const Url& url) {
+  beast::error_code ec;
+  tcp::resolver resolver(x.io);
+  const auto endpoints = resolver.resolve(url.host, url.port, ec);
+  if (!ec) {
+    x.stream.expires_after(request.timeout);
+    x.stream.connect(endpoints, ec);
+  }
+  if (ec) {
+    return fail(Errc::kIo, fmt::format("cannot connect to {}:{}: {} (is the node running? set "
+                                       "--node or SIE_NODE)",
+                                       url.host, url.port, ec.message()));
+  }
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(request.method), url.target, 11};
+  req.set(bhttp::field::host, url.host + ":" + url.port);
+  req.set(bhttp::field::user_agent, "sie");
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
+    req.set(bhttp::field::content_type, request.content_type);
+  }
+  for (const auto& [name, value] : request.headers) req.set(name, value);
+  req.keep_alive(false);
+  req.body() = request.body;
+  req.prepare_payload();
+  bhttp::write(x.stream, req, ec);
+  if (ec)
+    return fail(Errc::kIo, fmt::format("{} {}: {}", request.method, request.url, ec.message()));
+  return ok();
+}
+
+template <typename Fields>
+void copyHeaders(const Fields& fields, ClientResponse& out) {
+  for (const auto& field : fields) {
+    const auto name = field.name_string();
+    out.headers[lower(std::string_view(name.data(), name.size()))] = std::string(field.value());
+  }
+  auto it = out.headers.find("content-type");
+  if (it != out.headers.end()) out.content_type = it->second;
+}
+
+}  // namespace
+
+Result<Url> parseUrl(std::string_view url) {
+  if (url.starts_with("https://")) {
+    return fail(Errc::kUnsupported, fmt::format("'{}': https is not supported; use http:// on "
+                                                "loopback or a TLS proxy",
+                                                url));
+  }
+  if (!url.starts_with("http://")) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("'{}' is not an http:// URL (e.g. http://127.0.0.1:8080)", url));
+  }
+  url.remove_prefix(7);
+  Url out;
+  const auto slash = url.find('/');
+  std::string_view authority = url.substr(0, slash);
+  if (slash != std::string_view::npos) out.target = std::string(url.substr(slash));
+  const auto colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos) {
+    out.port = std::string(authority.substr(colon + 1));
+    authority = authority.substr(0, colon);
+  }
+  if (authority.size() > 2 && authority.front() == '[')
+    authority = authority.substr(1, authority.size() - 2);
+  if (authority.empty())
+    return fail(Errc::kInvalidArgument, fmt::format("'http://{}' has no host", url));
+  out.host = std::string(authority);
+  return out;
+}
+
+Result<ClientResponse> send(const ClientRequest& request) {
+  const Url url = SIE_TRY(parseUrl(request.url));
+  Exchange x;
+  SIE_CHECK(open(x, request, url));
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(64 << 20);
+  beast::error_code ec;
+  bhttp::read(x.stream, x.buffer, parser, ec);
+  if (ec)
+    return fail(Errc::kIo, fmt::format("{} {}: {}", request.method, request.url, ec.message()));
+  ClientResponse out;
+  out.status = static_cast<int>(parser.get().result_int());
+  copyHeaders(parser.get(), out);
+  out.body = std::move(parser.get().body());
+  return out;
+}
+
+Result<ClientResponse> sendStreaming(const ClientRequest& request,
+                                     const std::function<bool(std::string_view line)>& on_line) {
+  const Url url = SIE_TRY(parseUrl(request.url));
+  Exchange x;
+  SIE_CHECK(open(x, request, url));
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // a follow has no end
+  beast::error_code ec;
+  x.stream.expires_never();
+  bhttp::read_header(x.stream, x.buffer, parser, ec);
+  if (ec)
+    return fail(Errc::kIo, fmt::format("{} {}: {}", request.method, request.url, ec.message()));
+  ClientResponse out;
+  out.status = static_cast<int>(parser.get().result_int());
+  copyHeaders(parser.get(), out);
+  const bool success = out.status >= 200 && out.status < 300;
+  std::string pending;
+  char chunk[4096];
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk;
+    parser.get().body().size = sizeof chunk;
+    bhttp::read_some(x.stream, x.buffer, parser, ec);  // what arrived, not a full buffer
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) break;
+    const std::size_t n = sizeof chunk - parser.get().body().size;
+    if (!success) {
+      out.body.append(chunk, n);
+      continue;
+    }
+    pending.append(chunk, n);
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+      if (!on_line(std::string_view(pending).substr(start, nl - start))) return out;
+    }
+    pending.erase(0, start);
+  }
+  if (success && !pending.empty()) on_line(pending);
+  return out;
+}
+
+}  // namespace sie::http

@@ -1,0 +1,452 @@
+#include "node/control_api.h"
+
+#include <charconv>
+#include <random>
+#include <regex>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "gateway/payload_decoder.h"
+#include "http/http_client.h"
+#include "node/openfaas_api.h"
+
+namespace sie::node {
+namespace {
+
+constexpr std::size_t kMaxLogLines = FunctionLogs::kLinesPerFunction;
+
+std::string dumpJson(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+HttpResponse json(int status, const nlohmann::json& body) {
+  return {status, "application/json", dumpJson(body), {}};
+}
+
+// The field an error is about, from its message: "spec.scaling.max must be ..." or
+// "unknown key 'foo' ...".
+std::string offendingField(const Error& error) {
+  static const std::regex kPath(R"(\b((?:metadata|spec)(?:\.[A-Za-z0-9_\[\]]+)*))");
+  static const std::regex kKey(R"(^(?:unknown key|key) '([^']+)')");
+  std::smatch m;
+  if (std::regex_search(error.message, m, kKey)) return m[1];
+  if (std::regex_search(error.message, m, kPath)) return m[1];
+  return {};
+}
+
+nlohmann::json scalingJson(const ScalingPolicy& s) {
+  return {{"min", s.min},
+          {"max", s.max},
+          {"targetConcurrency", s.target_concurrency},
+          {"idleTimeoutMs", s.idle_timeout.count()},
+          {"prewarm", s.prewarm}};
+}
+
+nlohmann::json decisionJson(const std::optional<Decision>& d) {
+  if (!d) return nullptr;
+  return {{"score", d->score}, {"anomaly", d->anomaly}, {"label", d->label}, {"detail", d->detail}};
+}
+
+std::string rfc3339(std::int64_t ts_ns) {
+  const auto tp = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(ts_ns)));
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::floor<std::chrono::microseconds>(tp));
+}
+
+bool flag(const HttpRequest& request, const std::string& name) {
+  auto it = request.query.find(name);
+  return it != request.query.end() && it->second != "false" && it->second != "0";
+}
+
+std::optional<std::size_t> number(const HttpRequest& request, const std::string& name) {
+  auto it = request.query.find(name);
+  if (it == request.query.end()) return std::nullopt;
+  std::size_t value = 0;
+  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
+  if (ec != std::errc() || end != it->second.data() + it->second.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+HttpResponse apiError(int status, std::string_view code, const std::string& message,
+                      const std::string& field, const std::string& where) {
+  nlohmann::json body{{"error", code}, {"message", message}};
+  if (!field.empty()) body["field"] = field;
+  if (!where.empty()) body["where"] = where;
+  return json(status, body);
+}
+
+ControlApi::ControlApi(ControlPlane& plane, StateStore& state, const Clock& clock,
+                       std::function<bool()> running)
+    : plane_(plane),
+      state_(state),
+      clock_(clock),
+      running_(std::move(running)),
+      run_token_(fmt::format("{:08x}", std::random_device{}())) {
+  addRoutes();
+  addOpenFaasRoutes(routes_, *this);
+}
+
+ControlApi::~ControlApi() { stop(); }
+
+std::optional<HttpResponse> ControlApi::handle(const HttpRequest& request) const {
+  return routes_.dispatch(request);
+}
+
+void ControlApi::addRoutes() {
+  routes_.add("GET", "/api/v1/functions",
+              [this](const HttpRequest&, const http::PathParams&) { return list(); });
+  routes_.add("POST", "/api/v1/functions", [this](const HttpRequest& r, const http::PathParams&) {
+    return deploy(r.body, std::string(r.header("if-match")), "");
+  });
+  routes_.add(
+      "GET", "/api/v1/functions/{name}",
+      [this](const HttpRequest&, const http::PathParams& p) { return describe(p.at("name")); });
+  routes_.add("PUT", "/api/v1/functions/{name}",
+              [this](const HttpRequest& r, const http::PathParams& p) {
+                return deploy(r.body, std::string(r.header("if-match")), p.at("name"));
+              });
+  routes_.add("DELETE", "/api/v1/functions/{name}",
+              [this](const HttpRequest& r, const http::PathParams& p) {
+                return remove(p.at("name"), flag(r, "reset"));
+              });
+  routes_.add(
+      "GET", "/api/v1/functions/{name}/versions",
+      [this](const HttpRequest&, const http::PathParams& p) {
+        auto runner = plane_.table().find(p.at("name"));
+        const auto versions = plane_.versions(p.at("name"));
+        if (!runner && versions.empty()) {
+          return apiError(404, "not_found",
+                          fmt::format("no function named '{}' on this node", p.at("name")));
+        }
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& v : versions) {
+          out.push_back({{"version", v}, {"serving", runner && runner->spec().version == v}});
+        }
+        return json(200, {{"name", p.at("name")}, {"versions", out}});
+      });
+  routes_.add("POST", "/api/v1/functions/{name}/invoke",
+              [this](const HttpRequest& r, const http::PathParams& p) {
+                std::string callback(r.header("x-callback-url"));
+                if (auto it = r.query.find("callback"); it != r.query.end()) callback = it->second;
+                return invoke(p.at("name"), r, flag(r, "async"), callback);
+              });
+  routes_.add("POST", "/api/v1/functions/{name}/scale",
+              [this](const HttpRequest& r, const http::PathParams& p) {
+                auto patch = nlohmann::json::parse(r.body, nullptr, false);
+                if (patch.is_discarded() || !patch.is_object()) {
+                  return apiError(
+                      400, "invalid_json",
+                      "the body must be a JSON object such as {\"min\": 1, \"max\": 4}");
+                }
+                return scale(p.at("name"), patch);
+              });
+  routes_.add(
+      "GET", "/api/v1/functions/{name}/logs",
+      [this](const HttpRequest& r, const http::PathParams& p) { return logs(p.at("name"), r); });
+  routes_.add("GET", "/api/v1/calls/{id}", [this](const HttpRequest&, const http::PathParams& p) {
+    auto call = async_.find(p.at("id"));
+    if (!call) {
+      return apiError(404, "not_found",
+                      fmt::format("no async call '{}' (the newest {} are kept)", p.at("id"),
+                                  AsyncCalls::kKept));
+    }
+    return json(200, *call);
+  });
+  routes_.add("GET", "/api/v1/events",
+              [this](const HttpRequest& r, const http::PathParams&) { return readings(r); });
+  routes_.add("GET", "/readyz",
+              [this](const HttpRequest&, const http::PathParams&) { return ready(); });
+}
+
+HttpResponse ControlApi::error(const ControlError& e) const {
+  switch (e.code) {
+    case ControlErrc::kInvalid:
+      return apiError(400, "invalid", e.error.message, offendingField(e.error), e.error.where);
+    case ControlErrc::kNotFound:
+      return apiError(404, "not_found", e.error.message, offendingField(e.error), e.error.where);
+    case ControlErrc::kConflict:
+      return apiError(409, "conflict", e.error.message, "", e.error.where);
+    case ControlErrc::kUnavailable: {
+      HttpResponse busy = apiError(503, "unavailable", e.error.message);
+      busy.headers["Retry-After"] = "1";
+      return busy;
+    }
+    case ControlErrc::kInternal:
+      break;
+  }
+  return apiError(500, "internal", e.error.str());
+}
+
+nlohmann::json ControlApi::summary(const FunctionRunner& runner) const {
+  const FunctionSpec& spec = runner.spec();
+  const InstancePool& pool = runner.pool();
+  return {{"name", spec.name},
+          {"version", spec.version},
+          {"runtime", spec.runtime},
+          {"handler", spec.handler},
+          {"triggers", spec.triggers},
+          {"origin", plane_.origin(spec.name)},
+          {"instances", {{"live", pool.live()}, {"idle", pool.idle()}}},
+          {"scaling", scalingJson(pool.scaling())},
+          {"decisions", runner.decisions()},
+          {"anomalies", runner.anomalies()},
+          {"errors", runner.errors()}};
+}
+
+HttpResponse ControlApi::list() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& runner : plane_.table().runners()) out.push_back(summary(*runner));
+  return json(200, {{"functions", out}});
+}
+
+HttpResponse ControlApi::describe(const std::string& name) const {
+  auto runner = plane_.table().find(name);
+  if (!runner)
+    return apiError(404, "not_found", fmt::format("no function named '{}' on this node", name));
+  nlohmann::json out = summary(*runner);
+  const FunctionSpec& spec = runner->spec();
+  nlohmann::json versions = nlohmann::json::array();
+  for (const auto& v : plane_.versions(name)) {
+    versions.push_back({{"version", v}, {"serving", v == spec.version}});
+  }
+  out["versions"] = versions;
+  out["timeoutMs"] = spec.timeout.count();
+  out["retries"] = spec.retries;
+  out["idempotent"] = spec.idempotent;
+  out["source"] = spec.source_file;
+  out["artifact"] = runner->artifact();
+  return json(200, out);
+}
+
+HttpResponse ControlApi::deploy(const std::string& manifest, const std::string& expect_version,
+                                const std::string& path_name) const {
+  if (manifest.empty()) {
+    return apiError(400, "invalid", "the body is empty: send one Function manifest (YAML or JSON)");
+  }
+  if (!path_name.empty()) {
+    // The name in the path and the manifest's must agree (PUT /api/v1/functions/{name}).
+    auto specs = parseManifests(SourceText{"request", manifest});
+    if (specs && specs->size() == 1 && specs->front().name != path_name) {
+      return apiError(400, "invalid",
+                      fmt::format("metadata.name '{}' does not match the path's '{}'",
+                                  specs->front().name, path_name),
+                      "metadata.name");
+    }
+  }
+  auto report = plane_.deploy(manifest, expect_version, "api");
+  if (!report) return error(report.error());
+  return json(report->changed && report->previous.empty() ? 201 : 200,
+              {{"name", report->name},
+               {"version", report->version},
+               {"previous", report->previous},
+               {"changed", report->changed}});
+}
+
+HttpResponse ControlApi::remove(const std::string& name, bool reset) const {
+  auto removed = plane_.remove(name, reset, "api");
+  if (!removed) return error(removed.error());
+  return json(200, {{"deleted", name}, {"reset", reset}});
+}
+
+HttpResponse ControlApi::scale(const std::string& name, const nlohmann::json& patch) const {
+  auto runner = plane_.table().find(name);
+  if (!runner)
+    return apiError(404, "not_found", fmt::format("no function named '{}' on this node", name));
+  ScalingPolicy scaling = runner->pool().scaling();
+  for (const auto& [key, value] : patch.items()) {
+    if (key != "min" && key != "max" && key != "replicas" && key != "targetConcurrency") {
+      return apiError(400, "invalid",
+                      fmt::format("unknown field '{}' (known: min, max, replicas, "
+                                  "targetConcurrency)",
+                                  key),
+                      key);
+    }
+    if (!value.is_number_integer()) {
+      return apiError(400, "invalid", fmt::format("'{}' must be a whole number", key), key);
+    }
+  }
+  if (patch.contains("replicas")) {
+    // A fixed size: exactly this many instances, warm.
+    scaling.min = scaling.max = patch["replicas"].get<int>();
+    if (scaling.max == 0) scaling.max = 1;  // scale to zero: none warm, one on demand
+  }
+  if (patch.contains("min")) scaling.min = patch["min"].get<int>();
+  if (patch.contains("max")) scaling.max = patch["max"].get<int>();
+  if (patch.contains("targetConcurrency")) {
+    scaling.target_concurrency = patch["targetConcurrency"].get<int>();
+  }
+  auto scaled = plane_.scale(name, scaling, "api");
+  if (!scaled) return error(scaled.error());
+  return json(200, {{"name", name}, {"scaling", scalingJson(*scaled)}});
+}
+
+std::string ControlApi::nextCallId() const {
+  return fmt::format("call-{}-{}", run_token_, calls_.fetch_add(1) + 1);
+}
+
+HttpResponse ControlApi::invoke(const std::string& name, const HttpRequest& request, bool async,
+                                const std::string& callback) const {
+  auto runner = plane_.table().find(name);
+  if (!runner)
+    return apiError(404, "not_found", fmt::format("no function named '{}' on this node", name));
+  if (!running_()) return apiError(503, "unavailable", "the node is not running");
+  if (!callback.empty()) {
+    if (auto url = http::parseUrl(callback); !url) {
+      return apiError(400, "invalid", url.error().message, "X-Callback-Url");
+    }
+  }
+  // The body is one reading: {"sensor": ..., "value": ...}; the sensor may be a query parameter.
+  std::vector<gateway::Decoded> decoded;
+  const auto sensor = request.query.find("sensor");
+  std::string content_type(request.header("content-type"));
+  // `curl -d` labels any body a form; the payload sniffer knows better.
+  if (content_type.starts_with("application/x-www-form-urlencoded")) content_type.clear();
+  RawMessage message{sensor == request.query.end() ? std::string_view() : sensor->second,
+                     request.body, content_type, "api"};
+  message.received_ns = clock_.nowNs();
+  if (auto status = gateway::decodePayload(message, decoded); !status) {
+    return apiError(400, "invalid", status.error().message, "", "body");
+  }
+  if (decoded.size() != 1) {
+    return apiError(400, "invalid",
+                    fmt::format("the body holds {} readings; invoke takes one", decoded.size()), "",
+                    "body");
+  }
+  if (const auto& bad = decoded.front().error) {
+    // Decoder messages quote the key they are about: "no sensor id: set 'sensor' ...".
+    static const std::regex kQuoted(R"('([A-Za-z_]+)')");
+    std::smatch key;
+    const bool named = std::regex_search(bad->message, key, kQuoted);
+    return apiError(400, "invalid", bad->message, named ? key[1].str() : "", "body");
+  }
+  if (decoded.front().reading.sensor.str().empty()) {
+    return apiError(
+        400, "invalid",
+        "the reading names no sensor: add \"sensor\" to the body or ?sensor=", "sensor");
+  }
+  const std::string call_id = nextCallId();
+  auto event = std::make_shared<Event>();
+  event->id = call_id;
+  event->source = "sie://api";
+  event->type = std::string(kTelemetryType);
+  event->subject = std::string(decoded.front().reading.sensor.str());
+  event->time_ns = decoded.front().reading.ts_ns;
+  event->telemetry = std::move(decoded.front().reading);
+  const bool dry_run = flag(request, "dryRun");
+  auto work = [runner, event, dry_run, call_id]() -> std::pair<int, nlohmann::json> {
+    const std::int64_t begin = monotonicNs();
+    auto output = runner->call(*event, dry_run);
+    const double ms = static_cast<double>(monotonicNs() - begin) * 1e-6;
+    if (!output) {
+      return {output.error().code == Errc::kTimeout ? 504 : 502,
+              {{"error", "function_failed"},
+               {"message", output.error().str()},
+               {"function", runner->spec().id()},
+               {"callId", call_id}}};
+    }
+    return {200,
+            {{"function", runner->spec().id()},
+             {"callId", call_id},
+             {"decision", decisionJson(output->decision)},
+             {"events", output->events.size()},
+             {"kvWrites", output->kv_writes.size()},
+             {"acted", !dry_run},
+             {"durationMs", ms}}};
+  };
+  if (async) {
+    if (auto queued = async_.submit(call_id, runner->spec().id(), callback, work); !queued) {
+      HttpResponse busy = apiError(429, "too_many_requests", queued.error().message);
+      busy.headers["Retry-After"] = "1";
+      return busy;
+    }
+    HttpResponse accepted = json(202, {{"callId", call_id}, {"status", "queued"}});
+    accepted.headers["Location"] = "/api/v1/calls/" + call_id;
+    accepted.headers["X-Call-Id"] = call_id;
+    return accepted;
+  }
+  auto [status, body] = work();
+  HttpResponse response = json(status, body);
+  response.headers["X-Call-Id"] = call_id;
+  return response;
+}
+
+HttpResponse ControlApi::logs(const std::string& name, const HttpRequest& request) const {
+  if (!plane_.table().find(name) && plane_.versions(name).empty()) {
+    return apiError(404, "not_found", fmt::format("no function named '{}' on this node", name));
+  }
+  const std::size_t tail = std::min(number(request, "tail").value_or(100), kMaxLogLines);
+  auto render = [](const LogLine& line) {
+    return dumpJson({{"seq", line.seq},
+                     {"time", rfc3339(line.ts_ns)},
+                     {"level", line.level},
+                     {"function", line.function},
+                     {"version", line.version},
+                     {"instance", line.instance},
+                     {"message", line.text}}) +
+           "\n";
+  };
+  const FunctionLogs& book = FunctionLogs::global();
+  std::string body;
+  std::uint64_t last = book.latest();  // a follow streams what comes after the tail
+  for (const auto& line : book.tail(name, tail)) {
+    body += render(line);
+    last = line.seq;
+  }
+  HttpResponse response{200, "application/x-ndjson", std::move(body), {}};
+  if (!flag(request, "follow")) return response;
+  response.stream = [name, last, render, &book](http::StreamWriter& out) mutable {
+    while (out.open()) {
+      book.waitFor(name, last, std::chrono::milliseconds(200));
+      for (const auto& line : book.tail(name, kMaxLogLines, last)) {
+        if (!out.write(render(line))) return;
+        last = line.seq;
+      }
+    }
+  };
+  return response;
+}
+
+HttpResponse ControlApi::readings(const HttpRequest& request) const {
+  auto sensor = request.query.find("sensor");
+  if (sensor == request.query.end() || sensor->second.empty()) {
+    return apiError(400, "invalid", "name the sensor: /api/v1/events?sensor=ID[&limit=N]",
+                    "sensor");
+  }
+  const std::size_t limit =
+      std::clamp<std::size_t>(number(request, "limit").value_or(100), 1, 10000);
+  auto samples = state_.timeSeries().lastN(Symbol::intern(sensor->second), limit);
+  if (!samples) return apiError(500, "state", samples.error().str());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : *samples) {
+    nlohmann::json reading{{"ts_ns", s.ts_ns}, {"time", rfc3339(s.ts_ns)}};
+    if (s.values.size() == 1) {
+      reading["value"] = s.values.front();
+    } else {
+      reading["values"] = s.values;
+    }
+    out.push_back(std::move(reading));
+  }
+  return json(200, {{"sensor", sensor->second}, {"readings", out}});
+}
+
+HttpResponse ControlApi::ready() const {
+  if (!running_()) return json(503, {{"ready", false}, {"reason", "the node is not running"}});
+  nlohmann::json waiting = nlohmann::json::array();
+  for (const auto& runner : plane_.table().runners()) {
+    if (runner->pool().scaling().min > 0 && runner->pool().live() == 0) {
+      waiting.push_back(runner->spec().id());
+    }
+  }
+  if (!waiting.empty()) {
+    return json(503, {{"ready", false},
+                      {"reason", "functions without a warm instance"},
+                      {"functions", waiting}});
+  }
+  return json(200, {{"ready", true}});
+}
+
+}  // namespace sie::node

@@ -1,0 +1,80 @@
+// ControlApi: the node's REST API for operators, on the node's HTTP listener (api/openapi.yaml):
+// deploy, update, delete, list and describe functions and their versions; sync and async invoke;
+// scale; logs (tail and follow, NDJSON); readings query; readiness. The OpenFaaS gateway's routes
+// (openfaas_api.h) are served beside it. Errors are JSON: {"error": code, "message", "field",
+// "where"}, with field and where when the request names them.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "http/routes.h"
+#include "node/async_calls.h"
+#include "node/control_plane.h"
+#include "node/function_logs.h"
+#include "sie/clock.h"
+
+namespace sie::node {
+
+using http::HttpRequest;
+using http::HttpResponse;
+
+// A JSON error answer.
+HttpResponse apiError(int status, std::string_view code, const std::string& message,
+                      const std::string& field = {}, const std::string& where = {});
+
+class ControlApi {
+ public:
+  // `ready`: whether the node runs (readiness and invocations).
+  ControlApi(ControlPlane& plane, StateStore& state, const Clock& clock,
+             std::function<bool()> running);
+  ~ControlApi();
+  ControlApi(const ControlApi&) = delete;
+  ControlApi& operator=(const ControlApi&) = delete;
+
+  // nullopt when the path is none of the API's.
+  [[nodiscard]] std::optional<HttpResponse> handle(const HttpRequest& request) const;
+  // (method, path template) of every route served, ours and OpenFaaS's.
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> routes() const {
+    return routes_.list();
+  }
+  // Finishes queued async calls; later ones are refused.
+  void stop() { async_.stop(); }
+
+  // Shared with the OpenFaaS routes.
+  HttpResponse deploy(const std::string& manifest, const std::string& expect_version,
+                      const std::string& path_name) const;
+  HttpResponse remove(const std::string& name, bool reset) const;
+  // `patch` holds min, max, replicas, targetConcurrency (any of them).
+  HttpResponse scale(const std::string& name, const nlohmann::json& patch) const;
+  // A reading from the body through the function; async: 202 and a call id.
+  HttpResponse invoke(const std::string& name, const HttpRequest& request, bool async,
+                      const std::string& callback) const;
+  [[nodiscard]] nlohmann::json summary(const FunctionRunner& runner) const;
+  [[nodiscard]] ControlPlane& plane() const { return plane_; }
+
+ private:
+  void addRoutes();
+  HttpResponse error(const ControlError& error) const;
+  HttpResponse list() const;
+  HttpResponse describe(const std::string& name) const;
+  HttpResponse logs(const std::string& name, const HttpRequest& request) const;
+  HttpResponse readings(const HttpRequest& request) const;
+  HttpResponse ready() const;
+  std::string nextCallId() const;
+
+  ControlPlane& plane_;
+  StateStore& state_;
+  const Clock& clock_;
+  std::function<bool()> running_;
+  mutable AsyncCalls async_;
+  std::string run_token_;  // call ids never repeat across restarts
+  mutable std::atomic<std::uint64_t> calls_{0};
+  http::Routes routes_;
+};
+
+}  // namespace sie::node

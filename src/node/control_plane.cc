@@ -1,0 +1,266 @@
+#include "node/control_plane.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+namespace sie::node {
+namespace {
+
+ControlError invalid(Error error) { return {ControlErrc::kInvalid, std::move(error)}; }
+
+tl::unexpected<ControlError> refuse(ControlErrc code, std::string message, std::string where = {}) {
+  return tl::unexpected(
+      ControlError{code, Error{Errc::kInvalidArgument, std::move(message), std::move(where)}});
+}
+
+ControlErrc codeFor(const Error& error) {
+  switch (error.code) {
+    case Errc::kNotFound:
+      return ControlErrc::kNotFound;
+    case Errc::kIo:
+    case Errc::kInternal:
+    case Errc::kCorrupt:
+      return ControlErrc::kInternal;
+    case Errc::kOverload:
+      return ControlErrc::kUnavailable;
+    default:
+      return ControlErrc::kInvalid;
+  }
+}
+
+}  // namespace
+
+ControlPlane::ControlPlane(FunctionTable& table, AuditLog& audit, DesiredState desired)
+    : table_(table), audit_(audit), desired_(std::move(desired)) {}
+
+Status ControlPlane::load(const std::vector<SourceText>& site_files) {
+  for (auto& spec : SIE_TRY(parseManifestSet(site_files))) {
+    auto [it, inserted] = site_.emplace(spec.name, spec);
+    if (!inserted) {
+      return fail(Errc::kAlreadyExists,
+                  fmt::format("function '{}' is declared twice (versions {} and {}); one version "
+                              "of a name serves: keep one manifest",
+                              spec.name, it->second.version, spec.version),
+                  spec.source_file);
+    }
+  }
+  for (const auto& [name, spec] : site_) {
+    if (desired_.find(name) == nullptr) SIE_TRY(table_.deploy(spec, false));
+  }
+  for (const auto& [name, entry] : desired_.entries()) {
+    if (entry.deleted) continue;
+    FunctionSpec spec;
+    if (auto stored = SIE_TRY(desired_.manifest(name, entry.version))) {
+      auto specs = SIE_TRY(parseManifests(*stored));
+      if (specs.size() != 1)
+        return fail(Errc::kCorrupt, "a stored manifest must hold one function", stored->path);
+      spec = std::move(specs.front());
+    } else if (auto site = site_.find(name);
+               site != site_.end() && site->second.version == entry.version) {
+      spec = site->second;  // scaled through the API, deployed by the folder
+    } else {
+      return fail(Errc::kCorrupt,
+                  fmt::format("the desired state serves {}@{} but its manifest is gone; restore "
+                              "it or remove the entry from desired.json",
+                              name, entry.version),
+                  desired_.manifestPath(name, entry.version));
+    }
+    if (entry.scaling) spec.scaling = *entry.scaling;
+    SIE_TRY(table_.deploy(std::move(spec), false));
+  }
+  return table_.checkEscalations();
+}
+
+bool ControlPlane::claim(const std::string& name) {
+  std::lock_guard lock(mu_);
+  return busy_.insert(name).second;
+}
+
+void ControlPlane::release(const std::string& name) {
+  std::lock_guard lock(mu_);
+  busy_.erase(name);
+}
+
+void ControlPlane::audit(const std::string& name, const std::string& event,
+                         const std::string& actor, const std::string& detail) {
+  nlohmann::json body{{"event", event}, {"actor", actor}, {"detail", detail}};
+  if (auto appended = audit_.append("control", name, body.dump()); !appended) {
+    spdlog::error("audit: {}", appended.error().str());
+  }
+}
+
+ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
+                                                 const std::string& expect_version,
+                                                 const std::string& actor) {
+  // Parse once under a neutral name to learn name and version, then again from the path it will
+  // be stored at, so relative paths and messages refer to the stored copy.
+  auto parsed = parseManifests(SourceText{"request", text});
+  if (!parsed) return tl::unexpected(invalid(parsed.error()));
+  if (parsed->size() != 1) {
+    return refuse(ControlErrc::kInvalid,
+                  fmt::format("the request holds {} functions; deploy one manifest per request "
+                              "(`sie deploy -f` splits files)",
+                              parsed->size()),
+                  "request");
+  }
+  const std::string name = parsed->front().name;
+  const std::string version = parsed->front().version;
+  if (!claim(name)) {
+    return refuse(
+        ControlErrc::kConflict,
+        fmt::format("another change of '{}' is in progress; retry when it finished", name));
+  }
+  struct Release {
+    ControlPlane* plane;
+    std::string name;
+    ~Release() { plane->release(name); }
+  } releasing{this, name};
+
+  auto serving = table_.find(name);
+  const std::string serving_version = serving ? serving->spec().version : "";
+  if (!expect_version.empty() && expect_version != serving_version) {
+    return refuse(
+        ControlErrc::kConflict,
+        fmt::format("'{}' serves version '{}', not '{}' (If-Match); fetch it again and "
+                    "retry",
+                    name, serving_version.empty() ? "none" : serving_version, expect_version));
+  }
+  std::string path;
+  {
+    std::lock_guard lock(mu_);
+    path = desired_.manifestPath(name, version);
+    if (auto stored = desired_.manifest(name, version); stored && *stored) {
+      if ((*stored)->text == text && serving_version == version) {
+        return DeployReport{name, version, version, false};
+      }
+      if ((*stored)->text != text) {
+        return refuse(ControlErrc::kConflict,
+                      fmt::format("{}@{} was deployed before with a different manifest; a version "
+                                  "is immutable: bump metadata.version",
+                                  name, version));
+      }
+    } else if (serving_version == version) {
+      return refuse(ControlErrc::kConflict,
+                    fmt::format("{}@{} already serves (from {}); a version is immutable: bump "
+                                "metadata.version",
+                                name, version, serving->spec().source_file));
+    }
+  }
+  auto specs = parseManifests(SourceText{path, text});
+  if (!specs) return tl::unexpected(invalid(specs.error()));
+  auto deployed = table_.deploy(std::move(specs->front()));
+  if (!deployed) return tl::unexpected(ControlError{codeFor(deployed.error()), deployed.error()});
+  {
+    std::lock_guard lock(mu_);
+    if (auto saved = desired_.deployed(name, version, text); !saved) {
+      spdlog::error("control: {}@{} serves but is not persisted: {}", name, version,
+                    saved.error().str());
+      return tl::unexpected(ControlError{ControlErrc::kInternal, saved.error()});
+    }
+  }
+  audit(name, "deployed", actor,
+        serving_version.empty() ? version : fmt::format("{} (was {})", version, serving_version));
+  spdlog::info("control: {}@{} deployed{}", name, version,
+               serving_version.empty() ? "" : fmt::format(", replacing {}", serving_version));
+  return DeployReport{name, version, serving_version, true};
+}
+
+ControlResult<void> ControlPlane::remove(const std::string& name, bool reset,
+                                         const std::string& actor) {
+  if (!claim(name)) {
+    return refuse(
+        ControlErrc::kConflict,
+        fmt::format("another change of '{}' is in progress; retry when it finished", name));
+  }
+  struct Release {
+    ControlPlane* plane;
+    std::string name;
+    ~Release() { plane->release(name); }
+  } releasing{this, name};
+  std::optional<FunctionSpec> site;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = site_.find(name); reset && it != site_.end()) site = it->second;
+  }
+  if (table_.find(name)) {
+    if (auto removed = table_.remove(name); !removed) {
+      return tl::unexpected(ControlError{codeFor(removed.error()), removed.error()});
+    }
+  } else if (!reset) {
+    return refuse(ControlErrc::kNotFound, fmt::format("no function named '{}' on this node", name));
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto saved = reset ? desired_.reset(name) : desired_.deleted(name);
+    if (!saved) return tl::unexpected(ControlError{ControlErrc::kInternal, saved.error()});
+  }
+  if (site) {
+    if (auto deployed = table_.deploy(*site); !deployed) {
+      return tl::unexpected(ControlError{codeFor(deployed.error()), deployed.error()});
+    }
+  }
+  audit(name, reset ? "reset" : "deleted", actor,
+        site ? "config folder version " + site->version : "");
+  spdlog::info("control: {} {}", name, reset ? "reset to the config folder" : "deleted");
+  return {};
+}
+
+ControlResult<ScalingPolicy> ControlPlane::scale(const std::string& name,
+                                                 const ScalingPolicy& scaling,
+                                                 const std::string& actor) {
+  if (scaling.min < 0 || scaling.max < 1 || scaling.max < scaling.min ||
+      scaling.target_concurrency < 1 || scaling.max > 1000) {
+    return refuse(ControlErrc::kInvalid,
+                  fmt::format("scaling needs 0 <= min <= max, 1 <= max <= 1000 and "
+                              "targetConcurrency >= 1 (got min {}, max {}, targetConcurrency {})",
+                              scaling.min, scaling.max, scaling.target_concurrency),
+                  "min");
+  }
+  if (!claim(name)) {
+    return refuse(
+        ControlErrc::kConflict,
+        fmt::format("another change of '{}' is in progress; retry when it finished", name));
+  }
+  struct Release {
+    ControlPlane* plane;
+    std::string name;
+    ~Release() { plane->release(name); }
+  } releasing{this, name};
+  auto runner = table_.find(name);
+  if (!runner) {
+    return refuse(ControlErrc::kNotFound, fmt::format("no function named '{}' on this node", name));
+  }
+  {
+    std::lock_guard lock(mu_);
+    // A name the folder deployed is the API's from now on: the folder's version, at this scale.
+    auto saved = desired_.scaled(name, runner->spec().version, scaling);
+    if (!saved) return tl::unexpected(ControlError{ControlErrc::kInternal, saved.error()});
+  }
+  if (auto scaled = table_.scale(name, scaling); !scaled) {
+    return tl::unexpected(ControlError{codeFor(scaled.error()), scaled.error()});
+  }
+  audit(name, "scaled", actor,
+        fmt::format("min {} max {} targetConcurrency {}", scaling.min, scaling.max,
+                    scaling.target_concurrency));
+  return scaling;
+}
+
+std::string ControlPlane::origin(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  const auto* entry = desired_.find(name);
+  return entry != nullptr && !entry->deleted ? "api" : "site";
+}
+
+std::vector<std::string> ControlPlane::versions(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out = desired_.versions(name);
+  if (auto it = site_.find(name); it != site_.end()) out.push_back(it->second.version);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace sie::node

@@ -1,0 +1,77 @@
+// ControlPlane: deploys, updates, deletes and scales functions on a running node, and keeps what
+// it was asked (desired_state.h) so a restarted node comes back the same. Every change is checked
+// before anything changes (a broken manifest or model is refused and the serving version keeps
+// serving), goes in the audit chain, and is durable when the call returns. Changes to one name
+// are serialized: a second deploy of a name while one is in progress is a conflict (409).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "node/desired_state.h"
+#include "node/function_manifest.h"
+#include "node/function_table.h"
+#include "sie/state.h"
+
+namespace sie::node {
+
+// How a control call failed, for the API's status codes.
+enum class ControlErrc { kInvalid, kNotFound, kConflict, kUnavailable, kInternal };
+
+struct ControlError {
+  ControlErrc code = ControlErrc::kInternal;
+  Error error;  // message and where (file:line of the manifest, or the field)
+};
+
+template <typename T>
+using ControlResult = tl::expected<T, ControlError>;
+
+struct DeployReport {
+  std::string name;
+  std::string version;
+  std::string previous;  // the version it replaced, "" if new
+  bool changed = true;   // false: this exact manifest already served
+};
+
+class ControlPlane {
+ public:
+  ControlPlane(FunctionTable& table, AuditLog& audit, DesiredState desired);
+
+  // Node create: the config folder's manifests overlaid by the desired state (see
+  // desired_state.h for the rule).
+  Status load(const std::vector<SourceText>& site_files);
+
+  // One Function manifest (YAML or JSON). `expect_version`: deploy only while that version
+  // serves (the API's If-Match), "" for any.
+  ControlResult<DeployReport> deploy(const std::string& text, const std::string& expect_version,
+                                     const std::string& actor);
+  // `reset`: forget the API's word; the config folder's manifest (if any) serves again.
+  ControlResult<void> remove(const std::string& name, bool reset, const std::string& actor);
+  ControlResult<ScalingPolicy> scale(const std::string& name, const ScalingPolicy& scaling,
+                                     const std::string& actor);
+
+  // "api" when the API owns the name, else "site".
+  [[nodiscard]] std::string origin(const std::string& name) const;
+  // Versions with a stored manifest (API deploys) plus the config folder's, sorted.
+  [[nodiscard]] std::vector<std::string> versions(const std::string& name) const;
+  [[nodiscard]] FunctionTable& table() { return table_; }
+
+ private:
+  // Marks `name` busy for one change; false when another change of it is running.
+  bool claim(const std::string& name);
+  void release(const std::string& name);
+  void audit(const std::string& name, const std::string& event, const std::string& actor,
+             const std::string& detail);
+
+  FunctionTable& table_;
+  AuditLog& audit_;
+  mutable std::mutex mu_;  // desired_, site_, busy_
+  DesiredState desired_;
+  std::map<std::string, FunctionSpec> site_;  // the config folder's function of each name
+  std::set<std::string> busy_;
+};
+
+}  // namespace sie::node

@@ -1,0 +1,178 @@
+#include "node/desired_state.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace sie::node {
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json scalingJson(const ScalingPolicy& s) {
+  return {{"min", s.min},
+          {"max", s.max},
+          {"targetConcurrency", s.target_concurrency},
+          {"idleTimeoutMs", s.idle_timeout.count()},
+          {"prewarm", s.prewarm}};
+}
+
+ScalingPolicy scalingFrom(const nlohmann::json& j) {
+  ScalingPolicy s;
+  s.min = j.at("min").get<int>();
+  s.max = j.at("max").get<int>();
+  s.target_concurrency = j.at("targetConcurrency").get<int>();
+  s.idle_timeout = std::chrono::milliseconds(j.at("idleTimeoutMs").get<std::int64_t>());
+  s.prewarm = j.at("prewarm").get<bool>();
+  return s;
+}
+
+Status syncDir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fail(Errc::kIo, fmt::format("cannot open {}: {}", dir, std::strerror(errno)));
+  ::fsync(fd);
+  ::close(fd);
+  return ok();
+}
+
+}  // namespace
+
+Status writeFileAtomically(const std::string& path, std::string_view text) {
+  const fs::path target(path);
+  std::error_code ec;
+  fs::create_directories(target.parent_path(), ec);
+  if (ec)
+    return fail(Errc::kIo,
+                fmt::format("cannot create {}: {}", target.parent_path().string(), ec.message()));
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(Errc::kIo, fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return fail(Errc::kIo, fmt::format("cannot write {}: {}", tmp, std::strerror(err)));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    return fail(Errc::kIo, fmt::format("cannot replace {}: {}", path, std::strerror(errno)));
+  }
+  return syncDir(target.parent_path().string());
+}
+
+Result<DesiredState> DesiredState::load(const std::string& data_dir) {
+  DesiredState state((fs::path(data_dir) / "control").string());
+  const std::string file = (fs::path(state.dir_) / "desired.json").string();
+  std::ifstream in(file);
+  if (!in) return state;
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    const auto doc = nlohmann::json::parse(text.str());
+    for (const auto& [name, e] : doc.at("functions").items()) {
+      Entry entry;
+      entry.version = e.value("version", "");
+      entry.deleted = e.value("deleted", false);
+      if (e.contains("scaling") && !e["scaling"].is_null())
+        entry.scaling = scalingFrom(e["scaling"]);
+      state.entries_.emplace(name, std::move(entry));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return fail(Errc::kCorrupt,
+                fmt::format("the control plane's desired state is unreadable ({}); fix or remove "
+                            "the file to start from the config folder alone",
+                            e.what()),
+                file);
+  }
+  return state;
+}
+
+const DesiredState::Entry* DesiredState::find(const std::string& name) const {
+  auto it = entries_.find(name);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+std::string DesiredState::manifestPath(const std::string& name, const std::string& version) const {
+  return (fs::path(dir_) / "functions" / name / (version + ".yaml")).string();
+}
+
+Result<std::optional<SourceText>> DesiredState::manifest(const std::string& name,
+                                                         const std::string& version) const {
+  const std::string path = manifestPath(name, version);
+  std::ifstream in(path);
+  if (!in) return std::optional<SourceText>();
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return fail(Errc::kIo, "cannot read the stored manifest", path);
+  return std::optional<SourceText>(SourceText{path, text.str()});
+}
+
+std::vector<std::string> DesiredState::versions(const std::string& name) const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(fs::path(dir_) / "functions" / name, ec)) {
+    if (entry.path().extension() == ".yaml") out.push_back(entry.path().stem().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status DesiredState::deployed(const std::string& name, const std::string& version,
+                              const std::string& text) {
+  SIE_CHECK(writeFileAtomically(manifestPath(name, version), text));
+  Entry& entry = entries_[name];
+  entry.version = version;
+  entry.deleted = false;
+  entry.scaling.reset();  // the manifest's scaling, until the next scale call
+  return save();
+}
+
+Status DesiredState::deleted(const std::string& name) {
+  Entry& entry = entries_[name];
+  entry.version.clear();
+  entry.deleted = true;
+  entry.scaling.reset();
+  return save();
+}
+
+Status DesiredState::scaled(const std::string& name, const std::string& version,
+                            const ScalingPolicy& scaling) {
+  Entry& entry = entries_[name];
+  entry.version = version;
+  entry.deleted = false;
+  entry.scaling = scaling;
+  return save();
+}
+
+Status DesiredState::reset(const std::string& name) {
+  entries_.erase(name);
+  return save();
+}
+
+Status DesiredState::save() const {
+  nlohmann::json functions = nlohmann::json::object();
+  for (const auto& [name, e] : entries_) {
+    functions[name] = {{"version", e.version},
+                       {"deleted", e.deleted},
+                       {"scaling", e.scaling ? scalingJson(*e.scaling) : nlohmann::json()}};
+  }
+  return writeFileAtomically((fs::path(dir_) / "desired.json").string(),
+                             nlohmann::json{{"functions", functions}}.dump(2) + "\n");
+}
+
+}  // namespace sie::node

@@ -1,0 +1,64 @@
+// DesiredState: what the control API was asked to run, kept in <data_dir>/control so a restarted
+// node comes back with the same functions, versions and scaling.
+//
+//   control/desired.json                     {"functions": {name: {"version", "deleted",
+//                                              "scaling"}}}, replaced atomically
+//   control/functions/<name>/<version>.yaml  each manifest as deployed
+//
+// The rule between the config folder and the API (docs/CONTROL.md): a name the API deployed,
+// deleted or scaled keeps what the API said across restarts, whatever the config folder holds;
+// every other name comes from the config folder. `sie fn reset NAME` (DELETE with
+// ?reset=true) forgets the API's word and returns the name to the folder.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/function_manifest.h"
+#include "sie/function.h"
+#include "sie/result.h"
+
+namespace sie::node {
+
+class DesiredState {
+ public:
+  struct Entry {
+    std::string version;  // serving version; "" when deleted
+    bool deleted = false;
+    std::optional<ScalingPolicy> scaling;  // set by a scale call
+  };
+
+  // Reads control/ under `data_dir` (a missing folder is an empty state).
+  static Result<DesiredState> load(const std::string& data_dir);
+
+  [[nodiscard]] const std::map<std::string, Entry>& entries() const { return entries_; }
+  [[nodiscard]] const Entry* find(const std::string& name) const;
+  // The stored manifest of name@version, or nullopt.
+  [[nodiscard]] Result<std::optional<SourceText>> manifest(const std::string& name,
+                                                           const std::string& version) const;
+  // Versions of `name` with a stored manifest, sorted.
+  [[nodiscard]] std::vector<std::string> versions(const std::string& name) const;
+  // Where name@version's manifest is (or would be) stored.
+  [[nodiscard]] std::string manifestPath(const std::string& name, const std::string& version) const;
+
+  // Each change is durable when it returns (written, fsynced, renamed).
+  Status deployed(const std::string& name, const std::string& version, const std::string& text);
+  Status deleted(const std::string& name);
+  // `version` serves at `scaling` (a config-folder version has no stored manifest).
+  Status scaled(const std::string& name, const std::string& version, const ScalingPolicy& scaling);
+  Status reset(const std::string& name);
+
+ private:
+  explicit DesiredState(std::string dir) : dir_(std::move(dir)) {}
+  Status save() const;
+
+  std::string dir_;  // <data_dir>/control
+  std::map<std::string, Entry> entries_;
+};
+
+// Writes `text` to `path` durably: a temporary file, fsync, rename over `path`.
+Status writeFileAtomically(const std::string& path, std::string_view text);
+
+}  // namespace sie::node

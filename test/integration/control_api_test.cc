@@ -1,0 +1,446 @@
+// The control API on the node's real HTTP listener, driven by curl: deploy, update, delete,
+// invoke, scale, logs, the OpenFaaS routes, desired state across a restart, and api/openapi.yaml
+// against the routes served.
+#include <sys/stat.h>
+
+#include <atomic>
+#include <fstream>
+#include <future>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
+
+#include "http/http_server.h"
+#include "node/node.h"
+#include "servers.h"
+#include "sie/plugins.h"
+#include "test_node.h"
+
+namespace sie {
+namespace {
+
+using testing::capture;
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+constexpr const char* kSite = R"(apiVersion: sie/v1
+kind: Site
+metadata: {name: control-test}
+spec:
+  http: 127.0.0.1:0
+  summaryInterval: 0
+)";
+
+// A site function the API may override.
+constexpr const char* kSiteFunction = R"(apiVersion: sie/v1
+kind: Function
+metadata: {name: volts, version: "1"}
+spec:
+  runtime: builtin
+  handler: threshold
+  triggers: ["grid/+/voltage"]
+  params: {max: 250}
+)";
+
+std::string thresholdManifest(const std::string& name, const std::string& version, int max) {
+  return fmt::format(R"(apiVersion: sie/v1
+kind: Function
+metadata: {{name: {}, version: "{}"}}
+spec:
+  runtime: builtin
+  handler: threshold
+  triggers: ["rotating/+/vibration"]
+  params: {{max: {}}}
+)",
+                     name, version, max);
+}
+
+struct Reply {
+  int status = 0;
+  nlohmann::json body;
+  std::string text;
+};
+
+class ControlApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spdlog::set_level(spdlog::level::warn);
+    ASSERT_TRUE(registerBuiltinPlugins(plugins_));
+    start();
+  }
+  void TearDown() override {
+    if (node_) node_->stop();
+  }
+
+  void start() {
+    auto site =
+        node::parseSite({"t/site.yaml", kSite}, {{"t/functions/volts.yaml", kSiteFunction}});
+    ASSERT_TRUE(site) << site.error().str();
+    site->data_dir = data_.path();
+    auto made = node::Node::create(std::move(*site), plugins_);
+    ASSERT_TRUE(made) << made.error().str();
+    node_ = std::move(*made);
+    ASSERT_TRUE(node_->start());
+  }
+  void restart() {
+    node_->stop();
+    node_.reset();
+    start();
+  }
+
+  // curl METHOD path with `body` (from a file, so any bytes are fine) and extra arguments.
+  Reply call(const std::string& method, const std::string& path, const std::string& body = "",
+             const std::string& args = "") {
+    const std::string file = data_.file(fmt::format("body-{}", files_++));
+    std::ofstream(file, std::ios::binary) << body;
+    const std::string out = capture(
+        fmt::format("curl -s -w '\\n%{{http_code}}' -X {} 'http://127.0.0.1:{}{}' {} {}", method,
+                    node_->httpPort(), path, args, body.empty() ? "" : "--data-binary @" + file));
+    Reply reply;
+    const std::size_t cut = out.rfind('\n');
+    reply.status = std::atoi(out.c_str() + cut + 1);
+    reply.text = out.substr(0, cut);
+    reply.body = nlohmann::json::parse(reply.text, nullptr, false);
+    return reply;
+  }
+  Reply deploy(const std::string& manifest) {
+    return call("POST", "/api/v1/functions", manifest, "-H 'Content-Type: application/yaml'");
+  }
+  Reply invoke(const std::string& name, double value, const std::string& query = "") {
+    return call("POST", "/api/v1/functions/" + name + "/invoke" + query,
+                fmt::format(R"({{"sensor":"rotating/p1/vibration","value":{}}})", value),
+                "-H 'Content-Type: application/json'");
+  }
+
+  TempDir data_;
+  Plugins plugins_;
+  std::unique_ptr<node::Node> node_;
+  int files_ = 0;
+};
+
+TEST_F(ControlApiTest, DeployInvokeUpdateAndDeleteAFunctionWhileTheNodeRuns) {
+  Reply r = deploy(thresholdManifest("vib", "1", 5));
+  ASSERT_EQ(r.status, 201) << r.text;
+  EXPECT_EQ(r.body["version"], "1");
+
+  r = deploy(thresholdManifest("vib", "1", 5));  // the same again: nothing changes
+  EXPECT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body["changed"], false);
+
+  r = deploy(thresholdManifest("vib", "1", 9));  // a version is immutable
+  EXPECT_EQ(r.status, 409) << r.text;
+  EXPECT_THAT(r.body["message"].get<std::string>(), HasSubstr("bump metadata.version"));
+
+  r = invoke("vib", 7);
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body["function"], "vib@1");
+  EXPECT_EQ(r.body["decision"]["anomaly"], true);
+
+  r = deploy(thresholdManifest("vib", "2", 9));
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body["previous"], "1");
+  r = invoke("vib", 7);
+  EXPECT_EQ(r.body["function"], "vib@2");
+  EXPECT_EQ(r.body["decision"]["anomaly"], false) << r.text;
+
+  r = call("GET", "/api/v1/functions/vib");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["origin"], "api");
+  EXPECT_EQ(r.body["versions"].size(), 2u);
+  EXPECT_EQ(r.body["versions"][1]["serving"], true);
+
+  r = call("GET", "/api/v1/functions");
+  std::set<std::string> names;
+  for (const auto& f : r.body["functions"]) names.insert(f["name"]);
+  EXPECT_EQ(names, (std::set<std::string>{"vib", "volts"}));
+
+  // Readings flowing through the gateway reach the deployed version.
+  const Reply ingest =
+      call("POST", "/api/v1/events", R"({"sensor":"rotating/p2/vibration","value":12})",
+           "-H 'Content-Type: application/json'");
+  ASSERT_EQ(ingest.status, 202) << ingest.text;
+  for (int i = 0; i < 200 && call("GET", "/api/v1/functions/vib").body["anomalies"] != 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(call("GET", "/api/v1/functions/vib").body["anomalies"], 1);
+
+  r = call("DELETE", "/api/v1/functions/vib");
+  EXPECT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(call("GET", "/api/v1/functions/vib").status, 404);
+  EXPECT_EQ(invoke("vib", 1).status, 404);
+
+  // Every change is in the audit chain.
+  auto audit = node_->state().audit().tail(20);
+  ASSERT_TRUE(audit);
+  int control = 0;
+  for (const auto& record : *audit) control += record.kind == "control" ? 1 : 0;
+  EXPECT_EQ(control, 3);  // deployed 1, deployed 2, deleted
+}
+
+TEST_F(ControlApiTest, BadRequestsGetJsonErrorsThatNameTheProblem) {
+  Reply r = deploy("apiVersion: sie/v1\nkind: Function\nmetadata: {name: x, version: \"1\"\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body["message"].get<std::string>(), HasSubstr("invalid YAML"));
+
+  r = call("POST", "/api/v1/functions", R"({"apiVersion": "sie/v1", "kind": "Function",)",
+           "-H 'Content-Type: application/json'");
+  EXPECT_EQ(r.status, 400) << r.text;
+
+  std::string unknown = thresholdManifest("odd", "1", 5);
+  unknown.replace(unknown.find("  params"), 0, "  colour: blue\n");
+  r = deploy(unknown);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["field"], "colour") << r.text;
+  EXPECT_THAT(r.body["where"].get<std::string>(), HasSubstr(":"));
+
+  std::string bad_param = thresholdManifest("odd", "1", 5);
+  bad_param.replace(bad_param.find("max:"), 4, "top:");
+  r = deploy(bad_param);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["field"], "spec.params.top") << r.text;
+
+  r = deploy(std::string(2 << 20, 'x'));
+  EXPECT_EQ(r.status, 413) << r.text;
+  EXPECT_EQ(call("POST", "/api/v1/functions").status, 400);
+  EXPECT_EQ(
+      deploy(thresholdManifest("a", "1", 1) + "---\n" + thresholdManifest("b", "1", 1)).status,
+      400);
+
+  r = call("PUT", "/api/v1/functions/other", thresholdManifest("odd", "1", 5));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["field"], "metadata.name");
+
+  r = call("POST", "/api/v1/functions/volts/scale", R"({"max": "many"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["field"], "max");
+  r = call("POST", "/api/v1/functions/volts/scale", R"({"min": 3, "max": 2})");
+  EXPECT_EQ(r.status, 400) << r.text;
+  r = call("POST", "/api/v1/functions/volts/scale", "{nope");
+  EXPECT_EQ(r.status, 400);
+
+  r = call("POST", "/api/v1/functions/volts/invoke", "not a reading");
+  EXPECT_EQ(r.status, 400) << r.text;
+  r = call("POST", "/api/v1/functions/volts/invoke", R"({"value": 1})",
+           "-H 'Content-Type: application/json'");
+  EXPECT_EQ(r.status, 400) << r.text;
+  EXPECT_EQ(r.body["field"], "sensor") << r.text;
+  EXPECT_EQ(invoke("nobody", 1).status, 404);
+
+  r = call("PATCH", "/api/v1/functions/volts");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.body["error"], "method_not_allowed");
+  EXPECT_EQ(call("GET", "/api/v1/calls/none").status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/events").status, 400);
+  // The node still serves.
+  EXPECT_EQ(call("GET", "/readyz").status, 200);
+}
+
+TEST_F(ControlApiTest, ABrokenModelIsRefusedAndTheServingVersionKeepsServing) {
+  ASSERT_EQ(deploy(thresholdManifest("vib", "1", 5)).status, 201);
+  const std::string model = data_.file("broken.onnx");
+  std::ofstream(model, std::ios::binary) << "\x08\x07garbage that is no ONNX model";
+  const Reply r = deploy(fmt::format(R"(apiVersion: sie/v1
+kind: Function
+metadata: {{name: vib, version: "2"}}
+spec:
+  runtime: onnx
+  handler: {}
+  triggers: ["rotating/+/vibration"]
+)",
+                                     model));
+  EXPECT_EQ(r.status, 400) << r.text;
+  EXPECT_THAT(r.text, HasSubstr("broken.onnx"));
+  const Reply served = invoke("vib", 7);
+  EXPECT_EQ(served.status, 200);
+  EXPECT_EQ(served.body["function"], "vib@1");
+}
+
+TEST_F(ControlApiTest, OfTwoConcurrentDeploysOfANameOneWinsAndTheOtherGets409) {
+  // A worker that takes a second to start keeps the first deploy in progress.
+  TempDir code;
+  const std::string script = code.file("slow.py");
+  std::ofstream(script) << "#!/usr/bin/python3\nimport sys, time\ntime.sleep(1.0)\n"
+                           "sys.path.insert(0, '" SIE_SOURCE_DIR
+                           "/sdk/python')\nimport sie_worker\n"
+                           "sie_worker.serve(lambda inv: sie_worker.Decision(score=inv.value))\n";
+  chmod(script.c_str(), 0755);
+  chmod(code.path().c_str(), 0755);
+  const auto manifest = [&](const std::string& version) {
+    return fmt::format(R"(apiVersion: sie/v1
+kind: Function
+metadata: {{name: slow, version: "{}"}}
+spec:
+  runtime: process
+  handler: {}
+  triggers: ["line/#"]
+  process: {{read: ["{}/sdk/python"], startTimeout: 10s}}
+)",
+                       version, script, SIE_SOURCE_DIR);
+  };
+  auto first = std::async(std::launch::async, [&] { return deploy(manifest("1")).status; });
+  auto second = std::async(std::launch::async, [&] { return deploy(manifest("2")).status; });
+  std::multiset<int> statuses{first.get(), second.get()};
+  EXPECT_EQ(statuses.count(409), 1u);
+  EXPECT_EQ(statuses.count(201), 1u);
+  const Reply described = call("GET", "/api/v1/functions/slow");
+  EXPECT_EQ(described.status, 200);
+}
+
+TEST_F(ControlApiTest, ARestartedNodeComesBackWithWhatTheApiDeployed) {
+  ASSERT_EQ(deploy(thresholdManifest("vib", "3", 5)).status, 201);
+  std::string volts = kSiteFunction;
+  volts.replace(volts.find("\"1\""), 3, "\"2\"");
+  volts.replace(volts.find("250"), 3, "240");
+  ASSERT_EQ(deploy(volts).status, 200);
+  Reply scaled = call("POST", "/api/v1/functions/vib/scale", R"({"min": 2, "max": 3})");
+  ASSERT_EQ(scaled.status, 200) << scaled.text;
+
+  restart();
+  Reply r = call("GET", "/api/v1/functions/vib");
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body["version"], "3");
+  EXPECT_EQ(r.body["scaling"]["min"], 2);
+  EXPECT_EQ(r.body["instances"]["live"], 2);
+  EXPECT_EQ(call("GET", "/api/v1/functions/volts").body["version"], "2");  // API over folder
+
+  ASSERT_EQ(call("DELETE", "/api/v1/functions/volts").status, 200);
+  restart();
+  EXPECT_EQ(call("GET", "/api/v1/functions/volts").status, 404);  // a delete is remembered
+
+  // Reset hands the name back to the config folder.
+  r = call("DELETE", "/api/v1/functions/volts?reset=true");
+  EXPECT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(call("GET", "/api/v1/functions/volts").body["version"], "1");
+  EXPECT_EQ(call("GET", "/api/v1/functions/volts").body["origin"], "site");
+  restart();
+  EXPECT_EQ(call("GET", "/api/v1/functions/volts").body["version"], "1");
+}
+
+TEST_F(ControlApiTest, AsyncInvocationsAnswer202AndPostTheResultToTheCallback) {
+  std::promise<http::HttpRequest> received;
+  std::atomic<bool> once{false};
+  auto receiver = http::HttpServer::start("127.0.0.1:0", [&](const http::HttpRequest& request) {
+    if (!once.exchange(true)) received.set_value(request);
+    return http::HttpResponse{200, "text/plain", "ok", {}};
+  });
+  ASSERT_TRUE(receiver);
+  const std::string callback = fmt::format("http://127.0.0.1:{}/done", (*receiver)->port());
+  Reply r = call("POST", "/api/v1/functions/volts/invoke?async=true",
+                 R"({"sensor":"grid/f1/voltage","value":260})",
+                 "-H 'Content-Type: application/json' -H 'X-Callback-Url: " + callback + "'");
+  ASSERT_EQ(r.status, 202) << r.text;
+  const std::string id = r.body["callId"];
+  auto future = received.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const http::HttpRequest got = future.get();
+  EXPECT_EQ(got.header("x-call-id"), id);
+  EXPECT_EQ(nlohmann::json::parse(got.body)["decision"]["anomaly"], true) << got.body;
+  r = call("GET", "/api/v1/calls/" + id);
+  EXPECT_EQ(r.body["status"], "done") << r.text;
+  (*receiver)->stop();
+}
+
+TEST_F(ControlApiTest, OpenFaasRoutesDeployListInvokeScaleAndDelete) {
+  Reply r = call("POST", "/system/functions",
+                 R"({"service":"of-volts","image":"builtin:threshold",
+                     "annotations":{"topic":"grid/+/voltage","sie.io/param.max":"250"},
+                     "labels":{"com.openfaas.scale.min":"1"}})");
+  ASSERT_EQ(r.status, 202) << r.text;
+  r = call("GET", "/system/functions");
+  ASSERT_EQ(r.status, 200);
+  bool listed = false;
+  for (const auto& f : r.body)
+    listed = listed || (f["name"] == "of-volts" && f["image"] == "builtin:threshold");
+  EXPECT_TRUE(listed) << r.text;
+  r = call("GET", "/system/function/of-volts");
+  EXPECT_EQ(r.body["annotations"]["topic"], "grid/+/voltage");
+  r = call("POST", "/function/of-volts", R"({"sensor":"grid/f9/voltage","value":230})",
+           "-H 'Content-Type: application/json'");
+  EXPECT_EQ(r.status, 200) << r.text;
+  EXPECT_TRUE(r.body.contains("decision"));
+  r = call("POST", "/async-function/of-volts", R"({"sensor":"grid/f9/voltage","value":231})",
+           "-H 'Content-Type: application/json' -D -");
+  EXPECT_THAT(r.text, HasSubstr("202"));
+  EXPECT_THAT(r.text, HasSubstr("X-Call-Id: call-"));
+  r = call("POST", "/system/scale-function/of-volts", R"({"serviceName":"of-volts","replicas":2})");
+  EXPECT_EQ(r.status, 202) << r.text;
+  EXPECT_EQ(call("GET", "/system/function/of-volts").body["replicas"], 2);
+  r = call("POST", "/system/functions", R"({"service":"x","image":"builtin:zscore"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["field"], "annotations.topic");
+  r = call("POST", "/system/functions", R"({"service":"x","image":"y","colour":"red"})");
+  EXPECT_EQ(r.body["field"], "colour");
+  r = call("DELETE", "/system/functions", R"({"functionName":"of-volts"})");
+  EXPECT_EQ(r.status, 202) << r.text;
+  EXPECT_EQ(call("GET", "/system/function/of-volts").status, 404);
+  r = call("GET", "/system/info");
+  EXPECT_EQ(r.body["provider"]["provider"], "sie");
+  EXPECT_EQ(call("GET", "/healthz").status, 200);
+}
+
+TEST_F(ControlApiTest, LogsTailAndFollowAsNdjson) {
+  spdlog::set_level(spdlog::level::info);  // decisions are logged at info
+  ASSERT_EQ(deploy(thresholdManifest("vib", "1", 5)).status, 201);
+  ASSERT_EQ(invoke("vib", 9).status, 200);
+  Reply r = call("GET", "/api/v1/functions/vib/logs?tail=10");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.text, HasSubstr("ANOMALY"));
+  const auto first = nlohmann::json::parse(r.text.substr(0, r.text.find('\n')));
+  EXPECT_EQ(first["function"], "vib");
+  EXPECT_EQ(first["version"], "1");
+
+  // follow: lines logged after the request arrive on the open response.
+  const std::string out = data_.file("follow.ndjson");
+  auto follower = std::async(std::launch::async, [&] {
+    return std::system(fmt::format("curl -sN --max-time 3 'http://127.0.0.1:{}/api/v1/functions/"
+                                   "vib/logs?tail=0&follow=true' > {}",
+                                   node_->httpPort(), out)
+                           .c_str());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_EQ(invoke("vib", 42).status, 200);
+  follower.get();
+  std::ifstream in(out);
+  const std::string followed((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_THAT(followed, HasSubstr("42 > max 5"));
+  spdlog::set_level(spdlog::level::warn);
+}
+
+TEST_F(ControlApiTest, OpenApiDocumentListsExactlyTheRoutesServed) {
+  const YAML::Node doc = YAML::LoadFile(SIE_SOURCE_DIR "/api/openapi.yaml");
+  std::set<std::pair<std::string, std::string>> documented;
+  for (const auto& path : doc["paths"]) {
+    for (const auto& op : path.second) {
+      std::string method = op.first.as<std::string>();
+      if (method == "parameters") continue;
+      std::transform(method.begin(), method.end(), method.begin(), ::toupper);
+      documented.emplace(method, path.first.as<std::string>());
+    }
+  }
+  for (const auto& route : node_->api().routes()) {
+    EXPECT_TRUE(documented.contains(route))
+        << route.first << " " << route.second << " is served but not in api/openapi.yaml";
+  }
+  // Every documented operation exists (the node's own endpoints included): none is a 404
+  // "no endpoint".
+  for (const auto& [method, path] : documented) {
+    std::string concrete = path;
+    for (auto open = concrete.find('{'); open != std::string::npos; open = concrete.find('{')) {
+      concrete.replace(open, concrete.find('}') - open + 1, "volts");
+    }
+    const Reply r = call(method, concrete);
+    EXPECT_NE(r.status, 405) << method << " " << path << ": " << r.text;
+    if (r.status == 404) {
+      EXPECT_THAT(r.text, ::testing::Not(HasSubstr("no endpoint"))) << method << " " << path;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sie
