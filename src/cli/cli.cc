@@ -1,7 +1,7 @@
 #include "cli/cli.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 
@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.footer("Run `sie COMMAND --help` for the options of a command. Start with `sie run`.");
   int exit_code = 0;
   addRunCommand(app, exit_code);
+  addClientCommands(app, exit_code);
 #ifdef SIE_WITH_SIM
   addSimCommand(app, exit_code);
   addEvalCommand(app, exit_code);

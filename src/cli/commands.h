@@ -11,5 +11,7 @@ void addSimCommand(CLI::App& app, int& exit_code);
 void addEvalCommand(CLI::App& app, int& exit_code);
 void addAuditCommand(CLI::App& app, int& exit_code);
 void addModelCommand(CLI::App& app, int& exit_code);
+// The clients of a running node's API: deploy, fn, invoke, logs, scale, status, and completion.
+void addClientCommands(CLI::App& app, int& exit_code);
 
 }  // namespace sie::cli

@@ -1,14 +1,14 @@
 // `sie eval`: detection quality of a site's functions against the simulator's labelled faults:
 // per function precision, recall, F1, false alarms per hour and median detection delay, next to a
 // z-score baseline on the same data.
+#include <unistd.h>
 #include <filesystem>
 #include <iostream>
 #include <string>
-#include <unistd.h>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "node/csv_evaluation.h"
@@ -49,8 +49,8 @@ nlohmann::ordered_json scoreJson(const node::FunctionScore& s) {
   j["falseAlarmsPerHour"] = s.falseAlarmsPerHour();
   j["faults"] = s.faults;
   j["detected"] = s.detected;
-  j["medianDetectionDelaySeconds"] = s.detected > 0 ? nlohmann::ordered_json(s.median_delay_s)
-                                                    : nlohmann::ordered_json(nullptr);
+  j["medianDetectionDelaySeconds"] =
+      s.detected > 0 ? nlohmann::ordered_json(s.median_delay_s) : nlohmann::ordered_json(nullptr);
   j["hours"] = s.hours;
   return j;
 }
@@ -69,10 +69,17 @@ void printTable(const std::vector<node::FunctionScore>& scores) {
 }
 
 nlohmann::ordered_json csvScoreJson(const node::FunctionScore& s) {
-  return {{"rows", s.decisions}, {"notScored", s.not_scored}, {"tp", s.tp},
-          {"fp", s.fp},          {"fn", s.fn},                 {"tn", s.tn},
-          {"precision", s.precision()}, {"recall", s.recall()}, {"f1", s.f1()},
-          {"far", s.falseAlarmRate()},  {"mar", s.missedAlarmRate()}};
+  return {{"rows", s.decisions},
+          {"notScored", s.not_scored},
+          {"tp", s.tp},
+          {"fp", s.fp},
+          {"fn", s.fn},
+          {"tn", s.tn},
+          {"precision", s.precision()},
+          {"recall", s.recall()},
+          {"f1", s.f1()},
+          {"far", s.falseAlarmRate()},
+          {"mar", s.missedAlarmRate()}};
 }
 
 int reportCsv(const node::CsvEvalResult& r, const EvalCommandOptions& o) {
@@ -93,8 +100,9 @@ int reportCsv(const node::CsvEvalResult& r, const EvalCommandOptions& o) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  std::cout << fmt::format("{} on {} files ({} scored rows, first {} rows of each file for fitting)\n\n",
-                           r.function, r.files.size(), r.rows, o.fit_rows);
+  std::cout << fmt::format(
+      "{} on {} files ({} scored rows, first {} rows of each file for fitting)\n\n", r.function,
+      r.files.size(), r.rows, o.fit_rows);
   std::cout << fmt::format("{:<40} {:>7} {:>9} {:>7} {:>6} {:>7} {:>7}\n", "file", "rows",
                            "precision", "recall", "F1", "FAR %", "MAR %");
   auto line = [](const std::string& name, const node::FunctionScore& s) {
@@ -143,10 +151,11 @@ int runEval(const EvalCommandOptions& o) {
               << o.duration << "')\n";
     return 2;
   }
-  auto site = o.site.empty() ? node::loadDemoSite()
-                             : node::loadSite(std::filesystem::is_directory(o.site)
-                                                  ? (std::filesystem::path(o.site) / "site.yaml").string()
-                                                  : o.site);
+  auto site = o.site.empty()
+                  ? node::loadDemoSite()
+                  : node::loadSite(std::filesystem::is_directory(o.site)
+                                       ? (std::filesystem::path(o.site) / "site.yaml").string()
+                                       : o.site);
   if (!site) {
     std::cerr << "sie eval: " << site.error().str() << "\n";
     return 2;
@@ -203,16 +212,20 @@ void addEvalCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   eval->add_flag("--json", options->json, "Print JSON");
   eval->add_flag("--no-baseline", options->no_baseline, "Skip the z-score baseline rows");
-  eval->add_option("--csv", options->csv,
-                   "Score on labelled CSV files instead (files or folders of *.csv); needs --function");
-  eval->add_option("--function", options->function, "--csv: the function to score (name or name@version)");
+  eval->add_option(
+      "--csv", options->csv,
+      "Score on labelled CSV files instead (files or folders of *.csv); needs --function");
+  eval->add_option("--function", options->function,
+                   "--csv: the function to score (name or name@version)");
   eval->add_option("--label", options->label, "--csv: the 0/1 label column")->capture_default_str();
-  eval->add_option("--fit-rows", options->fit_rows,
-                   "--csv: leading rows of each file for calibration (per-asset statistics), not scored")
+  eval->add_option(
+          "--fit-rows", options->fit_rows,
+          "--csv: leading rows of each file for calibration (per-asset statistics), not scored")
       ->capture_default_str();
   eval->add_option("--ignore", options->ignore, "--csv: columns that are not signals")
       ->capture_default_str();
-  eval->add_option("--time-column", options->time_column, "--csv: the time column (default: detected)");
+  eval->add_option("--time-column", options->time_column,
+                   "--csv: the time column (default: detected)");
   eval->callback([options, &exit_code] { exit_code = runEval(*options); });
 }
 

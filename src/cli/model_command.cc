@@ -28,8 +28,10 @@ struct InspectOptions {
 std::string shapeText(const TensorInfo& t) {
   std::vector<std::string> dims;
   for (std::size_t i = 0; i < t.shape.size(); ++i) {
-    if (t.shape[i] >= 0) dims.push_back(std::to_string(t.shape[i]));
-    else dims.push_back(t.dim_names[i].empty() ? "?" : t.dim_names[i]);
+    if (t.shape[i] >= 0)
+      dims.push_back(std::to_string(t.shape[i]));
+    else
+      dims.push_back(t.dim_names[i].empty() ? "?" : t.dim_names[i]);
   }
   return fmt::format("{} {} [{}]", t.name, t.type, fmt::join(dims, ", "));
 }
@@ -46,7 +48,8 @@ nlohmann::ordered_json infoJson(const ModelInfo& m, const Status& backend) {
   j["modelVersion"] = m.model_version;
   j["producer"] = m.producer;
   j["opsets"] = nlohmann::ordered_json::object();
-  for (const auto& [domain, version] : m.opsets) j["opsets"][domain.empty() ? "ai.onnx" : domain] = version;
+  for (const auto& [domain, version] : m.opsets)
+    j["opsets"][domain.empty() ? "ai.onnx" : domain] = version;
   j["inputs"] = nlohmann::ordered_json::array();
   for (const auto& t : m.inputs) j["inputs"].push_back(tensorJson(t));
   j["outputs"] = nlohmann::ordered_json::array();
@@ -64,7 +67,8 @@ nlohmann::ordered_json infoJson(const ModelInfo& m, const Status& backend) {
 void printInfo(const std::string& file, const ModelInfo& m, const Status& backend) {
   std::cout << fmt::format("model       {}\n", file);
   std::cout << fmt::format("sha256      {}\n", m.sha256);
-  std::cout << fmt::format("size        {} bytes, {} parameters, {} nodes\n", m.size, m.parameters, m.nodes);
+  std::cout << fmt::format("size        {} bytes, {} parameters, {} nodes\n", m.size, m.parameters,
+                           m.nodes);
   std::vector<std::string> opsets;
   for (const auto& [domain, version] : m.opsets) {
     opsets.push_back(fmt::format("{} {}", domain.empty() ? "ai.onnx" : domain, version));
@@ -128,7 +132,8 @@ void addModelCommand(CLI::App& app, int& exit_code) {
   auto* inspect = model->add_subcommand(
       "inspect",
       "Describe an ONNX model: SHA-256, inputs, outputs, operators, metadata, and whether the "
-      "backend can run it.\nExit 0: valid and runnable; 1: valid, not runnable here; 2: not a valid "
+      "backend can run it.\nExit 0: valid and runnable; 1: valid, not runnable here; 2: not a "
+      "valid "
       "model.");
   inspect->add_option("FILE", options->file, "The .onnx file")->required();
   inspect->add_flag("--json", options->json, "Print JSON");

@@ -27,7 +27,8 @@ void configureLogging(const std::string& level, bool json) {
   auto logger = spdlog::stderr_color_mt("sie");
   spdlog::set_default_logger(logger);
   if (json) {
-    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%v"})", spdlog::pattern_time_type::utc);
+    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
   } else {
     spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
   }
@@ -35,11 +36,13 @@ void configureLogging(const std::string& level, bool json) {
 }
 
 void printSummary(const node::NodeStats& now, const node::NodeStats& before, double interval_s) {
-  const double rate = interval_s > 0 ? static_cast<double>(now.events - before.events) / interval_s : 0;
-  fmt::print("[{:>6.0f}s] events {:>8.0f}/s ({} total) | decisions {} | anomalies {} | rejected {} "
-             "| dead letters {} | queued {}\n",
-             now.uptime_s, rate, now.events, now.decisions, now.anomalies, now.rejected,
-             now.dead_letters, now.queued);
+  const double rate =
+      interval_s > 0 ? static_cast<double>(now.events - before.events) / interval_s : 0;
+  fmt::print(
+      "[{:>6.0f}s] events {:>8.0f}/s ({} total) | decisions {} | anomalies {} | rejected {} "
+      "| dead letters {} | queued {}\n",
+      now.uptime_s, rate, now.events, now.decisions, now.anomalies, now.rejected, now.dead_letters,
+      now.queued);
   std::fflush(stdout);
 }
 
@@ -113,10 +116,11 @@ int run(const RunArgs& args) {
   }
   (*node)->stop();
   const node::NodeStats final_stats = (*node)->stats();
-  fmt::print("stopped after {:.1f}s: {} events, {} decisions, {} anomalies, {} rejected, "
-             "{} function errors\n",
-             final_stats.uptime_s, final_stats.events, final_stats.decisions, final_stats.anomalies,
-             final_stats.rejected, final_stats.function_errors);
+  fmt::print(
+      "stopped after {:.1f}s: {} events, {} decisions, {} anomalies, {} rejected, "
+      "{} function errors\n",
+      final_stats.uptime_s, final_stats.events, final_stats.decisions, final_stats.anomalies,
+      final_stats.rejected, final_stats.function_errors);
   return 0;
 }
 
@@ -132,9 +136,11 @@ void addRunCommand(CLI::App& app, int& exit_code) {
       ->check(CLI::ExistingFile);
   cmd->add_option("-d,--data-dir", args->data_dir,
                   "State folder (SQLite database and audit chain); overrides the site's dataDir");
-  cmd->add_option("--http", args->http,
-                  "HTTP listener HOST:PORT for /healthz, /metrics and the API (default 127.0.0.1:8080)");
-  cmd->add_option("--duration", args->duration_s, "Stop after this many seconds (for scripted runs)")
+  cmd->add_option(
+      "--http", args->http,
+      "HTTP listener HOST:PORT for /healthz, /metrics and the API (default 127.0.0.1:8080)");
+  cmd->add_option("--duration", args->duration_s,
+                  "Stop after this many seconds (for scripted runs)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--log-level", args->log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

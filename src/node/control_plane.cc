@@ -11,6 +11,13 @@ namespace {
 
 ControlError invalid(Error error) { return {ControlErrc::kInvalid, std::move(error)}; }
 
+// Errors about the stored copy of a manifest name the request instead (the client maps "request:N"
+// to its own file and line).
+ControlError fromRequest(Error error, const std::string& stored, ControlErrc code) {
+  if (error.where.starts_with(stored)) error.where = "request" + error.where.substr(stored.size());
+  return {code, std::move(error)};
+}
+
 tl::unexpected<ControlError> refuse(ControlErrc code, std::string message, std::string where = {}) {
   return tl::unexpected(
       ControlError{code, Error{Errc::kInvalidArgument, std::move(message), std::move(where)}});
@@ -150,9 +157,11 @@ ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
     }
   }
   auto specs = parseManifests(SourceText{path, text});
-  if (!specs) return tl::unexpected(invalid(specs.error()));
+  if (!specs) return tl::unexpected(fromRequest(specs.error(), path, ControlErrc::kInvalid));
   auto deployed = table_.deploy(std::move(specs->front()));
-  if (!deployed) return tl::unexpected(ControlError{codeFor(deployed.error()), deployed.error()});
+  if (!deployed) {
+    return tl::unexpected(fromRequest(deployed.error(), path, codeFor(deployed.error())));
+  }
   {
     std::lock_guard lock(mu_);
     if (auto saved = desired_.deployed(name, version, text); !saved) {

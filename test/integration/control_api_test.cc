@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <set>
@@ -410,6 +411,40 @@ TEST_F(ControlApiTest, LogsTailAndFollowAsNdjson) {
   const std::string followed((std::istreambuf_iterator<char>(in)), {});
   EXPECT_THAT(followed, HasSubstr("42 > max 5"));
   spdlog::set_level(spdlog::level::warn);
+}
+
+TEST_F(ControlApiTest, TheCliDeploysListsInvokesScalesAndDeletes) {
+  const std::string dir = data_.file("manifests");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/vib.yaml") << thresholdManifest("vib", "1", 5) << "---\n"
+                                   << thresholdManifest("vib2", "1", 8);
+  const std::string node = fmt::format("--node http://127.0.0.1:{}", node_->httpPort());
+  const auto sie = [&](const std::string& args) {
+    return capture(fmt::format("{} {} {} 2>&1; echo \"rc=$?\"", SIE_CLI, args, node));
+  };
+  std::string out = sie("deploy -f " + dir);
+  EXPECT_THAT(out, HasSubstr("vib    1         created")) << out;
+  EXPECT_THAT(out, HasSubstr("rc=0"));
+  EXPECT_THAT(sie("deploy -f " + dir), HasSubstr("unchanged"));
+
+  std::ofstream(dir + "/vib.yaml") << thresholdManifest("vib", "1", 6);
+  out = sie("deploy -f " + dir + "/vib.yaml");
+  EXPECT_THAT(out, HasSubstr("bump metadata.version")) << out;
+  EXPECT_THAT(out, HasSubstr("rc=1"));
+
+  const auto listed =
+      nlohmann::json::parse(capture(fmt::format("{} fn ls -o json {}", SIE_CLI, node)));
+  EXPECT_EQ(listed["functions"].size(), 3u) << listed;
+  out = sie(R"(invoke vib --data '{"sensor":"rotating/p1/vibration","value":9}')");
+  EXPECT_THAT(out, HasSubstr("vib@1: high")) << out;
+  out = sie("scale vib --min 0 --max 3");
+  EXPECT_THAT(out, HasSubstr("min 0, max 3")) << out;
+  EXPECT_EQ(call("GET", "/api/v1/functions/vib").body["scaling"]["max"], 3);
+  out = sie("fn rm vib2");
+  EXPECT_THAT(out, HasSubstr("rc=0"));
+  EXPECT_EQ(call("GET", "/api/v1/functions/vib2").status, 404);
+  EXPECT_THAT(sie("fn describe vib2"), HasSubstr("rc=1"));
+  EXPECT_THAT(sie("fn ls --names"), HasSubstr("volts"));
 }
 
 TEST_F(ControlApiTest, OpenApiDocumentListsExactlyTheRoutesServed) {

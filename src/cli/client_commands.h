@@ -1,0 +1,12 @@
+// The client subcommands that live in files of their own; addClientCommands() (commands.h) adds
+// them with the rest.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace sie::cli {
+
+void addDeployCommand(CLI::App& app, int& exit_code);
+void addCompletionCommand(CLI::App& app, int& exit_code);
+
+}  // namespace sie::cli

@@ -1,0 +1,176 @@
+// `sie deploy -f FILE|DIR ...`: posts every Function manifest document of the given files to a
+// running node, one document per request, and reports each one's outcome.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <fmt/format.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include "cli/client_commands.h"
+#include "cli/node_client.h"
+
+namespace sie::cli {
+namespace {
+
+struct DeployArgs {
+  ClientOptions client;
+  std::vector<std::string> paths;
+};
+
+struct Manifest {
+  std::string file;  // as the user named it, for messages
+  YamlDocument doc;
+  std::string name;  // metadata.name, or "file#k" when it cannot be read locally
+};
+
+bool readFile(const std::string& path, std::string& text) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  text = buffer.str();
+  return !in.bad();
+}
+
+// The name only labels progress and results; the node parses and judges the document itself, so
+// a document that does not parse here is still sent and the node's message (with line) shown.
+std::string peekName(const std::string& text, const std::string& fallback) {
+  try {
+    const YAML::Node doc = YAML::Load(text);
+    if (doc.IsMap() && doc["metadata"] && doc["metadata"]["name"]) {
+      return doc["metadata"]["name"].as<std::string>();
+    }
+  } catch (const YAML::Exception&) {
+  }
+  return fallback;
+}
+
+// Every file named, or every *.yaml / *.yml directly in a folder named (sorted). All are read
+// before anything is deployed, so a mistyped path deploys nothing.
+bool collectFiles(const NodeClient& client, const std::vector<std::string>& paths,
+                  std::vector<std::pair<std::string, std::string>>& files) {
+  namespace fs = std::filesystem;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    std::vector<std::string> names;
+    if (fs::is_directory(path, ec)) {
+      for (const auto& entry : fs::directory_iterator(path, ec)) {
+        const auto ext = entry.path().extension();
+        if ((ext == ".yaml" || ext == ".yml") && entry.is_regular_file(ec)) {
+          names.push_back(entry.path().string());
+        }
+      }
+      if (ec) {
+        client.complain(fmt::format("cannot list {}: {}", path, ec.message()));
+        return false;
+      }
+      if (names.empty()) {
+        client.complain(fmt::format("{} holds no *.yaml or *.yml files", path));
+        return false;
+      }
+      std::sort(names.begin(), names.end());
+    } else if (fs::exists(path, ec)) {
+      names.push_back(path);
+    } else {
+      client.complain(fmt::format("{}: no such file or folder", path));
+      return false;
+    }
+    for (const std::string& name : names) {
+      std::string text;
+      if (!readFile(name, text)) {
+        client.complain(fmt::format("cannot read {}", name));
+        return false;
+      }
+      files.emplace_back(name, std::move(text));
+    }
+  }
+  return true;
+}
+
+// RESULT column: created, unchanged, or updated (was X).
+std::string outcome(const Json& body) {
+  const Json& changed = member(body, "changed");
+  const Json& previous_field = member(body, "previous");
+  const std::string previous = previous_field.is_string() ? previous_field.get<std::string>() : "";
+  if (changed.is_boolean() && !changed.get<bool>()) return "unchanged";
+  if (previous.empty()) return "created";
+  return fmt::format("updated (was {})", previous);
+}
+
+int runDeploy(const DeployArgs& args) {
+  const NodeClient client("deploy", args.client);
+  std::vector<std::pair<std::string, std::string>> files;
+  if (!collectFiles(client, args.paths, files)) return kExitLocal;
+  std::vector<Manifest> manifests;
+  for (const auto& [file, text] : files) {
+    int k = 0;
+    for (YamlDocument& doc : splitYamlDocuments(text)) {
+      ++k;
+      std::string name = peekName(doc.text, fmt::format("{}#{}", file, k));
+      manifests.push_back({file, std::move(doc), std::move(name)});
+    }
+  }
+  if (manifests.empty()) {
+    client.complain("the files hold no manifests");
+    return kExitLocal;
+  }
+
+  const bool progress = isatty(STDERR_FILENO) != 0;
+  std::vector<std::vector<std::string>> rows;
+  Json responses = Json::array();
+  bool refused = false;
+  for (std::size_t i = 0; i < manifests.size(); ++i) {
+    const Manifest& m = manifests[i];
+    if (progress)
+      std::cerr << fmt::format("deploying {} ({}/{})…\n", m.name, i + 1, manifests.size());
+    auto reply = client.callRaw({.method = "POST",
+                                 .path = "/api/v1/functions",
+                                 .body = m.doc.text,
+                                 .content_type = "application/yaml"});
+    // Unreachable: the rest would fail the same way.
+    if (!reply) return reply.error();
+    if (!reply->ok()) {
+      Refusal refusal = parseRefusal(reply->status, reply->raw);
+      refusal.where = documentWhere(refusal.where, m.file, m.doc.first_line);
+      client.complain(refusalText(refusal));
+      refused = true;
+      continue;
+    }
+    const Json& name = member(reply->body, "name");
+    rows.push_back({name.is_string() ? name.get<std::string>() : m.name,
+                    cellText(member(reply->body, "version")), outcome(reply->body)});
+    responses.push_back(reply->body);
+  }
+  if (!printStructured(responses, client.format()) && !rows.empty()) {
+    std::cout << renderTable({"NAME", "VERSION", "RESULT"}, rows);
+  }
+  return refused ? kExitRefused : kExitOk;
+}
+
+}  // namespace
+
+void addDeployCommand(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<DeployArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "deploy",
+      "Deploy Function manifests to a running node. Multi-document files are split at '---'\n"
+      "lines and each document is sent on its own; a refused one does not stop the rest.");
+  cmd->add_option(
+         "-f,--file", args->paths,
+         "Manifest file, or a folder whose *.yaml / *.yml files are all deployed; repeatable")
+      ->type_name("PATH")
+      ->required()
+      ->allow_extra_args(false);
+  addClientOptions(*cmd, args->client);
+  cmd->callback([args, &exit_code] { exit_code = runDeploy(*args); });
+}
+
+}  // namespace sie::cli

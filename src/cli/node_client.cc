@@ -1,0 +1,123 @@
+#include "cli/node_client.h"
+
+#include <cctype>
+#include <iostream>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "http/http_client.h"
+
+namespace sie::cli {
+
+OutputFormat ClientOptions::format() const {
+  if (output == "json") return OutputFormat::kJson;
+  if (output == "yaml") return OutputFormat::kYaml;
+  return OutputFormat::kTable;
+}
+
+void addClientOptions(CLI::App& command, ClientOptions& options) {
+  command.add_option("--node", options.node, "The node's API URL")
+      ->type_name("URL")
+      ->envname("SIE_NODE")
+      ->capture_default_str();
+  command.add_option("-o,--output", options.output, "Output format: table, json or yaml")
+      ->check(CLI::IsMember({"table", "json", "yaml"}))
+      ->capture_default_str();
+}
+
+NodeClient::NodeClient(std::string command, const ClientOptions& options)
+    : command_(std::move(command)), base_(options.node), format_(options.format()) {
+  // "127.0.0.1:8080" is what `sie run --http` takes, so it is accepted here too.
+  if (base_.find("://") == std::string::npos) base_ = "http://" + base_;
+  while (base_.ends_with('/')) base_.pop_back();
+}
+
+std::string NodeClient::url(const std::string& path) const { return base_ + path; }
+
+void NodeClient::complain(std::string_view text) const {
+  std::cerr << "sie " << command_ << ": " << text << "\n";
+}
+
+tl::expected<Reply, int> NodeClient::callRaw(const Call& call) const {
+  http::ClientRequest request;
+  request.method = call.method;
+  request.url = url(call.path);
+  request.body = call.body;
+  request.content_type = call.content_type;
+  request.headers["accept"] = "application/json";
+  auto response = http::send(request);
+  if (!response) {
+    complain(response.error().str());
+    return tl::unexpected(kExitLocal);
+  }
+  Reply reply{response->status, Json(), std::move(response->body)};
+  if (!reply.raw.empty()) {
+    reply.body = Json::parse(reply.raw, nullptr, /*allow_exceptions=*/false);
+    if (reply.body.is_discarded()) {
+      reply.body = Json();
+      if (reply.ok()) {
+        // A 2xx that is not JSON: something else listens there.
+        complain(fmt::format("the answer from {} is not JSON; is --node a sie node?", base_));
+        return tl::unexpected(kExitLocal);
+      }
+    }
+  }
+  return reply;
+}
+
+tl::expected<Reply, int> NodeClient::call(const Call& call) const {
+  auto reply = callRaw(call);
+  if (!reply) return reply;
+  if (!reply->ok()) {
+    complain(refusalText(parseRefusal(reply->status, reply->raw)));
+    return tl::unexpected(kExitRefused);
+  }
+  return reply;
+}
+
+int NodeClient::stream(const std::string& path,
+                       const std::function<bool(std::string_view line)>& on_line) const {
+  http::ClientRequest request;
+  request.url = url(path);
+  request.headers["accept"] = "application/x-ndjson";
+  auto response = http::sendStreaming(request, on_line);
+  if (!response) {
+    complain(response.error().str());
+    return kExitLocal;
+  }
+  if (response->status < 200 || response->status >= 300) {
+    complain(refusalText(parseRefusal(response->status, response->body)));
+    return kExitRefused;
+  }
+  return kExitOk;
+}
+
+std::string urlEncode(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out += fmt::format("%{:02X}", u);
+    }
+  }
+  return out;
+}
+
+bool printStructured(const Json& value, OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kJson:
+      std::cout << value.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
+      return true;
+    case OutputFormat::kYaml:
+      std::cout << jsonToYaml(value) << "\n";
+      return true;
+    case OutputFormat::kTable:
+      break;
+  }
+  return false;
+}
+
+}  // namespace sie::cli

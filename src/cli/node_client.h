@@ -1,0 +1,91 @@
+// What every client subcommand shares: the --node and -o options, one call to the node's REST API,
+// and the exit codes — 0 ok, 1 the node refused (4xx/5xx), 2 the node cannot be reached or the
+// local input is bad. Messages go to stderr as "sie <command>: ...", answers to stdout.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+#include <tl/expected.hpp>
+
+#include "cli/client_output.h"
+
+namespace sie::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRefused = 1;
+inline constexpr int kExitLocal = 2;
+
+enum class OutputFormat { kTable, kJson, kYaml };
+
+struct ClientOptions {
+  std::string node = "http://127.0.0.1:8080";  // --node, else $SIE_NODE
+  std::string output = "table";                // -o: table, json or yaml
+
+  [[nodiscard]] OutputFormat format() const;
+};
+
+// Adds --node and -o,--output to a client subcommand (each leaf gets its own, so they can follow
+// the subcommand as users type them: `sie fn ls -o json`).
+void addClientOptions(CLI::App& command, ClientOptions& options);
+
+// The node's answer. `body` is its JSON (null when the body was empty or, for a refusal, not
+// JSON); `raw` the bytes as they came.
+struct Reply {
+  int status = 0;
+  Json body;
+  std::string raw;
+
+  [[nodiscard]] bool ok() const { return status >= 200 && status < 300; }
+};
+
+struct Call {
+  std::string method = "GET";
+  std::string path;  // "/api/v1/...", with the query
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+// Calls the node for the subcommand `command` ("fn ls"). On the way out, a node that cannot be
+// reached (or answers with something that is not JSON) is reported and yields kExitLocal; a
+// refusal is reported as "sie <command>: <message> (field: F) at WHERE" and yields kExitRefused.
+class NodeClient {
+ public:
+  NodeClient(std::string command, const ClientOptions& options);
+
+  // A 2xx answer, or the exit code after the problem was printed.
+  [[nodiscard]] tl::expected<Reply, int> call(const Call& call) const;
+
+  // Like call() but hands refusals back unprinted (deploy words them per file): the answer with
+  // any status, or kExitLocal after printing why there is none.
+  [[nodiscard]] tl::expected<Reply, int> callRaw(const Call& call) const;
+
+  // GET of an NDJSON stream: on_line gets each line of a 2xx answer until the node ends it or
+  // on_line returns false. Returns the exit code.
+  [[nodiscard]] int stream(const std::string& path,
+                           const std::function<bool(std::string_view line)>& on_line) const;
+
+  // Prints "sie <command>: <text>" to stderr.
+  void complain(std::string_view text) const;
+  [[nodiscard]] const std::string& command() const { return command_; }
+  [[nodiscard]] OutputFormat format() const { return format_; }
+
+ private:
+  [[nodiscard]] std::string url(const std::string& path) const;
+
+  std::string command_;
+  std::string base_;  // "http://host:port[/prefix]", no trailing slash
+  OutputFormat format_;
+};
+
+// Percent-encodes everything but RFC 3986 unreserved characters, for a path segment or a query
+// value ("rotating/pump1/vibration" -> "rotating%2Fpump1%2Fvibration").
+std::string urlEncode(std::string_view text);
+
+// Prints `value` to stdout as -o json (indented) or -o yaml asks; false for -o table, which each
+// command renders itself.
+bool printStructured(const Json& value, OutputFormat format);
+
+}  // namespace sie::cli
