@@ -23,7 +23,36 @@ namespace {
 struct DeployArgs {
   ClientOptions client;
   std::vector<std::string> paths;
+  // A rollout instead of a switch: the new version deploys beside the serving one.
+  int canary = -1;  // percent of sensors; -1: not a canary
+  bool shadow = false;
+  bool blue_green = false;
+  double max_error_rate = -1;
+  double max_latency_ms = -1;
+  int min_invocations = -1;
 };
+
+// "?strategy=canary&weight=10&..." for a rollout deploy, "" for a plain one.
+std::string rolloutQuery(const DeployArgs& a) {
+  std::string q;
+  const auto add = [&](const std::string& key, const std::string& value) {
+    q += (q.empty() ? "?" : "&") + key + "=" + value;
+  };
+  if (a.canary >= 0) {
+    add("strategy", "canary");
+    add("weight", std::to_string(a.canary));
+  } else if (a.shadow) {
+    add("strategy", "shadow");
+  } else if (a.blue_green) {
+    add("strategy", "blue-green");
+  } else {
+    return "";
+  }
+  if (a.max_error_rate >= 0) add("maxErrorRate", fmt::format("{}", a.max_error_rate));
+  if (a.max_latency_ms >= 0) add("maxLatencyMs", fmt::format("{}", a.max_latency_ms));
+  if (a.min_invocations >= 0) add("minInvocations", std::to_string(a.min_invocations));
+  return q;
+}
 
 struct Manifest {
   std::string file;  // as the user named it, for messages
@@ -132,7 +161,7 @@ int runDeploy(const DeployArgs& args) {
     if (progress)
       std::cerr << fmt::format("deploying {} ({}/{})…\n", m.name, i + 1, manifests.size());
     auto reply = client.callRaw({.method = "POST",
-                                 .path = "/api/v1/functions",
+                                 .path = "/api/v1/functions" + rolloutQuery(args),
                                  .body = m.doc.text,
                                  .content_type = "application/yaml"});
     // Unreachable: the rest would fail the same way.
@@ -169,6 +198,28 @@ void addDeployCommand(CLI::App& app, int& exit_code) {
       ->type_name("PATH")
       ->required()
       ->allow_extra_args(false);
+  auto* canary = cmd->add_option("--canary", args->canary,
+                                 "Deploy beside the serving version and give it PERCENT of the "
+                                 "sensors (sticky per sensor); see `sie rollout`")
+                     ->type_name("PERCENT")
+                     ->check(CLI::Range(0, 100));
+  auto* shadow = cmd->add_flag("--shadow", args->shadow,
+                               "Deploy beside the serving version as a shadow: it sees mirrored "
+                               "events, its decisions are compared and never acted on");
+  auto* blue_green = cmd->add_flag("--blue-green", args->blue_green,
+                                   "Deploy warm beside the serving version; `sie rollout promote` "
+                                   "switches at once");
+  canary->excludes(shadow)->excludes(blue_green);
+  shadow->excludes(blue_green);
+  cmd->add_option("--max-error-rate", args->max_error_rate,
+                  "Roll the candidate back when more of its invocations fail (default 0.05)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--max-latency-ms", args->max_latency_ms,
+                  "Roll the candidate back when its p99 latency exceeds this")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--min-invocations", args->min_invocations,
+                  "Objectives apply from this many candidate invocations (default 20)")
+      ->check(CLI::PositiveNumber);
   addClientOptions(*cmd, args->client);
   cmd->callback([args, &exit_code] { exit_code = runDeploy(*args); });
 }

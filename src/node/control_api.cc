@@ -3,6 +3,7 @@
 #include <charconv>
 #include <random>
 #include <regex>
+#include <variant>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -69,6 +70,65 @@ std::optional<std::size_t> number(const HttpRequest& request, const std::string&
   return value;
 }
 
+// A rollout policy from JSON fields or query parameters (strategy, weight, maxErrorRate,
+// maxLatencyMs, minInvocations) over `base`; an error answer names the field.
+std::variant<RolloutPolicy, HttpResponse> policyFrom(const nlohmann::json& fields,
+                                                     RolloutPolicy base) {
+  for (const auto& [key, value] : fields.items()) {
+    try {
+      if (key == "strategy") {
+        auto strategy = parseStrategy(value.is_string() ? value.get<std::string>() : value.dump());
+        if (!strategy) return apiError(400, "invalid", strategy.error().message, "strategy");
+        base.strategy = *strategy;
+        // A shadow or a standby takes no canary share unless one is asked for.
+        if (base.strategy != RolloutPolicy::Strategy::kCanary && !fields.contains("weight")) {
+          base.weight = 0;
+        }
+      } else if (key == "weight") {
+        base.weight = value.get<int>();
+      } else if (key == "maxErrorRate") {
+        base.max_error_rate = value.get<double>();
+      } else if (key == "maxLatencyMs") {
+        base.max_p99_ms = value.get<double>();
+      } else if (key == "minInvocations") {
+        base.min_invocations = value.get<std::uint64_t>();
+      } else {
+        return apiError(400, "invalid",
+                        fmt::format("unknown field '{}' (known: strategy, weight, maxErrorRate, "
+                                    "maxLatencyMs, minInvocations)",
+                                    key),
+                        key);
+      }
+    } catch (const nlohmann::json::exception&) {
+      return apiError(400, "invalid", fmt::format("'{}' must be a number", key), key);
+    }
+  }
+  if (auto checked = validate(base); !checked) {
+    return apiError(400, "invalid", checked.error().message, checked.error().where);
+  }
+  return base;
+}
+
+// Query parameters as JSON values (numbers where they parse), for policyFrom().
+nlohmann::json queryFields(const HttpRequest& request, std::initializer_list<const char*> keys) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const char* key : keys) {
+    auto it = request.query.find(key);
+    if (it == request.query.end()) continue;
+    auto number = nlohmann::json::parse(it->second, nullptr, false);
+    out[key] = number.is_number() ? number : nlohmann::json(it->second);
+  }
+  return out;
+}
+
+nlohmann::json statsJson(const VersionStats::Snapshot& s) {
+  return {{"invocations", s.invocations},
+          {"errors", s.errors},
+          {"errorRate", s.errorRate()},
+          {"p50Ms", s.p50_ms},
+          {"p99Ms", s.p99_ms}};
+}
+
 }  // namespace
 
 HttpResponse apiError(int status, std::string_view code, const std::string& message,
@@ -100,7 +160,13 @@ void ControlApi::addRoutes() {
   routes_.add("GET", "/api/v1/functions",
               [this](const HttpRequest&, const http::PathParams&) { return list(); });
   routes_.add("POST", "/api/v1/functions", [this](const HttpRequest& r, const http::PathParams&) {
-    return deploy(r.body, std::string(r.header("if-match")), "");
+    // ?strategy=canary|shadow|blue-green (and weight, objectives) deploys a rollout candidate.
+    const auto fields =
+        queryFields(r, {"strategy", "weight", "maxErrorRate", "maxLatencyMs", "minInvocations"});
+    if (fields.empty()) return deploy(r.body, std::string(r.header("if-match")), "");
+    auto policy = policyFrom(fields, RolloutPolicy{});
+    if (auto* answer = std::get_if<HttpResponse>(&policy)) return *answer;
+    return deploy(r.body, std::string(r.header("if-match")), "", std::get<RolloutPolicy>(policy));
   });
   routes_.add(
       "GET", "/api/v1/functions/{name}",
@@ -147,6 +213,40 @@ void ControlApi::addRoutes() {
   routes_.add(
       "GET", "/api/v1/functions/{name}/logs",
       [this](const HttpRequest& r, const http::PathParams& p) { return logs(p.at("name"), r); });
+  routes_.add("GET", "/api/v1/functions/{name}/rollout",
+              [this](const HttpRequest&, const http::PathParams& p) {
+                return rolloutStatus(p.at("name"));
+              });
+  routes_.add("POST", "/api/v1/functions/{name}/rollout",
+              [this](const HttpRequest& r, const http::PathParams& p) {
+                return rolloutChange(p.at("name"), r.body);
+              });
+  routes_.add("POST", "/api/v1/functions/{name}/rollout/promote",
+              [this](const HttpRequest&, const http::PathParams& p) {
+                auto version = plane_.promote(p.at("name"), "api");
+                if (!version) return error(version.error());
+                return json(200, {{"name", p.at("name")}, {"serving", *version}});
+              });
+  routes_.add("POST", "/api/v1/functions/{name}/rollout/abort",
+              [this](const HttpRequest&, const http::PathParams& p) {
+                auto version = plane_.abortRollout(p.at("name"), "api");
+                if (!version) return error(version.error());
+                return json(200, {{"name", p.at("name")}, {"aborted", *version}});
+              });
+  routes_.add(
+      "POST", "/api/v1/functions/{name}/rollout/switch",
+      [this](const HttpRequest& r, const http::PathParams& p) {
+        auto body = nlohmann::json::parse(r.body, nullptr, false);
+        if (!body.is_object() || !body.contains("version") || !body["version"].is_string()) {
+          return apiError(400, "invalid", "the body must be {\"version\": VERSION}", "version");
+        }
+        auto report = plane_.switchTo(p.at("name"), body["version"], "api");
+        if (!report) return error(report.error());
+        return json(200, {{"name", report->name},
+                          {"version", report->version},
+                          {"previous", report->previous},
+                          {"changed", report->changed}});
+      });
   routes_.add("GET", "/api/v1/calls/{id}", [this](const HttpRequest&, const http::PathParams& p) {
     auto call = async_.find(p.at("id"));
     if (!call) {
@@ -223,7 +323,8 @@ HttpResponse ControlApi::describe(const std::string& name) const {
 }
 
 HttpResponse ControlApi::deploy(const std::string& manifest, const std::string& expect_version,
-                                const std::string& path_name) const {
+                                const std::string& path_name,
+                                const std::optional<RolloutPolicy>& rollout) const {
   if (manifest.empty()) {
     return apiError(400, "invalid", "the body is empty: send one Function manifest (YAML or JSON)");
   }
@@ -237,7 +338,7 @@ HttpResponse ControlApi::deploy(const std::string& manifest, const std::string& 
                       "metadata.name");
     }
   }
-  auto report = plane_.deploy(manifest, expect_version, "api");
+  auto report = plane_.deploy(manifest, expect_version, "api", rollout);
   if (!report) return error(report.error());
   return json(report->changed && report->previous.empty() ? 201 : 200,
               {{"name", report->name},
@@ -431,6 +532,44 @@ HttpResponse ControlApi::readings(const HttpRequest& request) const {
     out.push_back(std::move(reading));
   }
   return json(200, {{"sensor", sensor->second}, {"readings", out}});
+}
+
+HttpResponse ControlApi::rolloutStatus(const std::string& name) const {
+  if (!plane_.table().find(name)) {
+    return apiError(404, "not_found", fmt::format("no function named '{}' on this node", name));
+  }
+  auto status = plane_.table().rollout(name);
+  if (!status) return json(200, {{"name", name}, {"active", false}});
+  const RolloutPolicy& p = status->policy;
+  nlohmann::json out{{"name", name},
+                     {"active", true},
+                     {"serving", status->serving},
+                     {"candidate", status->candidate},
+                     {"strategy", strategyName(p.strategy)},
+                     {"weight", p.weight},
+                     {"objectives",
+                      {{"maxErrorRate", p.max_error_rate},
+                       {"maxLatencyMs", p.max_p99_ms},
+                       {"minInvocations", p.min_invocations}}},
+                     {"servingStats", statsJson(status->serving_stats)},
+                     {"candidateStats", statsJson(status->candidate_stats)}};
+  if (!status->shadow.is_null()) out["shadow"] = status->shadow;
+  return json(200, out);
+}
+
+HttpResponse ControlApi::rolloutChange(const std::string& name, const std::string& body) const {
+  auto fields = nlohmann::json::parse(body, nullptr, false);
+  if (fields.is_discarded() || !fields.is_object()) {
+    return apiError(400, "invalid_json", "the body must be a JSON object such as {\"weight\": 50}");
+  }
+  auto status = plane_.table().rollout(name);
+  if (!status) return apiError(404, "not_found", fmt::format("'{}' has no rollout running", name));
+  auto policy = policyFrom(fields, status->policy);
+  if (auto* answer = std::get_if<HttpResponse>(&policy)) return *answer;
+  if (auto changed = plane_.setRollout(name, std::get<RolloutPolicy>(policy), "api"); !changed) {
+    return error(changed.error());
+  }
+  return rolloutStatus(name);
 }
 
 HttpResponse ControlApi::ready() const {

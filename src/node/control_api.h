@@ -47,7 +47,8 @@ class ControlApi {
 
   // Shared with the OpenFaaS routes.
   HttpResponse deploy(const std::string& manifest, const std::string& expect_version,
-                      const std::string& path_name) const;
+                      const std::string& path_name,
+                      const std::optional<RolloutPolicy>& rollout = std::nullopt) const;
   HttpResponse remove(const std::string& name, bool reset) const;
   // `patch` holds min, max, replicas, targetConcurrency (any of them).
   HttpResponse scale(const std::string& name, const nlohmann::json& patch) const;
@@ -65,6 +66,8 @@ class ControlApi {
   HttpResponse logs(const std::string& name, const HttpRequest& request) const;
   HttpResponse readings(const HttpRequest& request) const;
   HttpResponse ready() const;
+  HttpResponse rolloutStatus(const std::string& name) const;
+  HttpResponse rolloutChange(const std::string& name, const std::string& body) const;
   std::string nextCallId() const;
 
   ControlPlane& plane_;

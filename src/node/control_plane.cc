@@ -41,7 +41,21 @@ ControlErrc codeFor(const Error& error) {
 }  // namespace
 
 ControlPlane::ControlPlane(FunctionTable& table, AuditLog& audit, DesiredState desired)
-    : table_(table), audit_(audit), desired_(std::move(desired)) {}
+    : table_(table), audit_(audit), desired_(std::move(desired)) {
+  table_.onRollback([this](const std::string& name, const std::string& version,
+                           const std::string& reason) { rolledBack(name, version, reason); });
+}
+
+void ControlPlane::rolledBack(const std::string& name, const std::string& version,
+                              const std::string& reason) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto saved = desired_.candidateGone(name); !saved) {
+      spdlog::error("control: {}: {}", name, saved.error().str());
+    }
+  }
+  audit(name, "rolled back", "objectives", fmt::format("{}: {}", version, reason));
+}
 
 Status ControlPlane::load(const std::vector<SourceText>& site_files) {
   for (auto& spec : SIE_TRY(parseManifestSet(site_files))) {
@@ -78,6 +92,18 @@ Status ControlPlane::load(const std::vector<SourceText>& site_files) {
     if (entry.scaling) spec.scaling = *entry.scaling;
     SIE_TRY(table_.deploy(std::move(spec), false));
   }
+  for (const auto& [name, entry] : desired_.entries()) {
+    if (entry.deleted || !entry.candidate) continue;
+    auto stored = SIE_TRY(desired_.manifest(name, entry.candidate->version));
+    if (!stored) {
+      return fail(Errc::kCorrupt,
+                  fmt::format("the rollout candidate {}@{} has no stored manifest", name,
+                              entry.candidate->version),
+                  desired_.manifestPath(name, entry.candidate->version));
+    }
+    auto specs = SIE_TRY(parseManifests(*stored));
+    SIE_TRY(table_.deployCandidate(std::move(specs.front()), entry.candidate->policy));
+  }
   return table_.checkEscalations();
 }
 
@@ -101,7 +127,8 @@ void ControlPlane::audit(const std::string& name, const std::string& event,
 
 ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
                                                  const std::string& expect_version,
-                                                 const std::string& actor) {
+                                                 const std::string& actor,
+                                                 const std::optional<RolloutPolicy>& rollout) {
   // Parse once under a neutral name to learn name and version, then again from the path it will
   // be stored at, so relative paths and messages refer to the stored copy.
   auto parsed = parseManifests(SourceText{"request", text});
@@ -158,6 +185,27 @@ ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
   }
   auto specs = parseManifests(SourceText{path, text});
   if (!specs) return tl::unexpected(fromRequest(specs.error(), path, ControlErrc::kInvalid));
+  if (rollout && serving) {
+    if (auto checked = validate(*rollout); !checked) {
+      return tl::unexpected(ControlError{ControlErrc::kInvalid, checked.error()});
+    }
+    auto deployed = table_.deployCandidate(std::move(specs->front()), *rollout);
+    if (!deployed) {
+      return tl::unexpected(fromRequest(deployed.error(), path, codeFor(deployed.error())));
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (auto saved = desired_.candidate(name, serving_version, version, text, *rollout); !saved) {
+        return tl::unexpected(ControlError{ControlErrc::kInternal, saved.error()});
+      }
+    }
+    audit(name, "rollout started", actor,
+          fmt::format("{} beside {}: {} weight {}", version, serving_version,
+                      strategyName(rollout->strategy), rollout->weight));
+    spdlog::info("control: {}@{} deployed as the {} candidate beside {}", name, version,
+                 strategyName(rollout->strategy), serving_version);
+    return DeployReport{name, version, serving_version, true};
+  }
   auto deployed = table_.deploy(std::move(specs->front()));
   if (!deployed) {
     return tl::unexpected(fromRequest(deployed.error(), path, codeFor(deployed.error())));
@@ -255,6 +303,71 @@ ControlResult<ScalingPolicy> ControlPlane::scale(const std::string& name,
         fmt::format("min {} max {} targetConcurrency {}", scaling.min, scaling.max,
                     scaling.target_concurrency));
   return scaling;
+}
+
+ControlResult<void> ControlPlane::setRollout(const std::string& name, const RolloutPolicy& policy,
+                                             const std::string& actor) {
+  if (auto changed = table_.setRollout(name, policy); !changed) {
+    return tl::unexpected(ControlError{codeFor(changed.error()), changed.error()});
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (auto saved = desired_.rolloutChanged(name, policy); !saved) {
+      return tl::unexpected(ControlError{ControlErrc::kInternal, saved.error()});
+    }
+  }
+  audit(name, "rollout changed", actor,
+        fmt::format("{} weight {}", strategyName(policy.strategy), policy.weight));
+  return {};
+}
+
+ControlResult<std::string> ControlPlane::promote(const std::string& name,
+                                                 const std::string& actor) {
+  auto version = table_.promote(name);
+  if (!version) return tl::unexpected(ControlError{codeFor(version.error()), version.error()});
+  {
+    std::lock_guard lock(mu_);
+    if (auto saved = desired_.promoted(name); !saved) {
+      return tl::unexpected(ControlError{ControlErrc::kInternal, saved.error()});
+    }
+  }
+  audit(name, "promoted", actor, *version);
+  spdlog::info("control: {}@{} promoted", name, *version);
+  return *version;
+}
+
+ControlResult<std::string> ControlPlane::abortRollout(const std::string& name,
+                                                      const std::string& actor) {
+  auto version = table_.abortRollout(name);
+  if (!version) return tl::unexpected(ControlError{codeFor(version.error()), version.error()});
+  {
+    std::lock_guard lock(mu_);
+    if (auto saved = desired_.candidateGone(name); !saved) {
+      return tl::unexpected(ControlError{ControlErrc::kInternal, saved.error()});
+    }
+  }
+  audit(name, "rollout aborted", actor, *version);
+  return *version;
+}
+
+ControlResult<DeployReport> ControlPlane::switchTo(const std::string& name,
+                                                   const std::string& version,
+                                                   const std::string& actor) {
+  std::optional<SourceText> stored;
+  {
+    std::lock_guard lock(mu_);
+    auto read = desired_.manifest(name, version);
+    if (!read) return tl::unexpected(ControlError{ControlErrc::kInternal, read.error()});
+    stored = std::move(*read);
+  }
+  if (!stored) {
+    return refuse(ControlErrc::kNotFound,
+                  fmt::format("{}@{} was never deployed through the API (see `sie fn describe "
+                              "{}` for its versions)",
+                              name, version, name),
+                  "version");
+  }
+  return deploy(stored->text, "", actor);
 }
 
 std::string ControlPlane::origin(const std::string& name) const {

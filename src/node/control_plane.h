@@ -45,9 +45,18 @@ class ControlPlane {
   Status load(const std::vector<SourceText>& site_files);
 
   // One Function manifest (YAML or JSON). `expect_version`: deploy only while that version
-  // serves (the API's If-Match), "" for any.
+  // serves (the API's If-Match), "" for any. With `rollout`, the version deploys beside the
+  // serving one as the rollout's candidate.
   ControlResult<DeployReport> deploy(const std::string& text, const std::string& expect_version,
-                                     const std::string& actor);
+                                     const std::string& actor,
+                                     const std::optional<RolloutPolicy>& rollout = std::nullopt);
+  ControlResult<void> setRollout(const std::string& name, const RolloutPolicy& policy,
+                                 const std::string& actor);
+  ControlResult<std::string> promote(const std::string& name, const std::string& actor);
+  ControlResult<std::string> abortRollout(const std::string& name, const std::string& actor);
+  // Blue-green switch to a version deployed before (its stored manifest): warm, then at once.
+  ControlResult<DeployReport> switchTo(const std::string& name, const std::string& version,
+                                       const std::string& actor);
   // `reset`: forget the API's word; the config folder's manifest (if any) serves again.
   ControlResult<void> remove(const std::string& name, bool reset, const std::string& actor);
   ControlResult<ScalingPolicy> scale(const std::string& name, const ScalingPolicy& scaling,
@@ -65,6 +74,8 @@ class ControlPlane {
   void release(const std::string& name);
   void audit(const std::string& name, const std::string& event, const std::string& actor,
              const std::string& detail);
+  // The table rolled a candidate back (objectives breached).
+  void rolledBack(const std::string& name, const std::string& version, const std::string& reason);
 
   FunctionTable& table_;
   AuditLog& audit_;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -42,6 +43,26 @@ Status syncDir(const std::string& dir) {
   ::fsync(fd);
   ::close(fd);
   return ok();
+}
+
+nlohmann::json policyJson(const RolloutPolicy& p) {
+  return {{"strategy", strategyName(p.strategy)},
+          {"weight", p.weight},
+          {"maxErrorRate", p.max_error_rate},
+          {"maxLatencyMs", p.max_p99_ms},
+          {"minInvocations", p.min_invocations}};
+}
+
+RolloutPolicy policyFrom(const nlohmann::json& j) {
+  RolloutPolicy p;
+  auto strategy = parseStrategy(j.at("strategy").get<std::string>());
+  if (!strategy) throw std::invalid_argument(strategy.error().message);
+  p.strategy = *strategy;
+  p.weight = j.at("weight").get<int>();
+  p.max_error_rate = j.at("maxErrorRate").get<double>();
+  p.max_p99_ms = j.at("maxLatencyMs").get<double>();
+  p.min_invocations = j.at("minInvocations").get<std::uint64_t>();
+  return p;
 }
 
 }  // namespace
@@ -88,11 +109,16 @@ Result<DesiredState> DesiredState::load(const std::string& data_dir) {
       Entry entry;
       entry.version = e.value("version", "");
       entry.deleted = e.value("deleted", false);
-      if (e.contains("scaling") && !e["scaling"].is_null())
+      if (e.contains("scaling") && !e["scaling"].is_null()) {
         entry.scaling = scalingFrom(e["scaling"]);
+      }
+      if (e.contains("candidate") && !e["candidate"].is_null()) {
+        entry.candidate = Candidate{e["candidate"].at("version").get<std::string>(),
+                                    policyFrom(e["candidate"].at("policy"))};
+      }
       state.entries_.emplace(name, std::move(entry));
     }
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) {  // json errors, and a policy that does not parse
     return fail(Errc::kCorrupt,
                 fmt::format("the control plane's desired state is unreadable ({}); fix or remove "
                             "the file to start from the config folder alone",
@@ -139,6 +165,7 @@ Status DesiredState::deployed(const std::string& name, const std::string& versio
   entry.version = version;
   entry.deleted = false;
   entry.scaling.reset();  // the manifest's scaling, until the next scale call
+  entry.candidate.reset();
   return save();
 }
 
@@ -147,6 +174,7 @@ Status DesiredState::deleted(const std::string& name) {
   entry.version.clear();
   entry.deleted = true;
   entry.scaling.reset();
+  entry.candidate.reset();
   return save();
 }
 
@@ -164,12 +192,50 @@ Status DesiredState::reset(const std::string& name) {
   return save();
 }
 
+Status DesiredState::candidate(const std::string& name, const std::string& serving,
+                               const std::string& version, const std::string& text,
+                               const RolloutPolicy& policy) {
+  SIE_CHECK(writeFileAtomically(manifestPath(name, version), text));
+  Entry& entry = entries_[name];
+  entry.version = serving;
+  entry.deleted = false;
+  entry.candidate = Candidate{version, policy};
+  return save();
+}
+
+Status DesiredState::rolloutChanged(const std::string& name, const RolloutPolicy& policy) {
+  auto it = entries_.find(name);
+  if (it == entries_.end() || !it->second.candidate) return ok();
+  it->second.candidate->policy = policy;
+  return save();
+}
+
+Status DesiredState::promoted(const std::string& name) {
+  auto it = entries_.find(name);
+  if (it == entries_.end() || !it->second.candidate) return ok();
+  it->second.version = it->second.candidate->version;
+  it->second.candidate.reset();
+  it->second.scaling.reset();
+  return save();
+}
+
+Status DesiredState::candidateGone(const std::string& name) {
+  auto it = entries_.find(name);
+  if (it == entries_.end() || !it->second.candidate) return ok();
+  it->second.candidate.reset();
+  return save();
+}
+
 Status DesiredState::save() const {
   nlohmann::json functions = nlohmann::json::object();
   for (const auto& [name, e] : entries_) {
-    functions[name] = {{"version", e.version},
-                       {"deleted", e.deleted},
-                       {"scaling", e.scaling ? scalingJson(*e.scaling) : nlohmann::json()}};
+    functions[name] = {
+        {"version", e.version},
+        {"deleted", e.deleted},
+        {"scaling", e.scaling ? scalingJson(*e.scaling) : nlohmann::json()},
+        {"candidate", e.candidate ? nlohmann::json{{"version", e.candidate->version},
+                                                   {"policy", policyJson(e.candidate->policy)}}
+                                  : nlohmann::json()}};
   }
   return writeFileAtomically((fs::path(dir_) / "desired.json").string(),
                              nlohmann::json{{"functions", functions}}.dump(2) + "\n");

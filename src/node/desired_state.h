@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "node/function_manifest.h"
+#include "node/rollout_policy.h"
 #include "sie/function.h"
 #include "sie/result.h"
 
@@ -24,10 +25,15 @@ namespace sie::node {
 
 class DesiredState {
  public:
+  struct Candidate {
+    std::string version;
+    RolloutPolicy policy;
+  };
   struct Entry {
     std::string version;  // serving version; "" when deleted
     bool deleted = false;
     std::optional<ScalingPolicy> scaling;  // set by a scale call
+    std::optional<Candidate> candidate;    // a rollout in progress
   };
 
   // Reads control/ under `data_dir` (a missing folder is an empty state).
@@ -49,6 +55,13 @@ class DesiredState {
   // `version` serves at `scaling` (a config-folder version has no stored manifest).
   Status scaled(const std::string& name, const std::string& version, const ScalingPolicy& scaling);
   Status reset(const std::string& name);
+  // Rollouts: a candidate beside `serving` (which the API owns from now on), a new policy, the
+  // candidate promoted, or gone (aborted, rolled back).
+  Status candidate(const std::string& name, const std::string& serving, const std::string& version,
+                   const std::string& text, const RolloutPolicy& policy);
+  Status rolloutChanged(const std::string& name, const RolloutPolicy& policy);
+  Status promoted(const std::string& name);
+  Status candidateGone(const std::string& name);
 
  private:
   explicit DesiredState(std::string dir) : dir_(std::move(dir)) {}

@@ -151,7 +151,7 @@ Status FunctionRunner::apply(const Event& event, const Telemetry& reading, Outpu
   return ok();
 }
 
-void FunctionRunner::handle(const Event& event) {
+void FunctionRunner::handle(const Event& event, std::optional<Decision>* decision) {
   const std::int64_t begin = monotonicNs();
   if (!event.telemetry) {
     deadLetter(event, "event carries no decoded telemetry");
@@ -163,9 +163,34 @@ void FunctionRunner::handle(const Event& event) {
     auto inputs = SIE_TRY(fetchInputs(reading));
     auto output = SIE_TRY(invoke(event, reading, inputs));
     escalateIfUncertain(event, output);
-    return apply(event, reading, output);
+    SIE_CHECK(apply(event, reading, output));
+    if (decision != nullptr) *decision = output.decision;
+    return ok();
   }();
   finish(event, done, begin, 1);
+}
+
+bool FunctionRunner::tryHandle(const Event& event) {
+  const std::int64_t begin = monotonicNs();
+  if (!event.telemetry) return false;
+  const Telemetry& reading = *event.telemetry;
+  if (skipForHop(reading)) return true;
+  Status done = [&]() -> Status {
+    auto inputs = SIE_TRY(fetchInputs(reading));
+    auto output = SIE_TRY(invoke(event, reading, inputs));
+    escalateIfUncertain(event, output);
+    return apply(event, reading, output);
+  }();
+  const std::int64_t end = monotonicNs();
+  duration_.observe(static_cast<double>(end - begin) * 1e-9);
+  stats_.record(end - begin, !done);
+  if (!done) {
+    spdlog::debug("[{}] {}: {}; the serving version takes it", spec_.id(), event.subject,
+                  done.error().str());
+    return false;
+  }
+  if (event.ingest_ns > 0) end_to_end_.observe(static_cast<double>(end - event.ingest_ns) * 1e-9);
+  return true;
 }
 
 bool FunctionRunner::skipForHop(const Telemetry& reading) {
@@ -190,7 +215,9 @@ Result<Output> FunctionRunner::call(const Event& event, bool dry_run) {
     if (!dry_run) SIE_CHECK(apply(event, reading, out));
     return out;
   }();
-  duration_.observe(static_cast<double>(monotonicNs() - begin) * 1e-9);
+  const std::int64_t took = monotonicNs() - begin;
+  duration_.observe(static_cast<double>(took) * 1e-9);
+  stats_.record(took, !output);
   if (!output) errors_.inc();
   return output;
 }
@@ -220,9 +247,10 @@ void FunctionRunner::escalateIfUncertain(const Event& event, Output& output) {
   local.detail += fmt::format(" (uncertain; {}: local decision)", why);
 }
 
-void FunctionRunner::handleBatch(std::span<const Event* const> events) {
+void FunctionRunner::handleBatch(std::span<const Event* const> events,
+                                 std::vector<std::optional<Decision>>* decisions) {
   if (events.size() == 1) {
-    handle(*events.front());
+    handle(*events.front(), decisions != nullptr ? &decisions->front() : nullptr);
     return;
   }
   const std::int64_t begin = monotonicNs();
@@ -266,6 +294,7 @@ void FunctionRunner::handleBatch(std::span<const Event* const> events) {
                                 : std::move(outputs[k]);
     if (output) escalateIfUncertain(event, *output);
     Status done = output ? apply(event, *event.telemetry, *output) : tl::unexpected(output.error());
+    if (done && decisions != nullptr) (*decisions)[called[k]] = output->decision;
     finish(event, done, begin, events.size());
   }
 }
@@ -274,6 +303,7 @@ void FunctionRunner::finish(const Event& event, const Status& done, std::int64_t
                             std::size_t batch) {
   const std::int64_t end = monotonicNs();
   duration_.observe(static_cast<double>(end - begin) * 1e-9 / static_cast<double>(batch));
+  stats_.record((end - begin) / static_cast<std::int64_t>(batch), !done);
   if (event.ingest_ns > 0) end_to_end_.observe(static_cast<double>(end - event.ingest_ns) * 1e-9);
   if (!done) {
     errors_.inc();

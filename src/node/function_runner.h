@@ -11,6 +11,7 @@
 #include "node/actions.h"
 #include "node/escalation.h"
 #include "node/instance_pool.h"
+#include "node/version_stats.h"
 #include "sie/function.h"
 #include "sie/metrics.h"
 #include "sie/state.h"
@@ -32,10 +33,16 @@ class FunctionRunner {
   Status warm() { return pool_.warm(); }
   // Set before events flow.
   void tap(DecisionTap tap) { tap_ = std::move(tap); }
-  // Called by dispatcher workers; events of one sensor never run concurrently.
-  void handle(const Event& event);
+  // Called by dispatcher workers; events of one sensor never run concurrently. `decision`, when
+  // given, receives the decision acted on (shadow comparisons).
+  void handle(const Event& event, std::optional<Decision>* decision = nullptr);
   // A micro-batch of one dispatcher lane, in order: one instance lease and one invokeBatch().
-  void handleBatch(std::span<const Event* const> events);
+  // `decisions`, when given, has one slot per event.
+  void handleBatch(std::span<const Event* const> events,
+                   std::vector<std::optional<Decision>>* decisions = nullptr);
+  // A canary's share of events: handles the event, or, when the invocation fails, leaves it
+  // untouched (not dead-lettered, no effects) and returns false for the serving version to take.
+  bool tryHandle(const Event& event);
   // A direct call (the control API's invoke): the output for `event`, its effects applied unless
   // `dry_run`. A failure is counted and returned to the caller, not dead-lettered.
   Result<Output> call(const Event& event, bool dry_run);
@@ -60,6 +67,8 @@ class FunctionRunner {
   [[nodiscard]] std::uint64_t decisions() const { return normal_.value() + anomalies_.value(); }
   [[nodiscard]] std::uint64_t anomalies() const { return anomalies_.value(); }
   [[nodiscard]] std::uint64_t errors() const { return errors_.value(); }
+  // This runner's invocations, failures and latency (rollout objectives).
+  [[nodiscard]] const VersionStats& stats() const { return stats_; }
 
  private:
   struct Inputs {
@@ -91,6 +100,7 @@ class FunctionRunner {
   Counter& duplicates_;
   Histogram& duration_;
   Histogram& end_to_end_;
+  VersionStats stats_;
 };
 
 }  // namespace sie::node

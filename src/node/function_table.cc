@@ -42,12 +42,11 @@ Result<FunctionTable::Slot*> FunctionTable::slotFor(const std::string& name,
   return it->second.get();
 }
 
-Result<DeployOutcome> FunctionTable::deploy(FunctionSpec spec, bool check_escalation) {
-  std::lock_guard serial(deploy_mu_);
+Result<std::shared_ptr<FunctionRunner>> FunctionTable::build(Slot& slot, FunctionSpec spec,
+                                                             bool check_escalation) {
   auto runtime = runtimes_.find(spec.runtime);
   if (!runtime) return fail(Errc::kInvalidArgument, runtime.error().message, spec.source_file);
-  std::vector<TopicPattern> patterns;
-  for (const auto& topic : spec.triggers) patterns.push_back(SIE_TRY(TopicPattern::parse(topic)));
+  for (const auto& topic : spec.triggers) SIE_TRY(TopicPattern::parse(topic));
   if (check_escalation && spec.escalate && !find(spec.escalate->to)) {
     return fail(Errc::kNotFound,
                 fmt::format("spec.escalate.to: no function named '{}' on this node; deploy it "
@@ -55,15 +54,12 @@ Result<DeployOutcome> FunctionTable::deploy(FunctionSpec spec, bool check_escala
                             spec.escalate->to),
                 spec.source_file);
   }
-  Slot* slot = SIE_TRY(slotFor(spec.name, spec));
   if (spec.process && spec.process->dapr) {
-    if (!slot->dapr) slot->dapr = SIE_TRY(DaprApi::start(spec.name, state_.kv(), bus_, clock_));
-    spec.process->env["DAPR_HTTP_PORT"] = std::to_string(slot->dapr->port());
-    spec.process->loopback_ports.push_back(slot->dapr->port());
+    if (!slot.dapr) slot.dapr = SIE_TRY(DaprApi::start(spec.name, state_.kv(), bus_, clock_));
+    spec.process->env["DAPR_HTTP_PORT"] = std::to_string(slot.dapr->port());
+    spec.process->loopback_ports.push_back(slot.dapr->port());
   }
   SIE_CHECK((**runtime)->validate(spec));
-  const std::vector<std::string> triggers = spec.triggers;
-  const BatchPolicy batch = spec.batch;
   auto runner = std::make_shared<FunctionRunner>(std::move(spec), **runtime, state_, actions_);
   if (const auto& escalate = runner->spec().escalate) {
     runner->escalateTo(EscalationTarget{
@@ -75,19 +71,169 @@ Result<DeployOutcome> FunctionTable::deploy(FunctionSpec spec, bool check_escala
     std::lock_guard lock(mu_);
     warm = started_;
   }
-  if (warm) SIE_CHECK(runner->warm());  // the old version keeps serving until this succeeds
+  if (warm) SIE_CHECK(runner->warm());  // what serves keeps serving until this succeeds
+  return runner;
+}
+
+Result<DeployOutcome> FunctionTable::deploy(FunctionSpec spec, bool check_escalation) {
+  std::lock_guard serial(deploy_mu_);
+  Slot* slot = SIE_TRY(slotFor(spec.name, spec));
+  auto runner = SIE_TRY(build(*slot, std::move(spec), check_escalation));
   std::shared_ptr<FunctionRunner> old;
+  std::shared_ptr<FunctionRunner> candidate;
+  std::shared_ptr<Shadow> shadow;
   DeployOutcome outcome{runner->spec().id(), ""};
   {
     std::lock_guard lock(mu_);
     old = std::exchange(slot->runner, runner);
-    slot->triggers = triggers;
+    // A plain deploy ends a rollout: the new version serves alone.
+    candidate = std::exchange(slot->candidate, nullptr);
+    shadow = std::exchange(slot->shadow, nullptr);
+    slot->triggers = runner->spec().triggers;
     if (old) outcome.previous = old->spec().id();
-    dispatcher_.setBatch(slot->target, batch);
+    dispatcher_.setBatch(slot->target, runner->spec().batch);
     SIE_CHECK(route());
   }
+  shadow.reset();  // joins its thread, outside the lock
+  if (old) retire(std::move(old));
+  if (candidate) retire(std::move(candidate));
+  return outcome;
+}
+
+Result<DeployOutcome> FunctionTable::deployCandidate(FunctionSpec spec,
+                                                     const RolloutPolicy& policy) {
+  std::lock_guard serial(deploy_mu_);
+  SIE_CHECK(validate(policy));
+  if (!find(spec.name)) {
+    return fail(
+        Errc::kNotFound,
+        fmt::format("nothing serves '{}' yet: deploy it without a rollout first", spec.name));
+  }
+  Slot* slot = SIE_TRY(slotFor(spec.name, spec));
+  auto runner = SIE_TRY(build(*slot, std::move(spec), true));
+  auto shadow = policy.strategy == RolloutPolicy::Strategy::kShadow
+                    ? std::make_shared<Shadow>(runner)
+                    : nullptr;
+  std::shared_ptr<FunctionRunner> old;
+  std::shared_ptr<Shadow> old_shadow;
+  DeployOutcome outcome{runner->spec().id(), ""};
+  {
+    std::lock_guard lock(mu_);
+    outcome.previous = slot->runner ? slot->runner->spec().id() : "";
+    old = std::exchange(slot->candidate, runner);
+    old_shadow = std::exchange(slot->shadow, shadow);
+    slot->policy = policy;
+  }
+  old_shadow.reset();
   if (old) retire(std::move(old));
   return outcome;
+}
+
+Status FunctionTable::setRollout(const std::string& name, const RolloutPolicy& policy) {
+  std::lock_guard serial(deploy_mu_);
+  SIE_CHECK(validate(policy));
+  std::shared_ptr<Shadow> old_shadow;
+  std::unique_lock lock(mu_);
+  auto it = slots_.find(name);
+  if (it == slots_.end() || !it->second->candidate) {
+    return fail(Errc::kNotFound, fmt::format("'{}' has no rollout running", name));
+  }
+  Slot& slot = *it->second;
+  const bool shadowing = policy.strategy == RolloutPolicy::Strategy::kShadow;
+  if (shadowing && !slot.shadow) {
+    auto candidate = slot.candidate;
+    lock.unlock();
+    auto shadow = std::make_shared<Shadow>(candidate);
+    lock.lock();
+    slot.shadow = std::move(shadow);
+  } else if (!shadowing) {
+    old_shadow = std::exchange(slot.shadow, nullptr);
+  }
+  slot.policy = policy;
+  lock.unlock();
+  return ok();
+}
+
+Result<std::string> FunctionTable::promote(const std::string& name) {
+  std::lock_guard serial(deploy_mu_);
+  std::shared_ptr<FunctionRunner> old;
+  std::shared_ptr<Shadow> shadow;
+  std::string version;
+  {
+    std::lock_guard lock(mu_);
+    auto it = slots_.find(name);
+    if (it == slots_.end() || !it->second->candidate) {
+      return fail(Errc::kNotFound, fmt::format("'{}' has no rollout to promote", name));
+    }
+    Slot& slot = *it->second;
+    old = std::exchange(slot.runner, std::exchange(slot.candidate, nullptr));
+    shadow = std::exchange(slot.shadow, nullptr);
+    slot.triggers = slot.runner->spec().triggers;
+    version = slot.runner->spec().version;
+    dispatcher_.setBatch(slot.target, slot.runner->spec().batch);
+    SIE_CHECK(route());
+  }
+  shadow.reset();
+  retire(std::move(old));
+  return version;
+}
+
+Result<std::string> FunctionTable::abortRollout(const std::string& name) {
+  std::lock_guard serial(deploy_mu_);
+  std::shared_ptr<FunctionRunner> candidate;
+  std::shared_ptr<Shadow> shadow;
+  {
+    std::lock_guard lock(mu_);
+    auto it = slots_.find(name);
+    if (it == slots_.end() || !it->second->candidate) {
+      return fail(Errc::kNotFound, fmt::format("'{}' has no rollout running", name));
+    }
+    candidate = std::exchange(it->second->candidate, nullptr);
+    shadow = std::exchange(it->second->shadow, nullptr);
+  }
+  shadow.reset();
+  const std::string version = candidate->spec().version;
+  retire(std::move(candidate));
+  return version;
+}
+
+std::optional<RolloutStatus> FunctionTable::rollout(const std::string& name) const {
+  std::shared_ptr<FunctionRunner> serving;
+  std::shared_ptr<FunctionRunner> candidate;
+  std::shared_ptr<Shadow> shadow;
+  RolloutPolicy policy;
+  {
+    std::lock_guard lock(mu_);
+    auto it = slots_.find(name);
+    if (it == slots_.end() || !it->second->candidate || !it->second->runner) return std::nullopt;
+    serving = it->second->runner;
+    candidate = it->second->candidate;
+    shadow = it->second->shadow;
+    policy = it->second->policy;
+  }
+  RolloutStatus status;
+  status.serving = serving->spec().id();
+  status.candidate = candidate->spec().id();
+  status.policy = policy;
+  status.serving_stats = serving->stats().snapshot();
+  status.candidate_stats = shadow ? shadow->candidateStats() : candidate->stats().snapshot();
+  if (shadow) status.shadow = shadow->report();
+  return status;
+}
+
+std::string FunctionTable::breach(const Slot& slot) {
+  if (!slot.candidate || slot.policy.strategy == RolloutPolicy::Strategy::kBlueGreen) return "";
+  const auto s = slot.shadow ? slot.shadow->candidateStats() : slot.candidate->stats().snapshot();
+  if (s.invocations < slot.policy.min_invocations) return "";
+  if (s.errorRate() > slot.policy.max_error_rate) {
+    return fmt::format("{} of {} invocations failed ({:.1f} % > {:.1f} %)", s.errors, s.invocations,
+                       100 * s.errorRate(), 100 * slot.policy.max_error_rate);
+  }
+  if (slot.policy.max_p99_ms > 0 && s.p99_ms > slot.policy.max_p99_ms) {
+    return fmt::format("p99 latency {:.2f} ms > {:.2f} ms over {} invocations", s.p99_ms,
+                       slot.policy.max_p99_ms, s.invocations);
+  }
+  return "";
 }
 
 Status FunctionTable::remove(const std::string& name, std::chrono::milliseconds drain) {
@@ -109,11 +255,17 @@ Status FunctionTable::remove(const std::string& name, std::chrono::milliseconds 
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   std::shared_ptr<FunctionRunner> old;
+  std::shared_ptr<FunctionRunner> candidate;
+  std::shared_ptr<Shadow> shadow;
   {
     std::lock_guard lock(mu_);
     old = std::exchange(slot->runner, nullptr);
+    candidate = std::exchange(slot->candidate, nullptr);
+    shadow = std::exchange(slot->shadow, nullptr);
   }
+  shadow.reset();
   retire(std::move(old));
+  retire(std::move(candidate));
   return ok();
 }
 
@@ -150,9 +302,40 @@ Status FunctionTable::route() {
 
 void FunctionTable::handle(Slot& slot, std::span<const Event* const> events) {
   std::shared_ptr<FunctionRunner> runner;
+  std::shared_ptr<FunctionRunner> candidate;
+  std::shared_ptr<Shadow> shadow;
+  RolloutPolicy policy;
   {
     std::lock_guard lock(mu_);
     runner = slot.runner;
+    candidate = slot.candidate;
+    shadow = slot.shadow;
+    policy = slot.policy;
+  }
+  if (runner && shadow) {
+    std::vector<std::optional<Decision>> decisions(events.size());
+    runner->handleBatch(events, &decisions);
+    shadow->mirror(events, decisions);
+    return;
+  }
+  if (runner && candidate && policy.strategy == RolloutPolicy::Strategy::kCanary &&
+      policy.weight > 0) {
+    std::vector<const Event*> serving;
+    serving.reserve(events.size());
+    for (const Event* event : events) {
+      const bool canary = candidate && event->telemetry &&
+                          stickyBucket(event->telemetry->sensor.str()) < policy.weight;
+      // A sensor's events all go one way, in order; a failed canary call falls back at once.
+      if (canary && candidate->tryHandle(*event)) continue;
+      serving.push_back(event);
+      if (canary) {
+        // After a failure, the candidate may have been rolled back since the batch began.
+        std::lock_guard lock(mu_);
+        if (slot.candidate != candidate) candidate.reset();
+      }
+    }
+    if (!serving.empty()) runner->handleBatch(serving);
+    return;
   }
   if (runner) {
     runner->handleBatch(events);
@@ -191,10 +374,26 @@ Status FunctionTable::start() {
 void FunctionTable::tick() {
   std::vector<std::pair<std::shared_ptr<FunctionRunner>, std::uint32_t>> serving;
   std::vector<std::shared_ptr<FunctionRunner>> done;
+  struct RolledBack {
+    std::string name, version, reason;
+    std::shared_ptr<FunctionRunner> candidate;
+    std::shared_ptr<Shadow> shadow;
+  };
+  std::vector<RolledBack> rolled_back;
   {
     std::lock_guard lock(mu_);
     for (const auto& [name, slot] : slots_) {
       if (slot->runner) serving.emplace_back(slot->runner, slot->target);
+      if (slot->candidate) {
+        // The candidate's pool scales on its own share; queue depth is the serving version's.
+        serving.emplace_back(slot->candidate, slot->target);
+        if (std::string why = breach(*slot); !why.empty()) {
+          rolled_back.push_back({name, slot->candidate->spec().version, std::move(why),
+                                 std::exchange(slot->candidate, nullptr),
+                                 std::exchange(slot->shadow, nullptr)});
+          serving.pop_back();
+        }
+      }
     }
     // Only the table holds these: no event runs on them any more.
     std::erase_if(retired_, [&](std::shared_ptr<FunctionRunner>& r) {
@@ -204,6 +403,12 @@ void FunctionTable::tick() {
     });
   }
   for (auto& [runner, target] : serving) runner->pool().tick(dispatcher_.depth(target));
+  for (auto& r : rolled_back) {
+    r.shadow.reset();
+    spdlog::warn("[{}@{}] rolled back: {}", r.name, r.version, r.reason);
+    retire(std::move(r.candidate));
+    if (on_rollback_) on_rollback_(r.name, r.version, r.reason);
+  }
   for (auto& runner : done) runner->stopEscalating();
   done.clear();  // outside the lock: stopping workers takes a moment
 }
@@ -214,9 +419,18 @@ void FunctionTable::stop() {
     std::lock_guard lock(mu_);
     for (const auto& [name, slot] : slots_) {
       if (slot->runner) all.push_back(slot->runner);
+      if (slot->candidate) all.push_back(slot->candidate);
     }
     all.insert(all.end(), retired_.begin(), retired_.end());
   }
+  std::vector<std::shared_ptr<Shadow>> shadows;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [name, slot] : slots_) {
+      if (slot->shadow) shadows.push_back(std::exchange(slot->shadow, nullptr));
+    }
+  }
+  shadows.clear();  // their threads evaluate on candidates: they end first
   // Escalations still running call into other runners: they end before any runner does.
   for (auto& runner : all) runner->stopEscalating();
   for (auto& runner : all) runner->pool().drain();  // worker processes exit now

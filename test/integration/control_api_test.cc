@@ -19,6 +19,7 @@
 
 #include "http/http_server.h"
 #include "node/node.h"
+#include "node/rollout_policy.h"
 #include "servers.h"
 #include "sie/plugins.h"
 #include "test_node.h"
@@ -445,6 +446,154 @@ TEST_F(ControlApiTest, TheCliDeploysListsInvokesScalesAndDeletes) {
   EXPECT_EQ(call("GET", "/api/v1/functions/vib2").status, 404);
   EXPECT_THAT(sie("fn describe vib2"), HasSubstr("rc=1"));
   EXPECT_THAT(sie("fn ls --names"), HasSubstr("volts"));
+
+  // A rollout from the command line: canary, shadow, promote.
+  std::ofstream(dir + "/vib3.yaml") << thresholdManifest("vib", "3", 2);
+  out = sie("deploy --canary 25 --max-error-rate 0.1 -f " + dir + "/vib3.yaml");
+  EXPECT_THAT(out, HasSubstr("rc=0")) << out;
+  out = sie("rollout status vib");
+  EXPECT_THAT(out, HasSubstr("Candidate:  vib@3")) << out;
+  EXPECT_THAT(out, HasSubstr("canary, weight 25 %"));
+  EXPECT_THAT(sie("rollout shadow vib"), HasSubstr("shadow, weight 0 %"));
+  EXPECT_THAT(sie("rollout promote vib"), HasSubstr("version 3 serves"));
+  EXPECT_EQ(call("GET", "/api/v1/functions/vib").body["version"], "3");
+  EXPECT_THAT(sie("rollout switch vib 1"), HasSubstr("version 1 serves (was 3)"));
+  EXPECT_THAT(sie("rollout promote vib"), HasSubstr("rc=1"));  // nothing to promote
+}
+
+// Readings of `sensors` voltage sensors at `value`, as one JSON batch.
+std::string voltages(int sensors, double value, std::int64_t ts) {
+  nlohmann::json batch = nlohmann::json::array();
+  for (int i = 0; i < sensors; ++i) {
+    batch.push_back({{"sensor", fmt::format("grid/f{}/voltage", i)}, {"ts", ts}, {"value", value}});
+  }
+  return batch.dump();
+}
+
+TEST_F(ControlApiTest, CanaryThenShadowThenPromote) {
+  std::string v2 = kSiteFunction;
+  v2.replace(v2.find("\"1\""), 3, "\"2\"");
+  v2.replace(v2.find("250"), 3, "240");
+  Reply r = call("POST", "/api/v1/functions?strategy=canary&weight=10", v2);
+  ASSERT_EQ(r.status, 200) << r.text;
+  int canary = 0;
+  for (int i = 0; i < 200; ++i)
+    canary += node::stickyBucket(fmt::format("grid/f{}/voltage", i)) < 10;
+  ASSERT_GT(canary, 5);
+
+  // 245 V: normal for version 1 (max 250), an anomaly for version 2 (max 240).
+  const auto ingest = [&](std::int64_t ts) {
+    const Reply in = call("POST", "/api/v1/events", voltages(200, 245, ts),
+                          "-H 'Content-Type: application/json'");
+    ASSERT_EQ(in.status, 202) << in.text;
+  };
+  const auto rollout = [&] { return call("GET", "/api/v1/functions/volts/rollout").body; };
+  ingest(1'000'000'000);
+  for (int i = 0; i < 500; ++i) {
+    const auto s = rollout();
+    if (s["servingStats"]["invocations"].get<int>() +
+            s["candidateStats"]["invocations"].get<int>() ==
+        200)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  nlohmann::json s = rollout();
+  EXPECT_EQ(s["strategy"], "canary");
+  EXPECT_EQ(s["candidateStats"]["invocations"], canary) << s;  // sticky: exactly its sensors
+  EXPECT_EQ(s["servingStats"]["invocations"], 200 - canary) << s;
+
+  // The rollout survives a restart.
+  restart();
+  s = rollout();
+  EXPECT_EQ(s["active"], true) << s;
+  EXPECT_EQ(s["candidate"], "volts@2");
+  EXPECT_EQ(s["weight"], 10);
+
+  r = call("POST", "/api/v1/functions/volts/rollout", R"({"strategy": "shadow"})");
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body["weight"], 0);
+  ingest(2'000'000'000);
+  for (int i = 0; i < 500 && rollout()["shadow"]["compared"] != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  s = rollout();
+  EXPECT_EQ(s["shadow"]["compared"], 200) << s;
+  EXPECT_EQ(s["shadow"]["agreement"], 0.0);  // every verdict differs
+  EXPECT_GT(s["shadow"]["meanScoreDelta"].get<double>(), 0.0);
+  EXPECT_EQ(s["servingStats"]["invocations"], 200);  // since the restart: all of them acted on
+  // The shadow never acted: since the restart, no anomaly (version 1 sees none at 245 V).
+  EXPECT_EQ(call("GET", "/api/v1/decisions?anomalies=true&limit=1000").body.size(), 0u);
+
+  r = call("POST", "/api/v1/functions/volts/rollout/promote");
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(call("GET", "/api/v1/functions/volts").body["version"], "2");
+  EXPECT_EQ(rollout()["active"], false);
+  restart();
+  EXPECT_EQ(call("GET", "/api/v1/functions/volts").body["version"], "2");
+
+  auto audit = node_->state().audit().tail(50);
+  ASSERT_TRUE(audit);
+  std::vector<std::string> steps;
+  for (const auto& record : *audit) {
+    if (record.kind == "control") steps.push_back(nlohmann::json::parse(record.body)["event"]);
+  }
+  EXPECT_EQ(steps, (std::vector<std::string>{"rollout started", "rollout changed", "promoted"}));
+}
+
+TEST_F(ControlApiTest, ACandidateThatTimesOutIsRolledBackAndNoCallerSeesAFailure) {
+  TempDir code;
+  const std::string script = code.file("hang.py");
+  std::ofstream(script)
+      << "#!/usr/bin/python3\nimport sys, time\n"
+         "sys.path.insert(0, '" SIE_SOURCE_DIR
+         "/sdk/python')\nimport sie_worker\n"
+         "def handle(inv):\n    time.sleep(5)\n    return sie_worker.Decision(score=0)\n"
+         "sie_worker.serve(handle)\n";
+  chmod(script.c_str(), 0755);
+  chmod(code.path().c_str(), 0755);
+  const std::string candidate = fmt::format(R"(apiVersion: sie/v1
+kind: Function
+metadata: {{name: volts, version: "hangs"}}
+spec:
+  runtime: process
+  handler: {}
+  triggers: ["grid/+/voltage"]
+  timeout: 50ms
+  process: {{read: ["{}/sdk/python"]}}
+)",
+                                            script, SIE_SOURCE_DIR);
+  Reply r =
+      call("POST", "/api/v1/functions?strategy=canary&weight=100&minInvocations=3&maxErrorRate=0.2",
+           candidate);
+  ASSERT_EQ(r.status, 200) << r.text;
+  for (int batch = 0; batch < 5; ++batch) {
+    const Reply in = call("POST", "/api/v1/events", voltages(20, 260, 1'000'000'000 + batch),
+                          "-H 'Content-Type: application/json'");
+    ASSERT_EQ(in.status, 202) << in.text;
+  }
+  const auto decided = [&] {
+    return call("GET", "/api/v1/decisions?anomalies=true&limit=1000").body.size();
+  };
+  for (int i = 0; i < 1000 && decided() < 100; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(decided(), 100u);  // every reading decided, by version 1
+  const auto decisions = call("GET", "/api/v1/decisions?limit=1000").body;
+  for (const auto& d : decisions) ASSERT_EQ(d["version"], "1") << d;
+  EXPECT_EQ(call("GET", "/api/v1/dead-letters").body.size(), 0u);
+  // The scaler's next tick sees the breached objective.
+  const auto active = [&] { return call("GET", "/api/v1/functions/volts/rollout").body["active"]; };
+  for (int i = 0; i < 500 && active() != false; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(active(), false);
+  auto audit = node_->state().audit().tail(10);
+  ASSERT_TRUE(audit);
+  bool rolled_back = false;
+  for (const auto& record : *audit) {
+    rolled_back = rolled_back || record.body.find("rolled back") != std::string::npos;
+  }
+  EXPECT_TRUE(rolled_back);
 }
 
 TEST_F(ControlApiTest, OpenApiDocumentListsExactlyTheRoutesServed) {
