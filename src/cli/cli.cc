@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   addRunCommand(app, exit_code);
   addClientCommands(app, exit_code);
+  addSignCommands(app, exit_code);
+  addNodeKeyCommands(*app.get_subcommand("keys"), exit_code);
 #ifdef SIE_WITH_SIM
   addSimCommand(app, exit_code);
   addEvalCommand(app, exit_code);

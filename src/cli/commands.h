@@ -13,5 +13,10 @@ void addAuditCommand(CLI::App& app, int& exit_code);
 void addModelCommand(CLI::App& app, int& exit_code);
 // The clients of a running node's API: deploy, fn, invoke, logs, scale, status, and completion.
 void addClientCommands(CLI::App& app, int& exit_code);
+// Artifact signing, offline: `keys generate`, `sign` and `verify`. Creates the `keys` subcommand
+// unless it exists; other commands may add to it (app.get_subcommand("keys")) once this ran.
+void addSignCommands(CLI::App& app, int& exit_code);
+// `keys ls|add|rm` against a node, under the `keys` command addSignCommands() made.
+void addNodeKeyCommands(CLI::App& keys, int& exit_code);
 
 }  // namespace sie::cli

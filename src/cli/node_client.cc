@@ -45,6 +45,7 @@ tl::expected<Reply, int> NodeClient::callRaw(const Call& call) const {
   request.url = url(call.path);
   request.body = call.body;
   request.content_type = call.content_type;
+  request.headers = call.headers;
   request.headers["accept"] = "application/json";
   auto response = http::send(request);
   if (!response) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,7 @@ struct Call {
   std::string path;  // "/api/v1/...", with the query
   std::string body;
   std::string content_type = "application/json";
+  std::map<std::string, std::string> headers;
 };
 
 // Calls the node for the subcommand `command` ("fn ls"). On the way out, a node that cannot be

@@ -8,6 +8,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "core/signing.h"
 #include "gateway/payload_decoder.h"
 #include "http/http_client.h"
 #include "node/openfaas_api.h"
@@ -163,17 +164,22 @@ void ControlApi::addRoutes() {
     // ?strategy=canary|shadow|blue-green (and weight, objectives) deploys a rollout candidate.
     const auto fields =
         queryFields(r, {"strategy", "weight", "maxErrorRate", "maxLatencyMs", "minInvocations"});
-    if (fields.empty()) return deploy(r.body, std::string(r.header("if-match")), "");
+    const std::string signature(r.header("x-sie-signature"));
+    if (fields.empty()) {
+      return deploy(r.body, std::string(r.header("if-match")), "", std::nullopt, signature);
+    }
     auto policy = policyFrom(fields, RolloutPolicy{});
     if (auto* answer = std::get_if<HttpResponse>(&policy)) return *answer;
-    return deploy(r.body, std::string(r.header("if-match")), "", std::get<RolloutPolicy>(policy));
+    return deploy(r.body, std::string(r.header("if-match")), "", std::get<RolloutPolicy>(policy),
+                  signature);
   });
   routes_.add(
       "GET", "/api/v1/functions/{name}",
       [this](const HttpRequest&, const http::PathParams& p) { return describe(p.at("name")); });
   routes_.add("PUT", "/api/v1/functions/{name}",
               [this](const HttpRequest& r, const http::PathParams& p) {
-                return deploy(r.body, std::string(r.header("if-match")), p.at("name"));
+                return deploy(r.body, std::string(r.header("if-match")), p.at("name"), std::nullopt,
+                              std::string(r.header("x-sie-signature")));
               });
   routes_.add("DELETE", "/api/v1/functions/{name}",
               [this](const HttpRequest& r, const http::PathParams& p) {
@@ -258,6 +264,7 @@ void ControlApi::addRoutes() {
   });
   routes_.add("GET", "/api/v1/events",
               [this](const HttpRequest& r, const http::PathParams&) { return readings(r); });
+  addKeyRoutes();
   routes_.add("GET", "/readyz",
               [this](const HttpRequest&, const http::PathParams&) { return ready(); });
 }
@@ -270,6 +277,8 @@ HttpResponse ControlApi::error(const ControlError& e) const {
       return apiError(404, "not_found", e.error.message, offendingField(e.error), e.error.where);
     case ControlErrc::kConflict:
       return apiError(409, "conflict", e.error.message, "", e.error.where);
+    case ControlErrc::kForbidden:
+      return apiError(403, "untrusted", e.error.message, "", e.error.where);
     case ControlErrc::kUnavailable: {
       HttpResponse busy = apiError(503, "unavailable", e.error.message);
       busy.headers["Retry-After"] = "1";
@@ -324,7 +333,8 @@ HttpResponse ControlApi::describe(const std::string& name) const {
 
 HttpResponse ControlApi::deploy(const std::string& manifest, const std::string& expect_version,
                                 const std::string& path_name,
-                                const std::optional<RolloutPolicy>& rollout) const {
+                                const std::optional<RolloutPolicy>& rollout,
+                                const std::string& signature) const {
   if (manifest.empty()) {
     return apiError(400, "invalid", "the body is empty: send one Function manifest (YAML or JSON)");
   }
@@ -338,7 +348,7 @@ HttpResponse ControlApi::deploy(const std::string& manifest, const std::string& 
                       "metadata.name");
     }
   }
-  auto report = plane_.deploy(manifest, expect_version, "api", rollout);
+  auto report = plane_.deploy(manifest, expect_version, "api", rollout, signature);
   if (!report) return error(report.error());
   return json(report->changed && report->previous.empty() ? 201 : 200,
               {{"name", report->name},
@@ -532,6 +542,41 @@ HttpResponse ControlApi::readings(const HttpRequest& request) const {
     out.push_back(std::move(reading));
   }
   return json(200, {{"sensor", sensor->second}, {"readings", out}});
+}
+
+void ControlApi::addKeyRoutes() {
+  routes_.add("GET", "/api/v1/keys", [this](const HttpRequest&, const http::PathParams&) {
+    auto store = TrustStore::load(plane_.trust().keysDir());
+    if (!store) return apiError(500, "internal", store.error().str());
+    nlohmann::json keys = nlohmann::json::array();
+    for (const auto& key : store->keys()) keys.push_back({{"id", key.id}, {"pem", key.pem}});
+    return json(200, {{"required", plane_.trust().required()},
+                      {"folder", plane_.trust().keysDir()},
+                      {"keys", keys}});
+  });
+  routes_.add("POST", "/api/v1/keys", [this](const HttpRequest& r, const http::PathParams&) {
+    auto key = readPublicKey(r.body, "body");
+    if (!key) return apiError(400, "invalid", key.error().message, "", "body");
+    const auto name = r.query.find("name");
+    if (auto added = TrustStore::add(plane_.trust().keysDir(), r.body,
+                                     name == r.query.end() ? "" : name->second);
+        !added) {
+      return apiError(added.error().code == Errc::kAlreadyExists ? 409 : 400,
+                      added.error().code == Errc::kAlreadyExists ? "conflict" : "invalid",
+                      added.error().message);
+    }
+    plane_.audit("keys", "key trusted", "api", key->id);
+    return json(201, {{"id", key->id}});
+  });
+  routes_.add("DELETE", "/api/v1/keys/{id}", [this](const HttpRequest&, const http::PathParams& p) {
+    if (auto removed = TrustStore::remove(plane_.trust().keysDir(), p.at("id")); !removed) {
+      return apiError(removed.error().code == Errc::kNotFound ? 404 : 400,
+                      removed.error().code == Errc::kNotFound ? "not_found" : "invalid",
+                      removed.error().message);
+    }
+    plane_.audit("keys", "key removed", "api", p.at("id"));
+    return json(200, {{"removed", p.at("id")}});
+  });
 }
 
 HttpResponse ControlApi::rolloutStatus(const std::string& name) const {

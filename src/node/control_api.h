@@ -48,7 +48,8 @@ class ControlApi {
   // Shared with the OpenFaaS routes.
   HttpResponse deploy(const std::string& manifest, const std::string& expect_version,
                       const std::string& path_name,
-                      const std::optional<RolloutPolicy>& rollout = std::nullopt) const;
+                      const std::optional<RolloutPolicy>& rollout = std::nullopt,
+                      const std::string& signature = "") const;
   HttpResponse remove(const std::string& name, bool reset) const;
   // `patch` holds min, max, replicas, targetConcurrency (any of them).
   HttpResponse scale(const std::string& name, const nlohmann::json& patch) const;
@@ -67,6 +68,7 @@ class ControlApi {
   HttpResponse readings(const HttpRequest& request) const;
   HttpResponse ready() const;
   HttpResponse rolloutStatus(const std::string& name) const;
+  void addKeyRoutes();
   HttpResponse rolloutChange(const std::string& name, const std::string& body) const;
   std::string nextCallId() const;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
@@ -40,8 +41,9 @@ ControlErrc codeFor(const Error& error) {
 
 }  // namespace
 
-ControlPlane::ControlPlane(FunctionTable& table, AuditLog& audit, DesiredState desired)
-    : table_(table), audit_(audit), desired_(std::move(desired)) {
+ControlPlane::ControlPlane(FunctionTable& table, AuditLog& audit, DesiredState desired,
+                           ArtifactTrust trust)
+    : table_(table), audit_(audit), trust_(std::move(trust)), desired_(std::move(desired)) {
   table_.onRollback([this](const std::string& name, const std::string& version,
                            const std::string& reason) { rolledBack(name, version, reason); });
 }
@@ -128,7 +130,8 @@ void ControlPlane::audit(const std::string& name, const std::string& event,
 ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
                                                  const std::string& expect_version,
                                                  const std::string& actor,
-                                                 const std::optional<RolloutPolicy>& rollout) {
+                                                 const std::optional<RolloutPolicy>& rollout,
+                                                 const std::string& signature, bool stored) {
   // Parse once under a neutral name to learn name and version, then again from the path it will
   // be stored at, so relative paths and messages refer to the stored copy.
   auto parsed = parseManifests(SourceText{"request", text});
@@ -185,6 +188,10 @@ ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
   }
   auto specs = parseManifests(SourceText{path, text});
   if (!specs) return tl::unexpected(fromRequest(specs.error(), path, ControlErrc::kInvalid));
+  auto signers = trust_.check(text, signature, specs->front(), stored);
+  if (!signers) return tl::unexpected(ControlError{ControlErrc::kForbidden, signers.error()});
+  const std::string signed_by =
+      signers->empty() ? "" : fmt::format(", signed by {}", fmt::join(*signers, ", "));
   if (rollout && serving) {
     if (auto checked = validate(*rollout); !checked) {
       return tl::unexpected(ControlError{ControlErrc::kInvalid, checked.error()});
@@ -200,8 +207,8 @@ ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
       }
     }
     audit(name, "rollout started", actor,
-          fmt::format("{} beside {}: {} weight {}", version, serving_version,
-                      strategyName(rollout->strategy), rollout->weight));
+          fmt::format("{} beside {}: {} weight {}{}", version, serving_version,
+                      strategyName(rollout->strategy), rollout->weight, signed_by));
     spdlog::info("control: {}@{} deployed as the {} candidate beside {}", name, version,
                  strategyName(rollout->strategy), serving_version);
     return DeployReport{name, version, serving_version, true};
@@ -219,7 +226,8 @@ ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
     }
   }
   audit(name, "deployed", actor,
-        serving_version.empty() ? version : fmt::format("{} (was {})", version, serving_version));
+        (serving_version.empty() ? version : fmt::format("{} (was {})", version, serving_version)) +
+            signed_by);
   spdlog::info("control: {}@{} deployed{}", name, version,
                serving_version.empty() ? "" : fmt::format(", replacing {}", serving_version));
   return DeployReport{name, version, serving_version, true};
@@ -367,7 +375,7 @@ ControlResult<DeployReport> ControlPlane::switchTo(const std::string& name,
                               name, version, name),
                   "version");
   }
-  return deploy(stored->text, "", actor);
+  return deploy(stored->text, "", actor, std::nullopt, "", true);
 }
 
 std::string ControlPlane::origin(const std::string& name) const {

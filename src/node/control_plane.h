@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "node/artifact_trust.h"
 #include "node/desired_state.h"
 #include "node/function_manifest.h"
 #include "node/function_table.h"
@@ -19,7 +20,7 @@
 namespace sie::node {
 
 // How a control call failed, for the API's status codes.
-enum class ControlErrc { kInvalid, kNotFound, kConflict, kUnavailable, kInternal };
+enum class ControlErrc { kInvalid, kNotFound, kConflict, kForbidden, kUnavailable, kInternal };
 
 struct ControlError {
   ControlErrc code = ControlErrc::kInternal;
@@ -38,7 +39,7 @@ struct DeployReport {
 
 class ControlPlane {
  public:
-  ControlPlane(FunctionTable& table, AuditLog& audit, DesiredState desired);
+  ControlPlane(FunctionTable& table, AuditLog& audit, DesiredState desired, ArtifactTrust trust);
 
   // Node create: the config folder's manifests overlaid by the desired state (see
   // desired_state.h for the rule).
@@ -46,10 +47,12 @@ class ControlPlane {
 
   // One Function manifest (YAML or JSON). `expect_version`: deploy only while that version
   // serves (the API's If-Match), "" for any. With `rollout`, the version deploys beside the
-  // serving one as the rollout's candidate.
+  // serving one as the rollout's candidate. `signature`: the X-Sie-Signature header
+  // (artifact_trust.h); `stored`: the text is the node's own stored copy of a manifest.
   ControlResult<DeployReport> deploy(const std::string& text, const std::string& expect_version,
                                      const std::string& actor,
-                                     const std::optional<RolloutPolicy>& rollout = std::nullopt);
+                                     const std::optional<RolloutPolicy>& rollout = std::nullopt,
+                                     const std::string& signature = "", bool stored = false);
   ControlResult<void> setRollout(const std::string& name, const RolloutPolicy& policy,
                                  const std::string& actor);
   ControlResult<std::string> promote(const std::string& name, const std::string& actor);
@@ -62,23 +65,26 @@ class ControlPlane {
   ControlResult<ScalingPolicy> scale(const std::string& name, const ScalingPolicy& scaling,
                                      const std::string& actor);
 
+  // An audit record ("control" kind) of a change: a function's, or the trusted keys'.
+  void audit(const std::string& subject, const std::string& event, const std::string& actor,
+             const std::string& detail);
   // "api" when the API owns the name, else "site".
   [[nodiscard]] std::string origin(const std::string& name) const;
   // Versions with a stored manifest (API deploys) plus the config folder's, sorted.
   [[nodiscard]] std::vector<std::string> versions(const std::string& name) const;
   [[nodiscard]] FunctionTable& table() { return table_; }
+  [[nodiscard]] const ArtifactTrust& trust() const { return trust_; }
 
  private:
   // Marks `name` busy for one change; false when another change of it is running.
   bool claim(const std::string& name);
   void release(const std::string& name);
-  void audit(const std::string& name, const std::string& event, const std::string& actor,
-             const std::string& detail);
   // The table rolled a candidate back (objectives breached).
   void rolledBack(const std::string& name, const std::string& version, const std::string& reason);
 
   FunctionTable& table_;
   AuditLog& audit_;
+  ArtifactTrust trust_;
   mutable std::mutex mu_;  // desired_, site_, busy_
   DesiredState desired_;
   std::map<std::string, FunctionSpec> site_;  // the config folder's function of each name

@@ -1,6 +1,7 @@
 #include "node/node.h"
 
 #include <charconv>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -95,8 +96,12 @@ Status Node::loadFunctions(const Plugins& plugins) {
   FunctionLogs::installSink();
   functions_ = std::make_unique<FunctionTable>(*dispatcher_, router_, *state_, *actions_, bus_,
                                                plugins.runtimes, clock_);
+  const std::string keys = site_.trusted_keys.empty()
+                               ? (std::filesystem::path(site_.data_dir) / "keys").string()
+                               : site_.trusted_keys;
   control_ = std::make_unique<ControlPlane>(*functions_, state_->audit(),
-                                            SIE_TRY(DesiredState::load(site_.data_dir)));
+                                            SIE_TRY(DesiredState::load(site_.data_dir)),
+                                            ArtifactTrust(keys, site_.require_signatures));
   SIE_CHECK(control_->load(site_.function_files));
   api_ =
       std::make_unique<ControlApi>(*control_, *state_, clock_, [this] { return running_.load(); });

@@ -29,6 +29,10 @@ constexpr ConfigKey kSpecKeys[] = {
     {"functions", Type::kString, "functions",
      "folder of Function manifests, relative to this file"},
     {"summaryInterval", Type::kDuration, "5s", "live summary period on stdout (0 = off)"},
+    {"requireSignatures", Type::kBool, "false",
+     "deploys through the API need an Ed25519 signature from a trusted key (manifest, model, "
+     "executable)"},
+    {"trustedKeys", Type::kString, "", "folder of trusted public keys (default <dataDir>/keys)"},
 };
 constexpr std::string_view kSpecBlocks[] = {"sources",    "sinks", "gateway", "routes",
                                             "dispatcher", "state", "log"};
@@ -138,6 +142,8 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
   cfg.data_dir = v.str("dataDir");
   cfg.http = v.str("http");
   cfg.summary_interval = v.duration("summaryInterval");
+  cfg.require_signatures = v.flag("requireSignatures");
+  cfg.trusted_keys = v.str("trustedKeys");
 
   cfg.sources = SIE_TRY(parsePluginBlocks(spec["sources"], "sources", file));
   cfg.sinks = SIE_TRY(parsePluginBlocks(spec["sinks"], "sinks", file));

@@ -37,6 +37,8 @@ struct SiteConfig {
   std::string data_dir;
   std::string http;  // host:port; "" = no HTTP listener
   std::chrono::nanoseconds summary_interval{std::chrono::seconds(5)};
+  bool require_signatures = false;
+  std::string trusted_keys;  // "" = <data_dir>/keys
   std::string state_backend = "embedded";
   YAML::Node state_block;  // spec.state.<backend>, checked by the backend's plugin
   std::chrono::milliseconds state_batch_interval{20};

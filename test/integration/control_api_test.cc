@@ -185,6 +185,42 @@ TEST_F(ControlApiTest, DeployInvokeUpdateAndDeleteAFunctionWhileTheNodeRuns) {
   EXPECT_EQ(control, 3);  // deployed 1, deployed 2, deleted
 }
 
+TEST_F(ControlApiTest, VersionsDeployedWhileReadingsFlowLoseNoReading) {
+  constexpr int kReadings = 20000;
+  ASSERT_EQ(deploy(thresholdManifest("flow", "1", 5)).status, 201);
+  std::thread feeder([&] {
+    for (int i = 0; i < kReadings; ++i) {
+      Telemetry reading;
+      reading.sensor = Symbol::intern(fmt::format("rotating/p{}/vibration", i % 50));
+      reading.ts_ns = 1'000'000'000LL + i;
+      reading.values = {1.0};
+      ASSERT_TRUE(node_->ingest().ingest(std::move(reading), "test"));
+    }
+  });
+  for (int v = 2; v <= 11; ++v) {
+    auto deployed =
+        node_->control().deploy(thresholdManifest("flow", std::to_string(v), 5), "", "test");
+    ASSERT_TRUE(deployed) << deployed.error().error.str();
+  }
+  feeder.join();
+  const auto decided = [] {
+    std::uint64_t n = 0;
+    for (int v = 1; v <= 11; ++v) {
+      n += metrics()
+               .counter("sie_decisions_total", "",
+                        {{"function", fmt::format("flow@{}", v)}, {"outcome", "normal"}})
+               .value();
+    }
+    return n;
+  };
+  for (int i = 0; i < 1000 && decided() < kReadings; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(decided(), static_cast<std::uint64_t>(kReadings));
+  EXPECT_EQ(call("GET", "/api/v1/dead-letters").body.size(), 0u);
+  EXPECT_EQ(call("GET", "/api/v1/functions/flow").body["version"], "11");
+}
+
 TEST_F(ControlApiTest, BadRequestsGetJsonErrorsThatNameTheProblem) {
   Reply r = deploy("apiVersion: sie/v1\nkind: Function\nmetadata: {name: x, version: \"1\"\n");
   EXPECT_EQ(r.status, 400);
@@ -594,6 +630,84 @@ spec:
     rolled_back = rolled_back || record.body.find("rolled back") != std::string::npos;
   }
   EXPECT_TRUE(rolled_back);
+}
+
+TEST(SignedDeploysTest, ANodeThatRequiresSignaturesRefusesUnsignedAndTamperedArtifacts) {
+  spdlog::set_level(spdlog::level::warn);
+  TempDir data;
+  TempDir work;
+  chmod(work.path().c_str(), 0755);
+  Plugins plugins;
+  ASSERT_TRUE(registerBuiltinPlugins(plugins));
+  auto site =
+      node::parseSite({"t/site.yaml", std::string(kSite) + "  requireSignatures: true\n"}, {});
+  ASSERT_TRUE(site) << site.error().str();
+  site->data_dir = data.path();
+  auto made = node::Node::create(std::move(*site), plugins);
+  ASSERT_TRUE(made) << made.error().str();
+  auto node = std::move(*made);
+  ASSERT_TRUE(node->start());
+  const std::string at = fmt::format("--node http://127.0.0.1:{}", node->httpPort());
+  const auto sie = [&](const std::string& args) {
+    return capture(fmt::format("{} {} 2>&1; echo \"rc=$?\"", SIE_CLI, args));
+  };
+  const std::string keys = work.file("keys");
+  ASSERT_THAT(sie("keys generate --out " + keys), HasSubstr("rc=0"));
+  ASSERT_THAT(sie("keys generate --out " + keys + " --name other"), HasSubstr("rc=0"));
+
+  const std::string manifest = work.file("vib.yaml");
+  std::ofstream(manifest) << thresholdManifest("vib", "1", 5);
+  std::string out = sie("deploy -f " + manifest + " " + at);
+  EXPECT_THAT(out, HasSubstr("requires signed deploys")) << out;
+  EXPECT_THAT(out, HasSubstr("rc=1"));
+
+  ASSERT_THAT(sie("sign " + manifest + " --key " + keys + "/sie.key"), HasSubstr("rc=0"));
+  out = sie("deploy -f " + manifest + " " + at);
+  EXPECT_THAT(out, HasSubstr("does not trust")) << out;  // not yet a trusted key
+  ASSERT_THAT(sie("keys add " + keys + "/sie.pub " + at), HasSubstr("trusted key"));
+  out = sie("deploy -f " + manifest + " " + at);
+  EXPECT_THAT(out, HasSubstr("created")) << out;
+
+  std::ofstream(manifest) << thresholdManifest("vib", "2", 50);  // changed, old signature
+  out = sie("deploy -f " + manifest + " " + at);
+  EXPECT_THAT(out, HasSubstr("changed after it was signed")) << out;
+  ASSERT_THAT(sie("sign " + manifest + " --key " + keys + "/other.key"), HasSubstr("rc=0"));
+  EXPECT_THAT(sie("deploy -f " + manifest + " " + at), HasSubstr("does not trust"));
+
+  // What the function runs is checked too: an executable needs its own signature.
+  const std::string script = work.file("score.py");
+  std::ofstream(script) << "#!/usr/bin/python3\nimport sys\nsys.path.insert(0, '" SIE_SOURCE_DIR
+                           "/sdk/python')\nimport sie_worker\n"
+                           "sie_worker.serve(lambda inv: sie_worker.Decision(score=inv.value))\n";
+  chmod(script.c_str(), 0755);
+  const std::string process = work.file("score.yaml");
+  std::ofstream(process) << fmt::format(
+      "apiVersion: sie/v1\nkind: Function\nmetadata: {{name: score, version: \"1\"}}\nspec:\n"
+      "  runtime: process\n  handler: {}\n  triggers: [\"line/#\"]\n"
+      "  process: {{read: [\"{}/sdk/python\"]}}\n",
+      script, SIE_SOURCE_DIR);
+  ASSERT_THAT(sie("sign " + process + " --key " + keys + "/sie.key"), HasSubstr("rc=0"));
+  out = sie("deploy -f " + process + " " + at);
+  EXPECT_THAT(out, HasSubstr("has no signature")) << out;
+  ASSERT_THAT(sie("sign " + script + " --key " + keys + "/sie.key"), HasSubstr("rc=0"));
+  out = sie("deploy -f " + process + " " + at);
+  EXPECT_THAT(out, HasSubstr("created")) << out;
+  std::ofstream(script, std::ios::app) << "# changed\n";
+  std::ofstream(process) << fmt::format(
+      "apiVersion: sie/v1\nkind: Function\nmetadata: {{name: score, version: \"2\"}}\nspec:\n"
+      "  runtime: process\n  handler: {}\n  triggers: [\"line/#\"]\n"
+      "  process: {{read: [\"{}/sdk/python\"]}}\n",
+      script, SIE_SOURCE_DIR);
+  ASSERT_THAT(sie("sign " + process + " --key " + keys + "/sie.key"), HasSubstr("rc=0"));
+  out = sie("deploy -f " + process + " " + at);
+  EXPECT_THAT(out, HasSubstr("changed after it was signed")) << out;
+
+  auto audit = node->state().audit().tail(20);
+  ASSERT_TRUE(audit);
+  bool signed_deploy = false;
+  for (const auto& r : *audit) signed_deploy |= r.body.find("signed by") != std::string::npos;
+  EXPECT_TRUE(signed_deploy);
+  node->stop();
 }
 
 TEST_F(ControlApiTest, OpenApiDocumentListsExactlyTheRoutesServed) {

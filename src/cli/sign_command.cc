@@ -1,0 +1,236 @@
+// `sie keys generate`, `sie sign` and `sie verify`: Ed25519 signatures for artifacts, offline, no
+// node needed. A signature is a detached document FILE.sig next to FILE (see core/signing.h).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "core/signing.h"
+
+namespace sie::cli {
+namespace {
+namespace fs = std::filesystem;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUnreadable = 2;
+constexpr std::uintmax_t kMaxSignatureFile = 64 * 1024;  // documents are ~200 bytes
+
+struct GenerateOptions {
+  std::string out;
+  std::string name = "sie";
+};
+
+struct SignOptions {
+  std::vector<std::string> files;
+  std::string key;
+};
+
+struct VerifyOptions {
+  std::vector<std::string> files;
+  std::string trust;
+};
+
+Result<std::string> readFile(const std::string& path, std::uintmax_t max_bytes = UINTMAX_MAX) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (status.type() == fs::file_type::not_found) return fail(Errc::kNotFound, "no such file", path);
+  if (!fs::is_regular_file(status)) return fail(Errc::kInvalidArgument, "not a regular file", path);
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (!ec && size > max_bytes)
+    return fail(Errc::kInvalidArgument, fmt::format("larger than {} bytes", max_bytes), path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Errc::kIo, fmt::format("cannot open: {}", std::strerror(errno)), path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return fail(Errc::kIo, "cannot read", path);
+  return std::move(text).str();
+}
+
+// A temporary file renamed over `path`, so a reader never sees half a signature.
+Status writeFileReplacing(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp-XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return fail(Errc::kIo, fmt::format("cannot write: {}", std::strerror(errno)), path);
+  bool written = ::fchmod(fd, 0644) == 0;
+  for (std::size_t done = 0; written && done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    written = n >= 0;
+    if (written) done += static_cast<std::size_t>(n);
+  }
+  written = written && ::fsync(fd) == 0;
+  const int error = errno;
+  ::close(fd);
+  if (!written || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int cause = written ? errno : error;
+    ::unlink(tmp.c_str());
+    return fail(Errc::kIo, fmt::format("cannot write: {}", std::strerror(cause)), path);
+  }
+  return ok();
+}
+
+int runGenerate(const GenerateOptions& options) {
+  const std::string& name = options.name;
+  if (name.empty() || name.front() == '.' || name.find('/') != std::string::npos) {
+    std::cerr << "sie keys generate: --name must be a file name without '/' (got '" << name
+              << "')\n";
+    return kExitFailed;
+  }
+  std::error_code ec;
+  fs::create_directories(options.out, ec);
+  if (ec) {
+    std::cerr << "sie keys generate: cannot create " << options.out << ": " << ec.message() << "\n";
+    return kExitFailed;
+  }
+  const std::string private_path = (fs::path(options.out) / (name + ".key")).string();
+  const std::string public_path = (fs::path(options.out) / (name + ".pub")).string();
+  Status made = generateKeyPair(private_path, public_path);
+  Result<PublicKey> key =
+      made.and_then([&] { return readFile(public_path); }).and_then([&](const std::string& pem) {
+        return readPublicKey(pem, public_path);
+      });
+  if (!key) {
+    std::cerr << "sie keys generate: " << key.error().str() << "\n";
+    return kExitFailed;
+  }
+  std::cout << fmt::format(
+      "generated key {}\n"
+      "  private key: {} (keep it secret; sign with `sie sign FILE --key {}`)\n"
+      "  public key:  {} (put it in the trust directory of whoever verifies)\n",
+      key->id, private_path, private_path, public_path);
+  return kExitOk;
+}
+
+int runSign(const SignOptions& options) {
+  int exit_code = kExitOk;
+  for (const std::string& file : options.files) {
+    auto data = readFile(file);
+    if (!data) {
+      std::cerr << "sie sign: " << data.error().str() << "\n";
+      exit_code = kExitUnreadable;
+      continue;
+    }
+    // The data is in memory, so a failure here is the key's and the same for every file.
+    auto doc = signDetached(*data, options.key);
+    if (!doc) {
+      std::cerr << "sie sign: " << doc.error().str() << "\n";
+      return kExitUnreadable;
+    }
+    Status written = writeFileReplacing(file + ".sig", *doc);
+    if (!written) {
+      std::cerr << "sie sign: " << written.error().str() << "\n";
+      exit_code = std::max(exit_code, kExitFailed);
+      continue;
+    }
+    std::cout << "signed " << file << " (key " << nlohmann::json::parse(*doc).value("key", "?")
+              << ")\n";
+  }
+  return exit_code;
+}
+
+int runVerify(const VerifyOptions& options) {
+  auto store = TrustStore::load(options.trust);
+  if (!store) {
+    std::cerr << "sie verify: " << store.error().str() << "\n";
+    return kExitUnreadable;
+  }
+  if (store->keys().empty()) {
+    std::error_code ec;
+    std::cerr << "sie verify: " << options.trust
+              << (fs::exists(options.trust, ec) ? " holds no public keys (*.pub)"
+                                                : ": no such directory")
+              << "; put the signer's .pub file in it\n";
+    return kExitUnreadable;
+  }
+  int exit_code = kExitOk;
+  for (const std::string& file : options.files) {
+    auto data = readFile(file);
+    if (!data) {
+      std::cerr << file << ": " << data.error().message << "\n";
+      exit_code = kExitUnreadable;
+      continue;
+    }
+    auto doc = readFile(file + ".sig", kMaxSignatureFile);
+    if (!doc) {
+      const bool unsigned_file = doc.error().code == Errc::kNotFound;
+      if (unsigned_file)
+        std::cerr << file << ": not signed (no " << file << ".sig); sign it with `sie sign`\n";
+      else
+        std::cerr << file << ": " << doc.error().str() << "\n";
+      exit_code = std::max(exit_code, unsigned_file ? kExitFailed : kExitUnreadable);
+      continue;
+    }
+    auto verified = store->verify(*data, *doc);
+    if (!verified) {
+      std::cerr << file << ": " << verified.error().str();
+      // The library's hint is for a node; here the trust directory is the user's own.
+      if (verified.error().code == Errc::kNotFound)
+        std::cerr << " (or, for `sie verify`, put its .pub file in " << options.trust << ")";
+      std::cerr << "\n";
+      exit_code = std::max(exit_code, kExitFailed);
+      continue;
+    }
+    std::cout << file << ": ok (key " << *verified << ")\n";
+  }
+  return exit_code;
+}
+
+// `keys` is shared with the node-side `keys ls|add|rm` (client commands): whichever registers
+// first creates it, the other adds to it.
+CLI::App* keysCommand(CLI::App& app) {
+  auto found = app.get_subcommands([](CLI::App* sub) { return sub->get_name() == "keys"; });
+  if (!found.empty()) return found.front();
+  CLI::App* keys = app.add_subcommand("keys", "Create signing keys and manage the keys trusted");
+  keys->require_subcommand(1);
+  return keys;
+}
+
+}  // namespace
+
+void addSignCommands(CLI::App& app, int& exit_code) {
+  auto generate_options = std::make_shared<GenerateOptions>();
+  CLI::App* generate = keysCommand(app)->add_subcommand(
+      "generate", "Create an Ed25519 key pair: DIR/NAME.key (private) and DIR/NAME.pub (public)");
+  generate->add_option("--out", generate_options->out, "Directory for the key files")->required();
+  generate->add_option("--name", generate_options->name, "File name of the keys, without suffix")
+      ->capture_default_str();
+  generate->callback(
+      [&exit_code, generate_options] { exit_code = runGenerate(*generate_options); });
+
+  auto sign_options = std::make_shared<SignOptions>();
+  CLI::App* sign = app.add_subcommand(
+      "sign", "Sign files: writes FILE.sig next to each FILE (replacing an older one)");
+  sign->add_option("FILE", sign_options->files, "Files to sign")->required();
+  sign->add_option("--key", sign_options->key, "Private key file (from `sie keys generate`)")
+      ->required();
+  sign->callback([&exit_code, sign_options] { exit_code = runSign(*sign_options); });
+
+  auto verify_options = std::make_shared<VerifyOptions>();
+  CLI::App* verify = app.add_subcommand(
+      "verify", "Check each FILE against FILE.sig and the public keys trusted in --trust");
+  verify->footer(
+      "Exit status: 0 if every file verifies, 1 if any does not, 2 if input is unreadable.");
+  verify->add_option("FILE", verify_options->files, "Signed files")->required();
+  verify->add_option("--trust", verify_options->trust, "Directory of trusted public keys (*.pub)")
+      ->required();
+  verify->callback([&exit_code, verify_options] { exit_code = runVerify(*verify_options); });
+}
+
+}  // namespace sie::cli

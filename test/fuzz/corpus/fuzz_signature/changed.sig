@@ -1,0 +1,1 @@
+{"alg":"ed25519","key":"20be881613cd4fb3","sha256":"432bc42c5f247c18e06f288688bb1a84275fc8ad6deceadbfad6d07a35b067fc","signature":"/HcveP5S/al0SH88EsH8UrSDq8UGYW+JBX1Iii2q3yFB9gUCW55sqXIY1dSvE56qtU/JO2AJmirfhn9V4BpnBw=="}
