@@ -17,6 +17,7 @@ packages=(
   libopencv-dnn-dev libonnx-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl procps python3
+  wrk    # bench/control only
 )
 
 missing=()
