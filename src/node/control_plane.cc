@@ -109,14 +109,19 @@ Status ControlPlane::load(const std::vector<SourceText>& site_files) {
   return table_.checkEscalations();
 }
 
-bool ControlPlane::claim(const std::string& name) {
-  std::lock_guard lock(mu_);
-  return busy_.insert(name).second;
+ControlPlane::Claim::~Claim() {
+  std::lock_guard lock(plane->mu_);
+  plane->busy_.erase(name);
 }
 
-void ControlPlane::release(const std::string& name) {
+ControlResult<std::unique_ptr<ControlPlane::Claim>> ControlPlane::claim(const std::string& name) {
   std::lock_guard lock(mu_);
-  busy_.erase(name);
+  if (!busy_.insert(name).second) {
+    return refuse(
+        ControlErrc::kConflict,
+        fmt::format("another change of '{}' is in progress; retry when it finished", name));
+  }
+  return std::unique_ptr<Claim>(new Claim{this, name});  // no temporary: its end would release
 }
 
 void ControlPlane::audit(const std::string& name, const std::string& event,
@@ -145,16 +150,8 @@ ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
   }
   const std::string name = parsed->front().name;
   const std::string version = parsed->front().version;
-  if (!claim(name)) {
-    return refuse(
-        ControlErrc::kConflict,
-        fmt::format("another change of '{}' is in progress; retry when it finished", name));
-  }
-  struct Release {
-    ControlPlane* plane;
-    std::string name;
-    ~Release() { plane->release(name); }
-  } releasing{this, name};
+  auto claimed = claim(name);
+  if (!claimed) return tl::unexpected(claimed.error());
 
   auto serving = table_.find(name);
   const std::string serving_version = serving ? serving->spec().version : "";
@@ -235,16 +232,8 @@ ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
 
 ControlResult<void> ControlPlane::remove(const std::string& name, bool reset,
                                          const std::string& actor) {
-  if (!claim(name)) {
-    return refuse(
-        ControlErrc::kConflict,
-        fmt::format("another change of '{}' is in progress; retry when it finished", name));
-  }
-  struct Release {
-    ControlPlane* plane;
-    std::string name;
-    ~Release() { plane->release(name); }
-  } releasing{this, name};
+  auto claimed = claim(name);
+  if (!claimed) return tl::unexpected(claimed.error());
   std::optional<FunctionSpec> site;
   {
     std::lock_guard lock(mu_);
@@ -284,16 +273,8 @@ ControlResult<ScalingPolicy> ControlPlane::scale(const std::string& name,
                               scaling.min, scaling.max, scaling.target_concurrency),
                   "min");
   }
-  if (!claim(name)) {
-    return refuse(
-        ControlErrc::kConflict,
-        fmt::format("another change of '{}' is in progress; retry when it finished", name));
-  }
-  struct Release {
-    ControlPlane* plane;
-    std::string name;
-    ~Release() { plane->release(name); }
-  } releasing{this, name};
+  auto claimed = claim(name);
+  if (!claimed) return tl::unexpected(claimed.error());
   auto runner = table_.find(name);
   if (!runner) {
     return refuse(ControlErrc::kNotFound, fmt::format("no function named '{}' on this node", name));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -76,9 +77,13 @@ class ControlPlane {
   [[nodiscard]] const ArtifactTrust& trust() const { return trust_; }
 
  private:
-  // Marks `name` busy for one change; false when another change of it is running.
-  bool claim(const std::string& name);
-  void release(const std::string& name);
+  // `name` busy for one change, until the claim goes; a conflict while another change runs.
+  struct Claim {
+    ControlPlane* plane;
+    std::string name;
+    ~Claim();
+  };
+  ControlResult<std::unique_ptr<Claim>> claim(const std::string& name);
   // The table rolled a candidate back (objectives breached).
   void rolledBack(const std::string& name, const std::string& version, const std::string& reason);
 
