@@ -129,6 +129,24 @@ std::string bashWords(const std::vector<std::string>& words, std::string_view in
                      join(words, " "));
 }
 
+// The positional's kind for the script ("pos=functions"); words go in `open`...`close` (a bash
+// string, a zsh array).
+std::string positionalLines(const Value& positional, std::string_view open,
+                            std::string_view close) {
+  switch (positional.kind) {
+    case ValueKind::kFunctions:
+      return "      pos=functions\n";
+    case ValueKind::kFiles:
+      return "      pos=files\n";
+    case ValueKind::kWords:
+      return fmt::format("      pos=words\n      posw={}{}{}\n", open, join(positional.words, " "),
+                         close);
+    case ValueKind::kNone:
+      break;
+  }
+  return "";
+}
+
 std::string bashArm(const CommandInfo& c) {
   std::vector<std::string> subs;
   for (const auto& [name, _] : c.subcommands) subs.push_back(name);
@@ -154,20 +172,7 @@ std::string bashArm(const CommandInfo& c) {
     }
   }
   if (!values.empty()) arm += "      case \"$prev\" in\n" + values + "      esac\n";
-  switch (c.positional.kind) {
-    case ValueKind::kFunctions:
-      arm += "      pos=functions\n";
-      break;
-    case ValueKind::kFiles:
-      arm += "      pos=files\n";
-      break;
-    case ValueKind::kWords:
-      arm += fmt::format("      pos=words\n      posw=\"{}\"\n", join(c.positional.words, " "));
-      break;
-    case ValueKind::kNone:
-      break;
-  }
-  return arm + "      ;;\n";
+  return arm + positionalLines(c.positional, "\"", "\"") + "      ;;\n";
 }
 
 std::string bashScript(const std::vector<CommandInfo>& commands, std::string_view program) {
@@ -258,20 +263,7 @@ std::string zshArm(const CommandInfo& c) {
     values += "; return ;;\n";
   }
   if (!values.empty()) arm += "      case \"$prev\" in\n" + values + "      esac\n";
-  switch (c.positional.kind) {
-    case ValueKind::kFunctions:
-      arm += "      pos=functions\n";
-      break;
-    case ValueKind::kFiles:
-      arm += "      pos=files\n";
-      break;
-    case ValueKind::kWords:
-      arm += fmt::format("      pos=words\n      posw=({})\n", join(c.positional.words, " "));
-      break;
-    case ValueKind::kNone:
-      break;
-  }
-  return arm + "      ;;\n";
+  return arm + positionalLines(c.positional, "(", ")") + "      ;;\n";
 }
 
 std::string zshScript(const std::vector<CommandInfo>& commands, std::string_view program) {
