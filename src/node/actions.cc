@@ -7,13 +7,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "core/placeholders.h"
 #include <nlohmann/json.hpp>
+#include "core/placeholders.h"
 
 namespace sie::node {
 
-std::string decisionJson(const FunctionSpec& spec, const Telemetry& reading,
-                         const Decision& decision) {
+std::string decisionJson(std::string_view function, std::string_view version,
+                         const Telemetry& reading, const Decision& decision) {
   // NaN/inf are not JSON; an unscored decision says so with null.
   const auto number = [](double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; };
   const auto text = [](std::string_view v) {
@@ -21,7 +21,7 @@ std::string decisionJson(const FunctionSpec& spec, const Telemetry& reading,
   };
   std::string json = fmt::format(
       R"({{"function":{},"version":{},"sensor":{},"ts_ns":{},"value":{},"score":{},"anomaly":{},"label":{},"detail":{})",
-      text(spec.name), text(spec.version), text(reading.sensor.str()), reading.ts_ns,
+      text(function), text(version), text(reading.sensor.str()), reading.ts_ns,
       number(reading.value()), number(decision.score), decision.anomaly, text(decision.label),
       text(decision.detail));
   if (!reading.tags.empty()) {
@@ -57,7 +57,7 @@ Status Actions::decide(const FunctionSpec& spec, const Telemetry& reading,
     std::lock_guard lock(mu_);
     Telemetry kept{reading.sensor, reading.ts_ns, {reading.value()}};
     kept.tags = reading.tags;
-    recent_.push_back({&spec, std::move(kept), decision});
+    recent_.push_back({spec.name, spec.version, std::move(kept), decision});
     if (recent_.size() > keep_recent_) recent_.pop_front();
   }
   const std::string_view sensor = reading.sensor.str();
@@ -71,7 +71,7 @@ Status Actions::decide(const FunctionSpec& spec, const Telemetry& reading,
       event->subject = std::string(sensor);
       event->time_ns = clock_.nowNs();
       event->datacontenttype = "application/json";
-      event->data = decisionJson(spec, reading, decision);
+      event->data = decisionJson(spec.name, spec.version, reading, decision);
       event->tags = reading.tags;
     }
     return *event;
@@ -120,7 +120,7 @@ std::vector<std::string> Actions::recent(std::size_t limit, bool anomalies_only)
   std::vector<std::string> out;
   for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < limit; ++it) {
     if (!anomalies_only || it->decision.anomaly) {
-      out.push_back(decisionJson(*it->spec, it->reading, it->decision));
+      out.push_back(decisionJson(it->function, it->version, it->reading, it->decision));
     }
   }
   return out;

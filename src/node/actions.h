@@ -16,10 +16,12 @@
 namespace sie::node {
 
 // The JSON data of a decision event (also the audit record body).
-std::string decisionJson(const FunctionSpec& spec, const Telemetry& reading, const Decision& decision);
+std::string decisionJson(std::string_view function, std::string_view version,
+                         const Telemetry& reading, const Decision& decision);
 
 // Expands {sensor} and {function} in a key or topic template.
-std::string expandTemplate(std::string_view text, std::string_view sensor, std::string_view function);
+std::string expandTemplate(std::string_view text, std::string_view sensor,
+                           std::string_view function);
 
 class Actions {
  public:
@@ -38,8 +40,10 @@ class Actions {
   const Clock& clock_;
   std::size_t keep_recent_;
   struct Recent {
-    const FunctionSpec* spec;  // owned by the node's runners, which outlive this object
-    Telemetry reading;         // sensor, ts and first value only
+    // Copies: the function's runner may be replaced (a redeploy) before the entry is read.
+    std::string function;
+    std::string version;
+    Telemetry reading;  // sensor, ts and first value only
     Decision decision;
   };
   mutable std::mutex mu_;

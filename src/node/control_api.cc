@@ -327,6 +327,9 @@ HttpResponse ControlApi::describe(const std::string& name) const {
   out["retries"] = spec.retries;
   out["idempotent"] = spec.idempotent;
   out["source"] = spec.source_file;
+  if (auto sha = plane_.manifestSha256(name, spec.version); !sha.empty()) {
+    out["manifestSha256"] = sha;
+  }
   out["artifact"] = runner->artifact();
   return json(200, out);
 }

@@ -1,11 +1,14 @@
 #include "node/control_plane.h"
 
 #include <algorithm>
+#include <span>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
+
+#include "core/sha256.h"
 
 namespace sie::node {
 namespace {
@@ -357,6 +360,15 @@ ControlResult<DeployReport> ControlPlane::switchTo(const std::string& name,
                   "version");
   }
   return deploy(stored->text, "", actor, std::nullopt, "", true);
+}
+
+std::string ControlPlane::manifestSha256(const std::string& name,
+                                         const std::string& version) const {
+  std::lock_guard lock(mu_);
+  auto stored = desired_.manifest(name, version);
+  if (!stored || !*stored) return "";
+  const std::string& text = (*stored)->text;
+  return sha256Hex(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
 std::string ControlPlane::origin(const std::string& name) const {

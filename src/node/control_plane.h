@@ -74,6 +74,9 @@ class ControlPlane {
   // Versions with a stored manifest (API deploys) plus the config folder's, sorted.
   [[nodiscard]] std::vector<std::string> versions(const std::string& name) const;
   [[nodiscard]] FunctionTable& table() { return table_; }
+  // The SHA-256 of name@version's stored manifest (API deploys), "" for none.
+  [[nodiscard]] std::string manifestSha256(const std::string& name,
+                                           const std::string& version) const;
   [[nodiscard]] const ArtifactTrust& trust() const { return trust_; }
 
  private:

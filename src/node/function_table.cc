@@ -230,7 +230,7 @@ std::string FunctionTable::breach(const Slot& slot) {
                        100 * s.errorRate(), 100 * slot.policy.max_error_rate);
   }
   if (slot.policy.max_p99_ms > 0 && s.p99_ms > slot.policy.max_p99_ms) {
-    return fmt::format("p99 latency {:.2f} ms > {:.2f} ms over {} invocations", s.p99_ms,
+    return fmt::format("p99 latency {:.3f} ms > {:.3f} ms over {} invocations", s.p99_ms,
                        slot.policy.max_p99_ms, s.invocations);
   }
   return "";

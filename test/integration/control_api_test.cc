@@ -154,6 +154,7 @@ TEST_F(ControlApiTest, DeployInvokeUpdateAndDeleteAFunctionWhileTheNodeRuns) {
   r = call("GET", "/api/v1/functions/vib");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.body["origin"], "api");
+  EXPECT_EQ(r.body["manifestSha256"].get<std::string>().size(), 64u) << r.text;
   EXPECT_EQ(r.body["versions"].size(), 2u);
   EXPECT_EQ(r.body["versions"][1]["serving"], true);
 
@@ -171,6 +172,15 @@ TEST_F(ControlApiTest, DeployInvokeUpdateAndDeleteAFunctionWhileTheNodeRuns) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(call("GET", "/api/v1/functions/vib").body["anomalies"], 1);
+  const Reply readings = call("GET", "/api/v1/events?sensor=rotating/p2/vibration&limit=5");
+  ASSERT_EQ(readings.status, 200) << readings.text;
+  ASSERT_EQ(readings.body["readings"].size(), 1u);
+  EXPECT_EQ(readings.body["readings"][0]["value"], 12);
+  // Recent decisions outlive the version that made them (version 1 is retired by now).
+  const Reply decisions = call("GET", "/api/v1/decisions?anomalies=true");
+  ASSERT_EQ(decisions.body.size(), 2u) << decisions.text;
+  EXPECT_EQ(decisions.body[0]["version"], "2");
+  EXPECT_EQ(decisions.body[1]["version"], "1");
 
   r = call("DELETE", "/api/v1/functions/vib");
   EXPECT_EQ(r.status, 200) << r.text;
@@ -406,6 +416,11 @@ TEST_F(ControlApiTest, OpenFaasRoutesDeployListInvokeScaleAndDelete) {
            "-H 'Content-Type: application/json' -D -");
   EXPECT_THAT(r.text, HasSubstr("202"));
   EXPECT_THAT(r.text, HasSubstr("X-Call-Id: call-"));
+  r = call("PUT", "/system/functions",
+           R"({"service":"of-volts","image":"builtin:threshold","labels":{"sie.io/version":"7"},
+               "annotations":{"topic":"grid/+/voltage","sie.io/param.max":"200"}})");
+  EXPECT_EQ(r.status, 202) << r.text;
+  EXPECT_EQ(call("GET", "/system/function/of-volts").body["labels"]["sie.io/version"], "7");
   r = call("POST", "/system/scale-function/of-volts", R"({"serviceName":"of-volts","replicas":2})");
   EXPECT_EQ(r.status, 202) << r.text;
   EXPECT_EQ(call("GET", "/system/function/of-volts").body["replicas"], 2);
@@ -708,6 +723,29 @@ TEST(SignedDeploysTest, ANodeThatRequiresSignaturesRefusesUnsignedAndTamperedArt
   for (const auto& r : *audit) signed_deploy |= r.body.find("signed by") != std::string::npos;
   EXPECT_TRUE(signed_deploy);
   node->stop();
+}
+
+TEST_F(ControlApiTest, ACanaryOverItsLatencyObjectiveIsRolledBack) {
+  std::string v2 = kSiteFunction;
+  v2.replace(v2.find("\"1\""), 3, "\"2\"");
+  // No invocation takes under a microsecond: the p99 objective is breached from the start.
+  Reply r =
+      call("POST",
+           "/api/v1/functions?strategy=canary&weight=100&maxLatencyMs=0.001&minInvocations=5", v2);
+  ASSERT_EQ(r.status, 200) << r.text;
+  ASSERT_EQ(call("POST", "/api/v1/events", voltages(20, 230, 1'000'000'000),
+                 "-H 'Content-Type: application/json'")
+                .status,
+            202);
+  const auto active = [&] { return call("GET", "/api/v1/functions/volts/rollout").body["active"]; };
+  for (int i = 0; i < 500 && active() != false; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(active(), false);
+  auto audit = node_->state().audit().tail(5);
+  ASSERT_TRUE(audit);
+  EXPECT_THAT(audit->back().body, HasSubstr("p99 latency")) << audit->back().body;
+  EXPECT_EQ(call("GET", "/api/v1/functions/volts").body["version"], "1");
 }
 
 TEST_F(ControlApiTest, OpenApiDocumentListsExactlyTheRoutesServed) {

@@ -67,8 +67,8 @@ TEST(ActionsTest, UnscoredDecisionsStayValidJson) {
   FunctionSpec spec;
   spec.name = "f";
   Telemetry reading{Symbol::intern("nan/x"), 1, {std::nan("")}};
-  const auto doc = nlohmann::json::parse(
-      decisionJson(spec, reading, Decision{std::nan(""), false, "bad-quality", ""}));
+  const auto doc = nlohmann::json::parse(decisionJson(
+      spec.name, spec.version, reading, Decision{std::nan(""), false, "bad-quality", ""}));
   EXPECT_TRUE(doc["score"].is_null());
   EXPECT_TRUE(doc["value"].is_null());
 }
