@@ -583,7 +583,7 @@ TEST_F(ControlApiTest, CanaryThenShadowThenPromote) {
   restart();
   EXPECT_EQ(call("GET", "/api/v1/functions/volts").body["version"], "2");
 
-  auto audit = node_->state().audit().tail(50);
+  auto audit = node_->state().audit().tail(1000);
   ASSERT_TRUE(audit);
   std::vector<std::string> steps;
   for (const auto& record : *audit) {
@@ -640,10 +640,12 @@ spec:
   }
   EXPECT_EQ(active(), false);
   // The audit record follows the rollback on the scaler's thread.
+  // Anomaly decisions are audited too: look past them for the control record.
   const auto rolled_back = [&] {
-    auto audit = node_->state().audit().tail(10);
+    auto audit = node_->state().audit().tail(1000);
     return audit && std::any_of(audit->begin(), audit->end(), [](const auto& record) {
-             return record.body.find("rolled back") != std::string::npos;
+             return record.kind == "control" &&
+                    record.body.find("rolled back") != std::string::npos;
            });
   };
   for (int i = 0; i < 500 && !rolled_back(); ++i) {
@@ -748,8 +750,11 @@ TEST_F(ControlApiTest, ACanaryOverItsLatencyObjectiveIsRolledBack) {
   }
   EXPECT_EQ(active(), false);
   const auto audited = [&] {
-    auto audit = node_->state().audit().tail(1);
-    return audit && !audit->empty() && audit->back().body.find("p99 latency") != std::string::npos;
+    auto audit = node_->state().audit().tail(1000);
+    return audit && std::any_of(audit->begin(), audit->end(), [](const auto& record) {
+             return record.kind == "control" &&
+                    record.body.find("p99 latency") != std::string::npos;
+           });
   };
   for (int i = 0; i < 500 && !audited(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
