@@ -11,12 +11,12 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include "cli/client_commands.h"
 #include "cli/node_client.h"
+#include "core/signing.h"
 
 namespace sie::cli {
 namespace {
@@ -61,15 +61,6 @@ struct Manifest {
   std::string name;       // metadata.name, or "file#k" when it cannot be read locally
   std::string signature;  // FILE.sig (`sie sign`), base64, for the X-Sie-Signature header
 };
-
-std::string base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(data.data()),
-                                static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
 
 bool readFile(const std::string& path, std::string& text) {
   std::ifstream in(path, std::ios::binary);
@@ -153,7 +144,10 @@ int runDeploy(const DeployArgs& args) {
   for (const auto& [file, text] : files) {
     // A signed file is deployed as signed: its bytes and FILE.sig go to the node unchanged.
     std::string signature;
-    if (readFile(file + ".sig", signature)) signature = base64(signature);
+    if (readFile(file + ".sig", signature)) {
+      signature = base64Encode(
+          std::span(reinterpret_cast<const unsigned char*>(signature.data()), signature.size()));
+    }
     auto docs = splitYamlDocuments(text);
     if (!signature.empty() && docs.size() != 1) {
       client.complain(

@@ -69,35 +69,6 @@ std::string_view bioText(BIO* bio) {
   return size <= 0 ? std::string_view{} : std::string_view(data, static_cast<std::size_t>(size));
 }
 
-std::string base64Encode(std::span<const unsigned char> bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');  // + EVP_EncodeBlock's NUL
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(std::max(n, 0)));
-  return out;
-}
-
-// Strict: no whitespace, '=' only as padding, canonical trailing bits. EVP_DecodeBlock alone
-// skips whitespace and counts padding as zero bytes.
-std::optional<std::vector<unsigned char>> base64Decode(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0 || text.size() > kMaxSignatureDoc) return std::nullopt;
-  std::size_t pad = 0;
-  if (text.back() == '=') pad = text[text.size() - 2] == '=' ? 2 : 1;
-  const bool alphabet =
-      std::all_of(text.begin(), text.end() - static_cast<std::ptrdiff_t>(pad), [](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-               c == '+' || c == '/';
-      });
-  if (!alphabet) return std::nullopt;
-  std::vector<unsigned char> out(text.size() / 4 * 3);
-  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0 || static_cast<std::size_t>(n) < pad) return std::nullopt;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  if (base64Encode(out) != text) return std::nullopt;
-  return out;
-}
-
 bool isLowerHex(std::string_view s, std::size_t length) {
   return s.size() == length && std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -288,6 +259,34 @@ Result<PublicKey> readPublicKeyFile(const fs::path& path) {
 }
 
 }  // namespace
+
+std::string base64Encode(std::span<const unsigned char> bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');  // + EVP_EncodeBlock's NUL
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(std::max(n, 0)));
+  return out;
+}
+
+// EVP_DecodeBlock alone skips whitespace and counts padding as zero bytes: checked here.
+std::optional<std::vector<unsigned char>> base64Decode(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
+  std::size_t pad = 0;
+  if (text.back() == '=') pad = text[text.size() - 2] == '=' ? 2 : 1;
+  const bool alphabet =
+      std::all_of(text.begin(), text.end() - static_cast<std::ptrdiff_t>(pad), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '+' || c == '/';
+      });
+  if (!alphabet) return std::nullopt;
+  std::vector<unsigned char> out(text.size() / 4 * 3);
+  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0 || static_cast<std::size_t>(n) < pad) return std::nullopt;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  if (base64Encode(out) != text) return std::nullopt;
+  return out;
+}
 
 Status generateKeyPair(const std::string& private_path, const std::string& public_path) {
   if (private_path == public_path)

@@ -8,6 +8,8 @@
 // changed, it is not trusted by itself.
 #pragma once
 
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +18,11 @@
 #include "sie/result.h"
 
 namespace sie {
+
+// Standard base64 (with padding). Decoding is strict: no whitespace, '=' only as padding,
+// canonical trailing bits; nullopt otherwise.
+std::string base64Encode(std::span<const unsigned char> bytes);
+std::optional<std::vector<unsigned char>> base64Decode(std::string_view text);
 
 struct PublicKey {
   std::string id;   // first 16 hex chars of SHA-256 of the raw 32-byte key

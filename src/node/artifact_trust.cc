@@ -5,7 +5,6 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "core/signing.h"
 
@@ -21,30 +20,6 @@ Result<std::string> readWhole(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) return fail(Errc::kIo, "cannot read it", path);
   return text.str();
-}
-
-Result<std::string> base64Decode(const std::string& text) {
-  if (text.empty() || text.size() % 4 != 0) {
-    return fail(Errc::kInvalidArgument,
-                "X-Sie-Signature must be the base64 of the manifest's .sig document "
-                "(`base64 -w0 FILE.sig`)");
-  }
-  std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) {
-    return fail(Errc::kInvalidArgument,
-                "X-Sie-Signature is not base64 (send `base64 -w0 FILE.sig`)");
-  }
-  std::size_t size = static_cast<std::size_t>(n);
-  if (text.ends_with("==")) {
-    size -= 2;
-  } else if (text.ends_with('=')) {
-    size -= 1;
-  }
-  out.resize(size);
-  return out;
 }
 
 }  // namespace
@@ -72,8 +47,14 @@ Result<std::vector<std::string>> ArtifactTrust::check(const std::string& manifes
                               "sends FILE.sig"),
                   "manifest");
     }
-    const std::string doc = SIE_TRY(base64Decode(signature));
-    auto signer = trust.verify(manifest, doc);
+    const auto doc = base64Decode(signature);
+    if (!doc) {
+      return fail(Errc::kInvalidArgument,
+                  "X-Sie-Signature must be the base64 of the manifest's .sig document "
+                  "(`base64 -w0 FILE.sig`)",
+                  "manifest");
+    }
+    auto signer = trust.verify(manifest, std::string(doc->begin(), doc->end()));
     if (!signer)
       return fail(signer.error().code, "manifest: " + signer.error().message, "manifest");
     signers.push_back(*signer);

@@ -37,14 +37,6 @@ std::string offendingField(const Error& error) {
   return {};
 }
 
-nlohmann::json scalingJson(const ScalingPolicy& s) {
-  return {{"min", s.min},
-          {"max", s.max},
-          {"targetConcurrency", s.target_concurrency},
-          {"idleTimeoutMs", s.idle_timeout.count()},
-          {"prewarm", s.prewarm}};
-}
-
 nlohmann::json decisionJson(const std::optional<Decision>& d) {
   if (!d) return nullptr;
   return {{"score", d->score}, {"anomaly", d->anomaly}, {"label", d->label}, {"detail", d->detail}};

@@ -19,14 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-nlohmann::json scalingJson(const ScalingPolicy& s) {
-  return {{"min", s.min},
-          {"max", s.max},
-          {"targetConcurrency", s.target_concurrency},
-          {"idleTimeoutMs", s.idle_timeout.count()},
-          {"prewarm", s.prewarm}};
-}
-
 ScalingPolicy scalingFrom(const nlohmann::json& j) {
   ScalingPolicy s;
   s.min = j.at("min").get<int>();
@@ -66,6 +58,14 @@ RolloutPolicy policyFrom(const nlohmann::json& j) {
 }
 
 }  // namespace
+
+nlohmann::json scalingJson(const ScalingPolicy& s) {
+  return {{"min", s.min},
+          {"max", s.max},
+          {"targetConcurrency", s.target_concurrency},
+          {"idleTimeoutMs", s.idle_timeout.count()},
+          {"prewarm", s.prewarm}};
+}
 
 Status writeFileAtomically(const std::string& path, std::string_view text) {
   const fs::path target(path);

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "node/function_manifest.h"
 #include "node/rollout_policy.h"
 #include "sie/function.h"
@@ -70,6 +72,10 @@ class DesiredState {
   std::string dir_;  // <data_dir>/control
   std::map<std::string, Entry> entries_;
 };
+
+// {"min", "max", "targetConcurrency", "idleTimeoutMs", "prewarm"}: as kept, and as the API shows
+// it.
+nlohmann::json scalingJson(const ScalingPolicy& scaling);
 
 // Writes `text` to `path` durably: a temporary file, fsync, rename over `path`.
 Status writeFileAtomically(const std::string& path, std::string_view text);
