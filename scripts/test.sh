@@ -33,7 +33,7 @@ if [ "${SIE_QUICK:-0}" != 1 ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSIE_BUILD_FUZZ=ON -DSIE_BUILD_BENCH=OFF -DSIE_BUILD_TESTS=ON >/dev/null
   cmake --build build-fuzz -j "$jobs" --target fuzz_json_decoder fuzz_cbor_decoder fuzz_cloudevents \
-    fuzz_sparkplug fuzz_manifest fuzz_model fuzz_signature
+    fuzz_sparkplug fuzz_manifest fuzz_model fuzz_signature fuzz_artifact_refs
   ctest --test-dir build-fuzz --output-on-failure -j "$jobs" -L fuzz
 fi
 

@@ -5,7 +5,9 @@
 #      throughput; a builtin (threshold, the demo site's rack-inlet) and an ONNX function
 #      (pump-health on a 256-sample vibration block, so the model runs on every call);
 #   b. wrk throughput of GET /healthz and GET /api/v1/functions;
-#   c. deploy to first invocation: deploy a new version, invoke until the answer names it.
+#   c. deploy to first invocation: deploy a new version, invoke until the answer names it;
+#   d. artifact upload: PUT /api/v1/artifacts of UPLOAD_MIB random MiB (new bytes each run, so
+#      each is received to disk, hashed, fsynced and stored), median of REPS runs with curl.
 # Builds nothing: $SIE is the sie binary (default build/sie, from the repository root).
 #
 #   bench/control/run.sh                       # from the repository root
@@ -23,6 +25,7 @@ DURATION=${DURATION:-10}
 REPS=${REPS:-3}
 DEPLOYS=${DEPLOYS:-20}
 ONNX_DEPLOYS=${ONNX_DEPLOYS:-5}
+UPLOAD_MIB=${UPLOAD_MIB:-256}
 
 for tool in wrk curl python3; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (scripts/install-deps.sh)" >&2; exit 1; }
@@ -171,6 +174,20 @@ EOF
 deploy_builtin=$(deploy_timer "$builtin" "$DEPLOYS")
 deploy_onnx=$(deploy_timer "$onnx" "$ONNX_DEPLOYS")
 
+upload_times=()
+for i in $(seq "$REPS"); do
+  head -c "$((UPLOAD_MIB << 20))" /dev/urandom >"$tmp/upload.bin"
+  t=$(curl -s -o "$tmp/upload.json" -w '%{http_code} %{time_total}' -T "$tmp/upload.bin" \
+    -H 'Content-Type: application/octet-stream' "$base/api/v1/artifacts/upload-$i.bin")
+  [ "${t% *}" = 201 ] || { echo "run.sh: upload answered ${t% *}: $(cat "$tmp/upload.json")" >&2; exit 1; }
+  upload_times+=("${t#* }")
+done
+rm -f "$tmp/upload.bin"
+upload=$(printf '%s\n' "${upload_times[@]}" | python3 -c '
+import statistics, sys
+mib = int(sys.argv[1]); s = statistics.median(float(x) for x in sys.stdin)
+print("artifact-upload-%dMiB median_s=%.2f MiB_per_s=%.0f" % (mib, s, mib / s))' "$UPLOAD_MIB")
+
 echo "sie control API, $(date -u +%FT%TZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), wrk ${DURATION}s x $REPS (medians)"
 printf '%-34s %10s %10s %10s %8s %8s\n' point req/s p50_us p99_us non2xx sockerr
 for row in "${rows[@]}"; do
@@ -179,6 +196,7 @@ for row in "${rows[@]}"; do
 done
 echo "$deploy_builtin"
 echo "$deploy_onnx"
+echo "$upload"
 if grep -q 'error\|warn' "$out/node.log"; then
   echo "node log warnings/errors:"
   grep 'error\|warn' "$out/node.log" | head -5

@@ -2,6 +2,8 @@
 // connection to $AWS_LAMBDA_RUNTIME_API, no libraries: GET .../invocation/next, then POST
 // .../invocation/{id}/response with a fixed decision, forever. What the Runtime API costs without
 // the bash example's fork of curl per request (and without a JSON parser: the event is not read).
+// ECHO_DELAY_US, when set, is work time per invocation (slept), so one instance serves a bounded
+// rate (bench_burst).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -137,12 +139,15 @@ int main() {
                                 "\r\nConnection: keep-alive\r\nContent-Type: application/json\r\n"
                                 "Content-Length: " +
                                 std::to_string(kDecision.size()) + "\r\n\r\n";
+  const char* delay = std::getenv("ECHO_DELAY_US");
+  const useconds_t delay_us = delay != nullptr ? static_cast<useconds_t>(std::atoi(delay)) : 0;
   std::string buffer;
   Response response;
   std::string post;
   for (;;) {
     if (!sendAll(fd, next) || !readResponse(fd, buffer, response)) return 0;  // node went away
     if (response.status != 200) return response.status == 410 ? 0 : 1;        // 410: stopping
+    if (delay_us > 0) usleep(delay_us);
     post = "POST /2018-06-01/runtime/invocation/" + response.request_id + "/response HTTP/1.1\r\n" +
            post_head;
     post += kDecision;

@@ -9,5 +9,6 @@ namespace sie::cli {
 void addDeployCommand(CLI::App& app, int& exit_code);
 void addCompletionCommand(CLI::App& app, int& exit_code);
 void addRolloutCommand(CLI::App& app, int& exit_code);
+void addArtifactsCommand(CLI::App& app, int& exit_code);
 
 }  // namespace sie::cli

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include "cli/artifact_upload.h"
 #include "cli/client_commands.h"
 #include "cli/node_client.h"
 #include "core/signing.h"
@@ -31,6 +32,7 @@ struct DeployArgs {
   double max_error_rate = -1;
   double max_latency_ms = -1;
   int min_invocations = -1;
+  bool no_upload = false;  // the files the manifests name are on the node already
 };
 
 // "?strategy=canary&weight=10&..." for a rollout deploy, "" for a plain one.
@@ -177,14 +179,18 @@ int runDeploy(const DeployArgs& args) {
     const Manifest& m = manifests[i];
     if (progress)
       std::cerr << fmt::format("deploying {} ({}/{})…\n", m.name, i + 1, manifests.size());
-    auto reply = client.callRaw(
-        {.method = "POST",
-         .path = "/api/v1/functions" + rolloutQuery(args),
-         .body = m.doc.text,
-         .content_type = "application/yaml",
-         .headers = m.signature.empty()
-                        ? std::map<std::string, std::string>{}
-                        : std::map<std::string, std::string>{{"X-Sie-Signature", m.signature}}});
+    std::map<std::string, std::string> headers;
+    if (!m.signature.empty()) headers["X-Sie-Signature"] = m.signature;
+    if (!args.no_upload) {
+      auto artifacts = uploadManifestFiles(client, m.file, m.doc.text, progress);
+      if (!artifacts) return artifacts.error();
+      if (!artifacts->empty()) headers["X-Sie-Artifacts"] = *artifacts;
+    }
+    auto reply = client.callRaw({.method = "POST",
+                                 .path = "/api/v1/functions" + rolloutQuery(args),
+                                 .body = m.doc.text,
+                                 .content_type = "application/yaml",
+                                 .headers = headers});
     // Unreachable: the rest would fail the same way.
     if (!reply) return reply.error();
     if (!reply->ok()) {
@@ -212,7 +218,10 @@ void addDeployCommand(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "deploy",
       "Deploy Function manifests to a running node. Multi-document files are split at '---'\n"
-      "lines and each document is sent on its own; a refused one does not stop the rest.");
+      "lines and each document is sent on its own; a refused one does not stop the rest.\n"
+      "The files a manifest runs and reads (an onnx model, a process executable and\n"
+      "spec.process.read), relative to its folder, are uploaded first (unless the node has\n"
+      "them already), with FILE.sig beside each.");
   cmd->add_option(
          "-f,--file", args->paths,
          "Manifest file, or a folder whose *.yaml / *.yml files are all deployed; repeatable")
@@ -241,6 +250,9 @@ void addDeployCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--min-invocations", args->min_invocations,
                   "Objectives apply from this many candidate invocations (default 20)")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--no-upload", args->no_upload,
+                "Send the manifests only: the files they name are on the node already (absolute "
+                "paths there)");
   addClientOptions(*cmd, args->client);
   cmd->callback([args, &exit_code] { exit_code = runDeploy(*args); });
 }

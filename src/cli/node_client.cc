@@ -47,7 +47,8 @@ tl::expected<Reply, int> NodeClient::callRaw(const Call& call) const {
   request.content_type = call.content_type;
   request.headers = call.headers;
   request.headers["accept"] = "application/json";
-  auto response = http::send(request);
+  auto response = call.body_file.empty() ? http::send(request)
+                                         : http::sendFile(request, call.body_file, call.progress);
   if (!response) {
     complain(response.error().str());
     return tl::unexpected(kExitLocal);

@@ -3,6 +3,7 @@
 // local input is bad. Messages go to stderr as "sie <command>: ...", answers to stdout.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -48,6 +49,9 @@ struct Call {
   std::string body;
   std::string content_type = "application/json";
   std::map<std::string, std::string> headers;
+  // Sends this file as the body instead (uploads), reporting (sent, total) bytes as it goes.
+  std::string body_file;
+  std::function<void(std::uint64_t sent, std::uint64_t total)> progress;
 };
 
 // Calls the node for the subcommand `command` ("fn ls"). On the way out, a node that cannot be

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <filesystem>
 #include <limits>
+#include <memory>
+#include <vector>
 
 #include <fmt/format.h>
 #include <boost/asio.hpp>
@@ -31,7 +35,7 @@ struct Exchange {
   beast::flat_buffer buffer;
 };
 
-Status open(Exchange& x, const ClientRequest& request, const Url& url) {
+Status connect(Exchange& x, const ClientRequest& request, const Url& url) {
   beast::error_code ec;
   tcp::resolver resolver(x.io);
   const auto endpoints = resolver.resolve(url.host, url.port, ec);
@@ -44,7 +48,11 @@ Status open(Exchange& x, const ClientRequest& request, const Url& url) {
                                        "--node or SIE_NODE)",
                                        url.host, url.port, ec.message()));
   }
-  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(request.method), url.target, 11};
+  return ok();
+}
+
+template <typename Body>
+void setHeaders(bhttp::request<Body>& req, const ClientRequest& request, const Url& url) {
   req.set(bhttp::field::host, url.host + ":" + url.port);
   req.set(bhttp::field::user_agent, "sie");
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
@@ -52,8 +60,15 @@ Status open(Exchange& x, const ClientRequest& request, const Url& url) {
   }
   for (const auto& [name, value] : request.headers) req.set(name, value);
   req.keep_alive(false);
+}
+
+Status open(Exchange& x, const ClientRequest& request, const Url& url) {
+  SIE_CHECK(connect(x, request, url));
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(request.method), url.target, 11};
+  setHeaders(req, request, url);
   req.body() = request.body;
   req.prepare_payload();
+  beast::error_code ec;
   bhttp::write(x.stream, req, ec);
   if (ec)
     return fail(Errc::kIo, fmt::format("{} {}: {}", request.method, request.url, ec.message()));
@@ -100,11 +115,8 @@ Result<Url> parseUrl(std::string_view url) {
   return out;
 }
 
-Result<ClientResponse> send(const ClientRequest& request) {
-  const Url url = SIE_TRY(parseUrl(request.url));
-  Exchange x;
-  SIE_CHECK(open(x, request, url));
-  bhttp::response_parser<bhttp::string_body> parser;
+Result<ClientResponse> readResponse(Exchange& x, const ClientRequest& request,
+                                    bhttp::response_parser<bhttp::string_body>& parser) {
   parser.body_limit(64 << 20);
   beast::error_code ec;
   bhttp::read(x.stream, x.buffer, parser, ec);
@@ -115,6 +127,61 @@ Result<ClientResponse> send(const ClientRequest& request) {
   copyHeaders(parser.get(), out);
   out.body = std::move(parser.get().body());
   return out;
+}
+
+Result<ClientResponse> send(const ClientRequest& request) {
+  const Url url = SIE_TRY(parseUrl(request.url));
+  Exchange x;
+  SIE_CHECK(open(x, request, url));
+  bhttp::response_parser<bhttp::string_body> parser;
+  return readResponse(x, request, parser);
+}
+
+Result<ClientResponse> sendFile(const ClientRequest& request, const std::string& path,
+                                const Progress& on_progress) {
+  const Url url = SIE_TRY(parseUrl(request.url));
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                             &std::fclose);
+  std::error_code size_ec;
+  const std::uint64_t total = std::filesystem::file_size(path, size_ec);
+  if (!file || size_ec) return fail(Errc::kNotFound, fmt::format("cannot read {}", path));
+  Exchange x;
+  SIE_CHECK(connect(x, request, url));
+  bhttp::request<bhttp::empty_body> req{bhttp::string_to_verb(request.method), url.target, 11};
+  setHeaders(req, request, url);
+  req.content_length(total);
+  // The node answers a refusal (too large, bad name) before the bytes are sent.
+  req.set(bhttp::field::expect, "100-continue");
+  const auto failed = [&](const beast::error_code& ec) {
+    return fail(Errc::kIo, fmt::format("{} {}: {}", request.method, request.url, ec.message()));
+  };
+  beast::error_code ec;
+  bhttp::request_serializer<bhttp::empty_body> serializer{req};
+  bhttp::write_header(x.stream, serializer, ec);
+  if (ec) return failed(ec);
+  {
+    bhttp::response_parser<bhttp::string_body> interim;
+    bhttp::read_header(x.stream, x.buffer, interim, ec);
+    if (ec) return failed(ec);
+    if (interim.get().result() != bhttp::status::continue_) {
+      return readResponse(x, request, interim);
+    }
+  }
+  std::vector<char> block(256 * 1024);
+  std::uint64_t sent = 0;
+  if (on_progress) on_progress(sent, total);
+  while (sent < total) {
+    const std::size_t n = std::fread(block.data(), 1, block.size(), file.get());
+    if (n == 0) return fail(Errc::kIo, fmt::format("{} ended early while sending it", path));
+    x.stream.expires_after(request.timeout);
+    asio::write(x.stream, asio::buffer(block.data(), n), ec);
+    if (ec) return failed(ec);
+    sent += n;
+    if (on_progress) on_progress(sent, total);
+  }
+  x.stream.expires_after(request.timeout);
+  bhttp::response_parser<bhttp::string_body> parser;
+  return readResponse(x, request, parser);
 }
 
 Result<ClientResponse> sendStreaming(const ClientRequest& request,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -37,6 +38,14 @@ struct ClientRequest {
 };
 
 Result<ClientResponse> send(const ClientRequest& request);
+
+// Bytes sent so far of the total, for a progress display.
+using Progress = std::function<void(std::uint64_t sent, std::uint64_t total)>;
+
+// Sends the file at `path` as the body (request.body is ignored), in blocks, after the server's
+// "100 Continue": a refusal comes back before the bytes go.
+Result<ClientResponse> sendFile(const ClientRequest& request, const std::string& path,
+                                const Progress& on_progress = {});
 
 // Sends the request and calls `on_line` for each line of the body as it arrives, until the
 // server ends it or on_line returns false. Non-2xx answers are returned whole, without calls.

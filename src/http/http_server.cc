@@ -4,9 +4,12 @@
 #include <atomic>
 #include <cctype>
 #include <charconv>
+#include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -22,29 +25,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string decode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && hexValue(text[i + 1]) >= 0 &&
-               hexValue(text[i + 2]) >= 0) {
-      out += static_cast<char>(hexValue(text[i + 1]) * 16 + hexValue(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
 
 // Streamed responses run on threads of their own, counted and joined here.
 class Streams {
@@ -107,64 +87,164 @@ class ChunkWriter final : public StreamWriter {
   bool failed_ = false;
 };
 
-// One connection: read a request, answer it, repeat while keep-alive.
+// The request line and headers as the handler sees them.
+HttpRequest toRequest(const bhttp::request_header<>& header) {
+  HttpRequest request;
+  request.method = std::string(header.method_string());
+  request.target = std::string(header.target());
+  const auto q = request.target.find('?');
+  request.path = request.target.substr(0, q);
+  if (q != std::string::npos)
+    request.query = parseQuery(std::string_view(request.target).substr(q + 1));
+  for (const auto& field : header) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    request.headers[std::move(name)] = std::string(field.value());
+  }
+  return request;
+}
+
+// A fresh name in the spool folder for one upload.
+std::string spoolPath(const std::string& dir) {
+  static std::atomic<std::uint64_t> next{0};
+  return fmt::format("{}/upload-{}-{}", dir,
+                     std::chrono::steady_clock::now().time_since_epoch().count(), next++);
+}
+
+// One connection: read a request's header, then its body (into memory, or into a spool file for
+// an upload), answer it, repeat while keep-alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const HttpServer::Handler& handler, Streams& streams,
-          std::size_t max_body)
-      : stream_(std::move(socket)), handler_(handler), streams_(streams), max_body_(max_body) {}
+          const ServerOptions& options)
+      : stream_(std::move(socket)), handler_(handler), streams_(streams), options_(options) {}
 
   void run() { read(); }
 
  private:
   void read() {
     parser_.emplace();
-    parser_->body_limit(max_body_);
+    // The largest any path accepts; the header says which applies.
+    parser_->body_limit(
+        std::max<std::uint64_t>(options_.max_body, options_.spool ? options_.spool->max_bytes : 0));
     parser_->header_limit(16 * 1024);
     stream_.expires_after(std::chrono::seconds(30));
-    bhttp::async_read(
+    bhttp::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onRead(ec); });
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onHeader(ec); });
   }
 
-  void onRead(beast::error_code ec) {
+  void onHeader(beast::error_code ec) {
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout) return close();
-    if (ec == bhttp::error::body_limit) {
+    if (ec == bhttp::error::body_limit) return tooLarge(options_.max_body);
+    if (ec) return malformed();
+    const auto& header = parser_->get();
+    const bool expects_continue = beast::iequals(header[bhttp::field::expect], "100-continue");
+    if (options_.spool && header.target().starts_with(options_.spool->prefix)) {
+      return readSpooled(expects_continue);
+    }
+    if (parser_->content_length().value_or(0) > options_.max_body) {
+      return tooLarge(options_.max_body);
+    }
+    parser_->body_limit(options_.max_body);
+    continueThen(expects_continue, [self = shared_from_this()] {
+      bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
+                        [self](beast::error_code read_ec, std::size_t) { self->onBody(read_ec); });
+    });
+  }
+
+  void onBody(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) return tooLarge(options_.max_body);
+    if (ec) return malformed();
+    auto& req = parser_->get();
+    HttpRequest request = toRequest(req);
+    request.body = std::move(req.body());
+    answer(std::move(request), req.version(), req.keep_alive());
+  }
+
+  void readSpooled(bool expects_continue) {
+    const Spool& spool = *options_.spool;
+    if (parser_->content_length().value_or(0) > spool.max_bytes) return tooLarge(spool.max_bytes);
+    file_parser_.emplace(std::move(*parser_));
+    parser_.reset();
+    file_parser_->body_limit(spool.max_bytes);
+    spooled_ = spoolPath(spool.dir);
+    beast::error_code ec;
+    file_parser_->get().body().open(spooled_.c_str(), beast::file_mode::write_new, ec);
+    if (ec) {
+      spdlog::error("http: cannot spool an upload to {}: {}", spooled_, ec.message());
+      spooled_.clear();
       return reply(
-          413,
-          fmt::format(
-              R"({{"error":"payload_too_large","message":"request body exceeds {} bytes"}})",
-              max_body_),
+          507,
+          R"({"error":"insufficient_storage","message":"the node cannot store the upload; see its log"})",
           false);
     }
-    if (ec)
-      return reply(400, R"({"error":"bad_request","message":"malformed HTTP request"})", false);
-    const auto& req = parser_->get();
-    HttpRequest request;
-    request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
-    const auto q = request.target.find('?');
-    request.path = request.target.substr(0, q);
-    if (q != std::string::npos)
-      request.query = parseQuery(std::string_view(request.target).substr(q + 1));
-    for (const auto& field : req) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      request.headers[std::move(name)] = std::string(field.value());
+    stream_.expires_after(std::chrono::minutes(10));  // a large model on a slow link
+    continueThen(expects_continue, [self = shared_from_this()] {
+      bhttp::async_read(
+          self->stream_, self->buffer_, *self->file_parser_,
+          [self](beast::error_code read_ec, std::size_t) { self->onSpooled(read_ec); });
+    });
+  }
+
+  void onSpooled(beast::error_code ec) {
+    const auto& req = file_parser_->get();
+    HttpRequest request = toRequest(req);
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    file_parser_.reset();  // closes the file
+    request.body_file = std::exchange(spooled_, "");
+    if (ec) {
+      dropSpool(request.body_file);
+      if (ec == bhttp::error::body_limit) return tooLarge(options_.spool->max_bytes);
+      return malformed();
     }
-    request.body = req.body();
+    answer(std::move(request), version, keep_alive);
+  }
+
+  // Sends "100 Continue" first when the client waits for it before sending the body.
+  void continueThen(bool expects_continue, std::function<void()> next) {
+    if (!expects_continue) return next();
+    auto res = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res, next = std::move(next)](
+                           beast::error_code ec, std::size_t) {
+                         if (ec) return self->close();
+                         next();
+                       });
+  }
+
+  void answer(HttpRequest request, unsigned version, bool keep_alive) {
     HttpResponse response = handler_(request);
-    if (response.stream) return streamReply(std::move(response), req.version());
+    if (!request.body_file.empty()) dropSpool(request.body_file);
+    if (response.stream) return streamReply(std::move(response), version);
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
-        static_cast<bhttp::status>(response.status), req.version());
+        static_cast<bhttp::status>(response.status), version);
     res->set(bhttp::field::server, "sie");
     res->set(bhttp::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) res->set(name, value);
-    res->keep_alive(req.keep_alive());
+    res->keep_alive(keep_alive);
     res->body() = std::move(response.body);
     res->prepare_payload();
     write(res);
+  }
+
+  static void dropSpool(const std::string& path) {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+  }
+
+  void tooLarge(std::uint64_t limit) {
+    reply(
+        413,
+        fmt::format(R"({{"error":"payload_too_large","message":"request body exceeds {} bytes"}})",
+                    limit),
+        false);
+  }
+
+  void malformed() {
+    reply(400, R"({"error":"bad_request","message":"malformed HTTP request"})", false);
   }
 
   void streamReply(HttpResponse response, unsigned version) {
@@ -221,19 +301,20 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
+  std::string spooled_;  // the upload being read, until the handler has it
   const HttpServer::Handler& handler_;
   Streams& streams_;
-  std::size_t max_body_;
+  const ServerOptions& options_;
 };
 
 class BeastServer final : public HttpServer {
  public:
-  BeastServer(Handler handler, int threads, std::size_t max_body)
+  BeastServer(Handler handler, ServerOptions options)
       : handler_(std::move(handler)),
-        io_(std::max(1, threads)),
-        acceptor_(io_),
-        thread_count_(std::max(1, threads)),
-        max_body_(max_body) {}
+        options_(std::move(options)),
+        io_(std::max(1, options_.threads)),
+        acceptor_(io_) {}
   ~BeastServer() override { stop(); }
 
   Status listen(const std::string& host, std::uint16_t port) {
@@ -250,7 +331,8 @@ class BeastServer final : public HttpServer {
     }
     port_ = acceptor_.local_endpoint().port();
     accept();
-    for (int i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { io_.run(); });
+    for (int i = 0; i < std::max(1, options_.threads); ++i)
+      threads_.emplace_back([this] { io_.run(); });
     return ok();
   }
 
@@ -270,17 +352,16 @@ class BeastServer final : public HttpServer {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), handler_, streams_, max_body_)->run();
+        std::make_shared<Session>(std::move(socket), handler_, streams_, options_)->run();
       }
       accept();
     });
   }
 
   Handler handler_;
+  ServerOptions options_;
   asio::io_context io_;
   tcp::acceptor acceptor_;
-  int thread_count_;
-  std::size_t max_body_;
   Streams streams_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
@@ -288,24 +369,8 @@ class BeastServer final : public HttpServer {
 
 }  // namespace
 
-std::map<std::string, std::string> parseQuery(std::string_view query) {
-  std::map<std::string, std::string> out;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (!pair.empty()) {
-      out[decode(pair.substr(0, eq))] =
-          eq == std::string_view::npos ? "" : decode(pair.substr(eq + 1));
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return out;
-}
-
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& host_port, Handler handler,
-                                                      int threads, std::size_t max_body) {
+                                                      ServerOptions options) {
   const auto colon = host_port.rfind(':');
   if (colon == std::string::npos) {
     return fail(Errc::kInvalidArgument,
@@ -322,7 +387,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& host_po
     return fail(Errc::kInvalidArgument,
                 fmt::format("HTTP port in '{}' must be a number from 0 to 65535", host_port));
   }
-  auto server = std::make_unique<BeastServer>(std::move(handler), threads, max_body);
+  auto server = std::make_unique<BeastServer>(std::move(handler), std::move(options));
   SIE_CHECK(server->listen(host, static_cast<std::uint16_t>(port)));
   return std::unique_ptr<HttpServer>(std::move(server));
 }

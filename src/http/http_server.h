@@ -6,8 +6,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "http/query.h"
 #include "sie/result.h"
 
 namespace sie::http {
@@ -19,6 +21,9 @@ struct HttpRequest {
   std::map<std::string, std::string> query;
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
+  // A spooled body (ServerOptions::spool): the file holding it. The handler may move it away;
+  // whatever is left there is deleted once the answer is sent.
+  std::string body_file;
 
   // A header's value, or "" when absent; `name` in lower case.
   [[nodiscard]] std::string_view header(const std::string& name) const {
@@ -47,23 +52,32 @@ struct HttpResponse {
   std::function<void(StreamWriter&)> stream;
 };
 
+// Request bodies sent to paths under `prefix` (uploads) are written to a file in `dir` as they
+// arrive instead of memory, up to `max_bytes` each.
+struct Spool {
+  std::string prefix;
+  std::string dir;
+  std::uint64_t max_bytes = 0;
+};
+
+struct ServerOptions {
+  // Background threads; a handler that blocks (a synchronous invocation) holds one.
+  int threads = 1;
+  std::size_t max_body = std::size_t{1} << 20;  // in memory; larger bodies get 413
+  std::optional<Spool> spool;
+};
+
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
-  static constexpr std::size_t kMaxBodyBytes = 1 << 20;
   static constexpr int kMaxStreams = 32;  // concurrent streamed responses; more get 429
 
-  // Binds host:port (port 0 picks a free one) and serves on `threads` background threads (a
-  // handler that blocks, e.g. a synchronous invocation, holds one of them).
+  // Binds host:port (port 0 picks a free one) and serves in the background.
   static Result<std::unique_ptr<HttpServer>> start(const std::string& host_port, Handler handler,
-                                                   int threads = 1,
-                                                   std::size_t max_body = kMaxBodyBytes);
+                                                   ServerOptions options = {});
   virtual ~HttpServer() = default;
   [[nodiscard]] virtual std::uint16_t port() const = 0;
   virtual void stop() = 0;
 };
-
-// "a=1&b=x%20y" -> {a: 1, b: "x y"}
-std::map<std::string, std::string> parseQuery(std::string_view query);
 
 }  // namespace sie::http

@@ -11,6 +11,7 @@
 #include "core/signing.h"
 #include "gateway/payload_decoder.h"
 #include "http/http_client.h"
+#include "node/artifact_api.h"
 #include "node/openfaas_api.h"
 
 namespace sie::node {
@@ -114,6 +115,17 @@ nlohmann::json queryFields(const HttpRequest& request, std::initializer_list<con
   return out;
 }
 
+// A deploy from the request's body and headers: If-Match, X-Sie-Signature, X-Sie-Artifacts.
+std::variant<DeployRequest, HttpResponse> deployRequest(const HttpRequest& r) {
+  DeployRequest request{.text = r.body,
+                        .expect_version = std::string(r.header("if-match")),
+                        .signature = std::string(r.header("x-sie-signature"))};
+  auto refs = parseArtifactRefs(r.header("x-sie-artifacts"));
+  if (!refs) return apiError(400, "invalid", refs.error().message, "X-Sie-Artifacts");
+  request.artifacts = std::move(*refs);
+  return request;
+}
+
 nlohmann::json statsJson(const VersionStats::Snapshot& s) {
   return {{"invocations", s.invocations},
           {"errors", s.errors},
@@ -140,6 +152,7 @@ ControlApi::ControlApi(ControlPlane& plane, StateStore& state, const Clock& cloc
       running_(std::move(running)),
       run_token_(fmt::format("{:08x}", std::random_device{}())) {
   addRoutes();
+  addArtifactRoutes(routes_, plane_);
   addOpenFaasRoutes(routes_, *this);
 }
 
@@ -156,22 +169,24 @@ void ControlApi::addRoutes() {
     // ?strategy=canary|shadow|blue-green (and weight, objectives) deploys a rollout candidate.
     const auto fields =
         queryFields(r, {"strategy", "weight", "maxErrorRate", "maxLatencyMs", "minInvocations"});
-    const std::string signature(r.header("x-sie-signature"));
-    if (fields.empty()) {
-      return deploy(r.body, std::string(r.header("if-match")), "", std::nullopt, signature);
+    auto request = deployRequest(r);
+    if (auto* answer = std::get_if<HttpResponse>(&request)) return *answer;
+    auto& deploying = std::get<DeployRequest>(request);
+    if (!fields.empty()) {
+      auto policy = policyFrom(fields, RolloutPolicy{});
+      if (auto* answer = std::get_if<HttpResponse>(&policy)) return *answer;
+      deploying.rollout = std::get<RolloutPolicy>(policy);
     }
-    auto policy = policyFrom(fields, RolloutPolicy{});
-    if (auto* answer = std::get_if<HttpResponse>(&policy)) return *answer;
-    return deploy(r.body, std::string(r.header("if-match")), "", std::get<RolloutPolicy>(policy),
-                  signature);
+    return deploy(std::move(deploying), "");
   });
   routes_.add(
       "GET", "/api/v1/functions/{name}",
       [this](const HttpRequest&, const http::PathParams& p) { return describe(p.at("name")); });
   routes_.add("PUT", "/api/v1/functions/{name}",
               [this](const HttpRequest& r, const http::PathParams& p) {
-                return deploy(r.body, std::string(r.header("if-match")), p.at("name"), std::nullopt,
-                              std::string(r.header("x-sie-signature")));
+                auto request = deployRequest(r);
+                if (auto* answer = std::get_if<HttpResponse>(&request)) return *answer;
+                return deploy(std::move(std::get<DeployRequest>(request)), p.at("name"));
               });
   routes_.add("DELETE", "/api/v1/functions/{name}",
               [this](const HttpRequest& r, const http::PathParams& p) {
@@ -222,13 +237,13 @@ void ControlApi::addRoutes() {
   routes_.add("POST", "/api/v1/functions/{name}/rollout/promote",
               [this](const HttpRequest&, const http::PathParams& p) {
                 auto version = plane_.promote(p.at("name"), "api");
-                if (!version) return error(version.error());
+                if (!version) return controlError(version.error());
                 return json(200, {{"name", p.at("name")}, {"serving", *version}});
               });
   routes_.add("POST", "/api/v1/functions/{name}/rollout/abort",
               [this](const HttpRequest&, const http::PathParams& p) {
                 auto version = plane_.abortRollout(p.at("name"), "api");
-                if (!version) return error(version.error());
+                if (!version) return controlError(version.error());
                 return json(200, {{"name", p.at("name")}, {"aborted", *version}});
               });
   routes_.add(
@@ -239,7 +254,7 @@ void ControlApi::addRoutes() {
           return apiError(400, "invalid", "the body must be {\"version\": VERSION}", "version");
         }
         auto report = plane_.switchTo(p.at("name"), body["version"], "api");
-        if (!report) return error(report.error());
+        if (!report) return controlError(report.error());
         return json(200, {{"name", report->name},
                           {"version", report->version},
                           {"previous", report->previous},
@@ -261,7 +276,7 @@ void ControlApi::addRoutes() {
               [this](const HttpRequest&, const http::PathParams&) { return ready(); });
 }
 
-HttpResponse ControlApi::error(const ControlError& e) const {
+HttpResponse controlError(const ControlError& e) {
   switch (e.code) {
     case ControlErrc::kInvalid:
       return apiError(400, "invalid", e.error.message, offendingField(e.error), e.error.where);
@@ -323,13 +338,12 @@ HttpResponse ControlApi::describe(const std::string& name) const {
     out["manifestSha256"] = sha;
   }
   out["artifact"] = runner->artifact();
+  if (auto refs = plane_.artifactRefs(name, spec.version); !refs.empty()) out["uploaded"] = refs;
   return json(200, out);
 }
 
-HttpResponse ControlApi::deploy(const std::string& manifest, const std::string& expect_version,
-                                const std::string& path_name,
-                                const std::optional<RolloutPolicy>& rollout,
-                                const std::string& signature) const {
+HttpResponse ControlApi::deploy(DeployRequest request, const std::string& path_name) const {
+  const std::string& manifest = request.text;
   if (manifest.empty()) {
     return apiError(400, "invalid", "the body is empty: send one Function manifest (YAML or JSON)");
   }
@@ -343,8 +357,9 @@ HttpResponse ControlApi::deploy(const std::string& manifest, const std::string& 
                       "metadata.name");
     }
   }
-  auto report = plane_.deploy(manifest, expect_version, "api", rollout, signature);
-  if (!report) return error(report.error());
+  request.actor = "api";
+  auto report = plane_.deploy(request);
+  if (!report) return controlError(report.error());
   return json(report->changed && report->previous.empty() ? 201 : 200,
               {{"name", report->name},
                {"version", report->version},
@@ -354,7 +369,7 @@ HttpResponse ControlApi::deploy(const std::string& manifest, const std::string& 
 
 HttpResponse ControlApi::remove(const std::string& name, bool reset) const {
   auto removed = plane_.remove(name, reset, "api");
-  if (!removed) return error(removed.error());
+  if (!removed) return controlError(removed.error());
   return json(200, {{"deleted", name}, {"reset", reset}});
 }
 
@@ -386,7 +401,7 @@ HttpResponse ControlApi::scale(const std::string& name, const nlohmann::json& pa
     scaling.target_concurrency = patch["targetConcurrency"].get<int>();
   }
   auto scaled = plane_.scale(name, scaling, "api");
-  if (!scaled) return error(scaled.error());
+  if (!scaled) return controlError(scaled.error());
   return json(200, {{"name", name}, {"scaling", scalingJson(*scaled)}});
 }
 
@@ -607,7 +622,7 @@ HttpResponse ControlApi::rolloutChange(const std::string& name, const std::strin
   auto policy = policyFrom(fields, status->policy);
   if (auto* answer = std::get_if<HttpResponse>(&policy)) return *answer;
   if (auto changed = plane_.setRollout(name, std::get<RolloutPolicy>(policy), "api"); !changed) {
-    return error(changed.error());
+    return controlError(changed.error());
   }
   return rolloutStatus(name);
 }

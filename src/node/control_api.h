@@ -27,6 +27,9 @@ using http::HttpResponse;
 HttpResponse apiError(int status, std::string_view code, const std::string& message,
                       const std::string& field = {}, const std::string& where = {});
 
+// A refused control call as its status code and JSON error.
+HttpResponse controlError(const ControlError& error);
+
 class ControlApi {
  public:
   // `ready`: whether the node runs (readiness and invocations).
@@ -45,11 +48,9 @@ class ControlApi {
   // Finishes queued async calls; later ones are refused.
   void stop() { async_.stop(); }
 
-  // Shared with the OpenFaaS routes.
-  HttpResponse deploy(const std::string& manifest, const std::string& expect_version,
-                      const std::string& path_name,
-                      const std::optional<RolloutPolicy>& rollout = std::nullopt,
-                      const std::string& signature = "") const;
+  // Shared with the OpenFaaS routes. `path_name`: the name in PUT /api/v1/functions/{name},
+  // which the manifest's must match ("" for none).
+  HttpResponse deploy(DeployRequest request, const std::string& path_name) const;
   HttpResponse remove(const std::string& name, bool reset) const;
   // `patch` holds min, max, replicas, targetConcurrency (any of them).
   HttpResponse scale(const std::string& name, const nlohmann::json& patch) const;
@@ -61,7 +62,6 @@ class ControlApi {
 
  private:
   void addRoutes();
-  HttpResponse error(const ControlError& error) const;
   HttpResponse list() const;
   HttpResponse describe(const std::string& name) const;
   HttpResponse logs(const std::string& name, const HttpRequest& request) const;

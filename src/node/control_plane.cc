@@ -1,6 +1,10 @@
 #include "node/control_plane.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <span>
 
 #include <fmt/format.h>
@@ -27,6 +31,24 @@ tl::unexpected<ControlError> refuse(ControlErrc code, std::string message, std::
       ControlError{code, Error{Errc::kInvalidArgument, std::move(message), std::move(where)}});
 }
 
+// Workers of a root node run as users of their own: every folder above their files must let
+// others pass (o+x; listing stays closed).
+Status reachableByWorkers(const std::string& folder) {
+  for (std::filesystem::path dir(folder); !dir.empty() && dir != dir.root_path();
+       dir = dir.parent_path()) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) {
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("process workers run as users of their own and cannot reach the "
+                              "uploaded files in {}: {} is closed to others (mode {:o}); let "
+                              "them pass with `chmod o+x {}` (listing stays closed)",
+                              folder, dir.string(), st.st_mode & 07777, dir.string()),
+                  dir.string());
+    }
+  }
+  return ok();
+}
+
 ControlErrc codeFor(const Error& error) {
   switch (error.code) {
     case Errc::kNotFound:
@@ -45,8 +67,12 @@ ControlErrc codeFor(const Error& error) {
 }  // namespace
 
 ControlPlane::ControlPlane(FunctionTable& table, AuditLog& audit, DesiredState desired,
-                           ArtifactTrust trust)
-    : table_(table), audit_(audit), trust_(std::move(trust)), desired_(std::move(desired)) {
+                           ArtifactTrust trust, ArtifactStore store)
+    : table_(table),
+      audit_(audit),
+      trust_(std::move(trust)),
+      store_(std::move(store)),
+      desired_(std::move(desired)) {
   table_.onRollback([this](const std::string& name, const std::string& version,
                            const std::string& reason) { rolledBack(name, version, reason); });
 }
@@ -79,11 +105,8 @@ Status ControlPlane::load(const std::vector<SourceText>& site_files) {
   for (const auto& [name, entry] : desired_.entries()) {
     if (entry.deleted) continue;
     FunctionSpec spec;
-    if (auto stored = SIE_TRY(desired_.manifest(name, entry.version))) {
-      auto specs = SIE_TRY(parseManifests(*stored));
-      if (specs.size() != 1)
-        return fail(Errc::kCorrupt, "a stored manifest must hold one function", stored->path);
-      spec = std::move(specs.front());
+    if (SIE_TRY(desired_.manifest(name, entry.version))) {
+      spec = SIE_TRY(storedSpec(name, entry.version));
     } else if (auto site = site_.find(name);
                site != site_.end() && site->second.version == entry.version) {
       spec = site->second;  // scaled through the API, deployed by the folder
@@ -99,17 +122,110 @@ Status ControlPlane::load(const std::vector<SourceText>& site_files) {
   }
   for (const auto& [name, entry] : desired_.entries()) {
     if (entry.deleted || !entry.candidate) continue;
-    auto stored = SIE_TRY(desired_.manifest(name, entry.candidate->version));
-    if (!stored) {
+    if (!SIE_TRY(desired_.manifest(name, entry.candidate->version))) {
       return fail(Errc::kCorrupt,
                   fmt::format("the rollout candidate {}@{} has no stored manifest", name,
                               entry.candidate->version),
                   desired_.manifestPath(name, entry.candidate->version));
     }
-    auto specs = SIE_TRY(parseManifests(*stored));
-    SIE_TRY(table_.deployCandidate(std::move(specs.front()), entry.candidate->policy));
+    FunctionSpec candidate = SIE_TRY(storedSpec(name, entry.candidate->version));
+    SIE_TRY(table_.deployCandidate(std::move(candidate), entry.candidate->policy));
   }
   return table_.checkEscalations();
+}
+
+Result<FunctionSpec> ControlPlane::storedSpec(const std::string& name,
+                                              const std::string& version) const {
+  auto stored = SIE_TRY(desired_.manifest(name, version));
+  if (!stored) {
+    return fail(Errc::kNotFound, fmt::format("{}@{} has no stored manifest", name, version),
+                desired_.manifestPath(name, version));
+  }
+  auto specs = SIE_TRY(parseManifests(*stored));
+  if (specs.size() != 1)
+    return fail(Errc::kCorrupt, "a stored manifest must hold one function", stored->path);
+  SIE_CHECK(bind(specs.front(), SIE_TRY(desired_.artifacts(name, version))));
+  return std::move(specs.front());
+}
+
+Status ControlPlane::bind(FunctionSpec& spec, const ArtifactRefs& refs) const {
+  if (refs.empty()) return ok();
+  // Only files the function runs or may read can be bound (a stray path is a typo): the
+  // handler, a process handler's folder (its worker reads it), spec.process.read.
+  const auto normal = [](const std::filesystem::path& p) {
+    std::string out = p.lexically_normal().string();
+    while (out.size() > 1 && out.back() == '/') out.pop_back();
+    return out;
+  };
+  std::vector<std::string> files{normal(spec.handler)};
+  std::vector<std::string> folders;
+  if (spec.process) {
+    const std::string folder = normal(std::filesystem::path(spec.handler).parent_path());
+    folders.push_back(folder.empty() ? "." : folder);
+    for (const auto& path : spec.process->read) {
+      files.push_back(normal(path));
+      folders.push_back(normal(path));
+    }
+  }
+  for (const auto& [path, sha256] : refs) {
+    const bool used =
+        std::find(files.begin(), files.end(), path) != files.end() ||
+        std::any_of(folders.begin(), folders.end(), [&](const std::string& folder) {
+          return folder == "." ? !path.starts_with("../") : path.starts_with(folder + "/");
+        });
+    if (!used) {
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("X-Sie-Artifacts names {}, which the function neither runs "
+                              "(spec.handler, and a process handler's folder) nor reads "
+                              "(spec.process.read)",
+                              path),
+                  "X-Sie-Artifacts");
+    }
+  }
+  spec.base_dir = SIE_TRY(store_.layOut(refs, desired_.filesDir(spec.name, spec.version)));
+  if (spec.process && geteuid() == 0) SIE_CHECK(reachableByWorkers(spec.base_dir));
+  return ok();
+}
+
+ArtifactRefs ControlPlane::artifactRefs(const std::string& name, const std::string& version) const {
+  std::lock_guard lock(mu_);
+  auto refs = desired_.artifacts(name, version);
+  return refs ? *refs : ArtifactRefs{};
+}
+
+std::vector<std::string> ControlPlane::artifactUsers(const std::string& sha256) const {
+  std::lock_guard lock(mu_);
+  return desired_.artifactUsers(sha256);
+}
+
+ControlResult<void> ControlPlane::removeArtifact(const std::string& sha256,
+                                                 const std::string& actor) {
+  StoredArtifact removed;
+  {
+    // Under the lock, with no change in progress: a deploy binds artifacts only while it holds
+    // a claim, so none can take this one between the check and the removal.
+    std::lock_guard lock(mu_);
+    if (!busy_.empty()) {
+      return refuse(ControlErrc::kConflict,
+                    fmt::format("'{}' is being changed; remove artifacts when no deploy runs",
+                                *busy_.begin()));
+    }
+    const std::vector<std::string> users = desired_.artifactUsers(sha256);
+    if (!users.empty()) {
+      return refuse(ControlErrc::kConflict,
+                    fmt::format("artifact {} is run by {}; versions are kept for switching back, "
+                                "so their files stay",
+                                sha256, fmt::join(users, ", ")));
+    }
+    auto stored = store_.find(sha256);
+    if (!stored) return tl::unexpected(ControlError{codeFor(stored.error()), stored.error()});
+    if (auto gone = store_.remove(sha256); !gone) {
+      return tl::unexpected(ControlError{codeFor(gone.error()), gone.error()});
+    }
+    removed = std::move(*stored);
+  }
+  audit("artifacts", "artifact removed", actor, fmt::format("{} ({})", sha256, removed.name));
+  return {};
 }
 
 ControlPlane::Claim::~Claim() {
@@ -135,11 +251,8 @@ void ControlPlane::audit(const std::string& name, const std::string& event,
   }
 }
 
-ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
-                                                 const std::string& expect_version,
-                                                 const std::string& actor,
-                                                 const std::optional<RolloutPolicy>& rollout,
-                                                 const std::string& signature, bool stored) {
+ControlResult<DeployReport> ControlPlane::deploy(const DeployRequest& request) {
+  const std::string& text = request.text;
   // Parse once under a neutral name to learn name and version, then again from the path it will
   // be stored at, so relative paths and messages refer to the stored copy.
   auto parsed = parseManifests(SourceText{"request", text});
@@ -158,25 +271,25 @@ ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
 
   auto serving = table_.find(name);
   const std::string serving_version = serving ? serving->spec().version : "";
-  if (!expect_version.empty() && expect_version != serving_version) {
-    return refuse(
-        ControlErrc::kConflict,
-        fmt::format("'{}' serves version '{}', not '{}' (If-Match); fetch it again and "
-                    "retry",
-                    name, serving_version.empty() ? "none" : serving_version, expect_version));
+  if (!request.expect_version.empty() && request.expect_version != serving_version) {
+    return refuse(ControlErrc::kConflict,
+                  fmt::format("'{}' serves version '{}', not '{}' (If-Match); fetch it again and "
+                              "retry",
+                              name, serving_version.empty() ? "none" : serving_version,
+                              request.expect_version));
   }
   std::string path;
   {
     std::lock_guard lock(mu_);
     path = desired_.manifestPath(name, version);
     if (auto stored = desired_.manifest(name, version); stored && *stored) {
-      if ((*stored)->text == text && serving_version == version) {
-        return DeployReport{name, version, version, false};
-      }
-      if ((*stored)->text != text) {
+      auto refs = desired_.artifacts(name, version);
+      const bool same = (*stored)->text == text && refs && *refs == request.artifacts;
+      if (same && serving_version == version) return DeployReport{name, version, version, false};
+      if (!same) {
         return refuse(ControlErrc::kConflict,
-                      fmt::format("{}@{} was deployed before with a different manifest; a version "
-                                  "is immutable: bump metadata.version",
+                      fmt::format("{}@{} was deployed before with a different manifest or "
+                                  "artifacts; a version is immutable: bump metadata.version",
                                   name, version));
       }
     } else if (serving_version == version) {
@@ -188,10 +301,20 @@ ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
   }
   auto specs = parseManifests(SourceText{path, text});
   if (!specs) return tl::unexpected(fromRequest(specs.error(), path, ControlErrc::kInvalid));
-  auto signers = trust_.check(text, signature, specs->front(), stored);
+  if (auto bound = bind(specs->front(), request.artifacts); !bound) {
+    // A missing artifact is the request's fault; an altered one is refused like a bad signature.
+    const Errc e = bound.error().code;
+    const ControlErrc code = e == Errc::kCorrupt ? ControlErrc::kForbidden
+                             : e == Errc::kIo    ? ControlErrc::kInternal
+                                                 : ControlErrc::kInvalid;
+    return tl::unexpected(ControlError{code, bound.error()});
+  }
+  auto signers = trust_.check(text, request.signature, specs->front(), request.stored);
   if (!signers) return tl::unexpected(ControlError{ControlErrc::kForbidden, signers.error()});
   const std::string signed_by =
       signers->empty() ? "" : fmt::format(", signed by {}", fmt::join(*signers, ", "));
+  const auto& rollout = request.rollout;
+  const std::string& actor = request.actor;
   if (rollout && serving) {
     if (auto checked = validate(*rollout); !checked) {
       return tl::unexpected(ControlError{ControlErrc::kInvalid, checked.error()});
@@ -202,7 +325,9 @@ ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
     }
     {
       std::lock_guard lock(mu_);
-      if (auto saved = desired_.candidate(name, serving_version, version, text, *rollout); !saved) {
+      if (auto saved =
+              desired_.candidate(name, serving_version, version, text, request.artifacts, *rollout);
+          !saved) {
         return tl::unexpected(ControlError{ControlErrc::kInternal, saved.error()});
       }
     }
@@ -219,7 +344,7 @@ ControlResult<DeployReport> ControlPlane::deploy(const std::string& text,
   }
   {
     std::lock_guard lock(mu_);
-    if (auto saved = desired_.deployed(name, version, text); !saved) {
+    if (auto saved = desired_.deployed(name, version, text, request.artifacts); !saved) {
       spdlog::error("control: {}@{} serves but is not persisted: {}", name, version,
                     saved.error().str());
       return tl::unexpected(ControlError{ControlErrc::kInternal, saved.error()});
@@ -346,11 +471,15 @@ ControlResult<DeployReport> ControlPlane::switchTo(const std::string& name,
                                                    const std::string& version,
                                                    const std::string& actor) {
   std::optional<SourceText> stored;
+  ArtifactRefs refs;
   {
     std::lock_guard lock(mu_);
     auto read = desired_.manifest(name, version);
     if (!read) return tl::unexpected(ControlError{ControlErrc::kInternal, read.error()});
     stored = std::move(*read);
+    auto bound = desired_.artifacts(name, version);
+    if (!bound) return tl::unexpected(ControlError{ControlErrc::kInternal, bound.error()});
+    refs = std::move(*bound);
   }
   if (!stored) {
     return refuse(ControlErrc::kNotFound,
@@ -359,7 +488,7 @@ ControlResult<DeployReport> ControlPlane::switchTo(const std::string& name,
                               name, version, name),
                   "version");
   }
-  return deploy(stored->text, "", actor, std::nullopt, "", true);
+  return deploy({.text = stored->text, .actor = actor, .artifacts = refs, .stored = true});
 }
 
 std::string ControlPlane::manifestSha256(const std::string& name,

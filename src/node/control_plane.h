@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "node/artifact_store.h"
 #include "node/artifact_trust.h"
 #include "node/desired_state.h"
 #include "node/function_manifest.h"
@@ -31,6 +32,19 @@ struct ControlError {
 template <typename T>
 using ControlResult = tl::expected<T, ControlError>;
 
+// One deploy: a Function manifest (YAML or JSON) and how to take it.
+struct DeployRequest {
+  std::string text;
+  std::string actor;
+  // Deploy only while this version serves (the API's If-Match); "" for any.
+  std::string expect_version;
+  // Deploy beside the serving version as the rollout's candidate.
+  std::optional<RolloutPolicy> rollout;
+  std::string signature;   // the X-Sie-Signature header (artifact_trust.h)
+  ArtifactRefs artifacts;  // uploaded files the manifest names (artifact_store.h)
+  bool stored = false;     // the text is the node's own stored copy of a manifest
+};
+
 struct DeployReport {
   std::string name;
   std::string version;
@@ -40,20 +54,14 @@ struct DeployReport {
 
 class ControlPlane {
  public:
-  ControlPlane(FunctionTable& table, AuditLog& audit, DesiredState desired, ArtifactTrust trust);
+  ControlPlane(FunctionTable& table, AuditLog& audit, DesiredState desired, ArtifactTrust trust,
+               ArtifactStore store);
 
   // Node create: the config folder's manifests overlaid by the desired state (see
   // desired_state.h for the rule).
   Status load(const std::vector<SourceText>& site_files);
 
-  // One Function manifest (YAML or JSON). `expect_version`: deploy only while that version
-  // serves (the API's If-Match), "" for any. With `rollout`, the version deploys beside the
-  // serving one as the rollout's candidate. `signature`: the X-Sie-Signature header
-  // (artifact_trust.h); `stored`: the text is the node's own stored copy of a manifest.
-  ControlResult<DeployReport> deploy(const std::string& text, const std::string& expect_version,
-                                     const std::string& actor,
-                                     const std::optional<RolloutPolicy>& rollout = std::nullopt,
-                                     const std::string& signature = "", bool stored = false);
+  ControlResult<DeployReport> deploy(const DeployRequest& request);
   ControlResult<void> setRollout(const std::string& name, const RolloutPolicy& policy,
                                  const std::string& actor);
   ControlResult<std::string> promote(const std::string& name, const std::string& actor);
@@ -78,6 +86,14 @@ class ControlPlane {
   [[nodiscard]] std::string manifestSha256(const std::string& name,
                                            const std::string& version) const;
   [[nodiscard]] const ArtifactTrust& trust() const { return trust_; }
+  [[nodiscard]] const ArtifactStore& artifacts() const { return store_; }
+  // The uploaded artifacts name@version runs ({} for none, or a config-folder version).
+  [[nodiscard]] ArtifactRefs artifactRefs(const std::string& name,
+                                          const std::string& version) const;
+  // "name@version (path)" of every stored version that runs the artifact.
+  [[nodiscard]] std::vector<std::string> artifactUsers(const std::string& sha256) const;
+  // Deletes a stored artifact no stored version runs; a conflict naming them otherwise.
+  ControlResult<void> removeArtifact(const std::string& sha256, const std::string& actor);
 
  private:
   // `name` busy for one change, until the claim goes; a conflict while another change runs.
@@ -87,12 +103,18 @@ class ControlPlane {
     ~Claim();
   };
   ControlResult<std::unique_ptr<Claim>> claim(const std::string& name);
+  // name@version's stored manifest as a spec, its artifacts laid out.
+  Result<FunctionSpec> storedSpec(const std::string& name, const std::string& version) const;
+  // Points `spec` at the uploaded files `refs` names, laid out in version's folder; refuses
+  // references the manifest does not use.
+  Status bind(FunctionSpec& spec, const ArtifactRefs& refs) const;
   // The table rolled a candidate back (objectives breached).
   void rolledBack(const std::string& name, const std::string& version, const std::string& reason);
 
   FunctionTable& table_;
   AuditLog& audit_;
   ArtifactTrust trust_;
+  ArtifactStore store_;
   mutable std::mutex mu_;  // desired_, site_, busy_
   DesiredState desired_;
   std::map<std::string, FunctionSpec> site_;  // the config folder's function of each name

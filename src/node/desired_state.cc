@@ -137,6 +137,58 @@ std::string DesiredState::manifestPath(const std::string& name, const std::strin
   return (fs::path(dir_) / "functions" / name / (version + ".yaml")).string();
 }
 
+std::string DesiredState::filesDir(const std::string& name, const std::string& version) const {
+  return (fs::path(dir_) / "functions" / name / (version + ".files")).string();
+}
+
+std::string DesiredState::refsPath(const std::string& name, const std::string& version) const {
+  return (fs::path(dir_) / "functions" / name / (version + ".artifacts.json")).string();
+}
+
+Result<ArtifactRefs> DesiredState::artifacts(const std::string& name,
+                                             const std::string& version) const {
+  const std::string path = refsPath(name, version);
+  std::ifstream in(path);
+  if (!in) return ArtifactRefs{};
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return nlohmann::json::parse(text.str()).get<ArtifactRefs>();
+  } catch (const nlohmann::json::exception& e) {
+    return fail(Errc::kCorrupt,
+                fmt::format("the artifacts of {}@{} are unreadable ({}); deploy the version "
+                            "again under a new number",
+                            name, version, e.what()),
+                path);
+  }
+}
+
+std::vector<std::string> DesiredState::artifactUsers(const std::string& sha256) const {
+  std::vector<std::string> users;
+  std::error_code ec;
+  for (const auto& function : fs::directory_iterator(fs::path(dir_) / "functions", ec)) {
+    const std::string name = function.path().filename().string();
+    for (const std::string& version : versions(name)) {
+      auto refs = artifacts(name, version);
+      if (!refs) continue;
+      for (const auto& [path, digest] : *refs) {
+        if (digest == sha256) users.push_back(fmt::format("{}@{} ({})", name, version, path));
+      }
+    }
+  }
+  std::sort(users.begin(), users.end());
+  return users;
+}
+
+Status DesiredState::storeVersion(const std::string& name, const std::string& version,
+                                  const std::string& text, const ArtifactRefs& refs) const {
+  // The references first: a manifest on disk is a version that can be deployed again.
+  if (!refs.empty()) {
+    SIE_CHECK(writeFileAtomically(refsPath(name, version), nlohmann::json(refs).dump(2) + "\n"));
+  }
+  return writeFileAtomically(manifestPath(name, version), text);
+}
+
 Result<std::optional<SourceText>> DesiredState::manifest(const std::string& name,
                                                          const std::string& version) const {
   const std::string path = manifestPath(name, version);
@@ -159,8 +211,8 @@ std::vector<std::string> DesiredState::versions(const std::string& name) const {
 }
 
 Status DesiredState::deployed(const std::string& name, const std::string& version,
-                              const std::string& text) {
-  SIE_CHECK(writeFileAtomically(manifestPath(name, version), text));
+                              const std::string& text, const ArtifactRefs& refs) {
+  SIE_CHECK(storeVersion(name, version, text, refs));
   Entry& entry = entries_[name];
   entry.version = version;
   entry.deleted = false;
@@ -194,8 +246,8 @@ Status DesiredState::reset(const std::string& name) {
 
 Status DesiredState::candidate(const std::string& name, const std::string& serving,
                                const std::string& version, const std::string& text,
-                               const RolloutPolicy& policy) {
-  SIE_CHECK(writeFileAtomically(manifestPath(name, version), text));
+                               const ArtifactRefs& refs, const RolloutPolicy& policy) {
+  SIE_CHECK(storeVersion(name, version, text, refs));
   Entry& entry = entries_[name];
   entry.version = serving;
   entry.deleted = false;

@@ -4,6 +4,10 @@
 //   control/desired.json                     {"functions": {name: {"version", "deleted",
 //                                              "scaling"}}}, replaced atomically
 //   control/functions/<name>/<version>.yaml  each manifest as deployed
+//   control/functions/<name>/<version>.artifacts.json
+//                                            its uploaded files, {path: sha256} (artifact_store.h)
+//   control/functions/<name>/<version>.files/
+//                                            those files laid out as the manifest names them
 //
 // The rule between the config folder and the API (docs/CONTROL.md): a name the API deployed,
 // deleted or scaled keeps what the API said across restarts, whatever the config folder holds;
@@ -18,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "node/artifact_store.h"
 #include "node/function_manifest.h"
 #include "node/rollout_policy.h"
 #include "sie/function.h"
@@ -50,9 +55,16 @@ class DesiredState {
   [[nodiscard]] std::vector<std::string> versions(const std::string& name) const;
   // Where name@version's manifest is (or would be) stored.
   [[nodiscard]] std::string manifestPath(const std::string& name, const std::string& version) const;
+  // The uploaded artifacts name@version runs ({} for none), and where they are laid out.
+  [[nodiscard]] Result<ArtifactRefs> artifacts(const std::string& name,
+                                               const std::string& version) const;
+  [[nodiscard]] std::string filesDir(const std::string& name, const std::string& version) const;
+  // "name@version (path)" of every stored version that runs the artifact.
+  [[nodiscard]] std::vector<std::string> artifactUsers(const std::string& sha256) const;
 
   // Each change is durable when it returns (written, fsynced, renamed).
-  Status deployed(const std::string& name, const std::string& version, const std::string& text);
+  Status deployed(const std::string& name, const std::string& version, const std::string& text,
+                  const ArtifactRefs& refs);
   Status deleted(const std::string& name);
   // `version` serves at `scaling` (a config-folder version has no stored manifest).
   Status scaled(const std::string& name, const std::string& version, const ScalingPolicy& scaling);
@@ -60,7 +72,7 @@ class DesiredState {
   // Rollouts: a candidate beside `serving` (which the API owns from now on), a new policy, the
   // candidate promoted, or gone (aborted, rolled back).
   Status candidate(const std::string& name, const std::string& serving, const std::string& version,
-                   const std::string& text, const RolloutPolicy& policy);
+                   const std::string& text, const ArtifactRefs& refs, const RolloutPolicy& policy);
   Status rolloutChanged(const std::string& name, const RolloutPolicy& policy);
   Status promoted(const std::string& name);
   Status candidateGone(const std::string& name);
@@ -68,6 +80,9 @@ class DesiredState {
  private:
   explicit DesiredState(std::string dir) : dir_(std::move(dir)) {}
   Status save() const;
+  [[nodiscard]] std::string refsPath(const std::string& name, const std::string& version) const;
+  Status storeVersion(const std::string& name, const std::string& version, const std::string& text,
+                      const ArtifactRefs& refs) const;
 
   std::string dir_;  // <data_dir>/control
   std::map<std::string, Entry> entries_;

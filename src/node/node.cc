@@ -99,9 +99,11 @@ Status Node::loadFunctions(const Plugins& plugins) {
   const std::string keys = site_.trusted_keys.empty()
                                ? (std::filesystem::path(site_.data_dir) / "keys").string()
                                : site_.trusted_keys;
-  control_ = std::make_unique<ControlPlane>(*functions_, state_->audit(),
-                                            SIE_TRY(DesiredState::load(site_.data_dir)),
-                                            ArtifactTrust(keys, site_.require_signatures));
+  ArtifactStore artifacts(site_.data_dir);
+  SIE_CHECK(artifacts.prepare());
+  control_ = std::make_unique<ControlPlane>(
+      *functions_, state_->audit(), SIE_TRY(DesiredState::load(site_.data_dir)),
+      ArtifactTrust(keys, site_.require_signatures), std::move(artifacts));
   SIE_CHECK(control_->load(site_.function_files));
   api_ =
       std::make_unique<ControlApi>(*control_, *state_, clock_, [this] { return running_.load(); });
@@ -133,9 +135,14 @@ Status Node::start() {
       "lifecycle", "node",
       nlohmann::json{{"event", "started"}, {"site", site_.name}, {"functions", functions}}.dump()));
   if (!site_.http.empty()) {
-    // Several threads: a synchronous invocation holds one while others answer.
-    http_ = SIE_TRY(HttpServer::start(
-        site_.http, [this](const HttpRequest& r) { return handleHttp(r); }, kHttpThreads));
+    // Several threads: a synchronous invocation holds one while others answer. Uploads go to
+    // the artifact store's incoming folder as they arrive.
+    http_ = SIE_TRY(
+        HttpServer::start(site_.http, [this](const HttpRequest& r) { return handleHttp(r); },
+                          {.threads = kHttpThreads,
+                           .spool = http::Spool{.prefix = "/api/v1/artifacts/",
+                                                .dir = control_->artifacts().incomingDir(),
+                                                .max_bytes = site_.max_artifact_bytes}}));
   }
   const SinkContext sink_context{bus_, state_->deadLetters(), state_->audit()};
   for (auto& sink : sinks_) SIE_CHECK(sink->start(sink_context));

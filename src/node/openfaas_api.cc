@@ -216,7 +216,7 @@ void addOpenFaasRoutes(http::Routes& routes, const ControlApi& api) {
   const auto deploy = [a](const HttpRequest& request, const http::PathParams&) {
     auto manifest = manifestFor(request.body);
     if (auto* answer = std::get_if<HttpResponse>(&manifest)) return *answer;
-    return accepted(a->deploy(std::get<std::string>(manifest), "", ""));
+    return accepted(a->deploy({.text = std::get<std::string>(manifest)}, ""));
   };
   routes.add("POST", "/system/functions", deploy);
   routes.add("PUT", "/system/functions", deploy);

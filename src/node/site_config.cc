@@ -33,6 +33,8 @@ constexpr ConfigKey kSpecKeys[] = {
      "deploys through the API need an Ed25519 signature from a trusted key (manifest, model, "
      "executable)"},
     {"trustedKeys", Type::kString, "", "folder of trusted public keys (default <dataDir>/keys)"},
+    {"maxArtifactMiB", Type::kInt, "1024",
+     "largest model or executable the API accepts (PUT /api/v1/artifacts), in MiB"},
 };
 constexpr std::string_view kSpecBlocks[] = {"sources",    "sinks", "gateway", "routes",
                                             "dispatcher", "state", "log"};
@@ -144,6 +146,13 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
   cfg.summary_interval = v.duration("summaryInterval");
   cfg.require_signatures = v.flag("requireSignatures");
   cfg.trusted_keys = v.str("trustedKeys");
+  const std::int64_t artifact_mib = v.integer("maxArtifactMiB");
+  if (artifact_mib < 1 || artifact_mib > (std::int64_t{1} << 20)) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("spec.maxArtifactMiB must be from 1 to 1048576 (got {})", artifact_mib),
+                file);
+  }
+  cfg.max_artifact_bytes = static_cast<std::uint64_t>(artifact_mib) << 20;
 
   cfg.sources = SIE_TRY(parsePluginBlocks(spec["sources"], "sources", file));
   cfg.sinks = SIE_TRY(parsePluginBlocks(spec["sinks"], "sinks", file));

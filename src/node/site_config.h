@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,7 @@ struct SiteConfig {
   std::chrono::nanoseconds summary_interval{std::chrono::seconds(5)};
   bool require_signatures = false;
   std::string trusted_keys;  // "" = <data_dir>/keys
+  std::uint64_t max_artifact_bytes = std::uint64_t{1} << 30;
   std::string state_backend = "embedded";
   YAML::Node state_block;  // spec.state.<backend>, checked by the backend's plugin
   std::chrono::milliseconds state_batch_interval{20};

@@ -18,6 +18,7 @@
 #include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
 
+#include "control_fixture.h"
 #include "http/http_server.h"
 #include "node/node.h"
 #include "node/rollout_policy.h"
@@ -31,101 +32,6 @@ namespace {
 using testing::capture;
 using ::testing::HasSubstr;
 using testing::TempDir;
-
-constexpr const char* kSite = R"(apiVersion: sie/v1
-kind: Site
-metadata: {name: control-test}
-spec:
-  http: 127.0.0.1:0
-  summaryInterval: 0
-)";
-
-// A site function the API may override.
-constexpr const char* kSiteFunction = R"(apiVersion: sie/v1
-kind: Function
-metadata: {name: volts, version: "1"}
-spec:
-  runtime: builtin
-  handler: threshold
-  triggers: ["grid/+/voltage"]
-  params: {max: 250}
-)";
-
-std::string thresholdManifest(const std::string& name, const std::string& version, int max) {
-  return fmt::format(R"(apiVersion: sie/v1
-kind: Function
-metadata: {{name: {}, version: "{}"}}
-spec:
-  runtime: builtin
-  handler: threshold
-  triggers: ["rotating/+/vibration"]
-  params: {{max: {}}}
-)",
-                     name, version, max);
-}
-
-struct Reply {
-  int status = 0;
-  nlohmann::json body;
-  std::string text;
-};
-
-class ControlApiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    spdlog::set_level(spdlog::level::warn);
-    ASSERT_TRUE(registerBuiltinPlugins(plugins_));
-    start();
-  }
-  void TearDown() override {
-    if (node_) node_->stop();
-  }
-
-  void start() {
-    auto site =
-        node::parseSite({"t/site.yaml", kSite}, {{"t/functions/volts.yaml", kSiteFunction}});
-    ASSERT_TRUE(site) << site.error().str();
-    site->data_dir = data_.path();
-    auto made = node::Node::create(std::move(*site), plugins_);
-    ASSERT_TRUE(made) << made.error().str();
-    node_ = std::move(*made);
-    ASSERT_TRUE(node_->start());
-  }
-  void restart() {
-    node_->stop();
-    node_.reset();
-    start();
-  }
-
-  // curl METHOD path with `body` (from a file, so any bytes are fine) and extra arguments.
-  Reply call(const std::string& method, const std::string& path, const std::string& body = "",
-             const std::string& args = "") {
-    const std::string file = data_.file(fmt::format("body-{}", files_++));
-    std::ofstream(file, std::ios::binary) << body;
-    const std::string out = capture(
-        fmt::format("curl -s -w '\\n%{{http_code}}' -X {} 'http://127.0.0.1:{}{}' {} {}", method,
-                    node_->httpPort(), path, args, body.empty() ? "" : "--data-binary @" + file));
-    Reply reply;
-    const std::size_t cut = out.rfind('\n');
-    reply.status = std::atoi(out.c_str() + cut + 1);
-    reply.text = out.substr(0, cut);
-    reply.body = nlohmann::json::parse(reply.text, nullptr, false);
-    return reply;
-  }
-  Reply deploy(const std::string& manifest) {
-    return call("POST", "/api/v1/functions", manifest, "-H 'Content-Type: application/yaml'");
-  }
-  Reply invoke(const std::string& name, double value, const std::string& query = "") {
-    return call("POST", "/api/v1/functions/" + name + "/invoke" + query,
-                fmt::format(R"({{"sensor":"rotating/p1/vibration","value":{}}})", value),
-                "-H 'Content-Type: application/json'");
-  }
-
-  TempDir data_;
-  Plugins plugins_;
-  std::unique_ptr<node::Node> node_;
-  std::atomic<int> files_{0};  // concurrent calls write bodies to files of their own
-};
 
 TEST_F(ControlApiTest, DeployInvokeUpdateAndDeleteAFunctionWhileTheNodeRuns) {
   Reply r = deploy(thresholdManifest("vib", "1", 5));
@@ -209,8 +115,8 @@ TEST_F(ControlApiTest, VersionsDeployedWhileReadingsFlowLoseNoReading) {
     }
   });
   for (int v = 2; v <= 11; ++v) {
-    auto deployed =
-        node_->control().deploy(thresholdManifest("flow", std::to_string(v), 5), "", "test");
+    auto deployed = node_->control().deploy(
+        {.text = thresholdManifest("flow", std::to_string(v), 5), .actor = "test"});
     ASSERT_TRUE(deployed) << deployed.error().error.str();
   }
   feeder.join();
@@ -472,9 +378,6 @@ TEST_F(ControlApiTest, TheCliDeploysListsInvokesScalesAndDeletes) {
   std::ofstream(dir + "/vib.yaml") << thresholdManifest("vib", "1", 5) << "---\n"
                                    << thresholdManifest("vib2", "1", 8);
   const std::string node = fmt::format("--node http://127.0.0.1:{}", node_->httpPort());
-  const auto sie = [&](const std::string& args) {
-    return capture(fmt::format("{} {} {} 2>&1; echo \"rc=$?\"", SIE_CLI, args, node));
-  };
   std::string out = sie("deploy -f " + dir);
   EXPECT_THAT(out, HasSubstr("vib    1         created")) << out;
   EXPECT_THAT(out, HasSubstr("rc=0"));

@@ -6,8 +6,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <mutex>
 #include <vector>
 
@@ -44,13 +42,6 @@ std::string launcherPath() {
 fs::path resolve(const FunctionSpec& spec, const std::string& path) {
   const fs::path p(path);
   return p.is_absolute() ? p : fs::path(spec.base_dir) / p;
-}
-
-Result<std::string> sha256File(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
-  if (!in && !in.eof()) return fail(Errc::kIo, fmt::format("cannot read {}", path.string()));
-  return sha256Hex(bytes);
 }
 
 class ProcessExecutor final : public Executor {
