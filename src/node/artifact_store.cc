@@ -1,6 +1,8 @@
 #include "node/artifact_store.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -52,6 +54,14 @@ StoredArtifact describe(const std::string& sha256, const fs::path& file) {
   a.executable = (fs::status(file, ec).permissions() & fs::perms::owner_exec) != fs::perms::none;
   a.has_signature = fs::exists(file.string() + std::string(kSigSuffix), ec);
   return a;
+}
+
+// Makes a file's bytes, or a folder's entries, durable.
+void syncPath(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
 }
 
 // `to` becomes the same file as `from`: a hard link, or a copy where links cannot go.
@@ -110,7 +120,9 @@ Result<ArtifactStore::Added> ArtifactStore::add(const std::string& spooled, cons
     if (auto other = storedFile(folder)) {
       SIE_CHECK(linkOrCopy(*other, file));  // the same bytes under another name
     } else {
+      syncPath(spooled);  // durable before it is a stored artifact a version may name
       fs::rename(spooled, file, ec);
+      if (!ec) syncPath(folder);
     }
     if (ec) return fail(Errc::kIo, fmt::format("cannot store {}: {}", file.string(), ec.message()));
   }
