@@ -102,8 +102,8 @@ int main(int argc, char** argv) {
   const sie::Counter& cold = m.counter("sie_cold_starts_total", "", id);
 
   const auto begin = Clock::now();
-  const auto burst_at = begin + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(base_s));
+  const auto burst_at =
+      begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(base_s));
   const auto end = burst_at + std::chrono::duration_cast<Clock::duration>(
                                   std::chrono::duration<double>(burst_s));
   std::vector<Sample> samples;
@@ -126,12 +126,12 @@ int main(int argc, char** argv) {
   std::int64_t refused = 0;
   double due_s = 0;  // when the next event is due, in seconds after begin
   for (;;) {
-    const auto due = begin + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>(due_s));
+    const auto due =
+        begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(due_s));
     if (due >= end) break;
     std::this_thread::sleep_until(due);
-    sie::Telemetry reading{ids[static_cast<std::size_t>(sent % sensors)], base_ns + sent * 1000,
-                           {20.0}};
+    sie::Telemetry reading{
+        ids[static_cast<std::size_t>(sent % sensors)], base_ns + sent * 1000, {20.0}};
     if (!(*node)->ingest().ingest(std::move(reading), "bench")) ++refused;
     ++sent;
     due_s += 1.0 / (due < burst_at ? base_rate : base_rate * factor);
@@ -161,8 +161,7 @@ int main(int argc, char** argv) {
     base_live = std::max(base_live, samples[i].live);
   }
   const double base_mean = base_n > 0 ? base_sum / static_cast<double>(base_n) : 0;
-  const int needed =
-      static_cast<int>(std::ceil(base_rate * factor * delay_us / 1e6 - 1e-9));
+  const int needed = static_cast<int>(std::ceil(base_rate * factor * delay_us / 1e6 - 1e-9));
   std::optional<double> first_extra, capacity, recovered;
   double worst_queue = 0;
   double worst_mean = 0;
@@ -193,9 +192,10 @@ int main(int argc, char** argv) {
               base_mean * 1e3);
   std::printf("burst needs %d instances: first extra live after %s, %d live after %s\n", needed,
               ms(first_extra).c_str(), std::min(needed, max), ms(capacity).c_str());
-  std::printf("latency recovered (interval mean <= 2x base) after %s, %d of %d later intervals "
-              "over; worst interval mean %.1f ms, worst queue %.0f events\n",
-              ms(recovered).c_str(), slow_after, intervals, worst_mean * 1e3, worst_queue);
+  std::printf(
+      "latency recovered (interval mean <= 2x base) after %s, %d of %d later intervals "
+      "over; worst interval mean %.1f ms, worst queue %.0f events\n",
+      ms(recovered).c_str(), slow_after, intervals, worst_mean * 1e3, worst_queue);
   std::printf("done %llu of %lld, failed %llu, cold starts %llu, p99 over the run %.1f ms\n",
               static_cast<unsigned long long>(latency.count()), static_cast<long long>(sent),
               static_cast<unsigned long long>(errors.value()),

@@ -87,27 +87,30 @@ int main(int argc, char** argv) {
   for (std::string m; std::getline(list, m, ',');) modes.push_back(m);
   spdlog::set_level(spdlog::level::off);  // the hostile workers fail on every event
 
-  const fs::path dir = fs::temp_directory_path() / ("sie-bench-neighbour-" + std::to_string(getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("sie-bench-neighbour-" + std::to_string(getpid()));
   fs::create_directories(dir);
   // Workers run as users of their own: they must reach the scripts.
   fs::permissions(dir, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-  std::printf("good: lambda-echo x2 at %g/s for %g s; hostile: python at %g/s, timeout 200 ms, "
-              "memory 128 MiB, processes 1\n",
-              rate, seconds, hostile_rate);
+  std::printf(
+      "good: lambda-echo x2 at %g/s for %g s; hostile: python at %g/s, timeout 200 ms, "
+      "memory 128 MiB, processes 1\n",
+      rate, seconds, hostile_rate);
   std::printf("%-8s %12s %12s %10s %16s %12s\n", "hostile", "good p50 ms", "good p99 ms",
               "good done", "hostile failed", "restarts");
   for (const std::string& mode : modes) {
-    std::vector<sie::node::SourceText> functions{{(dir / "functions" / "good.yaml").string(), goodManifest(mode)}};
+    std::vector<sie::node::SourceText> functions{
+        {(dir / "functions" / "good.yaml").string(), goodManifest(mode)}};
     if (mode != "none") {
       const fs::path script = dir / (mode + ".py");
       std::ofstream(script) << "#!/usr/bin/python3\nimport os, sys\nsys.path.insert(0, '"
                             << SIE_SOURCE_DIR << "/sdk/python')\nimport sie_worker\n"
                             << "def handle(inv):\n"
                             << hostileBody(mode) << "sie_worker.serve(handle)\n";
-      fs::permissions(script, fs::perms::owner_all | fs::perms::group_read |
-                                  fs::perms::group_exec | fs::perms::others_read |
-                                  fs::perms::others_exec);
-      functions.push_back({(dir / "functions" / "hostile.yaml").string(), hostileManifest(mode, script.string())});
+      fs::permissions(script, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
+      functions.push_back(
+          {(dir / "functions" / "hostile.yaml").string(), hostileManifest(mode, script.string())});
     }
     auto site = sie::node::parseSite({(dir / "site.yaml").string(), kSite}, functions);
     if (!site) return std::fprintf(stderr, "%s\n", site.error().str().c_str()), 1;

@@ -180,15 +180,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void readBody(Parser& parser, std::size_t block, Done done) {
     beast::error_code ec;
     if (parseBuffered(parser, ec) || ec) return done(ec);
-    stream_.async_read_some(
-        buffer_.prepare(block),
-        [self = shared_from_this(), &parser, block, done](beast::error_code read_ec,
-                                                           std::size_t n) {
-          self->buffer_.commit(n);
-          if (read_ec == asio::error::eof) return done(bhttp::error::partial_message);
-          if (read_ec) return done(read_ec);
-          self->readBody(parser, block, done);
-        });
+    stream_.async_read_some(buffer_.prepare(block),
+                            [self = shared_from_this(), &parser, block, done](
+                                beast::error_code read_ec, std::size_t n) {
+                              self->buffer_.commit(n);
+                              if (read_ec == asio::error::eof)
+                                return done(bhttp::error::partial_message);
+                              if (read_ec) return done(read_ec);
+                              self->readBody(parser, block, done);
+                            });
   }
 
   void onBody(beast::error_code ec) {

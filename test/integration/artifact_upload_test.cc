@@ -145,9 +145,10 @@ TEST_F(ArtifactUploadTest, TheCliUploadsAnOnnxModelAndTheNodeKeepsRunningItWitho
   // On a terminal (script(1) gives it one) an upload shows its progress.
   const std::string big = work.file("big.onnx");
   std::ofstream(big, std::ios::binary) << randomBytes(3 << 20);
-  out = testing::capture(fmt::format("script -qec '{} artifacts push {} --node http://127.0.0.1:{}' "
-                                     "/dev/null 2>&1",
-                                     SIE_CLI, big, node_->httpPort()));
+  out =
+      testing::capture(fmt::format("script -qec '{} artifacts push {} --node http://127.0.0.1:{}' "
+                                   "/dev/null 2>&1",
+                                   SIE_CLI, big, node_->httpPort()));
   EXPECT_THAT(out, HasSubstr("uploading " + big)) << out;
   EXPECT_THAT(out, HasSubstr("3.0 MiB / 3.0 MiB (100%)")) << out;
   EXPECT_THAT(out, HasSubstr("uploaded")) << out;
