@@ -38,10 +38,12 @@ Result<ArtifactRefs> parseArtifactRefs(std::string_view header) {
   ArtifactRefs refs;
   for (auto& [path, sha256] : http::parseQuery(header)) {
     const std::filesystem::path p(path);
-    if (path.empty() || p.is_absolute() || p.lexically_normal().string() != path) {
+    const std::string file = p.filename().string();  // "" for "dir/", "." or ".." for folders
+    if (path.empty() || p.is_absolute() || p.lexically_normal().string() != path || file.empty() ||
+        file == "." || file == "..") {
       return fail(Errc::kInvalidArgument,
-                  fmt::format("X-Sie-Artifacts: '{}' must be a relative, normalized path as the "
-                              "manifest names it (e.g. model.onnx, ../lib/helper.py)",
+                  fmt::format("X-Sie-Artifacts: '{}' must be a file's relative, normalized path "
+                              "as the manifest names it (e.g. model.onnx, ../lib/helper.py)",
                               path),
                   "X-Sie-Artifacts");
     }

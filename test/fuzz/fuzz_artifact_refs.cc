@@ -16,6 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& [path, sha256] : *refs) {
       const std::filesystem::path p(path);
       if (path.empty() || p.is_absolute() || p.lexically_normal().string() != path) std::abort();
+      if (p.filename().empty() || p.filename() == "." || p.filename() == "..") std::abort();
       if (!sie::node::isSha256Hex(sha256)) std::abort();
     }
   } else if (refs.error().message.empty()) {

@@ -246,8 +246,11 @@ spec:
   r = deployWith("model.onnx=xyz");
   EXPECT_EQ(r.status, 400) << r.text;
   EXPECT_EQ(r.body["field"], "X-Sie-Artifacts");
-  r = deployWith("/etc/passwd=" + digest("x"));
-  EXPECT_EQ(r.status, 400) << r.text;
+  for (const std::string path : {"/etc/passwd", "a/../../b", ".", "..", "lib/"}) {
+    r = deployWith(path + "=" + digest("x"));
+    EXPECT_EQ(r.status, 400) << path << ": " << r.text;
+    EXPECT_EQ(r.body["field"], "X-Sie-Artifacts") << path;
+  }
 
   // A stored file altered on the node is refused at deploy.
   const std::string bytes = randomBytes(1000);
