@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 #include <nlohmann/json.hpp>
 
+#include "core/openssl_support.h"
 #include "core/sha256.h"
 
 namespace sie {
@@ -50,18 +51,6 @@ struct MdCtxFree {
 using PKeyPtr = std::unique_ptr<EVP_PKEY, PKeyFree>;
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
-
-// OpenSSL's reason for the last failure; clears its error queue so that stale errors never
-// surface in a later, unrelated message.
-std::string opensslReason() {
-  const unsigned long code = ERR_peek_last_error();
-  const char* reason = code == 0 ? nullptr : ERR_reason_error_string(code);
-  ERR_clear_error();
-  return reason == nullptr ? "unknown OpenSSL error" : reason;
-}
-
-// The default callback would prompt on the terminal; sie's keys are never encrypted.
-int noPassphrase(char*, int, int, void*) { return -1; }
 
 std::string_view bioText(BIO* bio) {
   char* data = nullptr;

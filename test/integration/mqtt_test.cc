@@ -230,12 +230,30 @@ TEST_F(MqttTest, TlsAndClientCertificates) {
       caFile: {}
       topics: ["nocert/#"]
       reconnectMax: 200ms
+    - name: wrongname
+      type: mqtt
+      host: "127.1"
+      port: {}
+      caFile: {}
+      topics: ["wrongname/#"]
+      reconnectMax: 200ms
+    - name: insecure
+      type: mqtt
+      host: "127.1"
+      port: {}
+      caFile: {}
+      tlsInsecure: true
+      topics: ["insecure/#"]
 )",
                         broker_.tlsPort(), certs.ca, broker_.certPort(), certs.ca,
-                        certs.client_cert, certs.client_key, broker_.certPort(), certs.ca));
+                        certs.client_cert, certs.client_key, broker_.certPort(), certs.ca,
+                        broker_.tlsPort(), certs.ca, broker_.tlsPort(), certs.ca));
+  // "127.1" reaches the broker but is not a name in its certificate (IP:127.0.0.1, localhost):
+  // the host check refuses it unless tlsInsecure skips that check.
   ASSERT_TRUE(waitUntil([&] {
     return metrics().gauge("sie_mqtt_connected", "", {{"client", "tls"}}).value() == 1 &&
-           metrics().gauge("sie_mqtt_connected", "", {{"client", "mtls"}}).value() == 1;
+           metrics().gauge("sie_mqtt_connected", "", {{"client", "mtls"}}).value() == 1 &&
+           metrics().gauge("sie_mqtt_connected", "", {{"client", "insecure"}}).value() == 1;
   }));
   ASSERT_EQ(run(fmt::format("mosquitto_pub -p {} --cafile {} -q 1 -t tls/a/temp -m 50",
                             broker_.tlsPort(), certs.ca)),
@@ -253,6 +271,13 @@ TEST_F(MqttTest, TlsAndClientCertificates) {
                .value() >= 2;
   }));
   EXPECT_EQ(metrics().gauge("sie_mqtt_connected", "", {{"client", "nocert"}}).value(), 0);
+  ASSERT_TRUE(waitUntil([&] {
+    return metrics()
+               .counter("sie_mqtt_connection_losses_total", "", {{"client", "wrongname"}})
+               .value() >= 2;
+  }));
+  EXPECT_EQ(metrics().gauge("sie_mqtt_connected", "", {{"client", "wrongname"}}).value(), 0);
+  EXPECT_EQ(metrics().counter("sie_mqtt_connects_total", "", {{"client", "wrongname"}}).value(), 0);
 }
 
 TEST_F(MqttTest, UsernameAndPassword) {
@@ -453,6 +478,25 @@ TEST_F(MqttTest, ConfigErrorsNameTheKey) {
   made = makeNode("    - {name: x, type: mqtt, topics: [a], caFile: /nope/ca.pem}\n", "");
   ASSERT_FALSE(made);
   EXPECT_THAT(made.error().str(), HasSubstr("caFile '/nope/ca.pem' is not a readable file"));
+  const TempDir files;
+  { std::ofstream(files.file("junk.pem")) << "not a certificate\n"; }
+  made = makeNode(fmt::format("    - {{name: x, type: mqtt, topics: [a], caFile: {}}}\n",
+                              files.file("junk.pem")),
+                  "");
+  ASSERT_FALSE(made);
+  EXPECT_THAT(made.error().str(),
+              HasSubstr(fmt::format("caFile '{}': cannot load the CA certificates",
+                                    files.file("junk.pem"))));
+  const auto& certs = broker_.certs();
+  made = makeNode(fmt::format("    - {{name: x, type: mqtt, topics: [a], caFile: {}, certFile: {}, "
+                              "keyFile: {}}}\n",
+                              certs.ca, certs.client_cert, certs.server_key),
+                  "");
+  ASSERT_FALSE(made);
+  EXPECT_THAT(made.error().str(),
+              HasSubstr(fmt::format("keyFile '{}': is not the unencrypted PEM private key of "
+                                    "certFile (key values mismatch)",
+                                    certs.server_key)));
   made = makeNode("", "    - {name: y, type: mqtt, topic: \"a/#\"}\n");
   ASSERT_FALSE(made);
   EXPECT_THAT(made.error().str(), HasSubstr("must not contain the wildcards"));

@@ -14,6 +14,8 @@
 #include <mqtt_protocol.h>
 #include <spdlog/spdlog.h>
 
+#include "adapters/mqtt/tls_context.h"
+
 namespace sie::mqtt {
 namespace {
 
@@ -77,13 +79,11 @@ Status Client::start() {
                     "username"));
   }
   if (!connection_.ca_file.empty()) {
-    const char* cert = connection_.cert_file.empty() ? nullptr : connection_.cert_file.c_str();
-    const char* key = connection_.key_file.empty() ? nullptr : connection_.key_file.c_str();
-    SIE_CHECK(
-        check(mosquitto_tls_set(mosq_, connection_.ca_file.c_str(), nullptr, cert, key, nullptr),
-              "TLS files (caFile, certFile, keyFile)"));
-    SIE_CHECK(check(mosquitto_tls_opts_set(mosq_, 1, "tlsv1.3", nullptr), "TLS options"));
-    SIE_CHECK(check(mosquitto_tls_insecure_set(mosq_, connection_.tls_insecure), "TLS host check"));
+    auto tls = makeTlsContext(connection_);
+    if (!tls) return fail(tls.error().code, fmt::format("mqtt {}: {}", name_, tls.error().message));
+    // libmosquitto takes its own reference, and must not apply its defaults over ours.
+    SIE_CHECK(check(mosquitto_void_option(mosq_, MOSQ_OPT_SSL_CTX, tls->get()), "TLS context"));
+    SIE_CHECK(check(mosquitto_int_option(mosq_, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0), "TLS context"));
   }
   mosquitto_connect_callback_set(mosq_, &Client::onConnect);
   mosquitto_disconnect_callback_set(mosq_, &Client::onDisconnect);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "adapters/mqtt/tls_context.h"
 #include "core/secret_file.h"
 
 namespace sie::mqtt {
@@ -79,6 +80,10 @@ Result<Connection> readConnection(const ConfigValues& config,
     }
   }
   c.tls_insecure = config.flag("tlsInsecure");
+  // Loaded now so that a file that is not PEM, or a key that does not match, fails at config load.
+  if (!c.ca_file.empty()) {
+    if (auto tls = makeTlsContext(c); !tls) return config.invalid(tls.error().message);
+  }
   const std::int64_t port = config.integer("port");
   if (port < 0 || port > 65535)
     return config.invalid(fmt::format("port must be 1..65535 (got {})", port));
