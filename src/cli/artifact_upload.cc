@@ -3,16 +3,15 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/file_text.h"
 #include "core/sha256.h"
 #include "core/signing.h"
 
@@ -27,15 +26,6 @@ std::string sizeText(std::uint64_t bytes) {
   if (bytes < 1024) return fmt::format("{} B", bytes);
   if (bytes < (1 << 20)) return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / 1024);
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
-}
-
-std::string signatureOf(const std::string& local) {
-  std::ifstream in(local + ".sig", std::ios::binary);
-  if (!in) return "";
-  std::ostringstream doc;
-  doc << in.rdbuf();
-  const std::string text = doc.str();
-  return base64Encode(std::span(reinterpret_cast<const unsigned char*>(text.data()), text.size()));
 }
 
 // A path as the manifest names it, normalized the way the node expects (no trailing slash).
@@ -119,6 +109,12 @@ tl::expected<Files, std::string> namedFiles(const std::string& manifest_file,
 
 }  // namespace
 
+std::string signatureHeader(const std::string& file) {
+  auto doc = readFileText(file + ".sig");
+  if (!doc) return "";
+  return base64Encode(std::span(reinterpret_cast<const unsigned char*>(doc->data()), doc->size()));
+}
+
 tl::expected<UploadedFile, int> uploadFile(const NodeClient& client, const std::string& local,
                                            const std::string& name, bool progress) {
   auto sha256 = sha256File(local);
@@ -128,7 +124,7 @@ tl::expected<UploadedFile, int> uploadFile(const NodeClient& client, const std::
   }
   std::error_code ec;
   UploadedFile out{name, *sha256, fs::file_size(local, ec), false};
-  const std::string signature = signatureOf(local);
+  const std::string signature = signatureHeader(local);
   auto known = client.callRaw({.method = "GET", .path = "/api/v1/artifacts/" + *sha256});
   if (!known) return tl::unexpected(known.error());
   const bool node_has_it =

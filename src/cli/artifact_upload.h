@@ -22,6 +22,10 @@ struct UploadedFile {
   bool sent = false;  // false: the node had it
 };
 
+// FILE.sig beside `file` (`sie sign`) as the X-Sie-Signature header sends it (base64); "" when
+// the file is not signed.
+std::string signatureHeader(const std::string& file);
+
 // Uploads one local file as `name`; shows progress on stderr when `progress`.
 tl::expected<UploadedFile, int> uploadFile(const NodeClient& client, const std::string& local,
                                            const std::string& name, bool progress);

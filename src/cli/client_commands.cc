@@ -2,11 +2,9 @@
 // `sie scale` and `sie status` (deploy and completion have files of their own). Each is one or two
 // REST calls; -o json|yaml prints the node's answer as it came, the table output is for people.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,6 +14,7 @@
 #include "cli/client_commands.h"
 #include "cli/commands.h"
 #include "cli/node_client.h"
+#include "core/file_text.h"
 
 namespace sie::cli {
 namespace {
@@ -194,12 +193,12 @@ bool readReading(const NodeClient& client, const InvokeArgs& args, std::string& 
     body = args.data;
     from = "--data";
   } else if (!args.file.empty()) {
-    std::ifstream in(args.file, std::ios::binary);
-    if (!in) {
-      client.complain(fmt::format("cannot read {}", args.file));
+    auto text = readFileText(args.file);
+    if (!text) {
+      client.complain(text.error().str());
       return false;
     }
-    body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    body = std::move(*text);
     from = args.file;
   } else if (isatty(STDIN_FILENO) == 0) {
     body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());

@@ -2,10 +2,8 @@
 // running node, one document per request, and reports each one's outcome.
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -17,7 +15,7 @@
 #include "cli/artifact_upload.h"
 #include "cli/client_commands.h"
 #include "cli/node_client.h"
-#include "core/signing.h"
+#include "core/file_text.h"
 
 namespace sie::cli {
 namespace {
@@ -64,15 +62,6 @@ struct Manifest {
   std::string signature;  // FILE.sig (`sie sign`), base64, for the X-Sie-Signature header
 };
 
-bool readFile(const std::string& path, std::string& text) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  text = buffer.str();
-  return !in.bad();
-}
-
 // The name only labels progress and results; the node parses and judges the document itself, so
 // a document that does not parse here is still sent and the node's message (with line) shown.
 std::string peekName(const std::string& text, const std::string& fallback) {
@@ -117,12 +106,12 @@ bool collectFiles(const NodeClient& client, const std::vector<std::string>& path
       return false;
     }
     for (const std::string& name : names) {
-      std::string text;
-      if (!readFile(name, text)) {
-        client.complain(fmt::format("cannot read {}", name));
+      auto text = readFileText(name);
+      if (!text) {
+        client.complain(text.error().str());
         return false;
       }
-      files.emplace_back(name, std::move(text));
+      files.emplace_back(name, std::move(*text));
     }
   }
   return true;
@@ -145,11 +134,7 @@ int runDeploy(const DeployArgs& args) {
   std::vector<Manifest> manifests;
   for (const auto& [file, text] : files) {
     // A signed file is deployed as signed: its bytes and FILE.sig go to the node unchanged.
-    std::string signature;
-    if (readFile(file + ".sig", signature)) {
-      signature = base64Encode(
-          std::span(reinterpret_cast<const unsigned char*>(signature.data()), signature.size()));
-    }
+    const std::string signature = signatureHeader(file);
     auto docs = splitYamlDocuments(text);
     if (!signature.empty() && docs.size() != 1) {
       client.complain(

@@ -1,9 +1,7 @@
 // `sie keys ls|add|rm`: the public keys a running node trusts for signed deploys (its
 // trusted-keys folder, through the API). `sie keys generate` (sign_command.cc) works locally.
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include <fmt/format.h>
@@ -11,6 +9,7 @@
 #include "cli/client_output.h"
 #include "cli/commands.h"
 #include "cli/node_client.h"
+#include "core/file_text.h"
 
 namespace sie::cli {
 namespace {
@@ -37,17 +36,15 @@ int list(const KeyArgs& args) {
 
 int add(const KeyArgs& args) {
   const NodeClient client("keys add", args.client);
-  std::ifstream in(args.file);
-  if (!in) {
-    client.complain(fmt::format("cannot read {}", args.file));
+  auto pem = readFileText(args.file);
+  if (!pem) {
+    client.complain(pem.error().str());
     return kExitLocal;
   }
-  std::ostringstream pem;
-  pem << in.rdbuf();
   auto reply = client.call(
       {.method = "POST",
        .path = "/api/v1/keys" + (args.name.empty() ? "" : "?name=" + urlEncode(args.name)),
-       .body = pem.str(),
+       .body = *pem,
        .content_type = "application/x-pem-file"});
   if (!reply) return reply.error();
   if (!printStructured(reply->body, client.format())) {

@@ -10,10 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "core/file_text.h"
 #include "core/signing.h"
 
 namespace sie::cli {
@@ -46,22 +45,6 @@ struct VerifyOptions {
   std::vector<std::string> files;
   std::string trust;
 };
-
-Result<std::string> readFile(const std::string& path, std::uintmax_t max_bytes = UINTMAX_MAX) {
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (status.type() == fs::file_type::not_found) return fail(Errc::kNotFound, "no such file", path);
-  if (!fs::is_regular_file(status)) return fail(Errc::kInvalidArgument, "not a regular file", path);
-  const std::uintmax_t size = fs::file_size(path, ec);
-  if (!ec && size > max_bytes)
-    return fail(Errc::kInvalidArgument, fmt::format("larger than {} bytes", max_bytes), path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Errc::kIo, fmt::format("cannot open: {}", std::strerror(errno)), path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return fail(Errc::kIo, "cannot read", path);
-  return std::move(text).str();
-}
 
 // A temporary file renamed over `path`, so a reader never sees half a signature.
 Status writeFileReplacing(const std::string& path, const std::string& text) {
@@ -103,9 +86,8 @@ int runGenerate(const GenerateOptions& options) {
   const std::string public_path = (fs::path(options.out) / (name + ".pub")).string();
   Status made = generateKeyPair(private_path, public_path);
   Result<PublicKey> key =
-      made.and_then([&] { return readFile(public_path); }).and_then([&](const std::string& pem) {
-        return readPublicKey(pem, public_path);
-      });
+      made.and_then([&] { return readFileText(public_path); })
+          .and_then([&](const std::string& pem) { return readPublicKey(pem, public_path); });
   if (!key) {
     std::cerr << "sie keys generate: " << key.error().str() << "\n";
     return kExitFailed;
@@ -121,7 +103,7 @@ int runGenerate(const GenerateOptions& options) {
 int runSign(const SignOptions& options) {
   int exit_code = kExitOk;
   for (const std::string& file : options.files) {
-    auto data = readFile(file);
+    auto data = readFileText(file);
     if (!data) {
       std::cerr << "sie sign: " << data.error().str() << "\n";
       exit_code = kExitUnreadable;
@@ -161,13 +143,13 @@ int runVerify(const VerifyOptions& options) {
   }
   int exit_code = kExitOk;
   for (const std::string& file : options.files) {
-    auto data = readFile(file);
+    auto data = readFileText(file);
     if (!data) {
       std::cerr << file << ": " << data.error().message << "\n";
       exit_code = kExitUnreadable;
       continue;
     }
-    auto doc = readFile(file + ".sig", kMaxSignatureFile);
+    auto doc = readFileText(file + ".sig", kMaxSignatureFile);
     if (!doc) {
       const bool unsigned_file = doc.error().code == Errc::kNotFound;
       if (unsigned_file)

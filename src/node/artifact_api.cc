@@ -1,15 +1,13 @@
 #include "node/artifact_api.h"
 
-#include <atomic>
-#include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/file_text.h"
 #include "core/signing.h"
+#include "node/artifact_trust.h"
 #include "node/control_api.h"
 #include "node/control_plane.h"
 
@@ -29,76 +27,49 @@ nlohmann::json artifactJson(const StoredArtifact& a, const ControlPlane& plane) 
           {"usedBy", plane.artifactUsers(a.sha256)}};
 }
 
-// The upload as a file in the store's incoming folder: the server's spool file, or the body
-// written out when the request came without one.
-Result<std::string> received(const HttpRequest& r, const ArtifactStore& store) {
-  if (!r.body_file.empty()) return r.body_file;
-  static std::atomic<std::uint64_t> next{0};
-  const std::string path =
-      (std::filesystem::path(store.incomingDir()) / fmt::format("body-{}", next++)).string();
-  std::ofstream out(path, std::ios::binary);
-  out << r.body;
-  if (!out.flush()) return fail(Errc::kIo, fmt::format("cannot write {}", path));
-  return path;
-}
+// The upload's X-Sie-Signature: its document and the key that verified it against the node's
+// trusted keys; both empty when there is none.
+struct UploadSignature {
+  std::string document;
+  std::string signer;
+};
 
-Result<std::string> readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in && !in.eof()) return fail(Errc::kIo, fmt::format("cannot read {}", path));
-  return text.str();
-}
-
-// The signer of the upload's X-Sie-Signature, "" when there is none; an error when it does not
-// verify against the node's trusted keys.
-Result<std::string> signer(const HttpRequest& r, const std::string& file,
-                           const ControlPlane& plane) {
+Result<UploadSignature> signatureOf(const HttpRequest& r, const std::string& file,
+                                    const ControlPlane& plane) {
   const std::string_view header = r.header("x-sie-signature");
-  if (header.empty()) return std::string();
-  const auto doc = base64Decode(header);
-  if (!doc) {
-    return fail(Errc::kInvalidArgument,
-                "X-Sie-Signature must be the base64 of the file's .sig document (`base64 -w0 "
-                "FILE.sig`)",
-                "X-Sie-Signature");
-  }
+  if (header.empty()) return UploadSignature{};
+  UploadSignature sig{SIE_TRY(signatureFromHeader(header, "file")), {}};
   const TrustStore trust = SIE_TRY(TrustStore::load(plane.trust().keysDir()));
-  const std::string data = SIE_TRY(readAll(file));
-  auto id = trust.verify(data, std::string(doc->begin(), doc->end()));
+  const std::string data = SIE_TRY(readFileText(file));
+  auto id = trust.verify(data, sig.document);
   if (!id) return fail(Errc::kCorrupt, id.error().message, "X-Sie-Signature");
-  return *id;
+  sig.signer = *id;
+  return sig;
 }
 
 HttpResponse upload(const HttpRequest& r, const std::string& name, ControlPlane& plane) {
   if (auto checked = checkArtifactName(name); !checked) {
     return apiError(400, "invalid", checked.error().message, "name");
   }
-  const ArtifactStore& store = plane.artifacts();
-  auto file = received(r, store);
-  if (!file) return apiError(500, "internal", file.error().str());
+  // The node's server spools every body under /api/v1/artifacts/ (node.cc) and removes the
+  // file after the answer.
+  const std::string& file = r.body_file;
+  if (file.empty()) return apiError(500, "internal", "the upload was not spooled");
   std::error_code ec;
-  if (std::filesystem::file_size(*file, ec) == 0) {
-    std::filesystem::remove(*file, ec);
+  if (std::filesystem::file_size(file, ec) == 0) {
     return apiError(400, "invalid", "the body is empty: send the file's bytes");
   }
-  auto signed_by = signer(r, *file, plane);
-  if (!signed_by) {
-    std::filesystem::remove(*file, ec);
-    if (signed_by.error().code == Errc::kInvalidArgument) {
-      return apiError(400, "invalid", signed_by.error().message, "X-Sie-Signature");
+  auto signature = signatureOf(r, file, plane);
+  if (!signature) {
+    if (signature.error().code == Errc::kInvalidArgument) {
+      return apiError(400, "invalid", signature.error().message, "X-Sie-Signature");
     }
-    return apiError(403, "untrusted", signed_by.error().message, "X-Sie-Signature");
-  }
-  std::string signature;
-  if (!signed_by->empty()) {
-    const auto doc = base64Decode(r.header("x-sie-signature"));
-    signature.assign(doc->begin(), doc->end());
+    return apiError(403, "untrusted", signature.error().message, "X-Sie-Signature");
   }
   const auto executable = r.query.find("executable");
-  auto added = store.add(*file, name, std::string(r.header("x-sie-sha256")),
-                         executable != r.query.end() && executable->second == "true", signature);
-  std::filesystem::remove(*file, ec);
+  auto added = plane.artifacts().add(file, name, std::string(r.header("x-sie-sha256")),
+                                     executable != r.query.end() && executable->second == "true",
+                                     signature->document);
   if (!added) {
     const Errc e = added.error().code;
     if (e == Errc::kCorrupt) {
@@ -109,11 +80,11 @@ HttpResponse upload(const HttpRequest& r, const std::string& name, ControlPlane&
     }
     return apiError(500, "internal", added.error().str());
   }
-  if (added->created || !signed_by->empty()) {
+  if (added->created || !signature->signer.empty()) {
     plane.audit(
         "artifacts", "artifact stored", "api",
         fmt::format("{} {} ({} bytes){}", added->artifact.sha256, name, added->artifact.size,
-                    signed_by->empty() ? "" : ", signed by " + *signed_by));
+                    signature->signer.empty() ? "" : ", signed by " + signature->signer));
   }
   return json(added->created ? 201 : 200, artifactJson(added->artifact, plane));
 }

@@ -1,28 +1,26 @@
 #include "node/artifact_trust.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "core/file_text.h"
 #include "core/signing.h"
 
 namespace sie::node {
 namespace fs = std::filesystem;
 
-namespace {
-
-Result<std::string> readWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Errc::kNotFound, "cannot read it", path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return fail(Errc::kIo, "cannot read it", path);
-  return text.str();
+Result<std::string> signatureFromHeader(std::string_view header, std::string_view of) {
+  const auto doc = base64Decode(header);
+  if (!doc) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("X-Sie-Signature must be the base64 of the {}'s .sig document "
+                            "(`base64 -w0 FILE.sig`)",
+                            of),
+                "X-Sie-Signature");
+  }
+  return std::string(doc->begin(), doc->end());
 }
-
-}  // namespace
 
 std::vector<std::string> artifactFiles(const FunctionSpec& spec) {
   if (spec.runtime != "onnx" && spec.runtime != "process") return {};
@@ -47,22 +45,16 @@ Result<std::vector<std::string>> ArtifactTrust::check(const std::string& manifes
                               "sends FILE.sig"),
                   "manifest");
     }
-    const auto doc = base64Decode(signature);
-    if (!doc) {
-      return fail(Errc::kInvalidArgument,
-                  "X-Sie-Signature must be the base64 of the manifest's .sig document "
-                  "(`base64 -w0 FILE.sig`)",
-                  "manifest");
-    }
-    auto signer = trust.verify(manifest, std::string(doc->begin(), doc->end()));
+    const std::string doc = SIE_TRY(signatureFromHeader(signature, "manifest"));
+    auto signer = trust.verify(manifest, doc);
     if (!signer)
       return fail(signer.error().code, "manifest: " + signer.error().message, "manifest");
     signers.push_back(*signer);
   }
   if (!required_) return signers;
   for (const std::string& file : artifactFiles(spec)) {
-    const std::string data = SIE_TRY(readWhole(file));
-    auto doc = readWhole(file + ".sig");
+    const std::string data = SIE_TRY(readFileText(file));
+    auto doc = readFileText(file + ".sig");
     if (!doc) {
       return fail(Errc::kCorrupt,
                   fmt::format("{} has no signature ({}.sig); sign it with `sie sign {} --key KEY`",

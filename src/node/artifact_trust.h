@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sie/function.h"
@@ -32,6 +33,10 @@ class ArtifactTrust {
   std::string keys_dir_;
   bool required_;
 };
+
+// The signature document an X-Sie-Signature header carries (base64 of FILE.sig); kInvalidArgument
+// naming `of` ("manifest", "file") when the header is not strict base64.
+Result<std::string> signatureFromHeader(std::string_view header, std::string_view of);
 
 // The files a function runs, by path on the node: the model of an onnx function, the executable
 // of a process function; none for builtins.

@@ -32,6 +32,8 @@ HttpResponse json(int status, const nlohmann::json& body) {
 std::string offendingField(const Error& error) {
   static const std::regex kPath(R"(\b((?:metadata|spec)(?:\.[A-Za-z0-9_\[\]]+)*))");
   static const std::regex kKey(R"(^(?:unknown key|key) '([^']+)')");
+  // An error about a request header names the header as its place.
+  if (error.where.starts_with("X-Sie-")) return error.where;
   std::smatch m;
   if (std::regex_search(error.message, m, kKey)) return m[1];
   if (std::regex_search(error.message, m, kPath)) return m[1];

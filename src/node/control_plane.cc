@@ -310,7 +310,12 @@ ControlResult<DeployReport> ControlPlane::deploy(const DeployRequest& request) {
     return tl::unexpected(ControlError{code, bound.error()});
   }
   auto signers = trust_.check(text, request.signature, specs->front(), request.stored);
-  if (!signers) return tl::unexpected(ControlError{ControlErrc::kForbidden, signers.error()});
+  if (!signers) {
+    const ControlErrc code = signers.error().code == Errc::kInvalidArgument
+                                 ? ControlErrc::kInvalid
+                                 : ControlErrc::kForbidden;
+    return tl::unexpected(ControlError{code, signers.error()});
+  }
   const std::string signed_by =
       signers->empty() ? "" : fmt::format(", signed by {}", fmt::join(*signers, ", "));
   const auto& rollout = request.rollout;

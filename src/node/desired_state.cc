@@ -7,12 +7,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "core/file_text.h"
 
 namespace sie::node {
 namespace fs = std::filesystem;
@@ -99,12 +99,11 @@ Status writeFileAtomically(const std::string& path, std::string_view text) {
 Result<DesiredState> DesiredState::load(const std::string& data_dir) {
   DesiredState state((fs::path(data_dir) / "control").string());
   const std::string file = (fs::path(state.dir_) / "desired.json").string();
-  std::ifstream in(file);
-  if (!in) return state;
-  std::stringstream text;
-  text << in.rdbuf();
+  auto text = readFileText(file);
+  if (!text && text.error().code == Errc::kNotFound) return state;
+  if (!text) return tl::unexpected(text.error());
   try {
-    const auto doc = nlohmann::json::parse(text.str());
+    const auto doc = nlohmann::json::parse(*text);
     for (const auto& [name, e] : doc.at("functions").items()) {
       Entry entry;
       entry.version = e.value("version", "");
@@ -148,12 +147,11 @@ std::string DesiredState::refsPath(const std::string& name, const std::string& v
 Result<ArtifactRefs> DesiredState::artifacts(const std::string& name,
                                              const std::string& version) const {
   const std::string path = refsPath(name, version);
-  std::ifstream in(path);
-  if (!in) return ArtifactRefs{};
-  std::stringstream text;
-  text << in.rdbuf();
+  auto text = readFileText(path);
+  if (!text && text.error().code == Errc::kNotFound) return ArtifactRefs{};
+  if (!text) return tl::unexpected(text.error());
   try {
-    return nlohmann::json::parse(text.str()).get<ArtifactRefs>();
+    return nlohmann::json::parse(*text).get<ArtifactRefs>();
   } catch (const nlohmann::json::exception& e) {
     return fail(Errc::kCorrupt,
                 fmt::format("the artifacts of {}@{} are unreadable ({}); deploy the version "
@@ -192,12 +190,10 @@ Status DesiredState::storeVersion(const std::string& name, const std::string& ve
 Result<std::optional<SourceText>> DesiredState::manifest(const std::string& name,
                                                          const std::string& version) const {
   const std::string path = manifestPath(name, version);
-  std::ifstream in(path);
-  if (!in) return std::optional<SourceText>();
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return fail(Errc::kIo, "cannot read the stored manifest", path);
-  return std::optional<SourceText>(SourceText{path, text.str()});
+  auto text = readFileText(path);
+  if (!text && text.error().code == Errc::kNotFound) return std::optional<SourceText>();
+  if (!text) return tl::unexpected(text.error());
+  return std::optional<SourceText>(SourceText{path, std::move(*text)});
 }
 
 std::vector<std::string> DesiredState::versions(const std::string& name) const {

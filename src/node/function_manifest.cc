@@ -4,15 +4,14 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <regex>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include "core/config_table.h"
+#include "core/file_text.h"
 #include "core/topic_pattern.h"
 
 namespace sie::node {
@@ -64,14 +63,16 @@ constexpr ConfigKey kScalingKeys[] = {
     {"prewarm", Type::kBool, "false", "start instances ahead of predicted demand"},
 };
 constexpr ConfigKey kModelKeys[] = {
-    {"channels", Type::kStringList, "", "window inputs in the model's channel order (default: all)"},
+    {"channels", Type::kStringList, "",
+     "window inputs in the model's channel order (default: all)"},
     {"window", Type::kInt, "", "readings (block samples) per channel (default: sie.window)"},
     {"hop", Type::kDuration, "0", "decide at most once per hop of the trigger's time"},
     {"mean", Type::kStringList, "", "per channel, with std: x' = (x - mean) / std"},
     {"std", Type::kStringList, "", "per channel standard deviation (> 0)"},
     {"min", Type::kStringList, "", "per channel, with max: x' = (x - min) / (max - min)"},
     {"max", Type::kStringList, "", "per channel maximum (> min)"},
-    {"normalize", Type::kString, "", "fit: per-asset mean/std from the KV store (fit/<sensor>/mean|std)"},
+    {"normalize", Type::kString, "",
+     "fit: per-asset mean/std from the KV store (fit/<sensor>/mean|std)"},
     {"score", Type::kString, "", "probability | reconstruction | residual (default: sie.score)"},
     {"threshold", Type::kDouble, "", "anomaly when score >= threshold (default: sie.threshold)"},
     {"errorScale", Type::kDouble, "", "reconstruction/residual error that scores 0.5"},
@@ -83,8 +84,10 @@ constexpr ConfigKey kBatchKeys[] = {
 };
 constexpr ConfigKey kEscalateKeys[] = {
     {"to", Type::kString, "", "the function that decides uncertain cases", true},
-    {"band", Type::kStringList, "", "[low, high): scores in it are uncertain, e.g. [0.3, 0.7]", true},
-    {"deadline", Type::kDuration, "100ms", "longest wait for its answer; then the local decision stands"},
+    {"band", Type::kStringList, "", "[low, high): scores in it are uncertain, e.g. [0.3, 0.7]",
+     true},
+    {"deadline", Type::kDuration, "100ms",
+     "longest wait for its answer; then the local decision stands"},
 };
 constexpr ConfigKey kProcessKeys[] = {
     {"protocol", Type::kString, "native", "native (framed, the SDKs) | lambda (AWS Runtime API)"},
@@ -99,8 +102,8 @@ constexpr ConfigKey kProcessKeys[] = {
     {"startTimeout", Type::kDuration, "5s", "spawn to ready"},
 };
 constexpr std::string_view kProcessBlocks[] = {"env"};
-constexpr std::string_view kSpecBlocks[] = {"triggers", "inputs", "outputs", "params", "scaling",
-                                            "batch",    "escalate", "model", "process"};
+constexpr std::string_view kSpecBlocks[] = {"triggers", "inputs",   "outputs", "params", "scaling",
+                                            "batch",    "escalate", "model",   "process"};
 constexpr std::string_view kDocumentBlocks[] = {"metadata", "spec"};
 
 bool validName(const std::string& name) {
@@ -111,9 +114,10 @@ bool validName(const std::string& name) {
 Result<std::vector<std::string>> parseTriggers(const YAML::Node& node, const std::string& file) {
   const std::string where = yamlWhere(file, node);
   if (!node.IsSequence() || node.size() == 0) {
-    return fail(Errc::kInvalidArgument,
-                "spec.triggers must be a non-empty list of topic patterns, e.g. [\"grid/+/voltage\"]",
-                where);
+    return fail(
+        Errc::kInvalidArgument,
+        "spec.triggers must be a non-empty list of topic patterns, e.g. [\"grid/+/voltage\"]",
+        where);
   }
   std::vector<std::string> out;
   for (const auto& item : node) {
@@ -124,7 +128,8 @@ Result<std::vector<std::string>> parseTriggers(const YAML::Node& node, const std
       topic = item["topic"].as<std::string>();
     } else {
       return fail(Errc::kInvalidArgument,
-                  "each trigger is a topic pattern string or {topic: PATTERN}", yamlWhere(file, item));
+                  "each trigger is a topic pattern string or {topic: PATTERN}",
+                  yamlWhere(file, item));
     }
     auto pattern = TopicPattern::parse(topic);
     if (!pattern) {
@@ -179,7 +184,8 @@ Result<OutputRule> parseOutput(const YAML::Node& node, const std::string& file) 
     out.kind = OutputRule::Kind::kEvent;
   } else {
     return fail(Errc::kInvalidArgument,
-                fmt::format("output kind must be decision, kv or event (got '{}')", kind), v.where());
+                fmt::format("output kind must be decision, kv or event (got '{}')", kind),
+                v.where());
   }
   out.topic = v.has("topic") ? v.str("topic") : "decisions/{function}/{sensor}";
   if (out.kind == OutputRule::Kind::kEvent && !v.has("topic")) {
@@ -204,14 +210,14 @@ Result<ScalingPolicy> parseScaling(const YAML::Node& node, const std::string& fi
   s.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(v.duration("idleTimeout"));
   s.prewarm = v.flag("prewarm");
   if (s.min < 0) {
-    return fail(Errc::kInvalidArgument, fmt::format("spec.scaling.min must be >= 0 (got {})", s.min),
-                v.where());
+    return fail(Errc::kInvalidArgument,
+                fmt::format("spec.scaling.min must be >= 0 (got {})", s.min), v.where());
   }
   if (s.max < 1 || s.max < s.min) {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("spec.scaling.max must be >= 1 and >= min (got max {} < min {})", s.max,
-                            s.min),
-                v.where());
+    return fail(
+        Errc::kInvalidArgument,
+        fmt::format("spec.scaling.max must be >= 1 and >= min (got max {} < min {})", s.max, s.min),
+        v.where());
   }
   if (s.target_concurrency < 1) {
     return fail(Errc::kInvalidArgument, "spec.scaling.targetConcurrency must be >= 1", v.where());
@@ -268,16 +274,21 @@ std::optional<std::uint64_t> parseBytes(std::string_view text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || end == text.data()) return std::nullopt;
   const std::string_view unit(end, text.data() + text.size() - end);
-  static constexpr std::pair<std::string_view, std::uint64_t> kUnits[] = {
-      {"", 1},          {"K", 1000},       {"M", 1000'000}, {"G", 1000'000'000},
-      {"Ki", 1ULL << 10}, {"Mi", 1ULL << 20}, {"Gi", 1ULL << 30}};
+  static constexpr std::pair<std::string_view, std::uint64_t> kUnits[] = {{"", 1},
+                                                                          {"K", 1000},
+                                                                          {"M", 1000'000},
+                                                                          {"G", 1000'000'000},
+                                                                          {"Ki", 1ULL << 10},
+                                                                          {"Mi", 1ULL << 20},
+                                                                          {"Gi", 1ULL << 30}};
   for (const auto& [name, scale] : kUnits) {
     if (unit == name) return n > UINT64_MAX / scale ? std::nullopt : std::optional(n * scale);
   }
   return std::nullopt;
 }
 
-Result<std::optional<ProcessBinding>> parseProcess(const YAML::Node& node, const std::string& file) {
+Result<std::optional<ProcessBinding>> parseProcess(const YAML::Node& node,
+                                                   const std::string& file) {
   if (!node) return std::nullopt;
   auto v = SIE_TRY(readConfig(node, kProcessKeys, file, kProcessBlocks));
   ProcessBinding p;
@@ -356,7 +367,8 @@ Result<std::vector<double>> numberList(const ConfigValues& v, std::string_view k
     double value = 0;
     auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
     if (ec != std::errc() || end != item.data() + item.size() || !std::isfinite(value)) {
-      return v.invalid(fmt::format("spec.model.{} must be a list of numbers (got '{}')", key, item));
+      return v.invalid(
+          fmt::format("spec.model.{} must be a list of numbers (got '{}')", key, item));
     }
     out.push_back(value);
   }
@@ -382,19 +394,24 @@ Result<std::optional<ModelBinding>> parseModel(const YAML::Node& node, const std
   m.min = SIE_TRY(numberList(v, "min"));
   m.max = SIE_TRY(numberList(v, "max"));
   if (m.mean.size() != m.std.size()) {
-    return v.invalid(fmt::format("spec.model.mean and std need one number per channel each (got "
-                                 "{} and {})", m.mean.size(), m.std.size()));
+    return v.invalid(
+        fmt::format("spec.model.mean and std need one number per channel each (got "
+                    "{} and {})",
+                    m.mean.size(), m.std.size()));
   }
   if (m.min.size() != m.max.size()) {
-    return v.invalid(fmt::format("spec.model.min and max need one number per channel each (got "
-                                 "{} and {})", m.min.size(), m.max.size()));
+    return v.invalid(
+        fmt::format("spec.model.min and max need one number per channel each (got "
+                    "{} and {})",
+                    m.min.size(), m.max.size()));
   }
   if (!m.mean.empty() && !m.min.empty()) {
     return v.invalid("spec.model: give mean/std or min/max, not both");
   }
   if (v.has("normalize")) {
     if (v.str("normalize") != "fit") {
-      return v.invalid(fmt::format("spec.model.normalize must be fit (got '{}')", v.str("normalize")));
+      return v.invalid(
+          fmt::format("spec.model.normalize must be fit (got '{}')", v.str("normalize")));
     }
     m.fit = true;
   }
@@ -473,7 +490,8 @@ Result<FunctionSpec> parseDocument(const YAML::Node& doc, const std::string& fil
                 meta.where());
   }
   if (spec.version.empty() ||
-      spec.version.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+      spec.version.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
           std::string::npos) {
     return fail(Errc::kInvalidArgument,
                 fmt::format("metadata.version '{}' may only use letters, digits, '.', '_' and '-'",
@@ -482,9 +500,11 @@ Result<FunctionSpec> parseDocument(const YAML::Node& doc, const std::string& fil
   }
   spec.runtime = spec_values.str("runtime");
   spec.handler = spec_values.str("handler");
-  spec.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(spec_values.duration("timeout"));
+  spec.timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(spec_values.duration("timeout"));
   if (spec.timeout.count() <= 0) {
-    return fail(Errc::kInvalidArgument, "spec.timeout must be > 0, e.g. 100ms", spec_values.where());
+    return fail(Errc::kInvalidArgument, "spec.timeout must be > 0, e.g. 100ms",
+                spec_values.where());
   }
   spec.retries = static_cast<int>(spec_values.integer("retries"));
   if (spec.retries < 0 || spec.retries > 10) {
@@ -514,7 +534,8 @@ Result<FunctionSpec> parseDocument(const YAML::Node& doc, const std::string& fil
                 spec_values.where());
   }
   spec.triggers = SIE_TRY(parseTriggers(spec_node["triggers"], file));
-  spec.inputs = SIE_TRY(parseList<InputBinding>(spec_node["inputs"], file, "spec.inputs", parseInput));
+  spec.inputs =
+      SIE_TRY(parseList<InputBinding>(spec_node["inputs"], file, "spec.inputs", parseInput));
   spec.outputs =
       SIE_TRY(parseList<OutputRule>(spec_node["outputs"], file, "spec.outputs", parseOutput));
   if (spec.outputs.empty()) spec.outputs.push_back(OutputRule{});
@@ -558,8 +579,8 @@ std::vector<std::string> splitDocuments(std::string_view text) {
     std::size_t end = text.find('\n', line_start);
     if (end == std::string_view::npos) end = text.size();
     const std::string_view line = text.substr(line_start, end - line_start);
-    const bool separator =
-        line.starts_with("---") && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+    const bool separator = line.starts_with("---") && (line.size() == 3 || line[3] == ' ' ||
+                                                       line[3] == '\t' || line[3] == '\r');
     if (separator) {
       docs.emplace_back(line_number + 1, '\n');
       docs.back() += line.substr(3);
@@ -620,9 +641,10 @@ Result<std::vector<FunctionSpec>> parseManifestSet(const std::vector<SourceText>
     for (auto& spec : SIE_TRY(parseManifests(file))) {
       auto [it, inserted] = declared.emplace(spec.id(), spec.source_file);
       if (!inserted) {
-        return fail(Errc::kAlreadyExists,
-                    fmt::format("function {} is declared twice (first at {})", spec.id(), it->second),
-                    spec.source_file);
+        return fail(
+            Errc::kAlreadyExists,
+            fmt::format("function {} is declared twice (first at {})", spec.id(), it->second),
+            spec.source_file);
       }
       all.push_back(std::move(spec));
     }
@@ -645,11 +667,7 @@ Result<std::vector<SourceText>> readYamlDir(const std::string& dir) {
   std::sort(paths.begin(), paths.end());
   std::vector<SourceText> files;
   for (const auto& path : paths) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!in) return fail(Errc::kIo, "cannot read file", path.string());
-    files.push_back({path.string(), text.str()});
+    files.push_back({path.string(), SIE_TRY(readFileText(path.string()))});
   }
   return files;
 }

@@ -1,12 +1,11 @@
 #include "node/site_config.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "core/config_table.h"
+#include "core/file_text.h"
 #include "node/demo_site.h"
 
 namespace sie::node {
@@ -213,11 +212,7 @@ Result<SiteConfig> parseSite(const SourceText& site, const std::vector<SourceTex
 }
 
 Result<SiteConfig> loadSite(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Errc::kNotFound, "cannot open the site file", path);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto cfg = SIE_TRY(parseSite({path, text.str()}, {}));
+  auto cfg = SIE_TRY(parseSite({path, SIE_TRY(readFileText(path))}, {}));
   std::error_code ec;
   if (std::filesystem::exists(cfg.functions_dir, ec)) {
     cfg.function_files = SIE_TRY(readYamlDir(cfg.functions_dir));

@@ -171,6 +171,14 @@ TEST_F(ControlApiTest, BadRequestsGetJsonErrorsThatNameTheProblem) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body["field"], "metadata.name");
 
+  // A signature is checked even where none is required; one that is not base64 is named.
+  r = call("POST", "/api/v1/functions", thresholdManifest("odd", "1", 5),
+           "-H 'Content-Type: application/yaml' -H 'X-Sie-Signature: not base64!'");
+  EXPECT_EQ(r.status, 400) << r.text;
+  EXPECT_EQ(r.body["field"], "X-Sie-Signature");
+  EXPECT_THAT(r.body["message"].get<std::string>(),
+              HasSubstr("the base64 of the manifest's .sig document"));
+
   r = call("POST", "/api/v1/functions/volts/scale", R"({"max": "many"})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body["field"], "max");
