@@ -17,6 +17,7 @@ packages=(
   libopencv-dnn-dev libonnx-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl procps python3
+  nodejs autoconf automake libtool  # npm aws-lambda-ric builds curl and aws-lambda-cpp
   wrk    # bench/control only
 )
 
@@ -24,6 +25,8 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm comes with NodeSource's nodejs, as its own package with Debian's.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo_cmd=()

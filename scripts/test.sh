@@ -11,6 +11,10 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
 
+# The Node.js Lambda example runs AWS's runtime interface client (its install compiles ~2 min).
+ric=examples/functions/pump-rule-node
+[ -e "$ric/node_modules/aws-lambda-ric/index.mjs" ] || npm ci --prefix "$ric" --no-audit --no-fund
+
 configure_and_build() {  # dir, cmake args...
   local dir=$1
   shift

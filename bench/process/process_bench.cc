@@ -13,7 +13,8 @@
 //                         function, and the node's own RSS growth per worker
 // F: cpp (examples/functions/pump-rule-cpp, native), python (pump-rule-py, native),
 // lambda-echo (lambda_echo.cc, a keep-alive Lambda runtime client), lambda-echo-py
-// (lambda_echo.py, the same with http.client), lambda-bash (pump-rule-lambda: curl per request).
+// (lambda_echo.py, the same with http.client), lambda-bash (pump-rule-lambda: curl per request),
+// lambda-node (pump-rule-node: Node.js on AWS's aws-lambda-ric; `npm ci` in its folder first).
 // Percentiles are over the iterations and reported as counters (p50 / p99 / max).
 #include <dirent.h>
 #include <unistd.h>
@@ -55,6 +56,7 @@ const std::vector<Function>& functions() {
       {"lambda-echo", SIE_BENCH_DIR "/lambda-echo.yaml"},
       {"lambda-echo-py", SIE_SOURCE_DIR "/bench/process/lambda-echo-py.yaml"},
       {"lambda-bash", SIE_SOURCE_DIR "/examples/functions/pump-rule-lambda/function.yaml"},
+      {"lambda-node", SIE_SOURCE_DIR "/examples/functions/pump-rule-node/function.yaml"},
   };
   return all;
 }
@@ -327,15 +329,18 @@ void idleMemory(benchmark::State& state, const std::string& key) {
 
 int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);  // workers' output lines
-  for (const char* key : {"cpp", "python", "lambda-echo", "lambda-echo-py", "lambda-bash"}) {
+  const auto all = {"cpp", "python", "lambda-echo", "lambda-echo-py", "lambda-bash", "lambda-node"};
+  for (const char* key : all) {
     const std::string k = key;
     const bool slow = k == "python" || k == "lambda-echo-py" || k == "lambda-bash";
     benchmark::RegisterBenchmark(("BM_ColdStart/" + k).c_str(), coldStart, k)
         ->UseManualTime()
-        ->Iterations(slow ? 200 : 500)
+        ->Iterations(k == "lambda-node" ? 50
+                     : slow             ? 200
+                                        : 500)
         ->Unit(benchmark::kMillisecond);
   }
-  for (const char* key : {"cpp", "python", "lambda-echo", "lambda-echo-py", "lambda-bash"}) {
+  for (const char* key : all) {
     const std::string k = key;
     auto* b = benchmark::RegisterBenchmark(("BM_Invoke/" + k).c_str(), invoke, k)
                   ->ArgName("window")
@@ -358,7 +363,7 @@ int main(int argc, char** argv) {
       ->Arg(0)
       ->Arg(60)
       ->Unit(benchmark::kMicrosecond);
-  for (const char* key : {"cpp", "python", "lambda-echo", "lambda-echo-py"}) {
+  for (const char* key : {"cpp", "python", "lambda-echo", "lambda-echo-py", "lambda-node"}) {
     benchmark::RegisterBenchmark((std::string("BM_IdleMemory/") + key).c_str(), idleMemory,
                                  std::string(key))
         ->ArgName("workers")

@@ -149,6 +149,15 @@ TEST_F(ProcessTest, BashBootstrapDecidesThroughTheLambdaRuntimeApi) {
                        SIE_SOURCE_DIR "/examples/functions/pump-rule-lambda/function.yaml");
 }
 
+// AWS's own runtime interface client for Node.js (npm aws-lambda-ric, installed into the
+// example's folder by scripts/test.sh) serves an ordinary handler unchanged.
+TEST_F(ProcessTest, NodeHandlerDecidesThroughAwsLambdaRic) {
+  const std::string folder = SIE_SOURCE_DIR "/examples/functions/pump-rule-node";
+  ASSERT_TRUE(std::filesystem::exists(folder + "/node_modules/aws-lambda-ric/index.mjs"))
+      << "aws-lambda-ric is not installed: npm install --prefix " << folder;
+  expectExampleDecides(*runtime_, folder + "/function.yaml");
+}
+
 TEST_F(ProcessTest, ArtifactNamesTheExecutableAndItsDigest) {
   const FunctionSpec spec =
       manifestAt(SIE_SOURCE_DIR "/examples/functions/pump-rule-py/function.yaml");
@@ -373,6 +382,8 @@ def handle(inv):
     out["uid"] = os.getuid()
     out["cwd_is_home"] = os.getcwd() == os.environ.get("HOME")
     out["env"] = sorted(os.environ)
+    raw = open("/proc/self/environ", "rb").read().split(b"\0")
+    out["handler_env"] = [e.decode() for e in raw if e.startswith(b"_HANDLER=")]
     out["fds"] = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
     out["nofile"] = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     return {"decision": {"score": 0, "detail": json.dumps(out)}}
@@ -421,7 +432,7 @@ sie_worker.serve(handle)
     return "\n  params: {port: " + std::to_string(port_) + "}\n";
   }
   [[nodiscard]] std::string process(const std::string& more = "") const {
-    return "env: {PROBE_SECRET_PATH: " + secret_ + "}" + more;
+    return "env: {PROBE_SECRET_PATH: " + secret_ + ", _HANDLER: probe.handle}" + more;
   }
 
   TempDir state_dir_;  // stands for the node's data folder
@@ -447,6 +458,8 @@ TEST_F(SandboxTest, AWorkerIsConfinedByDefault) {
   const auto env_names = r["env"].get<std::vector<std::string>>();
   EXPECT_THAT(env_names, ::testing::Not(::testing::Contains("SIE_TEST_NODE_SECRET")));
   EXPECT_THAT(env_names, ::testing::Contains("SIE_FUNCTION"));
+  // The manifest's env replaces a default of the same name rather than adding a second one.
+  EXPECT_EQ(r["handler_env"], nlohmann::json::array({"_HANDLER=probe.handle"}));
   // 0-2, the channel, and the one listing /proc/self/fd.
   EXPECT_EQ(r["fds"].size(), 5U) << r["fds"].dump();
   if (geteuid() == 0) {

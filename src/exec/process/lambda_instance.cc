@@ -52,6 +52,10 @@ class LambdaInstance final : public FunctionInstance {
         {fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", port),
          "AWS_LAMBDA_FUNCTION_NAME=" + spec.name, "AWS_LAMBDA_FUNCTION_VERSION=" + spec.version,
          fmt::format("AWS_LAMBDA_FUNCTION_MEMORY_SIZE={}", memory_mb == 0 ? 10240 : memory_mb),
+         // Lambda's names for where a function's logs go; runtime clients require them. Here the
+         // worker's output is the instance's log (sie logs NAME).
+         "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + spec.name,
+         fmt::format("AWS_LAMBDA_LOG_STREAM_NAME=[{}]{}", spec.version, instance_),
          "LAMBDA_TASK_ROOT=" + std::filesystem::path(plan.executable).parent_path().string()}));
     // Ready once the runtime asks for its first event.
     const auto deadline = std::chrono::steady_clock::now() + spec.process->start_timeout;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -42,6 +43,20 @@ std::string launcherPath() {
 fs::path resolve(const FunctionSpec& spec, const std::string& path) {
   const fs::path p(path);
   return p.is_absolute() ? p : fs::path(spec.base_dir) / p;
+}
+
+// NAME=value in `env`, in place of an entry of the same name: the manifest's env wins over the
+// defaults (a Lambda function sets _HANDLER to its module.function).
+void setEnv(std::vector<std::string>& env, const std::string& name, const std::string& value) {
+  const std::string entry = name + "=" + value;
+  const auto same = std::find_if(env.begin(), env.end(), [&](const std::string& e) {
+    return e.size() > name.size() && e.starts_with(name) && e[name.size()] == '=';
+  });
+  if (same != env.end()) {
+    *same = entry;
+  } else {
+    env.push_back(entry);
+  }
 }
 
 class ProcessExecutor final : public Executor {
@@ -122,7 +137,7 @@ class ProcessExecutor final : public Executor {
     plan.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "SIE_FUNCTION=" + spec.name,
                 "SIE_FUNCTION_VERSION=" + spec.version,
                 "_HANDLER=" + fs::path(spec.handler).filename().string()};
-    for (const auto& [name, value] : p.env) plan.env.push_back(name + "=" + value);
+    for (const auto& [name, value] : p.env) setEnv(plan.env, name, value);
     plan.read_only.assign(std::begin(kSystemPaths), std::end(kSystemPaths));
     plan.read_only.push_back(fs::path(plan.executable).parent_path().string());
     for (const auto& path : p.read) {
