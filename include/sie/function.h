@@ -27,8 +27,8 @@ struct InputBinding {
   // kWindow: sensor id; "" = the triggering sensor. Placeholders: {sensor}, {1}, {2}, ... (the
   // levels of the triggering sensor id) and its tags, e.g. "hvac/{2}/airflow".
   std::string sensor;
-  std::size_t last = 0;       // kWindow: the newest N readings (before the triggering one)
-  std::string key;            // kKv: key template; "{sensor}" and "{function}" are expanded
+  std::size_t last = 0;            // kWindow: the newest N readings (before the triggering one)
+  std::string key;                 // kKv: key template; "{sensor}" and "{function}" are expanded
   std::optional<double> fallback;  // kKv: value when the key is absent
 };
 
@@ -41,8 +41,8 @@ struct OutputRule {
   enum class Kind { kDecision, kKv, kEvent };
   Kind kind = Kind::kDecision;
   std::string topic = "decisions/{function}/{sensor}";  // kDecision/kEvent: bus topic template
-  bool only_anomalies = false;  // only for decisions with anomaly == true
-  std::string key;              // kKv: key template ({sensor}, {function}, {1}, {2}, ..., tags)
+  bool only_anomalies = false;                          // only for decisions with anomaly == true
+  std::string key;  // kKv: key template ({sensor}, {function}, {1}, {2}, ..., tags)
   std::chrono::milliseconds ttl{0};  // kKv: expiry of the written value (0: none)
 };
 
@@ -54,8 +54,12 @@ struct ModelBinding {
   std::vector<std::string> channels;  // window input names in the model's channel order
   std::size_t window = 0;             // readings (or block samples) per channel; 0 = sie.window
   std::chrono::nanoseconds hop{0};    // decide at most once per hop of trigger time; 0 = each
-  std::vector<double> mean, std;      // per channel: x' = (x - mean) / std
-  std::vector<double> min, max;       // or per channel: x' = (x - min) / (max - min)
+  // A regular timeline, one point per `resample` ending at the trigger, instead of the trigger's
+  // own readings; every channel is sampled at its points (held, or `linear` between readings).
+  std::chrono::nanoseconds resample{0};
+  bool linear = false;
+  std::vector<double> mean, std;  // per channel: x' = (x - mean) / std
+  std::vector<double> min, max;   // or per channel: x' = (x - min) / (max - min)
   // "fit": per-asset statistics from the KV store (fit/<sensor>/mean and .../std, written by a
   // calibration such as `sie eval --fit-rows`), read through kv inputs "<channel>.mean" and
   // "<channel>.std" the manifest parser adds; the statistics above (or the model's) are the
@@ -104,7 +108,7 @@ struct ProcessBinding {
   std::uint64_t memory_bytes = 256ULL << 20;  // address space (RLIMIT_AS); 0 = unlimited
   std::chrono::seconds cpu{0};                // CPU seconds over a worker's life; 0 = unlimited
   int open_files = 64;
-  int processes = 1;  // 1: the worker may not fork (threads are fine)
+  int processes = 1;                              // 1: the worker may not fork (threads are fine)
   std::chrono::milliseconds start_timeout{5000};  // spawn to ready
 };
 
@@ -120,8 +124,8 @@ struct ScalingPolicy {
 struct FunctionSpec {
   std::string name;
   std::string version;
-  std::string runtime;  // "builtin", "onnx", "process"
-  std::string handler;  // runtime-specific: builtin name, model file, executable
+  std::string runtime;                // "builtin", "onnx", "process"
+  std::string handler;                // runtime-specific: builtin name, model file, executable
   std::vector<std::string> triggers;  // topic patterns with MQTT wildcards + and #
   std::vector<InputBinding> inputs;
   std::vector<OutputRule> outputs;
@@ -136,10 +140,10 @@ struct FunctionSpec {
   ScalingPolicy scaling;
   BatchPolicy batch;
   std::optional<EscalationPolicy> escalate;
-  std::optional<ModelBinding> model;  // spec.model (onnx runtime)
+  std::optional<ModelBinding> model;      // spec.model (onnx runtime)
   std::optional<ProcessBinding> process;  // spec.process (process runtime)
-  std::string source_file;  // where it was declared, for messages
-  std::string base_dir;     // folder of the manifest file: relative handler paths start here
+  std::string source_file;                // where it was declared, for messages
+  std::string base_dir;  // folder of the manifest file: relative handler paths start here
 
   [[nodiscard]] std::string id() const { return name + "@" + version; }
 };
@@ -149,15 +153,15 @@ struct Invocation {
   const Event& event;
   const Telemetry& reading;
   const std::map<std::string, std::vector<Sample>, std::less<>>& windows;  // kWindow bindings
-  const std::map<std::string, double, std::less<>>& values;               // kKv bindings
+  const std::map<std::string, double, std::less<>>& values;                // kKv bindings
   const FunctionSpec& spec;
 };
 
 struct Decision {
-  double score = 0.0;     // anomaly score, larger is more anomalous (handler-specific scale)
+  double score = 0.0;  // anomaly score, larger is more anomalous (handler-specific scale)
   bool anomaly = false;
-  std::string label;      // "normal", "spike", "high", ...
-  std::string detail;     // short human-readable reason
+  std::string label;   // "normal", "spike", "high", ...
+  std::string detail;  // short human-readable reason
 };
 
 struct KvWrite {

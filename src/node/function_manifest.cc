@@ -67,6 +67,10 @@ constexpr ConfigKey kModelKeys[] = {
      "window inputs in the model's channel order (default: all)"},
     {"window", Type::kInt, "", "readings (block samples) per channel (default: sie.window)"},
     {"hop", Type::kDuration, "0", "decide at most once per hop of the trigger's time"},
+    {"resample", Type::kDuration, "0",
+     "one window point per period, ending at the trigger (0: the trigger's own readings)"},
+    {"interpolate", Type::kString, "hold",
+     "resampled points: hold (newest reading at or before) | linear (between the two around)"},
     {"mean", Type::kStringList, "", "per channel, with std: x' = (x - mean) / std"},
     {"std", Type::kStringList, "", "per channel standard deviation (> 0)"},
     {"min", Type::kStringList, "", "per channel, with max: x' = (x - min) / (max - min)"},
@@ -389,6 +393,17 @@ Result<std::optional<ModelBinding>> parseModel(const YAML::Node& node, const std
   }
   m.hop = v.duration("hop");
   if (m.hop.count() < 0) return v.invalid("spec.model.hop must be >= 0");
+  m.resample = v.duration("resample");
+  if (m.resample.count() < 0) return v.invalid("spec.model.resample must be >= 0");
+  const std::string interpolate = v.str("interpolate");
+  if (interpolate != "hold" && interpolate != "linear") {
+    return v.invalid(
+        fmt::format("spec.model.interpolate must be hold or linear (got '{}')", interpolate));
+  }
+  if (interpolate == "linear" && m.resample.count() == 0) {
+    return v.invalid("spec.model.interpolate: linear needs spec.model.resample (a period)");
+  }
+  m.linear = interpolate == "linear";
   m.mean = SIE_TRY(numberList(v, "mean"));
   m.std = SIE_TRY(numberList(v, "std"));
   m.min = SIE_TRY(numberList(v, "min"));

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -22,7 +24,9 @@ struct Scaling {
   double scale;
 };
 
-float normalized(double x, const Scaling& c) { return static_cast<float>((x - c.offset) / c.scale); }
+float normalized(double x, const Scaling& c) {
+  return static_cast<float>((x - c.offset) / c.scale);
+}
 
 // The channel's normalization for this call: fitted statistics when the call has them.
 Scaling scalingOf(const ChannelPlan& c, const Invocation& call) {
@@ -43,14 +47,14 @@ Filled fillBlock(const InputPlan& plan, const Invocation& call, const std::vecto
                  std::vector<float>& row, std::vector<float>& target) {
   const std::size_t need = plan.window + (plan.residual ? 1 : 0);
   std::vector<double> samples;
-  for (auto it = history.rbegin(); it != history.rend() && samples.size() + call.reading.values.size() < need; ++it) {
+  for (auto it = history.rbegin();
+       it != history.rend() && samples.size() + call.reading.values.size() < need; ++it) {
     if (!usable(*it)) break;
     samples.insert(samples.begin(), it->values.begin(), it->values.end());
   }
   samples.insert(samples.end(), call.reading.values.begin(), call.reading.values.end());
   if (samples.size() < need) {
-    return {Fill::kWarmingUp,
-            fmt::format("{} of {} samples so far", samples.size(), need)};
+    return {Fill::kWarmingUp, fmt::format("{} of {} samples so far", samples.size(), need)};
   }
   const auto begin = samples.end() - static_cast<std::ptrdiff_t>(need);
   const Scaling c = scalingOf(plan.channels[0], call);
@@ -60,6 +64,86 @@ Filled fillBlock(const InputPlan& plan, const Invocation& call, const std::vecto
     row[i] = normalized(v, c);
   }
   if (plan.residual) target[0] = normalized(samples.back(), c);
+  return {};
+}
+
+// One channel's usable readings, oldest first, sampled at increasing times.
+class Resampler {
+ public:
+  Resampler(std::vector<const Sample*> readings, bool linear)
+      : readings_(std::move(readings)), linear_(linear) {}
+
+  // The value at `ts`; nullopt while the channel has no reading at or before it.
+  std::optional<double> at(std::int64_t ts) {
+    while (next_ < readings_.size() && readings_[next_]->ts_ns <= ts) ++next_;
+    if (next_ == 0) return std::nullopt;
+    const Sample& held = *readings_[next_ - 1];
+    const double v = meanOf(held.values);
+    if (!linear_ || next_ == readings_.size() || held.ts_ns == ts) return v;
+    const Sample& after = *readings_[next_];
+    const double fraction =
+        static_cast<double>(ts - held.ts_ns) / static_cast<double>(after.ts_ns - held.ts_ns);
+    return v + (meanOf(after.values) - v) * fraction;
+  }
+
+ private:
+  std::vector<const Sample*> readings_;
+  bool linear_;
+  std::size_t next_ = 0;
+};
+
+std::vector<const Sample*> usableOf(const std::vector<Sample>& series) {
+  std::vector<const Sample*> out;
+  out.reserve(series.size() + 1);
+  for (const Sample& s : series) {
+    if (usable(s)) out.push_back(&s);
+  }
+  return out;
+}
+
+// spec.model.resample: every channel sampled at `window` points `period_ns` apart, the last at
+// the trigger (residual: the points before it, and the trigger's time for the target).
+Filled fillResampled(const InputPlan& plan, const Invocation& call,
+                     const std::vector<Sample>& history, std::vector<float>& row,
+                     std::vector<float>& target) {
+  const std::size_t length = plan.window;
+  const std::int64_t last = call.reading.ts_ns - (plan.residual ? plan.period_ns : 0);
+  const std::int64_t first = last - static_cast<std::int64_t>(length - 1) * plan.period_ns;
+  const Sample trigger{call.reading.ts_ns, call.reading.values, call.reading.quality};
+  for (std::size_t c = 0; c < plan.channels.size(); ++c) {
+    const ChannelPlan& channel = plan.channels[c];
+    std::vector<const Sample*> readings;
+    if (c == 0) {
+      readings = usableOf(history);
+      readings.push_back(&trigger);
+    } else {
+      const std::vector<Sample>* series = windowOf(call, channel.input);
+      if (series == nullptr)
+        return {Fill::kWarmingUp, fmt::format("no window '{}'", channel.input)};
+      readings = usableOf(*series);
+    }
+    Resampler resampler(std::move(readings), plan.linear);
+    const Scaling scaling = scalingOf(channel, call);
+    float* out = row.data() + c * length;
+    for (std::size_t i = 0; i < length; ++i) {
+      const auto v = resampler.at(first + static_cast<std::int64_t>(i) * plan.period_ns);
+      if (!v) {
+        return {Fill::kWarmingUp,
+                fmt::format("'{}' has no reading {:.3g} s before the trigger, where the "
+                            "resampled window starts (fetch more with spec.inputs[].last)",
+                            channel.input, static_cast<double>(call.reading.ts_ns - first) / 1e9)};
+      }
+      if (!std::isfinite(*v)) return {Fill::kInvalidValue, "a window value is NaN or infinite"};
+      out[i] = normalized(*v, scaling);
+    }
+    if (plan.residual) {
+      const auto v = resampler.at(call.reading.ts_ns);
+      if (!v || !std::isfinite(*v)) {
+        return {Fill::kInvalidValue, "the trigger value is NaN or infinite"};
+      }
+      target[c] = normalized(*v, scaling);
+    }
+  }
   return {};
 }
 
@@ -75,6 +159,7 @@ Filled fillInput(const InputPlan& plan, const Invocation& call, std::vector<floa
   const std::vector<Sample>* own = windowOf(call, plan.channels[0].input);
   static const std::vector<Sample> kNone;
   const std::vector<Sample>& history = own != nullptr ? *own : kNone;
+  if (plan.period_ns > 0) return fillResampled(plan, call, history, row, target);
   if (call.reading.values.size() > 1 && channels == 1) {
     return fillBlock(plan, call, history, row, target);
   }

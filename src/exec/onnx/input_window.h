@@ -3,9 +3,13 @@
 // newest readings, ending with the trigger. Other channels are zero-order held onto that timeline
 // (each takes the value of its newest reading at or before each timeline timestamp). A block
 // reading (vibration) contributes its samples instead, for single-channel models.
+// With a resample period the timeline is regular instead — one point per period, the last at the
+// trigger — and every channel, the trigger's too, is held or linearly interpolated onto it, so a
+// model trained at a fixed rate sees that rate whatever the sensors' own.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +36,8 @@ struct InputPlan {
   // Forecast models: the row holds the `window` readings before the trigger, and `target` gets
   // the trigger's normalized value of each channel.
   bool residual = false;
+  std::int64_t period_ns = 0;  // > 0: the regular timeline (spec.model.resample)
+  bool linear = false;         // resampled points between two readings: interpolate, not hold
 };
 
 enum class Fill {

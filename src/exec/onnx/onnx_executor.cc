@@ -26,10 +26,10 @@ constexpr std::string_view kRuntime = "onnx";
 
 // A function's model, checked and specialized once and shared by all its instances.
 struct Prepared {
-  std::string path;       // where the model was found
-  ModelInfo info;         // of the file as shipped
-  std::string model;      // specialized: fixed shapes
-  ModelInfo fixed_info;   // of `model`
+  std::string path;      // where the model was found
+  ModelInfo info;        // of the file as shipped
+  std::string model;     // specialized: fixed shapes
+  ModelInfo fixed_info;  // of `model`
   std::vector<std::int64_t> input_shape;
   InputPlan input;
   ScorePlan score;
@@ -98,9 +98,8 @@ Status planBindings(const FunctionSpec& spec, const ModelInfo& info, Prepared& p
                 "spec.inputs: an onnx function needs a window input for each model channel, the "
                 "triggering sensor first, e.g. {name: x, kind: window, last: 29}");
   }
-  const auto documented = splitList(info.metadata.contains("sie.channels")
-                                        ? info.metadata.at("sie.channels")
-                                        : std::string());
+  const auto documented = splitList(
+      info.metadata.contains("sie.channels") ? info.metadata.at("sie.channels") : std::string());
   if (!documented.empty() && documented.size() != channels.size()) {
     return fail(Errc::kInvalidArgument,
                 fmt::format("the model takes {} channels ({}), the function binds {}",
@@ -117,12 +116,14 @@ Status planBindings(const FunctionSpec& spec, const ModelInfo& info, Prepared& p
     window = static_cast<std::size_t>(*meta);
   }
   const std::string mode_text =
-      !binding.score.empty() ? binding.score
-                             : (info.metadata.contains("sie.score") ? info.metadata.at("sie.score")
-                                                                    : "probability");
+      !binding.score.empty()
+          ? binding.score
+          : (info.metadata.contains("sie.score") ? info.metadata.at("sie.score") : "probability");
   p.score.mode = SIE_TRY(parseScoreMode(mode_text));
   p.input.residual = p.score.mode == ScoreMode::kResidual;
   p.input.window = window;
+  p.input.period_ns = binding.resample.count();
+  p.input.linear = binding.linear;
 
   std::vector<double> a = binding.mean, b = binding.std;
   bool minmax = !binding.min.empty();
@@ -139,8 +140,8 @@ Status planBindings(const FunctionSpec& spec, const ModelInfo& info, Prepared& p
     }
   }
   if (!a.empty() && (a.size() != channels.size() || b.size() != channels.size())) {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("normalization has {} values for {} channels", a.size(), channels.size()));
+    return fail(Errc::kInvalidArgument, fmt::format("normalization has {} values for {} channels",
+                                                    a.size(), channels.size()));
   }
 
   for (std::size_t c = 0; c < channels.size(); ++c) {
@@ -212,8 +213,9 @@ Status planShape(const ModelInfo& info, Prepared& p) {
   }
   const TensorInfo& in = info.inputs[0];
   if (in.type != "float32") {
-    return fail(Errc::kUnsupported,
-                fmt::format("model input '{}' is {}, the onnx runtime feeds float32", in.name, in.type));
+    return fail(
+        Errc::kUnsupported,
+        fmt::format("model input '{}' is {}, the onnx runtime feeds float32", in.name, in.type));
   }
   const auto channels = static_cast<std::int64_t>(p.input.channels.size());
   const auto window = static_cast<std::int64_t>(p.input.window);
@@ -290,7 +292,8 @@ class OnnxInstance final : public FunctionInstance {
     inferences_.inc(ready.size());
     const std::size_t row = row_.size();
     const std::size_t channels = target_.size();
-    const std::size_t per = outputs && !outputs->empty() ? outputs->front().data.size() / ready.size() : 0;
+    const std::size_t per =
+        outputs && !outputs->empty() ? outputs->front().data.size() / ready.size() : 0;
     for (std::size_t k = 0; k < ready.size(); ++k) {
       Result<Output>& result = out[ready[k]];
       if (!outputs) {
@@ -298,9 +301,10 @@ class OnnxInstance final : public FunctionInstance {
         continue;
       }
       const std::span<const float> values(outputs->front().data);
-      auto decision = scoreRow(model_->score, std::span<const float>(batch_.data).subspan(k * row, row),
-                               std::span<const float>(targets_).subspan(k * channels, channels),
-                               values.subspan(k * per, per));
+      auto decision =
+          scoreRow(model_->score, std::span<const float>(batch_.data).subspan(k * row, row),
+                   std::span<const float>(targets_).subspan(k * channels, channels),
+                   values.subspan(k * per, per));
       if (!decision) {
         result = tl::unexpected(decision.error());
       } else {
@@ -315,7 +319,8 @@ class OnnxInstance final : public FunctionInstance {
   // hold its input.
   std::optional<Output> answerWithoutModel(const Invocation& call) {
     const Telemetry& r = call.reading;
-    if (r.quality == Quality::kBad) return builtin::notScored(builtin::kBadQuality, "reading quality is bad");
+    if (r.quality == Quality::kBad)
+      return builtin::notScored(builtin::kBadQuality, "reading quality is bad");
     if (r.values.empty() || !builtin::allFinite(r.values)) {
       invalid_.inc();
       return builtin::notScored(builtin::kInvalidValue, "reading holds no value, NaN or infinity");
@@ -362,9 +367,10 @@ std::string preparedKey(const FunctionSpec& spec) {
   }
   if (spec.model) {
     const ModelBinding& m = *spec.model;
-    fmt::format_to(std::back_inserter(key), "|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", m.fit, fmt::join(m.channels, ","),
-                   m.window, m.hop.count(), fmt::join(m.mean, ","), fmt::join(m.std, ","),
-                   fmt::join(m.min, ","), fmt::join(m.max, ","), m.score, m.threshold.value_or(NAN),
+    fmt::format_to(std::back_inserter(key), "|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", m.fit,
+                   fmt::join(m.channels, ","), m.window, m.hop.count(), m.resample.count(),
+                   m.linear, fmt::join(m.mean, ","), fmt::join(m.std, ","), fmt::join(m.min, ","),
+                   fmt::join(m.max, ","), m.score, m.threshold.value_or(NAN),
                    m.error_scale.value_or(NAN), fmt::join(m.labels, ","), spec.base_dir);
   }
   return key;
@@ -380,7 +386,8 @@ class OnnxExecutor final : public Executor {
     return prepare(spec).transform([](const auto&) {});
   }
 
-  [[nodiscard]] std::map<std::string, std::string> artifact(const FunctionSpec& spec) const override {
+  [[nodiscard]] std::map<std::string, std::string> artifact(
+      const FunctionSpec& spec) const override {
     std::shared_ptr<const Prepared> model;
     {
       std::lock_guard lock(mu_);
@@ -435,7 +442,8 @@ class OnnxExecutor final : public Executor {
     return prepared_.emplace(key, std::move(*built)).first->second;
   }
 
-  Result<std::shared_ptr<const Prepared>> build(const FunctionSpec& spec, const ModelFile& file) const {
+  Result<std::shared_ptr<const Prepared>> build(const FunctionSpec& spec,
+                                                const ModelFile& file) const {
     auto p = std::make_shared<Prepared>();
     p->path = file.path;
     p->info = SIE_TRY(inspectModel(file.bytes));
@@ -452,7 +460,8 @@ class OnnxExecutor final : public Executor {
     if (got == 0 || (want != 0 && got != want)) {
       return fail(Errc::kInvalidArgument,
                   fmt::format("score {} expects {} output values per event, the model returns {}",
-                              scoreModeName(p->score.mode), want == 0 ? std::string("1 or more") : std::to_string(want), got));
+                              scoreModeName(p->score.mode),
+                              want == 0 ? std::string("1 or more") : std::to_string(want), got));
     }
     if (!p->score.labels.empty() && p->score.mode == ScoreMode::kProbability && got > 1 &&
         p->score.labels.size() != got) {

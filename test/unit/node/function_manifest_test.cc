@@ -193,6 +193,15 @@ TEST(FunctionManifestTest, ParsesModelBindingsAndBatching) {
   EXPECT_EQ(s.model->threshold, 0.7);
   EXPECT_EQ(s.model->error_scale, 0.02);
   EXPECT_EQ(s.inputs[1].sensor, "hvac/{2}/airflow");
+  EXPECT_EQ(s.model->resample, std::chrono::nanoseconds(0));  // the trigger's own readings
+  EXPECT_FALSE(s.model->linear);
+  auto resampled =
+      parseManifests({"site/functions/zone.yaml",
+                      replaced(kModel, "    hop: 10s\n",
+                               "    hop: 10s\n    resample: 500ms\n    interpolate: linear\n")});
+  ASSERT_TRUE(resampled) << resampled.error().str();
+  EXPECT_EQ(resampled->front().model->resample, std::chrono::milliseconds(500));
+  EXPECT_TRUE(resampled->front().model->linear);
   // Without the blocks: no model binding, no batching.
   auto plain = parse(kGood);
   ASSERT_TRUE(plain);
@@ -210,6 +219,8 @@ TEST(FunctionManifestTest, ModelAndBatchErrorsNameTheField) {
   EXPECT_NE(errorOf(replaced(m, "maxSize: 64", "maxSize: 0")).find("spec.batch.maxSize must be between 1 and 4096"), std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "maxDelay: 500us", "maxDelay: 5s")).find("spec.batch.maxDelay must be between 0 and 1s"), std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "    hop: 10s\n", "    hopp: 10s\n")).find("hopp"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "    hop: 10s\n", "    resample: 1s\n    interpolate: cubic\n")).find("spec.model.interpolate must be hold or linear (got 'cubic')"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "    hop: 10s\n", "    interpolate: linear\n")).find("linear needs spec.model.resample"), std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "    mean: [20, 1500]\n    std: [2, 300.5]\n", "    min: [0, 0]\n    max: [1, 1]\n    mean: [20, 1500]\n    std: [2, 300.5]\n")).find("not both"), std::string::npos);
 }
 

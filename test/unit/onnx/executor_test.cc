@@ -185,6 +185,57 @@ TEST_F(OnnxExecutorTest, ColdWindowsAndBadValuesAreAnsweredWithoutRunningTheMode
   EXPECT_EQ(out->decision->label, "invalid-value");
 }
 
+Sample atMs(std::int64_t ms, double v) { return Sample{ms * 1'000'000, {v}, Quality::kGood}; }
+
+// spec.model.resample: a regular timeline of window points (7, 8, 9, 10 s for a trigger at 10 s)
+// in place of the trigger's own irregular readings, every channel sampled onto it.
+TEST_F(OnnxExecutorTest, ResampledWindowsPutEveryChannelOnARegularTimeline) {
+  writeModel("sum.onnx", bytesOf(denseModel(twoChannelSum())));
+  const std::vector<InputBinding> inputs = {window("temp", 10), window("flow", 10, "plant/{2}/flow")};
+  ModelBinding hold;
+  hold.resample = std::chrono::seconds(1);
+  ModelBinding linear = hold;
+  linear.linear = true;
+  const auto own = spec("sum.onnx", inputs);
+  const auto held = spec("sum.onnx", inputs, hold);
+  const auto interpolated = spec("sum.onnx", inputs, linear);
+
+  const auto score = [&](const FunctionSpec& s, const std::vector<Sample>& temp,
+                         const std::vector<Sample>& flow) {
+    auto instance = exec_->instantiate(s);
+    EXPECT_TRUE(instance) << instance.error().str();
+    Call call(s);
+    call.trigger(10, {16});
+    call.windows["temp"] = temp;
+    call.windows["flow"] = flow;
+    auto out = (*instance)->invoke(call.invocation());
+    EXPECT_TRUE(out && out->decision);
+    return *out->decision;
+  };
+  const std::vector<Sample> temp = {atMs(5000, 10), atMs(8500, 12), atMs(9900, 14)};
+  const std::vector<Sample> flow = {atMs(4000, 1), atMs(6000, 1), atMs(9000, 2)};
+
+  // Held (normalized with mean 10, std 2 and 0, 1): temperature at 7, 8, 9, 10 s is 10, 10, 12,
+  // 16 -> 0, 0, 1, 3; flow 1, 1, 2, 2.
+  EXPECT_NEAR(score(held, temp, flow).score, sigmoid((0 + 0 + 1 + 3) + (1 + 1 + 2 + 2) - 1.0),
+              1e-5);
+  // Linear: temperature 10 + 2 * 2/3.5, 10 + 2 * 3/3.5, 12 + 2 * 0.5/1.4, 16; flow 1 + 1/3,
+  // 1 + 2/3, 2, 2 (nothing after 9 s: held).
+  const double t7 = (10 + 2 * 2 / 3.5 - 10) / 2, t8 = (10 + 2 * 3 / 3.5 - 10) / 2;
+  const double t9 = (12 + 2 * 0.5 / 1.4 - 10) / 2;
+  EXPECT_NEAR(score(interpolated, temp, flow).score,
+              sigmoid((t7 + t8 + t9 + 3) + (1 + 1.0 / 3 + 1 + 2.0 / 3 + 2 + 2) - 1.0), 1e-5);
+  // Without resampling the trigger's last three readings and itself are the window: 0, 1, 2, 3.
+  EXPECT_NEAR(score(own, temp, flow).score, sigmoid((0 + 1 + 2 + 3) + (1 + 1 + 2 + 2) - 1.0),
+              1e-5);
+
+  // History that does not reach back to the first point (7 s) is warming up, and says so.
+  const Decision cold = score(held, {atMs(7500, 10), atMs(8500, 12)}, flow);
+  EXPECT_EQ(cold.label, "warming-up");
+  EXPECT_THAT(cold.detail, HasSubstr("'temp' has no reading 3 s before the trigger"));
+  EXPECT_EQ(score(held, temp, {atMs(7100, 1)}).label, "warming-up");
+}
+
 TEST_F(OnnxExecutorTest, ReconstructionScoresTheMeanSquaredError) {
   Dense d;
   d.in = 4;
