@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Retrains the five simulator models into models/ (pump-health, water-leak, grid-voltage,
-# hvac-zone, rack-fault): regenerates the simulator exports with build/sie into a temporary
+# Retrains the simulator models into models/ (pump-health, water-leak, grid-voltage and
+# grid-voltage-window, hvac-zone, rack-fault): regenerates the simulator exports with build/sie into a temporary
 # folder, trains each model with fixed seeds, exports ONNX with its metadata, checks it with
 # OpenCV's DNN importer, writes its model card and reference outputs, and prints a summary.
 #
@@ -48,8 +48,9 @@ from pathlib import Path
 data = Path(sys.argv[1])
 print("\nheld-out seeds 1-5, 2 h each (point-wise decisions)")
 print(f"{'model':14s} {'F1':>6s} {'P':>6s} {'R':>6s} | {'z F1':>6s} {'z P':>6s} {'z R':>6s} | {'train s':>7s} {'bytes':>7s}")
-for m in sys.argv[2:]:
-    name = m.replace("_", "-")
+names = [m.replace("_", "-") for m in sys.argv[2:]]
+names += ["grid-voltage-window"] if "grid-voltage" in names else []
+for name in names:
     f = data / f"{name}.metrics.json"
     if not f.exists():
         continue
