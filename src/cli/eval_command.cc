@@ -28,6 +28,7 @@ struct EvalCommandOptions {
   std::string function;
   std::uint64_t seed = 1;
   std::string duration = "1h";
+  std::string warmup = "0s";
   double fault_rate = -1;  // < 0: the site's
   bool json = false;
   bool no_baseline = false;
@@ -151,6 +152,12 @@ int runEval(const EvalCommandOptions& o) {
               << o.duration << "')\n";
     return 2;
   }
+  auto warmup = parseDuration(o.warmup);
+  if (!warmup || warmup->count() < 0) {
+    std::cerr << "sie eval: --warmup must be a duration such as 0s or 30m (got '" << o.warmup
+              << "')\n";
+    return 2;
+  }
   auto site = o.site.empty()
                   ? node::loadDemoSite()
                   : node::loadSite(std::filesystem::is_directory(o.site)
@@ -173,6 +180,7 @@ int runEval(const EvalCommandOptions& o) {
   options.seed = o.seed;
   if (o.fault_rate >= 0) options.fault_rate = o.fault_rate;
   options.duration = std::chrono::duration_cast<std::chrono::seconds>(*duration);
+  options.warmup = std::chrono::duration_cast<std::chrono::seconds>(*warmup);
   options.baseline = !o.no_baseline;
   options.scratch_dir = scratch;
   auto scores = node::evaluateOnSimulator(*site, plugins, options);
@@ -185,12 +193,14 @@ int runEval(const EvalCommandOptions& o) {
     j["site"] = site->file;
     j["seed"] = o.seed;
     j["durationSeconds"] = options.duration.count();
+    j["warmupSeconds"] = options.warmup.count();
     j["functions"] = nlohmann::ordered_json::array();
     for (const auto& s : *scores) j["functions"].push_back(scoreJson(s));
     std::cout << j.dump(2) << "\n";
   } else {
-    std::cout << fmt::format("site {} · simulator seed {} · {} simulated\n\n", site->file, o.seed,
-                             o.duration);
+    std::cout << fmt::format(
+        "site {} · simulator seed {} · {} simulated{}\n\n", site->file, o.seed, o.duration,
+        options.warmup.count() > 0 ? " after " + o.warmup + " of warm-up" : "");
     printTable(*scores);
   }
   return 0;
@@ -208,7 +218,10 @@ void addEvalCommand(CLI::App& app, int& exit_code) {
   eval->add_option("--seed", options->seed, "Simulator seed")->capture_default_str();
   eval->add_option("--fault-rate", options->fault_rate,
                    "Faults per asset per hour (default: the site's sim source)");
-  eval->add_option("--duration", options->duration, "Simulated time, e.g. 30m, 2h")
+  eval->add_option("--duration", options->duration, "Simulated time scored, e.g. 30m, 2h")
+      ->capture_default_str();
+  eval->add_option("--warmup", options->warmup,
+                   "Simulated first and not scored, so windows fill (e.g. 30m; like --fit-rows)")
       ->capture_default_str();
   eval->add_flag("--json", options->json, "Print JSON");
   eval->add_flag("--no-baseline", options->no_baseline, "Skip the z-score baseline rows");

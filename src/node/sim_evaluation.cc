@@ -97,7 +97,10 @@ bool targets(const sim::FaultInterval& f, const std::set<std::string>& triggers)
   return false;
 }
 
-void tally(Tracked& t, const sim::Simulator& sim, const Telemetry& reading, const Decision& d) {
+// `scored_from`: decisions on readings before it (the warm-up) are not scored.
+void tally(Tracked& t, const sim::Simulator& sim, std::int64_t scored_from,
+           const Telemetry& reading, const Decision& d) {
+  if (reading.ts_ns < scored_from) return;
   FunctionScore& s = t.score;
   const std::string sensor(reading.sensor.str());
   const sim::FaultInterval* fault = targetFault(sim, sensor, reading.ts_ns);
@@ -121,6 +124,7 @@ void finish(Tracked& t, const sim::Simulator& sim, std::int64_t start_ns, std::i
   std::vector<double> delays;
   for (const auto& fault : sim.faults()) {
     if (fault.start_ns >= end_ns) break;
+    if (fault.end_ns <= start_ns) continue;  // over during the warm-up
     if (!targets(fault, t.triggers_seen)) continue;
     ++s.faults;
     auto hit = t.first_detection.find(std::pair(fault.asset, fault.start_ns));
@@ -144,6 +148,10 @@ Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
     return fail(Errc::kInvalidArgument,
                 fmt::format("duration must be positive (got {}s)", options.duration.count()));
   }
+  if (options.warmup.count() < 0) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("warmup must not be negative (got {}s)", options.warmup.count()));
+  }
   auto sim_options = SIE_TRY(simOptions(site, options.seed));
   if (options.fault_rate) sim_options.faults_per_asset_hour = *options.fault_rate;
   SIE_CHECK(sim::validateOptions(sim_options));
@@ -161,6 +169,7 @@ Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
   auto scratch = SIE_TRY(ScratchNode::open(options.scratch_dir, site.state_memory_window));
   StateStore& state = scratch->state();
   sim::Simulator sim(sim_options);
+  const std::int64_t start_ns = sim.now() + options.warmup.count() * kNsPerSecond;
 
   std::vector<Tracked> tracked(specs.size());
   for (std::size_t i = 0; i < specs.size(); ++i) {
@@ -169,11 +178,15 @@ Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
     if (!runtime) return fail(Errc::kInvalidArgument, runtime.error().message, spec.source_file);
     SIE_CHECK((**runtime)->validate(spec));
     Tracked& t = tracked[i];
-    for (const auto& topic : spec.triggers) t.triggers.push_back(SIE_TRY(TopicPattern::parse(topic)));
+    for (const auto& topic : spec.triggers)
+      t.triggers.push_back(SIE_TRY(TopicPattern::parse(topic)));
     t.score.function = spec.id();
     t.score.baseline_of = baseline_of[i];
-    t.runner = std::make_unique<FunctionRunner>(std::move(spec), **runtime, state, scratch->actions());
-    t.runner->tap([&t, &sim](const Telemetry& r, const Decision& d) { tally(t, sim, r, d); });
+    t.runner =
+        std::make_unique<FunctionRunner>(std::move(spec), **runtime, state, scratch->actions());
+    t.runner->tap([&t, &sim, start_ns](const Telemetry& r, const Decision& d) {
+      tally(t, sim, start_ns, r, d);
+    });
     SIE_CHECK(t.runner->warm());
   }
 
@@ -185,12 +198,12 @@ Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
       return o.runner->spec().name == escalate->to && o.score.baseline_of.empty();
     });
     if (target == tracked.end()) {
-      return fail(Errc::kNotFound, fmt::format("spec.escalate.to: no function named '{}'", escalate->to),
+      return fail(Errc::kNotFound,
+                  fmt::format("spec.escalate.to: no function named '{}'", escalate->to),
                   t.runner->spec().source_file);
     }
     t.runner->escalateTo(target->runner->asEscalationTarget());
   }
-  const std::int64_t start_ns = sim.now();
   const std::int64_t end_ns = start_ns + options.duration.count() * kNsPerSecond;
   std::vector<Telemetry> batch;
   while (sim.now() < end_ns) {
@@ -203,9 +216,8 @@ Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
       event.type = std::string(kTelemetryType);
       event.telemetry = std::move(reading);
       for (Tracked& t : tracked) {
-        const bool triggered = std::any_of(t.triggers.begin(), t.triggers.end(), [&](const auto& p) {
-          return p.matches(event.subject);
-        });
+        const bool triggered = std::any_of(t.triggers.begin(), t.triggers.end(),
+                                           [&](const auto& p) { return p.matches(event.subject); });
         if (triggered) t.runner->handle(event);
       }
     }

@@ -23,8 +23,11 @@ namespace sie::node {
 
 struct EvalOptions {
   std::uint64_t seed = 1;
-  std::optional<double> fault_rate;  // faults per asset per hour; default: the site's sim source
-  std::chrono::seconds duration{3600};
+  std::optional<double> fault_rate;     // faults per asset per hour; default: the site's sim source
+  std::chrono::seconds duration{3600};  // scored
+  // Simulated first and not scored: the functions' windows fill as on a node that has been
+  // running, so long-window models are judged on what they decide, not on their cold start.
+  std::chrono::seconds warmup{0};
   // Next to each function that is not a builtin, a builtin z-score on the same triggers (window
   // 120, threshold 5, 30 readings before it scores), scored on the same data.
   bool baseline = true;
