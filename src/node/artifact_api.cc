@@ -38,7 +38,8 @@ Result<UploadSignature> signatureOf(const HttpRequest& r, const std::string& fil
                                     const ControlPlane& plane) {
   const std::string_view header = r.header("x-sie-signature");
   if (header.empty()) return UploadSignature{};
-  UploadSignature sig{SIE_TRY(signatureFromHeader(header, "file")), {}};
+  UploadSignature sig;
+  sig.document = SIE_TRY(signatureFromHeader(header, "file"));
   const TrustStore trust = SIE_TRY(TrustStore::load(plane.trust().keysDir()));
   const std::string data = SIE_TRY(readFileText(file));
   auto id = trust.verify(data, sig.document);

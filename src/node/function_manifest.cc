@@ -682,7 +682,8 @@ Result<std::vector<SourceText>> readYamlDir(const std::string& dir) {
   std::sort(paths.begin(), paths.end());
   std::vector<SourceText> files;
   for (const auto& path : paths) {
-    files.push_back({path.string(), SIE_TRY(readFileText(path.string()))});
+    std::string text = SIE_TRY(readFileText(path.string()));
+    files.push_back({path.string(), std::move(text)});
   }
   return files;
 }

@@ -212,7 +212,10 @@ Result<SiteConfig> parseSite(const SourceText& site, const std::vector<SourceTex
 }
 
 Result<SiteConfig> loadSite(const std::string& path) {
-  auto cfg = SIE_TRY(parseSite({path, SIE_TRY(readFileText(path))}, {}));
+  // Read first: returning from inside the braced SourceText would leak its path (GNU statement
+  // expressions skip the destructors of a half-built aggregate).
+  std::string text = SIE_TRY(readFileText(path));
+  auto cfg = SIE_TRY(parseSite({path, std::move(text)}, {}));
   std::error_code ec;
   if (std::filesystem::exists(cfg.functions_dir, ec)) {
     cfg.function_files = SIE_TRY(readYamlDir(cfg.functions_dir));
