@@ -2,7 +2,8 @@
 # Installs what is needed, builds sie and runs the whole test suite:
 #   1. ASan+UBSan build, every test;
 #   2. TSan build, the tests labelled "concurrency" or "integration" (threads against real servers);
-#   3. clang libFuzzer build of the decoder, manifest, model and signature fuzzers, each run for a bounded count;
+#   3. clang libFuzzer build of the decoder, manifest, model, signature and worker-frame fuzzers,
+#      each run for a bounded count;
 #   4. the regular build (build/sie), every test except benchmarks — its summary ends the output.
 # SIE_QUICK=1 skips the sanitizer builds (for a fast local loop).
 set -euo pipefail
@@ -29,7 +30,9 @@ if [ "${SIE_QUICK:-0}" != 1 ]; then
     ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE 'bench|fuzz'
 
   echo "== TSan build, concurrency and integration tests"
-  configure_and_build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIE_TSAN=ON -DSIE_BUILD_BENCH=OFF
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIE_TSAN=ON \
+    -DSIE_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-tsan -j "$jobs" --target thread_tests
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir build-tsan --output-on-failure -j "$jobs" -L 'concurrency|integration'
 
@@ -37,7 +40,7 @@ if [ "${SIE_QUICK:-0}" != 1 ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSIE_BUILD_FUZZ=ON -DSIE_BUILD_BENCH=OFF -DSIE_BUILD_TESTS=ON >/dev/null
   cmake --build build-fuzz -j "$jobs" --target fuzz_json_decoder fuzz_cbor_decoder fuzz_cloudevents \
-    fuzz_sparkplug fuzz_manifest fuzz_model fuzz_signature fuzz_artifact_refs
+    fuzz_sparkplug fuzz_manifest fuzz_model fuzz_signature fuzz_artifact_refs fuzz_worker_frame
   ctest --test-dir build-fuzz --output-on-failure -j "$jobs" -L fuzz
 fi
 

@@ -199,8 +199,12 @@ void invoke(benchmark::State& state, const std::string& key) {
     latencies.add(elapsed);
   }
   latencies.report(state, "us", 1e6);
+  // What goes over the channel: a 'B' frame to the native SDKs' workers, JSON to Lambda ones.
   state.counters["request_B"] =
-      static_cast<double>(sie::process::invocationJson(invocation, 0).size());
+      static_cast<double>((spec.process->protocol == sie::ProcessBinding::Protocol::kNative
+                               ? sie::process::invocationFrame(invocation, 0)
+                               : sie::process::invocationJson(invocation, 0))
+                              .size());
 }
 
 void wireNodeSide(benchmark::State& state) {
@@ -210,8 +214,10 @@ void wireNodeSide(benchmark::State& state) {
   const sie::Invocation invocation = call.of(spec);
   const std::string result =
       R"({"decision":{"anomaly":true,"detail":"55.0 degC, +15.0 from the mean of 60","label":"overheating","score":0.9375}})";
+  const bool binary = state.range(1) != 0;
   for (auto _ : state) {
-    auto body = sie::process::invocationJson(invocation, 1'700'000'000'000);
+    auto body = binary ? sie::process::invocationFrame(invocation, 1'700'000'000'000)
+                       : sie::process::invocationJson(invocation, 1'700'000'000'000);
     benchmark::DoNotOptimize(body);
     auto out = sie::process::parseResult(result);
     benchmark::DoNotOptimize(out);
@@ -222,9 +228,11 @@ void sdkWorkerSide(benchmark::State& state) {
   const auto history = static_cast<std::size_t>(state.range(0));
   const FunctionSpec spec = loadSpec(function("cpp").manifest);
   const Call call = bearing(55.0, history);
-  const std::string body = sie::process::invocationJson(call.of(spec), 1'700'000'000'000);
+  const bool binary = state.range(1) != 0;
+  const std::string body = binary ? sie::process::invocationFrame(call.of(spec), 1'700'000'000'000)
+                                  : sie::process::invocationJson(call.of(spec), 1'700'000'000'000);
   for (auto _ : state) {
-    const sie::worker::Invocation in(nlohmann::json::parse(body));
+    const sie::worker::Invocation in = sie::worker::parseInvocation(binary ? 'B' : 'I', body);
     const sie::worker::Window window = in.window("history");
     const double limit = in.param("rise_limit", 8.0) + in.param("max_temp", 90.0);
     const auto result = sie::worker::Result::of({.score = in.value() / limit,
@@ -354,14 +362,12 @@ int main(int argc, char** argv) {
     }
   }
   benchmark::RegisterBenchmark("BM_WireNodeSide", wireNodeSide)
-      ->ArgName("window")
-      ->Arg(0)
-      ->Arg(60)
+      ->ArgNames({"window", "binary"})
+      ->ArgsProduct({{0, 60}, {0, 1}})
       ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("BM_SdkWorkerSide", sdkWorkerSide)
-      ->ArgName("window")
-      ->Arg(0)
-      ->Arg(60)
+      ->ArgNames({"window", "binary"})
+      ->ArgsProduct({{0, 60}, {0, 1}})
       ->Unit(benchmark::kMicrosecond);
   for (const char* key : {"cpp", "python", "lambda-echo", "lambda-echo-py", "lambda-node"}) {
     benchmark::RegisterBenchmark((std::string("BM_IdleMemory/") + key).c_str(), idleMemory,

@@ -11,8 +11,9 @@ it (fd $SIE_CHANNEL_FD):
     sie_worker.serve(handle)
 
 Frames: [u32 little-endian body length][u8 type][body]. The worker sends 'H' (ready) once, then
-answers each 'I' (invocation JSON) with 'R' (result JSON) or 'E' (error JSON); an exception in
-the handler answers 'E' and the worker keeps serving. serve() returns when the node closes the
+answers each invocation — 'B' (JSON plus binary windows, which this module's hello asks for) or
+'I' (JSON only) — with 'R' (result JSON) or 'E' (error JSON); an exception in the handler answers
+'E' and the worker keeps serving. serve() returns when the node closes the
 channel. A handler returns a Decision, a Result, a dict in the result's JSON shape, or None.
 """
 
@@ -134,6 +135,30 @@ def _receive(fd: int):
     return None if body is None else (header[4:5], body)
 
 
+def parse_invocation(kind: bytes, body: bytes) -> Invocation:
+    """The invocation in an 'I' frame (JSON) or a 'B' frame ([u32 JSON length][JSON][per window:
+    u16 name length, name, u32 n, n x i64 ts, n x f64 value], little-endian)."""
+    if kind == b"I":
+        return Invocation(json.loads(body))
+    (n,) = struct.unpack_from("<I", body)
+    end = 4 + n
+    if end > len(body):
+        raise ValueError("invocation frame ends inside its JSON")
+    doc = json.loads(body[4:end])
+    windows = doc.setdefault("windows", {})
+    while end < len(body):
+        (name_bytes,) = struct.unpack_from("<H", body, end)
+        name = body[end + 2:end + 2 + name_bytes].decode()
+        (count,) = struct.unpack_from("<I", body, end + 2 + name_bytes)
+        ts_at = end + 6 + name_bytes
+        end = ts_at + 16 * count
+        if end > len(body):
+            raise ValueError(f"invocation frame ends inside window '{name}'")
+        windows[name] = {"ts": list(struct.unpack_from(f"<{count}q", body, ts_at)),
+                         "value": list(struct.unpack_from(f"<{count}d", body, ts_at + 8 * count))}
+    return Invocation(doc)
+
+
 def _result_json(result: Any) -> dict:
     if result is None:
         return {}
@@ -151,16 +176,16 @@ def init_failed(message: str) -> None:
 
 def serve(handler: Callable[[Invocation], Any]) -> None:
     fd = _channel()
-    _send(fd, b"H", b'{"sdk":"python/1"}')
+    _send(fd, b"H", b'{"sdk":"python/2","binaryWindows":true}')
     while True:
         frame = _receive(fd)
         if frame is None:
             return
         kind, body = frame
-        if kind != b"I":
+        if kind not in (b"I", b"B"):
             continue
         try:
-            reply = json.dumps(_result_json(handler(Invocation(json.loads(body)))))
+            reply = json.dumps(_result_json(handler(parse_invocation(kind, body))))
             _send(fd, b"R", reply.encode())
         except Exception as e:  # the function's error, reported per invocation
             error = {"errorType": type(e).__name__, "errorMessage": str(e)}

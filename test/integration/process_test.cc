@@ -187,6 +187,30 @@ sie_worker.serve(handle))");
   EXPECT_EQ(out->events[0].data, R"({"open":1})");
 }
 
+// A worker whose hello asks for binary windows gets 'B' frames; any other hello (an older SDK, a
+// hand-written worker) gets the all-JSON 'I' frames. Both read the same window.
+TEST_F(ProcessTest, WorkersThatAskForBinaryWindowsGetThemAndOthersGetJson) {
+  for (const std::string hello : {R"({"sdk":"test"})", R"({"sdk":"test","binaryWindows":true})",
+                                  R"({"binaryWindows":"yes"})", "not json"}) {
+    const FunctionSpec spec = pythonWorker("frames", R"(
+fd = sie_worker._channel()
+sie_worker._send(fd, b"H", b')" + hello + R"(')
+while (frame := sie_worker._receive(fd)) is not None:
+    kind, body = frame
+    history = sie_worker.parse_invocation(kind, body).window("history")
+    decision = {"label": kind.decode(), "score": sum(history.value), "detail": str(history.ts[0])}
+    sie_worker._send(fd, b"R", json.dumps({"decision": decision}).encode()))");
+    auto instance = start(spec);
+    ASSERT_TRUE(instance) << hello;
+    const Call call = bearing(55.0, 60);
+    auto out = instance->invoke(call.of(spec));
+    ASSERT_TRUE(out) << hello << ": " << out.error().str();
+    EXPECT_EQ(out->decision->label, hello.find("true") != std::string::npos ? "B" : "I") << hello;
+    EXPECT_NEAR(out->decision->score, 60 * 40.0, 1e-9) << hello;  // ±0.2 alternate, 60 even
+    EXPECT_EQ(out->decision->detail, std::to_string(call.windows.at("history").front().ts_ns));
+  }
+}
+
 TEST_F(ProcessTest, HandlerErrorsFailTheInvocationAndTheWorkerKeepsServing) {
   const FunctionSpec spec = pythonWorker("flaky", R"(
 def handle(inv):

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "exec/process/frame.h"
 #include "exec/process/wire.h"
@@ -36,6 +37,13 @@ class NativeInstance final : public FunctionInstance {
       return fail(Errc::kParse, fmt::format("[{}] sent frame '{}' before its hello",
                                             worker_->label(), frame->type));
     }
+    // {"sdk": "cpp/2", "binaryWindows": true}: the worker reads 'B' frames. Any other hello
+    // (older SDKs, hand-written workers) gets all-JSON 'I' frames.
+    const auto hello = nlohmann::json::parse(frame->body, nullptr, false);
+    if (hello.is_object()) {
+      const auto binary = hello.find("binaryWindows");
+      binary_windows_ = binary != hello.end() && binary->is_boolean() && binary->get<bool>();
+    }
     return ok();
   }
 
@@ -44,7 +52,10 @@ class NativeInstance final : public FunctionInstance {
     const std::int64_t deadline_ns =
         monotonicNs() + std::chrono::nanoseconds(call.spec.timeout).count();
     const std::int64_t deadline_ms = systemClock().nowNs() / 1'000'000 + call.spec.timeout.count();
-    if (auto sent = writeFrame(fd_, 'I', invocationJson(call, deadline_ms), deadline_ns); !sent) {
+    const Status sent = binary_windows_
+                            ? writeFrame(fd_, 'B', invocationFrame(call, deadline_ms), deadline_ns)
+                            : writeFrame(fd_, 'I', invocationJson(call, deadline_ms), deadline_ns);
+    if (!sent) {
       return lost(sent.error(), "invoking");
     }
     auto frame = readFrame(fd_, deadline_ns);
@@ -76,6 +87,7 @@ class NativeInstance final : public FunctionInstance {
   std::unique_ptr<Worker> worker_;
   int fd_;
   bool healthy_ = true;
+  bool binary_windows_ = false;
 };
 
 }  // namespace

@@ -1,5 +1,10 @@
 #include "exec/process/wire.h"
 
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <limits>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -32,6 +37,62 @@ json windowJson(const std::vector<Sample>& samples) {
   return out;
 }
 
+// A window of single values, which the 'B' frame carries in binary.
+bool travelsInBinary(const std::string& name, const std::vector<Sample>& samples) {
+  return name.size() <= std::numeric_limits<std::uint16_t>::max() &&
+         std::ranges::all_of(samples, [](const Sample& s) { return s.values.size() <= 1; });
+}
+
+// Every window in JSON, or only those that do not travel in binary.
+json invocationDoc(const Invocation& call, std::int64_t deadline_ms, bool every_window) {
+  const Telemetry& r = call.reading;
+  json reading{{"sensor", r.sensor.str()},
+               {"ts", r.ts_ns},
+               {"value", r.value()},
+               {"quality", qualityName(r.quality)},
+               {"tags", tagsJson(r.tags)}};
+  if (r.values.size() > 1) reading["values"] = r.values;
+  if (r.sample_period_ns > 0) reading["samplePeriodNs"] = r.sample_period_ns;
+  if (!r.flag.empty()) reading["flag"] = r.flag;
+  json windows = json::object();
+  for (const auto& [name, samples] : call.windows) {
+    if (every_window || !travelsInBinary(name, samples)) windows[name] = windowJson(samples);
+  }
+  json values = json::object();
+  for (const auto& [name, v] : call.values) values[name] = v;
+  json params = json::object();
+  for (const auto& [name, v] : call.spec.params) params[name] = v;
+  return {{"id", call.event.id},
+          {"idempotencyKey", call.spec.id() + "/" + call.event.id},
+          {"function", call.spec.name},
+          {"version", call.spec.version},
+          {"deadlineMs", deadline_ms},
+          {"event",
+           {{"id", call.event.id},
+            {"source", call.event.source},
+            {"type", call.event.type},
+            {"subject", call.event.subject},
+            {"timeNs", call.event.time_ns}}},
+          {"reading", std::move(reading)},
+          {"windows", std::move(windows)},
+          {"values", std::move(values)},
+          {"params", std::move(params)}};
+}
+
+std::string dump(const json& doc) {
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// The frame is little-endian, as are the hosts sie runs on (x86-64, AArch64).
+static_assert(std::endian::native == std::endian::little);
+
+template <typename T>
+void append(std::string& out, T value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  out.append(bytes, sizeof(T));
+}
+
 template <typename T>
 Result<T> field(const json& object, const char* name, const char* where, T fallback) {
   const auto it = object.find(name);
@@ -48,37 +109,25 @@ Result<T> field(const json& object, const char* name, const char* where, T fallb
 }  // namespace
 
 std::string invocationJson(const Invocation& call, std::int64_t deadline_ms) {
-  const Telemetry& r = call.reading;
-  json reading{{"sensor", r.sensor.str()},
-               {"ts", r.ts_ns},
-               {"value", r.value()},
-               {"quality", qualityName(r.quality)},
-               {"tags", tagsJson(r.tags)}};
-  if (r.values.size() > 1) reading["values"] = r.values;
-  if (r.sample_period_ns > 0) reading["samplePeriodNs"] = r.sample_period_ns;
-  if (!r.flag.empty()) reading["flag"] = r.flag;
-  json windows = json::object();
-  for (const auto& [name, samples] : call.windows) windows[name] = windowJson(samples);
-  json values = json::object();
-  for (const auto& [name, v] : call.values) values[name] = v;
-  json params = json::object();
-  for (const auto& [name, v] : call.spec.params) params[name] = v;
-  const json doc{{"id", call.event.id},
-                 {"idempotencyKey", call.spec.id() + "/" + call.event.id},
-                 {"function", call.spec.name},
-                 {"version", call.spec.version},
-                 {"deadlineMs", deadline_ms},
-                 {"event",
-                  {{"id", call.event.id},
-                   {"source", call.event.source},
-                   {"type", call.event.type},
-                   {"subject", call.event.subject},
-                   {"timeNs", call.event.time_ns}}},
-                 {"reading", std::move(reading)},
-                 {"windows", std::move(windows)},
-                 {"values", std::move(values)},
-                 {"params", std::move(params)}};
-  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+  return dump(invocationDoc(call, deadline_ms, true));
+}
+
+std::string invocationFrame(const Invocation& call, std::int64_t deadline_ms) {
+  std::string out(sizeof(std::uint32_t), '\0');
+  out += dump(invocationDoc(call, deadline_ms, false));
+  const auto json_bytes = static_cast<std::uint32_t>(out.size() - sizeof(std::uint32_t));
+  std::memcpy(out.data(), &json_bytes, sizeof(json_bytes));
+  for (const auto& [name, samples] : call.windows) {
+    if (!travelsInBinary(name, samples)) continue;
+    const std::size_t n = samples.size();
+    out.reserve(out.size() + 6 + name.size() + n * 16);
+    append(out, static_cast<std::uint16_t>(name.size()));
+    out += name;
+    append(out, static_cast<std::uint32_t>(n));
+    for (const Sample& s : samples) append(out, s.ts_ns);
+    for (const Sample& s : samples) append(out, s.values.empty() ? 0.0 : s.values.front());
+  }
+  return out;
 }
 
 Result<Output> parseResult(std::string_view body) {
@@ -109,12 +158,14 @@ Result<Output> parseResult(std::string_view body) {
   if (const auto kv = doc.find("kv"); kv != doc.end() && !kv->is_null()) {
     if (!kv->is_array()) return fail(Errc::kInvalidArgument, "function result: kv must be a list");
     for (const json& w : *kv) {
-      if (!w.is_object())
+      if (!w.is_object()) {
         return fail(Errc::kInvalidArgument, "function result: kv[] entries are objects");
+      }
       KvWrite write;
       write.key = SIE_TRY(field<std::string>(w, "key", "kv[]", ""));
-      if (write.key.empty())
+      if (write.key.empty()) {
         return fail(Errc::kInvalidArgument, "function result: kv[].key is missing");
+      }
       const auto value = w.find("value");
       write.value = value == w.end()     ? ""
                     : value->is_string() ? value->get<std::string>()

@@ -15,6 +15,12 @@ namespace sie::process {
 //  "windows": {name: {"ts": [...], "value": [...]}}, "values": {...}, "params": {...}}
 std::string invocationJson(const Invocation& call, std::int64_t deadline_ms);
 
+// The native protocol's 'B' invocation: the same JSON, but its windows of single values move to a
+// binary section after it, so a worker reads them without parsing a number:
+//   [u32 JSON length][JSON][per window: u16 name length, name, u32 n, n × i64 ts, n × f64 value]
+// all little-endian. Windows of blocks (samples of several values) stay in the JSON.
+std::string invocationFrame(const Invocation& call, std::int64_t deadline_ms);
+
 // {"decision": {"score", "anomaly", "label", "detail"} | null,
 //  "kv": [{"key", "value", "ttlMs"}], "events": [{"type", "subject", "data"}]}
 // An empty body or null is an empty output.

@@ -9,21 +9,25 @@
 //   }
 //
 // Frames: [u32 little-endian body length][u8 type][body]; the worker sends 'H' (ready) once,
-// then answers each 'I' (invocation JSON) with 'R' (result JSON) or 'E' (error JSON). A throwing
-// handler answers 'E'; the worker keeps serving. End of channel: serve() returns 0.
-// The JSON on both sides is described in docs/PROCESS.md.
+// then answers each invocation — 'B' (JSON plus binary windows: this SDK's hello asks for them)
+// or 'I' (JSON only) — with 'R' (result JSON) or 'E' (error JSON). A throwing handler answers
+// 'E'; the worker keeps serving. End of channel: serve() returns 0.
+// Both frames and the JSON on both sides are described in docs/PROCESS.md.
 #pragma once
 
 #include <unistd.h>
 
+#include <bit>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -38,7 +42,9 @@ struct Window {
 
 class Invocation {
  public:
-  explicit Invocation(nlohmann::json doc) : doc_(std::move(doc)) {}
+  // `binary`: the windows a 'B' frame carried after its JSON.
+  explicit Invocation(nlohmann::json doc, std::vector<std::pair<std::string, Window>> binary = {})
+      : doc_(std::move(doc)), binary_(std::move(binary)) {}
 
   [[nodiscard]] const nlohmann::json& json() const { return doc_; }
   [[nodiscard]] std::string id() const { return doc_.value("id", ""); }
@@ -53,6 +59,9 @@ class Invocation {
   }
   // A window input binding (empty when the manifest declares none of that name).
   [[nodiscard]] Window window(const std::string& name) const {
+    for (const auto& [binary_name, binary] : binary_) {
+      if (binary_name == name) return binary;
+    }
     Window w;
     const auto windows = doc_.find("windows");  // find, not value(): that would copy them all
     if (windows == doc_.end() || !windows->is_object()) return w;
@@ -85,6 +94,7 @@ class Invocation {
   }
 
   nlohmann::json doc_;
+  std::vector<std::pair<std::string, Window>> binary_;
 };
 
 struct Decision {
@@ -123,8 +133,9 @@ struct Result {
     }
     if (!kv.empty()) {
       nlohmann::json writes = nlohmann::json::array();
-      for (const auto& w : kv)
+      for (const auto& w : kv) {
         writes.push_back({{"key", w.key}, {"value", w.value}, {"ttlMs", w.ttl_ms}});
+      }
       out["kv"] = std::move(writes);
     }
     if (!events.empty()) out["events"] = events;
@@ -182,12 +193,58 @@ inline bool receive(int fd, char& type, std::string& body) {
   return readAll(fd, body.data(), n);
 }
 
+static_assert(std::endian::native == std::endian::little, "frames are little-endian");
+
+// Takes the next `size` bytes of a frame, or throws naming what was cut short.
+inline std::string_view take(std::string_view& rest, std::size_t size, const char* what) {
+  if (rest.size() < size) {
+    throw std::runtime_error(std::string("invocation frame ends inside ") + what);
+  }
+  const std::string_view bytes = rest.substr(0, size);
+  rest.remove_prefix(size);
+  return bytes;
+}
+
+template <typename T>
+T takeNumber(std::string_view& rest, const char* what) {
+  T value;
+  std::memcpy(&value, take(rest, sizeof(T), what).data(), sizeof(T));
+  return value;
+}
+
+template <typename T>
+void takeArray(std::string_view& rest, std::uint32_t n, const char* what, std::vector<T>& out) {
+  const std::string_view bytes = take(rest, std::size_t{n} * sizeof(T), what);
+  out.resize(n);
+  if (n > 0) std::memcpy(out.data(), bytes.data(), bytes.size());
+}
+
 inline std::string errorJson(std::string_view type, std::string_view message) {
   return nlohmann::json{{"errorType", type}, {"errorMessage", message}}.dump(
       -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace detail
+
+// The invocation in an 'I' frame (JSON) or a 'B' frame ([u32 JSON length][JSON][per window:
+// u16 name length, name, u32 n, n × i64 ts, n × f64 value]). Throws on a malformed frame.
+inline Invocation parseInvocation(char type, std::string_view body) {
+  if (type == 'I') return Invocation(nlohmann::json::parse(body));
+  std::string_view rest = body;
+  const auto json_bytes = detail::takeNumber<std::uint32_t>(rest, "its JSON length");
+  nlohmann::json doc = nlohmann::json::parse(detail::take(rest, json_bytes, "its JSON"));
+  std::vector<std::pair<std::string, Window>> windows;
+  while (!rest.empty()) {
+    const auto name_bytes = detail::takeNumber<std::uint16_t>(rest, "a window's name length");
+    std::string name(detail::take(rest, name_bytes, "a window's name"));
+    const auto n = detail::takeNumber<std::uint32_t>(rest, "a window's length");
+    Window w;
+    detail::takeArray(rest, n, "a window's timestamps", w.ts);
+    detail::takeArray(rest, n, "a window's values", w.value);
+    windows.emplace_back(std::move(name), std::move(w));
+  }
+  return Invocation(std::move(doc), std::move(windows));
+}
 
 // Tells the node the function cannot start (bad configuration, missing model, ...).
 inline int initFailed(std::string_view message) {
@@ -198,16 +255,15 @@ inline int initFailed(std::string_view message) {
 // Serves invocations until the node closes the channel. Returns the process exit code.
 inline int serve(const Handler& handler) {
   const int fd = detail::channel();
-  if (!detail::send(fd, 'H', R"({"sdk":"cpp/1"})")) return 2;
+  if (!detail::send(fd, 'H', R"({"sdk":"cpp/2","binaryWindows":true})")) return 2;
   char type = 0;
   std::string body;
   while (detail::receive(fd, type, body)) {
-    if (type != 'I') continue;
+    if (type != 'I' && type != 'B') continue;
     std::string reply;
     char kind = 'R';
     try {
-      nlohmann::json doc = nlohmann::json::parse(body);
-      reply = handler(Invocation(std::move(doc)))
+      reply = handler(parseInvocation(type, body))
                   .json()
                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } catch (const std::exception& e) {
