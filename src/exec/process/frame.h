@@ -1,7 +1,8 @@
 // The native protocol's framing on the worker's channel (a Unix stream socket at fd 3):
 //   [u32 little-endian body length][u8 type][body]
-// Types: 'H' hello (worker ready, JSON), 'F' init failed (text), 'I' invoke (JSON, node → worker),
-// 'R' result (JSON), 'E' error (JSON {"errorMessage", "errorType"} or text).
+// Types: 'H' hello (worker ready, JSON), 'F' init failed (text), 'B' invoke with binary windows
+// and 'I' invoke in JSON (node → worker, wire.h), 'R' result (JSON), 'E' error (JSON
+// {"errorMessage", "errorType"} or text).
 #pragma once
 
 #include <cstdint>
