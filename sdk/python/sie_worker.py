@@ -13,8 +13,8 @@ it (fd $SIE_CHANNEL_FD):
 Frames: [u32 little-endian body length][u8 type][body]. The worker sends 'H' (ready) once, then
 answers each invocation — 'B' (JSON plus binary windows, which this module's hello asks for) or
 'I' (JSON only) — with 'R' (result JSON) or 'E' (error JSON); an exception in the handler answers
-'E' and the worker keeps serving. serve() returns when the node closes the
-channel. A handler returns a Decision, a Result, a dict in the result's JSON shape, or None.
+'E' and the worker keeps serving. serve() returns when the node closes the channel. A handler
+returns a Decision, a Result, a dict in the result's JSON shape, or None.
 """
 
 from __future__ import annotations
