@@ -681,7 +681,7 @@ class Spec:
     dropout: float = 0.1
     weight_decay: float = 1e-5
     # ground truth: "trigger" = a fault on the trigger sensor or a process fault of its asset;
-    # "bound" = a fault on any sensor the function reads (what `sie eval` counts)
+    # "bound" = a fault on any sensor the function reads (`sie eval` scores by "trigger")
     labels: str = "trigger"
     seed: int = 7
 
