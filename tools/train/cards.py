@@ -90,11 +90,13 @@ RACK = {
 
 def write_card(spec: st.Spec, m: dict, info: dict) -> None:
     C, L = len(spec.channels), spec.L
-    fm = st.WindowFeatures(C, L, spec.R, spec.seg)
+    fmap = spec.feature_map()
+    fm = getattr(fmap, "windows", fmap)  # the WindowFeatures inside a custom feature map
     seg = fm.seg
     chan_rows = "\n".join(
-        f"| {c} `{sig}` | `{spec.domain}/+/{sig}`{' (trigger)' if c == 0 else ''} | "
-        f"{m['mean'][c]:.6g} | {m['std'][c]:.6g} |" for c, sig in enumerate(spec.channels))
+        f"| {c} `{sig}` | `{pat}`{' (trigger)' if c == 0 else ''} | "
+        f"{m['mean'][c]:.6g} | {m['std'][c]:.6g} |"
+        for c, (sig, pat) in enumerate(zip(spec.channels, spec.patterns())))
     limits = "\n".join(f"- {x}" for x in info["limits"])
     card = f"""# {spec.name}.onnx
 
@@ -106,25 +108,25 @@ def write_card(spec: st.Spec, m: dict, info: dict) -> None:
 Input tensor `input`: float32 [batch, {C * L}] = {C} channels x L = {L} readings, channel-major
 (channel 0's {L} values oldest first, then channel 1's, ...). Channel 0 is the trigger
 `{info['trigger']}`; its {L} newest readings (the last one is the triggering reading) set the
-timeline, the other channels are the same asset's sensors zero-order held onto it.
+timeline, {info.get('others', "the other channels are the same asset's sensors")} zero-order held onto it.
 Normalization x' = (x - mean) / std per channel (`sie.mean`, `sie.std`):
 
 | channel | sensor | mean | std |
 | --- | --- | ---: | ---: |
 {chan_rows}
 
-{manifest_inputs(spec)}
+{info.get('inputs', manifest_inputs(spec))}
 
 ## Graph
 
-Fixed in-graph features per channel, relative to `ref`, the mean of the channel's last {spec.R}
+{info.get('graph', '')}Fixed in-graph features per channel, relative to `ref`, the mean of the channel's last {spec.R}
 values: ref itself; the last {spec.R} values minus ref; the means of the {L // seg} consecutive
 {seg}-reading segments of the whole window minus ref; log of the absolute first differences of the
 last {spec.R} values (a stuck sensor gives log 1e-4); per segment the log mean absolute first
 difference. The linear parts are MatMuls with constant matrices (the segment means: one
 {fm.n}x{fm.n // seg} matrix for every {fm.n}-value chunk of the window and of its absolute first
 differences). Then a fixed standardization (training-set mean and std of each feature) and an MLP
-{fm.size}-{'-'.join(map(str, spec.hidden))}-1 with ReLU and a sigmoid; {m['nodes']} nodes in all.
+{fmap.size}-{'-'.join(map(str, spec.hidden))}-1 with ReLU and a sigmoid; {m['nodes']} nodes in all.
 
 ## Output and score
 

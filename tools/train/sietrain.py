@@ -21,6 +21,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -666,7 +667,7 @@ class Spec:
     """What a window model binds: domain, the trigger's signal (channel 0) and the others."""
     name: str
     domain: str
-    channels: list[str]  # signal names, channel 0 = trigger
+    channels: list[str]  # signal names, channel 0 = trigger; "asset/signal" names another asset's
     L: int
     R: int = 16
     seg: int = 60  # values per pooled segment
@@ -684,12 +685,29 @@ class Spec:
     # "bound" = a fault on any sensor the function reads (`sie eval` scores by "trigger")
     labels: str = "trigger"
     seed: int = 7
+    # channel c is normalized with channel tie[c]'s mean and std (channels compared in-graph
+    # must share a scale); None: each its own
+    tie: list[int] | None = None
+    # the in-graph feature map (a module with .size); None: WindowFeatures over all channels
+    features: Callable[["Spec"], torch.nn.Module] | None = None
 
     def sensors(self, asset: str) -> list[str]:
-        return [f"{self.domain}/{asset}/{c}" for c in self.channels]
+        return [f"{self.domain}/{c}" if "/" in c else f"{self.domain}/{asset}/{c}"
+                for c in self.channels]
 
     def patterns(self) -> list[str]:
-        return [f"{self.domain}/+/{c}" for c in self.channels]
+        return [f"{self.domain}/{c}" if "/" in c else f"{self.domain}/+/{c}" for c in self.channels]
+
+    def feature_map(self) -> torch.nn.Module:
+        if self.features is not None:
+            return self.features(self)
+        return WindowFeatures(len(self.channels), self.L, self.R, self.seg)
+
+    def stats(self, sets: list["WindowSet"]) -> tuple[np.ndarray, np.ndarray]:
+        mean, std = _stats_from_sets(sets)
+        if self.tie is not None:
+            mean, std = mean[self.tie], std[self.tie]
+        return mean, std
 
 
 def run_item(item) -> tuple[int, str, float]:
@@ -743,8 +761,8 @@ def train_classifier(spec: Spec):
     rng = np.random.default_rng(spec.seed)
     train_sets = window_sets(spec, spec.train)
     val_sets = window_sets(spec, spec.val)
-    runs_mean, runs_std = _stats_from_sets(train_sets)
-    fmap = WindowFeatures(len(spec.channels), spec.L, spec.R, spec.seg)
+    runs_mean, runs_std = spec.stats(train_sets)
+    fmap = spec.feature_map()
     ftr, ytr = build_features(fmap, train_sets, spec, runs_mean, runs_std, rng, train=True)
     fva, yva = build_features(fmap, val_sets, spec, runs_mean, runs_std, rng, train=False)
     log(f"features: train {ftr.shape} ({ytr.mean():.3f} positive), val {fva.shape}")

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Retrains the simulator models into models/ (pump-health, water-leak, grid-voltage and
-# grid-voltage-window, hvac-zone, rack-fault): regenerates the simulator exports with build/sie into a temporary
+# grid-voltage-window, grid-frequency, hvac-zone, rack-fault): regenerates the simulator exports with build/sie into a temporary
 # folder, trains each model with fixed seeds, exports ONNX with its metadata, checks it with
 # OpenCV's DNN importer, writes its model card and reference outputs, and prints a summary.
 #
-#   tools/train/train_all.sh                 # all five (~25 min on 2 cores)
+#   tools/train/train_all.sh                 # all of them
 #   tools/train/train_all.sh water_leak      # just some (script names without .py)
 #
 # Environment: SIE_BIN (default build/sie), SIE_TRAIN_DATA (default: a fresh /tmp folder, removed
@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PYTHON=${PYTHON:-/usr/bin/python3}
 SIE_BIN=${SIE_BIN:-$ROOT/build/sie}
-MODELS=(pump_health water_leak grid_voltage hvac_zone rack_fault)
+MODELS=(pump_health water_leak grid_voltage grid_frequency hvac_zone rack_fault)
 [ $# -gt 0 ] && MODELS=("$@")
 
 [ -x "$SIE_BIN" ] || { echo "train_all.sh: no simulator at $SIE_BIN (build first, or set SIE_BIN)" >&2; exit 1; }
