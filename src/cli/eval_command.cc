@@ -2,6 +2,7 @@
 // per function precision, recall, F1, false alarms per hour and median detection delay, next to a
 // z-score baseline on the same data.
 #include <unistd.h>
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -57,13 +58,17 @@ nlohmann::ordered_json scoreJson(const node::FunctionScore& s) {
 }
 
 void printTable(const std::vector<node::FunctionScore>& scores) {
-  std::cout << fmt::format("{:<40} {:>9} {:>9} {:>9} {:>6} {:>9} {:>9} {:>11}\n", "function",
+  const auto label = [](const node::FunctionScore& s) {
+    return s.baseline_of.empty() ? s.function : "  baseline " + s.function;
+  };
+  std::size_t width = 40;  // the column fits the longest name, so figures stay aligned
+  for (const auto& s : scores) width = std::max(width, label(s).size());
+  std::cout << fmt::format("{:<{}} {:>9} {:>9} {:>9} {:>6} {:>9} {:>9} {:>11}\n", "function", width,
                            "decisions", "precision", "recall", "F1", "FA/hour", "detected",
                            "delay p50 s");
   for (const auto& s : scores) {
-    const std::string name = s.baseline_of.empty() ? s.function : "  baseline " + s.function;
-    std::cout << fmt::format("{:<40} {:>9} {:>9.3f} {:>9.3f} {:>6.3f} {:>9.1f} {:>9} {:>11}\n",
-                             name, s.decisions, s.precision(), s.recall(), s.f1(),
+    std::cout << fmt::format("{:<{}} {:>9} {:>9.3f} {:>9.3f} {:>6.3f} {:>9.1f} {:>9} {:>11}\n",
+                             label(s), width, s.decisions, s.precision(), s.recall(), s.f1(),
                              s.falseAlarmsPerHour(), fmt::format("{}/{}", s.detected, s.faults),
                              s.detected > 0 ? fmt::format("{:.1f}", s.median_delay_s) : "-");
   }

@@ -96,4 +96,13 @@ import sys
 model, baseline = map(float, sys.argv[1:])
 assert model >= 0.9 and model > baseline, (model, baseline)
 PY
+
+# The table widens its name column to the longest name, so every line has the same length.
+sed -i 's/name: pump-health,/name: pump-health-with-a-long-descriptive-name,/' \
+  "$WORK/pump/functions/pump-health.yaml"
+"$SIE" eval --site "$WORK/pump" --seed 1 --duration 2m >"$WORK/eval.txt" || fail "sie eval (table) failed"
+grep -q "baseline pump-health-with-a-long-descriptive-name-zscore@baseline" "$WORK/eval.txt" ||
+  fail "no baseline row: $(cat "$WORK/eval.txt")"
+widths=$(sed -n '/^function /,$p' "$WORK/eval.txt" | awk '{ print length($0) }' | sort -u | wc -l)
+[ "$widths" = 1 ] || fail "table columns do not line up: $(cat "$WORK/eval.txt")"
 echo "onnx end-to-end: ok"
