@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Retrains the simulator models into models/ (pump-health, water-leak, grid-voltage and
-# grid-voltage-window, grid-frequency, hvac-zone, rack-fault): regenerates the simulator exports with build/sie into a temporary
-# folder, trains each model with fixed seeds, exports ONNX with its metadata, checks it with
-# OpenCV's DNN importer, writes its model card and reference outputs, and prints a summary.
+# grid-voltage-window, grid-frequency, hvac-zone, rack-fault): regenerates the simulator exports
+# with build/sie into a temporary folder, trains each model with fixed seeds, exports ONNX with
+# its metadata, checks it with OpenCV's DNN importer, writes its model card and reference outputs,
+# and prints a summary.
 #
 #   tools/train/train_all.sh                 # all of them
 #   tools/train/train_all.sh water_leak      # just some (script names without .py)
