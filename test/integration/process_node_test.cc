@@ -1,6 +1,7 @@
 // Process functions inside a whole node: worker processes SIGKILLed at random while events flow
 // lose nothing and apply every event's effects once; pools scale to zero and back.
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,8 +37,13 @@ std::vector<pid_t> processesRunning(const std::string& needle) {
   while (const dirent* entry = readdir(proc)) {
     const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
     if (pid <= 0) continue;
-    std::ifstream in(std::string("/proc/") + entry->d_name + "/cmdline");
-    const std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+    // A process may exit while we read it (read fails with ESRCH): it is then not running.
+    const int fd = ::open(("/proc/" + std::string(entry->d_name) + "/cmdline").c_str(), O_RDONLY);
+    if (fd < 0) continue;
+    std::string cmdline(4096, '\0');
+    const ssize_t got = ::read(fd, cmdline.data(), cmdline.size());
+    ::close(fd);
+    cmdline.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
     if (cmdline.find(needle) != std::string::npos) out.push_back(pid);
   }
   closedir(proc);
