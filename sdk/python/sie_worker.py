@@ -135,27 +135,42 @@ def _receive(fd: int):
     return None if body is None else (header[4:5], body)
 
 
+class _FrameReader:
+    """Takes a frame's fields in order; a field cut short raises ValueError naming it."""
+
+    def __init__(self, body: bytes):
+        self.body = body
+        self.at = 0
+
+    def more(self) -> bool:
+        return self.at < len(self.body)
+
+    def take(self, size: int, what: str) -> bytes:
+        if len(self.body) - self.at < size:
+            raise ValueError(f"invocation frame ends inside {what}")
+        self.at += size
+        return self.body[self.at - size:self.at]
+
+    def number(self, fmt: str, what: str) -> int:
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt), what))[0]
+
+
 def parse_invocation(kind: bytes, body: bytes) -> Invocation:
     """The invocation in an 'I' frame (JSON) or a 'B' frame ([u32 JSON length][JSON][per window:
-    u16 name length, name, u32 n, n x i64 ts, n x f64 value], little-endian)."""
+    u16 name length, name, u32 n, n x i64 ts, n x f64 value], little-endian). A malformed frame
+    raises ValueError."""
     if kind == b"I":
         return Invocation(json.loads(body))
-    (n,) = struct.unpack_from("<I", body)
-    end = 4 + n
-    if end > len(body):
-        raise ValueError("invocation frame ends inside its JSON")
-    doc = json.loads(body[4:end])
+    frame = _FrameReader(bytes(body))
+    doc = json.loads(frame.take(frame.number("<I", "its JSON length"), "its JSON"))
     windows = doc.setdefault("windows", {})
-    while end < len(body):
-        (name_bytes,) = struct.unpack_from("<H", body, end)
-        name = body[end + 2:end + 2 + name_bytes].decode()
-        (count,) = struct.unpack_from("<I", body, end + 2 + name_bytes)
-        ts_at = end + 6 + name_bytes
-        end = ts_at + 16 * count
-        if end > len(body):
-            raise ValueError(f"invocation frame ends inside window '{name}'")
-        windows[name] = {"ts": list(struct.unpack_from(f"<{count}q", body, ts_at)),
-                         "value": list(struct.unpack_from(f"<{count}d", body, ts_at + 8 * count))}
+    while frame.more():
+        name = frame.take(frame.number("<H", "a window's name length"), "a window's name").decode()
+        count = frame.number("<I", "a window's length")
+        ts = frame.take(8 * count, "a window's timestamps")
+        value = frame.take(8 * count, "a window's values")
+        windows[name] = {"ts": list(struct.unpack(f"<{count}q", ts)),
+                         "value": list(struct.unpack(f"<{count}d", value))}
     return Invocation(doc)
 
 
