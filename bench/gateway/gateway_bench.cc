@@ -21,7 +21,9 @@ class NullSeries final : public TimeSeriesStore {
   Result<std::vector<Sample>> range(Symbol, std::int64_t, std::int64_t, std::size_t) override {
     return std::vector<Sample>{};
   }
-  Result<std::vector<Sample>> lastN(Symbol, std::size_t) override { return std::vector<Sample>{}; }
+  Result<std::vector<Sample>> lastUntil(Symbol, std::int64_t, std::size_t) override {
+    return std::vector<Sample>{};
+  }
 };
 
 class CountingDeadLetters final : public DeadLetterStore {

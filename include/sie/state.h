@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -35,8 +36,14 @@ class TimeSeriesStore {
   // Readings with from_ns <= ts_ns < to_ns, oldest first, at most `limit`.
   virtual Result<std::vector<Sample>> range(Symbol sensor, std::int64_t from_ns, std::int64_t to_ns,
                                             std::size_t limit) = 0;
-  // The newest `n` readings, oldest first (fewer when fewer exist).
-  virtual Result<std::vector<Sample>> lastN(Symbol sensor, std::size_t n) = 0;
+  // The newest `n` readings with ts_ns <= until_ns, oldest first (fewer when fewer exist): a
+  // window as of a moment, whatever was recorded after it.
+  virtual Result<std::vector<Sample>> lastUntil(Symbol sensor, std::int64_t until_ns,
+                                                std::size_t n) = 0;
+  // The newest `n` readings, oldest first.
+  Result<std::vector<Sample>> lastN(Symbol sensor, std::size_t n) {
+    return lastUntil(sensor, std::numeric_limits<std::int64_t>::max(), n);
+  }
 };
 
 class KvStore {
@@ -50,7 +57,8 @@ class KvStore {
   // Returns whether the write happened.
   virtual Result<bool> compareAndSet(std::string_view key, std::optional<std::string_view> expected,
                                      std::string_view value,
-                                     std::chrono::milliseconds ttl = std::chrono::milliseconds{0}) = 0;
+                                     std::chrono::milliseconds ttl = std::chrono::milliseconds{
+                                         0}) = 0;
   virtual Status erase(std::string_view key) = 0;
 };
 
@@ -76,18 +84,18 @@ class DeadLetterStore {
 struct AuditRecord {
   std::int64_t seq = 0;  // 1, 2, 3, ... assigned by the log
   std::int64_t ts_ns = 0;
-  std::string kind;     // "decision", "action", "lifecycle"
-  std::string subject;  // "pump-health@1", sensor id, ...
-  std::string body;     // JSON document
+  std::string kind;       // "decision", "action", "lifecycle"
+  std::string subject;    // "pump-health@1", sensor id, ...
+  std::string body;       // JSON document
   std::string prev_hash;  // hex SHA-256 of the previous record ("" for seq 1... see audit_chain.h)
   std::string hash;       // hex SHA-256 over prev_hash and this record's fields
 };
 
 struct AuditVerifyReport {
   bool ok = true;
-  std::int64_t records = 0;       // records checked
+  std::int64_t records = 0;        // records checked
   std::int64_t first_bad_seq = 0;  // 0 when ok
-  std::string problem;            // "record 17: hash mismatch (altered)"
+  std::string problem;             // "record 17: hash mismatch (altered)"
 };
 
 class AuditLog {

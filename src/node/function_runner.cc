@@ -1,6 +1,7 @@
 #include "node/function_runner.h"
 
 #include <charconv>
+#include <limits>
 #include <thread>
 
 #include <fmt/format.h>
@@ -58,6 +59,11 @@ std::string expandForTrigger(std::string_view text, const Telemetry& reading,
   });
 }
 
+// The latest moment strictly before `ts_ns`.
+std::int64_t justBefore(std::int64_t ts_ns) {
+  return ts_ns == std::numeric_limits<std::int64_t>::min() ? ts_ns : ts_ns - 1;
+}
+
 }  // namespace
 
 Symbol windowSensor(const InputBinding& binding, const Telemetry& reading) {
@@ -71,11 +77,11 @@ Result<FunctionRunner::Inputs> FunctionRunner::fetchInputs(const Telemetry& read
   for (const auto& binding : spec_.inputs) {
     if (binding.kind == InputBinding::Kind::kWindow) {
       const Symbol source = windowSensor(binding, reading);
-      const bool own = source == reading.sensor;
-      // The triggering reading is already recorded; the window is what came before it.
-      auto samples = SIE_TRY(state_.timeSeries().lastN(source, binding.last + (own ? 1 : 0)));
-      if (own && !samples.empty() && samples.back().ts_ns == reading.ts_ns) samples.pop_back();
-      if (samples.size() > binding.last) samples.erase(samples.begin());
+      // As of the trigger, whatever was recorded since (ingest runs ahead of dispatch under
+      // load): its own sensor's readings before it, other channels' up to its moment.
+      const std::int64_t until =
+          source == reading.sensor ? justBefore(reading.ts_ns) : reading.ts_ns;
+      auto samples = SIE_TRY(state_.timeSeries().lastUntil(source, until, binding.last));
       inputs.windows.emplace(binding.name, std::move(samples));
       continue;
     }
@@ -195,13 +201,9 @@ bool FunctionRunner::tryHandle(const Event& event) {
 
 bool FunctionRunner::skipForHop(const Telemetry& reading) {
   if (!spec_.model || spec_.model->hop.count() <= 0) return false;
-  // The reading is already recorded: the one before it is the previous of the last two.
-  auto last = state_.timeSeries().lastN(reading.sensor, 2);
-  if (!last) return false;  // the full fetch reports the error
-  for (auto it = last->rbegin(); it != last->rend(); ++it) {
-    if (it->ts_ns < reading.ts_ns) return inSameHop(spec_.model->hop, it->ts_ns, reading.ts_ns);
-  }
-  return false;
+  auto previous = state_.timeSeries().lastUntil(reading.sensor, justBefore(reading.ts_ns), 1);
+  if (!previous || previous->empty()) return false;  // the full fetch reports an error
+  return inSameHop(spec_.model->hop, previous->back().ts_ns, reading.ts_ns);
 }
 
 Result<Output> FunctionRunner::call(const Event& event, bool dry_run) {

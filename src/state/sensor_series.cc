@@ -74,15 +74,18 @@ std::size_t SensorSeries::lowerBound(std::int64_t ts) const {
   return lo;
 }
 
-std::optional<std::vector<Sample>> SensorSeries::lastFromMemory(std::size_t n) {
+std::optional<std::vector<Sample>> SensorSeries::lastFromMemory(std::int64_t until_ns,
+                                                                std::size_t n) {
   std::lock_guard lock(mu_);
-  const std::size_t covered = size_ - lowerBound(covered_from_);
+  const std::size_t end = until_ns == kMaxTs ? size_ : lowerBound(until_ns + 1);
+  const std::size_t first = lowerBound(covered_from_);
+  const std::size_t covered = end > first ? end - first : 0;
   // With covered_from_ == kMinTs the ring holds every reading there is.
   if (covered < n && covered_from_ != kMinTs) return std::nullopt;
   const std::size_t take = std::min(n, covered);
   std::vector<Sample> out;
   out.reserve(take);
-  for (std::size_t i = size_ - take; i < size_; ++i) out.push_back(at(i).toSample());
+  for (std::size_t i = end - take; i < end; ++i) out.push_back(at(i).toSample());
   return out;
 }
 

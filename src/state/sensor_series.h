@@ -49,7 +49,7 @@ class SensorSeries {
   void append(StoredReading reading);
 
   // Answers from memory when the ring holds every reading the request asks about.
-  std::optional<std::vector<Sample>> lastFromMemory(std::size_t n);
+  std::optional<std::vector<Sample>> lastFromMemory(std::int64_t until_ns, std::size_t n);
   std::optional<std::vector<Sample>> rangeFromMemory(std::int64_t from_ns, std::int64_t to_ns,
                                                      std::size_t limit);
   // Readings SQLite does not have yet (in flight, then pending), in arrival order. Call with

@@ -53,7 +53,7 @@ Result<std::unique_ptr<EmbeddedTimeSeries>> EmbeddedTimeSeries::create(StoreCont
                                             "read newest reading"));
   ts->last_stmt_ = SIE_TRY(reader.prepare(
       "SELECT ts_ns, quality, value, block, period_ns FROM readings WHERE sensor_id = ?1 "
-      "ORDER BY ts_ns DESC, id DESC LIMIT ?2",
+      "AND ts_ns <= ?2 ORDER BY ts_ns DESC, id DESC LIMIT ?3",
       "read last readings"));
   ts->range_stmt_ = SIE_TRY(reader.prepare(
       "SELECT ts_ns, quality, value, block, period_ns FROM readings WHERE sensor_id = ?1 "
@@ -157,23 +157,26 @@ Result<std::vector<StoredReading>> EmbeddedTimeSeries::readStored(Stmt& query) {
   return out;
 }
 
-Result<std::vector<Sample>> EmbeddedTimeSeries::lastN(Symbol sensor, std::size_t n) {
+Result<std::vector<Sample>> EmbeddedTimeSeries::lastUntil(Symbol sensor, std::int64_t until_ns,
+                                                          std::size_t n) {
   SIE_CHECK(context_.checkOpen());
   SensorSeries* series = SIE_TRY(seriesFor(sensor, false));
   if (series == nullptr || n == 0) return std::vector<Sample>{};
-  if (auto from_memory = series->lastFromMemory(n)) return std::move(*from_memory);
+  if (auto from_memory = series->lastFromMemory(until_ns, n)) return std::move(*from_memory);
 
   std::shared_lock no_commit(context_.batcher->commitLock());
   std::vector<StoredReading> unwritten = series->unwritten();
   std::vector<StoredReading> merged;
   {
     std::lock_guard lock(context_.reader_mu);
-    last_stmt_.bind(1, series->dbId()).bind(2, toSqlLimit(n));
+    last_stmt_.bind(1, series->dbId()).bind(2, until_ns).bind(3, toSqlLimit(n));
     merged = SIE_TRY(readStored(last_stmt_));
   }
   std::reverse(merged.begin(), merged.end());
   // Committed rows were accepted before unwritten ones: on equal timestamps they stay first.
-  merged.insert(merged.end(), unwritten.begin(), unwritten.end());
+  for (auto& r : unwritten) {
+    if (r.ts_ns <= until_ns) merged.push_back(std::move(r));
+  }
   std::stable_sort(merged.begin(), merged.end(), byTs);
   const std::size_t skip = merged.size() > n ? merged.size() - n : 0;
   std::vector<Sample> out;

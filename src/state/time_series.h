@@ -32,7 +32,8 @@ class EmbeddedTimeSeries final : public TimeSeriesStore, public BatchSource {
   Status append(const Telemetry& reading) override;
   Result<std::vector<Sample>> range(Symbol sensor, std::int64_t from_ns, std::int64_t to_ns,
                                     std::size_t limit) override;
-  Result<std::vector<Sample>> lastN(Symbol sensor, std::size_t n) override;
+  Result<std::vector<Sample>> lastUntil(Symbol sensor, std::int64_t until_ns,
+                                        std::size_t n) override;
 
   Status writePending(Db& db) override;
   void commitDone() override;

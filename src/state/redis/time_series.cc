@@ -120,23 +120,33 @@ std::vector<Sample> RedisTimeSeries::merge(Series& s, std::vector<Sample> stored
   return stored;
 }
 
-Result<std::vector<Sample>> RedisTimeSeries::lastN(Symbol sensor, std::size_t n) {
-  if (n == 0) return std::vector<Sample>{};
+Result<std::vector<Sample>> RedisTimeSeries::lastUntil(Symbol sensor, std::int64_t until_ns,
+                                                       std::size_t n) {
+  if (n == 0 || until_ns < 0) return std::vector<Sample>{};
+  const bool newest = until_ns == std::numeric_limits<std::int64_t>::max();
   Series& s = series(sensor);
   {
     std::lock_guard lock(s.mu);
-    if (s.ring.size() >= n || s.complete) {
-      const std::size_t take = std::min(n, s.ring.size());
-      return std::vector<Sample>(s.ring.end() - static_cast<std::ptrdiff_t>(take), s.ring.end());
+    // The ring is the newest stretch of the stream: the readings up to until_ns in it are the
+    // newest ones there are when there are n of them, or when the ring holds everything.
+    const auto end =
+        std::upper_bound(s.ring.begin(), s.ring.end(), until_ns,
+                         [](std::int64_t ts, const Sample& x) { return ts < x.ts_ns; });
+    const auto held = static_cast<std::size_t>(end - s.ring.begin());
+    if (held >= n || s.complete) {
+      const std::size_t take = std::min(n, held);
+      return std::vector<Sample>(end - static_cast<std::ptrdiff_t>(take), end);
     }
   }
   // Readings evicted from memory may still be on their way: let them land first.
   SIE_TRY(outbox_.barrier(catch_up_));
   const std::string key = keys_.series(sensor.str());
-  const std::size_t count = std::max(n, memory_window_);
-  auto reply = SIE_TRY(reader_.run({"XREVRANGE", key, "+", "-", "COUNT", std::to_string(count)}));
+  const std::size_t count = newest ? std::max(n, memory_window_) : n;
+  auto reply = SIE_TRY(reader_.run(
+      {"XREVRANGE", key, newest ? "+" : streamId(until_ns), "-", "COUNT", std::to_string(count)}));
   auto stored = SIE_TRY(decodeEntries(reply, key));
   std::reverse(stored.begin(), stored.end());
+  if (!newest) return stored;  // the ring is seeded by queries for the newest readings only
   std::lock_guard lock(s.mu);
   auto all = merge(s, std::move(stored), reply.elements.size() < count);
   if (all.size() > n) all.erase(all.begin(), all.end() - static_cast<std::ptrdiff_t>(n));

@@ -37,8 +37,8 @@ class MemorySeries final : public TimeSeriesStore {
   Result<std::vector<Sample>> range(Symbol, std::int64_t, std::int64_t, std::size_t) override {
     return fail(Errc::kUnsupported, "not in the fake");
   }
-  // Only n = 1, which the gateway asks for.
-  Result<std::vector<Sample>> lastN(Symbol sensor, std::size_t n) override {
+  // Only n = 1 up to the newest, which the gateway asks for.
+  Result<std::vector<Sample>> lastUntil(Symbol sensor, std::int64_t, std::size_t n) override {
     std::lock_guard lock(mu);
     std::vector<Sample> out;
     for (auto it = readings.rbegin(); it != readings.rend() && out.size() < n; ++it) {
