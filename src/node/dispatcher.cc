@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/container/small_vector.hpp>
 
 #include "gateway/telemetry_json.h"
 #include "sie/clock.h"
@@ -91,23 +92,44 @@ Status Dispatcher::deliver(Event&& event, std::span<const std::uint32_t> targets
   }
   if (targets.empty()) return ok();
   const std::uint32_t key = event.telemetry ? event.telemetry->sensor.id() : 0;
-  // One shared copy for every function the event fans out to.
-  auto shared = std::make_shared<const Event>(std::move(event));
-  Status result = ok();
+  // Admission for every target before the event is moved: a refusal by all of them leaves it
+  // untouched for the caller, and a refusal by some is dead-lettered here for those alone.
+  boost::container::small_vector<Lane*, 4> admitted;
+  boost::container::small_vector<Error, 4> refused;
+  bool taken = false;  // admitted or parked
   for (const std::uint32_t id : targets) {
     if (id >= target_count_.load(std::memory_order_acquire)) {
       return fail(Errc::kInternal, fmt::format("dispatcher: unknown target {}", id));
     }
     Target& target = *targets_[id];
     Lane& lane = *target.lanes[key % target.lanes.size()];
-    Result<bool> admitted = admit(target, lane, shared);
-    if (!admitted) {
-      if (result) result = tl::unexpected(admitted.error());
-    } else if (*admitted) {
-      enqueue(target, lane, shared);
+    Result<bool> admission = admit(target, lane, event);
+    if (!admission) {
+      refused.push_back(admission.error());
+    } else {
+      taken = true;
+      if (*admission) admitted.push_back(&lane);
     }
   }
-  return result;
+  if (!taken) return tl::unexpected(refused.front());
+  for (const Error& why : refused) SIE_CHECK(dead_letters_.put(letterFor(event, why.message)));
+  if (admitted.empty()) return ok();
+  // One shared copy for every function the event fans out to.
+  auto shared = std::make_shared<const Event>(std::move(event));
+  for (Lane* lane : admitted) enqueue(*lane->target, *lane, shared);
+  return ok();
+}
+
+DeadLetter Dispatcher::letterFor(const Event& event, std::string reason) {
+  DeadLetter letter;
+  letter.ts_ns = systemClock().nowNs();
+  letter.origin = "dispatcher";
+  letter.reason = std::move(reason);
+  letter.subject = event.subject;
+  letter.payload = event.data.empty() && event.telemetry
+                       ? gateway::renderTelemetryJson(*event.telemetry)
+                       : event.data;
+  return letter;
 }
 
 template <typename Pred>
@@ -119,8 +141,7 @@ bool Dispatcher::waitForSpace(std::chrono::milliseconds timeout, Pred ready) {
   return result;
 }
 
-Result<bool> Dispatcher::admit(Target& target, Lane& lane,
-                               const std::shared_ptr<const Event>& event) {
+Result<bool> Dispatcher::admit(Target& target, Lane& lane, const Event& event) {
   if (target.depth.load(std::memory_order_relaxed) < options_.queue_capacity) return true;
   switch (options_.overload) {
     case OverloadPolicy::kBlock: {
@@ -144,17 +165,10 @@ Result<bool> Dispatcher::admit(Target& target, Lane& lane,
       return true;  // over capacity by at most one per lane while the lane is being worked
     }
     case OverloadPolicy::kDeadLetter: {
-      DeadLetter letter;
-      letter.ts_ns = systemClock().nowNs();
-      letter.origin = "dispatcher";
-      letter.reason = fmt::format("function {} queue is full ({} events)", target.name,
-                                  options_.queue_capacity);
-      letter.subject = event->subject;
-      letter.payload = event->data.empty() && event->telemetry
-                           ? gateway::renderTelemetryJson(*event->telemetry)
-                           : event->data;
       target.dead_lettered->inc();
-      SIE_CHECK(dead_letters_.put(std::move(letter)));
+      SIE_CHECK(
+          dead_letters_.put(letterFor(event, fmt::format("function {} queue is full ({} events)",
+                                                         target.name, options_.queue_capacity))));
       return false;  // accepted: parked with its reason
     }
   }

@@ -4,7 +4,8 @@
 // lane is worked by at most one worker at a time, so the events of one sensor reach a function in
 // order while different sensors run in parallel. When a function's queue is full the overload
 // policy decides: block the source (up to block_timeout, then refuse), drop the oldest queued event
-// of that lane (counted), or send the new event to the dead-letter store.
+// of that lane (counted), or send the new event to the dead-letter store. An event that some of
+// its functions take and others refuse goes on to the first and is dead-lettered for the others.
 #pragma once
 
 #include <atomic>
@@ -87,7 +88,9 @@ class Dispatcher final : public gateway::Downstream {
   };
 
   // true: enqueue the event; false: it was parked in the dead-letter store; error: refused.
-  Result<bool> admit(Target& target, Lane& lane, const std::shared_ptr<const Event>& event);
+  Result<bool> admit(Target& target, Lane& lane, const Event& event);
+  // The event as a dead letter from the dispatcher, with the reason.
+  static DeadLetter letterFor(const Event& event, std::string reason);
   void enqueue(Target& target, Lane& lane, std::shared_ptr<const Event> event);
   void workerLoop();
   // Puts a lane on the ready queue and wakes a sleeping worker if none is spinning.

@@ -1,5 +1,6 @@
 #include "node/dispatcher.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -113,7 +114,8 @@ TEST(DispatcherTest, TargetsAddedWhileEventsFlowGetTheirEvents) {
   for (int k = 0; k < 20; ++k) {
     counts.push_back(std::make_unique<std::atomic<int>>(0));
     auto* count = counts.back().get();
-    ids.push_back(*d.addTarget("late" + std::to_string(k) + "@1", [count](const Event&) { ++*count; }));
+    ids.push_back(
+        *d.addTarget("late" + std::to_string(k) + "@1", [count](const Event&) { ++*count; }));
     for (int i = 0; i < 50; ++i) ASSERT_TRUE(d.deliver(reading("late/x", i), ids));
   }
   ASSERT_TRUE(d.drain(std::chrono::seconds(30)));
@@ -206,6 +208,76 @@ TEST(DispatcherTest, BlockPolicyRefusesAfterTheTimeout) {
   d.stop();
   EXPECT_EQ(handled.load(), accepted);  // everything accepted was handled; nothing lost
   EXPECT_EQ(*dead.count(), 0);
+}
+
+// The Downstream contract: a refused event is left untouched, so the gateway's dead letter
+// carries its subject and values.
+TEST(DispatcherTest, ARefusedEventIsLeftUntouched) {
+  MemoryDeadLetters dead;
+  DispatcherOptions options;
+  options.workers = 1;
+  options.lanes = 1;
+  options.queue_capacity = 1;
+  options.overload = OverloadPolicy::kBlock;
+  options.block_timeout = std::chrono::milliseconds(20);
+  Dispatcher d(options, dead);
+  Gate gate;
+  const std::uint32_t t = *d.addTarget("held@1", [&](const Event&) { gate.wait(); });
+  d.start();
+  const std::uint32_t targets[] = {t};
+  Status delivered = ok();
+  Event event;
+  for (int i = 0; i < 5 && delivered; ++i) {
+    event = reading("held/x", 100 + i);
+    delivered = d.deliver(std::move(event), targets);
+  }
+  ASSERT_FALSE(delivered);
+  // NOLINTNEXTLINE(bugprone-use-after-move): refused, so by contract untouched
+  EXPECT_EQ(event.subject, "held/x");
+  ASSERT_TRUE(event.telemetry);
+  EXPECT_EQ(event.telemetry->values, std::vector<double>{event.telemetry->ts_ns * 1.0});
+  EXPECT_GE(event.telemetry->ts_ns, 101);
+  gate.open();
+  d.stop();
+}
+
+// An event that one function refuses and another takes goes on to the second and is
+// dead-lettered for the first only, with its subject, values and the refusing function's name.
+TEST(DispatcherTest, APartialFanOutRefusalIsDeadLetteredOnlyForTheRefusingFunction) {
+  MemoryDeadLetters dead;
+  DispatcherOptions options;
+  options.workers = 2;
+  options.lanes = 1;
+  options.queue_capacity = 1;
+  options.overload = OverloadPolicy::kBlock;
+  options.block_timeout = std::chrono::milliseconds(100);
+  Dispatcher d(options, dead);
+  Gate gate;
+  std::atomic<int> slow_handled{0};
+  std::atomic<int> fast_handled{0};
+  const std::uint32_t slow = *d.addTarget("slow@1", [&](const Event&) {
+    gate.wait();
+    ++slow_handled;
+  });
+  const std::uint32_t fast = *d.addTarget("fast@1", [&](const Event&) { ++fast_handled; });
+  d.start();
+  const std::uint32_t targets[] = {slow, fast};
+  int delivered = 0;
+  while (*dead.count() == 0 && delivered < 10) {
+    ASSERT_TRUE(d.deliver(reading("fan/x", delivered), targets));  // fast takes every one
+    ++delivered;
+  }
+  gate.open();
+  d.stop();
+  EXPECT_EQ(fast_handled.load(), delivered);
+  EXPECT_EQ(slow_handled.load(), delivered - 1);
+  auto letters = *dead.list(10);
+  ASSERT_EQ(letters.size(), 1U);
+  EXPECT_EQ(letters[0].origin, "dispatcher");
+  EXPECT_EQ(letters[0].subject, "fan/x");
+  EXPECT_NE(letters[0].reason.find("slow@1"), std::string::npos) << letters[0].reason;
+  EXPECT_NE(letters[0].payload.find(fmt::format("\"value\":{}", delivered - 1)), std::string::npos)
+      << letters[0].payload;
 }
 
 TEST(DispatcherTest, BlockPolicyWaitsForSpaceInsteadOfFailing) {
