@@ -1,6 +1,5 @@
 #include "node/actions.h"
 
-#include <atomic>
 #include <cmath>
 #include <optional>
 
@@ -9,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 #include "core/placeholders.h"
+#include "core/sha256.h"
 
 namespace sie::node {
 
@@ -47,12 +47,22 @@ std::string expandTemplate(std::string_view text, std::string_view sensor,
   });
 }
 
+std::string decisionId(std::string_view function_id, const Telemetry& reading) {
+  std::string key(function_id);
+  key += '\0';
+  key += reading.sensor.str();
+  key += '\0';
+  fmt::format_to(std::back_inserter(key), "{}", reading.ts_ns);
+  const std::string digest =
+      sha256Hex({reinterpret_cast<const std::uint8_t*>(key.data()), key.size()});  // NOLINT: bytes
+  return "d-" + digest.substr(0, 32);
+}
+
 Actions::Actions(Bus& bus, AuditLog& audit, const Clock& clock, std::size_t keep_recent)
     : bus_(bus), audit_(audit), clock_(clock), keep_recent_(keep_recent) {}
 
 Status Actions::decide(const FunctionSpec& spec, const Telemetry& reading,
                        const Decision& decision) {
-  static std::atomic<std::uint64_t> next_id{1};
   {
     std::lock_guard lock(mu_);
     Telemetry kept{reading.sensor, reading.ts_ns, {reading.value()}};
@@ -65,7 +75,7 @@ Status Actions::decide(const FunctionSpec& spec, const Telemetry& reading,
   const auto build = [&]() -> const Event& {
     if (!event) {
       event.emplace();
-      event->id = fmt::format("d-{}", next_id.fetch_add(1, std::memory_order_relaxed));
+      event->id = decisionId(spec.id(), reading);
       event->source = "sie://function/" + spec.id();
       event->type = std::string(kDecisionType);
       event->subject = std::string(sensor);

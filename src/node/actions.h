@@ -19,6 +19,11 @@ namespace sie::node {
 std::string decisionJson(std::string_view function, std::string_view version,
                          const Telemetry& reading, const Decision& decision);
 
+// A decision's id: the same for the same reading and function version, in every run, so a
+// receiver that drops duplicates by id drops redeliveries and nothing else. 128 bits of SHA-256
+// over (function@version, sensor, timestamp); the gateway keeps one reading per sensor and ts.
+std::string decisionId(std::string_view function_id, const Telemetry& reading);
+
 // Expands {sensor} and {function} in a key or topic template.
 std::string expandTemplate(std::string_view text, std::string_view sensor,
                            std::string_view function);

@@ -57,6 +57,41 @@ TEST(ActionsTest, PublishesLogsAndAuditsAnomalies) {
   EXPECT_EQ(actions.recent(10, true).size(), 1u);
 }
 
+// Decision ids depend on the function version and the reading alone: a restarted node (a new
+// Actions) gives a new reading a new id, never one an earlier run used, and a redelivered reading
+// the id it had, so receivers de-duplicate by id safely.
+TEST(ActionsTest, DecisionIdsAreStableForAReadingAndUniqueAcrossRestarts) {
+  FunctionSpec spec;
+  spec.name = "pump";
+  spec.version = "2";
+  spec.outputs = {OutputRule{}};
+  const Telemetry first{Symbol::intern("pump/1/temp"), 1000, {40.0}};
+  const Telemetry second{Symbol::intern("pump/1/temp"), 2000, {41.0}};
+  const Telemetry other{Symbol::intern("pump/2/temp"), 1000, {40.0}};
+  const auto idsOfARun = [&](const std::vector<Telemetry>& readings) {
+    LocalBus bus;
+    MemoryAudit audit;
+    Actions actions(bus, audit, systemClock());
+    std::vector<std::string> ids;
+    bus.subscribe("#", [&](std::string_view, const Event& e) { ids.push_back(e.id); });
+    for (const auto& r : readings) {
+      EXPECT_TRUE(actions.decide(spec, r, Decision{0.1, false, "normal", ""}));
+    }
+    return ids;
+  };
+  const auto before = idsOfARun({first});
+  const auto after = idsOfARun({second, other, first});  // after a restart; `first` redelivered
+  ASSERT_EQ(before.size(), 1U);
+  ASSERT_EQ(after.size(), 3U);
+  EXPECT_NE(after[0], before[0]);
+  EXPECT_NE(after[1], before[0]);
+  EXPECT_NE(after[0], after[1]);
+  EXPECT_EQ(after[2], before[0]);
+  EXPECT_EQ(before[0], decisionId("pump@2", first));
+  EXPECT_NE(decisionId("pump@3", first), before[0]);  // another version decides anew
+  EXPECT_EQ(before[0].size(), 34U);                   // "d-" + 128 bits in hex
+}
+
 TEST(ActionsTest, ExpandsTemplates) {
   EXPECT_EQ(expandTemplate("limits/{sensor}/{function}", "a/b", "f"), "limits/a/b/f");
   EXPECT_EQ(expandTemplate("{sensor", "a", "f"), "{sensor");
