@@ -465,6 +465,100 @@ TEST_F(MqttTest, SparkplugBirthDataGapAndRebirth) {
   EXPECT_EQ(deadLetters()[0].subject, "spBv1.0/plant/NDATA/edge1");
 }
 
+// A death always marks the sensors stale, whatever the edge node's clock: 5 s ahead of the
+// node's (its readings then carry timestamps later than the death's arrival) or 5 s behind, for
+// DDEATH, and for NDEATH as the MQTT will the broker publishes when an edge node is killed.
+TEST_F(MqttTest, SparkplugDeathsMarkSensorsStaleUnderClockSkew) {
+  namespace pb = org::eclipse::tahu::protobuf;
+  startNode(fmt::format(R"(    - name: spb
+      type: sparkplug
+      port: {}
+      groupId: plant
+      rebirthInterval: 0s
+)",
+                        broker_.port()));
+  ASSERT_TRUE(waitUntil([&] {
+    return metrics().gauge("sie_mqtt_connected", "", {{"client", "spb"}}).value() == 1;
+  }));
+  std::this_thread::sleep_for(200ms);  // the subscription is acknowledged
+  const auto send = [&](const std::string& topic, const pb::Payload& payload) {
+    const std::string file = data_.file("frame.bin");
+    std::ofstream(file, std::ios::binary) << payload.SerializeAsString();
+    ASSERT_EQ(publish(fmt::format("-q 1 -t {} -f {}", topic, file)), 0);
+  };
+  const auto frame = [](std::uint64_t seq, std::int64_t ts_ms) {
+    pb::Payload p;
+    p.set_seq(seq);
+    p.set_timestamp(static_cast<std::uint64_t>(ts_ms));
+    return p;
+  };
+  const auto metric = [](pb::Payload& p, const std::string& name, std::uint64_t alias,
+                         double value) {
+    auto* m = p.add_metrics();
+    if (!name.empty()) m->set_name(name);
+    m->set_alias(alias);
+    m->set_datatype(pb::Double);
+    m->set_double_value(value);
+  };
+  const auto quality = [&](const std::string& sensor) {
+    auto last = node_->state().timeSeries().lastN(Symbol::intern(sensor), 1);
+    return last && !last->empty() ? last->back().quality : Quality::kGood;
+  };
+  pb::Payload will;  // NDEATH: the session's bdSeq, nothing else
+  auto* bd_seq = will.add_metrics();
+  bd_seq->set_name("bdSeq");
+  bd_seq->set_datatype(pb::Int64);
+  bd_seq->set_long_value(3);
+  std::string will_escaped;  // for printf(1): the broker holds it from the edge node's CONNECT
+  for (const unsigned char c : will.SerializeAsString()) {
+    ASSERT_NE(c, 0) << "a will payload is passed on a command line";
+    will_escaped += fmt::format("\\{:03o}", c);
+  }
+
+  for (const std::int64_t skew_ms : {5000, -5000}) {
+    const std::string edge = skew_ms > 0 ? "ahead" : "behind";
+    SCOPED_TRACE(edge);
+    // The edge node's own connection, holding its will, as a real edge node would.
+    subscribe("ready-" + edge, "edge/" + edge + "/ready");
+    const std::string pid = capture(fmt::format(
+        "(echo up; sleep 30) 2>/dev/null | mosquitto_pub -p {} -i edge-{} -l -q 1 -t edge/{}/ready "
+        "--will-topic spBv1.0/plant/NDEATH/{} --will-qos 1 --will-payload \"$(printf '{}')\" "
+        ">/dev/null 2>&1 & echo $!",
+        broker_.port(), edge, edge, edge, will_escaped));
+    ASSERT_EQ(collect("ready-" + edge, "edge/" + edge + "/ready", 1).size(), 1U);
+
+    const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count() +
+                                skew_ms;
+    pb::Payload birth = frame(0, now_ms);
+    auto* seq = birth.add_metrics();
+    seq->set_name("bdSeq");
+    seq->set_datatype(pb::Int64);
+    seq->set_long_value(3);
+    metric(birth, "Flow", 1, 12.5);
+    send("spBv1.0/plant/NBIRTH/" + edge, birth);
+    pb::Payload device = frame(1, now_ms);
+    metric(device, "Level", 2, 2.5);
+    send("spBv1.0/plant/DBIRTH/" + edge + "/tank", device);
+    pb::Payload data = frame(2, now_ms + 100);
+    metric(data, "", 1, 13.0);
+    send("spBv1.0/plant/NDATA/" + edge, data);
+    const std::string flow = "plant/" + edge + "/Flow";
+    const std::string level = "plant/" + edge + "/tank/Level";
+    ASSERT_TRUE(waitUntil([&] { return readings(flow) == 2 && readings(level) == 1; }))
+        << describe();
+
+    send("spBv1.0/plant/DDEATH/" + edge + "/tank", frame(3, now_ms + 200));
+    ASSERT_TRUE(waitUntil([&] { return quality(level) == Quality::kBad; })) << describe();
+    EXPECT_EQ(quality(flow), Quality::kGood);
+
+    ASSERT_EQ(run("kill -9 " + pid), 0);  // the broker publishes the will
+    ASSERT_TRUE(waitUntil([&] { return quality(flow) == Quality::kBad; })) << describe();
+  }
+  for (const auto& letter : deadLetters()) ADD_FAILURE() << letter.subject << ": " << letter.reason;
+}
+
 TEST_F(MqttTest, ConfigErrorsNameTheKey) {
   auto made = makeNode("    - {name: x, type: mqtt, topics: [\"a/{b\"]}\n", "");
   ASSERT_FALSE(made);

@@ -1,5 +1,6 @@
 #include "adapters/sparkplug/sessions.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -133,7 +134,7 @@ void Sessions::markStale(Metrics& metrics, std::string_view why, std::int64_t ts
     if (!metric.last) continue;
     Telemetry reading;
     reading.sensor = metric.sensor;
-    reading.ts_ns = ts_ns;
+    reading.ts_ns = std::max(ts_ns, metric.last_ns + 1);
     reading.values.assign(1, *metric.last);
     reading.quality = Quality::kBad;
     reading.flag = fmt::format("stale: {}", why);
@@ -267,8 +268,9 @@ void Sessions::handle(const Topic& topic, std::string_view payload, std::int64_t
       typed.set_datatype(metric.datatype);
       if (auto value = numeric(typed)) {
         metric.last = *value;
-        out.readings.push_back(
-            Telemetry{metric.sensor, timestampNs(m, frame, received_ns), {*value}});
+        const std::int64_t ts_ns = timestampNs(m, frame, received_ns);
+        metric.last_ns = std::max(metric.last_ns, ts_ns);
+        out.readings.push_back(Telemetry{metric.sensor, ts_ns, {*value}});
       } else {
         ++out.skipped;
       }
@@ -280,7 +282,9 @@ void Sessions::handle(const Topic& topic, std::string_view payload, std::int64_t
       continue;
     }
     metric.last = *value;
-    out.readings.push_back(Telemetry{metric.sensor, timestampNs(m, frame, received_ns), {*value}});
+    const std::int64_t ts_ns = timestampNs(m, frame, received_ns);
+    metric.last_ns = std::max(metric.last_ns, ts_ns);
+    out.readings.push_back(Telemetry{metric.sensor, ts_ns, {*value}});
   }
 }
 

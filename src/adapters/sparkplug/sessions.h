@@ -7,8 +7,10 @@
 //   time       the metric's timestamp, else the payload's (ms), else the receive time
 //
 // Deaths mark the metrics of the node (or device) stale: one reading of the last value with
-// quality bad and the flag "stale: ...". A sequence gap, data from a node that was never born, or
-// an unknown alias asks for a rebirth (the caller sends NCMD "Node Control/Rebirth").
+// quality bad and the flag "stale: ...", stamped with the receive time or, when the edge node's
+// clock runs ahead of ours, just after the metric's last reading, so it always lands in order. A
+// sequence gap, data from a node that was never born, or an unknown alias asks for a rebirth (the
+// caller sends NCMD "Node Control/Rebirth").
 #pragma once
 
 #include <cstdint>
@@ -54,6 +56,7 @@ class Sessions {
     std::uint32_t datatype = 0;
     Symbol sensor;
     std::optional<double> last;
+    std::int64_t last_ns = 0;  // the newest reading's timestamp (the edge node's clock)
   };
   struct Metrics {
     std::vector<Metric> list;

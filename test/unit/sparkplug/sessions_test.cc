@@ -68,11 +68,11 @@ class Frame {
 
 class SparkplugSessionsTest : public ::testing::Test {
  protected:
-  Outcome send(std::string_view topic, const std::string& bytes) {
+  Outcome send(std::string_view topic, const std::string& bytes, std::int64_t received_ns = 42) {
     Outcome out;
     auto parsed = parseTopic(topic);
     EXPECT_TRUE(parsed) << topic;
-    if (parsed) sessions_.handle(*parsed, bytes, 42, out);
+    if (parsed) sessions_.handle(*parsed, bytes, received_ns, out);
     return out;
   }
   void birth() {
@@ -194,6 +194,35 @@ TEST_F(SparkplugSessionsTest, DeathOfTheCurrentSessionOnly) {
   EXPECT_EQ(out.readings[0].quality, Quality::kBad);
   out = send("spBv1.0/plant/NDATA/edge1", Frame(2).aliased(1, 1).bytes());
   EXPECT_TRUE(out.rebirth);  // dead until born again
+}
+
+// A death is a state change that must land: stamped with the receive time, or just after the
+// metric's last reading when the edge node's clock runs ahead of ours (the gateway refuses a
+// reading older than the last one), for the node's and the devices' metrics.
+TEST_F(SparkplugSessionsTest, DeathsLandAfterTheLastReadingWhateverTheEdgeClock) {
+  constexpr std::int64_t kDataNs = 1'700'000'000'000 * 1'000'000LL;  // Frame's timestamp
+  constexpr std::int64_t kSkew = 5'000'000'000;
+  for (const std::int64_t received : {kDataNs - kSkew, kDataNs + kSkew}) {  // edge ahead, behind
+    sessions_ = Sessions();
+    birth();
+    Frame device(1);
+    device.metric("Level", 7, pb::Double, 2.5);
+    ASSERT_TRUE(send("spBv1.0/plant/DBIRTH/edge1/tank", device.bytes(), received).errors.empty());
+    Outcome out = send("spBv1.0/plant/DDEATH/edge1/tank", Frame(2).bytes(), received);
+    ASSERT_EQ(out.readings.size(), 1U);
+    EXPECT_EQ(out.readings[0].ts_ns, std::max(received, kDataNs + 1));
+    EXPECT_EQ(out.readings[0].quality, Quality::kBad);
+
+    send("spBv1.0/plant/NDATA/edge1", Frame(3).aliased(1, 5).bytes(), received);
+    Frame will(0);
+    will.metric("bdSeq", 0, pb::Int64, 3);
+    out = send("spBv1.0/plant/NDEATH/edge1", will.bytes(), received);
+    ASSERT_EQ(out.readings.size(), 2U);
+    for (const auto& stale : out.readings) {
+      EXPECT_EQ(stale.ts_ns, std::max(received, kDataNs + 1)) << stale.sensor.str();
+      EXPECT_THAT(stale.flag, HasSubstr("stale: NDEATH of plant/edge1"));
+    }
+  }
 }
 
 }  // namespace
