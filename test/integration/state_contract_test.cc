@@ -124,6 +124,31 @@ TEST_P(StateContractTest, LastNReturnsTheNewestReadingsOldestFirst) {
   EXPECT_TRUE(none->empty());
 }
 
+// A window as of a moment: the newest readings at or before it, from memory (the newest 8) or
+// from the store (older), and across the commit of the writes in between.
+TEST_P(StateContractTest, LastUntilEndsAtTheMomentWhateverCameAfter) {
+  auto& ts = store_->timeSeries();
+  const Symbol s = Symbol::intern("pump/2/flow");
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(ts.append(reading(s.str(), kT0 + i * 1000, i)));
+  const auto until = [&](std::int64_t ts_ns, std::size_t n) {
+    auto got = ts.lastUntil(s, ts_ns, n);
+    EXPECT_TRUE(got) << got.error().str();
+    return got ? firstValues(*got) : std::vector<double>{};
+  };
+  const auto check = [&] {
+    EXPECT_EQ(until(kT0 + 38'000, 3), (std::vector<double>{36, 37, 38}));   // in memory
+    EXPECT_EQ(until(kT0 + 37'999, 3), (std::vector<double>{35, 36, 37}));   // between readings
+    EXPECT_EQ(until(kT0 + 10'000, 4), (std::vector<double>{7, 8, 9, 10}));  // older than memory
+    EXPECT_EQ(until(kT0 + 35'000, 12).size(), 12U);                         // both
+    EXPECT_EQ(until(kT0 + 35'000, 12).front(), 24);
+    EXPECT_EQ(until(kT0 + 1'000, 5), (std::vector<double>{0, 1}));  // fewer exist
+    EXPECT_TRUE(until(kT0 - 1, 5).empty());
+  };
+  check();
+  ASSERT_TRUE(store_->sync());
+  check();
+}
+
 TEST_P(StateContractTest, RangeIsHalfOpenAndLimited) {
   auto& ts = store_->timeSeries();
   const Symbol s = Symbol::intern("grid/f1/voltage");
