@@ -1,5 +1,8 @@
 #include "core/file_text.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -25,6 +28,49 @@ Result<std::string> readFileText(const std::string& path, std::uintmax_t max_byt
   text << in.rdbuf();
   if (in.bad()) return fail(Errc::kIo, "cannot read", path);
   return std::move(text).str();
+}
+
+Status syncDir(const std::string& dir) {
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fail(Errc::kIo, fmt::format("cannot open: {}", std::strerror(errno)), dir);
+  const bool synced = ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!synced) return fail(Errc::kIo, fmt::format("cannot sync: {}", std::strerror(err)), dir);
+  return ok();
+}
+
+Status writeFileAtomically(const std::string& path, std::string_view text, mode_t mode) {
+  const fs::path target(path);
+  std::error_code ec;
+  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
+  if (ec) {
+    return fail(Errc::kIo, fmt::format("cannot create the folder: {}", ec.message()),
+                target.parent_path().string());
+  }
+  const std::string tmp = path + ".tmp";
+  ::unlink(tmp.c_str());  // a leftover of a crash, perhaps with another mode
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) return fail(Errc::kIo, fmt::format("cannot write: {}", std::strerror(errno)), tmp);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return fail(Errc::kIo, fmt::format("cannot write: {}", std::strerror(err)), tmp);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!synced) return fail(Errc::kIo, fmt::format("cannot sync: {}", std::strerror(err)), tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return fail(Errc::kIo, fmt::format("cannot replace: {}", std::strerror(errno)), path);
+  }
+  return syncDir(target.has_parent_path() ? target.parent_path().string() : ".");
 }
 
 }  // namespace sie

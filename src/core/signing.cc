@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 #include <nlohmann/json.hpp>
 
+#include "core/file_text.h"
 #include "core/openssl_support.h"
 #include "core/sha256.h"
 
@@ -100,13 +101,6 @@ Status writeAll(int fd, std::string_view text, const std::string& path) {
   if (::fsync(fd) != 0)
     return fail(Errc::kIo, fmt::format("cannot sync: {}", std::strerror(errno)), path);
   return ok();
-}
-
-void syncDir(const fs::path& dir) {
-  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;  // the file itself is synced; the entry follows with the next sync
-  ::fsync(fd);
-  ::close(fd);
 }
 
 // Creates `path` with exactly `mode`; never replaces an existing file or follows a symlink.
@@ -306,9 +300,8 @@ Status generateKeyPair(const std::string& private_path, const std::string& publi
     ::unlink(private_path.c_str());
     return written;
   }
-  syncDir(fs::path(private_path).parent_path());
-  syncDir(fs::path(public_path).parent_path());
-  return ok();
+  SIE_CHECK(syncDir(fs::path(private_path).parent_path().string()));
+  return syncDir(fs::path(public_path).parent_path().string());
 }
 
 Result<PublicKey> readPublicKey(std::string_view pem, const std::string& where) {
@@ -417,7 +410,7 @@ Status TrustStore::add(const std::string& dir, std::string_view pem, const std::
                          target.string());
   }
   ::unlink(tmp.c_str());
-  if (written) syncDir(dir);
+  if (written) SIE_CHECK(syncDir(dir));
   return written;
 }
 
@@ -437,8 +430,7 @@ Status TrustStore::remove(const std::string& dir, const std::string& id) {
   }
   if (removed == 0)
     return fail(Errc::kNotFound, fmt::format("no key with id {} is trusted", id), dir);
-  syncDir(dir);
-  return ok();
+  return syncDir(dir);
 }
 
 Result<std::string> TrustStore::verify(std::string_view data,

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "core/file_text.h"
 #include "core/sha256.h"
 #include "node/desired_state.h"
 

@@ -29,14 +29,6 @@ ScalingPolicy scalingFrom(const nlohmann::json& j) {
   return s;
 }
 
-Status syncDir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail(Errc::kIo, fmt::format("cannot open {}: {}", dir, std::strerror(errno)));
-  ::fsync(fd);
-  ::close(fd);
-  return ok();
-}
-
 nlohmann::json policyJson(const RolloutPolicy& p) {
   return {{"strategy", strategyName(p.strategy)},
           {"weight", p.weight},
@@ -65,35 +57,6 @@ nlohmann::json scalingJson(const ScalingPolicy& s) {
           {"targetConcurrency", s.target_concurrency},
           {"idleTimeoutMs", s.idle_timeout.count()},
           {"prewarm", s.prewarm}};
-}
-
-Status writeFileAtomically(const std::string& path, std::string_view text) {
-  const fs::path target(path);
-  std::error_code ec;
-  fs::create_directories(target.parent_path(), ec);
-  if (ec)
-    return fail(Errc::kIo,
-                fmt::format("cannot create {}: {}", target.parent_path().string(), ec.message()));
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(Errc::kIo, fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return fail(Errc::kIo, fmt::format("cannot write {}: {}", tmp, std::strerror(err)));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    return fail(Errc::kIo, fmt::format("cannot replace {}: {}", path, std::strerror(errno)));
-  }
-  return syncDir(target.parent_path().string());
 }
 
 Result<DesiredState> DesiredState::load(const std::string& data_dir) {

@@ -92,7 +92,4 @@ class DesiredState {
 // it.
 nlohmann::json scalingJson(const ScalingPolicy& scaling);
 
-// Writes `text` to `path` durably: a temporary file, fsync, rename over `path`.
-Status writeFileAtomically(const std::string& path, std::string_view text);
-
 }  // namespace sie::node
