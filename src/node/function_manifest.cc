@@ -106,6 +106,29 @@ constexpr ConfigKey kProcessKeys[] = {
     {"startTimeout", Type::kDuration, "5s", "spawn to ready"},
 };
 constexpr std::string_view kProcessBlocks[] = {"env"};
+
+// Why an environment variable would make a loader, libc or a language runtime run code or read
+// files the function did not name; "" when it is an ordinary variable.
+std::string_view injectionVariable(std::string_view name) {
+  if (name.starts_with("LD_")) return "the dynamic loader reads LD_* variables";
+  if (name.starts_with("BASH_FUNC_")) return "bash imports functions from it";
+  if (name == "HOME" || name == "TMPDIR") return "the node sets it to the worker's own folder";
+  constexpr std::string_view kLibc[] = {"GLIBC_TUNABLES", "GCONV_PATH",  "LOCPATH",
+                                        "NLSPATH",        "HOSTALIASES", "RESOLV_HOST_CONF",
+                                        "MALLOC_TRACE"};
+  for (const std::string_view v : kLibc) {
+    if (name == v) return "the C library reads it at start";
+  }
+  constexpr std::string_view kRuntimes[] = {"PYTHONSTARTUP", "PYTHONINSPECT",   "PYTHONBREAKPOINT",
+                                            "NODE_OPTIONS",  "BASH_ENV",        "ENV",
+                                            "SHELLOPTS",     "BASHOPTS",        "PS4",
+                                            "PERL5OPT",      "RUBYOPT",         "JAVA_TOOL_OPTIONS",
+                                            "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"};
+  for (const std::string_view v : kRuntimes) {
+    if (name == v) return "a language runtime runs code or options from it";
+  }
+  return {};
+}
 constexpr std::string_view kSpecBlocks[] = {"triggers", "inputs",   "outputs", "params", "scaling",
                                             "batch",    "escalate", "model",   "process"};
 constexpr std::string_view kDocumentBlocks[] = {"metadata", "spec"};
@@ -339,6 +362,13 @@ Result<std::optional<ProcessBinding>> parseProcess(const YAML::Node& node,
                                 "are strings",
                                 key),
                     yamlWhere(file, entry.second));
+      }
+      if (const std::string_view why = injectionVariable(key); !why.empty()) {
+        return fail(Errc::kInvalidArgument,
+                    fmt::format("spec.process.env.{}: {}; the node refuses variables that load "
+                                "code into a process it starts",
+                                key, why),
+                    yamlWhere(file, entry.first));
       }
       p.env[key] = entry.second.as<std::string>();
     }

@@ -2,6 +2,7 @@
 // bootstrap; worker errors, crashes, hangs and init failures; and the sandbox (filesystem,
 // network, fork, memory, environment, descriptors, user), probed from inside a worker.
 #include <arpa/inet.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -383,11 +384,36 @@ def attempt(f):
     except MemoryError:
         return "denied:MemoryError"
 
-def connect(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def connect(port, proto=0):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
     s.settimeout(2)
     s.connect(("127.0.0.1", port))
     s.close()
+
+def child_setsid():
+    # The worker leads its process group, where setsid always fails; a child is the escape.
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            os._exit(0)
+        except OSError as e:
+            os._exit(e.errno)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if code != 0:
+        raise OSError(code, os.strerror(code))
+
+def clone_namespace():
+    # clone(CLONE_NEWUSER | SIGCHLD) without a new stack: the child goes on like fork's.
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    pid = libc.syscall(56, 0x10000000 | 17, 0, 0, 0, 0)
+    if pid == 0:
+        os._exit(0)
+    if pid < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    os.waitpid(pid, 0)
 
 def handle(inv):
     arg = inv.param("port", 0)
@@ -396,6 +422,9 @@ def handle(inv):
         "write_tmp": lambda: open("/tmp/sie-sandbox-escape", "w").write("x"),
         "read_secret": lambda: open(os.environ["PROBE_SECRET_PATH"]).read(),
         "tcp": lambda: connect(int(arg)),
+        "mptcp": lambda: connect(int(arg), 262),
+        "clone_newuser": clone_namespace,
+        "setsid": child_setsid,
         "udp": lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM),
         "inet6": lambda: socket.socket(socket.AF_INET6, socket.SOCK_STREAM),
         "fork": lambda: (lambda pid: os._exit(0) if pid == 0 else os.waitpid(pid, 0))(os.fork()),
@@ -475,7 +504,10 @@ TEST_F(SandboxTest, AWorkerIsConfinedByDefault) {
   EXPECT_EQ(r["tcp"], "denied:EACCES");  // seccomp: no AF_INET sockets at all
   EXPECT_EQ(r["udp"], "denied:EACCES");
   EXPECT_EQ(r["inet6"], "denied:EACCES");
-  EXPECT_EQ(r["fork"], "denied:EPERM");          // processes: 1
+  EXPECT_EQ(r["mptcp"], "denied:EACCES");
+  EXPECT_EQ(r["fork"], "denied:EPERM");  // processes: 1
+  EXPECT_EQ(r["clone_newuser"], "denied:EPERM");
+  EXPECT_EQ(r["setsid"], "denied:EPERM");
   EXPECT_EQ(r["memory"], "denied:MemoryError");  // 256Mi address space
   EXPECT_EQ(r["nofile"], 64);
   EXPECT_EQ(r["cwd_is_home"], true);
@@ -500,6 +532,25 @@ TEST_F(SandboxTest, NetworkAndProcessesWhenTheManifestAllowsThem) {
   EXPECT_EQ(r["fork"], "allowed");
   EXPECT_EQ(r["memory"], "allowed");
   EXPECT_EQ(r["read_secret"], "denied:EACCES");  // the filesystem stays confined
+  // Children, but no namespaces of their own and no escape from the worker's process group.
+  EXPECT_EQ(r["clone_newuser"], "denied:EPERM");
+  EXPECT_EQ(r["setsid"], "denied:EPERM");
+}
+
+// A worker that may reach loopback ports (the node's Dapr endpoint) gets TCP only: MPTCP
+// sockets, which Landlock's TCP port rules do not cover, are refused.
+TEST_F(SandboxTest, MptcpCannotBypassThePortRules) {
+  FunctionSpec spec = pythonWorker("probe", kProbe, process(), env());
+  spec.process->loopback_ports.push_back(port_);  // as the node adds its Dapr port
+  auto instance = start(spec);
+  ASSERT_TRUE(instance);
+  auto out = instance->invoke(bearing(1, 1, 40, "probe/x").of(spec));
+  ASSERT_TRUE(out) << out.error().str();
+  const auto r = nlohmann::json::parse(out->decision->detail);
+  EXPECT_EQ(r["tcp"], "allowed");
+  EXPECT_EQ(r["mptcp"], "denied:EACCES");
+  EXPECT_EQ(r["setsid"], "denied:EPERM");
+  EXPECT_EQ(r["clone_newuser"], "denied:EPERM");
 }
 
 TEST_F(SandboxTest, LambdaWorkersReachOnlyTheirRuntimeApi) {
@@ -549,6 +600,23 @@ sie_worker.serve(handle))",
   // Everything the bomb started ran in the worker's process group: all gone.
   EXPECT_TRUE(testing::waitUntil([] { return std::system("pgrep -f 'b [|] b' >/dev/null") != 0; },
                                  std::chrono::seconds(5)));
+}
+
+// sie-launch runs as root until it drops privileges: it has no dynamic loader that an
+// LD_PRELOAD or LD_LIBRARY_PATH in the worker's environment could turn against it.
+TEST(LauncherTest, IsStaticSoNoLoaderReadsTheWorkersEnvironment) {
+  std::ifstream in(SIE_BINARY_DIR "/sie-launch", std::ios::binary);
+  ASSERT_TRUE(in);
+  Elf64_Ehdr header{};
+  in.read(reinterpret_cast<char*>(&header), sizeof header);  // NOLINT: ELF bytes
+  ASSERT_EQ(std::string_view(reinterpret_cast<const char*>(header.e_ident), 4), ELFMAG);
+  for (int i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr program{};
+    in.seekg(static_cast<std::streamoff>(header.e_phoff + i * header.e_phentsize));
+    in.read(reinterpret_cast<char*>(&program), sizeof program);  // NOLINT: ELF bytes
+    EXPECT_NE(program.p_type, static_cast<Elf64_Word>(PT_INTERP)) << "sie-launch names a loader";
+    EXPECT_NE(program.p_type, static_cast<Elf64_Word>(PT_DYNAMIC)) << "sie-launch is dynamic";
+  }
 }
 
 }  // namespace

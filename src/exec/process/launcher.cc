@@ -8,7 +8,9 @@
 //   sie-launch [--cwd DIR] [--uid N --gid N] [--rlimit NAME=VALUE]... [--ro PATH]... [--rw PATH]...
 //              [--tcp-port P]... [--network] [--seccomp-fd FD] [--keep-fds N] -- EXECUTABLE ARGS...
 //
-// Failures print one line "sie-launch: ..." on stderr and exit 127, before the function runs.
+// It is linked statically: no dynamic loader reads the worker's environment (LD_PRELOAD, ...)
+// while it still runs as root. Failures print one line "sie-launch: ..." on stderr and exit 127,
+// before the function runs.
 // Landlock is required; a kernel without it fails the start (the node reports the line).
 #include <fcntl.h>
 #include <grp.h>

@@ -1,6 +1,7 @@
 #include "exec/process/seccomp_program.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/mman.h>
@@ -64,7 +65,17 @@ constexpr const char* kDenied[] = {
     "ioperm",
     "lookup_dcookie",
     "kcmp",
+    // A new session or process group would take a worker's children out of the group the node
+    // kills with it.
+    "setsid",
+    "setpgid",
 };
+
+// Namespaces a clone must not create: a new user or network namespace undoes the sandbox's
+// view of users and sockets.
+constexpr scmp_datum_t kNamespaceFlags[] = {CLONE_NEWUSER,  CLONE_NEWNET, CLONE_NEWNS,
+                                            CLONE_NEWPID,   CLONE_NEWIPC, CLONE_NEWUTS,
+                                            CLONE_NEWCGROUP};
 
 Status check(int rc, const char* what) {
   if (rc == 0) return ok();
@@ -92,6 +103,11 @@ Result<SeccompProgram> SeccompProgram::build(const ProcessBinding& binding) {
                                      SCMP_A0(SCMP_CMP_GT, static_cast<scmp_datum_t>(last_family))),
                     "socket"));
     if (inet) {
+      // TCP only: Landlock's port rules cover TCP, and MPTCP (IPPROTO_MPTCP) would pass them.
+      SIE_CHECK(
+          check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 2,
+                                 SCMP_A0(SCMP_CMP_EQ, AF_INET), SCMP_A2(SCMP_CMP_GT, IPPROTO_TCP)),
+                "socket protocol"));
       for (const int type : {SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET}) {
         SIE_CHECK(check(
             seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 2,
@@ -101,13 +117,18 @@ Result<SeccompProgram> SeccompProgram::build(const ProcessBinding& binding) {
       }
     }
   }
+  // clone3 passes its flags in memory the filter cannot read: ENOSYS makes libc fall back to
+  // clone, whose flags it can.
+  SIE_CHECK(
+      check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), "clone3"));
+  for (const scmp_datum_t flag : kNamespaceFlags) {
+    SIE_CHECK(check(seccomp_rule_add(ctx.get(), deny, SCMP_SYS(clone), 1,
+                                     SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)),
+                    "clone namespaces"));
+  }
   if (binding.processes <= 1) {
     SIE_CHECK(check(seccomp_rule_add(ctx.get(), deny, SCMP_SYS(fork), 0), "fork"));
     SIE_CHECK(check(seccomp_rule_add(ctx.get(), deny, SCMP_SYS(vfork), 0), "vfork"));
-    // clone3 passes its flags in memory the filter cannot read: ENOSYS makes libc fall back to
-    // clone, whose flags it can.
-    SIE_CHECK(
-        check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), "clone3"));
     SIE_CHECK(check(seccomp_rule_add(ctx.get(), deny, SCMP_SYS(clone), 1,
                                      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0)),
                     "clone"));

@@ -211,17 +211,41 @@ TEST(FunctionManifestTest, ParsesModelBindingsAndBatching) {
 
 TEST(FunctionManifestTest, ModelAndBatchErrorsNameTheField) {
   const std::string m = kModel;
-  EXPECT_NE(errorOf(replaced(m, "std: [2, 300.5]", "std: [2]")).find("mean and std need one number per channel"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "mean: [20, 1500]", "mean: [20, warm]")).find("spec.model.mean must be a list of numbers (got 'warm')"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "score: reconstruction", "score: vibes")).find("spec.model.score must be probability, reconstruction or residual"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "errorScale: 0.02", "errorScale: 0")).find("errorScale must be > 0"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "window: 30", "window: 0")).find("spec.model.window must be between 1 and 100000"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "maxSize: 64", "maxSize: 0")).find("spec.batch.maxSize must be between 1 and 4096"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "maxDelay: 500us", "maxDelay: 5s")).find("spec.batch.maxDelay must be between 0 and 1s"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "    hop: 10s\n", "    hopp: 10s\n")).find("hopp"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "    hop: 10s\n", "    resample: 1s\n    interpolate: cubic\n")).find("spec.model.interpolate must be hold or linear (got 'cubic')"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "    hop: 10s\n", "    interpolate: linear\n")).find("linear needs spec.model.resample"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "    mean: [20, 1500]\n    std: [2, 300.5]\n", "    min: [0, 0]\n    max: [1, 1]\n    mean: [20, 1500]\n    std: [2, 300.5]\n")).find("not both"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "std: [2, 300.5]", "std: [2]"))
+                .find("mean and std need one number per channel"),
+            std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "mean: [20, 1500]", "mean: [20, warm]"))
+                .find("spec.model.mean must be a list of numbers (got 'warm')"),
+            std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "score: reconstruction", "score: vibes"))
+                .find("spec.model.score must be probability, reconstruction or residual"),
+            std::string::npos);
+  EXPECT_NE(
+      errorOf(replaced(m, "errorScale: 0.02", "errorScale: 0")).find("errorScale must be > 0"),
+      std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "window: 30", "window: 0"))
+                .find("spec.model.window must be between 1 and 100000"),
+            std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "maxSize: 64", "maxSize: 0"))
+                .find("spec.batch.maxSize must be between 1 and 4096"),
+            std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "maxDelay: 500us", "maxDelay: 5s"))
+                .find("spec.batch.maxDelay must be between 0 and 1s"),
+            std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "    hop: 10s\n", "    hopp: 10s\n")).find("hopp"),
+            std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "    hop: 10s\n", "    resample: 1s\n    interpolate: cubic\n"))
+                .find("spec.model.interpolate must be hold or linear (got 'cubic')"),
+            std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "    hop: 10s\n", "    interpolate: linear\n"))
+                .find("linear needs spec.model.resample"),
+            std::string::npos);
+  EXPECT_NE(
+      errorOf(
+          replaced(m, "    mean: [20, 1500]\n    std: [2, 300.5]\n",
+                   "    min: [0, 0]\n    max: [1, 1]\n    mean: [20, 1500]\n    std: [2, 300.5]\n"))
+          .find("not both"),
+      std::string::npos);
 }
 
 }  // namespace
@@ -240,9 +264,13 @@ TEST(FunctionManifestTest, ParsesEscalationAndNamesItsErrors) {
   EXPECT_EQ(specs->front().escalate->low, 0.3);
   EXPECT_EQ(specs->front().escalate->high, 0.7);
   EXPECT_EQ(specs->front().escalate->deadline, std::chrono::milliseconds(20));
-  EXPECT_NE(errorOf(replaced(m, "band: [0.3, 0.7]", "band: [0.7, 0.3]")).find("low < high"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "to: zone-big", "to: zone-model")).find("names the function itself"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "deadline: 20ms", "deadline: 0ms")).find("between 1ms and 60s"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "band: [0.3, 0.7]", "band: [0.7, 0.3]")).find("low < high"),
+            std::string::npos);
+  EXPECT_NE(
+      errorOf(replaced(m, "to: zone-big", "to: zone-model")).find("names the function itself"),
+      std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "deadline: 20ms", "deadline: 0ms")).find("between 1ms and 60s"),
+            std::string::npos);
 }
 
 }  // namespace
@@ -252,9 +280,10 @@ namespace sie::node {
 namespace {
 
 TEST(FunctionManifestTest, KvAndEventOutputsNeedTheirTarget) {
-  const std::string base = replaced(kGood, "    - {kind: decision, onlyAnomalies: true}\n",
-                                    "    - {kind: kv, key: \"health/{2}\", ttl: 1h}\n"
-                                    "    - {kind: event, topic: \"commands/{sensor}\", onlyAnomalies: true}\n");
+  const std::string base =
+      replaced(kGood, "    - {kind: decision, onlyAnomalies: true}\n",
+               "    - {kind: kv, key: \"health/{2}\", ttl: 1h}\n"
+               "    - {kind: event, topic: \"commands/{sensor}\", onlyAnomalies: true}\n");
   auto specs = parse(base);
   ASSERT_TRUE(specs) << specs.error().str();
   const auto& outputs = specs->front().outputs;
@@ -264,8 +293,14 @@ TEST(FunctionManifestTest, KvAndEventOutputsNeedTheirTarget) {
   EXPECT_EQ(outputs[0].ttl, std::chrono::hours(1));
   EXPECT_EQ(outputs[1].kind, OutputRule::Kind::kEvent);
   EXPECT_TRUE(outputs[1].only_anomalies);
-  EXPECT_NE(errorOf(replaced(base, "{kind: kv, key: \"health/{2}\", ttl: 1h}", "{kind: kv}")).find("a kv output needs 'key'"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(base, "{kind: event, topic: \"commands/{sensor}\", onlyAnomalies: true}", "{kind: event}")).find("an event output needs 'topic'"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(base, "{kind: kv, key: \"health/{2}\", ttl: 1h}", "{kind: kv}"))
+                .find("a kv output needs 'key'"),
+            std::string::npos);
+  EXPECT_NE(
+      errorOf(replaced(base, "{kind: event, topic: \"commands/{sensor}\", onlyAnomalies: true}",
+                       "{kind: event}"))
+          .find("an event output needs 'topic'"),
+      std::string::npos);
 }
 
 }  // namespace
@@ -324,14 +359,46 @@ TEST(FunctionManifestTest, ParsesProcessBindings) {
 
 TEST(FunctionManifestTest, ProcessErrorsNameTheField) {
   const std::string m = kProcess;
-  EXPECT_NE(errorOf(replaced(m, "protocol: lambda", "protocol: grpc")).find("spec.process.protocol must be native or lambda (got 'grpc')"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "memory: 128Mi", "memory: lots")).find("spec.process.memory must be a size"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "memory: 128Mi", "memory: 1Mi")).find("at least 16Mi"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "openFiles: 256", "openFiles: 3")).find("openFiles must be between 16 and 65536"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "processes: 4", "processes: 0")).find("processes must be between 1 and 4096"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "env: {MODE: strict, LEVEL: \"3\"}", "env: [MODE]")).find("spec.process.env must be a map"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "    cpu: 30s\n", "    cpus: 30s\n")).find("cpus"), std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "runtime: process", "runtime: builtin")).find("spec.process is for runtime: process"), std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "protocol: lambda", "protocol: grpc"))
+                .find("spec.process.protocol must be native or lambda (got 'grpc')"),
+            std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "memory: 128Mi", "memory: lots"))
+                .find("spec.process.memory must be a size"),
+            std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "memory: 128Mi", "memory: 1Mi")).find("at least 16Mi"),
+            std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "openFiles: 256", "openFiles: 3"))
+                .find("openFiles must be between 16 and 65536"),
+            std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "processes: 4", "processes: 0"))
+                .find("processes must be between 1 and 4096"),
+            std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "env: {MODE: strict, LEVEL: \"3\"}", "env: [MODE]"))
+                .find("spec.process.env must be a map"),
+            std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "    cpu: 30s\n", "    cpus: 30s\n")).find("cpus"),
+            std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "runtime: process", "runtime: builtin"))
+                .find("spec.process is for runtime: process"),
+            std::string::npos);
+}
+
+// Variables that make a loader, the C library or a runtime load code are refused by name: the
+// launcher and every runtime the worker execs would honour them.
+TEST(FunctionManifestTest, ProcessEnvRefusesCodeInjectionVariables) {
+  const std::string m = kProcess;
+  for (const char* name : {"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GLIBC_TUNABLES",
+                           "GCONV_PATH", "PYTHONSTARTUP", "NODE_OPTIONS", "BASH_ENV",
+                           "BASH_FUNC_ls%%", "PERL5OPT", "JAVA_TOOL_OPTIONS", "HOME"}) {
+    const std::string error =
+        errorOf(replaced(m, "env: {MODE: strict, LEVEL: \"3\"}",
+                         std::string("env: {MODE: strict, \"") + name + "\": /tmp/evil.so}"));
+    EXPECT_NE(error.find(std::string("spec.process.env.") + name), std::string::npos) << error;
+    EXPECT_NE(error.find("refuses variables that load code"), std::string::npos) << error;
+    EXPECT_NE(error.find("functions/pump.yaml:"), std::string::npos) << error;  // file:line
+  }
+  EXPECT_TRUE(parse(replaced(m, "env: {MODE: strict, LEVEL: \"3\"}",
+                             "env: {_HANDLER: fn.handler, PYTHONPATH: lib, LDAP_URI: x}")));
 }
 
 }  // namespace
