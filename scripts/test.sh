@@ -5,9 +5,17 @@
 #   3. clang libFuzzer build of the decoder, manifest, model, signature and worker-frame fuzzers,
 #      each run for a bounded count;
 #   4. the regular build (build/sie), every test except benchmarks — its summary ends the output.
+# Before the last stage's tests it prints how long each stage took (ctest times the last itself).
 # SIE_QUICK=1 skips the sanitizer builds (for a fast local loop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+stage_times=()
+stage_start=$SECONDS
+stage_done() {  # name: records the time since the previous stage ended
+  stage_times+=("$1 $((SECONDS - stage_start))s")
+  stage_start=$SECONDS
+}
 
 scripts/install-deps.sh
 jobs=$(nproc)
@@ -15,6 +23,7 @@ jobs=$(nproc)
 # The Node.js Lambda example runs AWS's runtime interface client (its install compiles ~2 min).
 ric=examples/functions/pump-rule-node
 [ -e "$ric/node_modules/aws-lambda-ric/index.mjs" ] || npm ci --prefix "$ric" --no-audit --no-fund
+stage_done "dependencies"
 
 configure_and_build() {  # dir, cmake args...
   local dir=$1
@@ -28,6 +37,7 @@ if [ "${SIE_QUICK:-0}" != 1 ]; then
   configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DSIE_SANITIZE=ON -DSIE_BUILD_BENCH=OFF
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE 'bench|fuzz'
+  stage_done "asan+ubsan"
 
   echo "== TSan build, concurrency and integration tests"
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIE_TSAN=ON \
@@ -35,15 +45,20 @@ if [ "${SIE_QUICK:-0}" != 1 ]; then
   cmake --build build-tsan -j "$jobs" --target thread_tests
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir build-tsan --output-on-failure -j "$jobs" -L 'concurrency|integration'
+  stage_done "tsan"
 
   echo "== Fuzz targets (clang, libFuzzer), bounded runs"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSIE_BUILD_FUZZ=ON -DSIE_BUILD_BENCH=OFF -DSIE_BUILD_TESTS=ON >/dev/null
   cmake --build build-fuzz -j "$jobs" --target fuzz_json_decoder fuzz_cbor_decoder fuzz_cloudevents \
-    fuzz_sparkplug fuzz_manifest fuzz_model fuzz_signature fuzz_artifact_refs fuzz_worker_frame
+    fuzz_sparkplug fuzz_manifest fuzz_model fuzz_signature fuzz_artifact_refs fuzz_worker_frame \
+    fuzz_json_text
   ctest --test-dir build-fuzz --output-on-failure -j "$jobs" -L fuzz
+  stage_done "fuzz"
 fi
 
 echo "== Release build (build/sie) and the full suite"
 configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+stage_done "release build"
+echo "== Stage times: ${stage_times[*]/%/,} release tests: see ctest's total below"
 ctest --test-dir build --output-on-failure -j "$jobs" -LE 'bench|fuzz'

@@ -3,7 +3,8 @@
 --   wrk -t1 -c1 -d5s --latency -s invoke.lua URL -- BODY_FILE [CONTENT_TYPE]
 --
 -- With BODY_FILE every request is a POST of that file's bytes (Content-Type CONTENT_TYPE,
--- default application/json); without it a plain GET. The request is built once per thread.
+-- default application/json); without it a plain GET. $SIE_TOKEN, when set, is sent as the
+-- bearer token. The request is built once per thread.
 -- done() prints one machine-readable line for run.sh after wrk's own report:
 --   RESULT requests=N seconds=S rps=R p50_us=A p99_us=B non2xx=C socket_errors=D
 
@@ -12,6 +13,10 @@ local req
 function init(args)
   local method, body = "GET", nil
   local headers = {}
+  local token = os.getenv("SIE_TOKEN")
+  if token ~= nil and token ~= "" then
+    headers["Authorization"] = "Bearer " .. token
+  end
   if args[1] ~= nil and args[1] ~= "" then
     local f = assert(io.open(args[1], "rb"))
     body = f:read("*a")

@@ -74,6 +74,10 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 curl -sf -o /dev/null "$base/readyz" || { echo "run.sh: /readyz never answered 200" >&2; exit 1; }
+# Every call authenticates as the admin the node's first start created (wrk reads SIE_TOKEN).
+SIE_TOKEN=$(head -n 1 "$tmp/data/security/admin.token")
+export SIE_TOKEN
+auth="Authorization: Bearer $SIE_TOKEN"
 
 # Manifests: the demo site's, version 1; the model by absolute path (relative paths of an
 # API-deployed manifest resolve against the node's data directory).
@@ -83,7 +87,7 @@ cp "$root/examples/demo-site/functions/$builtin.yaml" "$out/$builtin.yaml"
 sed "s#^  handler: .*#  handler: $root/models/pump-health.onnx#" \
   "$root/examples/demo-site/functions/$onnx.yaml" >"$out/$onnx.yaml"
 for fn in "$builtin" "$onnx"; do
-  code=$(curl -s -o "$tmp/deploy.json" -w '%{http_code}' -X POST -H 'Content-Type: application/yaml' \
+  code=$(curl -s -o "$tmp/deploy.json" -w '%{http_code}' -X POST -H "$auth" -H 'Content-Type: application/yaml' \
     --data-binary "@$out/$fn.yaml" "$base/api/v1/functions")
   case "$code" in 200 | 201) ;; *) echo "run.sh: deploy $fn answered $code: $(cat "$tmp/deploy.json")" >&2; exit 1 ;; esac
 done
@@ -96,7 +100,7 @@ values = [round(0.5 * math.sin(2 * math.pi * 650 * i / 25600) + 0.1 * math.sin(i
 json.dump({"sensor": "rotating/pump1/vibration", "values": values, "period_ns": 39062}, open(sys.argv[1], "w"))
 EOF
 for fn in "$builtin" "$onnx"; do
-  answer=$(curl -s -w ' %{http_code}' -X POST -H 'Content-Type: application/json' \
+  answer=$(curl -s -w ' %{http_code}' -X POST -H "$auth" -H 'Content-Type: application/json' \
     --data-binary "@$out/$fn.json" "$base/api/v1/functions/$fn/invoke?dryRun=true")
   case "$answer" in
     *'"function":"'"$fn"'@1"'*' 200') ;;
@@ -140,13 +144,14 @@ rows+=("$(point "GET-/api/v1/functions-c16" 2 16 "$base/api/v1/functions")")
 # version, one keep-alive connection (a curl per request would add ~10 ms of process start).
 deploy_timer() {
   python3 - "$port" "$1" "$out/$1.yaml" "$out/$1.json" "$2" <<'EOF'
-import http.client, json, re, statistics, sys, time
+import http.client, json, os, re, statistics, sys, time
 port, name, manifest, body_file, runs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 template = open(manifest).read()
 body = open(body_file, "rb").read()
 conn = http.client.HTTPConnection("127.0.0.1", int(port))
 def call(method, path, data, ctype):
-    conn.request(method, path, data, {"Content-Type": ctype})
+    conn.request(method, path, data,
+                 {"Content-Type": ctype, "Authorization": "Bearer " + os.environ["SIE_TOKEN"]})
     r = conn.getresponse()
     return r.status, r.read()
 totals, deploys, tries = [], [], []
@@ -177,7 +182,7 @@ deploy_onnx=$(deploy_timer "$onnx" "$ONNX_DEPLOYS")
 upload_times=()
 for i in $(seq "$REPS"); do
   head -c "$((UPLOAD_MIB << 20))" /dev/urandom >"$tmp/upload.bin"
-  t=$(curl -s -o "$tmp/upload.json" -w '%{http_code} %{time_total}' -T "$tmp/upload.bin" \
+  t=$(curl -s -o "$tmp/upload.json" -w '%{http_code} %{time_total}' -T "$tmp/upload.bin" -H "$auth" \
     -H 'Content-Type: application/octet-stream' "$base/api/v1/artifacts/upload-$i.bin")
   [ "${t% *}" = 201 ] || { echo "run.sh: upload answered ${t% *}: $(cat "$tmp/upload.json")" >&2; exit 1; }
   upload_times+=("${t#* }")

@@ -17,10 +17,12 @@ enum class Errc {
   kAlreadyExists,
   kOverload,  // a bounded queue or limit refused the work
   kTimeout,
-  kIo,         // the OS or a storage engine failed
-  kCorrupt,    // stored data failed an integrity check
+  kIo,       // the OS or a storage engine failed
+  kCorrupt,  // stored data failed an integrity check
   kUnsupported,
-  kInternal,  // a broken invariant; always a bug
+  kInternal,          // a broken invariant; always a bug
+  kUnauthenticated,   // the caller did not prove who it is (no, a bad or an expired credential)
+  kPermissionDenied,  // the caller is known and may not do this
 };
 
 std::string_view errcName(Errc code);
@@ -48,16 +50,16 @@ inline Status ok() { return {}; }
 
 // SIE_TRY(expr): evaluates a Result; returns its error from the enclosing function, otherwise
 // yields the value. Uses a GNU statement expression (GCC and Clang).
-#define SIE_TRY(...)                                                   \
-  __extension__({                                                      \
-    auto&& sie_try_result_ = (__VA_ARGS__);                            \
+#define SIE_TRY(...)                                                      \
+  __extension__({                                                         \
+    auto&& sie_try_result_ = (__VA_ARGS__);                               \
     if (!sie_try_result_) return tl::unexpected(sie_try_result_.error()); \
-    std::move(*sie_try_result_);                                       \
+    std::move(*sie_try_result_);                                          \
   })
 
 // SIE_CHECK(status): returns the error of a Status from the enclosing function.
-#define SIE_CHECK(...)                                                 \
-  do {                                                                 \
-    auto&& sie_check_result_ = (__VA_ARGS__);                          \
+#define SIE_CHECK(...)                                                        \
+  do {                                                                        \
+    auto&& sie_check_result_ = (__VA_ARGS__);                                 \
     if (!sie_check_result_) return tl::unexpected(sie_check_result_.error()); \
   } while (0)

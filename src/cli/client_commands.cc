@@ -422,6 +422,7 @@ void addClientCommands(CLI::App& app, int& exit_code) {
   addStatusCommand(app, exit_code);
   addRolloutCommand(app, exit_code);
   addArtifactsCommand(app, exit_code);
+  addTokenCommand(app, exit_code);
   addCompletionCommand(app, exit_code);
 }
 

@@ -10,5 +10,6 @@ void addDeployCommand(CLI::App& app, int& exit_code);
 void addCompletionCommand(CLI::App& app, int& exit_code);
 void addRolloutCommand(CLI::App& app, int& exit_code);
 void addArtifactsCommand(CLI::App& app, int& exit_code);
+void addTokenCommand(CLI::App& app, int& exit_code);
 
 }  // namespace sie::cli

@@ -1,11 +1,14 @@
 #include "cli/node_client.h"
 
+#include <unistd.h>
+
 #include <cctype>
 #include <iostream>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "core/file_text.h"
 #include "http/http_client.h"
 
 namespace sie::cli {
@@ -21,16 +24,48 @@ void addClientOptions(CLI::App& command, ClientOptions& options) {
       ->type_name("URL")
       ->envname("SIE_NODE")
       ->capture_default_str();
+  command.add_option("--token", options.token, "Bearer token for the node (sie token create)")
+      ->envname("SIE_TOKEN");
+  command
+      .add_option("--token-file", options.token_file,
+                  "File whose first line is the bearer token (default: "
+                  "./sie-data/security/admin.token when present)")
+      ->envname("SIE_TOKEN_FILE");
   command.add_option("-o,--output", options.output, "Output format: table, json or yaml")
       ->check(CLI::IsMember({"table", "json", "yaml"}))
       ->capture_default_str();
 }
 
 NodeClient::NodeClient(std::string command, const ClientOptions& options)
-    : command_(std::move(command)), base_(options.node), format_(options.format()) {
+    : command_(std::move(command)),
+      base_(options.node),
+      format_(options.format()),
+      token_(options.token) {
   // "127.0.0.1:8080" is what `sie run --http` takes, so it is accepted here too.
   if (base_.find("://") == std::string::npos) base_ = "http://" + base_;
   while (base_.ends_with('/')) base_.pop_back();
+  constexpr const char* kLocalAdminToken = "sie-data/security/admin.token";
+  std::string file = options.token_file;
+  if (token_.empty() && file.empty() && ::access(kLocalAdminToken, R_OK) == 0) {
+    file = kLocalAdminToken;
+  }
+  if (token_.empty() && !file.empty()) {
+    auto text = readFileText(file, 4096);
+    if (!text) {
+      token_error_ = fmt::format("cannot read the token file: {}", text.error().str());
+    } else {
+      token_ = text->substr(0, text->find_first_of("\r\n"));
+    }
+  }
+}
+
+bool NodeClient::authorize(std::map<std::string, std::string>& headers) const {
+  if (!token_error_.empty()) {
+    complain(token_error_);
+    return false;
+  }
+  if (!token_.empty()) headers["authorization"] = "Bearer " + token_;
+  return true;
 }
 
 std::string NodeClient::url(const std::string& path) const { return base_ + path; }
@@ -47,6 +82,7 @@ tl::expected<Reply, int> NodeClient::callRaw(const Call& call) const {
   request.content_type = call.content_type;
   request.headers = call.headers;
   request.headers["accept"] = "application/json";
+  if (!authorize(request.headers)) return tl::unexpected(kExitLocal);
   auto response = call.body_file.empty() ? http::send(request)
                                          : http::sendFile(request, call.body_file, call.progress);
   if (!response) {
@@ -83,6 +119,7 @@ int NodeClient::stream(const std::string& path,
   http::ClientRequest request;
   request.url = url(path);
   request.headers["accept"] = "application/x-ndjson";
+  if (!authorize(request.headers)) return kExitLocal;
   auto response = http::sendStreaming(request, on_line);
   if (!response) {
     complain(response.error().str());

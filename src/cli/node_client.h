@@ -25,12 +25,17 @@ enum class OutputFormat { kTable, kJson, kYaml };
 struct ClientOptions {
   std::string node = "http://127.0.0.1:8080";  // --node, else $SIE_NODE
   std::string output = "table";                // -o: table, json or yaml
+  // The bearer token: --token ($SIE_TOKEN), else the first line of --token-file
+  // ($SIE_TOKEN_FILE), else ./sie-data/security/admin.token when it is there (the admin token
+  // a node started in this folder wrote).
+  std::string token;
+  std::string token_file;
 
   [[nodiscard]] OutputFormat format() const;
 };
 
-// Adds --node and -o,--output to a client subcommand (each leaf gets its own, so they can follow
-// the subcommand as users type them: `sie fn ls -o json`).
+// Adds --node, --token, --token-file and -o,--output to a client subcommand (each leaf gets its
+// own, so they can follow the subcommand as users type them: `sie fn ls -o json`).
 void addClientOptions(CLI::App& command, ClientOptions& options);
 
 // The node's answer. `body` is its JSON (null when the body was empty or, for a refusal, not
@@ -81,9 +86,14 @@ class NodeClient {
  private:
   [[nodiscard]] std::string url(const std::string& path) const;
 
+  // Adds the Authorization header; false (after saying why) when the token file cannot be read.
+  bool authorize(std::map<std::string, std::string>& headers) const;
+
   std::string command_;
   std::string base_;  // "http://host:port[/prefix]", no trailing slash
   OutputFormat format_;
+  std::string token_;
+  std::string token_error_;  // why the token file could not be read
 };
 
 // Percent-encodes everything but RFC 3986 unreserved characters, for a path segment or a query

@@ -21,6 +21,7 @@ struct RunArgs {
   double duration_s = 0;  // 0 = until a signal
   std::string log_level;
   bool quiet = false;
+  bool insecure_loopback_only = false;
 };
 
 void configureLogging(const std::string& level, bool json) {
@@ -54,6 +55,7 @@ int run(const RunArgs& args) {
   }
   if (!args.data_dir.empty()) site->data_dir = args.data_dir;
   if (!args.http.empty()) site->http = args.http;
+  if (args.insecure_loopback_only) site->security.authenticate = false;
   configureLogging(args.log_level.empty() ? site->log_level : args.log_level, site->log_json);
 
   Plugins plugins;
@@ -145,6 +147,9 @@ void addRunCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--log-level", args->log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   cmd->add_flag("-q,--quiet", args->quiet, "No live summary");
+  cmd->add_flag("--insecure-loopback-only", args->insecure_loopback_only,
+                "No authentication: any process on this host may call the API (for the demo "
+                "and local experiments; the listener must be a loopback address)");
   cmd->callback([args, &exit_code] { exit_code = run(*args); });
 }
 

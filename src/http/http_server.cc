@@ -143,6 +143,15 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == bhttp::error::body_limit) return tooLarge(options_.max_body);
     if (ec) return malformed();
     const auto& header = parser_->get();
+    pending_ = toRequest(header);
+    beast::error_code peer_ec;
+    const auto peer = stream_.socket().remote_endpoint(peer_ec);
+    if (!peer_ec) {
+      pending_.peer = fmt::format("{}:{}", peer.address().to_string(), peer.port());
+    }
+    if (options_.admit) {
+      if (auto refused = options_.admit(pending_)) return send(std::move(*refused), false);
+    }
     const bool expects_continue = beast::iequals(header[bhttp::field::expect], "100-continue");
     if (options_.spool && header.target().starts_with(options_.spool->prefix)) {
       return readSpooled(expects_continue);
@@ -195,7 +204,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == bhttp::error::body_limit) return tooLarge(options_.max_body);
     if (ec) return malformed();
     auto& req = parser_->get();
-    HttpRequest request = toRequest(req);
+    HttpRequest request = std::move(pending_);
     request.body = std::move(req.body());
     answer(std::move(request), req.version(), req.keep_alive());
   }
@@ -226,7 +235,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void onSpooled(beast::error_code ec) {
     const auto& req = file_parser_->get();
-    HttpRequest request = toRequest(req);
+    HttpRequest request = std::move(pending_);
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
     file_parser_.reset();  // closes the file
@@ -255,6 +264,10 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpResponse response = handler_(request);
     if (!request.body_file.empty()) dropSpool(request.body_file);
     if (response.stream) return streamReply(std::move(response), version);
+    send(std::move(response), keep_alive, version);
+  }
+
+  void send(HttpResponse response, bool keep_alive, unsigned version = 11) {
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
         static_cast<bhttp::status>(response.status), version);
     res->set(bhttp::field::server, "sie");
@@ -339,6 +352,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
   std::string spooled_;  // the upload being read, until the handler has it
+  HttpRequest pending_;  // the request whose body is being read: its header, admitted
   const HttpServer::Handler& handler_;
   Streams& streams_;
   const ServerOptions& options_;

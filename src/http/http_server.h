@@ -24,6 +24,8 @@ struct HttpRequest {
   // A spooled body (ServerOptions::spool): the file holding it. The handler may move it away;
   // whatever is left there is deleted once the answer is sent.
   std::string body_file;
+  std::string peer;    // the client's address and port, "127.0.0.1:53422"
+  std::string caller;  // who is calling, as ServerOptions::admit established ("" without it)
 
   // A header's value, or "" when absent; `name` in lower case.
   [[nodiscard]] std::string_view header(const std::string& name) const {
@@ -63,6 +65,10 @@ struct Spool {
 struct ServerOptions {
   // Background threads; a handler that blocks (a synchronous invocation) holds one.
   int threads = 1;
+  // Runs on each request's header, before a byte of its body is read or spooled: an answer
+  // refuses the request (sent, then the connection closes); nullopt lets it through. It may set
+  // request.caller, which the handler then sees.
+  std::function<std::optional<HttpResponse>(HttpRequest&)> admit;
   std::size_t max_body = std::size_t{1} << 20;  // in memory; larger bodies get 413
   std::optional<Spool> spool;
 };

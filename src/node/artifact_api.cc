@@ -14,10 +14,6 @@
 namespace sie::node {
 namespace {
 
-HttpResponse json(int status, const nlohmann::json& body) {
-  return {status, "application/json", body.dump(), {}};
-}
-
 nlohmann::json artifactJson(const StoredArtifact& a, const ControlPlane& plane) {
   return {{"sha256", a.sha256},
           {"name", a.name},
@@ -83,7 +79,7 @@ HttpResponse upload(const HttpRequest& r, const std::string& name, ControlPlane&
   }
   if (added->created || !signature->signer.empty()) {
     plane.audit(
-        "artifacts", "artifact stored", "api",
+        "artifacts", "artifact stored", actorOf(r),
         fmt::format("{} {} ({} bytes){}", added->artifact.sha256, name, added->artifact.size,
                     signature->signer.empty() ? "" : ", signed by " + signature->signer));
   }
@@ -116,8 +112,8 @@ void addArtifactRoutes(http::Routes& routes, ControlPlane& plane) {
                return json(200, artifactJson(*found, *p));
              });
   routes.add("DELETE", "/api/v1/artifacts/{sha256}",
-             [p](const HttpRequest&, const http::PathParams& params) {
-               auto removed = p->removeArtifact(params.at("sha256"), "api");
+             [p](const HttpRequest& r, const http::PathParams& params) {
+               auto removed = p->removeArtifact(params.at("sha256"), actorOf(r));
                if (!removed) return controlError(removed.error());
                return json(200, {{"removed", params.at("sha256")}});
              });

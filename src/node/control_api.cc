@@ -1,18 +1,20 @@
 #include "node/control_api.h"
 
+#include <cctype>
 #include <charconv>
 #include <random>
-#include <regex>
 #include <variant>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "core/json_text.h"
 #include "core/signing.h"
 #include "gateway/payload_decoder.h"
 #include "http/http_client.h"
 #include "node/artifact_api.h"
 #include "node/openfaas_api.h"
+#include "node/token_api.h"
 
 namespace sie::node {
 namespace {
@@ -23,20 +25,53 @@ std::string dumpJson(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-HttpResponse json(int status, const nlohmann::json& body) {
-  return {status, "application/json", dumpJson(body), {}};
-}
-
 // The field an error is about, from its message: "spec.scaling.max must be ..." or
 // "unknown key 'foo' ...".
+// Plain scans, not std::regex: its matcher recurses per character, and a message quotes what the
+// caller sent (a 200,000-character key overflowed the stack).
 std::string offendingField(const Error& error) {
-  static const std::regex kPath(R"(\b((?:metadata|spec)(?:\.[A-Za-z0-9_\[\]]+)*))");
-  static const std::regex kKey(R"(^(?:unknown key|key) '([^']+)')");
   // An error about a request header names the header as its place.
   if (error.where.starts_with("X-Sie-")) return error.where;
-  std::smatch m;
-  if (std::regex_search(error.message, m, kKey)) return m[1];
-  if (std::regex_search(error.message, m, kPath)) return m[1];
+  const std::string_view message = error.message;
+  for (const std::string_view lead : {"unknown key '", "key '"}) {
+    if (!message.starts_with(lead)) continue;
+    const std::size_t end = message.find('\'', lead.size());
+    if (end != std::string_view::npos && end > lead.size()) {
+      return std::string(message.substr(lead.size(), end - lead.size()));
+    }
+  }
+  const auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  const auto segment = [&](char c) { return word(c) || c == '[' || c == ']'; };
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    if (i > 0 && word(message[i - 1])) continue;
+    std::size_t end = i;
+    for (const std::string_view root : {"metadata", "spec"}) {
+      if (message.substr(i).starts_with(root)) end = i + root.size();
+    }
+    if (end == i || (end < message.size() && word(message[end]))) continue;
+    // Then ".segment" as long as they follow.
+    while (end + 1 < message.size() && message[end] == '.' && segment(message[end + 1])) {
+      ++end;
+      while (end < message.size() && segment(message[end])) ++end;
+    }
+    return std::string(message.substr(i, end - i));
+  }
+  return {};
+}
+
+// The first 'quoted_word' in a decoder's message (the key it is about), or "".
+std::string quotedKey(std::string_view message) {
+  for (std::size_t open = message.find('\''); open != std::string_view::npos;
+       open = message.find('\'', open + 1)) {
+    std::size_t end = open + 1;
+    while (end < message.size() &&
+           (std::isalpha(static_cast<unsigned char>(message[end])) || message[end] == '_')) {
+      ++end;
+    }
+    if (end > open + 1 && end < message.size() && message[end] == '\'') {
+      return std::string(message.substr(open + 1, end - open - 1));
+    }
+  }
   return {};
 }
 
@@ -111,7 +146,7 @@ nlohmann::json queryFields(const HttpRequest& request, std::initializer_list<con
   for (const char* key : keys) {
     auto it = request.query.find(key);
     if (it == request.query.end()) continue;
-    auto number = nlohmann::json::parse(it->second, nullptr, false);
+    auto number = parseJsonOrDiscarded(it->second);
     out[key] = number.is_number() ? number : nlohmann::json(it->second);
   }
   return out;
@@ -120,6 +155,7 @@ nlohmann::json queryFields(const HttpRequest& request, std::initializer_list<con
 // A deploy from the request's body and headers: If-Match, X-Sie-Signature, X-Sie-Artifacts.
 std::variant<DeployRequest, HttpResponse> deployRequest(const HttpRequest& r) {
   DeployRequest request{.text = r.body,
+                        .actor = actorOf(r),
                         .expect_version = std::string(r.header("if-match")),
                         .signature = std::string(r.header("x-sie-signature"))};
   auto refs = parseArtifactRefs(r.header("x-sie-artifacts"));
@@ -138,6 +174,14 @@ nlohmann::json statsJson(const VersionStats::Snapshot& s) {
 
 }  // namespace
 
+HttpResponse json(int status, const nlohmann::json& body) {
+  return {status, "application/json", dumpJson(body), {}};
+}
+
+std::string actorOf(const HttpRequest& request) {
+  return request.caller.empty() ? "api" : request.caller;
+}
+
 HttpResponse apiError(int status, std::string_view code, const std::string& message,
                       const std::string& field, const std::string& where) {
   nlohmann::json body{{"error", code}, {"message", message}};
@@ -147,7 +191,7 @@ HttpResponse apiError(int status, std::string_view code, const std::string& mess
 }
 
 ControlApi::ControlApi(ControlPlane& plane, StateStore& state, const Clock& clock,
-                       std::function<bool()> running)
+                       std::function<bool()> running, security::TokenStore* tokens)
     : plane_(plane),
       state_(state),
       clock_(clock),
@@ -156,6 +200,7 @@ ControlApi::ControlApi(ControlPlane& plane, StateStore& state, const Clock& cloc
   addRoutes();
   addArtifactRoutes(routes_, plane_);
   addOpenFaasRoutes(routes_, *this);
+  if (tokens != nullptr) addTokenRoutes(routes_, *tokens, plane_);
 }
 
 ControlApi::~ControlApi() { stop(); }
@@ -192,7 +237,7 @@ void ControlApi::addRoutes() {
               });
   routes_.add("DELETE", "/api/v1/functions/{name}",
               [this](const HttpRequest& r, const http::PathParams& p) {
-                return remove(p.at("name"), flag(r, "reset"));
+                return remove(p.at("name"), flag(r, "reset"), actorOf(r));
               });
   routes_.add(
       "GET", "/api/v1/functions/{name}/versions",
@@ -217,13 +262,13 @@ void ControlApi::addRoutes() {
               });
   routes_.add("POST", "/api/v1/functions/{name}/scale",
               [this](const HttpRequest& r, const http::PathParams& p) {
-                auto patch = nlohmann::json::parse(r.body, nullptr, false);
+                auto patch = parseJsonOrDiscarded(r.body);
                 if (patch.is_discarded() || !patch.is_object()) {
                   return apiError(
                       400, "invalid_json",
                       "the body must be a JSON object such as {\"min\": 1, \"max\": 4}");
                 }
-                return scale(p.at("name"), patch);
+                return scale(p.at("name"), patch, actorOf(r));
               });
   routes_.add(
       "GET", "/api/v1/functions/{name}/logs",
@@ -234,28 +279,28 @@ void ControlApi::addRoutes() {
               });
   routes_.add("POST", "/api/v1/functions/{name}/rollout",
               [this](const HttpRequest& r, const http::PathParams& p) {
-                return rolloutChange(p.at("name"), r.body);
+                return rolloutChange(p.at("name"), r.body, actorOf(r));
               });
   routes_.add("POST", "/api/v1/functions/{name}/rollout/promote",
-              [this](const HttpRequest&, const http::PathParams& p) {
-                auto version = plane_.promote(p.at("name"), "api");
+              [this](const HttpRequest& r, const http::PathParams& p) {
+                auto version = plane_.promote(p.at("name"), actorOf(r));
                 if (!version) return controlError(version.error());
                 return json(200, {{"name", p.at("name")}, {"serving", *version}});
               });
   routes_.add("POST", "/api/v1/functions/{name}/rollout/abort",
-              [this](const HttpRequest&, const http::PathParams& p) {
-                auto version = plane_.abortRollout(p.at("name"), "api");
+              [this](const HttpRequest& r, const http::PathParams& p) {
+                auto version = plane_.abortRollout(p.at("name"), actorOf(r));
                 if (!version) return controlError(version.error());
                 return json(200, {{"name", p.at("name")}, {"aborted", *version}});
               });
   routes_.add(
       "POST", "/api/v1/functions/{name}/rollout/switch",
       [this](const HttpRequest& r, const http::PathParams& p) {
-        auto body = nlohmann::json::parse(r.body, nullptr, false);
+        auto body = parseJsonOrDiscarded(r.body);
         if (!body.is_object() || !body.contains("version") || !body["version"].is_string()) {
           return apiError(400, "invalid", "the body must be {\"version\": VERSION}", "version");
         }
-        auto report = plane_.switchTo(p.at("name"), body["version"], "api");
+        auto report = plane_.switchTo(p.at("name"), body["version"], actorOf(r));
         if (!report) return controlError(report.error());
         return json(200, {{"name", report->name},
                           {"version", report->version},
@@ -359,7 +404,7 @@ HttpResponse ControlApi::deploy(DeployRequest request, const std::string& path_n
                       "metadata.name");
     }
   }
-  request.actor = "api";
+  if (request.actor.empty()) request.actor = "api";
   auto report = plane_.deploy(request);
   if (!report) return controlError(report.error());
   return json(report->changed && report->previous.empty() ? 201 : 200,
@@ -369,13 +414,15 @@ HttpResponse ControlApi::deploy(DeployRequest request, const std::string& path_n
                {"changed", report->changed}});
 }
 
-HttpResponse ControlApi::remove(const std::string& name, bool reset) const {
-  auto removed = plane_.remove(name, reset, "api");
+HttpResponse ControlApi::remove(const std::string& name, bool reset,
+                                const std::string& actor) const {
+  auto removed = plane_.remove(name, reset, actor);
   if (!removed) return controlError(removed.error());
   return json(200, {{"deleted", name}, {"reset", reset}});
 }
 
-HttpResponse ControlApi::scale(const std::string& name, const nlohmann::json& patch) const {
+HttpResponse ControlApi::scale(const std::string& name, const nlohmann::json& patch,
+                               const std::string& actor) const {
   auto runner = plane_.table().find(name);
   if (!runner)
     return apiError(404, "not_found", fmt::format("no function named '{}' on this node", name));
@@ -402,7 +449,7 @@ HttpResponse ControlApi::scale(const std::string& name, const nlohmann::json& pa
   if (patch.contains("targetConcurrency")) {
     scaling.target_concurrency = patch["targetConcurrency"].get<int>();
   }
-  auto scaled = plane_.scale(name, scaling, "api");
+  auto scaled = plane_.scale(name, scaling, actor);
   if (!scaled) return controlError(scaled.error());
   return json(200, {{"name", name}, {"scaling", scalingJson(*scaled)}});
 }
@@ -441,10 +488,7 @@ HttpResponse ControlApi::invoke(const std::string& name, const HttpRequest& requ
   }
   if (const auto& bad = decoded.front().error) {
     // Decoder messages quote the key they are about: "no sensor id: set 'sensor' ...".
-    static const std::regex kQuoted(R"('([A-Za-z_]+)')");
-    std::smatch key;
-    const bool named = std::regex_search(bad->message, key, kQuoted);
-    return apiError(400, "invalid", bad->message, named ? key[1].str() : "", "body");
+    return apiError(400, "invalid", bad->message, quotedKey(bad->message), "body");
   }
   if (decoded.front().reading.sensor.str().empty()) {
     return apiError(
@@ -577,18 +621,19 @@ void ControlApi::addKeyRoutes() {
                       added.error().code == Errc::kAlreadyExists ? "conflict" : "invalid",
                       added.error().message);
     }
-    plane_.audit("keys", "key trusted", "api", key->id);
+    plane_.audit("keys", "key trusted", actorOf(r), key->id);
     return json(201, {{"id", key->id}});
   });
-  routes_.add("DELETE", "/api/v1/keys/{id}", [this](const HttpRequest&, const http::PathParams& p) {
-    if (auto removed = TrustStore::remove(plane_.trust().keysDir(), p.at("id")); !removed) {
-      return apiError(removed.error().code == Errc::kNotFound ? 404 : 400,
-                      removed.error().code == Errc::kNotFound ? "not_found" : "invalid",
-                      removed.error().message);
-    }
-    plane_.audit("keys", "key removed", "api", p.at("id"));
-    return json(200, {{"removed", p.at("id")}});
-  });
+  routes_.add(
+      "DELETE", "/api/v1/keys/{id}", [this](const HttpRequest& r, const http::PathParams& p) {
+        if (auto removed = TrustStore::remove(plane_.trust().keysDir(), p.at("id")); !removed) {
+          return apiError(removed.error().code == Errc::kNotFound ? 404 : 400,
+                          removed.error().code == Errc::kNotFound ? "not_found" : "invalid",
+                          removed.error().message);
+        }
+        plane_.audit("keys", "key removed", actorOf(r), p.at("id"));
+        return json(200, {{"removed", p.at("id")}});
+      });
 }
 
 HttpResponse ControlApi::rolloutStatus(const std::string& name) const {
@@ -614,8 +659,9 @@ HttpResponse ControlApi::rolloutStatus(const std::string& name) const {
   return json(200, out);
 }
 
-HttpResponse ControlApi::rolloutChange(const std::string& name, const std::string& body) const {
-  auto fields = nlohmann::json::parse(body, nullptr, false);
+HttpResponse ControlApi::rolloutChange(const std::string& name, const std::string& body,
+                                       const std::string& actor) const {
+  auto fields = parseJsonOrDiscarded(body);
   if (fields.is_discarded() || !fields.is_object()) {
     return apiError(400, "invalid_json", "the body must be a JSON object such as {\"weight\": 50}");
   }
@@ -623,7 +669,7 @@ HttpResponse ControlApi::rolloutChange(const std::string& name, const std::strin
   if (!status) return apiError(404, "not_found", fmt::format("'{}' has no rollout running", name));
   auto policy = policyFrom(fields, status->policy);
   if (auto* answer = std::get_if<HttpResponse>(&policy)) return *answer;
-  if (auto changed = plane_.setRollout(name, std::get<RolloutPolicy>(policy), "api"); !changed) {
+  if (auto changed = plane_.setRollout(name, std::get<RolloutPolicy>(policy), actor); !changed) {
     return controlError(changed.error());
   }
   return rolloutStatus(name);

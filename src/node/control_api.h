@@ -18,10 +18,20 @@
 #include "node/function_logs.h"
 #include "sie/clock.h"
 
+namespace sie::security {
+class TokenStore;
+}
+
 namespace sie::node {
 
 using http::HttpRequest;
 using http::HttpResponse;
+
+// A JSON answer; text that is not UTF-8 is replaced, never thrown on.
+HttpResponse json(int status, const nlohmann::json& body);
+
+// Who made a change, for the audit: the caller the request guard established.
+std::string actorOf(const HttpRequest& request);
 
 // A JSON error answer.
 HttpResponse apiError(int status, std::string_view code, const std::string& message,
@@ -32,9 +42,10 @@ HttpResponse controlError(const ControlError& error);
 
 class ControlApi {
  public:
-  // `ready`: whether the node runs (readiness and invocations).
+  // `running`: whether the node runs (readiness and invocations). `tokens`, when given, is
+  // managed through /api/v1/tokens.
   ControlApi(ControlPlane& plane, StateStore& state, const Clock& clock,
-             std::function<bool()> running);
+             std::function<bool()> running, security::TokenStore* tokens = nullptr);
   ~ControlApi();
   ControlApi(const ControlApi&) = delete;
   ControlApi& operator=(const ControlApi&) = delete;
@@ -51,9 +62,11 @@ class ControlApi {
   // Shared with the OpenFaaS routes. `path_name`: the name in PUT /api/v1/functions/{name},
   // which the manifest's must match ("" for none).
   HttpResponse deploy(DeployRequest request, const std::string& path_name) const;
-  HttpResponse remove(const std::string& name, bool reset) const;
+  // `actor`: who asks, for the audit (actorOf).
+  HttpResponse remove(const std::string& name, bool reset, const std::string& actor) const;
   // `patch` holds min, max, replicas, targetConcurrency (any of them).
-  HttpResponse scale(const std::string& name, const nlohmann::json& patch) const;
+  HttpResponse scale(const std::string& name, const nlohmann::json& patch,
+                     const std::string& actor) const;
   // A reading from the body through the function; async: 202 and a call id.
   HttpResponse invoke(const std::string& name, const HttpRequest& request, bool async,
                       const std::string& callback) const;
@@ -69,7 +82,8 @@ class ControlApi {
   HttpResponse ready() const;
   HttpResponse rolloutStatus(const std::string& name) const;
   void addKeyRoutes();
-  HttpResponse rolloutChange(const std::string& name, const std::string& body) const;
+  HttpResponse rolloutChange(const std::string& name, const std::string& body,
+                             const std::string& actor) const;
   std::string nextCallId() const;
 
   ControlPlane& plane_;

@@ -1,4 +1,5 @@
 #include "node/dapr_api.h"
+#include "core/json_text.h"
 
 #include <charconv>
 
@@ -83,7 +84,7 @@ HttpResponse DaprApi::handle(const HttpRequest& request) {
 }
 
 HttpResponse DaprApi::saveState(const std::string& store, const std::string& body) {
-  const json items = json::parse(body, nullptr, false);
+  const json items = parseJsonOrDiscarded(body);
   if (!items.is_array()) {
     return daprError(400, "ERR_MALFORMED_REQUEST",
                      "the body must be a JSON array of {\"key\", \"value\"} objects");
@@ -115,7 +116,7 @@ HttpResponse DaprApi::saveState(const std::string& store, const std::string& bod
 }
 
 HttpResponse DaprApi::bulkGet(const std::string& store, const std::string& body) {
-  const json request = json::parse(body, nullptr, false);
+  const json request = parseJsonOrDiscarded(body);
   if (!request.is_object() || !request.contains("keys") || !request["keys"].is_array()) {
     return daprError(400, "ERR_MALFORMED_REQUEST", "the body must be {\"keys\": [...]}");
   }
@@ -125,7 +126,7 @@ HttpResponse DaprApi::bulkGet(const std::string& store, const std::string& body)
     auto value = kv_.get(key(store, k.get<std::string>()));
     if (!value) return daprError(500, "ERR_STATE_GET", value.error().str());
     json entry{{"key", k}};
-    if (*value) entry["data"] = json::parse(**value, nullptr, false);
+    if (*value) entry["data"] = parseJsonOrDiscarded(**value);
     out.push_back(std::move(entry));
   }
   return {200, "application/json", out.dump(), {}};

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config_table.h"
+#include "core/file_text.h"
 #include "core/topic_pattern.h"
 #include "gateway/gateway_config.h"
 #include "node/http_ingest.h"
@@ -105,8 +106,10 @@ Status Node::loadFunctions(const Plugins& plugins) {
       *functions_, state_->audit(), SIE_TRY(DesiredState::load(site_.data_dir)),
       ArtifactTrust(keys, site_.require_signatures), std::move(artifacts));
   SIE_CHECK(control_->load(site_.function_files));
-  api_ =
-      std::make_unique<ControlApi>(*control_, *state_, clock_, [this] { return running_.load(); });
+  tokens_ = SIE_TRY(security::TokenStore::open(
+      (std::filesystem::path(site_.data_dir) / "security").string(), clock_));
+  api_ = std::make_unique<ControlApi>(
+      *control_, *state_, clock_, [this] { return running_.load(); }, tokens_.get());
   return ok();
 }
 
@@ -117,6 +120,46 @@ Status Node::loadSources(const Plugins& plugins) {
   for (const auto& block : site_.sinks) {
     sinks_.push_back(SIE_TRY(makeFromBlock<Sink>(plugins.sinks, block, site_.file)));
   }
+  return ok();
+}
+
+Status Node::guardListener() {
+  const std::string host = site_.http.substr(0, site_.http.rfind(':'));
+  if (!security::isLoopback(host)) {
+    // Bearer tokens and deploys in clear text on a plant network: anyone on the path could
+    // take the node over.
+    return fail(Errc::kInvalidArgument,
+                fmt::format("spec.http {} is not a loopback address, and this node serves plain "
+                            "HTTP, which would carry tokens and deploys in clear text: listen on "
+                            "127.0.0.1:PORT, and reach the node from elsewhere through a TLS "
+                            "proxy that checks client certificates (docs/SECURITY.md)",
+                            site_.http),
+                site_.file);
+  }
+  if (!site_.security.authenticate) {
+    spdlog::warn(
+        "security: no authentication (--insecure-loopback-only): every process on this "
+        "host can deploy and run code through http://{}",
+        site_.http);
+  } else if (auto all = tokens_->list(); all && all->empty()) {
+    // A first start: an admin token only this user can read, for the CLI and the first tokens.
+    auto issued = tokens_->create("bootstrap-admin", security::Role::kAdmin, {});
+    if (!issued) return tl::unexpected(issued.error());
+    const std::string file =
+        (std::filesystem::path(site_.data_dir) / "security" / "admin.token").string();
+    SIE_CHECK(writeFileAtomically(file, issued->text + "\n", 0600));
+    spdlog::info(
+        "security: no tokens yet; an admin token (id {}) is in {}, readable by this user "
+        "only: sie token create NAME --role operator --token-file {}",
+        issued->token.id, file, file);
+  } else if (!all) {
+    return tl::unexpected(all.error());
+  }
+  std::vector<std::string> hosts = site_.security.hosts;
+  hosts.push_back(host);
+  guard_ = std::make_unique<security::RequestGuard>(
+      security::GuardOptions{.authenticate = site_.security.authenticate, .hosts = hosts},
+      tokens_.get(), state_->audit());
   return ok();
 }
 
@@ -135,11 +178,13 @@ Status Node::start() {
       "lifecycle", "node",
       nlohmann::json{{"event", "started"}, {"site", site_.name}, {"functions", functions}}.dump()));
   if (!site_.http.empty()) {
+    SIE_CHECK(guardListener());
     // Several threads: a synchronous invocation holds one while others answer. Uploads go to
-    // the artifact store's incoming folder as they arrive.
+    // the artifact store's incoming folder as they arrive, once the guard let them in.
     http_ = SIE_TRY(
         HttpServer::start(site_.http, [this](const HttpRequest& r) { return handleHttp(r); },
                           {.threads = kHttpThreads,
+                           .admit = [this](HttpRequest& r) { return guard_->admit(r); },
                            .spool = http::Spool{.prefix = "/api/v1/artifacts/",
                                                 .dir = control_->artifacts().incomingDir(),
                                                 .max_bytes = site_.max_artifact_bytes}}));

@@ -20,6 +20,8 @@
 #include "node/local_bus.h"
 #include "node/scaler.h"
 #include "node/site_config.h"
+#include "security/request_guard.h"
+#include "security/tokens.h"
 #include "sie/clock.h"
 #include "sie/plugins.h"
 #include "sie/sink.h"
@@ -68,6 +70,8 @@ class Node {
   explicit Node(SiteConfig site, const Clock& clock) : site_(std::move(site)), clock_(clock) {}
   Status loadFunctions(const Plugins& plugins);
   Status loadSources(const Plugins& plugins);
+  // The guard in front of the listener; refuses a listener the site may not have.
+  Status guardListener();
   std::string statusJson() const;
 
   SiteConfig site_;
@@ -84,6 +88,8 @@ class Node {
   std::unique_ptr<Scaler> scaler_;
   std::vector<std::unique_ptr<Source>> sources_;
   std::vector<std::unique_ptr<Sink>> sinks_;
+  std::unique_ptr<security::TokenStore> tokens_;
+  std::unique_ptr<security::RequestGuard> guard_;
   std::unique_ptr<HttpServer> http_;
   std::int64_t started_ns_ = 0;
   std::atomic<bool> running_{false};

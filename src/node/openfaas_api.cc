@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "core/sha256.h"
 #include "node/control_api.h"
 
@@ -34,13 +35,6 @@ constexpr std::string_view kArch = "arm64";
 constexpr std::string_view kArch = "x86_64";
 #endif
 
-HttpResponse json(int status, const nlohmann::json& body) {
-  return {status,
-          "application/json",
-          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-          {}};
-}
-
 std::string stringField(const nlohmann::json& object, const std::string& key) {
   auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -49,10 +43,13 @@ std::string stringField(const nlohmann::json& object, const std::string& key) {
 // The manifest (JSON, which the YAML parser reads) a FunctionDeployment stands for, or an error
 // answer.
 std::variant<std::string, HttpResponse> manifestFor(const std::string& body) {
-  auto request = nlohmann::json::parse(body, nullptr, false);
-  if (request.is_discarded() || !request.is_object()) {
-    return apiError(400, "invalid_json", "the body must be an OpenFaaS FunctionDeployment object");
+  auto parsed = parseJson(body);
+  if (!parsed || !parsed->is_object()) {
+    return apiError(400, "invalid_json",
+                    fmt::format("{}the body must be an OpenFaaS FunctionDeployment object",
+                                parsed ? "" : parsed.error().message + ": "));
   }
+  const nlohmann::json& request = *parsed;
   for (const auto& [key, value] : request.items()) {
     const auto known = [&](std::string_view k) { return k == key; };
     if (std::none_of(std::begin(kKnown), std::end(kKnown), known) &&
@@ -216,19 +213,20 @@ void addOpenFaasRoutes(http::Routes& routes, const ControlApi& api) {
   const auto deploy = [a](const HttpRequest& request, const http::PathParams&) {
     auto manifest = manifestFor(request.body);
     if (auto* answer = std::get_if<HttpResponse>(&manifest)) return *answer;
-    return accepted(a->deploy({.text = std::get<std::string>(manifest)}, ""));
+    return accepted(
+        a->deploy({.text = std::get<std::string>(manifest), .actor = actorOf(request)}, ""));
   };
   routes.add("POST", "/system/functions", deploy);
   routes.add("PUT", "/system/functions", deploy);
   routes.add("DELETE", "/system/functions",
              [a](const HttpRequest& request, const http::PathParams&) {
-               auto body = nlohmann::json::parse(request.body, nullptr, false);
+               auto body = parseJsonOrDiscarded(request.body);
                const std::string name = body.is_object() ? stringField(body, "functionName") : "";
                if (name.empty()) {
                  return apiError(400, "invalid", "the body must be {\"functionName\": NAME}",
                                  "functionName");
                }
-               return accepted(a->remove(name, false));
+               return accepted(a->remove(name, false, actorOf(request)));
              });
   routes.add("GET", "/system/function/{name}", [a](const HttpRequest&, const http::PathParams& p) {
     auto runner = a->plane().table().find(p.at("name"));
@@ -236,16 +234,16 @@ void addOpenFaasRoutes(http::Routes& routes, const ControlApi& api) {
       return apiError(404, "not_found", fmt::format("no function named '{}'", p.at("name")));
     return json(200, openFaasStatus(*a, *runner));
   });
-  routes.add("POST", "/system/scale-function/{name}",
-             [a](const HttpRequest& request, const http::PathParams& p) {
-               auto body = nlohmann::json::parse(request.body, nullptr, false);
-               if (!body.is_object() || !body.contains("replicas")) {
-                 return apiError(400, "invalid",
-                                 "the body must be {\"serviceName\": NAME, \"replicas\": N}",
-                                 "replicas");
-               }
-               return accepted(a->scale(p.at("name"), {{"replicas", body["replicas"]}}));
-             });
+  routes.add(
+      "POST", "/system/scale-function/{name}",
+      [a](const HttpRequest& request, const http::PathParams& p) {
+        auto body = parseJsonOrDiscarded(request.body);
+        if (!body.is_object() || !body.contains("replicas")) {
+          return apiError(400, "invalid",
+                          "the body must be {\"serviceName\": NAME, \"replicas\": N}", "replicas");
+        }
+        return accepted(a->scale(p.at("name"), {{"replicas", body["replicas"]}}, actorOf(request)));
+      });
   routes.add("POST", "/function/{name}",
              [a](const HttpRequest& request, const http::PathParams& p) {
                return a->invoke(p.at("name"), request, false, "");

@@ -36,7 +36,15 @@ constexpr ConfigKey kSpecKeys[] = {
      "largest model or executable the API accepts (PUT /api/v1/artifacts), in MiB"},
 };
 constexpr std::string_view kSpecBlocks[] = {"sources",    "sinks", "gateway", "routes",
-                                            "dispatcher", "state", "log"};
+                                            "dispatcher", "state", "log",     "security"};
+constexpr ConfigKey kSecurityKeys[] = {
+    {"authentication", Type::kString, "token",
+     "token: every call but /healthz and /readyz needs a bearer token (sie token create) | none: "
+     "no authentication, allowed on a loopback listener only (as --insecure-loopback-only)"},
+    {"hosts", Type::kStringList, "",
+     "names callers may reach this node by (the Host header), besides localhost, 127.0.0.1 and "
+     "[::1]"},
+};
 constexpr ConfigKey kDispatcherKeys[] = {
     {"queueCapacity", Type::kInt, "10000", "events queued per function before overload"},
     {"overload", Type::kString, "block", "block | drop-oldest | dead-letter"},
@@ -178,6 +186,16 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
         std::chrono::duration_cast<std::chrono::milliseconds>(s.duration("batchInterval"));
     cfg.state_memory_window =
         static_cast<std::size_t>(std::max<std::int64_t>(16, s.integer("memoryWindow")));
+  }
+  if (spec["security"]) {
+    auto sec = SIE_TRY(readConfig(spec["security"], kSecurityKeys, file));
+    const std::string authentication = sec.str("authentication");
+    if (authentication != "token" && authentication != "none") {
+      return sec.invalid(
+          fmt::format("security.authentication must be token or none (got '{}')", authentication));
+    }
+    cfg.security.authenticate = authentication == "token";
+    cfg.security.hosts = sec.list("hosts");
   }
   if (spec["log"]) {
     auto l = SIE_TRY(readConfig(spec["log"], kLogKeys, file));

@@ -32,11 +32,19 @@ struct PluginBlock {
   YAML::Node config;  // the whole block
 };
 
+// spec.security: who may call the node's listener.
+struct SecurityOptions {
+  // false: no authentication, for a loopback-only listener (the demo; --insecure-loopback-only).
+  bool authenticate = true;
+  std::vector<std::string> hosts;  // extra names callers may use for this node (Host header)
+};
+
 struct SiteConfig {
   std::string file;  // where the site was read from ("<embedded demo>/site.yaml" for the demo)
   std::string name;
   std::string data_dir;
   std::string http;  // host:port; "" = no HTTP listener
+  SecurityOptions security;
   std::chrono::nanoseconds summary_interval{std::chrono::seconds(5)};
   bool require_signatures = false;
   std::string trusted_keys;  // "" = <data_dir>/keys

@@ -62,7 +62,7 @@ grep -q "no label column 'nope'" "$WORK/out.txt" || fail "label error: $(cat "$W
 
 # Replay a.csv into a node as fast as it takes it: every value arrives and the excursion is seen.
 port=$(free_port)
-"$SIE" run --config "$WORK/site/site.yaml" --data-dir "$WORK/data" --http "127.0.0.1:$port" \
+"$SIE" run --insecure-loopback-only --config "$WORK/site/site.yaml" --data-dir "$WORK/data" --http "127.0.0.1:$port" \
   --duration 60 >"$WORK/node.log" 2>&1 &
 NODE_PID=$!
 replayed() {

@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 
 port=$(free_port)
-"$SIE" run --data-dir "$WORK/data" --http "127.0.0.1:$port" --duration 60 -q >"$WORK/node.log" 2>&1 &
+"$SIE" run --insecure-loopback-only --data-dir "$WORK/data" --http "127.0.0.1:$port" --duration 60 -q >"$WORK/node.log" 2>&1 &
 NODE_PID=$!
 wait_for 20 curl -sf "http://127.0.0.1:$port/healthz" || fail "node did not become healthy"
 enough() {
@@ -23,7 +23,7 @@ stored=$(sqlite3 "$WORK/data/sie.db" "SELECT count(*) FROM readings;")
 "$SIE" audit verify --data-dir "$WORK/data" >"$WORK/verify.txt" || fail "chain broken after kill -9: $(cat "$WORK/verify.txt")"
 records_before=$(sqlite3 "$WORK/data/sie.db" "SELECT count(*) FROM audit;")
 
-"$SIE" run --data-dir "$WORK/data" --http "127.0.0.1:$port" --duration 2 -q >"$WORK/node2.log" 2>&1 ||
+"$SIE" run --insecure-loopback-only --data-dir "$WORK/data" --http "127.0.0.1:$port" --duration 2 -q >"$WORK/node2.log" 2>&1 ||
   fail "restart failed: $(cat "$WORK/node2.log")"
 "$SIE" audit verify --data-dir "$WORK/data" >"$WORK/verify.txt" || fail "chain broken after restart"
 records_after=$(sqlite3 "$WORK/data/sie.db" "SELECT count(*) FROM audit;")

@@ -40,7 +40,7 @@ spec: {runtime: builtin, handler: threshold, triggers: ["plant/+/temp"], params:
 YAML
 
 start_node() {
-  "$SIE" run --config "$WORK/site/site.yaml" --duration 120 -q >>"$WORK/node.log" 2>&1 &
+  "$SIE" run --insecure-loopback-only --config "$WORK/site/site.yaml" --duration 120 -q >>"$WORK/node.log" 2>&1 &
   NODE_PID=$!
   wait_for 20 curl -sf "http://127.0.0.1:$http_port/healthz" || fail "node did not become healthy"
   wait_for 20 bash -c "curl -sf http://127.0.0.1:$http_port/metrics | grep -q 'sie_mqtt_connected{client=\"field\"} 1'" ||

@@ -22,7 +22,7 @@ grep -q "not an ONNX model" "$WORK/out.txt" || fail "inspect message: $(cat "$WO
 # The demo site from an empty folder: the model functions run on the compiled-in models.
 mkdir -p "$WORK/elsewhere"
 port=$(free_port)
-(cd "$WORK/elsewhere" && exec "$SIE" run --data-dir "$WORK/data" --http "127.0.0.1:$port" --duration 60) \
+(cd "$WORK/elsewhere" && exec "$SIE" run --insecure-loopback-only --data-dir "$WORK/data" --http "127.0.0.1:$port" --duration 60) \
   >"$WORK/node.log" 2>&1 &
 NODE_PID=$!
 wait_for 20 curl -sf "http://127.0.0.1:$port/healthz" || fail "node did not become healthy"
@@ -62,7 +62,7 @@ spec:
     - {name: vibration, kind: window, last: 1}
 YAML
 set +e
-"$SIE" run --config "$WORK/site/site.yaml" --data-dir "$WORK/data2" --http "127.0.0.1:$(free_port)" \
+"$SIE" run --insecure-loopback-only --config "$WORK/site/site.yaml" --data-dir "$WORK/data2" --http "127.0.0.1:$(free_port)" \
   --duration 5 >"$WORK/broken.log" 2>&1
 code=$?
 set -e
@@ -75,7 +75,7 @@ rm "$WORK/site/functions/broken.yaml"
 sed 's/to: pump-health/to: no-such-model/' "$ROOT/examples/demo-site/functions/pump-vibration.yaml" \
   >"$WORK/site/functions/pump-vibration.yaml"
 set +e
-"$SIE" run --config "$WORK/site/site.yaml" --data-dir "$WORK/data3" --http "127.0.0.1:$(free_port)" \
+"$SIE" run --insecure-loopback-only --config "$WORK/site/site.yaml" --data-dir "$WORK/data3" --http "127.0.0.1:$(free_port)" \
   --duration 5 >"$WORK/escalate.log" 2>&1
 code=$?
 set -e

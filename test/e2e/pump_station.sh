@@ -39,7 +39,7 @@ sed -e "s/port: 1883/port: $broker_port/; s/port: 1502/port: $modbus_port/" \
 mosquitto_sub -p "$broker_port" -c -i e2e-decisions -q 1 -t 'sie/decisions/#' -E ||
   fail "cannot subscribe to decisions"
 
-"$SIE" run --config "$WORK/site/site.yaml" --duration 120 -q >"$WORK/node.log" 2>&1 &
+"$SIE" run --insecure-loopback-only --config "$WORK/site/site.yaml" --duration 120 -q >"$WORK/node.log" 2>&1 &
 NODE_PID=$!
 wait_for 20 curl -sf "http://127.0.0.1:$http_port/healthz" || fail "node did not become healthy"
 

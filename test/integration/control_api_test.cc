@@ -366,9 +366,9 @@ TEST_F(ControlApiTest, LogsTailAndFollowAsNdjson) {
   // follow: lines logged after the request arrive on the open response.
   const std::string out = data_.file("follow.ndjson");
   auto follower = std::async(std::launch::async, [&] {
-    return std::system(fmt::format("curl -sN --max-time 3 'http://127.0.0.1:{}/api/v1/functions/"
+    return std::system(fmt::format("curl -sN --max-time 3 {} 'http://127.0.0.1:{}/api/v1/functions/"
                                    "vib/logs?tail=0&follow=true' > {}",
-                                   node_->httpPort(), out)
+                                   testing::adminAuth(data_.path()), node_->httpPort(), out)
                            .c_str());
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -580,7 +580,8 @@ TEST(SignedDeploysTest, ANodeThatRequiresSignaturesRefusesUnsignedAndTamperedArt
   ASSERT_TRUE(made) << made.error().str();
   auto node = std::move(*made);
   ASSERT_TRUE(node->start());
-  const std::string at = fmt::format("--node http://127.0.0.1:{}", node->httpPort());
+  const std::string at = fmt::format("--node http://127.0.0.1:{} --token-file {}", node->httpPort(),
+                                     testing::adminTokenFile(data.path()));
   const auto sie = [&](const std::string& args) {
     return capture(fmt::format("{} {} 2>&1; echo \"rc=$?\"", SIE_CLI, args));
   };

@@ -78,6 +78,8 @@ class ControlApiTest : public ::testing::Test {
     ASSERT_TRUE(made) << made.error().str();
     node_ = std::move(*made);
     ASSERT_TRUE(node_->start());
+    // The CLI subprocesses authenticate with the node's bootstrap admin token.
+    ::setenv("SIE_TOKEN_FILE", testing::adminTokenFile(data_.path()).c_str(), 1);
   }
   void restart() {
     node_->stop();
@@ -91,8 +93,9 @@ class ControlApiTest : public ::testing::Test {
     const std::string file = data_.file(fmt::format("body-{}", files_++));
     std::ofstream(file, std::ios::binary) << body;
     const std::string out = testing::capture(
-        fmt::format("curl -s -w '\\n%{{http_code}}' -X {} 'http://127.0.0.1:{}{}' {} {}", method,
-                    node_->httpPort(), path, args, body.empty() ? "" : "--data-binary @" + file));
+        fmt::format("curl -s -w '\\n%{{http_code}}' -X {} 'http://127.0.0.1:{}{}' {} {} {}", method,
+                    node_->httpPort(), path, auth_ ? testing::adminAuth(data_.path()) : "", args,
+                    body.empty() ? "" : "--data-binary @" + file));
     Reply reply;
     const std::size_t cut = out.rfind('\n');
     reply.status = std::atoi(out.c_str() + cut + 1);
@@ -116,6 +119,7 @@ class ControlApiTest : public ::testing::Test {
   }
 
   std::string site_text_ = kSite;  // a test may change it before restart()
+  bool auth_ = true;               // call() sends the admin token
   testing::TempDir data_;
   Plugins plugins_;
   std::unique_ptr<node::Node> node_;

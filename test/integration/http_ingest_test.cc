@@ -10,6 +10,7 @@
 #include "node/node.h"
 #include "servers.h"
 #include "sie/plugins.h"
+#include "test_node.h"
 
 namespace sie {
 namespace {
@@ -54,9 +55,9 @@ class HttpIngestTest : public ::testing::Test {
     std::fwrite(body.data(), 1, body.size(), f);
     std::fclose(f);
     const std::string out = capture(fmt::format(
-        "curl -s -w '\\n%{{http_code}}' -X POST 'http://127.0.0.1:{}/api/v1/events{}' {} "
+        "curl -s -w '\\n%{{http_code}}' -X POST 'http://127.0.0.1:{}/api/v1/events{}' {} {} "
         "--data-binary @{}",
-        node_->httpPort(), query, args, file));
+        node_->httpPort(), query, testing::adminAuth(data_.path()), args, file));
     Reply reply;
     const std::size_t cut = out.rfind('\n');
     reply.status = std::atoi(out.c_str() + cut + 1);
@@ -146,9 +147,9 @@ TEST_F(HttpIngestTest, BadInputGetsSpecificErrors) {
 TEST_F(HttpIngestTest, OversizeBodiesAndWrongMethods) {
   const Reply r = post("-H 'Content-Type: application/json'", std::string(2 << 20, ' '));
   EXPECT_EQ(r.status, 413);
-  const std::string out = capture(
-      fmt::format("curl -s -o /dev/null -w '%{{http_code}}' -X DELETE http://127.0.0.1:{}/api/v1/events",
-                  node_->httpPort()));
+  const std::string out = capture(fmt::format(
+      "curl -s -o /dev/null -w '%{{http_code}}' {} -X DELETE http://127.0.0.1:{}/api/v1/events",
+      testing::adminAuth(data_.path()), node_->httpPort()));
   EXPECT_EQ(out, "405");
 }
 

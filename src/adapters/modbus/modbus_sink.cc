@@ -1,4 +1,5 @@
 #include "adapters/modbus/modbus_sink.h"
+#include "core/json_text.h"
 
 #include <cmath>
 
@@ -52,7 +53,7 @@ void ModbusSink::stop() {
 
 void ModbusSink::onDecision(const Event& event) {
   if (options_.when != WriteOptions::When::kAlways) {
-    const auto data = nlohmann::json::parse(event.data, nullptr, false);
+    const auto data = parseJsonOrDiscarded(event.data);
     const auto anomaly = data.is_object() ? data.find("anomaly") : data.end();
     if (!data.is_object() || anomaly == data.end() || !anomaly->is_boolean()) return;
     if (anomaly->get<bool>() != (options_.when == WriteOptions::When::kAnomaly)) return;
@@ -147,7 +148,7 @@ void ModbusSink::audit(const Trigger& trigger, std::string_view outcome,
                       {"outcome", outcome},
                       {"subject", trigger.subject}};
   if (!detail.empty()) body["error"] = detail;
-  const auto decision = nlohmann::json::parse(trigger.decision, nullptr, false);
+  const auto decision = parseJsonOrDiscarded(trigger.decision);
   if (!decision.is_discarded()) body["decision"] = decision;
   if (auto appended =
           audit_->append("action", "sink:" + name_,

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/backoff.h"
+#include "core/json_text.h"
 
 namespace sie::webhook {
 namespace {
@@ -194,7 +195,7 @@ void WebhookSink::deliver(const Event& event) {
     nlohmann::json envelope{{"specversion", "1.0"},     {"id", event.id},
                             {"source", event.source},   {"type", event.type},
                             {"subject", event.subject}, {"time", rfc3339(event.time_ns)}};
-    auto data = nlohmann::json::parse(event.data, nullptr, false);
+    auto data = parseJsonOrDiscarded(event.data);
     if (data.is_discarded())
       envelope["data"] = event.data;
     else

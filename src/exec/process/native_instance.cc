@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "exec/process/frame.h"
 #include "exec/process/wire.h"
 #include "sie/clock.h"
@@ -39,7 +40,7 @@ class NativeInstance final : public FunctionInstance {
     }
     // {"sdk": "cpp/2", "binaryWindows": true}: the worker reads 'B' frames. Any other hello
     // (older SDKs, hand-written workers) gets all-JSON 'I' frames.
-    const auto hello = nlohmann::json::parse(frame->body, nullptr, false);
+    const auto hello = parseJsonOrDiscarded(frame->body);
     if (hello.is_object()) {
       const auto binary = hello.find("binaryWindows");
       binary_windows_ = binary != hello.end() && binary->is_boolean() && binary->get<bool>();

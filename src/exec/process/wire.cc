@@ -1,4 +1,5 @@
 #include "exec/process/wire.h"
+#include "core/json_text.h"
 
 #include <algorithm>
 #include <bit>
@@ -133,7 +134,7 @@ std::string invocationFrame(const Invocation& call, std::int64_t deadline_ms) {
 Result<Output> parseResult(std::string_view body) {
   Output out;
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return out;
-  const json doc = json::parse(body, nullptr, false);
+  const json doc = parseJsonOrDiscarded(body);
   if (doc.is_discarded()) {
     return fail(Errc::kInvalidArgument,
                 fmt::format("function result is not JSON: '{}'", errorText(body)));
@@ -195,7 +196,7 @@ Result<Output> parseResult(std::string_view body) {
 }
 
 std::string errorText(std::string_view body) {
-  const json doc = json::parse(body, nullptr, false);
+  const json doc = parseJsonOrDiscarded(body);
   if (doc.is_object() && doc.contains("errorMessage")) {
     const json& message = doc["errorMessage"];
     std::string text = message.is_string() ? message.get<std::string>() : message.dump();

@@ -1,6 +1,7 @@
 // Nodes for integration tests, made from the source and sink blocks a test names.
 #pragma once
 
+#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,6 +41,17 @@ inline Result<std::unique_ptr<node::Node>> makeNode(const std::string& site,
   if (!parsed) return tl::unexpected(parsed.error());
   parsed->data_dir = data_dir;
   return node::Node::create(std::move(*parsed), plugins);
+}
+
+// The token a node writes on its first start for its admin, and curl arguments that send it.
+inline std::string adminTokenFile(const std::string& data_dir) {
+  return data_dir + "/security/admin.token";
+}
+inline std::string adminAuth(const std::string& data_dir) {
+  std::ifstream in(adminTokenFile(data_dir));
+  std::string token;
+  std::getline(in, token);
+  return "-H 'Authorization: Bearer " + token + "'";
 }
 
 }  // namespace sie::testing

@@ -1,0 +1,212 @@
+#include "security/request_guard.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "sie/clock.h"
+#include "sie/metrics.h"
+
+namespace sie::security {
+namespace {
+
+constexpr int kAuditedPerSecond = 20;
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// The media type of a Content-Type value, lower case, without parameters.
+std::string mediaType(std::string_view value) {
+  value = value.substr(0, value.find(';'));
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  return lower(value);
+}
+
+// What an HTML form (or a no-cors fetch) can send without a preflight.
+bool simpleContentType(std::string_view value) {
+  const std::string type = mediaType(value);
+  return type.empty() || type == "application/x-www-form-urlencoded" ||
+         type == "multipart/form-data" || type == "text/plain";
+}
+
+void count(std::string_view action, std::string_view outcome) {
+  metrics()
+      .counter("sie_http_authorization_total",
+               "Calls to the node's listener by action and outcome (allowed, denied, "
+               "unauthenticated, refused).",
+               {{"action", std::string(action)}, {"outcome", std::string(outcome)}})
+      .inc();
+}
+
+}  // namespace
+
+std::string hostOf(std::string_view authority) {
+  // Origin values carry a scheme: "http://host:port".
+  if (const auto scheme = authority.find("://"); scheme != std::string_view::npos) {
+    authority.remove_prefix(scheme + 3);
+  }
+  authority = authority.substr(0, authority.find('/'));
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    return close == std::string_view::npos ? std::string() : lower(authority.substr(1, close - 1));
+  }
+  const auto colon = authority.rfind(':');
+  if (colon != std::string_view::npos) {
+    const std::string_view port = authority.substr(colon + 1);
+    if (std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      authority = authority.substr(0, colon);
+    }
+  }
+  return lower(authority);
+}
+
+bool isLoopback(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string h = lower(host);
+  if (h == "localhost") return true;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return ::inet_pton(AF_INET6, h.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+RequestGuard::RequestGuard(GuardOptions options, TokenStore* tokens, AuditLog& audit)
+    : options_(std::move(options)), tokens_(tokens), audit_(audit) {
+  for (std::string& host : options_.hosts) host = hostOf(host);
+}
+
+bool RequestGuard::hostAllowed(std::string_view host_header) const {
+  const std::string host = hostOf(host_header);
+  if (host.empty()) return false;
+  if (isLoopback(host)) return true;
+  return std::find(options_.hosts.begin(), options_.hosts.end(), host) != options_.hosts.end();
+}
+
+std::optional<http::HttpResponse> RequestGuard::admit(http::HttpRequest& request) {
+  const std::optional<Action> action = actionFor(request.method, request.path);
+  const std::string_view action_name = action ? actionName(*action) : "health";
+  if (!hostAllowed(request.header("host"))) {
+    return refuse(request, 403, "host_not_allowed",
+                  fmt::format("this node does not answer to the host name '{}': add it to "
+                              "spec.security.hosts if it is this node's",
+                              hostOf(request.header("host"))),
+                  "", action_name);
+  }
+  if (request.method == "OPTIONS") {
+    return refuse(request, 403, "cors_refused",
+                  "this node answers no CORS preflight: call it from a server-side client, the "
+                  "sie CLI, or the node's own pages",
+                  "", action_name);
+  }
+  if (const std::string_view origin = request.header("origin");
+      !origin.empty() && !hostAllowed(origin)) {
+    return refuse(request, 403, "cross_origin",
+                  fmt::format("requests from pages of another site ({}) are refused", origin), "",
+                  action_name);
+  }
+  if (!options_.authenticate) {
+    if (request.method == "POST" && simpleContentType(request.header("content-type")) &&
+        request.header("x-sie-request").empty()) {
+      return refuse(request, 403, "csrf",
+                    "a POST needs a Content-Type such as application/json (not a form's or "
+                    "text/plain) or the header 'X-Sie-Request: 1'",
+                    "", action_name);
+    }
+    request.caller = "local";
+    count(action_name, "allowed");
+    return std::nullopt;
+  }
+  if (!action) {  // the health probes answer anyone
+    request.caller = "anonymous";
+    count(action_name, "allowed");
+    return std::nullopt;
+  }
+  const std::string_view authorization = request.header("authorization");
+  if (authorization.empty()) {
+    auto answer = refuse(request, 401, "unauthenticated",
+                         "this node requires a bearer token: send 'Authorization: Bearer "
+                         "<token>' (sie token create, or --token on the sie CLI)",
+                         "", action_name);
+    answer.headers["WWW-Authenticate"] = R"(Bearer realm="sie")";
+    return answer;
+  }
+  const std::string scheme = lower(authorization.substr(0, 7));
+  Result<Token> token =
+      scheme == "bearer "
+          ? tokens_->verify(authorization.substr(7))
+          : fail(Errc::kUnauthenticated, "the Authorization header must be 'Bearer <token>'");
+  if (!token) {
+    auto answer = refuse(request, 401, "unauthenticated", token.error().message, "", action_name);
+    answer.headers["WWW-Authenticate"] = R"(Bearer realm="sie", error="invalid_token")";
+    return answer;
+  }
+  request.caller = token->identity;
+  if (!allows(token->role, *action)) {
+    return refuse(request, 403, "forbidden",
+                  fmt::format("'{}' (role {}) may not {} here; ask an admin for a token with a "
+                              "role that may",
+                              token->identity, roleName(token->role), action_name),
+                  token->identity, action_name);
+  }
+  count(action_name, "allowed");
+  return std::nullopt;
+}
+
+http::HttpResponse RequestGuard::refuse(const http::HttpRequest& request, int status,
+                                        std::string_view code, std::string message,
+                                        std::string_view caller, std::string_view action) {
+  const std::string_view outcome =
+      status == 401 ? "unauthenticated" : (code == "forbidden" ? "denied" : "refused");
+  count(action, outcome);
+  std::uint64_t skipped = 0;
+  bool record = false;
+  {
+    std::lock_guard lock(audit_mu_);
+    const std::int64_t second = monotonicNs() / 1'000'000'000;
+    if (second != audit_second_) {
+      audit_second_ = second;
+      audited_this_second_ = 0;
+    }
+    if (!caller.empty() || audited_this_second_ < kAuditedPerSecond) {
+      ++audited_this_second_;
+      record = true;
+      skipped = std::exchange(unaudited_, 0);
+    } else {
+      ++unaudited_;
+    }
+  }
+  if (record) {
+    nlohmann::json body{{"caller", caller.empty() ? "anonymous" : caller},
+                        {"peer", request.peer},
+                        {"method", request.method},
+                        {"path", request.path},
+                        {"action", action},
+                        {"status", status},
+                        {"reason", code}};
+    if (skipped > 0) body["unauditedBefore"] = skipped;
+    const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (auto appended = audit_.append("security", "denied", text); !appended) {
+      spdlog::error("audit: {}", appended.error().str());
+    }
+  }
+  http::HttpResponse answer;
+  answer.status = status;
+  answer.body = nlohmann::json{{"error", code}, {"message", message}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return answer;
+}
+
+}  // namespace sie::security

@@ -1,0 +1,63 @@
+// RequestGuard: the check every call to the node's listener passes before its body is read and
+// before any handler runs (deny by default):
+//   1. Host names this node (a loopback name, the listener's address or spec.security.hosts):
+//      a DNS-rebinding page cannot reach it under a name of its own.
+//   2. No CORS: preflights are refused, and a request whose Origin is another site is refused.
+//   3. Without authentication (an insecure loopback-only node) a POST needs a content type no
+//      HTML form can send, or the header X-Sie-Request, so a cross-site form cannot act.
+//   4. Authentication: a bearer token (tokens.h); the caller's identity goes on the request.
+//   5. Authorization: the route's action (access.h) against the caller's role.
+// Every outcome is counted; refusals of known callers, and of unknown ones up to a rate, are
+// audited with who asked for what.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/http_server.h"
+#include "security/access.h"
+#include "security/tokens.h"
+#include "sie/state.h"
+
+namespace sie::security {
+
+struct GuardOptions {
+  // false only for an insecure loopback-only node: every caller is "local" with role admin.
+  bool authenticate = true;
+  // Names the Host header may carry besides localhost, 127.0.0.1, [::1] and the listener's own
+  // address (without the port).
+  std::vector<std::string> hosts;
+};
+
+class RequestGuard {
+ public:
+  // `tokens` may be null when `options.authenticate` is false. `audit` must outlive the guard.
+  RequestGuard(GuardOptions options, TokenStore* tokens, AuditLog& audit);
+
+  // nullopt lets the request through with request.caller set; otherwise the refusal to send.
+  std::optional<http::HttpResponse> admit(http::HttpRequest& request);
+
+ private:
+  [[nodiscard]] bool hostAllowed(std::string_view host_header) const;
+  http::HttpResponse refuse(const http::HttpRequest& request, int status, std::string_view code,
+                            std::string message, std::string_view caller, std::string_view action);
+
+  GuardOptions options_;
+  TokenStore* tokens_;
+  AuditLog& audit_;
+  // Audit records of refusals per second, so a flood cannot fill the disk through the audit.
+  std::mutex audit_mu_;
+  std::int64_t audit_second_ = 0;
+  int audited_this_second_ = 0;
+  std::uint64_t unaudited_ = 0;
+};
+
+// The host part of a Host or Origin value, lower case, without port or IPv6 brackets.
+std::string hostOf(std::string_view authority);
+// Whether `host` (without a port; IPv6 in brackets or not) is a loopback address or localhost.
+bool isLoopback(std::string_view host);
+
+}  // namespace sie::security

@@ -1,0 +1,224 @@
+// Who may call a running node: every attack of an unauthenticated or under-privileged caller is
+// refused with the documented answer, the node goes on serving the others, and the audit shows
+// each denial with the caller. Real clients: curl and the sie CLI.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "control_fixture.h"
+
+namespace sie {
+namespace {
+
+using ::testing::HasSubstr;
+
+class AuthzTest : public ControlApiTest {
+ protected:
+  // A token the admin issued through the API.
+  std::string issue(const std::string& identity, const std::string& role,
+                    const std::string& ttl = "1h") {
+    const Reply r =
+        call("POST", "/api/v1/tokens",
+             fmt::format(R"({{"identity":"{}","role":"{}","ttl":"{}"}})", identity, role, ttl),
+             "-H 'Content-Type: application/json'");
+    EXPECT_EQ(r.status, 201) << r.text;
+    return r.body.value("token", "");
+  }
+  // curl as the holder of `token` ("" for none).
+  Reply as(const std::string& token, const std::string& method, const std::string& path,
+           const std::string& body = "", const std::string& args = "") {
+    auth_ = false;
+    const Reply r = call(method, path, body,
+                         (token.empty() ? "" : "-H 'Authorization: Bearer " + token + "' ") + args);
+    auth_ = true;
+    return r;
+  }
+  std::vector<nlohmann::json> denials() {
+    std::vector<nlohmann::json> out;
+    const auto records = node_->state().audit().tail(1000);
+    for (const auto& record : *records) {
+      if (record.kind == "security") out.push_back(nlohmann::json::parse(record.body));
+    }
+    return out;
+  }
+};
+
+TEST_F(AuthzTest, UnauthenticatedCallsGet401AndNothingElse) {
+  const std::string manifest = thresholdManifest("evil", "1", 5);
+  struct Attempt {
+    const char* method;
+    const char* path;
+    std::string body;
+  };
+  const Attempt attempts[] = {
+      {"POST", "/api/v1/functions", manifest},
+      {"PUT", "/api/v1/functions/evil", manifest},
+      {"POST", "/system/functions", R"({"service":"evil","image":"builtin:threshold"})"},
+      {"POST", "/api/v1/functions/volts/invoke", R"({"sensor":"grid/f1/voltage","value":1})"},
+      {"POST", "/function/volts", R"({"sensor":"grid/f1/voltage","value":1})"},
+      {"POST", "/api/v1/functions/volts/scale", R"({"max":8})"},
+      {"DELETE", "/api/v1/functions/volts", ""},
+      {"POST", "/api/v1/keys", "-----BEGIN PUBLIC KEY-----"},
+      {"PUT", "/api/v1/artifacts/evil.so", std::string(4096, 'x')},
+      {"POST", "/api/v1/events", R"({"sensor":"grid/f1/voltage","value":999})"},
+      {"POST", "/api/v1/tokens", R"({"identity":"me","role":"admin"})"},
+      {"GET", "/api/v1/status", ""},
+      {"GET", "/metrics", ""},
+      {"GET", "/api/v1/audit", ""},
+  };
+  for (const Attempt& a : attempts) {
+    SCOPED_TRACE(std::string(a.method) + " " + a.path);
+    const Reply r = as("", a.method, a.path, a.body, "-H 'Content-Type: application/json'");
+    EXPECT_EQ(r.status, 401) << r.text;
+    EXPECT_EQ(r.body["error"], "unauthenticated") << r.text;
+    const Reply forged = as("sie_0123456789abcdef_" + std::string(64, '0'), a.method, a.path,
+                            a.body, "-H 'Content-Type: application/json'");
+    EXPECT_EQ(forged.status, 401) << forged.text;
+  }
+  // Nothing happened: no function, no upload spooled, no reading, the site's function unscaled.
+  EXPECT_EQ(call("GET", "/api/v1/functions/evil").status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/functions/volts").status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/artifacts").body["artifacts"].size(), 0U);
+  EXPECT_TRUE(std::filesystem::is_empty(node_->control().artifacts().incomingDir()));
+  EXPECT_EQ(call("GET", "/healthz").status, 200);
+  EXPECT_EQ(as("", "GET", "/healthz").status, 200);  // probes need no credentials
+  EXPECT_FALSE(denials().empty());
+  EXPECT_EQ(denials().back()["caller"], "anonymous");
+}
+
+TEST_F(AuthzTest, EachRoleDoesWhatItMayAndTheAuditNamesTheCaller) {
+  const std::string viewer = issue("grafana", "viewer");
+  const std::string device = issue("pump-7", "device");
+  const std::string operator_ = issue("night-shift", "operator");
+  const std::string deployer = issue("ci-bot", "deployer");
+
+  EXPECT_EQ(as(viewer, "GET", "/api/v1/status").status, 200);
+  Reply r = as(viewer, "POST", "/api/v1/functions", thresholdManifest("v", "1", 5),
+               "-H 'Content-Type: application/yaml'");
+  EXPECT_EQ(r.status, 403) << r.text;
+  EXPECT_THAT(r.text, HasSubstr("'grafana' (role viewer) may not deploy"));
+  EXPECT_EQ(denials().back()["caller"], "grafana");
+  EXPECT_EQ(denials().back()["action"], "deploy");
+
+  EXPECT_EQ(as(device, "POST", "/api/v1/events", R"({"sensor":"grid/f1/voltage","value":230})",
+               "-H 'Content-Type: application/json'")
+                .status,
+            202);
+  EXPECT_EQ(as(device, "GET", "/api/v1/status").status, 403);
+  EXPECT_EQ(as(operator_, "POST", "/api/v1/functions/volts/invoke",
+               R"({"sensor":"grid/f1/voltage","value":260})", "-H 'Content-Type: application/json'")
+                .status,
+            200);
+  EXPECT_EQ(as(operator_, "DELETE", "/api/v1/functions/volts").status, 403);
+  EXPECT_EQ(as(deployer, "POST", "/api/v1/keys", "x").status, 403);  // keys are the admin's
+  EXPECT_EQ(as(deployer, "GET", "/api/v1/tokens").status, 403);
+  r = as(deployer, "POST", "/api/v1/functions", thresholdManifest("ci", "1", 5),
+         "-H 'Content-Type: application/yaml'");
+  EXPECT_EQ(r.status, 201) << r.text;
+
+  // The change is audited with who made it.
+  bool found = false;
+  const auto records = node_->state().audit().tail(100);
+  for (const auto& record : *records) {
+    if (record.kind != "control" || record.subject != "ci") continue;
+    found = nlohmann::json::parse(record.body)["actor"] == "ci-bot";
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(AuthzTest, RevokedAndExpiredTokensAreRefusedFromTheNextCallOn) {
+  const std::string token = issue("laptop", "operator");
+  EXPECT_EQ(as(token, "GET", "/api/v1/status").status, 200);
+  const std::string id = token.substr(4, 16);
+  EXPECT_THAT(sie("token revoke " + id), HasSubstr("rc=0"));
+  Reply r = as(token, "GET", "/api/v1/status");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_THAT(r.text, HasSubstr("revoked"));
+
+  // Issued offline in the data folder, with a one-second life.
+  const std::string short_lived = testing::capture(fmt::format(
+      "{} token create script --role viewer --ttl 1s --data-dir {}", SIE_CLI, data_.path()));
+  ASSERT_THAT(short_lived, ::testing::StartsWith("sie_"));
+  const std::string text = short_lived.substr(0, short_lived.find('\n'));
+  EXPECT_EQ(as(text, "GET", "/api/v1/status").status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  r = as(text, "GET", "/api/v1/status");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_THAT(r.text, HasSubstr("expired"));
+}
+
+TEST_F(AuthzTest, TheCliAuthenticatesWithATokenAndSaysWhenItHasNone) {
+  ::unsetenv("SIE_TOKEN_FILE");
+  std::string out = sie("fn ls");
+  EXPECT_THAT(out, HasSubstr("requires a bearer token"));
+  EXPECT_THAT(out, HasSubstr("rc=1"));
+  const std::string token = issue("cli-user", "viewer");
+  out = sie("fn ls --token " + token);
+  EXPECT_THAT(out, HasSubstr("volts"));
+  EXPECT_THAT(out, HasSubstr("rc=0"));
+  out = testing::capture(fmt::format("SIE_TOKEN={} {} fn ls --node http://127.0.0.1:{} 2>&1", token,
+                                     SIE_CLI, node_->httpPort()));
+  EXPECT_THAT(out, HasSubstr("volts"));
+  out = sie("fn ls --token-file /nonexistent/token");
+  EXPECT_THAT(out, HasSubstr("cannot read the token file"));
+  EXPECT_THAT(out, HasSubstr("rc=2"));
+}
+
+TEST_F(AuthzTest, ACrossSiteFormAndARebindingHostAreRefused) {
+  // DNS rebinding: the attacker's name resolves to 127.0.0.1, the browser sends its Host.
+  Reply r = call("GET", "/api/v1/status", "", "-H 'Host: attacker.example'");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body["error"], "host_not_allowed");
+  r = call("POST", "/api/v1/functions", thresholdManifest("x", "1", 5),
+           "-H 'Origin: https://attacker.example' -H 'Content-Type: text/plain'");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body["error"], "cross_origin");
+  r = call("OPTIONS", "/api/v1/functions", "",
+           "-H 'Origin: https://attacker.example' -H 'Access-Control-Request-Method: POST'");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_THAT(r.text, ::testing::Not(HasSubstr("Access-Control-Allow")));
+}
+
+TEST_F(AuthzTest, AnInsecureNodeStillRefusesBrowsersAndListensOnLoopbackOnly) {
+  site_text_ = std::string(kSite) + "  security: {authentication: none}\n";
+  restart();
+  auth_ = false;
+  Reply r = call("POST", "/api/v1/events", R"({"sensor":"grid/f1/voltage","value":230})",
+                 "-H 'Content-Type: text/plain'");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body["error"], "csrf");
+  r = call("POST", "/api/v1/events", R"({"sensor":"grid/f1/voltage","value":230})",
+           "-H 'Content-Type: application/json'");
+  EXPECT_EQ(r.status, 202) << r.text;
+  r = call("GET", "/api/v1/status", "", "-H 'Host: attacker.example'");
+  EXPECT_EQ(r.status, 403);
+
+  for (const char* http : {"0.0.0.0:0", "[::]:0"}) {
+    for (const char* authentication : {"none", "token"}) {
+      SCOPED_TRACE(std::string(http) + " " + authentication);
+      testing::TempDir data;
+      auto site = node::parseSite(
+          {"t/site.yaml", fmt::format("apiVersion: sie/v1\nkind: Site\nspec:\n  http: \"{}\"\n"
+                                      "  summaryInterval: 0\n  security: {{authentication: {}}}\n",
+                                      http, authentication)},
+          {});
+      ASSERT_TRUE(site) << site.error().str();
+      site->data_dir = data.path();
+      auto made = node::Node::create(std::move(*site), plugins_);
+      ASSERT_TRUE(made) << made.error().str();
+      auto started = (*made)->start();
+      ASSERT_FALSE(started);
+      EXPECT_THAT(started.error().message, HasSubstr("not a loopback address"));
+      EXPECT_THAT(started.error().message, HasSubstr("listen on 127.0.0.1"));
+      (*made)->stop();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sie
