@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -17,6 +18,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include "sie/metrics.h"
 
 namespace sie::http {
 namespace {
@@ -112,6 +115,44 @@ std::string spoolPath(const std::string& dir) {
                      std::chrono::steady_clock::now().time_since_epoch().count(), next++);
 }
 
+class Session;
+
+// The open connections: how many, and which wait for a request header, oldest first, so that at
+// the cap a new connection evicts the longest-idle one instead of being turned away.
+class Connections {
+ public:
+  using IdleList = std::list<std::weak_ptr<Session>>;
+
+  explicit Connections(std::size_t max)
+      : max_(std::max<std::size_t>(1, max)),
+        open_(metrics().gauge("sie_http_connections",
+                              "Open connections to the node's HTTP listeners.")),
+        evicted_(metrics().counter("sie_http_connections_evicted_total",
+                                   "Idle connections closed to make room for new ones.")),
+        refused_(metrics().counter("sie_http_connections_refused_total",
+                                   "Connections closed at once: the cap was reached, none idle.")) {
+  }
+
+  // A connection was accepted: true when it may be served (room, or an idle one evicted).
+  bool admit();
+  // Makes room by evicting the longest-idle connection; false when none is idle.
+  bool evictOldest();
+  void markIdle(const std::shared_ptr<Session>& session);
+  void markBusy(Session& session);
+  void closed(Session& session);
+
+ private:
+  bool evictOldestLocked();
+
+  const std::size_t max_;
+  Gauge& open_;
+  Counter& evicted_;
+  Counter& refused_;
+  std::mutex mu_;
+  std::size_t count_ = 0;
+  IdleList idle_;
+};
+
 // One connection: read a request's header, then its body (into memory, or into a spool file for
 // an upload), answer it, repeat while keep-alive.
 class Session : public std::enable_shared_from_this<Session> {
@@ -120,10 +161,30 @@ class Session : public std::enable_shared_from_this<Session> {
 
  public:
   Session(tcp::socket socket, const HttpServer::Handler& handler, Streams& streams,
-          const ServerOptions& options)
-      : stream_(std::move(socket)), handler_(handler), streams_(streams), options_(options) {}
+          const ServerOptions& options, Connections& connections)
+      : stream_(std::move(socket)),
+        handler_(handler),
+        streams_(streams),
+        options_(options),
+        connections_(connections) {}
+  ~Session() { connections_.closed(*this); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void run() { read(); }
+
+  // Closes the connection from outside (eviction): on the session's strand, so it never races
+  // the session's own handlers.
+  void evict() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->stream_.socket().close(ignored);
+    });
+  }
+
+  // Where this session sits in Connections' idle list while it waits for a header; guarded by
+  // the Connections mutex.
+  std::optional<Connections::IdleList::iterator> idle_at;
 
  private:
   void read() {
@@ -132,13 +193,16 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(
         std::max<std::uint64_t>(options_.max_body, options_.spool ? options_.spool->max_bytes : 0));
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(std::chrono::seconds(30));
+    stream_.expires_after(options_.header_timeout);
+    connections_.markIdle(shared_from_this());
     bhttp::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onHeader(ec); });
   }
 
   void onHeader(beast::error_code ec) {
+    connections_.markBusy(*this);
+    if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return;
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout) return close();
     if (ec == bhttp::error::body_limit) return tooLarge(options_.max_body);
     if (ec) return malformed();
@@ -356,15 +420,70 @@ class Session : public std::enable_shared_from_this<Session> {
   const HttpServer::Handler& handler_;
   Streams& streams_;
   const ServerOptions& options_;
+  Connections& connections_;
 };
+
+bool Connections::admit() {
+  std::lock_guard lock(mu_);
+  if (count_ >= max_ && !evictOldestLocked()) {
+    refused_.inc();
+    return false;
+  }
+  ++count_;
+  open_.add(1);
+  return true;
+}
+
+bool Connections::evictOldest() {
+  std::lock_guard lock(mu_);
+  return evictOldestLocked();
+}
+
+bool Connections::evictOldestLocked() {
+  while (!idle_.empty()) {
+    std::shared_ptr<Session> oldest = idle_.front().lock();
+    idle_.pop_front();
+    if (!oldest) continue;
+    oldest->idle_at.reset();
+    oldest->evict();
+    evicted_.inc();
+    return true;
+  }
+  return false;
+}
+
+void Connections::markIdle(const std::shared_ptr<Session>& session) {
+  std::lock_guard lock(mu_);
+  if (!session->idle_at) session->idle_at = idle_.insert(idle_.end(), session);
+}
+
+void Connections::markBusy(Session& session) {
+  std::lock_guard lock(mu_);
+  if (session.idle_at) {
+    idle_.erase(*session.idle_at);
+    session.idle_at.reset();
+  }
+}
+
+void Connections::closed(Session& session) {
+  std::lock_guard lock(mu_);
+  if (session.idle_at) {
+    idle_.erase(*session.idle_at);
+    session.idle_at.reset();
+  }
+  --count_;
+  open_.add(-1);
+}
 
 class BeastServer final : public HttpServer {
  public:
   BeastServer(Handler handler, ServerOptions options)
       : handler_(std::move(handler)),
         options_(std::move(options)),
+        connections_(options_.max_connections),
         io_(std::max(1, options_.threads)),
-        acceptor_(io_) {}
+        acceptor_(io_),
+        retry_(io_) {}
   ~BeastServer() override { stop(); }
 
   Status listen(const std::string& host, std::uint16_t port) {
@@ -398,20 +517,36 @@ class BeastServer final : public HttpServer {
 
  private:
   void accept() {
-    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), handler_, streams_, options_)->run();
-      }
-      accept();
-    });
+    // Each connection on a strand of its own: its handlers never run at once, and an eviction
+    // posted from here runs between them.
+    acceptor_.async_accept(
+        asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted) return;
+          if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+            // Out of descriptors: free one if a connection idles, and pause instead of spinning.
+            connections_.evictOldest();
+            retry_.expires_after(std::chrono::milliseconds(50));
+            retry_.async_wait([this](beast::error_code wait_ec) {
+              if (!wait_ec) accept();
+            });
+            return;
+          }
+          if (!ec && connections_.admit()) {
+            socket.set_option(tcp::no_delay(true), ec);
+            std::make_shared<Session>(std::move(socket), handler_, streams_, options_, connections_)
+                ->run();
+          }
+          accept();
+        });
   }
 
   Handler handler_;
   ServerOptions options_;
+  // Before io_: the sessions io_ still holds when it is destroyed report to it.
+  Connections connections_;
   asio::io_context io_;
   tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
   Streams streams_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;

@@ -2,6 +2,7 @@
 // Requests are answered by one handler; Beast stays out of this header.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -71,6 +72,12 @@ struct ServerOptions {
   std::function<std::optional<HttpResponse>(HttpRequest&)> admit;
   std::size_t max_body = std::size_t{1} << 20;  // in memory; larger bodies get 413
   std::optional<Spool> spool;
+  // Open connections at most. At the cap a new connection evicts the one that has waited
+  // longest for a request header (idle keep-alive, or a slow-loris sender); with none idle it is
+  // closed at once. Accepting goes on when the process runs out of descriptors, after a pause.
+  std::size_t max_connections = 512;
+  // Longest wait for a complete request header (from the first byte or keep-alive idle).
+  std::chrono::milliseconds header_timeout{10'000};
 };
 
 class HttpServer {

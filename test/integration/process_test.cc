@@ -373,6 +373,8 @@ TEST_F(ProcessTest, ValidationNamesTheProblem) {
 // The sandbox, probed from inside: each check runs in the worker and reports what happened.
 class SandboxTest : public ProcessTest {
  protected:
+  // The probe forks, connects and allocates 512 MiB: slow on a loaded machine under ASan.
+  static constexpr std::chrono::milliseconds kProbeTimeout{15'000};
   static constexpr const char* kProbe = R"(
 import errno, resource
 def attempt(f):
@@ -446,6 +448,7 @@ sie_worker.serve(handle)
 
   nlohmann::json probe(const std::string& process, const std::string& extra = "") {
     FunctionSpec spec = pythonWorker("probe", kProbe, process, extra);
+    spec.timeout = kProbeTimeout;
     auto instance = start(spec);
     if (!instance) return {};
     auto out = instance->invoke(bearing(1, 1, 40, "probe/x").of(spec));
@@ -541,6 +544,7 @@ TEST_F(SandboxTest, NetworkAndProcessesWhenTheManifestAllowsThem) {
 // sockets, which Landlock's TCP port rules do not cover, are refused.
 TEST_F(SandboxTest, MptcpCannotBypassThePortRules) {
   FunctionSpec spec = pythonWorker("probe", kProbe, process(), env());
+  spec.timeout = kProbeTimeout;
   spec.process->loopback_ports.push_back(port_);  // as the node adds its Dapr port
   auto instance = start(spec);
   ASSERT_TRUE(instance);
