@@ -158,7 +158,10 @@ Status Node::guardListener() {
   std::vector<std::string> hosts = site_.security.hosts;
   hosts.push_back(host);
   guard_ = std::make_unique<security::RequestGuard>(
-      security::GuardOptions{.authenticate = site_.security.authenticate, .hosts = hosts},
+      security::GuardOptions{.authenticate = site_.security.authenticate,
+                             .hosts = hosts,
+                             .calls_per_second = site_.security.calls_per_second,
+                             .burst = site_.security.burst},
       tokens_.get(), state_->audit());
   return ok();
 }

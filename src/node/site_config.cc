@@ -44,6 +44,10 @@ constexpr ConfigKey kSecurityKeys[] = {
     {"hosts", Type::kStringList, "",
      "names callers may reach this node by (the Host header), besides localhost, 127.0.0.1 and "
      "[::1]"},
+    {"callsPerSecond", Type::kDouble, "500",
+     "calls a second each caller (token identity) may make after its burst; over it, 429 with "
+     "Retry-After (0: no limit)"},
+    {"burst", Type::kDouble, "1000", "calls a caller may make at once"},
 };
 constexpr ConfigKey kDispatcherKeys[] = {
     {"queueCapacity", Type::kInt, "10000", "events queued per function before overload"},
@@ -196,6 +200,13 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
     }
     cfg.security.authenticate = authentication == "token";
     cfg.security.hosts = sec.list("hosts");
+    cfg.security.calls_per_second = sec.number("callsPerSecond");
+    cfg.security.burst = sec.number("burst");
+    if (cfg.security.calls_per_second < 0 || cfg.security.burst < 1) {
+      return sec.invalid(fmt::format(
+          "security.callsPerSecond must be >= 0 and security.burst >= 1 (got {} and {})",
+          cfg.security.calls_per_second, cfg.security.burst));
+    }
   }
   if (spec["log"]) {
     auto l = SIE_TRY(readConfig(spec["log"], kLogKeys, file));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -44,7 +45,7 @@ void count(std::string_view action, std::string_view outcome) {
   metrics()
       .counter("sie_http_authorization_total",
                "Calls to the node's listener by action and outcome (allowed, denied, "
-               "unauthenticated, refused).",
+               "unauthenticated, refused, limited).",
                {{"action", std::string(action)}, {"outcome", std::string(outcome)}})
       .inc();
 }
@@ -84,7 +85,10 @@ bool isLoopback(std::string_view host) {
 }
 
 RequestGuard::RequestGuard(GuardOptions options, TokenStore* tokens, AuditLog& audit)
-    : options_(std::move(options)), tokens_(tokens), audit_(audit) {
+    : options_(std::move(options)),
+      tokens_(tokens),
+      audit_(audit),
+      rates_(options_.calls_per_second, options_.burst, systemClock()) {
   for (std::string& host : options_.hosts) host = hostOf(host);
 }
 
@@ -126,6 +130,7 @@ std::optional<http::HttpResponse> RequestGuard::admit(http::HttpRequest& request
                     "", action_name);
     }
     request.caller = "local";
+    if (auto limited = limitRate(request, action_name)) return limited;
     count(action_name, "allowed");
     return std::nullopt;
   }
@@ -161,8 +166,26 @@ std::optional<http::HttpResponse> RequestGuard::admit(http::HttpRequest& request
                               token->identity, roleName(token->role), action_name),
                   token->identity, action_name);
   }
+  if (auto limited = limitRate(request, action_name)) return limited;
   count(action_name, "allowed");
   return std::nullopt;
+}
+
+std::optional<http::HttpResponse> RequestGuard::limitRate(const http::HttpRequest& request,
+                                                          std::string_view action) {
+  double retry_after_s = 0;
+  if (rates_.allow(request.caller, retry_after_s)) return std::nullopt;
+  count(action, "limited");
+  http::HttpResponse answer;
+  answer.status = 429;
+  answer.headers["Retry-After"] = std::to_string(static_cast<int>(std::ceil(retry_after_s)));
+  answer.body = nlohmann::json{{"error", "rate_limited"},
+                               {"message", fmt::format("'{}' calls more than {} times a second; "
+                                                       "retry after {:.2f} s",
+                                                       request.caller, options_.calls_per_second,
+                                                       retry_after_s)}}
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return answer;
 }
 
 http::HttpResponse RequestGuard::refuse(const http::HttpRequest& request, int status,

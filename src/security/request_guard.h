@@ -7,6 +7,7 @@
 //      HTML form can send, or the header X-Sie-Request, so a cross-site form cannot act.
 //   4. Authentication: a bearer token (tokens.h); the caller's identity goes on the request.
 //   5. Authorization: the route's action (access.h) against the caller's role.
+//   6. A rate per caller (rate_limiter.h): over it, 429 with Retry-After.
 // Every outcome is counted; refusals of known callers, and of unknown ones up to a rate, are
 // audited with who asked for what.
 #pragma once
@@ -19,6 +20,7 @@
 
 #include "http/http_server.h"
 #include "security/access.h"
+#include "security/rate_limiter.h"
 #include "security/tokens.h"
 #include "sie/state.h"
 
@@ -30,6 +32,9 @@ struct GuardOptions {
   // Names the Host header may carry besides localhost, 127.0.0.1, [::1] and the listener's own
   // address (without the port).
   std::vector<std::string> hosts;
+  // Calls per second per caller after a burst; 0: no limit.
+  double calls_per_second = 500;
+  double burst = 1000;
 };
 
 class RequestGuard {
@@ -45,9 +50,14 @@ class RequestGuard {
   http::HttpResponse refuse(const http::HttpRequest& request, int status, std::string_view code,
                             std::string message, std::string_view caller, std::string_view action);
 
+  // The caller (request.caller set) within its rate, or the 429 to send.
+  std::optional<http::HttpResponse> limitRate(const http::HttpRequest& request,
+                                              std::string_view action);
+
   GuardOptions options_;
   TokenStore* tokens_;
   AuditLog& audit_;
+  RateLimiter rates_;
   // Audit records of refusals per second, so a flood cannot fill the disk through the audit.
   std::mutex audit_mu_;
   std::int64_t audit_second_ = 0;

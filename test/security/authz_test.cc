@@ -184,6 +184,30 @@ TEST_F(AuthzTest, ACrossSiteFormAndARebindingHostAreRefused) {
   EXPECT_THAT(r.text, ::testing::Not(HasSubstr("Access-Control-Allow")));
 }
 
+// A caller that calls too often is slowed with 429 and Retry-After; the others are served.
+TEST_F(AuthzTest, ACallerOverItsRateIsToldToWaitAndOthersAreServed) {
+  site_text_ = std::string(kSite) + "  security: {callsPerSecond: 2, burst: 4}\n";
+  restart();
+  const std::string poller = issue("poller", "viewer");
+  int limited = 0;
+  std::string retry_after;
+  for (int i = 0; i < 12; ++i) {
+    const Reply r = as(poller, "GET", "/api/v1/status", "", "-D " + data_.file("headers.txt"));
+    if (r.status == 429) {
+      ++limited;
+      EXPECT_EQ(r.body["error"], "rate_limited");
+      std::ifstream in(data_.file("headers.txt"));
+      for (std::string line; std::getline(in, line);) {
+        if (line.rfind("Retry-After:", 0) == 0) retry_after = line.substr(13);
+      }
+    }
+  }
+  EXPECT_GE(limited, 6);
+  EXPECT_EQ(retry_after.substr(0, 1), "1");
+  EXPECT_EQ(as(issue("grafana", "viewer"), "GET", "/api/v1/status").status, 200);
+  EXPECT_EQ(as("", "GET", "/healthz").status, 200);
+}
+
 TEST_F(AuthzTest, AnInsecureNodeStillRefusesBrowsersAndListensOnLoopbackOnly) {
   site_text_ = std::string(kSite) + "  security: {authentication: none}\n";
   restart();

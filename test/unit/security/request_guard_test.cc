@@ -147,6 +147,26 @@ TEST_F(RequestGuardTest, TokensAuthenticateAndRolesAuthorize) {
   EXPECT_EQ(deployer.caller, "ci");
 }
 
+TEST_F(RequestGuardTest, ACallerOverItsRateGets429WithRetryAfter) {
+  RequestGuard guard({.authenticate = true, .calls_per_second = 1, .burst = 2}, tokens_.get(),
+                     audit_);
+  const std::string busy = token("poller", Role::kViewer);
+  const std::string other = token("grafana", Role::kViewer);
+  const auto call = [&](const std::string& auth) {
+    auto r = request("GET", "/api/v1/status");
+    r.headers["authorization"] = auth;
+    return guard.admit(r);
+  };
+  EXPECT_FALSE(call(busy));
+  EXPECT_FALSE(call(busy));
+  auto limited = call(busy);
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->status, 429);
+  EXPECT_EQ(limited->headers["Retry-After"], "1");
+  EXPECT_THAT(limited->body, HasSubstr("rate_limited"));
+  EXPECT_FALSE(call(other));  // the others are served
+}
+
 TEST_F(RequestGuardTest, AFloodOfAnonymousRefusalsIsAuditedAtABoundedRate) {
   RequestGuard guard({.authenticate = true}, tokens_.get(), audit_);
   for (int i = 0; i < 500; ++i) {
