@@ -23,6 +23,7 @@ struct TokenArgs {
   std::string identity;
   std::string role = "viewer";
   std::string ttl = "24h";
+  std::string sensors;
   std::string id;
 };
 
@@ -53,7 +54,8 @@ int create(const TokenArgs& args) {
     }
     auto store = localStore(args);
     auto issued = store ? (*store)->create(args.identity, *role,
-                                           std::chrono::duration_cast<std::chrono::seconds>(*ttl))
+                                           std::chrono::duration_cast<std::chrono::seconds>(*ttl),
+                                           args.sensors)
                         : tl::unexpected(store.error());
     if (!issued) {
       std::cerr << "sie " << what << ": " << issued.error().str() << "\n";
@@ -63,10 +65,13 @@ int create(const TokenArgs& args) {
     return kExitOk;
   }
   const NodeClient client(what, args.client);
-  auto reply = client.call(
-      {.method = "POST",
-       .path = "/api/v1/tokens",
-       .body = Json{{"identity", args.identity}, {"role", args.role}, {"ttl", args.ttl}}.dump()});
+  auto reply = client.call({.method = "POST",
+                            .path = "/api/v1/tokens",
+                            .body = Json{{"identity", args.identity},
+                                         {"role", args.role},
+                                         {"ttl", args.ttl},
+                                         {"sensors", args.sensors}}
+                                        .dump()});
   if (!reply) return reply.error();
   if (!printStructured(reply->body, client.format())) {
     std::cout << cellText(member(reply->body, "token")) << "\n";
@@ -148,6 +153,9 @@ void addTokenCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   create_cmd->add_option("--ttl", create_args->ttl, "Lifetime, e.g. 8h, 30d as 720h; 0: never")
       ->capture_default_str();
+  create_cmd->add_option("--sensors", create_args->sensors,
+                         "The sensors it may send readings for, e.g. 'plant/pump-7/#' (device "
+                         "tokens: one device cannot speak for another)");
   addDataDir(*create_cmd, *create_args);
   addClientOptions(*create_cmd, create_args->client);
   create_cmd->callback([create_args, &exit_code] { exit_code = create(*create_args); });

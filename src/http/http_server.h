@@ -27,6 +27,8 @@ struct HttpRequest {
   std::string body_file;
   std::string peer;    // the client's address and port, "127.0.0.1:53422"
   std::string caller;  // who is calling, as ServerOptions::admit established ("" without it)
+  // The sensors the caller may send readings for (a topic pattern), "" for any.
+  std::string caller_sensors;
 
   // A header's value, or "" when absent; `name` in lower case.
   [[nodiscard]] std::string_view header(const std::string& name) const {

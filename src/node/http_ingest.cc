@@ -1,7 +1,12 @@
 #include "node/http_ingest.h"
 
+#include <optional>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "core/topic_pattern.h"
+#include "gateway/payload_decoder.h"
 
 namespace sie::node {
 namespace {
@@ -38,6 +43,26 @@ std::string structuredFromBinary(const HttpRequest& request) {
   return text;
 }
 
+// A caller whose token names its sensors sends readings for those only: the whole request is
+// refused (403) when one reading names another sensor.
+std::optional<HttpResponse> outsideScope(const RawMessage& message, const std::string& caller,
+                                         const std::string& sensors) {
+  auto scope = TopicPattern::parse(sensors);
+  if (!scope) return error(403, "forbidden", "the token's sensor pattern is invalid");
+  std::vector<gateway::Decoded> decoded;
+  if (!gateway::decodePayload(message, decoded)) return std::nullopt;  // the gateway says why
+  for (const auto& d : decoded) {
+    if (d.error) continue;
+    const std::string_view sensor = d.reading.sensor.str();
+    if (!scope->matches(sensor)) {
+      return error(
+          403, "forbidden",
+          fmt::format("'{}' may send readings for {} only, not for '{}'", caller, sensors, sensor));
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 HttpResponse ingestHttp(const HttpRequest& request, gateway::Gateway& gateway, const Clock& clock) {
@@ -64,6 +89,11 @@ HttpResponse ingestHttp(const HttpRequest& request, gateway::Gateway& gateway, c
   RawMessage message{sensor == request.query.end() ? std::string_view() : sensor->second, payload,
                      content_type, "http"};
   message.received_ns = clock.nowNs();
+  if (!request.caller_sensors.empty()) {
+    if (auto refused = outsideScope(message, request.caller, request.caller_sensors)) {
+      return std::move(*refused);
+    }
+  }
   gateway::IngestReport report;
   if (auto status = gateway.ingestRaw(message, &report); !status) {
     HttpResponse busy = error(503, "unavailable", status.error().str());

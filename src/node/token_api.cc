@@ -20,7 +20,8 @@ nlohmann::json tokenJson(const security::Token& t) {
           {"role", security::roleName(t.role)},
           {"createdNs", t.created_ns},
           {"expiresNs", t.expires_ns},
-          {"revoked", t.revoked}};
+          {"revoked", t.revoked},
+          {"sensors", t.sensors}};
 }
 
 HttpResponse create(const HttpRequest& r, security::TokenStore& tokens, ControlPlane& plane) {
@@ -30,9 +31,10 @@ HttpResponse create(const HttpRequest& r, security::TokenStore& tokens, ControlP
                     R"(the body must be {"identity": NAME, "role": ROLE, "ttl": "8h"})");
   }
   for (const auto& [key, value] : body->items()) {
-    if (key != "identity" && key != "role" && key != "ttl") {
+    if (key != "identity" && key != "role" && key != "ttl" && key != "sensors") {
       return apiError(400, "invalid",
-                      fmt::format("unknown field '{}' (known: identity, role, ttl)", key), key);
+                      fmt::format("unknown field '{}' (known: identity, role, ttl, sensors)", key),
+                      key);
     }
     if (!value.is_string()) {
       return apiError(400, "invalid", fmt::format("'{}' must be a string", key), key);
@@ -46,10 +48,12 @@ HttpResponse create(const HttpRequest& r, security::TokenStore& tokens, ControlP
   const auto ttl = parseDuration(body->value("ttl", std::string(kDefaultTtl)));
   if (!ttl) return apiError(400, "invalid", ttl.error().message, "ttl");
   auto issued = tokens.create(body->value("identity", ""), *role,
-                              std::chrono::duration_cast<std::chrono::seconds>(*ttl));
+                              std::chrono::duration_cast<std::chrono::seconds>(*ttl),
+                              body->value("sensors", ""));
   if (!issued) {
+    const bool sensors = issued.error().message.starts_with("sensors");
     return issued.error().code == Errc::kInvalidArgument
-               ? apiError(400, "invalid", issued.error().message, "identity")
+               ? apiError(400, "invalid", issued.error().message, sensors ? "sensors" : "identity")
                : apiError(500, "internal", issued.error().str());
   }
   plane.audit(

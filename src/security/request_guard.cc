@@ -159,6 +159,7 @@ std::optional<http::HttpResponse> RequestGuard::admit(http::HttpRequest& request
     return answer;
   }
   request.caller = token->identity;
+  request.caller_sensors = token->sensors;
   if (!allows(token->role, *action)) {
     return refuse(request, 403, "forbidden",
                   fmt::format("'{}' (role {}) may not {} here; ask an admin for a token with a "

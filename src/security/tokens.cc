@@ -14,6 +14,7 @@
 #include "core/file_text.h"
 #include "core/json_text.h"
 #include "core/sha256.h"
+#include "core/topic_pattern.h"
 
 namespace sie::security {
 namespace {
@@ -57,7 +58,8 @@ nlohmann::json toJson(const Token& t) {
           {"sha256", t.secret_sha256},
           {"createdNs", t.created_ns},
           {"expiresNs", t.expires_ns},
-          {"revoked", t.revoked}};
+          {"revoked", t.revoked},
+          {"sensors", t.sensors}};
 }
 
 Result<Token> fromJson(const nlohmann::json& j, const std::string& where) {
@@ -73,6 +75,7 @@ Result<Token> fromJson(const nlohmann::json& j, const std::string& where) {
   t.identity = text("identity");
   t.role = *role;
   t.secret_sha256 = text("sha256");
+  t.sensors = text("sensors");
   const auto number = [&](const char* key) {
     const auto it = j.find(key);
     return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
@@ -140,7 +143,13 @@ Status TokenStore::save() {
 }
 
 Result<IssuedToken> TokenStore::create(std::string_view identity, Role role,
-                                       std::chrono::seconds ttl) {
+                                       std::chrono::seconds ttl, std::string_view sensors) {
+  if (!sensors.empty()) {
+    if (auto pattern = TopicPattern::parse(sensors); !pattern) {
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("sensors '{}': {}", sensors, pattern.error().message));
+    }
+  }
   const bool printable =
       std::all_of(identity.begin(), identity.end(), [](char c) { return c > ' ' && c < 127; });
   if (identity.empty() || identity.size() > 64 || !printable) {
@@ -156,6 +165,7 @@ Result<IssuedToken> TokenStore::create(std::string_view identity, Role role,
   const std::string secret = SIE_TRY(randomHex(kSecretBytes));
   t.identity = std::string(identity);
   t.role = role;
+  t.sensors = std::string(sensors);
   t.secret_sha256 = sha256Of(secret);
   t.created_ns = clock_.nowNs();
   t.expires_ns = ttl.count() == 0 ? 0 : t.created_ns + ttl.count() * 1'000'000'000LL;

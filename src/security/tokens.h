@@ -29,6 +29,9 @@ struct Token {
   std::int64_t created_ns = 0;
   std::int64_t expires_ns = 0;  // 0: never
   bool revoked = false;
+  // The sensors its holder may send readings for, as a topic pattern ("plant/pump-7/#"); ""
+  // for any. Meant for device tokens, so one device cannot speak for another.
+  std::string sensors;
 };
 
 // A new token's text, shown once, and its record.
@@ -42,8 +45,10 @@ class TokenStore {
   // The store in `dir` (created 0700 when missing). `clock` decides expiry.
   static Result<std::unique_ptr<TokenStore>> open(std::string dir, const Clock& clock);
 
-  // ttl 0: never expires. Identities are 1..64 printable characters without spaces.
-  Result<IssuedToken> create(std::string_view identity, Role role, std::chrono::seconds ttl);
+  // ttl 0: never expires. Identities are 1..64 printable characters without spaces; `sensors`
+  // is "" or a topic pattern.
+  Result<IssuedToken> create(std::string_view identity, Role role, std::chrono::seconds ttl,
+                             std::string_view sensors = {});
   // Revokes by id; a revoked token stays listed (the audit refers to it).
   Status revoke(std::string_view id);
   Result<std::vector<Token>> list();

@@ -184,6 +184,36 @@ TEST_F(AuthzTest, ACrossSiteFormAndARebindingHostAreRefused) {
   EXPECT_THAT(r.text, ::testing::Not(HasSubstr("Access-Control-Allow")));
 }
 
+// A device token scoped to its own sensors cannot send readings for another asset's.
+TEST_F(AuthzTest, ADeviceSendsReadingsForItsOwnSensorsOnly) {
+  const Reply r = call("POST", "/api/v1/tokens",
+                       R"({"identity":"feeder-1","role":"device","sensors":"grid/f1/#"})",
+                       "-H 'Content-Type: application/json'");
+  ASSERT_EQ(r.status, 201) << r.text;
+  const std::string device = r.body["token"];
+  const std::string json = "-H 'Content-Type: application/json'";
+  EXPECT_EQ(
+      as(device, "POST", "/api/v1/events", R"({"sensor":"grid/f1/voltage","value":231})", json)
+          .status,
+      202);
+  Reply refused =
+      as(device, "POST", "/api/v1/events", R"({"sensor":"grid/f2/voltage","value":999})", json);
+  EXPECT_EQ(refused.status, 403) << refused.text;
+  EXPECT_THAT(refused.text, HasSubstr("'feeder-1' may send readings for grid/f1/# only"));
+  // So is a plain number that names the sensor in the query.
+  refused = as(device, "POST", "/api/v1/events?sensor=grid/f2/voltage", "999",
+               "-H 'Content-Type: text/plain'");
+  EXPECT_EQ(refused.status, 403) << refused.text;
+  const auto foreign = node_->state().timeSeries().lastN(Symbol::intern("grid/f2/voltage"), 5);
+  ASSERT_TRUE(foreign);
+  EXPECT_TRUE(foreign->empty());
+  EXPECT_EQ(
+      call("POST", "/api/v1/tokens", R"({"identity":"bad","role":"device","sensors":"grid/#/x"})",
+           "-H 'Content-Type: application/json'")
+          .status,
+      400);
+}
+
 // A caller that calls too often is slowed with 429 and Retry-After; the others are served.
 TEST_F(AuthzTest, ACallerOverItsRateIsToldToWaitAndOthersAreServed) {
   site_text_ = std::string(kSite) + "  security: {callsPerSecond: 2, burst: 4}\n";
