@@ -53,6 +53,7 @@ metadata: {name: bench-control}
 spec:
   summaryInterval: 0
   sources: []
+  security: {callsPerSecond: 0}   # wrk's one caller would otherwise meet the per-caller rate
 EOF
 
 "$SIE" run --config "$tmp/site.yaml" --data-dir "$tmp/data" --http 127.0.0.1:0 -q \

@@ -44,10 +44,10 @@ constexpr ConfigKey kSecurityKeys[] = {
     {"hosts", Type::kStringList, "",
      "names callers may reach this node by (the Host header), besides localhost, 127.0.0.1 and "
      "[::1]"},
-    {"callsPerSecond", Type::kDouble, "500",
+    {"callsPerSecond", Type::kDouble, "2000",
      "calls a second each caller (token identity) may make after its burst; over it, 429 with "
      "Retry-After (0: no limit)"},
-    {"burst", Type::kDouble, "1000", "calls a caller may make at once"},
+    {"burst", Type::kDouble, "4000", "calls a caller may make at once"},
 };
 constexpr ConfigKey kDispatcherKeys[] = {
     {"queueCapacity", Type::kInt, "10000", "events queued per function before overload"},

@@ -37,8 +37,8 @@ struct SecurityOptions {
   // false: no authentication, for a loopback-only listener (the demo; --insecure-loopback-only).
   bool authenticate = true;
   std::vector<std::string> hosts;  // extra names callers may use for this node (Host header)
-  double calls_per_second = 500;   // per caller, after `burst`; 0: no limit
-  double burst = 1000;
+  double calls_per_second = 2000;  // per caller, after `burst`; 0: no limit
+  double burst = 4000;
 };
 
 struct SiteConfig {

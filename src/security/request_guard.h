@@ -33,8 +33,8 @@ struct GuardOptions {
   // address (without the port).
   std::vector<std::string> hosts;
   // Calls per second per caller after a burst; 0: no limit.
-  double calls_per_second = 500;
-  double burst = 1000;
+  double calls_per_second = 2000;
+  double burst = 4000;
 };
 
 class RequestGuard {
