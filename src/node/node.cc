@@ -167,6 +167,8 @@ Status Node::guardListener() {
 }
 
 Status Node::start() {
+  // A listener the site may not have is refused before anything starts.
+  if (!site_.http.empty()) SIE_CHECK(guardListener());
   started_ns_ = clock_.monotonicNs();
   SIE_CHECK(functions_->start());
   dispatcher_->start();
@@ -181,7 +183,6 @@ Status Node::start() {
       "lifecycle", "node",
       nlohmann::json{{"event", "started"}, {"site", site_.name}, {"functions", functions}}.dump()));
   if (!site_.http.empty()) {
-    SIE_CHECK(guardListener());
     // Several threads: a synchronous invocation holds one while others answer. Uploads go to
     // the artifact store's incoming folder as they arrive, once the guard let them in.
     http_ = SIE_TRY(
