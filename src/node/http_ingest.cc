@@ -7,6 +7,7 @@
 
 #include "core/topic_pattern.h"
 #include "gateway/payload_decoder.h"
+#include "http/media_type.h"
 
 namespace sie::node {
 namespace {
@@ -16,14 +17,6 @@ HttpResponse error(int status, std::string_view code, std::string message) {
           "application/json",
           nlohmann::json{{"error", code}, {"message", std::move(message)}}.dump(),
           {}};
-}
-
-// The media type, lower-cased, without parameters.
-std::string mediaType(std::string_view content_type) {
-  std::string out(content_type.substr(0, content_type.find(';')));
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // A binary-mode CloudEvent rewritten in structured mode, so one decoder checks both.
@@ -70,7 +63,7 @@ HttpResponse ingestHttp(const HttpRequest& request, gateway::Gateway& gateway, c
   std::string_view payload = request.body;
   std::string content_type(request.header("content-type"));
   if (!request.header("ce-specversion").empty()) {
-    const std::string type = mediaType(content_type);
+    const std::string type = http::mediaType(content_type);
     if (!type.empty() && type != "application/json") {
       return error(415, "unsupported_media_type",
                    fmt::format("binary-mode CloudEvents need JSON data (got Content-Type '{}'); "

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "http/media_type.h"
 #include "sie/clock.h"
 #include "sie/metrics.h"
 
@@ -26,17 +27,9 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// The media type of a Content-Type value, lower case, without parameters.
-std::string mediaType(std::string_view value) {
-  value = value.substr(0, value.find(';'));
-  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  return lower(value);
-}
-
 // What an HTML form (or a no-cors fetch) can send without a preflight.
 bool simpleContentType(std::string_view value) {
-  const std::string type = mediaType(value);
+  const std::string type = http::mediaType(value);
   return type.empty() || type == "application/x-www-form-urlencoded" ||
          type == "multipart/form-data" || type == "text/plain";
 }
