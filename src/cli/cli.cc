@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   addEvalCommand(app, exit_code);
 #endif
   addAuditCommand(app, exit_code);
+  addPkiCommand(app, exit_code);
+  addContextCommand(app, exit_code);
 #ifdef SIE_WITH_ONNX
   addModelCommand(app, exit_code);
 #endif

@@ -10,6 +10,10 @@ void addRunCommand(CLI::App& app, int& exit_code);
 void addSimCommand(CLI::App& app, int& exit_code);
 void addEvalCommand(CLI::App& app, int& exit_code);
 void addAuditCommand(CLI::App& app, int& exit_code);
+// The site CA, offline: `pki init|issue|renew|revoke|inspect`.
+void addPkiCommand(CLI::App& app, int& exit_code);
+// Named connections to nodes: `context set|use|ls|rm`.
+void addContextCommand(CLI::App& app, int& exit_code);
 void addModelCommand(CLI::App& app, int& exit_code);
 // The clients of a running node's API: deploy, fn, invoke, logs, scale, status, and completion.
 void addClientCommands(CLI::App& app, int& exit_code);

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/client_context.h"
 #include "core/file_text.h"
 #include "http/http_client.h"
 
@@ -20,10 +21,11 @@ OutputFormat ClientOptions::format() const {
 }
 
 void addClientOptions(CLI::App& command, ClientOptions& options) {
-  command.add_option("--node", options.node, "The node's API URL")
+  command
+      .add_option("--node", options.node,
+                  "The node's API URL (default: the context's, else http://127.0.0.1:8080)")
       ->type_name("URL")
-      ->envname("SIE_NODE")
-      ->capture_default_str();
+      ->envname("SIE_NODE");
   command.add_option("--token", options.token, "Bearer token for the node (sie token create)")
       ->envname("SIE_TOKEN");
   command
@@ -31,40 +33,84 @@ void addClientOptions(CLI::App& command, ClientOptions& options) {
                   "File whose first line is the bearer token (default: "
                   "./sie-data/security/admin.token when present)")
       ->envname("SIE_TOKEN_FILE");
+  command.add_option("--ca", options.ca, "https: the CA file the node's certificate chains to")
+      ->envname("SIE_CA");
+  command.add_option("--cert", options.cert, "https: this client's certificate (sie pki issue)")
+      ->envname("SIE_CERT");
+  command.add_option("--key", options.key, "https: the key of --cert")->envname("SIE_KEY");
+  command
+      .add_option("--context", options.context,
+                  "A named connection from " + clientConfigPath() + " (sie context)")
+      ->envname("SIE_CONTEXT");
   command.add_option("-o,--output", options.output, "Output format: table, json or yaml")
       ->check(CLI::IsMember({"table", "json", "yaml"}))
       ->capture_default_str();
 }
 
 NodeClient::NodeClient(std::string command, const ClientOptions& options)
-    : command_(std::move(command)),
-      base_(options.node),
-      format_(options.format()),
-      token_(options.token) {
+    : command_(std::move(command)), format_(options.format()), token_(options.token) {
+  ClientOptions o = options;
+  const std::string config_path = clientConfigPath();
+  auto config = loadClientConfig(config_path);
+  if (!config) {
+    setup_error_ = config.error().str();
+    return;
+  }
+  if (const ClientContext* context = config->find(o.context)) {
+    // What was given explicitly wins over the context, item by item.
+    const auto fill = [](std::string& value, const std::string& from) {
+      if (value.empty()) value = from;
+    };
+    fill(o.node, context->node);
+    fill(o.ca, context->ca);
+    fill(o.cert, context->cert);
+    fill(o.key, context->key);
+    if (o.token.empty()) fill(o.token_file, context->token_file);
+  } else if (!o.context.empty()) {
+    setup_error_ = fmt::format("no context '{}' in {} (sie context ls)", o.context, config_path);
+    return;
+  }
+  base_ = o.node.empty() ? "http://127.0.0.1:8080" : o.node;
   // "127.0.0.1:8080" is what `sie run --http` takes, so it is accepted here too.
   if (base_.find("://") == std::string::npos) base_ = "http://" + base_;
   while (base_.ends_with('/')) base_.pop_back();
+  if (o.cert.empty() != o.key.empty()) {
+    setup_error_ = "--cert and --key go together: a certificate and its key";
+    return;
+  }
+  if (base_.starts_with("https://")) {
+    auto tls = http::ClientTls::load({.ca_file = o.ca, .cert_file = o.cert, .key_file = o.key});
+    if (!tls) {
+      setup_error_ = tls.error().str();
+      return;
+    }
+    tls_ = std::move(*tls);
+  } else if (!o.cert.empty()) {
+    setup_error_ = fmt::format("--cert is for https, but the node is {}", base_);
+    return;
+  }
   constexpr const char* kLocalAdminToken = "sie-data/security/admin.token";
-  std::string file = options.token_file;
-  if (token_.empty() && file.empty() && ::access(kLocalAdminToken, R_OK) == 0) {
+  std::string file = o.token_file;
+  if (token_.empty() && file.empty() && o.cert.empty() && ::access(kLocalAdminToken, R_OK) == 0) {
     file = kLocalAdminToken;
   }
   if (token_.empty() && !file.empty()) {
     auto text = readFileText(file, 4096);
     if (!text) {
-      token_error_ = fmt::format("cannot read the token file: {}", text.error().str());
+      setup_error_ = fmt::format("cannot read the token file: {}", text.error().str());
     } else {
       token_ = text->substr(0, text->find_first_of("\r\n"));
     }
   }
 }
 
-bool NodeClient::authorize(std::map<std::string, std::string>& headers) const {
-  if (!token_error_.empty()) {
-    complain(token_error_);
+bool NodeClient::prepare(http::ClientRequest& request) const {
+  if (!setup_error_.empty()) {
+    complain(setup_error_);
     return false;
   }
-  if (!token_.empty()) headers["authorization"] = "Bearer " + token_;
+  if (!token_.empty()) request.headers["authorization"] = "Bearer " + token_;
+  request.tls = tls_;
   return true;
 }
 
@@ -82,7 +128,7 @@ tl::expected<Reply, int> NodeClient::callRaw(const Call& call) const {
   request.content_type = call.content_type;
   request.headers = call.headers;
   request.headers["accept"] = "application/json";
-  if (!authorize(request.headers)) return tl::unexpected(kExitLocal);
+  if (!prepare(request)) return tl::unexpected(kExitLocal);
   auto response = call.body_file.empty() ? http::send(request)
                                          : http::sendFile(request, call.body_file, call.progress);
   if (!response) {
@@ -119,7 +165,7 @@ int NodeClient::stream(const std::string& path,
   http::ClientRequest request;
   request.url = url(path);
   request.headers["accept"] = "application/x-ndjson";
-  if (!authorize(request.headers)) return kExitLocal;
+  if (!prepare(request)) return kExitLocal;
   auto response = http::sendStreaming(request, on_line);
   if (!response) {
     complain(response.error().str());

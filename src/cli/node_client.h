@@ -13,6 +13,7 @@
 #include <tl/expected.hpp>
 
 #include "cli/client_output.h"
+#include "http/http_client.h"
 
 namespace sie::cli {
 
@@ -23,18 +24,28 @@ inline constexpr int kExitLocal = 2;
 enum class OutputFormat { kTable, kJson, kYaml };
 
 struct ClientOptions {
-  std::string node = "http://127.0.0.1:8080";  // --node, else $SIE_NODE
-  std::string output = "table";                // -o: table, json or yaml
+  // --node ($SIE_NODE), else the context's, else http://127.0.0.1:8080.
+  std::string node;
+  std::string output = "table";  // -o: table, json or yaml
   // The bearer token: --token ($SIE_TOKEN), else the first line of --token-file
   // ($SIE_TOKEN_FILE), else ./sie-data/security/admin.token when it is there (the admin token
   // a node started in this folder wrote).
   std::string token;
   std::string token_file;
+  // For https: the CA that signs the node's certificate (--ca, $SIE_CA; else the system's), and
+  // this client's certificate and key for mutual TLS (--cert/--key, $SIE_CERT/$SIE_KEY).
+  std::string ca;
+  std::string cert;
+  std::string key;
+  // A named connection in the client config (client_context.h): --context ($SIE_CONTEXT), else
+  // the config's current one. Options given explicitly win over it.
+  std::string context;
 
   [[nodiscard]] OutputFormat format() const;
 };
 
-// Adds --node, --token, --token-file and -o,--output to a client subcommand (each leaf gets its
+// Adds --node, --token, --token-file, --ca, --cert, --key, --context and -o,--output to a client
+// subcommand (each leaf gets its
 // own, so they can follow the subcommand as users type them: `sie fn ls -o json`).
 void addClientOptions(CLI::App& command, ClientOptions& options);
 
@@ -86,14 +97,16 @@ class NodeClient {
  private:
   [[nodiscard]] std::string url(const std::string& path) const;
 
-  // Adds the Authorization header; false (after saying why) when the token file cannot be read.
-  bool authorize(std::map<std::string, std::string>& headers) const;
+  // Adds the Authorization header and the TLS settings; false (after saying why) when the
+  // context, the token file or the certificates cannot be read.
+  bool prepare(http::ClientRequest& request) const;
 
   std::string command_;
   std::string base_;  // "http://host:port[/prefix]", no trailing slash
   OutputFormat format_;
   std::string token_;
-  std::string token_error_;  // why the token file could not be read
+  http::ClientTls::Ptr tls_;
+  std::string setup_error_;  // why the context, token file or certificates could not be read
 };
 
 // Percent-encodes everything but RFC 3986 unreserved characters, for a path segment or a query

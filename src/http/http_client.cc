@@ -6,12 +6,20 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "core/openssl_support.h"
 
 namespace sie::http {
 namespace {
@@ -28,26 +36,97 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// An open connection with the request written.
+// One connection, plain or TLS; with() hands either stream to a generic operation.
 struct Exchange {
   asio::io_context io;
-  beast::tcp_stream stream{io};
+  std::optional<asio::ssl::context> tls_context;
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
+
+  beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+  template <class Operation>
+  auto with(Operation&& operation) {
+    return secure ? operation(*secure) : operation(*plain);
+  }
 };
+
+bool isIpAddress(const std::string& host) {
+  beast::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+Status handshake(Exchange& x, const ClientRequest& request, const Url& url) {
+  SSL_CTX* shared = request.tls ? request.tls->context() : nullptr;
+  if (shared == nullptr) {
+    static const auto system_default = ClientTls::load({});
+    if (!system_default) return tl::unexpected(system_default.error());
+    shared = (*system_default)->context();
+  }
+  SSL_CTX_up_ref(shared);  // the asio context below owns one reference
+  x.tls_context.emplace(shared);
+  x.secure.emplace(std::move(*x.plain), *x.tls_context);
+  x.plain.reset();
+  SSL* ssl = x.secure->native_handle();
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  const bool ip = isIpAddress(url.host);
+  if ((ip ? X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str())
+          : X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), 0)) != 1 ||
+      (!ip && SSL_set_tlsext_host_name(ssl, url.host.c_str()) != 1)) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("'{}' cannot be checked against a certificate ({})", url.host,
+                            opensslReason()));
+  }
+  beast::error_code ec;
+  x.secure->handshake(asio::ssl::stream_base::client, ec);
+  if (ec) {
+    const long verify = SSL_get_verify_result(ssl);
+    return fail(
+        Errc::kUnauthenticated,
+        fmt::format("TLS with {}:{} failed: {}", url.host, url.port,
+                    verify != X509_V_OK ? fmt::format("its certificate: {} (is --ca the site CA?)",
+                                                      X509_verify_cert_error_string(verify))
+                                        : ec.message()));
+  }
+  return ok();
+}
 
 Status connect(Exchange& x, const ClientRequest& request, const Url& url) {
   beast::error_code ec;
   tcp::resolver resolver(x.io);
-  const auto endpoints = resolver.resolve(url.host, url.port, ec);
-  if (!ec) {
-    x.stream.expires_after(request.timeout);
-    x.stream.connect(endpoints, ec);
+  auto endpoints = resolver.resolve(url.host, url.port, ec);
+  x.plain.emplace(x.io);
+  if (!ec && request.allowed_networks) {
+    std::vector<tcp::endpoint> allowed;
+    std::string seen;
+    for (const auto& entry : endpoints) {
+      const std::string address = entry.endpoint().address().to_string();
+      if (request.allowed_networks->contains(address)) {
+        allowed.push_back(entry.endpoint());
+      } else {
+        seen += (seen.empty() ? "" : ", ") + address;
+      }
+    }
+    if (allowed.empty()) {
+      return fail(Errc::kPermissionDenied,
+                  fmt::format("{} ({}) is outside the networks this node may call ({}); see "
+                              "spec.security.callbackNetworks",
+                              url.host, seen, fmt::join(request.allowed_networks->text(), ", ")));
+    }
+    x.plain->expires_after(request.timeout);
+    x.plain->connect(allowed, ec);
+  } else if (!ec) {
+    x.plain->expires_after(request.timeout);
+    x.plain->connect(endpoints, ec);
   }
   if (ec) {
     return fail(Errc::kIo, fmt::format("cannot connect to {}:{}: {} (is the node running? set "
                                        "--node or SIE_NODE)",
                                        url.host, url.port, ec.message()));
   }
+  if (url.tls) return handshake(x, request, url);
   return ok();
 }
 
@@ -69,7 +148,7 @@ Status open(Exchange& x, const ClientRequest& request, const Url& url) {
   req.body() = request.body;
   req.prepare_payload();
   beast::error_code ec;
-  bhttp::write(x.stream, req, ec);
+  x.with([&](auto& stream) { bhttp::write(stream, req, ec); });
   if (ec)
     return fail(Errc::kIo, fmt::format("{} {}: {}", request.method, request.url, ec.message()));
   return ok();
@@ -87,18 +166,24 @@ void copyHeaders(const Fields& fields, ClientResponse& out) {
 
 }  // namespace
 
+Result<ClientTls::Ptr> ClientTls::load(const TlsClientOptions& options) {
+  SslCtx ctx = SIE_TRY(makeClientTls(options));
+  return Ptr(new ClientTls(std::move(ctx)));
+}
+
 Result<Url> parseUrl(std::string_view url) {
-  if (url.starts_with("https://")) {
-    return fail(Errc::kUnsupported, fmt::format("'{}': https is not supported; use http:// on "
-                                                "loopback or a TLS proxy",
-                                                url));
-  }
-  if (!url.starts_with("http://")) {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("'{}' is not an http:// URL (e.g. http://127.0.0.1:8080)", url));
-  }
-  url.remove_prefix(7);
   Url out;
+  if (url.starts_with("https://")) {
+    out.tls = true;
+    out.port = "443";
+    url.remove_prefix(8);
+  } else if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+  } else {
+    return fail(Errc::kInvalidArgument, fmt::format("'{}' is not an http:// or https:// URL (e.g. "
+                                                    "https://10.0.0.5:8443)",
+                                                    url));
+  }
   const auto slash = url.find('/');
   std::string_view authority = url.substr(0, slash);
   if (slash != std::string_view::npos) out.target = std::string(url.substr(slash));
@@ -109,8 +194,7 @@ Result<Url> parseUrl(std::string_view url) {
   }
   if (authority.size() > 2 && authority.front() == '[')
     authority = authority.substr(1, authority.size() - 2);
-  if (authority.empty())
-    return fail(Errc::kInvalidArgument, fmt::format("'http://{}' has no host", url));
+  if (authority.empty()) return fail(Errc::kInvalidArgument, fmt::format("'{}' has no host", url));
   out.host = std::string(authority);
   return out;
 }
@@ -119,7 +203,9 @@ Result<ClientResponse> readResponse(Exchange& x, const ClientRequest& request,
                                     bhttp::response_parser<bhttp::string_body>& parser) {
   parser.body_limit(64 << 20);
   beast::error_code ec;
-  bhttp::read(x.stream, x.buffer, parser, ec);
+  x.with([&](auto& stream) { bhttp::read(stream, x.buffer, parser, ec); });
+  // A server may close a TLS connection without close_notify once the answer is complete.
+  if (ec == asio::ssl::error::stream_truncated && parser.is_done()) ec = {};
   if (ec)
     return fail(Errc::kIo, fmt::format("{} {}: {}", request.method, request.url, ec.message()));
   ClientResponse out;
@@ -157,11 +243,11 @@ Result<ClientResponse> sendFile(const ClientRequest& request, const std::string&
   };
   beast::error_code ec;
   bhttp::request_serializer<bhttp::empty_body> serializer{req};
-  bhttp::write_header(x.stream, serializer, ec);
+  x.with([&](auto& stream) { bhttp::write_header(stream, serializer, ec); });
   if (ec) return failed(ec);
   {
     bhttp::response_parser<bhttp::string_body> interim;
-    bhttp::read_header(x.stream, x.buffer, interim, ec);
+    x.with([&](auto& stream) { bhttp::read_header(stream, x.buffer, interim, ec); });
     if (ec) return failed(ec);
     if (interim.get().result() != bhttp::status::continue_) {
       return readResponse(x, request, interim);
@@ -173,13 +259,13 @@ Result<ClientResponse> sendFile(const ClientRequest& request, const std::string&
   while (sent < total) {
     const std::size_t n = std::fread(block.data(), 1, block.size(), file.get());
     if (n == 0) return fail(Errc::kIo, fmt::format("{} ended early while sending it", path));
-    x.stream.expires_after(request.timeout);
-    asio::write(x.stream, asio::buffer(block.data(), n), ec);
+    x.lowest().expires_after(request.timeout);
+    x.with([&](auto& stream) { asio::write(stream, asio::buffer(block.data(), n), ec); });
     if (ec) return failed(ec);
     sent += n;
     if (on_progress) on_progress(sent, total);
   }
-  x.stream.expires_after(request.timeout);
+  x.lowest().expires_after(request.timeout);
   bhttp::response_parser<bhttp::string_body> parser;
   return readResponse(x, request, parser);
 }
@@ -192,8 +278,8 @@ Result<ClientResponse> sendStreaming(const ClientRequest& request,
   bhttp::response_parser<bhttp::buffer_body> parser;
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // a follow has no end
   beast::error_code ec;
-  x.stream.expires_never();
-  bhttp::read_header(x.stream, x.buffer, parser, ec);
+  x.lowest().expires_never();
+  x.with([&](auto& stream) { bhttp::read_header(stream, x.buffer, parser, ec); });
   if (ec)
     return fail(Errc::kIo, fmt::format("{} {}: {}", request.method, request.url, ec.message()));
   ClientResponse out;
@@ -205,7 +291,8 @@ Result<ClientResponse> sendStreaming(const ClientRequest& request,
   while (!parser.is_done()) {
     parser.get().body().data = chunk;
     parser.get().body().size = sizeof chunk;
-    bhttp::read_some(x.stream, x.buffer, parser, ec);  // what arrived, not a full buffer
+    // What arrived, not a full buffer.
+    x.with([&](auto& stream) { bhttp::read_some(stream, x.buffer, parser, ec); });
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) break;
     const std::size_t n = sizeof chunk - parser.get().body().size;

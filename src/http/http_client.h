@@ -1,25 +1,42 @@
-// A blocking HTTP/1.1 client (Boost.Beast) for the CLI and the node's callbacks: one request per
-// call on a fresh connection, or a streamed body read line by line (log follow).
+// A blocking HTTP/1.1 client (Boost.Beast; TLS 1.3 for https) for the CLI and the node's
+// callbacks: one request per call on a fresh connection, or a streamed body read line by line
+// (log follow).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
+#include "http/networks.h"
+#include "http/tls.h"
 #include "sie/result.h"
 
 namespace sie::http {
 
 struct Url {
+  bool tls = false;  // https://
   std::string host;
-  std::string port = "80";
+  std::string port = "80";   // 443 for https
   std::string target = "/";  // path and query
 };
 
-// "http://host[:port][/path]"; https is refused with a clear error.
+// "http[s]://host[:port][/path]".
 Result<Url> parseUrl(std::string_view url);
+
+// The TLS settings of https:// calls, loaded once and shared by calls on any thread.
+class ClientTls {
+ public:
+  using Ptr = std::shared_ptr<const ClientTls>;
+  static Result<Ptr> load(const TlsClientOptions& options);
+  [[nodiscard]] ssl_ctx_st* context() const { return ctx_.get(); }
+
+ private:
+  explicit ClientTls(SslCtx ctx) : ctx_(std::move(ctx)) {}
+  SslCtx ctx_;
+};
 
 struct ClientResponse {
   int status = 0;
@@ -35,6 +52,12 @@ struct ClientRequest {
   std::string content_type = "application/json";
   std::map<std::string, std::string> headers;
   std::chrono::milliseconds timeout{30'000};
+  // For https:// URLs: whom to trust and the client certificate; nullptr: the system's CAs and
+  // no certificate. The server's name (or address) must be in its certificate either way.
+  std::shared_ptr<const ClientTls> tls;
+  // Set: the call connects only to addresses in these networks (checked after name resolution,
+  // so a name that resolves elsewhere is refused too).
+  std::shared_ptr<const NetworkList> allowed_networks;
 };
 
 Result<ClientResponse> send(const ClientRequest& request);

@@ -14,10 +14,14 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "sie/metrics.h"
 
@@ -28,6 +32,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // Streamed responses run on threads of their own, counted and joined here.
 class Streams {
@@ -70,10 +75,11 @@ class Streams {
   std::atomic<bool> stopping_{false};
 };
 
-// Writes chunks straight to the socket (blocking) from the stream's thread.
+// Writes chunks straight to the connection (blocking) from the stream's thread.
+template <class Stream>
 class ChunkWriter final : public StreamWriter {
  public:
-  ChunkWriter(tcp::socket& socket, const Streams& streams) : socket_(socket), streams_(streams) {}
+  ChunkWriter(Stream& socket, const Streams& streams) : socket_(socket), streams_(streams) {}
   bool write(std::string_view chunk) override {
     if (failed_ || streams_.stopping()) return false;
     if (chunk.empty()) return true;  // an empty chunk would end the body
@@ -85,7 +91,7 @@ class ChunkWriter final : public StreamWriter {
   [[nodiscard]] bool open() const override { return !failed_ && !streams_.stopping(); }
 
  private:
-  tcp::socket& socket_;
+  Stream& socket_;
   const Streams& streams_;
   bool failed_ = false;
 };
@@ -115,13 +121,22 @@ std::string spoolPath(const std::string& dir) {
                      std::chrono::steady_clock::now().time_since_epoch().count(), next++);
 }
 
-class Session;
+// What Connections needs of a connection, whatever it speaks.
+class SessionBase : public std::enable_shared_from_this<SessionBase> {
+ public:
+  virtual ~SessionBase() = default;
+  // Closes the connection from outside (eviction), on the connection's strand.
+  virtual void evict() = 0;
+  // Where this session sits in Connections' idle list while it waits for a header; guarded by
+  // the Connections mutex.
+  std::optional<std::list<std::weak_ptr<SessionBase>>::iterator> idle_at;
+};
 
 // The open connections: how many, and which wait for a request header, oldest first, so that at
 // the cap a new connection evicts the longest-idle one instead of being turned away.
 class Connections {
  public:
-  using IdleList = std::list<std::weak_ptr<Session>>;
+  using IdleList = std::list<std::weak_ptr<SessionBase>>;
 
   explicit Connections(std::size_t max)
       : max_(std::max<std::size_t>(1, max)),
@@ -137,9 +152,9 @@ class Connections {
   bool admit();
   // Makes room by evicting the longest-idle connection; false when none is idle.
   bool evictOldest();
-  void markIdle(const std::shared_ptr<Session>& session);
-  void markBusy(Session& session);
-  void closed(Session& session);
+  void markIdle(const std::shared_ptr<SessionBase>& session);
+  void markBusy(SessionBase& session);
+  void closed(SessionBase& session);
 
  private:
   bool evictOldestLocked();
@@ -153,66 +168,108 @@ class Connections {
   IdleList idle_;
 };
 
-// One connection: read a request's header, then its body (into memory, or into a spool file for
-// an upload), answer it, repeat while keep-alive.
-class Session : public std::enable_shared_from_this<Session> {
+// One connection: (over TLS, a handshake first) read a request's header, then its body (into
+// memory, or into a spool file for an upload), answer it, repeat while keep-alive. `Stream` is a
+// beast::tcp_stream or a TlsStream over one.
+template <class Stream>
+class Session final : public SessionBase {
   static constexpr std::size_t kBodyBlock = 64 * 1024;
   static constexpr std::size_t kUploadBlock = 1024 * 1024;
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
  public:
-  Session(tcp::socket socket, const HttpServer::Handler& handler, Streams& streams,
-          const ServerOptions& options, Connections& connections)
-      : stream_(std::move(socket)),
+  // `tls` keeps the context the connection was made with alive (nullptr without TLS).
+  template <class... StreamArgs>
+  Session(const HttpServer::Handler& handler, Streams& streams, const ServerOptions& options,
+          Connections& connections, std::shared_ptr<asio::ssl::context> tls,
+          StreamArgs&&... stream_args)
+      : stream_(std::forward<StreamArgs>(stream_args)...),
+        tls_(std::move(tls)),
         handler_(handler),
         streams_(streams),
         options_(options),
         connections_(connections) {}
-  ~Session() { connections_.closed(*this); }
+  ~Session() override { connections_.closed(*this); }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  void run() { read(); }
+  void run() {
+    beast::error_code peer_ec;
+    const auto peer = lowest().socket().remote_endpoint(peer_ec);
+    if (!peer_ec) peer_ = fmt::format("{}:{}", peer.address().to_string(), peer.port());
+    if constexpr (kTls) {
+      lowest().expires_after(options_.header_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = self()](beast::error_code ec) { self->onHandshake(ec); });
+    } else {
+      read();
+    }
+  }
 
-  // Closes the connection from outside (eviction): on the session's strand, so it never races
-  // the session's own handlers.
-  void evict() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  void evict() override {
+    asio::post(stream_.get_executor(), [self = self()] {
       beast::error_code ignored;
-      self->stream_.socket().close(ignored);
+      self->lowest().socket().close(ignored);
     });
   }
 
-  // Where this session sits in Connections' idle list while it waits for a header; guarded by
-  // the Connections mutex.
-  std::optional<Connections::IdleList::iterator> idle_at;
-
  private:
+  std::shared_ptr<Session> self() { return std::static_pointer_cast<Session>(shared_from_this()); }
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void onHandshake(beast::error_code ec) {
+    static Counter& refused = metrics().counter("sie_tls_handshakes_total",
+                                                "TLS handshakes on the node's listener by outcome.",
+                                                {{"outcome", "refused"}});
+    static Counter& accepted =
+        metrics().counter("sie_tls_handshakes_total",
+                          "TLS handshakes on the node's listener by outcome.", {{"outcome", "ok"}});
+    if (ec) {
+      refused.inc();
+      if (options_.on_tls_refused && ec != asio::error::operation_aborted) {
+        std::string reason = ec.message();
+        const long verify = SSL_get_verify_result(stream_.native_handle());
+        if (verify != X509_V_OK) {
+          reason = fmt::format("client certificate: {}", X509_verify_cert_error_string(verify));
+        }
+        options_.on_tls_refused(peer_, reason);
+      }
+      return;  // the socket closes with the session
+    }
+    accepted.inc();
+    if constexpr (kTls) {
+      X509* cert = SSL_get0_peer_certificate(stream_.native_handle());
+      peer_uri_ = uriSanOf(cert);
+      peer_organization_ = organizationOf(cert);
+    }
+    read();
+  }
+
   void read() {
     parser_.emplace();
     // The largest any path accepts; the header says which applies.
     parser_->body_limit(
         std::max<std::uint64_t>(options_.max_body, options_.spool ? options_.spool->max_bytes : 0));
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(options_.header_timeout);
+    lowest().expires_after(options_.header_timeout);
     connections_.markIdle(shared_from_this());
     bhttp::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onHeader(ec); });
+        [self = self()](beast::error_code ec, std::size_t) { self->onHeader(ec); });
   }
 
   void onHeader(beast::error_code ec) {
     connections_.markBusy(*this);
     if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return;
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout) return close();
+    if (ec == asio::ssl::error::stream_truncated) return;  // gone without close_notify
     if (ec == bhttp::error::body_limit) return tooLarge(options_.max_body);
     if (ec) return malformed();
     const auto& header = parser_->get();
     pending_ = toRequest(header);
-    beast::error_code peer_ec;
-    const auto peer = stream_.socket().remote_endpoint(peer_ec);
-    if (!peer_ec) {
-      pending_.peer = fmt::format("{}:{}", peer.address().to_string(), peer.port());
-    }
+    pending_.peer = peer_;
+    pending_.peer_uri = peer_uri_;
+    pending_.peer_organization = peer_organization_;
     if (options_.admit) {
       if (auto refused = options_.admit(pending_)) return send(std::move(*refused), false);
     }
@@ -224,7 +281,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return tooLarge(options_.max_body);
     }
     parser_->body_limit(options_.max_body);
-    continueThen(expects_continue, [self = shared_from_this()] {
+    continueThen(expects_continue, [self = self()] {
       self->readBody(*self->parser_, kBodyBlock,
                      [self](beast::error_code read_ec) { self->onBody(read_ec); });
     });
@@ -253,15 +310,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void readBody(Parser& parser, std::size_t block, Done done) {
     beast::error_code ec;
     if (parseBuffered(parser, ec) || ec) return done(ec);
-    stream_.async_read_some(buffer_.prepare(block),
-                            [self = shared_from_this(), &parser, block, done](
-                                beast::error_code read_ec, std::size_t n) {
-                              self->buffer_.commit(n);
-                              if (read_ec == asio::error::eof)
-                                return done(bhttp::error::partial_message);
-                              if (read_ec) return done(read_ec);
-                              self->readBody(parser, block, done);
-                            });
+    stream_.async_read_some(buffer_.prepare(block), [self = self(), &parser, block, done](
+                                                        beast::error_code read_ec, std::size_t n) {
+      self->buffer_.commit(n);
+      if (read_ec == asio::error::eof) return done(bhttp::error::partial_message);
+      if (read_ec) return done(read_ec);
+      self->readBody(parser, block, done);
+    });
   }
 
   void onBody(beast::error_code ec) {
@@ -290,8 +345,8 @@ class Session : public std::enable_shared_from_this<Session> {
           R"({"error":"insufficient_storage","message":"the node cannot store the upload; see its log"})",
           false);
     }
-    stream_.expires_after(std::chrono::minutes(10));  // a large model on a slow link
-    continueThen(expects_continue, [self = shared_from_this()] {
+    lowest().expires_after(std::chrono::minutes(10));  // a large model on a slow link
+    continueThen(expects_continue, [self = self()] {
       self->readBody(*self->file_parser_, kUploadBlock,
                      [self](beast::error_code read_ec) { self->onSpooled(read_ec); });
     });
@@ -316,12 +371,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void continueThen(bool expects_continue, std::function<void()> next) {
     if (!expects_continue) return next();
     auto res = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
-    bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res, next = std::move(next)](
-                           beast::error_code ec, std::size_t) {
-                         if (ec) return self->close();
-                         next();
-                       });
+    bhttp::async_write(
+        stream_, *res,
+        [self = self(), res, next = std::move(next)](beast::error_code ec, std::size_t) {
+          if (ec) return self->close();
+          next();
+        });
   }
 
   void answer(HttpRequest request, unsigned version, bool keep_alive) {
@@ -361,9 +416,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void streamReply(HttpResponse response, unsigned version) {
-    auto self = shared_from_this();
-    const bool launched = streams_.launch([self, response = std::move(response), version] {
-      auto& socket = self->stream_.socket();
+    const bool launched = streams_.launch([self = self(), response = std::move(response), version] {
+      auto& socket = self->stream_;
       bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(response.status), version};
       res.set(bhttp::field::server, "sie");
       res.set(bhttp::field::content_type, response.content_type);
@@ -374,10 +428,11 @@ class Session : public std::enable_shared_from_this<Session> {
       beast::error_code ec;
       bhttp::write_header(socket, serializer, ec);
       if (ec) return;
-      ChunkWriter writer(socket, self->streams_);
+      ChunkWriter<Stream> writer(socket, self->streams_);
       if (writer.write(response.body)) response.stream(writer);
       asio::write(socket, bhttp::make_chunk_last(), ec);
-      socket.shutdown(tcp::socket::shutdown_send, ec);
+      if constexpr (kTls) socket.shutdown(ec);
+      self->lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     });
     if (!launched) {
       reply(
@@ -399,19 +454,32 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(const std::shared_ptr<bhttp::response<bhttp::string_body>>& res) {
-    bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-                         if (ec || !res->keep_alive()) return self->close();
-                         self->read();
-                       });
+    bhttp::async_write(stream_, *res, [self = self(), res](beast::error_code ec, std::size_t) {
+      if (ec || !res->keep_alive()) return self->close();
+      self->read();
+    });
   }
 
   void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if constexpr (kTls) {
+      // close_notify, then the socket closes with the session; a peer that never answers it
+      // is given the header timeout.
+      lowest().expires_after(options_.header_timeout);
+      stream_.async_shutdown([self = self()](beast::error_code) {
+        beast::error_code ignored;
+        self->lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      });
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
+  std::shared_ptr<asio::ssl::context> tls_;
+  std::string peer_;  // "address:port"
+  std::string peer_uri_;
+  std::string peer_organization_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
@@ -441,7 +509,7 @@ bool Connections::evictOldest() {
 
 bool Connections::evictOldestLocked() {
   while (!idle_.empty()) {
-    std::shared_ptr<Session> oldest = idle_.front().lock();
+    std::shared_ptr<SessionBase> oldest = idle_.front().lock();
     idle_.pop_front();
     if (!oldest) continue;
     oldest->idle_at.reset();
@@ -452,12 +520,12 @@ bool Connections::evictOldestLocked() {
   return false;
 }
 
-void Connections::markIdle(const std::shared_ptr<Session>& session) {
+void Connections::markIdle(const std::shared_ptr<SessionBase>& session) {
   std::lock_guard lock(mu_);
   if (!session->idle_at) session->idle_at = idle_.insert(idle_.end(), session);
 }
 
-void Connections::markBusy(Session& session) {
+void Connections::markBusy(SessionBase& session) {
   std::lock_guard lock(mu_);
   if (session.idle_at) {
     idle_.erase(*session.idle_at);
@@ -465,7 +533,7 @@ void Connections::markBusy(Session& session) {
   }
 }
 
-void Connections::closed(Session& session) {
+void Connections::closed(SessionBase& session) {
   std::lock_guard lock(mu_);
   if (session.idle_at) {
     idle_.erase(*session.idle_at);
@@ -475,6 +543,68 @@ void Connections::closed(Session& session) {
   open_.add(-1);
 }
 
+// The listener's TLS files and the context made from them, made again when a file changes.
+class TlsFiles {
+ public:
+  explicit TlsFiles(TlsServerOptions options) : options_(std::move(options)) {}
+
+  Status load() {
+    SslCtx made = SIE_TRY(makeServerTls(options_));
+    auto context = std::make_shared<asio::ssl::context>(made.release());
+    std::lock_guard lock(mu_);
+    current_ = std::move(context);
+    stamp_ = stamp();
+    return ok();
+  }
+
+  // Loads the files again when one of them changed since the last good load; a failed load is
+  // logged, and the next change tries again.
+  void reloadIfChanged() {
+    const std::string now = stamp();
+    {
+      std::lock_guard lock(mu_);
+      if (now == stamp_ || now == failed_stamp_) return;
+    }
+    if (auto loaded = load(); !loaded) {
+      spdlog::error(
+          "tls: the changed certificate files do not load, still using the previous "
+          "ones: {}",
+          loaded.error().str());
+      std::lock_guard lock(mu_);
+      failed_stamp_ = now;
+      return;
+    }
+    spdlog::info("tls: loaded the changed certificate files ({})", options_.cert_file);
+  }
+
+  std::shared_ptr<asio::ssl::context> current() {
+    std::lock_guard lock(mu_);
+    return current_;
+  }
+
+ private:
+  // Modification times and sizes of the files, to notice a change.
+  [[nodiscard]] std::string stamp() const {
+    std::string out;
+    for (const std::string* file :
+         {&options_.cert_file, &options_.key_file, &options_.ca_file, &options_.crl_file}) {
+      struct stat st {};
+      if (!file->empty() && ::stat(file->c_str(), &st) == 0) {
+        out += fmt::format("{}.{}:{};", st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_size);
+      } else {
+        out += "-;";
+      }
+    }
+    return out;
+  }
+
+  const TlsServerOptions options_;
+  std::mutex mu_;
+  std::shared_ptr<asio::ssl::context> current_;
+  std::string stamp_;
+  std::string failed_stamp_;
+};
+
 class BeastServer final : public HttpServer {
  public:
   BeastServer(Handler handler, ServerOptions options)
@@ -483,10 +613,14 @@ class BeastServer final : public HttpServer {
         connections_(options_.max_connections),
         io_(std::max(1, options_.threads)),
         acceptor_(io_),
-        retry_(io_) {}
+        retry_(io_),
+        reload_(io_) {
+    if (options_.tls) tls_.emplace(*options_.tls);
+  }
   ~BeastServer() override { stop(); }
 
   Status listen(const std::string& host, std::uint16_t port) {
+    if (tls_) SIE_CHECK(tls_->load());
     beast::error_code ec;
     const auto address = asio::ip::make_address(host, ec);
     if (ec) return fail(Errc::kInvalidArgument, fmt::format("'{}' is not an IP address", host));
@@ -500,6 +634,7 @@ class BeastServer final : public HttpServer {
     }
     port_ = acceptor_.local_endpoint().port();
     accept();
+    if (tls_) watchTls();
     for (int i = 0; i < std::max(1, options_.threads); ++i)
       threads_.emplace_back([this] { io_.run(); });
     return ok();
@@ -533,11 +668,28 @@ class BeastServer final : public HttpServer {
           }
           if (!ec && connections_.admit()) {
             socket.set_option(tcp::no_delay(true), ec);
-            std::make_shared<Session>(std::move(socket), handler_, streams_, options_, connections_)
-                ->run();
+            if (tls_) {
+              auto context = tls_->current();
+              std::make_shared<Session<TlsStream>>(handler_, streams_, options_, connections_,
+                                                   context, std::move(socket), *context)
+                  ->run();
+            } else {
+              std::make_shared<Session<beast::tcp_stream>>(handler_, streams_, options_,
+                                                           connections_, nullptr, std::move(socket))
+                  ->run();
+            }
           }
           accept();
         });
+  }
+
+  void watchTls() {
+    reload_.expires_after(options_.tls_reload);
+    reload_.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      tls_->reloadIfChanged();
+      watchTls();
+    });
   }
 
   Handler handler_;
@@ -547,6 +699,8 @@ class BeastServer final : public HttpServer {
   asio::io_context io_;
   tcp::acceptor acceptor_;
   asio::steady_timer retry_;
+  asio::steady_timer reload_;
+  std::optional<TlsFiles> tls_;
   Streams streams_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;

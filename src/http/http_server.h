@@ -11,6 +11,7 @@
 #include <string>
 
 #include "http/query.h"
+#include "http/tls.h"
 #include "sie/result.h"
 
 namespace sie::http {
@@ -29,6 +30,9 @@ struct HttpRequest {
   std::string caller;  // who is calling, as ServerOptions::admit established ("" without it)
   // The sensors the caller may send readings for (a topic pattern), "" for any.
   std::string caller_sensors;
+  // Over TLS with a verified client certificate: its first URI SAN (the SPIFFE ID) and its O=.
+  std::string peer_uri;
+  std::string peer_organization;
 
   // A header's value, or "" when absent; `name` in lower case.
   [[nodiscard]] std::string_view header(const std::string& name) const {
@@ -78,8 +82,17 @@ struct ServerOptions {
   // longest for a request header (idle keep-alive, or a slow-loris sender); with none idle it is
   // closed at once. Accepting goes on when the process runs out of descriptors, after a pause.
   std::size_t max_connections = 512;
-  // Longest wait for a complete request header (from the first byte or keep-alive idle).
+  // Longest wait for a complete request header (from the first byte or keep-alive idle), and for
+  // a TLS handshake.
   std::chrono::milliseconds header_timeout{10'000};
+  // Set: the listener speaks TLS 1.3 only. The files are read again when one of them changes
+  // (checked every `tls_reload`); new connections get the new ones, open ones keep theirs, and
+  // files that do not load leave the last good ones in use.
+  std::optional<TlsServerOptions> tls;
+  std::chrono::milliseconds tls_reload{5'000};
+  // Told of each TLS handshake refused (no, a foreign, an expired or a revoked certificate):
+  // the peer's address and OpenSSL's reason.
+  std::function<void(const std::string& peer, const std::string& reason)> on_tls_refused;
 };
 
 class HttpServer {

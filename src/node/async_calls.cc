@@ -7,8 +7,9 @@
 
 namespace sie::node {
 
-AsyncCalls::AsyncCalls(int threads, std::size_t queue_capacity)
+AsyncCalls::AsyncCalls(int threads, std::size_t queue_capacity, CallbackPolicy callbacks)
     : capacity_(queue_capacity),
+      callbacks_(std::move(callbacks)),
       callbacks_failed_(metrics().counter("sie_async_callbacks_failed_total",
                                           "Async invocation results the callback URL refused.")) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
@@ -89,6 +90,8 @@ void AsyncCalls::notify(const Call& call) {
                      {"X-Function-Name", call.function},
                      {"X-Function-Status", std::to_string(call.http_status)}};
   request.timeout = std::chrono::seconds(10);
+  request.tls = callbacks_.tls;
+  request.allowed_networks = callbacks_.networks;
   std::string error;
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
@@ -96,6 +99,7 @@ void AsyncCalls::notify(const Call& call) {
     if (response && response->status < 300) return;
     error =
         response ? fmt::format("callback answered {}", response->status) : response.error().str();
+    if (!response && response.error().code == Errc::kPermissionDenied) break;  // not transient
   }
   callbacks_failed_.inc();
   spdlog::warn("[{}] async call {}: callback {} failed: {}", call.function, call.id, call.callback,

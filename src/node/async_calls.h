@@ -16,18 +16,28 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/http_client.h"
 #include "sie/metrics.h"
 #include "sie/result.h"
 
 namespace sie::node {
 
+// How results reach callback URLs: the TLS settings of https callbacks (nullptr: the system's
+// CAs, no client certificate) and the networks callbacks may go to (nullptr: any).
+struct CallbackPolicy {
+  http::ClientTls::Ptr tls;
+  std::shared_ptr<const http::NetworkList> networks;
+};
+
 class AsyncCalls {
  public:
   static constexpr std::size_t kKept = 1000;
+  static constexpr std::size_t kQueueCapacity = 1000;
   // The work of one call: an HTTP status and the JSON result (a sync invoke's answer).
   using Work = std::function<std::pair<int, nlohmann::json>()>;
 
-  explicit AsyncCalls(int threads = 2, std::size_t queue_capacity = 1000);
+  explicit AsyncCalls(int threads = 2, std::size_t queue_capacity = kQueueCapacity,
+                      CallbackPolicy callbacks = {});
   ~AsyncCalls();
   AsyncCalls(const AsyncCalls&) = delete;
   AsyncCalls& operator=(const AsyncCalls&) = delete;
@@ -54,6 +64,7 @@ class AsyncCalls {
   void notify(const Call& call);
 
   std::size_t capacity_;
+  const CallbackPolicy callbacks_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<std::pair<std::string, Work>> queue_;

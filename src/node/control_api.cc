@@ -191,11 +191,13 @@ HttpResponse apiError(int status, std::string_view code, const std::string& mess
 }
 
 ControlApi::ControlApi(ControlPlane& plane, StateStore& state, const Clock& clock,
-                       std::function<bool()> running, security::TokenStore* tokens)
+                       std::function<bool()> running, security::TokenStore* tokens,
+                       CallbackPolicy callbacks)
     : plane_(plane),
       state_(state),
       clock_(clock),
       running_(std::move(running)),
+      async_(2, AsyncCalls::kQueueCapacity, std::move(callbacks)),
       run_token_(fmt::format("{:08x}", std::random_device{}())) {
   addRoutes();
   addArtifactRoutes(routes_, plane_);

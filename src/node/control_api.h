@@ -43,9 +43,10 @@ HttpResponse controlError(const ControlError& error);
 class ControlApi {
  public:
   // `running`: whether the node runs (readiness and invocations). `tokens`, when given, is
-  // managed through /api/v1/tokens.
+  // managed through /api/v1/tokens. `callbacks` governs async calls' callback URLs.
   ControlApi(ControlPlane& plane, StateStore& state, const Clock& clock,
-             std::function<bool()> running, security::TokenStore* tokens = nullptr);
+             std::function<bool()> running, security::TokenStore* tokens = nullptr,
+             CallbackPolicy callbacks = {});
   ~ControlApi();
   ControlApi(const ControlApi&) = delete;
   ControlApi& operator=(const ControlApi&) = delete;

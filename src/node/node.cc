@@ -12,6 +12,7 @@
 #include "core/topic_pattern.h"
 #include "gateway/gateway_config.h"
 #include "node/http_ingest.h"
+#include "security/pki.h"
 #include "state/embedded_store.h"
 
 namespace sie::node {
@@ -108,8 +109,19 @@ Status Node::loadFunctions(const Plugins& plugins) {
   SIE_CHECK(control_->load(site_.function_files));
   tokens_ = SIE_TRY(security::TokenStore::open(
       (std::filesystem::path(site_.data_dir) / "security").string(), clock_));
+  CallbackPolicy callbacks{.networks = std::make_shared<const http::NetworkList>(SIE_TRY(
+                               http::NetworkList::parse(site_.security.callback_networks)))};
+  if (const auto& tls = site_.security.tls) {
+    // Callbacks to other nodes of the site show this node's certificate; public endpoints are
+    // checked against the system's CAs.
+    callbacks.tls = SIE_TRY(http::ClientTls::load({.ca_file = tls->ca_file,
+                                                   .cert_file = tls->cert_file,
+                                                   .key_file = tls->key_file,
+                                                   .system_cas_too = true}));
+  }
   api_ = std::make_unique<ControlApi>(
-      *control_, *state_, clock_, [this] { return running_.load(); }, tokens_.get());
+      *control_, *state_, clock_, [this] { return running_.load(); }, tokens_.get(),
+      std::move(callbacks));
   return ok();
 }
 
@@ -125,16 +137,37 @@ Status Node::loadSources(const Plugins& plugins) {
 
 Status Node::guardListener() {
   const std::string host = site_.http.substr(0, site_.http.rfind(':'));
-  if (!security::isLoopback(host)) {
-    // Bearer tokens and deploys in clear text on a plant network: anyone on the path could
-    // take the node over.
+  const auto& tls = site_.security.tls;
+  if (!security::isLoopback(host) && (!tls || !site_.security.authenticate)) {
+    // Bearer tokens and deploys in clear text, or no caller check at all, on a plant network:
+    // anyone on the path could take the node over.
     return fail(Errc::kInvalidArgument,
-                fmt::format("spec.http {} is not a loopback address, and this node serves plain "
-                            "HTTP, which would carry tokens and deploys in clear text: listen on "
-                            "127.0.0.1:PORT, and reach the node from elsewhere through a TLS "
-                            "proxy that checks client certificates (docs/SECURITY.md)",
-                            site_.http),
+                fmt::format("spec.http {} is not a loopback address, and this node {}: either "
+                            "configure spec.security.tls (sie pki init, then sie pki issue node "
+                            "NAME; docs/SECURITY.md) with authentication on, or listen on "
+                            "127.0.0.1:PORT",
+                            site_.http,
+                            tls ? "has authentication off"
+                                : "serves plain HTTP, which would carry tokens and deploys in "
+                                  "clear text"),
                 site_.file);
+  }
+  std::string trust_domain;
+  if (tls) {
+    const auto own = SIE_TRY(security::inspectCertificate(tls->cert_file));
+    constexpr std::string_view kScheme = "spiffe://";
+    if (!own.spiffe_id.starts_with(kScheme)) {
+      return fail(Errc::kInvalidArgument,
+                  "spec.security.tls.certFile has no spiffe:// identity (URI SAN), so the node "
+                  "cannot tell its trust domain: issue it with sie pki issue node NAME",
+                  tls->cert_file);
+    }
+    const std::string_view rest = std::string_view(own.spiffe_id).substr(kScheme.size());
+    trust_domain = std::string(rest.substr(0, rest.find('/')));
+    spdlog::info("security: TLS 1.3 on {} as {}, client certificates {} (trust domain {})",
+                 site_.http, own.spiffe_id,
+                 tls->require_client_certificate ? "required" : "optional, else a bearer token",
+                 trust_domain);
   }
   if (!site_.security.authenticate) {
     spdlog::warn(
@@ -161,7 +194,8 @@ Status Node::guardListener() {
       security::GuardOptions{.authenticate = site_.security.authenticate,
                              .hosts = hosts,
                              .calls_per_second = site_.security.calls_per_second,
-                             .burst = site_.security.burst},
+                             .burst = site_.security.burst,
+                             .trust_domain = trust_domain},
       tokens_.get(), state_->audit());
   return ok();
 }
@@ -185,13 +219,31 @@ Status Node::start() {
   if (!site_.http.empty()) {
     // Several threads: a synchronous invocation holds one while others answer. Uploads go to
     // the artifact store's incoming folder as they arrive, once the guard let them in.
-    http_ = SIE_TRY(
-        HttpServer::start(site_.http, [this](const HttpRequest& r) { return handleHttp(r); },
-                          {.threads = kHttpThreads,
-                           .admit = [this](HttpRequest& r) { return guard_->admit(r); },
-                           .spool = http::Spool{.prefix = "/api/v1/artifacts/",
-                                                .dir = control_->artifacts().incomingDir(),
-                                                .max_bytes = site_.max_artifact_bytes}}));
+    http::ServerOptions options{.threads = kHttpThreads,
+                                .admit = [this](HttpRequest& r) { return guard_->admit(r); },
+                                .spool = http::Spool{.prefix = "/api/v1/artifacts/",
+                                                     .dir = control_->artifacts().incomingDir(),
+                                                     .max_bytes = site_.max_artifact_bytes}};
+    if (const auto& tls = site_.security.tls) {
+      options.tls = http::TlsServerOptions{
+          .cert_file = tls->cert_file,
+          .key_file = tls->key_file,
+          .ca_file = tls->ca_file,
+          .crl_file = tls->crl_file,
+          .client_uri_prefix = fmt::format("spiffe://{}/", guard_->trustDomain()),
+          .require_client_certificate = tls->require_client_certificate};
+      options.tls_reload =
+          std::chrono::duration_cast<std::chrono::milliseconds>(tls->reload_interval);
+      options.on_tls_refused = [this](const std::string& peer, const std::string& reason) {
+        guard_->tlsRefused(peer, reason);
+      };
+    }
+    if (const auto& tls = site_.security.tls; tls && !tls->renew_with.empty()) {
+      renewal_ = std::make_unique<CertificateRenewal>(tls->cert_file, tls->renew_with,
+                                                      tls->reload_interval, state_->audit());
+    }
+    http_ = SIE_TRY(HttpServer::start(
+        site_.http, [this](const HttpRequest& r) { return handleHttp(r); }, std::move(options)));
   }
   const SinkContext sink_context{bus_, state_->deadLetters(), state_->audit()};
   for (auto& sink : sinks_) SIE_CHECK(sink->start(sink_context));
@@ -199,8 +251,9 @@ Status Node::start() {
   running_ = true;
   spdlog::info("node '{}' running: {} functions, {} sources, {} sinks, state in {}{}", site_.name,
                functions_->runners().size(), sources_.size(), sinks_.size(), site_.data_dir,
-               http_ ? fmt::format(", http on {}", site_.http.substr(0, site_.http.rfind(':') + 1) +
-                                                       std::to_string(http_->port()))
+               http_ ? fmt::format(", {} on {}", site_.security.tls ? "https" : "http",
+                                   site_.http.substr(0, site_.http.rfind(':') + 1) +
+                                       std::to_string(http_->port()))
                      : "");
   return ok();
 }
@@ -226,6 +279,7 @@ void Node::stop() {
     if (auto synced = state_->sync(); !synced) spdlog::error("state: {}", synced.error().str());
     if (auto closed = state_->close(); !closed) spdlog::error("state: {}", closed.error().str());
   }
+  renewal_.reset();
   if (http_) http_->stop();
 }
 

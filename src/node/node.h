@@ -13,6 +13,7 @@
 #include "gateway/router.h"
 #include "http/http_server.h"
 #include "node/actions.h"
+#include "node/certificate_renewal.h"
 #include "node/control_api.h"
 #include "node/control_plane.h"
 #include "node/dispatcher.h"
@@ -90,6 +91,7 @@ class Node {
   std::vector<std::unique_ptr<Sink>> sinks_;
   std::unique_ptr<security::TokenStore> tokens_;
   std::unique_ptr<security::RequestGuard> guard_;
+  std::unique_ptr<CertificateRenewal> renewal_;
   std::unique_ptr<HttpServer> http_;
   std::int64_t started_ns_ = 0;
   std::atomic<bool> running_{false};

@@ -6,6 +6,7 @@
 
 #include "core/config_table.h"
 #include "core/file_text.h"
+#include "http/networks.h"
 #include "node/demo_site.h"
 
 namespace sie::node {
@@ -48,6 +49,26 @@ constexpr ConfigKey kSecurityKeys[] = {
      "calls a second each caller (token identity) may make after its burst; over it, 429 with "
      "Retry-After (0: no limit)"},
     {"burst", Type::kDouble, "4000", "calls a caller may make at once"},
+    {"callbackNetworks", Type::kStringList, "",
+     "IP networks async-call callback URLs may lead to (CIDR, e.g. 10.20.0.0/16); default "
+     "loopback only, so a caller cannot make the node reach other internal services"},
+};
+constexpr std::string_view kSecurityBlocks[] = {"tls"};
+constexpr ConfigKey kTlsKeys[] = {
+    {"certFile", Type::kString, "",
+     "the node's certificate (PEM; sie pki issue node NAME), relative to this file", true},
+    {"keyFile", Type::kString, "", "its private key (PEM, unencrypted, mode 0600)", true},
+    {"caFile", Type::kString, "", "the site CA that client certificates must chain to", true},
+    {"crlFile", Type::kString, "",
+     "the CA's revocation list (sie pki revoke writes it); revoked certificates are refused"},
+    {"clientCertificates", Type::kString, "required",
+     "required: every caller presents a certificate of the site CA | optional: callers without "
+     "one must send a bearer token"},
+    {"renewWith", Type::kString, "",
+     "the site CA folder (sie pki init): the node renews its own certificate there when a third "
+     "of its lifetime is left"},
+    {"reloadInterval", Type::kDuration, "5s",
+     "how often the files are checked for a change (a renewed certificate, a new CRL)"},
 };
 constexpr ConfigKey kDispatcherKeys[] = {
     {"queueCapacity", Type::kInt, "10000", "events queued per function before overload"},
@@ -192,7 +213,27 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
         static_cast<std::size_t>(std::max<std::int64_t>(16, s.integer("memoryWindow")));
   }
   if (spec["security"]) {
-    auto sec = SIE_TRY(readConfig(spec["security"], kSecurityKeys, file));
+    const YAML::Node security = spec["security"];
+    auto sec = SIE_TRY(readConfig(security, kSecurityKeys, file, kSecurityBlocks));
+    if (security["tls"]) {
+      auto t = SIE_TRY(readConfig(security["tls"], kTlsKeys, file));
+      const std::filesystem::path base = std::filesystem::path(file).parent_path();
+      const auto resolve = [&base](const std::string& path) {
+        return path.empty() ? path : (base / path).lexically_normal().string();
+      };
+      const std::string clients = t.str("clientCertificates");
+      if (clients != "required" && clients != "optional") {
+        return t.invalid(fmt::format(
+            "security.tls.clientCertificates must be required or optional (got '{}')", clients));
+      }
+      cfg.security.tls = TlsSettings{.cert_file = resolve(t.str("certFile")),
+                                     .key_file = resolve(t.str("keyFile")),
+                                     .ca_file = resolve(t.str("caFile")),
+                                     .crl_file = resolve(t.str("crlFile")),
+                                     .require_client_certificate = clients == "required",
+                                     .renew_with = resolve(t.str("renewWith")),
+                                     .reload_interval = t.duration("reloadInterval")};
+    }
     const std::string authentication = sec.str("authentication");
     if (authentication != "token" && authentication != "none") {
       return sec.invalid(
@@ -202,6 +243,10 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
     cfg.security.hosts = sec.list("hosts");
     cfg.security.calls_per_second = sec.number("callsPerSecond");
     cfg.security.burst = sec.number("burst");
+    if (sec.has("callbackNetworks")) cfg.security.callback_networks = sec.list("callbackNetworks");
+    if (auto networks = http::NetworkList::parse(cfg.security.callback_networks); !networks) {
+      return sec.invalid("security.callbackNetworks: " + networks.error().message);
+    }
     if (cfg.security.calls_per_second < 0 || cfg.security.burst < 1) {
       return sec.invalid(fmt::format(
           "security.callsPerSecond must be >= 0 and security.burst >= 1 (got {} and {})",

@@ -32,6 +32,17 @@ struct PluginBlock {
   YAML::Node config;  // the whole block
 };
 
+// spec.security.tls: the listener's TLS; paths resolved against the site file's folder.
+struct TlsSettings {
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
+  std::string crl_file;  // "" for none
+  bool require_client_certificate = true;
+  std::string renew_with;  // the site CA folder, "" when the node does not renew itself
+  std::chrono::nanoseconds reload_interval{std::chrono::seconds(5)};
+};
+
 // spec.security: who may call the node's listener.
 struct SecurityOptions {
   // false: no authentication, for a loopback-only listener (the demo; --insecure-loopback-only).
@@ -39,6 +50,9 @@ struct SecurityOptions {
   std::vector<std::string> hosts;  // extra names callers may use for this node (Host header)
   double calls_per_second = 2000;  // per caller, after `burst`; 0: no limit
   double burst = 4000;
+  std::optional<TlsSettings> tls;
+  // Where async-call callbacks may go (CIDR networks).
+  std::vector<std::string> callback_networks{"127.0.0.0/8", "::1/128"};
 };
 
 struct SiteConfig {

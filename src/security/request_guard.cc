@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/media_type.h"
+#include "security/pki.h"
 #include "sie/clock.h"
 #include "sie/metrics.h"
 
@@ -114,14 +115,17 @@ std::optional<http::HttpResponse> RequestGuard::admit(http::HttpRequest& request
                   fmt::format("requests from pages of another site ({}) are refused", origin), "",
                   action_name);
   }
+  // Credentials a browser sends by itself (none at all, or a client certificate) must not let
+  // another site's form act.
+  const bool ambient = !options_.authenticate || !request.peer_uri.empty();
+  if (ambient && request.method == "POST" && simpleContentType(request.header("content-type")) &&
+      request.header("x-sie-request").empty()) {
+    return refuse(request, 403, "csrf",
+                  "a POST needs a Content-Type such as application/json (not a form's or "
+                  "text/plain) or the header 'X-Sie-Request: 1'",
+                  "", action_name);
+  }
   if (!options_.authenticate) {
-    if (request.method == "POST" && simpleContentType(request.header("content-type")) &&
-        request.header("x-sie-request").empty()) {
-      return refuse(request, 403, "csrf",
-                    "a POST needs a Content-Type such as application/json (not a form's or "
-                    "text/plain) or the header 'X-Sie-Request: 1'",
-                    "", action_name);
-    }
     request.caller = "local";
     if (auto limited = limitRate(request, action_name)) return limited;
     count(action_name, "allowed");
@@ -131,6 +135,12 @@ std::optional<http::HttpResponse> RequestGuard::admit(http::HttpRequest& request
     request.caller = "anonymous";
     count(action_name, "allowed");
     return std::nullopt;
+  }
+  if (!request.peer_uri.empty()) {
+    auto caller =
+        callerFromCertificate(request.peer_uri, request.peer_organization, options_.trust_domain);
+    if (!caller) return refuse(request, 403, "forbidden", caller.error().message, "", action_name);
+    return authorize(request, caller->identity, caller->role, caller->sensors, *action);
   }
   const std::string_view authorization = request.header("authorization");
   if (authorization.empty()) {
@@ -151,18 +161,36 @@ std::optional<http::HttpResponse> RequestGuard::admit(http::HttpRequest& request
     answer.headers["WWW-Authenticate"] = R"(Bearer realm="sie", error="invalid_token")";
     return answer;
   }
-  request.caller = token->identity;
-  request.caller_sensors = token->sensors;
-  if (!allows(token->role, *action)) {
+  return authorize(request, token->identity, token->role, token->sensors, *action);
+}
+
+std::optional<http::HttpResponse> RequestGuard::authorize(http::HttpRequest& request,
+                                                          const std::string& identity, Role role,
+                                                          const std::string& sensors,
+                                                          Action action) {
+  const std::string_view action_name = actionName(action);
+  request.caller = identity;
+  request.caller_sensors = sensors;
+  if (!allows(role, action)) {
     return refuse(request, 403, "forbidden",
-                  fmt::format("'{}' (role {}) may not {} here; ask an admin for a token with a "
-                              "role that may",
-                              token->identity, roleName(token->role), action_name),
-                  token->identity, action_name);
+                  fmt::format("'{}' (role {}) may not {} here; ask an admin for a credential "
+                              "with a role that may",
+                              identity, roleName(role), action_name),
+                  identity, action_name);
   }
   if (auto limited = limitRate(request, action_name)) return limited;
   count(action_name, "allowed");
   return std::nullopt;
+}
+
+void RequestGuard::tlsRefused(const std::string& peer, const std::string& reason) {
+  count("tls", "unauthenticated");
+  audit(nlohmann::json{{"caller", "anonymous"},
+                       {"peer", peer},
+                       {"action", "tls"},
+                       {"reason", "tls_refused"},
+                       {"detail", reason}},
+        false);
 }
 
 std::optional<http::HttpResponse> RequestGuard::limitRate(const http::HttpRequest& request,
@@ -188,6 +216,22 @@ http::HttpResponse RequestGuard::refuse(const http::HttpRequest& request, int st
   const std::string_view outcome =
       status == 401 ? "unauthenticated" : (code == "forbidden" ? "denied" : "refused");
   count(action, outcome);
+  audit(nlohmann::json{{"caller", caller.empty() ? "anonymous" : caller},
+                       {"peer", request.peer},
+                       {"method", request.method},
+                       {"path", request.path},
+                       {"action", action},
+                       {"status", status},
+                       {"reason", code}},
+        !caller.empty());
+  http::HttpResponse answer;
+  answer.status = status;
+  answer.body = nlohmann::json{{"error", code}, {"message", message}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return answer;
+}
+
+void RequestGuard::audit(nlohmann::json body, bool known_caller) {
   std::uint64_t skipped = 0;
   bool record = false;
   {
@@ -197,7 +241,7 @@ http::HttpResponse RequestGuard::refuse(const http::HttpRequest& request, int st
       audit_second_ = second;
       audited_this_second_ = 0;
     }
-    if (!caller.empty() || audited_this_second_ < kAuditedPerSecond) {
+    if (known_caller || audited_this_second_ < kAuditedPerSecond) {
       ++audited_this_second_;
       record = true;
       skipped = std::exchange(unaudited_, 0);
@@ -206,24 +250,12 @@ http::HttpResponse RequestGuard::refuse(const http::HttpRequest& request, int st
     }
   }
   if (record) {
-    nlohmann::json body{{"caller", caller.empty() ? "anonymous" : caller},
-                        {"peer", request.peer},
-                        {"method", request.method},
-                        {"path", request.path},
-                        {"action", action},
-                        {"status", status},
-                        {"reason", code}};
     if (skipped > 0) body["unauditedBefore"] = skipped;
     const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (auto appended = audit_.append("security", "denied", text); !appended) {
       spdlog::error("audit: {}", appended.error().str());
     }
   }
-  http::HttpResponse answer;
-  answer.status = status;
-  answer.body = nlohmann::json{{"error", code}, {"message", message}}.dump(
-      -1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return answer;
 }
 
 }  // namespace sie::security

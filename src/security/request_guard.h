@@ -5,7 +5,9 @@
 //   2. No CORS: preflights are refused, and a request whose Origin is another site is refused.
 //   3. Without authentication (an insecure loopback-only node) a POST needs a content type no
 //      HTML form can send, or the header X-Sie-Request, so a cross-site form cannot act.
-//   4. Authentication: a bearer token (tokens.h); the caller's identity goes on the request.
+//   4. Authentication: a verified client certificate (its SPIFFE ID, pki.h), else a bearer token
+//      (tokens.h); the caller's identity goes on the request. Browsers send certificates on
+//      their own, so certificate callers' POSTs also pass rule 3.
 //   5. Authorization: the route's action (access.h) against the caller's role.
 //   6. A rate per caller (rate_limiter.h): over it, 429 with Retry-After.
 // Every outcome is counted; refusals of known callers, and of unknown ones up to a rate, are
@@ -17,6 +19,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "http/http_server.h"
 #include "security/access.h"
@@ -35,6 +39,8 @@ struct GuardOptions {
   // Calls per second per caller after a burst; 0: no limit.
   double calls_per_second = 2000;
   double burst = 4000;
+  // The trust domain client certificates must be in ("plant-a"); "" when the listener has no TLS.
+  std::string trust_domain;
 };
 
 class RequestGuard {
@@ -45,11 +51,23 @@ class RequestGuard {
   // nullopt lets the request through with request.caller set; otherwise the refusal to send.
   std::optional<http::HttpResponse> admit(http::HttpRequest& request);
 
+  [[nodiscard]] const std::string& trustDomain() const { return options_.trust_domain; }
+
+  // A TLS handshake the listener refused (ServerOptions::on_tls_refused): counted and audited.
+  void tlsRefused(const std::string& peer, const std::string& reason);
+
  private:
   [[nodiscard]] bool hostAllowed(std::string_view host_header) const;
+  // Appends a refusal to the audit: always for a known caller, else at most
+  // kAuditedPerSecond a second (the skipped ones are counted in the next record).
+  void audit(nlohmann::json body, bool known_caller);
   http::HttpResponse refuse(const http::HttpRequest& request, int status, std::string_view code,
                             std::string message, std::string_view caller, std::string_view action);
 
+  // The authenticated caller's role against the action, then its rate.
+  std::optional<http::HttpResponse> authorize(http::HttpRequest& request,
+                                              const std::string& identity, Role role,
+                                              const std::string& sensors, Action action);
   // The caller (request.caller set) within its rate, or the 429 to send.
   std::optional<http::HttpResponse> limitRate(const http::HttpRequest& request,
                                               std::string_view action);

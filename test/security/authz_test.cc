@@ -274,5 +274,45 @@ TEST_F(AuthzTest, AnInsecureNodeStillRefusesBrowsersAndListensOnLoopbackOnly) {
   }
 }
 
+TEST_F(AuthzTest, CallbacksCannotReachNetworksTheSiteDidNotAllow) {
+  std::atomic<int> received{0};
+  auto receiver = http::HttpServer::start("127.0.0.1:0", [&](const http::HttpRequest&) {
+    ++received;
+    return http::HttpResponse{200, "text/plain", "ok", {}};
+  });
+  ASSERT_TRUE(receiver);
+  const auto async_call = [&](const std::string& callback) {
+    Reply r = call("POST", "/api/v1/functions/volts/invoke?async=true",
+                   R"({"sensor":"grid/f1/voltage","value":260})",
+                   "-H 'Content-Type: application/json' -H 'X-Callback-Url: " + callback + "'");
+    EXPECT_EQ(r.status, 202) << r.text;
+    const std::string id = r.body.value("callId", "");
+    nlohmann::json status;
+    EXPECT_TRUE(testing::waitUntil([&] {
+      status = call("GET", "/api/v1/calls/" + id).body;
+      return status.value("status", "") == "done" &&
+             (status.contains("callbackError") || received > 0);
+    }));
+    return status;
+  };
+  // Loopback is the default: the node's own neighbours on this host.
+  const std::string local = fmt::format("http://127.0.0.1:{}/done", (*receiver)->port());
+  async_call(local);
+  EXPECT_EQ(received, 1);
+  // A site that allows only its plant network: a caller cannot point the node at this host's
+  // services, under their address or under a name that resolves to it.
+  site_text_ = std::string(kSite) + "  security: {callbackNetworks: [10.20.0.0/16]}\n";
+  restart();
+  for (const std::string& url :
+       {local, fmt::format("http://localhost:{}/done", (*receiver)->port()),
+        fmt::format("http://[::ffff:127.0.0.1]:{}/done", (*receiver)->port())}) {
+    SCOPED_TRACE(url);
+    const nlohmann::json status = async_call(url);
+    EXPECT_THAT(status.value("callbackError", ""), HasSubstr("outside the networks")) << status;
+  }
+  EXPECT_EQ(received, 1);
+  (*receiver)->stop();
+}
+
 }  // namespace
 }  // namespace sie
