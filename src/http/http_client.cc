@@ -12,14 +12,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include "core/openssl_support.h"
 
 namespace sie::http {
 namespace {
@@ -51,12 +49,6 @@ struct Exchange {
   }
 };
 
-bool isIpAddress(const std::string& host) {
-  beast::error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
-}
-
 Status handshake(Exchange& x, const ClientRequest& request, const Url& url) {
   SSL_CTX* shared = request.tls ? request.tls->context() : nullptr;
   if (shared == nullptr) {
@@ -69,26 +61,12 @@ Status handshake(Exchange& x, const ClientRequest& request, const Url& url) {
   x.secure.emplace(std::move(*x.plain), *x.tls_context);
   x.plain.reset();
   SSL* ssl = x.secure->native_handle();
-  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  const bool ip = isIpAddress(url.host);
-  if ((ip ? X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str())
-          : X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), 0)) != 1 ||
-      (!ip && SSL_set_tlsext_host_name(ssl, url.host.c_str()) != 1)) {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("'{}' cannot be checked against a certificate ({})", url.host,
-                            opensslReason()));
-  }
+  SIE_CHECK(expectServerName(ssl, url.host));
   beast::error_code ec;
   x.secure->handshake(asio::ssl::stream_base::client, ec);
   if (ec) {
-    const long verify = SSL_get_verify_result(ssl);
-    return fail(
-        Errc::kUnauthenticated,
-        fmt::format("TLS with {}:{} failed: {}", url.host, url.port,
-                    verify != X509_V_OK ? fmt::format("its certificate: {} (is --ca the site CA?)",
-                                                      X509_verify_cert_error_string(verify))
-                                        : ec.message()));
+    return fail(Errc::kUnauthenticated, fmt::format("TLS with {}:{} failed: {}", url.host,
+                                                    url.port, handshakeFailure(ssl, ec.message())));
   }
   return ok();
 }

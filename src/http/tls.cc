@@ -1,5 +1,9 @@
 #include "http/tls.h"
 
+#include <arpa/inet.h>
+
+#include <array>
+
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -107,6 +111,29 @@ Result<SslCtx> makeClientTls(const TlsClientOptions& options) {
     SIE_CHECK(useIdentity(ctx.get(), options.cert_file, options.key_file));
   }
   return ctx;
+}
+
+Status expectServerName(ssl_st* ssl, const std::string& host) {
+  std::array<unsigned char, sizeof(in6_addr)> address{};
+  const bool ip = ::inet_pton(AF_INET, host.c_str(), address.data()) == 1 ||
+                  ::inet_pton(AF_INET6, host.c_str(), address.data()) == 1;
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  if ((ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
+          : X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0)) != 1 ||
+      (!ip && SSL_set_tlsext_host_name(ssl, host.c_str()) != 1)) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("'{}' cannot be checked against a certificate ({})", host,
+                            opensslReason()));
+  }
+  return ok();
+}
+
+std::string handshakeFailure(ssl_st* ssl, const std::string& fallback) {
+  const long verify = SSL_get_verify_result(ssl);
+  if (verify == X509_V_OK) return fallback;
+  return fmt::format("its certificate: {} (is the CA file the one that signed it?)",
+                     X509_verify_cert_error_string(verify));
 }
 
 std::string uriSanOf(x509_st* cert) {

@@ -8,6 +8,7 @@
 #include "sie/result.h"
 
 struct ssl_ctx_st;
+struct ssl_st;
 struct x509_st;
 
 namespace sie::http {
@@ -44,6 +45,14 @@ struct TlsClientOptions {
 };
 
 Result<SslCtx> makeClientTls(const TlsClientOptions& options);
+
+// Before a client handshake: the server's certificate must name `host` (a DNS name, or an IP
+// address in an IP SAN); a DNS name is also sent as SNI.
+Status expectServerName(ssl_st* ssl, const std::string& host);
+
+// Why a client handshake failed: the server certificate's verification error when there is
+// one, else `fallback` (the transport's message).
+std::string handshakeFailure(ssl_st* ssl, const std::string& fallback);
 
 // A verified peer certificate's first URI SAN ("spiffe://plant-a/client/alice") and its O=
 // ("" for either when absent).

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node/node.h"
+#include "security/pki.h"
 #include "servers.h"
 #include "sie/metrics.h"
 #include "sie/plugins.h"
@@ -38,7 +39,9 @@ spec: {runtime: builtin, handler: threshold, triggers: ["w/+/temp"], params: {ma
 // The Python receiver as a child process.
 class Receiver {
  public:
-  Receiver(int port, const std::string& log, int fail_first) {
+  // With `tls` = {cert, key, ca}: TLS 1.3 that requires a client certificate of that CA.
+  Receiver(int port, const std::string& log, int fail_first,
+           const std::vector<std::string>& tls = {}) {
     const std::string script =
         std::string(SIE_SOURCE_DIR) + "/test/integration/support/webhook_receiver.py";
     const std::string port_text = std::to_string(port);
@@ -46,7 +49,9 @@ class Receiver {
     std::vector<char*> argv = {
         const_cast<char*>("python3"),         const_cast<char*>(script.c_str()),
         const_cast<char*>(port_text.c_str()), const_cast<char*>(log.c_str()),
-        const_cast<char*>(fail_text.c_str()), nullptr};
+        const_cast<char*>(fail_text.c_str())};
+    for (const auto& arg : tls) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
     if (posix_spawnp(&pid_, "python3", nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
     EXPECT_TRUE(testing::waitForPort(port)) << "the webhook receiver did not start";
   }
@@ -160,9 +165,42 @@ TEST_F(WebhookTest, RefusalsAndUnreachableEndpointsAreDeadLettered) {
   EXPECT_EQ(metrics().counter("sie_webhook_retries_total", "", {{"sink", "hook3"}}).value(), 2U);
 }
 
+TEST_F(WebhookTest, DeliversOverMutualTlsAndRefusesAnEndpointItCannotVerify) {
+  auto ca = security::SiteCa::init(data_.file("pki"), "plant-a", security::KeyType::kEcdsaP256,
+                                   std::chrono::hours(24));
+  ASSERT_TRUE(ca) << ca.error().str();
+  auto server = ca->issue({.kind = security::IdentityKind::kNode, .name = "receiver"});
+  auto self = ca->issue({.kind = security::IdentityKind::kNode, .name = "edge-1"});
+  ASSERT_TRUE(server && self);
+  Receiver receiver(port_, log_, 0, {server->cert_file, server->key_file, ca->caFile()});
+  startNode(fmt::format(
+      "    - {{name: secure, type: webhook, url: \"https://127.0.0.1:{}/in\", caFile: {}, "
+      "certFile: {}, keyFile: {}}}\n"
+      "    - {{name: distrustful, type: webhook, url: \"https://127.0.0.1:{}/in\", retries: 0}}\n"
+      "    - {{name: anonymous, type: webhook, url: \"https://127.0.0.1:{}/in\", caFile: {}, "
+      "retries: 0}}\n",
+      port_, ca->caFile(), self->cert_file, self->key_file, port_, port_, ca->caFile()));
+  reading(1, 99);
+  ASSERT_TRUE(waitUntil([&] { return received().size() == 1; }));
+  const auto got = received();
+  EXPECT_THAT(got[0]["peer"].dump(), HasSubstr("spiffe://plant-a/node/edge-1"));
+  EXPECT_EQ(nlohmann::json::parse(got[0]["body"].get<std::string>())["value"], 99);
+  // Without the site CA the sink does not trust the endpoint; without a certificate the
+  // endpoint does not trust the sink. Both dead-letter, and the receiver saw only the one.
+  ASSERT_TRUE(waitUntil([&] { return deadLetters().size() == 2; }));
+  std::string reasons;
+  for (const auto& letter : deadLetters()) reasons += letter.origin + ": " + letter.reason + "\n";
+  EXPECT_THAT(reasons, HasSubstr("sink:distrustful"));
+  EXPECT_THAT(reasons, HasSubstr("certificate"));
+  EXPECT_THAT(reasons, HasSubstr("sink:anonymous"));
+  EXPECT_EQ(received().size(), 1U);
+}
+
 TEST_F(WebhookTest, BadUrlsAreConfigErrors) {
   for (const auto& [url, why] : std::vector<std::pair<std::string, std::string>>{
-           {"https://x/", "https is not supported"},
+           {"http://x/\", caFile: \"ca.pem", "are for an https:// url"},
+           {"https://x/\", certFile: \"c.pem", "certFile and keyFile go together"},
+           {"https://x/\", caFile: \"/nonexistent.pem", "nonexistent.pem"},
            {"ftp://x/", "must start with http://"},
            {"http://x:99999/", "port must be 1..65535"},
            {"http:///a", "no host"}}) {

@@ -11,7 +11,12 @@ namespace {
 using Type = ConfigKey::Type;
 
 const ConfigKey kKeys[] = {
-    {"url", Type::kString, "", "http://host[:port]/path the events are POSTed to", true},
+    {"url", Type::kString, "", "http[s]://host[:port]/path the events are POSTed to", true},
+    {"caFile", Type::kString, "",
+     "https: the CAs the endpoint's certificate must chain to (PEM; default: the system's)"},
+    {"certFile", Type::kString, "",
+     "https: this node's client certificate, for an endpoint that requires mutual TLS"},
+    {"keyFile", Type::kString, "", "https: the key of certFile"},
     {"subscribe", Type::kStringList, "", "bus topic patterns to deliver (default: decisions/#)"},
     {"mode", Type::kString, "binary", "CloudEvents HTTP mode: binary (ce-* headers) or structured"},
     {"headers", Type::kStringList, "", "extra request headers, \"Name: value\" (e.g. an API key)"},
@@ -27,6 +32,18 @@ Result<WebhookOptions> read(const ConfigValues& config) {
   auto parsed = parseUrl(config.str("url"));
   if (!parsed) return config.invalid(parsed.error().message);
   WebhookOptions out = std::move(*parsed);
+  const std::string ca = config.str("caFile");
+  const std::string cert = config.str("certFile");
+  const std::string key = config.str("keyFile");
+  if (!out.tls && !(ca.empty() && cert.empty() && key.empty())) {
+    return config.invalid("caFile, certFile and keyFile are for an https:// url");
+  }
+  if (cert.empty() != key.empty()) return config.invalid("certFile and keyFile go together");
+  if (out.tls) {
+    auto tls = http::ClientTls::load({.ca_file = ca, .cert_file = cert, .key_file = key});
+    if (!tls) return config.invalid(tls.error().str());
+    out.tls_context = std::move(*tls);
+  }
   if (auto patterns = config.list("subscribe"); !patterns.empty()) out.subscribe = patterns;
   for (const auto& pattern : out.subscribe) {
     if (auto p = TopicPattern::parse(pattern); !p) return config.invalid("subscribe: " + p.error().message);

@@ -7,8 +7,11 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
 #include <nlohmann/json.hpp>
 
 #include "core/backoff.h"
@@ -39,15 +42,19 @@ Result<WebhookOptions> parseUrl(std::string_view url) {
   const auto bad = [&](std::string_view why) {
     return fail(Errc::kInvalidArgument, fmt::format("url '{}': {}", url, why));
   };
+  WebhookOptions out;
+  std::string_view rest;
   if (url.starts_with("https://")) {
-    return bad(
-        "https is not supported by the webhook sink yet; send to a local TLS proxy over http");
+    out.tls = true;
+    out.port = 443;
+    rest = url.substr(8);
+  } else if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else {
+    return bad("must start with http:// or https://");
   }
-  if (!url.starts_with("http://")) return bad("must start with http://");
-  std::string_view rest = url.substr(7);
   const std::size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
-  WebhookOptions out;
   out.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
   const std::size_t colon = authority.rfind(':');
   if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
@@ -60,27 +67,32 @@ Result<WebhookOptions> parseUrl(std::string_view url) {
     out.port = value;
     authority = authority.substr(0, colon);
   }
+  if (authority.size() > 2 && authority.front() == '[' && authority.back() == ']') {
+    authority = authority.substr(1, authority.size() - 2);
+  }
   if (authority.empty()) return bad("no host");
   out.host = std::string(authority);
   return out;
 }
 
-// One keep-alive HTTP/1.1 connection, used by the sink thread only.
+// One keep-alive HTTP/1.1 connection (TLS for https), used by the sink thread only.
 class WebhookSink::Connection {
  public:
-  explicit Connection(const WebhookOptions& options) : options_(options), stream_(io_) {}
+  explicit Connection(const WebhookOptions& options) : options_(options) {}
 
   // The response status, or an error for a connection failure.
   Result<int> post(const http::request<http::string_body>& request) {
     for (int attempt = 0; attempt < 2; ++attempt) {  // a kept-alive connection may have closed
-      const bool fresh = !stream_.socket().is_open();
+      const bool fresh = !plain_ && !secure_;
       if (fresh) SIE_CHECK(connect());
       beast::error_code ec;
-      stream_.expires_after(options_.timeout);
-      http::write(stream_, request, ec);
+      lowest().expires_after(options_.timeout);
       http::response<http::string_body> response;
       beast::flat_buffer buffer;
-      if (!ec) http::read(stream_, buffer, response, ec);
+      with([&](auto& stream) {
+        http::write(stream, request, ec);
+        if (!ec) http::read(stream, buffer, response, ec);
+      });
       if (!ec) {
         if (!response.keep_alive()) close();
         return static_cast<int>(response.result_int());
@@ -95,31 +107,65 @@ class WebhookSink::Connection {
   }
 
   void close() {
+    if (!plain_ && !secure_) return;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
+    plain_.reset();
+    secure_.reset();
   }
 
  private:
+  beast::tcp_stream& lowest() { return secure_ ? beast::get_lowest_layer(*secure_) : *plain_; }
+  template <class Operation>
+  void with(Operation&& operation) {
+    if (secure_) {
+      operation(*secure_);
+    } else {
+      operation(*plain_);
+    }
+  }
+
   Status connect() {
     beast::error_code ec;
     tcp::resolver resolver(io_);
     const auto endpoints = resolver.resolve(options_.host, std::to_string(options_.port), ec);
+    beast::tcp_stream stream(io_);
     if (!ec) {
-      stream_.expires_after(options_.timeout);
-      stream_.connect(endpoints, ec);
+      stream.expires_after(options_.timeout);
+      stream.connect(endpoints, ec);
     }
     if (ec) {
       return fail(Errc::kIo, fmt::format("webhook {}:{}: cannot connect: {}", options_.host,
                                          options_.port, ec.message()));
     }
-    stream_.socket().set_option(tcp::no_delay(true), ec);
+    stream.socket().set_option(tcp::no_delay(true), ec);
+    if (!options_.tls) {
+      plain_.emplace(std::move(stream));
+      return ok();
+    }
+    if (!context_) {
+      ssl_ctx_st* shared = options_.tls_context->context();
+      SSL_CTX_up_ref(shared);  // the asio context owns one reference
+      context_.emplace(shared);
+    }
+    secure_.emplace(std::move(stream), *context_);
+    SIE_CHECK(sie::http::expectServerName(secure_->native_handle(), options_.host));
+    secure_->handshake(asio::ssl::stream_base::client, ec);
+    if (ec) {
+      const std::string why = sie::http::handshakeFailure(secure_->native_handle(), ec.message());
+      close();
+      return fail(Errc::kIo, fmt::format("webhook {}:{}: TLS failed: {}", options_.host,
+                                         options_.port, why));
+    }
     return ok();
   }
 
   const WebhookOptions& options_;
   asio::io_context io_;
-  beast::tcp_stream stream_;
+  std::optional<asio::ssl::context> context_;
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure_;
 };
 
 WebhookSink::WebhookSink(std::string name, WebhookOptions options, const Clock& clock)

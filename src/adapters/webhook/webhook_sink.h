@@ -1,4 +1,4 @@
-// WebhookSink: POSTs bus events (decisions by default) to an HTTP endpoint as CloudEvents in
+// WebhookSink: POSTs bus events (decisions by default) to an HTTP(S) endpoint as CloudEvents in
 // binary mode (ce-* headers, the event's data as the body) or structured mode (the whole event as
 // application/cloudevents+json). Deliveries run on the sink's own thread over one keep-alive
 // connection, in order. 2xx is delivered; 408, 429, 5xx and connection failures are retried with
@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "http/http_client.h"
 #include "sie/clock.h"
 #include "sie/metrics.h"
 #include "sie/sink.h"
@@ -22,8 +23,9 @@
 namespace sie::webhook {
 
 struct WebhookOptions {
+  bool tls = false;  // https://: TLS 1.3, the host checked against the server's certificate
   std::string host;
-  int port = 80;
+  int port = 80;  // 443 for https
   std::string target = "/";  // path and query
   std::vector<std::string> subscribe = {"decisions/#"};
   bool structured = false;
@@ -33,9 +35,11 @@ struct WebhookOptions {
   std::chrono::milliseconds backoff_min{200};
   std::chrono::milliseconds backoff_max{10000};
   std::size_t max_queued = 10000;
+  // https: the CAs to trust (nullptr: the system's) and a client certificate for mutual TLS.
+  http::ClientTls::Ptr tls_context;
 };
 
-// Splits "http://host[:port]/path?query"; https is refused with a clear message.
+// Splits "http[s]://host[:port]/path?query".
 Result<WebhookOptions> parseUrl(std::string_view url);
 
 class WebhookSink final : public Sink {
