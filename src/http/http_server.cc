@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -18,6 +19,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <boost/asio.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -75,23 +77,22 @@ class Streams {
   std::atomic<bool> stopping_{false};
 };
 
-// Writes chunks straight to the connection (blocking) from the stream's thread.
-template <class Stream>
+// Hands chunks to the connection from the stream's thread; `send` waits for each write, which
+// fails once the client has not taken it within the write timeout.
 class ChunkWriter final : public StreamWriter {
  public:
-  ChunkWriter(Stream& socket, const Streams& streams) : socket_(socket), streams_(streams) {}
+  using Send = std::function<bool(std::string_view chunk)>;
+  ChunkWriter(Send send, const Streams& streams) : send_(std::move(send)), streams_(streams) {}
   bool write(std::string_view chunk) override {
     if (failed_ || streams_.stopping()) return false;
     if (chunk.empty()) return true;  // an empty chunk would end the body
-    beast::error_code ec;
-    asio::write(socket_, bhttp::make_chunk(asio::buffer(chunk.data(), chunk.size())), ec);
-    failed_ = static_cast<bool>(ec);
+    failed_ = !send_(chunk);
     return !failed_;
   }
   [[nodiscard]] bool open() const override { return !failed_ && !streams_.stopping(); }
 
  private:
-  Stream& socket_;
+  Send send_;
   const Streams& streams_;
   bool failed_ = false;
 };
@@ -120,6 +121,31 @@ std::string spoolPath(const std::string& dir) {
   return fmt::format("{}/upload-{}-{}", dir,
                      std::chrono::steady_clock::now().time_since_epoch().count(), next++);
 }
+
+// The threads that run handlers which may take long (ServerOptions::offload), and how many such
+// calls are in progress, so that they queue up to a bound instead of without one.
+class Handlers {
+ public:
+  Handlers(int threads, std::size_t max) : pool_(static_cast<std::size_t>(threads)), max_(max) {}
+  ~Handlers() { pool_.join(); }
+  Handlers(const Handlers&) = delete;
+  Handlers& operator=(const Handlers&) = delete;
+  asio::thread_pool& pool() { return pool_; }
+  // false when `max` calls already run or wait.
+  bool admit() {
+    std::size_t now = active_.load();
+    do {
+      if (now >= max_) return false;
+    } while (!active_.compare_exchange_weak(now, now + 1));
+    return true;
+  }
+  void done() { active_.fetch_sub(1); }
+
+ private:
+  asio::thread_pool pool_;
+  const std::size_t max_;
+  std::atomic<std::size_t> active_{0};
+};
 
 // What Connections needs of a connection, whatever it speaks.
 class SessionBase : public std::enable_shared_from_this<SessionBase> {
@@ -179,14 +205,16 @@ class Session final : public SessionBase {
 
  public:
   // `tls` keeps the context the connection was made with alive (nullptr without TLS).
+  // `handlers` runs offloaded handlers (nullptr: no offloading).
   template <class... StreamArgs>
-  Session(const HttpServer::Handler& handler, Streams& streams, const ServerOptions& options,
-          Connections& connections, std::shared_ptr<asio::ssl::context> tls,
-          StreamArgs&&... stream_args)
+  Session(const HttpServer::Handler& handler, Streams& streams, Handlers* handlers,
+          const ServerOptions& options, Connections& connections,
+          std::shared_ptr<asio::ssl::context> tls, StreamArgs&&... stream_args)
       : stream_(std::forward<StreamArgs>(stream_args)...),
         tls_(std::move(tls)),
         handler_(handler),
         streams_(streams),
+        handlers_(handlers),
         options_(options),
         connections_(connections) {}
   ~Session() override { connections_.closed(*this); }
@@ -380,10 +408,50 @@ class Session final : public SessionBase {
   }
 
   void answer(HttpRequest request, unsigned version, bool keep_alive) {
+    if (handlers_ != nullptr && options_.offload && options_.offload(request)) {
+      if (!handlers_->admit()) {
+        if (!request.body_file.empty()) dropSpool(request.body_file);
+        return reply(
+            503,
+            R"({"error":"busy","message":"too many long calls are in progress; retry shortly"})",
+            false);
+      }
+      // A handler that may take long runs off the I/O threads; the answer is sent from the
+      // connection's strand once it is there.
+      asio::post(handlers_->pool(), [self = self(), request = std::move(request), version,
+                                     keep_alive]() mutable {
+        HttpResponse response = self->handler_(request);
+        self->handlers_->done();
+        asio::post(self->stream_.get_executor(),
+                   [self, request = std::move(request), response = std::move(response), version,
+                    keep_alive]() mutable {
+                     self->finish(std::move(request), std::move(response), version, keep_alive);
+                   });
+      });
+      return;
+    }
     HttpResponse response = handler_(request);
+    finish(std::move(request), std::move(response), version, keep_alive);
+  }
+
+  void finish(HttpRequest request, HttpResponse response, unsigned version, bool keep_alive) {
     if (!request.body_file.empty()) dropSpool(request.body_file);
     if (response.stream) return streamReply(std::move(response), version);
     send(std::move(response), keep_alive, version);
+  }
+
+  // Runs an asynchronous write on the connection's strand and waits for it, from a stream's
+  // thread; false when it failed or the client took longer than the write timeout.
+  template <class Initiate>
+  bool writeWaiting(Initiate initiate) {
+    auto done = std::make_shared<std::promise<beast::error_code>>();
+    auto result = done->get_future();
+    asio::post(stream_.get_executor(), [self = self(), initiate, done] {
+      self->lowest().expires_after(self->options_.write_timeout);
+      initiate(self->stream_,
+               [done](beast::error_code ec, std::size_t) { done->set_value(ec); });
+    });
+    return !result.get();
   }
 
   void send(HttpResponse response, bool keep_alive, unsigned version = 11) {
@@ -417,22 +485,33 @@ class Session final : public SessionBase {
 
   void streamReply(HttpResponse response, unsigned version) {
     const bool launched = streams_.launch([self = self(), response = std::move(response), version] {
-      auto& socket = self->stream_;
-      bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(response.status), version};
-      res.set(bhttp::field::server, "sie");
-      res.set(bhttp::field::content_type, response.content_type);
-      for (const auto& [name, value] : response.headers) res.set(name, value);
-      res.keep_alive(false);
-      res.chunked(true);
-      bhttp::response_serializer<bhttp::empty_body> serializer{res};
-      beast::error_code ec;
-      bhttp::write_header(socket, serializer, ec);
-      if (ec) return;
-      ChunkWriter<Stream> writer(socket, self->streams_);
+      auto res = std::make_shared<bhttp::response<bhttp::empty_body>>(
+          static_cast<bhttp::status>(response.status), version);
+      res->set(bhttp::field::server, "sie");
+      res->set(bhttp::field::content_type, response.content_type);
+      for (const auto& [name, value] : response.headers) res->set(name, value);
+      res->keep_alive(false);
+      res->chunked(true);
+      auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*res);
+      const bool head_sent = self->writeWaiting([res, serializer](auto& stream, auto handler) {
+        bhttp::async_write_header(stream, *serializer, std::move(handler));
+      });
+      if (!head_sent) return self->abandon();
+      ChunkWriter writer(
+          [&self](std::string_view chunk) {
+            auto copy = std::make_shared<std::string>(chunk);
+            return self->writeWaiting([copy](auto& stream, auto handler) {
+              asio::async_write(stream, bhttp::make_chunk(asio::buffer(*copy)),
+                                std::move(handler));
+            });
+          },
+          self->streams_);
       if (writer.write(response.body)) response.stream(writer);
-      asio::write(socket, bhttp::make_chunk_last(), ec);
-      if constexpr (kTls) socket.shutdown(ec);
-      self->lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+      const bool ended = self->writeWaiting([](auto& stream, auto handler) {
+        asio::async_write(stream, bhttp::make_chunk_last(), std::move(handler));
+      });
+      if (!ended) return self->abandon();
+      asio::post(self->stream_.get_executor(), [self] { self->close(); });
     });
     if (!launched) {
       reply(
@@ -440,6 +519,14 @@ class Session final : public SessionBase {
           R"({"error":"too_many_streams","message":"too many streamed responses are open; close one and retry"})",
           false);
     }
+  }
+
+  // Drops a connection whose client stopped taking what is sent.
+  void abandon() {
+    asio::post(stream_.get_executor(), [self = self()] {
+      beast::error_code ignored;
+      self->lowest().socket().close(ignored);
+    });
   }
 
   void reply(int status, std::string body, bool keep_alive) {
@@ -487,6 +574,7 @@ class Session final : public SessionBase {
   HttpRequest pending_;  // the request whose body is being read: its header, admitted
   const HttpServer::Handler& handler_;
   Streams& streams_;
+  Handlers* handlers_;
   const ServerOptions& options_;
   Connections& connections_;
 };
@@ -616,6 +704,10 @@ class BeastServer final : public HttpServer {
         retry_(io_),
         reload_(io_) {
     if (options_.tls) tls_.emplace(*options_.tls);
+    if (options_.offload) {
+      handlers_ = std::make_unique<Handlers>(std::max(1, options_.handler_threads),
+                                             std::max<std::size_t>(1, options_.max_offloaded));
+    }
   }
   ~BeastServer() override { stop(); }
 
@@ -645,6 +737,8 @@ class BeastServer final : public HttpServer {
   void stop() override {
     if (threads_.empty()) return;
     streams_.stop();
+    // Offloaded calls finish and post their answers while the I/O threads still run.
+    if (handlers_) handlers_->pool().join();
     io_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
@@ -670,12 +764,14 @@ class BeastServer final : public HttpServer {
             socket.set_option(tcp::no_delay(true), ec);
             if (tls_) {
               auto context = tls_->current();
-              std::make_shared<Session<TlsStream>>(handler_, streams_, options_, connections_,
-                                                   context, std::move(socket), *context)
+              std::make_shared<Session<TlsStream>>(handler_, streams_, handlers_.get(), options_,
+                                                   connections_, context, std::move(socket),
+                                                   *context)
                   ->run();
             } else {
-              std::make_shared<Session<beast::tcp_stream>>(handler_, streams_, options_,
-                                                           connections_, nullptr, std::move(socket))
+              std::make_shared<Session<beast::tcp_stream>>(handler_, streams_, handlers_.get(),
+                                                           options_, connections_, nullptr,
+                                                           std::move(socket))
                   ->run();
             }
           }
@@ -702,6 +798,7 @@ class BeastServer final : public HttpServer {
   asio::steady_timer reload_;
   std::optional<TlsFiles> tls_;
   Streams streams_;
+  std::unique_ptr<Handlers> handlers_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
 };

@@ -70,7 +70,7 @@ struct Spool {
 };
 
 struct ServerOptions {
-  // Background threads; a handler that blocks (a synchronous invocation) holds one.
+  // I/O threads; a handler that blocks holds one unless it is offloaded (below).
   int threads = 1;
   // Runs on each request's header, before a byte of its body is read or spooled: an answer
   // refuses the request (sent, then the connection closes); nullopt lets it through. It may set
@@ -88,6 +88,15 @@ struct ServerOptions {
   // Set: the listener speaks TLS 1.3 only. The files are read again when one of them changes
   // (checked every `tls_reload`); new connections get the new ones, open ones keep theirs, and
   // files that do not load leave the last good ones in use.
+  // Longest a streamed response's write may wait for the client to take the bytes; then the
+  // connection is dropped and the producer told (StreamWriter::write returns false).
+  std::chrono::milliseconds write_timeout{10'000};
+  // Requests for which this holds (synchronous invocations, deploys) are handled on a pool of
+  // `handler_threads` instead of the I/O threads, which stay free for the others; at most
+  // `max_offloaded` run or wait, more get 503.
+  std::function<bool(const HttpRequest&)> offload;
+  int handler_threads = 8;
+  std::size_t max_offloaded = 256;
   std::optional<TlsServerOptions> tls;
   std::chrono::milliseconds tls_reload{5'000};
   // Told of each TLS handshake refused (no, a foreign, an expired or a revoked certificate):

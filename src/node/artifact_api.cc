@@ -75,6 +75,7 @@ HttpResponse upload(const HttpRequest& r, const std::string& name, ControlPlane&
     if (e == Errc::kInvalidArgument) {
       return apiError(400, "invalid", added.error().message, added.error().where);
     }
+    if (e == Errc::kOverload) return apiError(507, "quota_exceeded", added.error().message);
     return apiError(500, "internal", added.error().str());
   }
   if (added->created || !signature->signer.empty()) {

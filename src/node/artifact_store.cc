@@ -86,9 +86,29 @@ Status linkOrCopy(const fs::path& from, const fs::path& to) {
 
 }  // namespace
 
-ArtifactStore::ArtifactStore(const std::string& data_dir)
+ArtifactStore::ArtifactStore(const std::string& data_dir, std::uint64_t quota_bytes)
     : dir_((fs::path(data_dir) / "artifacts").string()),
-      incoming_((fs::path(dir_) / "incoming").string()) {}
+      incoming_((fs::path(dir_) / "incoming").string()),
+      quota_(quota_bytes) {}
+
+Result<std::uint64_t> ArtifactStore::usage() const {
+  std::uint64_t total = 0;
+  for (const auto& artifact : SIE_TRY(list())) total += artifact.size;
+  return total;
+}
+
+Status ArtifactStore::checkRoom(std::uint64_t more) const {
+  if (quota_ == 0) return ok();
+  const std::uint64_t used = SIE_TRY(usage());
+  if (used + more <= quota_) return ok();
+  constexpr double kMiB = 1024.0 * 1024.0;
+  return fail(Errc::kOverload,
+              fmt::format("{:.1f} MiB more would not fit: the stored artifacts take {:.1f} MiB "
+                          "of the node's {:.1f} MiB (spec.artifactQuotaMiB); remove unused ones "
+                          "(sie artifacts rm) or raise the quota",
+                          static_cast<double>(more) / kMiB, static_cast<double>(used) / kMiB,
+                          static_cast<double>(quota_) / kMiB));
+}
 
 Status ArtifactStore::prepare() const {
   std::error_code ec;
@@ -115,6 +135,7 @@ Result<ArtifactStore::Added> ArtifactStore::add(const std::string& spooled, cons
   const fs::path file = folder / name;
   std::error_code ec;
   const bool created = !fs::exists(file, ec);
+  if (!storedFile(folder)) SIE_CHECK(checkRoom(fs::file_size(spooled, ec)));
   fs::create_directories(folder, ec);
   if (created) {
     fs::permissions(spooled, executable ? kExecutable : kReadOnly, ec);

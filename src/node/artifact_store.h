@@ -32,7 +32,8 @@ struct StoredArtifact {
 
 class ArtifactStore {
  public:
-  explicit ArtifactStore(const std::string& data_dir);
+  // `quota_bytes`: the most the stored artifacts may take together (0: no limit).
+  explicit ArtifactStore(const std::string& data_dir, std::uint64_t quota_bytes = 0);
 
   // Creates the folders and clears uploads a stopped node left half received.
   Status prepare() const;
@@ -42,6 +43,12 @@ class ArtifactStore {
     StoredArtifact artifact;
     bool created = false;  // false: these bytes were stored already
   };
+  [[nodiscard]] std::uint64_t quota() const { return quota_; }
+  // The bytes the stored artifacts take (each stored file once).
+  [[nodiscard]] Result<std::uint64_t> usage() const;
+  // kOverload when `more` new bytes would not fit the quota, saying how to make room.
+  [[nodiscard]] Status checkRoom(std::uint64_t more) const;
+
   // Takes the received file `spooled` into the store as `name`. `expect_sha256` ("" for none) is
   // the digest the sender computed: bytes that hash otherwise were damaged on the way and are
   // refused. `signature` (a .sig document, checked by the caller) is kept beside the file.
@@ -60,6 +67,7 @@ class ArtifactStore {
  private:
   std::string dir_;       // <data_dir>/artifacts
   std::string incoming_;  // dir_/incoming
+  std::uint64_t quota_ = 0;
 };
 
 }  // namespace sie::node

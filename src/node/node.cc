@@ -21,6 +21,17 @@ namespace {
 constexpr std::string_view kBlockReserved[] = {"name", "type"};
 constexpr int kHttpThreads = 4;
 
+// Calls that may run for seconds (a synchronous invocation waits for its function, a deploy
+// starts workers, an upload is hashed): handled off the I/O threads, which keep answering the
+// others (health probes, metrics, ingest).
+bool takesLong(const HttpRequest& request) {
+  if (request.method == "GET") return false;
+  const auto action = security::actionFor(request.method, request.path);
+  using security::Action;
+  return action == Action::kInvoke || action == Action::kDeploy || action == Action::kDelete ||
+         action == Action::kScale || action == Action::kRollout || action == Action::kArtifacts;
+}
+
 // Makes the source or sink of one block with its plugin.
 template <typename Made, typename Plugin>
 Result<std::unique_ptr<Made>> makeFromBlock(const Registry<Plugin>& registry,
@@ -101,7 +112,7 @@ Status Node::loadFunctions(const Plugins& plugins) {
   const std::string keys = site_.trusted_keys.empty()
                                ? (std::filesystem::path(site_.data_dir) / "keys").string()
                                : site_.trusted_keys;
-  ArtifactStore artifacts(site_.data_dir);
+  ArtifactStore artifacts(site_.data_dir, site_.artifact_quota_bytes);
   SIE_CHECK(artifacts.prepare());
   control_ = std::make_unique<ControlPlane>(
       *functions_, state_->audit(), SIE_TRY(DesiredState::load(site_.data_dir)),
@@ -200,6 +211,24 @@ Status Node::guardListener() {
   return ok();
 }
 
+std::optional<HttpResponse> Node::admit(HttpRequest& request) {
+  if (auto refused = guard_->admit(request)) return refused;
+  // An upload that cannot fit the artifact quota is refused before a byte of it is spooled.
+  if (request.method == "PUT" && request.path.starts_with("/api/v1/artifacts/")) {
+    std::uint64_t length = 0;
+    const std::string_view text = request.header("content-length");
+    std::from_chars(text.data(), text.data() + text.size(), length);
+    if (auto room = control_->artifacts().checkRoom(length); !room) {
+      return HttpResponse{507, "application/json",
+                          nlohmann::json{{"error", "quota_exceeded"},
+                                         {"message", room.error().message}}
+                              .dump(),
+                          {}};
+    }
+  }
+  return std::nullopt;
+}
+
 Status Node::start() {
   // A listener the site may not have is refused before anything starts.
   if (!site_.http.empty()) SIE_CHECK(guardListener());
@@ -220,10 +249,11 @@ Status Node::start() {
     // Several threads: a synchronous invocation holds one while others answer. Uploads go to
     // the artifact store's incoming folder as they arrive, once the guard let them in.
     http::ServerOptions options{.threads = kHttpThreads,
-                                .admit = [this](HttpRequest& r) { return guard_->admit(r); },
+                                .admit = [this](HttpRequest& r) { return admit(r); },
                                 .spool = http::Spool{.prefix = "/api/v1/artifacts/",
                                                      .dir = control_->artifacts().incomingDir(),
                                                      .max_bytes = site_.max_artifact_bytes}};
+    options.offload = &takesLong;
     if (const auto& tls = site_.security.tls) {
       options.tls = http::TlsServerOptions{
           .cert_file = tls->cert_file,

@@ -73,6 +73,9 @@ class Node {
   Status loadSources(const Plugins& plugins);
   // The guard in front of the listener; refuses a listener the site may not have.
   Status guardListener();
+  // The guard, then what the node itself refuses before a body is read (an upload past the
+  // artifact quota).
+  std::optional<HttpResponse> admit(HttpRequest& request);
   std::string statusJson() const;
 
   SiteConfig site_;

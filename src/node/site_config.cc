@@ -35,6 +35,8 @@ constexpr ConfigKey kSpecKeys[] = {
     {"trustedKeys", Type::kString, "", "folder of trusted public keys (default <dataDir>/keys)"},
     {"maxArtifactMiB", Type::kInt, "1024",
      "largest model or executable the API accepts (PUT /api/v1/artifacts), in MiB"},
+    {"artifactQuotaMiB", Type::kInt, "8192",
+     "the most all stored artifacts may take together, in MiB; an upload past it gets 507"},
 };
 constexpr std::string_view kSpecBlocks[] = {"sources",    "sinks", "gateway", "routes",
                                             "dispatcher", "state", "log",     "security"};
@@ -185,6 +187,14 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
                 file);
   }
   cfg.max_artifact_bytes = static_cast<std::uint64_t>(artifact_mib) << 20;
+  const std::int64_t quota_mib = v.integer("artifactQuotaMiB");
+  if (quota_mib < 1 || quota_mib > (std::int64_t{1} << 30)) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("spec.artifactQuotaMiB must be from 1 to 1073741824 (got {})",
+                            quota_mib),
+                file);
+  }
+  cfg.artifact_quota_bytes = static_cast<std::uint64_t>(quota_mib) << 20;
 
   cfg.sources = SIE_TRY(parsePluginBlocks(spec["sources"], "sources", file));
   cfg.sinks = SIE_TRY(parsePluginBlocks(spec["sinks"], "sinks", file));

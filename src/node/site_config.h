@@ -65,6 +65,7 @@ struct SiteConfig {
   bool require_signatures = false;
   std::string trusted_keys;  // "" = <data_dir>/keys
   std::uint64_t max_artifact_bytes = std::uint64_t{1} << 30;
+  std::uint64_t artifact_quota_bytes = std::uint64_t{8} << 30;
   std::string state_backend = "embedded";
   YAML::Node state_block;  // spec.state.<backend>, checked by the backend's plugin
   std::chrono::milliseconds state_batch_interval{20};

@@ -23,8 +23,8 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string randomBytes(std::size_t n) {
-  std::mt19937 gen(42);
+std::string randomBytes(std::size_t n, unsigned seed = 42) {
+  std::mt19937 gen(seed);
   std::string out(n, '\0');
   for (char& c : out) c = static_cast<char>(gen() & 0xff);
   return out;
@@ -105,6 +105,27 @@ TEST_F(ArtifactUploadTest, AnUploadOverTheNodesLimitIsRefusedBeforeItIsStored) {
   EXPECT_EQ(r.body["error"], "payload_too_large");
   EXPECT_EQ(put("small.onnx", randomBytes(512 << 10)).status, 201);
   EXPECT_TRUE(incomingIsEmpty());
+}
+
+TEST_F(ArtifactUploadTest, TheStoreKeepsToItsQuota) {
+  site_text_ = std::string(kSite) + "  artifactQuotaMiB: 3\n";
+  restart();
+  const std::string first = randomBytes(2 << 20, 1);
+  EXPECT_EQ(put("a.onnx", first).status, 201);
+  // Refused on its header, before a byte is spooled.
+  Reply r = put("b.onnx", randomBytes(2 << 20, 2));
+  EXPECT_EQ(r.status, 507) << r.text;
+  EXPECT_EQ(r.body["error"], "quota_exceeded");
+  EXPECT_THAT(r.text, HasSubstr("artifactQuotaMiB"));
+  // Sent without a length (chunked): refused once received, and nothing is kept.
+  r = put("c.onnx", randomBytes(2 << 20, 3), "-H 'Transfer-Encoding: chunked'");
+  EXPECT_EQ(r.status, 507) << r.text;
+  EXPECT_TRUE(incomingIsEmpty());
+  EXPECT_EQ(call("GET", "/api/v1/artifacts").body["artifacts"].size(), 1U);
+  // The same bytes again take no more room; removing one makes room.
+  EXPECT_EQ(put("a-again.onnx", first, "-H 'Transfer-Encoding: chunked'").status, 201);
+  EXPECT_EQ(call("DELETE", "/api/v1/artifacts/" + digest(first)).status, 200);
+  EXPECT_EQ(put("b.onnx", randomBytes(2 << 20, 2)).status, 201);
 }
 
 TEST_F(ArtifactUploadTest, TheCliUploadsAnOnnxModelAndTheNodeKeepsRunningItWithoutTheLocalCopy) {
