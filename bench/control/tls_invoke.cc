@@ -58,7 +58,8 @@ std::unique_ptr<sie::node::Node> startNode(const std::string& security, const st
       "apiVersion: sie/v1\nkind: Site\nspec:\n  http: 127.0.0.1:0\n  summaryInterval: 0\n"
       "  security:\n    callsPerSecond: 0\n{}",
       security);
-  auto parsed = sie::node::parseSite({"bench/site.yaml", site}, {{"f/volts.yaml", kFunction}});
+  auto parsed =
+      sie::node::parseSite({"bench/site.yaml", site}, {{"bench/functions/volts.yaml", kFunction}});
   if (!parsed) throw std::runtime_error(parsed.error().str());
   parsed->data_dir = data;
   auto node = sie::node::Node::create(std::move(*parsed), plugins);
@@ -86,8 +87,7 @@ class Client {
   }
 
   void invoke() {
-    bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/api/v1/functions/volts/invoke",
-                                           11};
+    bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/api/v1/functions/volts/invoke", 11};
     req.set(bhttp::field::host, "127.0.0.1");
     req.set(bhttp::field::content_type, "application/json");
     req.body() = kBody;
@@ -180,8 +180,7 @@ int main(int argc, char** argv) {
   const fs::path root = fs::temp_directory_path() / fmt::format("sie-bench-tls-{}", ::getpid());
   fs::remove_all(root);
   auto ca = sie::security::SiteCa::init((root / "pki").string(), "bench",
-                                        sie::security::KeyType::kEcdsaP256,
-                                        std::chrono::hours(24));
+                                        sie::security::KeyType::kEcdsaP256, std::chrono::hours(24));
   if (!ca) return std::fprintf(stderr, "%s\n", ca.error().str().c_str()), 1;
   auto node_id = ca->issue({.kind = sie::security::IdentityKind::kNode, .name = "edge"});
   auto client_id = ca->issue({.kind = sie::security::IdentityKind::kClient,
@@ -193,8 +192,9 @@ int main(int argc, char** argv) {
   auto secure = startNode(fmt::format("    tls: {{certFile: {}, keyFile: {}, caFile: {}}}\n",
                                       node_id->cert_file, node_id->key_file, ca->caFile()),
                           (root / "tls").string(), plugins);
-  auto made = sie::http::makeClientTls(
-      {.ca_file = ca->caFile(), .cert_file = client_id->cert_file, .key_file = client_id->key_file});
+  auto made = sie::http::makeClientTls({.ca_file = ca->caFile(),
+                                        .cert_file = client_id->cert_file,
+                                        .key_file = client_id->key_file});
   if (!made) return std::fprintf(stderr, "%s\n", made.error().str().c_str()), 1;
   asio::ssl::context tls(made->release());
 

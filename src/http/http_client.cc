@@ -18,7 +18,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-
 namespace sie::http {
 namespace {
 
@@ -65,8 +64,8 @@ Status handshake(Exchange& x, const ClientRequest& request, const Url& url) {
   beast::error_code ec;
   x.secure->handshake(asio::ssl::stream_base::client, ec);
   if (ec) {
-    return fail(Errc::kUnauthenticated, fmt::format("TLS with {}:{} failed: {}", url.host,
-                                                    url.port, handshakeFailure(ssl, ec.message())));
+    return fail(Errc::kUnauthenticated, fmt::format("TLS with {}:{} failed: {}", url.host, url.port,
+                                                    handshakeFailure(ssl, ec.message())));
   }
   return ok();
 }

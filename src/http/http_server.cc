@@ -19,8 +19,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <boost/asio.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -122,11 +122,13 @@ std::string spoolPath(const std::string& dir) {
                      std::chrono::steady_clock::now().time_since_epoch().count(), next++);
 }
 
-// The threads that run handlers which may take long (ServerOptions::offload), and how many such
-// calls are in progress, so that they queue up to a bound instead of without one.
+// Where handlers that may take long (ServerOptions::offload) run. Up to one less than the I/O
+// threads run inline, as cheap as any call; past that they go to a pool, so at least one I/O
+// thread is always free for the others. Calls in the pool queue up to a bound.
 class Handlers {
  public:
-  Handlers(int threads, std::size_t max) : pool_(static_cast<std::size_t>(threads)), max_(max) {}
+  Handlers(int io_threads, int threads, std::size_t max)
+      : pool_(static_cast<std::size_t>(threads)), inline_max_(io_threads - 1), max_(max) {}
   ~Handlers() { pool_.join(); }
   Handlers(const Handlers&) = delete;
   Handlers& operator=(const Handlers&) = delete;
@@ -140,9 +142,18 @@ class Handlers {
     return true;
   }
   void done() { active_.fetch_sub(1); }
+  // true when the call may run on the I/O thread it arrived on; then inlineDone() after it.
+  bool tryInline() {
+    if (inline_.fetch_add(1) < inline_max_) return true;
+    inline_.fetch_sub(1);
+    return false;
+  }
+  void inlineDone() { inline_.fetch_sub(1); }
 
  private:
   asio::thread_pool pool_;
+  std::atomic<int> inline_{0};
+  const int inline_max_;
   const std::size_t max_;
   std::atomic<std::size_t> active_{0};
 };
@@ -409,6 +420,11 @@ class Session final : public SessionBase {
 
   void answer(HttpRequest request, unsigned version, bool keep_alive) {
     if (handlers_ != nullptr && options_.offload && options_.offload(request)) {
+      if (handlers_->tryInline()) {
+        HttpResponse response = handler_(request);
+        handlers_->inlineDone();
+        return finish(std::move(request), std::move(response), version, keep_alive);
+      }
       if (!handlers_->admit()) {
         if (!request.body_file.empty()) dropSpool(request.body_file);
         return reply(
@@ -418,16 +434,16 @@ class Session final : public SessionBase {
       }
       // A handler that may take long runs off the I/O threads; the answer is sent from the
       // connection's strand once it is there.
-      asio::post(handlers_->pool(), [self = self(), request = std::move(request), version,
-                                     keep_alive]() mutable {
-        HttpResponse response = self->handler_(request);
-        self->handlers_->done();
-        asio::post(self->stream_.get_executor(),
-                   [self, request = std::move(request), response = std::move(response), version,
-                    keep_alive]() mutable {
+      asio::post(handlers_->pool(),
+                 [self = self(), request = std::move(request), version, keep_alive]() mutable {
+                   HttpResponse response = self->handler_(request);
+                   self->handlers_->done();
+                   asio::post(self->stream_.get_executor(), [self, request = std::move(request),
+                                                             response = std::move(response),
+                                                             version, keep_alive]() mutable {
                      self->finish(std::move(request), std::move(response), version, keep_alive);
                    });
-      });
+                 });
       return;
     }
     HttpResponse response = handler_(request);
@@ -448,8 +464,7 @@ class Session final : public SessionBase {
     auto result = done->get_future();
     asio::post(stream_.get_executor(), [self = self(), initiate, done] {
       self->lowest().expires_after(self->options_.write_timeout);
-      initiate(self->stream_,
-               [done](beast::error_code ec, std::size_t) { done->set_value(ec); });
+      initiate(self->stream_, [done](beast::error_code ec, std::size_t) { done->set_value(ec); });
     });
     return !result.get();
   }
@@ -501,8 +516,7 @@ class Session final : public SessionBase {
           [&self](std::string_view chunk) {
             auto copy = std::make_shared<std::string>(chunk);
             return self->writeWaiting([copy](auto& stream, auto handler) {
-              asio::async_write(stream, bhttp::make_chunk(asio::buffer(*copy)),
-                                std::move(handler));
+              asio::async_write(stream, bhttp::make_chunk(asio::buffer(*copy)), std::move(handler));
             });
           },
           self->streams_);
@@ -705,7 +719,8 @@ class BeastServer final : public HttpServer {
         reload_(io_) {
     if (options_.tls) tls_.emplace(*options_.tls);
     if (options_.offload) {
-      handlers_ = std::make_unique<Handlers>(std::max(1, options_.handler_threads),
+      handlers_ = std::make_unique<Handlers>(std::max(1, options_.threads),
+                                             std::max(1, options_.handler_threads),
                                              std::max<std::size_t>(1, options_.max_offloaded));
     }
   }
@@ -748,35 +763,34 @@ class BeastServer final : public HttpServer {
   void accept() {
     // Each connection on a strand of its own: its handlers never run at once, and an eviction
     // posted from here runs between them.
-    acceptor_.async_accept(
-        asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
-          if (ec == asio::error::operation_aborted) return;
-          if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
-            // Out of descriptors: free one if a connection idles, and pause instead of spinning.
-            connections_.evictOldest();
-            retry_.expires_after(std::chrono::milliseconds(50));
-            retry_.async_wait([this](beast::error_code wait_ec) {
-              if (!wait_ec) accept();
-            });
-            return;
-          }
-          if (!ec && connections_.admit()) {
-            socket.set_option(tcp::no_delay(true), ec);
-            if (tls_) {
-              auto context = tls_->current();
-              std::make_shared<Session<TlsStream>>(handler_, streams_, handlers_.get(), options_,
-                                                   connections_, context, std::move(socket),
-                                                   *context)
-                  ->run();
-            } else {
-              std::make_shared<Session<beast::tcp_stream>>(handler_, streams_, handlers_.get(),
-                                                           options_, connections_, nullptr,
-                                                           std::move(socket))
-                  ->run();
-            }
-          }
-          accept();
+    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec,
+                                                          tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+        // Out of descriptors: free one if a connection idles, and pause instead of spinning.
+        connections_.evictOldest();
+        retry_.expires_after(std::chrono::milliseconds(50));
+        retry_.async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec) accept();
         });
+        return;
+      }
+      if (!ec && connections_.admit()) {
+        socket.set_option(tcp::no_delay(true), ec);
+        if (tls_) {
+          auto context = tls_->current();
+          std::make_shared<Session<TlsStream>>(handler_, streams_, handlers_.get(), options_,
+                                               connections_, context, std::move(socket), *context)
+              ->run();
+        } else {
+          std::make_shared<Session<beast::tcp_stream>>(handler_, streams_, handlers_.get(),
+                                                       options_, connections_, nullptr,
+                                                       std::move(socket))
+              ->run();
+        }
+      }
+      accept();
+    });
   }
 
   void watchTls() {

@@ -91,9 +91,9 @@ struct ServerOptions {
   // Longest a streamed response's write may wait for the client to take the bytes; then the
   // connection is dropped and the producer told (StreamWriter::write returns false).
   std::chrono::milliseconds write_timeout{10'000};
-  // Requests for which this holds (synchronous invocations, deploys) are handled on a pool of
-  // `handler_threads` instead of the I/O threads, which stay free for the others; at most
-  // `max_offloaded` run or wait, more get 503.
+  // Requests for which this holds (synchronous invocations, deploys) never take the last free
+  // I/O thread: up to `threads` - 1 run inline, the others on a pool of `handler_threads`; at
+  // most `max_offloaded` run or wait there, more get 503.
   std::function<bool(const HttpRequest&)> offload;
   int handler_threads = 8;
   std::size_t max_offloaded = 256;

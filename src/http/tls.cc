@@ -122,9 +122,9 @@ Status expectServerName(ssl_st* ssl, const std::string& host) {
   if ((ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
           : X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0)) != 1 ||
       (!ip && SSL_set_tlsext_host_name(ssl, host.c_str()) != 1)) {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("'{}' cannot be checked against a certificate ({})", host,
-                            opensslReason()));
+    return fail(
+        Errc::kInvalidArgument,
+        fmt::format("'{}' cannot be checked against a certificate ({})", host, opensslReason()));
   }
   return ok();
 }

@@ -219,11 +219,11 @@ std::optional<HttpResponse> Node::admit(HttpRequest& request) {
     const std::string_view text = request.header("content-length");
     std::from_chars(text.data(), text.data() + text.size(), length);
     if (auto room = control_->artifacts().checkRoom(length); !room) {
-      return HttpResponse{507, "application/json",
-                          nlohmann::json{{"error", "quota_exceeded"},
-                                         {"message", room.error().message}}
-                              .dump(),
-                          {}};
+      return HttpResponse{
+          507,
+          "application/json",
+          nlohmann::json{{"error", "quota_exceeded"}, {"message", room.error().message}}.dump(),
+          {}};
     }
   }
   return std::nullopt;

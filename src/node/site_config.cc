@@ -189,10 +189,10 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
   cfg.max_artifact_bytes = static_cast<std::uint64_t>(artifact_mib) << 20;
   const std::int64_t quota_mib = v.integer("artifactQuotaMiB");
   if (quota_mib < 1 || quota_mib > (std::int64_t{1} << 30)) {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("spec.artifactQuotaMiB must be from 1 to 1073741824 (got {})",
-                            quota_mib),
-                file);
+    return fail(
+        Errc::kInvalidArgument,
+        fmt::format("spec.artifactQuotaMiB must be from 1 to 1073741824 (got {})", quota_mib),
+        file);
   }
   cfg.artifact_quota_bytes = static_cast<std::uint64_t>(quota_mib) << 20;
 

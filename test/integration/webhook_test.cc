@@ -46,10 +46,9 @@ class Receiver {
         std::string(SIE_SOURCE_DIR) + "/test/integration/support/webhook_receiver.py";
     const std::string port_text = std::to_string(port);
     const std::string fail_text = std::to_string(fail_first);
-    std::vector<char*> argv = {
-        const_cast<char*>("python3"),         const_cast<char*>(script.c_str()),
-        const_cast<char*>(port_text.c_str()), const_cast<char*>(log.c_str()),
-        const_cast<char*>(fail_text.c_str())};
+    std::vector<char*> argv = {const_cast<char*>("python3"), const_cast<char*>(script.c_str()),
+                               const_cast<char*>(port_text.c_str()), const_cast<char*>(log.c_str()),
+                               const_cast<char*>(fail_text.c_str())};
     for (const auto& arg : tls) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
     if (posix_spawnp(&pid_, "python3", nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;

@@ -46,7 +46,8 @@ Result<WebhookOptions> read(const ConfigValues& config) {
   }
   if (auto patterns = config.list("subscribe"); !patterns.empty()) out.subscribe = patterns;
   for (const auto& pattern : out.subscribe) {
-    if (auto p = TopicPattern::parse(pattern); !p) return config.invalid("subscribe: " + p.error().message);
+    if (auto p = TopicPattern::parse(pattern); !p)
+      return config.invalid("subscribe: " + p.error().message);
   }
   const std::string mode = config.str("mode");
   if (mode != "binary" && mode != "structured") {
@@ -63,7 +64,8 @@ Result<WebhookOptions> read(const ConfigValues& config) {
     out.headers.emplace_back(header.substr(0, colon), std::move(value));
   }
   out.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("timeout"));
-  if (out.timeout < std::chrono::milliseconds(1)) return config.invalid("timeout must be at least 1ms");
+  if (out.timeout < std::chrono::milliseconds(1))
+    return config.invalid("timeout must be at least 1ms");
   const std::int64_t retries = config.integer("retries");
   if (retries < 0 || retries > 100)
     return config.invalid(fmt::format("retries must be 0..100 (got {})", retries));

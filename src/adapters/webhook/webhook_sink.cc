@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include <fmt/format.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,7 +12,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/ssl.h>
 #include <nlohmann/json.hpp>
 
 #include "core/backoff.h"
@@ -155,8 +155,8 @@ class WebhookSink::Connection {
     if (ec) {
       const std::string why = sie::http::handshakeFailure(secure_->native_handle(), ec.message());
       close();
-      return fail(Errc::kIo, fmt::format("webhook {}:{}: TLS failed: {}", options_.host,
-                                         options_.port, why));
+      return fail(Errc::kIo,
+                  fmt::format("webhook {}:{}: TLS failed: {}", options_.host, options_.port, why));
     }
     return ok();
   }

@@ -25,7 +25,7 @@ namespace sie::webhook {
 struct WebhookOptions {
   bool tls = false;  // https://: TLS 1.3, the host checked against the server's certificate
   std::string host;
-  int port = 80;  // 443 for https
+  int port = 80;             // 443 for https
   std::string target = "/";  // path and query
   std::vector<std::string> subscribe = {"decisions/#"};
   bool structured = false;

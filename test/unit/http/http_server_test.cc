@@ -23,9 +23,9 @@ namespace {
 
 // curl's status code for a GET, "000" when it got no answer within `seconds`.
 std::string curlStatus(std::uint16_t port, const std::string& path, int seconds = 5) {
-  const std::string command = fmt::format(
-      "curl -s -o /dev/null -w '%{{http_code}}' --max-time {} http://127.0.0.1:{}{}", seconds,
-      port, path);
+  const std::string command =
+      fmt::format("curl -s -o /dev/null -w '%{{http_code}}' --max-time {} http://127.0.0.1:{}{}",
+                  seconds, port, path);
   std::string out;
   FILE* pipe = ::popen(command.c_str(), "r");
   char buffer[64];
@@ -65,7 +65,8 @@ TEST(HttpServerTest, LongHandlersRunOffTheIoThreadAndAreBounded) {
   const std::uint16_t port = (*server)->port();
   std::vector<std::future<std::string>> slow;
   for (int i = 0; i < 2; ++i) {
-    slow.push_back(std::async(std::launch::async, [port] { return curlStatus(port, "/slow", 20); }));
+    slow.push_back(
+        std::async(std::launch::async, [port] { return curlStatus(port, "/slow", 20); }));
   }
   while (waiting < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   // Both long calls hold their threads; the one I/O thread still answers the others, and a
