@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   addAuditCommand(app, exit_code);
   addPkiCommand(app, exit_code);
   addContextCommand(app, exit_code);
+  addDoctorCommand(app, exit_code);
 #ifdef SIE_WITH_ONNX
   addModelCommand(app, exit_code);
 #endif

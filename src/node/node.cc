@@ -10,6 +10,7 @@
 #include "core/config_table.h"
 #include "core/file_text.h"
 #include "core/topic_pattern.h"
+#include "exec/process/sandbox_layers.h"
 #include "gateway/gateway_config.h"
 #include "node/http_ingest.h"
 #include "security/pki.h"
@@ -232,6 +233,12 @@ std::optional<HttpResponse> Node::admit(HttpRequest& request) {
 Status Node::start() {
   // A listener the site may not have is refused before anything starts.
   if (!site_.http.empty()) SIE_CHECK(guardListener());
+  // Which sandbox layers this kernel gives process functions, and what is missing.
+  const process::SandboxLayers layers = process::probeSandboxLayers();
+  spdlog::info("sandbox: {} (sie doctor says more)", process::summary(layers));
+  for (const auto& line : process::describe(layers)) {
+    if (!line.ok) spdlog::warn("sandbox: {}", line.text);
+  }
   started_ns_ = clock_.monotonicNs();
   SIE_CHECK(functions_->start());
   dispatcher_->start();

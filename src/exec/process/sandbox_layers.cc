@@ -1,0 +1,77 @@
+#include "exec/process/sandbox_layers.h"
+
+#include <linux/landlock.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include <fmt/format.h>
+
+namespace sie::process {
+
+SandboxLayers probeSandboxLayers() {
+  SandboxLayers out;
+  utsname name{};
+  if (::uname(&name) == 0) out.kernel = name.release;
+  const long abi =
+      syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  out.landlock_abi = abi > 0 ? abi : 0;
+  out.seccomp = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
+  out.root = ::geteuid() == 0;
+  long max_namespaces = 0;
+  std::ifstream("/proc/sys/user/max_user_namespaces") >> max_namespaces;
+  out.user_namespaces = max_namespaces > 0;
+  out.cgroup_v2 = std::ifstream("/sys/fs/cgroup/cgroup.controllers").good();
+  return out;
+}
+
+std::vector<LayerLine> describe(const SandboxLayers& l) {
+  std::vector<LayerLine> out;
+  out.push_back({true, fmt::format("kernel {}", l.kernel)});
+  if (l.landlock_abi == 0) {
+    out.push_back({false,
+                   "Landlock: unavailable (needs Linux >= 5.13 with landlock in lsm=): process "
+                   "functions cannot start"});
+  } else {
+    std::string what = "files read-only outside the worker's folder";
+    if (l.landlock_abi >= 4) what += ", TCP only to the runtime's port";
+    if (l.landlock_abi >= 6) what += ", no signals or abstract sockets outside the worker";
+    out.push_back({true, fmt::format("Landlock ABI {}: {}", l.landlock_abi, what)});
+    if (l.landlock_abi < 4) {
+      out.push_back(
+          {false, fmt::format("Landlock ABI {} < 4: no TCP port rules, so a lambda or Dapr worker "
+                              "with network: false can still connect to any TCP port (seccomp "
+                              "allows it AF_INET for the runtime API); Linux >= 6.7 closes this",
+                              l.landlock_abi)});
+    }
+  }
+  out.push_back({l.seccomp, l.seccomp ? "seccomp: one filter per function (denied: kernel and "
+                                        "namespace administration, io_uring, and sockets other "
+                                        "than the runtime's unless network: true)"
+                                      : "seccomp: unavailable: process functions cannot start"});
+  out.push_back({l.root, l.root ? "users: workers run as unprivileged users of their own"
+                                : "users: the node is not root, so workers run as the node's "
+                                  "user and can read what it can (its data folder, its keys)"});
+  out.push_back({true, fmt::format("not used yet: user namespaces ({}), cgroup v2 ({}): no "
+                                   "private network, PID or mount namespace, no per-function "
+                                   "memory/CPU/pids controller beyond rlimits",
+                                   l.user_namespaces ? "available" : "unavailable",
+                                   l.cgroup_v2 ? "available" : "unavailable")});
+  return out;
+}
+
+std::string summary(const SandboxLayers& l) {
+  std::string landlock = "no Landlock";
+  if (l.landlock_abi > 0) {
+    landlock = fmt::format("Landlock ABI {} (files{}{})", l.landlock_abi,
+                           l.landlock_abi >= 4 ? ", TCP ports" : "",
+                           l.landlock_abi >= 6 ? ", scopes" : "");
+  }
+  return fmt::format("{}, {}, {}", landlock, l.seccomp ? "seccomp" : "no seccomp",
+                     l.root ? "unprivileged users" : "the node's own user");
+}
+
+}  // namespace sie::process

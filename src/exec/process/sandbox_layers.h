@@ -1,0 +1,34 @@
+// What this kernel and this node give the process runtime's sandbox, said at startup and by
+// `sie doctor`: the Landlock ABI (and what it can enforce), seccomp filters, whether workers run
+// as another user, and what the kernel offers that the launcher does not use yet. Kernels differ
+// (Debian 12's 6.1 has Landlock ABI 2; TCP port rules need ABI 4), so the node says which
+// layers are active instead of assuming.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace sie::process {
+
+struct SandboxLayers {
+  std::string kernel;     // uname release
+  long landlock_abi = 0;  // 0: no Landlock
+  bool seccomp = false;   // seccomp filters can be installed
+  bool root = false;      // the node runs as root: workers get unprivileged users
+  bool user_namespaces = false;
+  bool cgroup_v2 = false;
+};
+
+SandboxLayers probeSandboxLayers();
+
+struct LayerLine {
+  bool ok = false;  // false: missing or limited, with what that means
+  std::string text;
+};
+// One line per layer, in the order a worker meets them.
+std::vector<LayerLine> describe(const SandboxLayers& layers);
+// One line for the startup log: "Landlock ABI 7 (files, TCP ports, scopes), seccomp,
+// unprivileged users".
+std::string summary(const SandboxLayers& layers);
+
+}  // namespace sie::process

@@ -1,0 +1,65 @@
+#include "exec/process/sandbox_layers.h"
+
+#include <linux/landlock.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace sie::process {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string joined(const std::vector<LayerLine>& lines, bool ok) {
+  std::string out;
+  for (const auto& line : lines) {
+    if (line.ok == ok) out += line.text + "\n";
+  }
+  return out;
+}
+
+TEST(SandboxLayersTest, TheProbeSeesThisKernel) {
+  const SandboxLayers layers = probeSandboxLayers();
+  const long abi =
+      syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  EXPECT_EQ(layers.landlock_abi, abi > 0 ? abi : 0);
+  EXPECT_EQ(layers.root, ::geteuid() == 0);
+  EXPECT_FALSE(layers.kernel.empty());
+  EXPECT_THAT(joined(describe(layers), true), HasSubstr(layers.kernel));
+}
+
+TEST(SandboxLayersTest, WhatAnOlderKernelLacksIsSaid) {
+  SandboxLayers debian12{.kernel = "6.1.0-13-amd64", .landlock_abi = 2, .seccomp = true};
+  const auto lines = describe(debian12);
+  EXPECT_THAT(joined(lines, false), HasSubstr("no TCP port rules"));
+  EXPECT_THAT(joined(lines, false), HasSubstr("the node's user"));
+  EXPECT_THAT(joined(lines, true), HasSubstr("Landlock ABI 2"));
+  EXPECT_THAT(joined(lines, true), ::testing::Not(HasSubstr("TCP only")));
+
+  SandboxLayers recent{.kernel = "6.12", .landlock_abi = 6, .seccomp = true, .root = true};
+  EXPECT_EQ(joined(describe(recent), false), "");
+  EXPECT_THAT(joined(describe(recent), true), HasSubstr("TCP only to the runtime's port"));
+
+  SandboxLayers none{.kernel = "5.4"};
+  EXPECT_THAT(joined(describe(none), false), HasSubstr("cannot start"));
+}
+
+TEST(SandboxLayersTest, SieDoctorPrintsTheReport) {
+  std::string out;
+  FILE* pipe = ::popen(SIE_CLI " doctor; echo rc=$?", "r");
+  char buffer[1024];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+  ::pclose(pipe);
+  EXPECT_THAT(out, HasSubstr("Landlock"));
+  EXPECT_THAT(out, HasSubstr("seccomp"));
+  const SandboxLayers layers = probeSandboxLayers();
+  EXPECT_THAT(out, HasSubstr(layers.landlock_abi > 0 && layers.seccomp ? "rc=0" : "rc=1"));
+}
+
+}  // namespace
+}  // namespace sie::process
