@@ -158,7 +158,9 @@ void addPkiCommand(CLI::App& app, int& exit_code) {
 
   auto init_args = std::make_shared<PkiArgs>();
   auto* init_cmd = pki->add_subcommand("init", "Create the site CA and an empty CRL");
-  init_cmd->add_option("--trust-domain", init_args->trust_domain, "The site's name, e.g. plant-a")
+  init_cmd
+      ->add_option("--trust-domain", init_args->trust_domain,
+                   "The site's name, e.g. plant-a (or spiffe://plant-a)")
       ->required();
   init_cmd->add_option("--key-type", init_args->key_type, "ecdsa-p256 or ed25519")
       ->check(CLI::IsMember({"ecdsa-p256", "ed25519"}))

@@ -277,6 +277,8 @@ std::chrono::seconds defaultLifetime(IdentityKind kind) {
 
 Result<SiteCa> SiteCa::init(const std::string& dir, std::string_view trust_domain, KeyType key_type,
                             std::chrono::seconds lifetime) {
+  if (trust_domain.starts_with("spiffe://")) trust_domain.remove_prefix(9);
+  while (trust_domain.ends_with('/')) trust_domain.remove_suffix(1);
   if (!validName(trust_domain, false)) {
     return fail(Errc::kInvalidArgument,
                 fmt::format("trust domain '{}' must be letters, digits, '.', '-' or '_' (e.g. "

@@ -79,6 +79,9 @@ TEST_F(PkiTest, IssuedIdentitiesCarryTheirSpiffeIdRoleAndNames) {
 TEST_F(PkiTest, BadNamesAndASecondInitAreRefused) {
   EXPECT_FALSE(SiteCa::init(dir_, "plant a", KeyType::kEcdsaP256, kYear));
   EXPECT_FALSE(SiteCa::init(dir_, "", KeyType::kEcdsaP256, kYear));
+  auto spelled = SiteCa::init(root_ + "/spelled", "spiffe://plant-z/", KeyType::kEd25519, kYear);
+  ASSERT_TRUE(spelled) << spelled.error().str();
+  EXPECT_EQ(spelled->trustDomain(), "plant-z");
   auto ca = SiteCa::init(dir_, "plant-a", KeyType::kEcdsaP256, kYear);
   ASSERT_TRUE(ca);
   auto again = SiteCa::init(dir_, "plant-a", KeyType::kEcdsaP256, kYear);
