@@ -11,6 +11,7 @@
 #include <string>
 
 #include "http/query.h"
+#include "http/resource_scope.h"
 #include "http/tls.h"
 #include "sie/result.h"
 
@@ -28,8 +29,9 @@ struct HttpRequest {
   std::string body_file;
   std::string peer;    // the client's address and port, "127.0.0.1:53422"
   std::string caller;  // who is calling, as ServerOptions::admit established ("" without it)
-  // The sensors the caller may send readings for (a topic pattern), "" for any.
-  std::string caller_sensors;
+  // What the caller may do with the functions and sensors the body names, as admit decided;
+  // nullptr for anything.
+  std::shared_ptr<const ResourceScope> scope;
   // Over TLS with a verified client certificate: its first URI SAN (the SPIFFE ID) and its O=.
   std::string peer_uri;
   std::string peer_organization;

@@ -32,7 +32,7 @@ CertificateRenewal::Outcome CertificateRenewal::renewIfDue() {
   const std::int64_t now = std::time(nullptr);
   if (info) {
     const std::int64_t left = info->not_after_s - now;
-    if (left * 3 > info->not_after_s - info->not_before_s) return Outcome::kNotDue;
+    if (left * 3 > security::issuedLifetime(*info)) return Outcome::kNotDue;
   }
   auto renewed = info ? security::SiteCa::open(ca_dir_).and_then(
                             [this](security::SiteCa ca) { return ca.renew(cert_file_); })

@@ -190,6 +190,13 @@ HttpResponse apiError(int status, std::string_view code, const std::string& mess
   return json(status, body);
 }
 
+std::optional<HttpResponse> outsideScope(const HttpRequest& request, std::string_view function) {
+  if (!request.scope) return std::nullopt;
+  auto refused = request.scope->refusal(http::ResourceKind::kFunction, function);
+  if (!refused) return std::nullopt;
+  return apiError(403, "forbidden", *refused);
+}
+
 ControlApi::ControlApi(ControlPlane& plane, StateStore& state, const Clock& clock,
                        std::function<bool()> running, security::TokenStore* tokens,
                        CallbackPolicy callbacks)
@@ -221,6 +228,15 @@ void ControlApi::addRoutes() {
     auto request = deployRequest(r);
     if (auto* answer = std::get_if<HttpResponse>(&request)) return *answer;
     auto& deploying = std::get<DeployRequest>(request);
+    if (r.scope) {
+      // The caller may deploy some functions only: the manifest names which (a manifest that
+      // does not parse is refused by the deploy itself).
+      if (auto specs = parseManifests(SourceText{"request", deploying.text})) {
+        for (const FunctionSpec& spec : *specs) {
+          if (auto refused = outsideScope(r, spec.name)) return std::move(*refused);
+        }
+      }
+    }
     if (!fields.empty()) {
       auto policy = policyFrom(fields, RolloutPolicy{});
       if (auto* answer = std::get_if<HttpResponse>(&policy)) return *answer;

@@ -40,6 +40,10 @@ HttpResponse apiError(int status, std::string_view code, const std::string& mess
 // A refused control call as its status code and JSON error.
 HttpResponse controlError(const ControlError& error);
 
+// The 403 when the function the request's body names is one its caller may not act on (the
+// scope the request guard set on it); nullopt when it may.
+std::optional<HttpResponse> outsideScope(const HttpRequest& request, std::string_view function);
+
 class ControlApi {
  public:
   // `running`: whether the node runs (readiness and invocations). `tokens`, when given, is

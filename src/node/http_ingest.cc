@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/topic_pattern.h"
 #include "gateway/payload_decoder.h"
 #include "http/media_type.h"
 
@@ -36,21 +35,16 @@ std::string structuredFromBinary(const HttpRequest& request) {
   return text;
 }
 
-// A caller whose token names its sensors sends readings for those only: the whole request is
-// refused (403) when one reading names another sensor.
-std::optional<HttpResponse> outsideScope(const RawMessage& message, const std::string& caller,
-                                         const std::string& sensors) {
-  auto scope = TopicPattern::parse(sensors);
-  if (!scope) return error(403, "forbidden", "the token's sensor pattern is invalid");
+// A caller admitted for some sensors only (its credential's, the site policy's) sends readings
+// for those: the whole request is refused (403) when one reading names another sensor.
+std::optional<HttpResponse> outsideScope(const RawMessage& message,
+                                         const http::ResourceScope& scope) {
   std::vector<gateway::Decoded> decoded;
   if (!gateway::decodePayload(message, decoded)) return std::nullopt;  // the gateway says why
   for (const auto& d : decoded) {
     if (d.error) continue;
-    const std::string_view sensor = d.reading.sensor.str();
-    if (!scope->matches(sensor)) {
-      return error(
-          403, "forbidden",
-          fmt::format("'{}' may send readings for {} only, not for '{}'", caller, sensors, sensor));
+    if (auto refused = scope.refusal(http::ResourceKind::kSensor, d.reading.sensor.str())) {
+      return error(403, "forbidden", std::move(*refused));
     }
   }
   return std::nullopt;
@@ -82,10 +76,8 @@ HttpResponse ingestHttp(const HttpRequest& request, gateway::Gateway& gateway, c
   RawMessage message{sensor == request.query.end() ? std::string_view() : sensor->second, payload,
                      content_type, "http"};
   message.received_ns = clock.nowNs();
-  if (!request.caller_sensors.empty()) {
-    if (auto refused = outsideScope(message, request.caller, request.caller_sensors)) {
-      return std::move(*refused);
-    }
+  if (request.scope) {
+    if (auto refused = outsideScope(message, *request.scope)) return std::move(*refused);
   }
   gateway::IngestReport report;
   if (auto status = gateway.ingestRaw(message, &report); !status) {

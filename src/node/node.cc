@@ -21,6 +21,8 @@ namespace {
 
 constexpr std::string_view kBlockReserved[] = {"name", "type"};
 constexpr int kHttpThreads = 4;
+// How often the policy file is looked at for a change.
+constexpr std::chrono::seconds kPolicyCheckInterval{1};
 
 // Calls that may run for seconds (a synchronous invocation waits for its function, a deploy
 // starts workers, an upload is hashed): handled off the I/O threads, which keep answering the
@@ -181,6 +183,23 @@ Status Node::guardListener() {
                  tls->require_client_certificate ? "required" : "optional, else a bearer token",
                  trust_domain);
   }
+  std::shared_ptr<security::PolicyStore> policy;
+  if (!site_.security.policy_file.empty()) {
+    policy = SIE_TRY(security::PolicyStore::open(site_.security.policy_file, state_->audit(),
+                                                 clock_, kPolicyCheckInterval));
+  }
+  std::shared_ptr<security::DecisionPoint> decision_point;
+  if (const auto& opa = site_.security.opa) {
+    auto made = security::DecisionPoint::make(
+        {.url = opa->url, .timeout = opa->timeout, .cache_ttl = opa->cache_ttl}, clock_);
+    if (!made)
+      return fail(made.error().code, "spec.security.opa: " + made.error().message, site_.file);
+    decision_point = std::move(*made);
+    spdlog::info(
+        "security: every call the local policy allows is also asked of {} (timeout {} "
+        "ms, fail closed)",
+        opa->url, opa->timeout.count());
+  }
   if (!site_.security.authenticate) {
     spdlog::warn(
         "security: no authentication (--insecure-loopback-only): every process on this "
@@ -207,7 +226,9 @@ Status Node::guardListener() {
                              .hosts = hosts,
                              .calls_per_second = site_.security.calls_per_second,
                              .burst = site_.security.burst,
-                             .trust_domain = trust_domain},
+                             .trust_domain = trust_domain,
+                             .policy = std::move(policy),
+                             .decision_point = std::move(decision_point)},
       tokens_.get(), state_->audit());
   return ok();
 }

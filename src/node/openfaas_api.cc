@@ -211,6 +211,14 @@ void addOpenFaasRoutes(http::Routes& routes, const ControlApi& api) {
     return json(200, out);
   });
   const auto deploy = [a](const HttpRequest& request, const http::PathParams&) {
+    if (request.scope) {
+      // A caller that may deploy some functions only learns nothing more about the others.
+      const auto body = parseJsonOrDiscarded(request.body);
+      const std::string name = body.is_object() ? stringField(body, "service") : "";
+      if (!name.empty()) {
+        if (auto refused = outsideScope(request, name)) return std::move(*refused);
+      }
+    }
     auto manifest = manifestFor(request.body);
     if (auto* answer = std::get_if<HttpResponse>(&manifest)) return *answer;
     return accepted(
@@ -226,6 +234,7 @@ void addOpenFaasRoutes(http::Routes& routes, const ControlApi& api) {
                  return apiError(400, "invalid", "the body must be {\"functionName\": NAME}",
                                  "functionName");
                }
+               if (auto refused = outsideScope(request, name)) return std::move(*refused);
                return accepted(a->remove(name, false, actorOf(request)));
              });
   routes.add("GET", "/system/function/{name}", [a](const HttpRequest&, const http::PathParams& p) {

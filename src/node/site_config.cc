@@ -6,6 +6,7 @@
 
 #include "core/config_table.h"
 #include "core/file_text.h"
+#include "http/http_client.h"
 #include "http/networks.h"
 #include "node/demo_site.h"
 
@@ -54,8 +55,24 @@ constexpr ConfigKey kSecurityKeys[] = {
     {"callbackNetworks", Type::kStringList, "",
      "IP networks async-call callback URLs may lead to (CIDR, e.g. 10.20.0.0/16); default "
      "loopback only, so a caller cannot make the node reach other internal services"},
+    {"policy", Type::kString, "",
+     "a policy file (YAML, kind Policy; relative to this file) that decides who may do what on "
+     "which functions and sensors, instead of the built-in roles: deny by default, a deny rule "
+     "wins; reloaded when it changes (docs/SECURITY.md)"},
 };
-constexpr std::string_view kSecurityBlocks[] = {"tls"};
+constexpr std::string_view kSecurityBlocks[] = {"tls", "opa"};
+constexpr ConfigKey kOpaKeys[] = {
+    {"url", Type::kString, "",
+     "an external decision point speaking OPA's REST Data API, asked after the local policy "
+     "allowed a call (both must allow): http://127.0.0.1:8181/v1/data/sie/allow",
+     true},
+    {"timeout", Type::kDuration, "50ms",
+     "longest wait for its answer (connect, send, read); without an answer in time the call is "
+     "refused (503, fail closed)"},
+    {"cacheTtl", Type::kDuration, "0s",
+     "how long an answer is reused for the same question (subject, role, action, resource, "
+     "method, path); 0: ask for every call"},
+};
 constexpr ConfigKey kTlsKeys[] = {
     {"certFile", Type::kString, "",
      "the node's certificate (PEM; sie pki issue node NAME), relative to this file", true},
@@ -250,6 +267,35 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
           fmt::format("security.authentication must be token or none (got '{}')", authentication));
     }
     cfg.security.authenticate = authentication == "token";
+    const std::filesystem::path base = std::filesystem::path(file).parent_path();
+    if (sec.has("policy")) {
+      cfg.security.policy_file = (base / sec.str("policy")).lexically_normal().string();
+    }
+    if (security["opa"]) {
+      auto o = SIE_TRY(readConfig(security["opa"], kOpaKeys, file));
+      const auto timeout =
+          std::chrono::duration_cast<std::chrono::milliseconds>(o.duration("timeout"));
+      if (timeout < std::chrono::milliseconds(1) || timeout > std::chrono::seconds(10)) {
+        return o.invalid(fmt::format("security.opa.timeout must be from 1ms to 10s (got {} ms)",
+                                     timeout.count()));
+      }
+      if (o.duration("cacheTtl") < std::chrono::nanoseconds(0)) {
+        return o.invalid("security.opa.cacheTtl cannot be negative");
+      }
+      if (auto url = http::parseUrl(o.str("url")); !url || url->tls) {
+        return o.invalid(fmt::format(
+            "security.opa.url must be an http:// URL such as "
+            "http://127.0.0.1:8181/v1/data/sie/allow (got '{}'){}",
+            o.str("url"), url ? "; https is not supported: run OPA beside the node" : ""));
+      }
+      cfg.security.opa =
+          OpaSettings{.url = o.str("url"), .timeout = timeout, .cache_ttl = o.duration("cacheTtl")};
+    }
+    if (!cfg.security.authenticate && (sec.has("policy") || cfg.security.opa)) {
+      return sec.invalid(
+          "security.policy and security.opa decide between callers, and authentication: none "
+          "has none to tell apart: set authentication: token");
+    }
     cfg.security.hosts = sec.list("hosts");
     cfg.security.calls_per_second = sec.number("callsPerSecond");
     cfg.security.burst = sec.number("burst");

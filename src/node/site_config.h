@@ -43,6 +43,13 @@ struct TlsSettings {
   std::chrono::nanoseconds reload_interval{std::chrono::seconds(5)};
 };
 
+// spec.security.opa: an external decision point speaking OPA's REST Data API.
+struct OpaSettings {
+  std::string url;  // http://127.0.0.1:8181/v1/data/sie/allow
+  std::chrono::milliseconds timeout{50};
+  std::chrono::nanoseconds cache_ttl{0};
+};
+
 // spec.security: who may call the node's listener.
 struct SecurityOptions {
   // false: no authentication, for a loopback-only listener (the demo; --insecure-loopback-only).
@@ -51,6 +58,9 @@ struct SecurityOptions {
   double calls_per_second = 2000;  // per caller, after `burst`; 0: no limit
   double burst = 4000;
   std::optional<TlsSettings> tls;
+  // The policy file, resolved against the site file's folder; "": the built-in roles.
+  std::string policy_file;
+  std::optional<OpaSettings> opa;
   // Where async-call callbacks may go (CIDR networks).
   std::vector<std::string> callback_networks{"127.0.0.0/8", "::1/128"};
 };

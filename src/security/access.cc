@@ -5,24 +5,11 @@
 namespace sie::security {
 namespace {
 
-constexpr std::array<std::string_view, 10> kActionNames = {
+constexpr std::array<std::string_view, kActionCount> kActionNames = {
     "read",  "ingest",  "invoke", "deploy",    "delete",
     "scale", "rollout", "keys",   "artifacts", "admin"};
 constexpr std::array<std::string_view, 5> kRoleNames = {"viewer", "device", "operator", "deployer",
                                                         "admin"};
-
-constexpr std::uint32_t bit(Action a) { return 1U << static_cast<unsigned>(a); }
-
-constexpr std::uint32_t kOperatorActions = bit(Action::kRead) | bit(Action::kIngest) |
-                                           bit(Action::kInvoke) | bit(Action::kScale) |
-                                           bit(Action::kRollout);
-constexpr std::array<std::uint32_t, 5> kRoleActions = {
-    bit(Action::kRead),
-    bit(Action::kIngest),
-    kOperatorActions,
-    kOperatorActions | bit(Action::kDeploy) | bit(Action::kDelete) | bit(Action::kArtifacts),
-    ~0U,
-};
 
 // "/api/v1/functions/NAME/rest" -> "rest" ("" for "/api/v1/functions/NAME"); nullopt when
 // `path` is not under /api/v1/functions/NAME.
@@ -39,6 +26,13 @@ bool under(std::string_view path, std::string_view root) {
   return path == root || (path.starts_with(root) && path[root.size()] == '/');
 }
 
+// The segment after `prefix` (which ends in '/'), "" when `path` is not under it.
+std::string_view segmentAfter(std::string_view path, std::string_view prefix) {
+  if (!path.starts_with(prefix)) return {};
+  path.remove_prefix(prefix.size());
+  return path.substr(0, path.find('/'));
+}
+
 }  // namespace
 
 std::string_view actionName(Action action) {
@@ -46,16 +40,22 @@ std::string_view actionName(Action action) {
 }
 std::string_view roleName(Role role) { return kRoleNames[static_cast<std::size_t>(role)]; }
 std::string_view roleNames() { return "viewer, device, operator, deployer, admin"; }
+std::string_view actionNames() {
+  return "read, ingest, invoke, deploy, delete, scale, rollout, keys, artifacts, admin";
+}
+
+std::optional<Action> parseAction(std::string_view name) {
+  for (std::size_t i = 0; i < kActionNames.size(); ++i) {
+    if (kActionNames[i] == name) return static_cast<Action>(i);
+  }
+  return std::nullopt;
+}
 
 std::optional<Role> parseRole(std::string_view name) {
   for (std::size_t i = 0; i < kRoleNames.size(); ++i) {
     if (kRoleNames[i] == name) return static_cast<Role>(i);
   }
   return std::nullopt;
-}
-
-bool allows(Role role, Action action) {
-  return (kRoleActions[static_cast<std::size_t>(role)] & bit(action)) != 0;
 }
 
 std::optional<Action> actionFor(std::string_view method, std::string_view path) {
@@ -88,6 +88,38 @@ std::optional<Action> actionFor(std::string_view method, std::string_view path) 
   }
   if (method == "POST" && path.starts_with("/system/scale-function/")) return Action::kScale;
   return Action::kAdmin;
+}
+
+std::string routePath(std::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  std::size_t start = 0;
+  while (start < path.size()) {
+    std::size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    if (slash > start) {
+      out += '/';
+      out += path.substr(start, slash - start);
+    }
+    start = slash + 1;
+  }
+  return out.empty() ? "/" : out;
+}
+
+Resource resourceFor(Action action, std::string_view path) {
+  using http::ResourceKind;
+  if (action == Action::kIngest) return {ResourceKind::kSensor, {}};
+  for (std::string_view prefix : {"/api/v1/functions/", "/function/", "/async-function/",
+                                  "/system/function/", "/system/scale-function/"}) {
+    if (const auto name = segmentAfter(path, prefix); !name.empty()) {
+      return {ResourceKind::kFunction, name};
+    }
+  }
+  const bool named_in_body =
+      (action == Action::kDeploy && (path == "/api/v1/functions" || path == "/system/functions")) ||
+      (action == Action::kDelete && path == "/system/functions");
+  if (named_in_body) return {ResourceKind::kFunction, {}};
+  return {};
 }
 
 }  // namespace sie::security

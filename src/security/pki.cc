@@ -40,7 +40,6 @@ using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
 using Bignum = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
 
 constexpr std::chrono::seconds kHour{3600};
-constexpr std::int64_t kBackdate = 300;  // certificates start 5 min early: clocks drift
 
 Error sslError(std::string what) {
   return Error{Errc::kInternal, fmt::format("{}: {}", what, opensslReason())};
@@ -182,7 +181,7 @@ Result<Cert> sign(const Template& t, EVP_PKEY* subject_key, X509* issuer, EVP_PK
                              reinterpret_cast<const unsigned char*>(t.common_name.c_str()), -1, -1,
                              0);
   X509_set_issuer_name(cert.get(), issuer != nullptr ? X509_get_subject_name(issuer) : name);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -kBackdate);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -kBackdateSeconds);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(t.lifetime_s));
   if (X509_set_pubkey(cert.get(), subject_key) != 1) return tl::unexpected(sslError("pubkey"));
   X509V3_CTX ctx;
@@ -405,7 +404,7 @@ Result<IssuedIdentity> SiteCa::renew(const std::string& cert_file, std::chrono::
   Cert cert(X509_dup(old.get()));
   if (!cert) return tl::unexpected(sslError("X509_dup"));
   SIE_CHECK(setRandomSerial(cert.get()));
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -kBackdate);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -kBackdateSeconds);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(lifetime.count()));
   if (X509_sign(cert.get(), ca_key.get(), digestFor(ca_key.get())) == 0) {
     return tl::unexpected(sslError("cannot sign the certificate"));
@@ -464,7 +463,7 @@ Status SiteCa::writeCrl() {
     return tl::unexpected(sslError("cannot make a CRL"));
   }
   std::unique_ptr<ASN1_TIME, Deleter<ASN1_TIME, ASN1_TIME_free>> now(
-      X509_gmtime_adj(nullptr, -kBackdate));
+      X509_gmtime_adj(nullptr, -kBackdateSeconds));
   // A year ahead: a CRL past its next update locks everyone out; revoking rewrites it anyway.
   std::unique_ptr<ASN1_TIME, Deleter<ASN1_TIME, ASN1_TIME_free>> next(
       X509_gmtime_adj(nullptr, 365L * 24 * 3600));
@@ -536,6 +535,10 @@ Result<CertificateInfo> inspectCertificate(const std::string& pem_file) {
   }
   GENERAL_NAMES_free(names);
   return info;
+}
+
+std::int64_t issuedLifetime(const CertificateInfo& info) {
+  return std::max<std::int64_t>(1, info.not_after_s - info.not_before_s - kBackdateSeconds);
 }
 
 Result<CertificateCaller> callerFromCertificate(std::string_view spiffe_id,

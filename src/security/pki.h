@@ -100,6 +100,11 @@ struct CertificateInfo {
 // Reads the first certificate in a PEM file.
 Result<CertificateInfo> inspectCertificate(const std::string& pem_file);
 
+// Certificates start this long before they are issued: clocks drift.
+inline constexpr std::int64_t kBackdateSeconds = 300;
+// The lifetime a certificate was issued for (its validity without the backdating), at least 1 s.
+std::int64_t issuedLifetime(const CertificateInfo& info);
+
 // The caller a verified certificate speaks for: its SPIFFE ID must be in `trust_domain`.
 struct CertificateCaller {
   std::string identity;  // the SPIFFE ID

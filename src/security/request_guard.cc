@@ -12,7 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "http/media_type.h"
+#include "security/caller_scope.h"
 #include "security/pki.h"
+#include "security/policy_file.h"
 #include "sie/clock.h"
 #include "sie/metrics.h"
 
@@ -42,6 +44,27 @@ void count(std::string_view action, std::string_view outcome) {
                "unauthenticated, refused, limited).",
                {{"action", std::string(action)}, {"outcome", std::string(outcome)}})
       .inc();
+}
+
+void countDecision(std::string_view action, bool allowed, std::string_view source) {
+  metrics()
+      .counter("sie_policy_decisions_total",
+               "Authorization decisions by action, outcome (allowed, denied) and source (local: "
+               "the site's policy or the built-in roles; opa: the external decision point).",
+               {{"action", std::string(action)},
+                {"outcome", allowed ? "allowed" : "denied"},
+                {"source", std::string(source)}})
+      .inc();
+}
+
+std::string_view kindName(http::ResourceKind kind) {
+  return kind == http::ResourceKind::kSensor ? "sensor" : "function";
+}
+
+// "function:pump-1" for the audit and the decision point; "" for none or one the body names.
+std::string resourceText(const Resource& resource) {
+  if (resource.name.empty()) return {};
+  return fmt::format("{}:{}", kindName(resource.kind), resource.name);
 }
 
 }  // namespace
@@ -94,7 +117,8 @@ bool RequestGuard::hostAllowed(std::string_view host_header) const {
 }
 
 std::optional<http::HttpResponse> RequestGuard::admit(http::HttpRequest& request) {
-  const std::optional<Action> action = actionFor(request.method, request.path);
+  const std::string route = routePath(request.path);
+  const std::optional<Action> action = actionFor(request.method, route);
   const std::string_view action_name = action ? actionName(*action) : "health";
   if (!hostAllowed(request.header("host"))) {
     return refuse(request, 403, "host_not_allowed",
@@ -140,7 +164,8 @@ std::optional<http::HttpResponse> RequestGuard::admit(http::HttpRequest& request
     auto caller =
         callerFromCertificate(request.peer_uri, request.peer_organization, options_.trust_domain);
     if (!caller) return refuse(request, 403, "forbidden", caller.error().message, "", action_name);
-    return authorize(request, caller->identity, caller->role, caller->sensors, *action);
+    return authorize(request, caller->identity, caller->identity, caller->role, caller->sensors,
+                     *action, route);
   }
   const std::string_view authorization = request.header("authorization");
   if (authorization.empty()) {
@@ -161,26 +186,121 @@ std::optional<http::HttpResponse> RequestGuard::admit(http::HttpRequest& request
     answer.headers["WWW-Authenticate"] = R"(Bearer realm="sie", error="invalid_token")";
     return answer;
   }
-  return authorize(request, token->identity, token->role, token->sensors, *action);
+  return authorize(request, token->identity, "token:" + token->identity, token->role,
+                   token->sensors, *action, route);
 }
 
 std::optional<http::HttpResponse> RequestGuard::authorize(http::HttpRequest& request,
-                                                          const std::string& identity, Role role,
-                                                          const std::string& sensors,
-                                                          Action action) {
+                                                          const std::string& identity,
+                                                          std::string_view subject, Role role,
+                                                          const std::string& sensors, Action action,
+                                                          std::string_view route) {
   const std::string_view action_name = actionName(action);
   request.caller = identity;
-  request.caller_sensors = sensors;
-  if (!allows(role, action)) {
-    return refuse(request, 403, "forbidden",
-                  fmt::format("'{}' (role {}) may not {} here; ask an admin for a credential "
-                              "with a role that may",
-                              identity, roleName(role), action_name),
-                  identity, action_name);
+  const Resource resource = resourceFor(action, route);
+  const std::shared_ptr<const Policy> policy =
+      options_.policy ? options_.policy->current() : builtInPolicy();
+  const Decision decision = policy->decide({subject, role}, action, resource);
+  countDecision(action_name, decision.allowed, "local");
+  if (!decision.allowed) {
+    const std::string named = resource.name.empty() ? "" : fmt::format(" '{}'", resource.name);
+    std::string message;
+    if (!options_.policy) {
+      message = fmt::format(
+          "'{}' (role {}) may not {} here; ask an admin for a credential with a role that may",
+          identity, roleName(role), action_name);
+    } else {
+      message = fmt::format("'{}' (role {}) may not {}{}: {}", identity, roleName(role),
+                            action_name, named,
+                            decision.denied_by ? "the site's policy denies it"
+                                               : "no rule of the site's policy allows it; ask an "
+                                                 "admin to change the policy");
+    }
+    nlohmann::json detail{{"source", "local"}, {"policy", policy->source()}};
+    if (!resource.name.empty()) detail["resource"] = resourceText(resource);
+    if (decision.denied_by) detail["rule"] = decision.denied_by->where;
+    return refuse(request, 403, "forbidden", std::move(message), identity, action_name,
+                  std::move(detail));
+  }
+  if (auto refused = limitScope(request, action, sensors, policy, decision, resource)) {
+    return refused;
   }
   if (auto limited = limitRate(request, action_name)) return limited;
+  if (options_.decision_point) {
+    if (auto refused = askDecisionPoint(request, subject, role, action, resource, route)) {
+      return refused;
+    }
+  }
   count(action_name, "allowed");
   return std::nullopt;
+}
+
+std::optional<http::HttpResponse> RequestGuard::limitScope(
+    http::HttpRequest& request, Action action, const std::string& sensors,
+    const std::shared_ptr<const Policy>& policy, const Decision& decision,
+    const Resource& resource) {
+  const std::string_view action_name = actionName(action);
+  CallerScope::Limits limits;
+  if (action == Action::kIngest && !sensors.empty()) {
+    auto pattern = TopicPattern::parse(sensors);
+    if (!pattern) {
+      return refuse(
+          request, 403, "forbidden",
+          fmt::format("the credential's sensor pattern is invalid: {}", pattern.error().message),
+          request.caller, action_name);
+    }
+    limits.credential_sensors = std::move(*pattern);
+  }
+  if (decision.bound.limits()) {
+    limits.policy = policy;
+    limits.bound = decision.bound;
+    limits.bound_kind = resource.kind;
+  }
+  if (!limits.credential_sensors && !limits.policy) return std::nullopt;
+  // The guard outlives the requests it admitted: the node stops its listener first.
+  request.scope = std::make_shared<CallerScope>(
+      request.caller, action, std::move(limits),
+      [this, caller = request.caller, peer = request.peer, method = request.method,
+       path = request.path,
+       action_name](const std::string& named, const std::string& reason, const Rule* rule) {
+        countDecision(action_name, false, "local");
+        nlohmann::json record{{"caller", caller},      {"peer", peer},          {"method", method},
+                              {"path", path},          {"action", action_name}, {"status", 403},
+                              {"reason", "forbidden"}, {"resource", named},     {"source", "local"},
+                              {"detail", reason}};
+        if (rule != nullptr) record["rule"] = rule->where;
+        audit(std::move(record), true);
+      });
+  return std::nullopt;
+}
+
+std::optional<http::HttpResponse> RequestGuard::askDecisionPoint(const http::HttpRequest& request,
+                                                                 std::string_view subject,
+                                                                 Role role, Action action,
+                                                                 const Resource& resource,
+                                                                 std::string_view route) {
+  using Outcome = DecisionAnswer::Outcome;
+  const std::string_view action_name = actionName(action);
+  const std::string named = resourceText(resource);
+  const DecisionAnswer answer = options_.decision_point->ask(
+      {subject, roleName(role), action_name, named, request.method, route});
+  countDecision(action_name, answer.outcome == Outcome::kAllowed, "opa");
+  if (answer.outcome == Outcome::kAllowed) return std::nullopt;
+  nlohmann::json detail{{"source", "opa"}, {"detail", answer.reason}};
+  if (!named.empty()) detail["resource"] = named;
+  if (answer.outcome == Outcome::kDenied) {
+    return refuse(
+        request, 403, "forbidden",
+        fmt::format("'{}' (role {}) may not {}{}: {}", request.caller, roleName(role), action_name,
+                    resource.name.empty() ? "" : fmt::format(" '{}'", resource.name),
+                    answer.reason),
+        request.caller, action_name, std::move(detail));
+  }
+  auto refused = refuse(request, 503, "decision_unavailable",
+                        fmt::format("{}; the node refuses what it cannot check", answer.reason),
+                        request.caller, action_name, std::move(detail));
+  refused.headers["Retry-After"] = "1";
+  return refused;
 }
 
 void RequestGuard::tlsRefused(const std::string& peer, const std::string& reason) {
@@ -212,18 +332,20 @@ std::optional<http::HttpResponse> RequestGuard::limitRate(const http::HttpReques
 
 http::HttpResponse RequestGuard::refuse(const http::HttpRequest& request, int status,
                                         std::string_view code, std::string message,
-                                        std::string_view caller, std::string_view action) {
+                                        std::string_view caller, std::string_view action,
+                                        nlohmann::json detail) {
   const std::string_view outcome =
       status == 401 ? "unauthenticated" : (code == "forbidden" ? "denied" : "refused");
   count(action, outcome);
-  audit(nlohmann::json{{"caller", caller.empty() ? "anonymous" : caller},
-                       {"peer", request.peer},
-                       {"method", request.method},
-                       {"path", request.path},
-                       {"action", action},
-                       {"status", status},
-                       {"reason", code}},
-        !caller.empty());
+  nlohmann::json record{{"caller", caller.empty() ? "anonymous" : caller},
+                        {"peer", request.peer},
+                        {"method", request.method},
+                        {"path", request.path},
+                        {"action", action},
+                        {"status", status},
+                        {"reason", code}};
+  record.update(detail);
+  audit(std::move(record), !caller.empty());
   http::HttpResponse answer;
   answer.status = status;
   answer.body = nlohmann::json{{"error", code}, {"message", message}}.dump(

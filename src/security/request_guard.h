@@ -8,13 +8,19 @@
 //   4. Authentication: a verified client certificate (its SPIFFE ID, pki.h), else a bearer token
 //      (tokens.h); the caller's identity goes on the request. Browsers send certificates on
 //      their own, so certificate callers' POSTs also pass rule 3.
-//   5. Authorization: the route's action (access.h) against the caller's role.
+//   5. Authorization: the site's policy (policy.h; the built-in roles without a policy file)
+//      decides the caller's action (access.h) on the route's resource. A resource the body names
+//      (an ingest's sensors, a deploy's function) is checked once it is read: the request carries
+//      what it may be (caller_scope.h), bounded also by the sensors the credential names.
 //   6. A rate per caller (rate_limiter.h): over it, 429 with Retry-After.
-// Every outcome is counted; refusals of known callers, and of unknown ones up to a rate, are
-// audited with who asked for what.
+//   7. With an external decision point (decision_point.h), it must allow the request too; when it
+//      cannot answer in time, the request is refused (503).
+// Every outcome is counted, and every policy decision; refusals of known callers, and of unknown
+// ones up to a rate, are audited with who asked for what.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -24,6 +30,9 @@
 
 #include "http/http_server.h"
 #include "security/access.h"
+#include "security/decision_point.h"
+#include "security/policy.h"
+#include "security/policy_store.h"
 #include "security/rate_limiter.h"
 #include "security/tokens.h"
 #include "sie/state.h"
@@ -41,6 +50,10 @@ struct GuardOptions {
   double burst = 4000;
   // The trust domain client certificates must be in ("plant-a"); "" when the listener has no TLS.
   std::string trust_domain;
+  // The site's policy file; null: the built-in roles (policy_file.h).
+  std::shared_ptr<PolicyStore> policy;
+  // Asked once the local policy allowed a request; null: none.
+  std::shared_ptr<DecisionPoint> decision_point;
 };
 
 class RequestGuard {
@@ -61,13 +74,26 @@ class RequestGuard {
   // Appends a refusal to the audit: always for a known caller, else at most
   // kAuditedPerSecond a second (the skipped ones are counted in the next record).
   void audit(nlohmann::json body, bool known_caller);
+  // The answer to a refused request, counted and audited; `detail` adds to the audit record.
   http::HttpResponse refuse(const http::HttpRequest& request, int status, std::string_view code,
-                            std::string message, std::string_view caller, std::string_view action);
+                            std::string message, std::string_view caller, std::string_view action,
+                            nlohmann::json detail = nlohmann::json::object());
 
-  // The authenticated caller's role against the action, then its rate.
+  // The authenticated caller (`subject`: its SPIFFE ID or "token:<identity>") against the
+  // policy, then its rate, then the external decision point. `route`: routePath(request.path).
   std::optional<http::HttpResponse> authorize(http::HttpRequest& request,
-                                              const std::string& identity, Role role,
-                                              const std::string& sensors, Action action);
+                                              const std::string& identity, std::string_view subject,
+                                              Role role, const std::string& sensors, Action action,
+                                              std::string_view route);
+  // What the body may name (CallerScope), when the credential or the decision limits it.
+  std::optional<http::HttpResponse> limitScope(http::HttpRequest& request, Action action,
+                                               const std::string& sensors,
+                                               const std::shared_ptr<const Policy>& policy,
+                                               const Decision& decision, const Resource& resource);
+  std::optional<http::HttpResponse> askDecisionPoint(const http::HttpRequest& request,
+                                                     std::string_view subject, Role role,
+                                                     Action action, const Resource& resource,
+                                                     std::string_view route);
   // The caller (request.caller set) within its rate, or the 429 to send.
   std::optional<http::HttpResponse> limitRate(const http::HttpRequest& request,
                                               std::string_view action);

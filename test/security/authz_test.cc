@@ -10,43 +10,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "control_fixture.h"
+#include "authz_fixture.h"
 
 namespace sie {
 namespace {
 
 using ::testing::HasSubstr;
-
-class AuthzTest : public ControlApiTest {
- protected:
-  // A token the admin issued through the API.
-  std::string issue(const std::string& identity, const std::string& role,
-                    const std::string& ttl = "1h") {
-    const Reply r =
-        call("POST", "/api/v1/tokens",
-             fmt::format(R"({{"identity":"{}","role":"{}","ttl":"{}"}})", identity, role, ttl),
-             "-H 'Content-Type: application/json'");
-    EXPECT_EQ(r.status, 201) << r.text;
-    return r.body.value("token", "");
-  }
-  // curl as the holder of `token` ("" for none).
-  Reply as(const std::string& token, const std::string& method, const std::string& path,
-           const std::string& body = "", const std::string& args = "") {
-    auth_ = false;
-    const Reply r = call(method, path, body,
-                         (token.empty() ? "" : "-H 'Authorization: Bearer " + token + "' ") + args);
-    auth_ = true;
-    return r;
-  }
-  std::vector<nlohmann::json> denials() {
-    std::vector<nlohmann::json> out;
-    const auto records = node_->state().audit().tail(1000);
-    for (const auto& record : *records) {
-      if (record.kind == "security") out.push_back(nlohmann::json::parse(record.body));
-    }
-    return out;
-  }
-};
 
 TEST_F(AuthzTest, UnauthenticatedCallsGet401AndNothingElse) {
   const std::string manifest = thresholdManifest("evil", "1", 5);

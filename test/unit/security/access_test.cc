@@ -51,25 +51,52 @@ TEST(AccessTest, EveryRouteIsAnActionAndUnknownOnesAreAdmin) {
   }
 }
 
-TEST(AccessTest, RolesAllowWhatTheirNamesSay) {
-  EXPECT_TRUE(allows(Role::kViewer, Action::kRead));
-  EXPECT_FALSE(allows(Role::kViewer, Action::kIngest));
-  EXPECT_FALSE(allows(Role::kViewer, Action::kInvoke));
-  EXPECT_TRUE(allows(Role::kDevice, Action::kIngest));
-  EXPECT_FALSE(allows(Role::kDevice, Action::kRead));
-  EXPECT_TRUE(allows(Role::kOperator, Action::kInvoke));
-  EXPECT_TRUE(allows(Role::kOperator, Action::kRollout));
-  EXPECT_FALSE(allows(Role::kOperator, Action::kDeploy));
-  EXPECT_TRUE(allows(Role::kDeployer, Action::kDeploy));
-  EXPECT_TRUE(allows(Role::kDeployer, Action::kArtifacts));
-  EXPECT_FALSE(allows(Role::kDeployer, Action::kKeys));  // a trusted key voids signatures
-  EXPECT_FALSE(allows(Role::kDeployer, Action::kAdmin));
-  for (int a = 0; a <= static_cast<int>(Action::kAdmin); ++a) {
-    EXPECT_TRUE(allows(Role::kAdmin, static_cast<Action>(a)));
-  }
+TEST(AccessTest, RolesAndActionsHaveNames) {
   EXPECT_EQ(parseRole("deployer"), Role::kDeployer);
   EXPECT_EQ(parseRole("root"), std::nullopt);
   EXPECT_EQ(roleName(Role::kOperator), "operator");
+  EXPECT_EQ(parseAction("rollout"), Action::kRollout);
+  EXPECT_EQ(parseAction("*"), std::nullopt);
+  for (std::size_t a = 0; a < kActionCount; ++a) {
+    EXPECT_EQ(parseAction(actionName(static_cast<Action>(a))), static_cast<Action>(a));
+  }
+}
+
+// The guard reads paths as the router does, so "//" cannot hide a route or its function.
+TEST(AccessTest, TheResourceOfARouteIsTheFunctionItNames) {
+  EXPECT_EQ(routePath("/api//v1/functions//pump/"), "/api/v1/functions/pump");
+  EXPECT_EQ(routePath("//"), "/");
+  EXPECT_EQ(routePath("/healthz"), "/healthz");
+  using http::ResourceKind;
+  struct Case {
+    const char* method;
+    const char* path;
+    ResourceKind kind;
+    const char* name;
+  };
+  const Case cases[] = {
+      {"PUT", "/api/v1/functions/pump-1", ResourceKind::kFunction, "pump-1"},
+      {"POST", "/api/v1/functions/pump-1/rollout/promote", ResourceKind::kFunction, "pump-1"},
+      {"GET", "/api/v1/functions/pump-1/logs", ResourceKind::kFunction, "pump-1"},
+      {"POST", "/function/pump-1", ResourceKind::kFunction, "pump-1"},
+      {"POST", "/async-function/pump-1", ResourceKind::kFunction, "pump-1"},
+      {"GET", "/system/function/pump-1", ResourceKind::kFunction, "pump-1"},
+      {"POST", "/system/scale-function/pump-1", ResourceKind::kFunction, "pump-1"},
+      {"POST", "/api/v1/functions", ResourceKind::kFunction, ""},
+      {"PUT", "/system/functions", ResourceKind::kFunction, ""},
+      {"DELETE", "/system/functions", ResourceKind::kFunction, ""},
+      {"POST", "/api/v1/events", ResourceKind::kSensor, ""},
+      {"GET", "/api/v1/functions", ResourceKind::kNone, ""},
+      {"GET", "/system/functions", ResourceKind::kNone, ""},
+      {"GET", "/api/v1/status", ResourceKind::kNone, ""},
+      {"POST", "/api/v1/keys", ResourceKind::kNone, ""},
+  };
+  for (const Case& c : cases) {
+    const std::string path = routePath(c.path);
+    const Resource r = resourceFor(*actionFor(c.method, path), path);
+    EXPECT_EQ(r.kind, c.kind) << c.method << " " << c.path;
+    EXPECT_EQ(r.name, c.name) << c.method << " " << c.path;
+  }
 }
 
 }  // namespace

@@ -3,28 +3,19 @@
 #include "security/request_guard.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "memory_audit.h"
+#include "sie/metrics.h"
+
 namespace sie::security {
 namespace {
 
 using ::testing::HasSubstr;
-
-class MemoryAudit final : public AuditLog {
- public:
-  Result<std::int64_t> append(std::string_view kind, std::string_view subject,
-                              std::string_view body) override {
-    records.push_back({static_cast<std::int64_t>(records.size() + 1), 0, std::string(kind),
-                       std::string(subject), std::string(body)});
-    return records.back().seq;
-  }
-  Result<std::vector<AuditRecord>> tail(std::size_t) override { return records; }
-  Result<AuditVerifyReport> verify() override { return AuditVerifyReport{}; }
-  std::vector<AuditRecord> records;
-};
 
 http::HttpRequest request(std::string method, std::string path,
                           std::string host = "127.0.0.1:8080") {
@@ -175,6 +166,119 @@ TEST_F(RequestGuardTest, AFloodOfAnonymousRefusalsIsAuditedAtABoundedRate) {
   }
   EXPECT_GE(audit_.records.size(), 20U);
   EXPECT_LE(audit_.records.size(), 60U);  // 20 a second; the loop may straddle seconds
+}
+
+// With a policy file the guard decides by its rules: on the route's function before the body,
+// and on the function or sensors the body names once the handler reads it.
+class PolicyGuardTest : public RequestGuardTest {
+ protected:
+  RequestGuard guardWith(const std::string& rules) {
+    const std::string file = (dir_ / "policy.yaml").string();
+    std::ofstream(file) << "apiVersion: sie/v1\nkind: Policy\nrules:\n" << rules;
+    auto store = PolicyStore::open(file, audit_, systemClock(), std::chrono::seconds(1));
+    EXPECT_TRUE(store) << store.error().str();
+    return RequestGuard({.authenticate = true, .policy = std::move(*store)}, tokens_.get(), audit_);
+  }
+  std::vector<nlohmann::json> denials() {
+    std::vector<nlohmann::json> out;
+    for (auto& body : audit_.bodies("security")) {
+      if (body.contains("status")) out.push_back(std::move(body));
+    }
+    return out;
+  }
+};
+
+TEST_F(PolicyGuardTest, TheRouteFunctionIsDecidedBeforeTheBodyAndDenialsNameTheRule) {
+  RequestGuard guard = guardWith(R"(
+  - {subjects: ["token:ci"], actions: [deploy, invoke], resources: ["function:pump-*"]}
+  - {subjects: ["token:ci"], actions: [invoke], resources: ["function:pump-9"], effect: deny}
+)");
+  const std::string ci = token("ci", Role::kViewer);
+  const auto admit = [&](const char* method, const char* path) {
+    auto r = request(method, path);
+    r.headers["authorization"] = ci;
+    return guard.admit(r);
+  };
+  const std::uint64_t decisions = metrics().counterTotal("sie_policy_decisions_total");
+  EXPECT_FALSE(admit("PUT", "/api/v1/functions/pump-1"));
+  EXPECT_FALSE(admit("POST", "/function/pump-1"));
+  EXPECT_FALSE(admit("POST", "/api/v1/functions/pump-1/invoke"));
+  for (const char* path : {"/api/v1/functions/valve-1", "/api/v1//functions//valve-1/",
+                           "//api/v1/functions/valve-1"}) {
+    auto refused = admit("PUT", path);
+    ASSERT_TRUE(refused) << path;
+    EXPECT_EQ(refused->status, 403);
+    EXPECT_THAT(refused->body, HasSubstr("'ci' (role viewer) may not deploy 'valve-1': no rule of "
+                                         "the site's policy allows it"));
+  }
+  auto refused = admit("POST", "/async-function/pump-9");
+  ASSERT_TRUE(refused);
+  EXPECT_THAT(refused->body, HasSubstr("may not invoke 'pump-9': the site's policy denies it"));
+  const nlohmann::json denial = denials().back();
+  EXPECT_EQ(denial["caller"], "ci");
+  EXPECT_EQ(denial["resource"], "function:pump-9");
+  EXPECT_EQ(denial["source"], "local");
+  EXPECT_THAT(denial["rule"].get<std::string>(), HasSubstr("policy.yaml:6"));
+  // Nothing without a rule: reading, another caller, another action.
+  EXPECT_TRUE(admit("GET", "/api/v1/status"));
+  EXPECT_TRUE(admit("DELETE", "/api/v1/functions/pump-1"));
+  EXPECT_EQ(metrics().counterTotal("sie_policy_decisions_total"), decisions + 9);
+}
+
+TEST_F(PolicyGuardTest, AFunctionTheBodyNamesIsCheckedByTheHandlerAndAudited) {
+  RequestGuard guard = guardWith(R"(
+  - {subjects: ["token:ci"], actions: [deploy], resources: ["function:pump-*"]}
+)");
+  auto deploy = request("POST", "/api/v1/functions");
+  deploy.headers["authorization"] = token("ci", Role::kViewer);
+  ASSERT_FALSE(guard.admit(deploy));
+  ASSERT_TRUE(deploy.scope);
+  EXPECT_FALSE(deploy.scope->refusal(http::ResourceKind::kFunction, "pump-7"));
+  const auto refused = deploy.scope->refusal(http::ResourceKind::kFunction, "valve-7");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(*refused, "'ci' may deploy pump-* only, not 'valve-7' (the site's policy)");
+  const nlohmann::json denial = denials().back();
+  EXPECT_EQ(denial["caller"], "ci");
+  EXPECT_EQ(denial["resource"], "function:valve-7");
+  EXPECT_EQ(denial["action"], "deploy");
+
+  // Without a policy file nothing is bounded: the built-in roles name no resources.
+  RequestGuard builtin({.authenticate = true}, tokens_.get(), audit_);
+  auto admin = request("POST", "/api/v1/functions");
+  admin.headers["authorization"] = token("root", Role::kAdmin);
+  ASSERT_FALSE(builtin.admit(admin));
+  EXPECT_FALSE(admin.scope);
+}
+
+TEST_F(PolicyGuardTest, IngestIsBoundedByTheCredentialAndThePolicy) {
+  RequestGuard guard = guardWith(R"(
+  - {subjects: [role:device], actions: [ingest], resources: ["sensor:grid/+/voltage"]}
+  - {subjects: [role:device], actions: [ingest], resources: ["sensor:grid/f1/voltage"],
+     effect: deny}
+)");
+  auto ingest = request("POST", "/api/v1/events");
+  ingest.headers["authorization"] =
+      "Bearer " +
+      tokens_->create("feeder-2", Role::kDevice, std::chrono::hours(1), "grid/f2/#")->text;
+  ASSERT_FALSE(guard.admit(ingest));
+  ASSERT_TRUE(ingest.scope);
+  using http::ResourceKind;
+  EXPECT_FALSE(ingest.scope->refusal(ResourceKind::kSensor, "grid/f2/voltage"));
+  EXPECT_EQ(ingest.scope->refusal(ResourceKind::kSensor, "grid/f3/voltage"),
+            "'feeder-2' may send readings for grid/f2/# only, not for 'grid/f3/voltage'");
+  EXPECT_EQ(ingest.scope->refusal(ResourceKind::kSensor, "grid/f2/current"),
+            "'feeder-2' may send readings for grid/+/voltage only, not for 'grid/f2/current' "
+            "(the site's policy)");
+  auto feeder1 = request("POST", "/api/v1/events");
+  feeder1.headers["authorization"] = token("feeder-1", Role::kDevice);
+  ASSERT_FALSE(guard.admit(feeder1));
+  EXPECT_EQ(feeder1.scope->refusal(ResourceKind::kSensor, "grid/f1/voltage"),
+            "'feeder-1' may not send readings for 'grid/f1/voltage': the site's policy denies it");
+  EXPECT_EQ(denials().back()["resource"], "sensor:grid/f1/voltage");
+  // A viewer has no ingest rule at all.
+  auto viewer = request("POST", "/api/v1/events");
+  viewer.headers["authorization"] = token("grafana", Role::kViewer);
+  EXPECT_EQ(guard.admit(viewer)->status, 403);
 }
 
 }  // namespace
