@@ -167,7 +167,8 @@ Status ControlPlane::bind(FunctionSpec& spec, const ArtifactRefs& refs) const {
       folders.push_back(normal(path));
     }
   }
-  for (const auto& [path, sha256] : refs) {
+  for (const auto& ref : refs) {
+    const std::string& path = ref.first;  // lambdas capture structured bindings from clang 16 on
     const bool used =
         std::find(files.begin(), files.end(), path) != files.end() ||
         std::any_of(folders.begin(), folders.end(), [&](const std::string& folder) {
