@@ -61,7 +61,11 @@ class ConfigValues {
   std::map<std::string, std::vector<ConfigValues>, std::less<>> tables_;
 };
 
-// Parses durations such as "250ms", "10s", "1.5m", "2h", "500us", "0".
+// The longest duration sie accepts anywhere (configuration, TTLs, token lifetimes): longer ones
+// are typos, and a clock reading plus this much still fits in int64 nanoseconds (until 2170).
+inline constexpr std::chrono::hours kMaxDuration{24 * 365 * 100};
+
+// Parses durations such as "250ms", "10s", "1.5m", "2h", "500us", "0", up to kMaxDuration.
 Result<std::chrono::nanoseconds> parseDuration(std::string_view text);
 
 }  // namespace sie

@@ -50,7 +50,7 @@ class KvStore {
  public:
   virtual ~KvStore() = default;
   virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
-  // ttl == 0: never expires.
+  // ttl == 0: never expires; at most kMaxDuration (sie/config.h), else Errc::kInvalidArgument.
   virtual Status put(std::string_view key, std::string_view value,
                      std::chrono::milliseconds ttl = std::chrono::milliseconds{0}) = 0;
   // Writes `value` only when the current value equals `expected` (nullopt: key absent).

@@ -75,7 +75,12 @@ Result<std::chrono::nanoseconds> parseDuration(std::string_view text) {
     return fail(Errc::kInvalidArgument,
                 "'" + std::string(text) + "' has no known unit (use ns, us, ms, s, m or h)");
   }
-  return std::chrono::nanoseconds(static_cast<std::int64_t>(amount * scale));
+  const double ns = amount * scale;
+  if (ns > static_cast<double>(std::chrono::nanoseconds(kMaxDuration).count())) {
+    return fail(Errc::kInvalidArgument,
+                "'" + std::string(text) + "' is longer than the 100 years (876000h) sie allows");
+  }
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(ns));
 }
 
 }  // namespace sie

@@ -310,7 +310,9 @@ class Session final : public SessionBase {
     pending_.peer_uri = peer_uri_;
     pending_.peer_organization = peer_organization_;
     if (options_.admit) {
-      if (auto refused = options_.admit(pending_)) return send(std::move(*refused), false);
+      if (auto refused = options_.admit(pending_)) {
+        return send(std::move(*refused), false, 11, header.method() == bhttp::verb::head);
+      }
     }
     const bool expects_continue = beast::iequals(header[bhttp::field::expect], "100-continue");
     if (options_.spool && header.target().starts_with(options_.spool->prefix)) {
@@ -452,8 +454,9 @@ class Session final : public SessionBase {
 
   void finish(HttpRequest request, HttpResponse response, unsigned version, bool keep_alive) {
     if (!request.body_file.empty()) dropSpool(request.body_file);
-    if (response.stream) return streamReply(std::move(response), version);
-    send(std::move(response), keep_alive, version);
+    const bool head = request.method == "HEAD";
+    if (response.stream && !head) return streamReply(std::move(response), version);
+    send(std::move(response), keep_alive, version, head);
   }
 
   // Runs an asynchronous write on the connection's strand and waits for it, from a stream's
@@ -469,7 +472,9 @@ class Session final : public SessionBase {
     return !result.get();
   }
 
-  void send(HttpResponse response, bool keep_alive, unsigned version = 11) {
+  // `head`: the answer to a HEAD request, which has the headers of the GET answer but never a
+  // body (a body would be read as the start of the next answer on the connection).
+  void send(HttpResponse response, bool keep_alive, unsigned version, bool head) {
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
         static_cast<bhttp::status>(response.status), version);
     res->set(bhttp::field::server, "sie");
@@ -478,6 +483,7 @@ class Session final : public SessionBase {
     res->keep_alive(keep_alive);
     res->body() = std::move(response.body);
     res->prepare_payload();
+    if (head) res->body().clear();
     write(res);
   }
 

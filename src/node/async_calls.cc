@@ -94,7 +94,15 @@ void AsyncCalls::notify(const Call& call) {
   request.allowed_networks = callbacks_.networks;
   std::string error;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+    if (attempt > 0) {
+      // Backs off, but a stopping node makes one attempt per call: with a full queue of
+      // undeliverable callbacks, retries held a stop for minutes.
+      std::unique_lock lock(mu_);
+      if (stopped_.wait_for(lock, std::chrono::milliseconds(200 << attempt),
+                            [this] { return stopping_; })) {
+        break;
+      }
+    }
     auto response = http::send(request);
     if (response && response->status < 300) return;
     error =
@@ -115,6 +123,7 @@ void AsyncCalls::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  stopped_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }

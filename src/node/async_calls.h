@@ -47,7 +47,7 @@ class AsyncCalls {
                 Work work);
   // {callId, function, status: queued|running|done|failed, httpStatus, result, callback}.
   [[nodiscard]] std::optional<nlohmann::json> find(const std::string& id) const;
-  // Runs what is queued, then joins the threads.
+  // Runs what is queued, then joins the threads. Callbacks are no longer retried.
   void stop();
 
  private:
@@ -67,6 +67,7 @@ class AsyncCalls {
   const CallbackPolicy callbacks_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
+  std::condition_variable stopped_;  // ends callback back-offs
   std::deque<std::pair<std::string, Work>> queue_;
   std::map<std::string, Call> calls_;
   std::deque<std::string> order_;  // call ids, oldest first, for trimming

@@ -105,6 +105,9 @@ std::optional<std::size_t> number(const HttpRequest& request, const std::string&
 // maxLatencyMs, minInvocations) over `base`; an error answer names the field.
 std::variant<RolloutPolicy, HttpResponse> policyFrom(const nlohmann::json& fields,
                                                      RolloutPolicy base) {
+  const auto not_a_number = [](const std::string& key) {
+    return apiError(400, "invalid", fmt::format("'{}' must be a number", key), key);
+  };
   for (const auto& [key, value] : fields.items()) {
     try {
       if (key == "strategy") {
@@ -116,13 +119,17 @@ std::variant<RolloutPolicy, HttpResponse> policyFrom(const nlohmann::json& field
           base.weight = 0;
         }
       } else if (key == "weight") {
-        base.weight = value.get<int>();
+        const auto weight = jsonNumber<int>(value);
+        if (!weight) return not_a_number(key);
+        base.weight = *weight;
       } else if (key == "maxErrorRate") {
         base.max_error_rate = value.get<double>();
       } else if (key == "maxLatencyMs") {
         base.max_p99_ms = value.get<double>();
       } else if (key == "minInvocations") {
-        base.min_invocations = value.get<std::uint64_t>();
+        const auto invocations = jsonNumber<std::uint64_t>(value);
+        if (!invocations) return not_a_number(key);
+        base.min_invocations = *invocations;
       } else {
         return apiError(400, "invalid",
                         fmt::format("unknown field '{}' (known: strategy, weight, maxErrorRate, "
@@ -131,7 +138,7 @@ std::variant<RolloutPolicy, HttpResponse> policyFrom(const nlohmann::json& field
                         key);
       }
     } catch (const nlohmann::json::exception&) {
-      return apiError(400, "invalid", fmt::format("'{}' must be a number", key), key);
+      return not_a_number(key);
     }
   }
   if (auto checked = validate(base); !checked) {
@@ -453,7 +460,7 @@ HttpResponse ControlApi::scale(const std::string& name, const nlohmann::json& pa
                                   key),
                       key);
     }
-    if (!value.is_number_integer()) {
+    if (!value.is_number_integer() || !jsonNumber<int>(value)) {
       return apiError(400, "invalid", fmt::format("'{}' must be a whole number", key), key);
     }
   }

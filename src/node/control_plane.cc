@@ -167,7 +167,8 @@ Status ControlPlane::bind(FunctionSpec& spec, const ArtifactRefs& refs) const {
       folders.push_back(normal(path));
     }
   }
-  for (const auto& [path, sha256] : refs) {
+  for (const auto& ref : refs) {
+    const std::string& path = ref.first;  // lambdas capture structured bindings from clang 16 on
     const bool used =
         std::find(files.begin(), files.end(), path) != files.end() ||
         std::any_of(folders.begin(), folders.end(), [&](const std::string& folder) {
@@ -246,7 +247,9 @@ ControlResult<std::unique_ptr<ControlPlane::Claim>> ControlPlane::claim(const st
 void ControlPlane::audit(const std::string& name, const std::string& event,
                          const std::string& actor, const std::string& detail) {
   nlohmann::json body{{"event", event}, {"actor", actor}, {"detail", detail}};
-  if (auto appended = audit_.append("control", name, body.dump()); !appended) {
+  // Details quote requests (an upload's name), which need not be UTF-8: such bytes are replaced.
+  const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (auto appended = audit_.append("control", name, text); !appended) {
     spdlog::error("audit: {}", appended.error().str());
   }
 }

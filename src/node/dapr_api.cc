@@ -1,5 +1,6 @@
 #include "node/dapr_api.h"
 #include "core/json_text.h"
+#include "sie/config.h"
 
 #include <charconv>
 
@@ -13,8 +14,13 @@ using http::HttpRequest;
 using http::HttpResponse;
 using nlohmann::json;
 
+// Messages quote the request (its path), which need not be UTF-8: such bytes are replaced.
 HttpResponse daprError(int status, std::string_view code, const std::string& message) {
-  return {status, "application/json", json{{"errorCode", code}, {"message", message}}.dump(), {}};
+  return {status,
+          "application/json",
+          json{{"errorCode", code}, {"message", message}}.dump(-1, ' ', false,
+                                                               json::error_handler_t::replace),
+          {}};
 }
 
 HttpResponse noContent() { return {204, "application/json", "", {}}; }
@@ -100,9 +106,12 @@ HttpResponse DaprApi::saveState(const std::string& store, const std::string& bod
         const std::string text = t->is_string() ? t->get<std::string>() : t->dump();
         long long seconds = 0;
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-        if (ec != std::errc() || end != text.data() + text.size() || seconds < 0) {
+        if (ec != std::errc() || end != text.data() + text.size() || seconds < 0 ||
+            seconds > std::chrono::seconds(kMaxDuration).count()) {
           return daprError(400, "ERR_MALFORMED_REQUEST",
-                           "metadata.ttlInSeconds must be a non-negative integer");
+                           fmt::format("metadata.ttlInSeconds must be an integer from 0 to {} "
+                                       "(100 years)",
+                                       std::chrono::seconds(kMaxDuration).count()));
         }
         ttl = std::chrono::seconds(seconds);
       }

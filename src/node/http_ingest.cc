@@ -11,10 +11,13 @@
 namespace sie::node {
 namespace {
 
+// Messages quote the request (a header, a sensor id), which need not be UTF-8: such bytes are
+// replaced.
 HttpResponse error(int status, std::string_view code, std::string message) {
   return {status,
           "application/json",
-          nlohmann::json{{"error", code}, {"message", std::move(message)}}.dump(),
+          nlohmann::json{{"error", code}, {"message", std::move(message)}}.dump(
+              -1, ' ', false, nlohmann::json::error_handler_t::replace),
           {}};
 }
 

@@ -67,8 +67,11 @@ Result<std::unique_ptr<StateStore>> openState(const SiteConfig& site, const Plug
   return (*plugin)->make(options, config);
 }
 
+// Messages quote the request (its path), which need not be UTF-8: such bytes are replaced.
 HttpResponse jsonError(int status, std::string_view code, const std::string& message) {
-  return {status, "application/json", nlohmann::json{{"error", code}, {"message", message}}.dump()};
+  return {status, "application/json",
+          nlohmann::json{{"error", code}, {"message", message}}.dump(
+              -1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 std::size_t limitParam(const HttpRequest& request, std::size_t fallback) {
@@ -377,6 +380,7 @@ std::string Node::statusJson() const {
   nlohmann::json sources = nlohmann::json::array();
   for (const auto& block : site_.sources)
     sources.push_back({{"name", block.name}, {"type", block.type}});
+  // Triggers need not be UTF-8: such bytes are replaced.
   return nlohmann::json{{"site", site_.name},
                         {"running", running_.load()},
                         {"uptime_s", s.uptime_s},
@@ -389,7 +393,7 @@ std::string Node::statusJson() const {
                         {"queued", s.queued},
                         {"functions", functions},
                         {"sources", sources}}
-      .dump();
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 HttpResponse Node::handleHttp(const HttpRequest& request) {
@@ -446,7 +450,8 @@ HttpResponse Node::handleHttp(const HttpRequest& request) {
                      {"body", r.body},
                      {"hash", r.hash}});
     }
-    return {200, "application/json", out.dump()};
+    return {200, "application/json",
+            out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
   }
   return jsonError(404, "not_found",
                    fmt::format("no endpoint {}; try /healthz, /readyz, /metrics, /api/v1/status, "

@@ -50,7 +50,8 @@ std::variant<std::string, HttpResponse> manifestFor(const std::string& body) {
                                 parsed ? "" : parsed.error().message + ": "));
   }
   const nlohmann::json& request = *parsed;
-  for (const auto& [key, value] : request.items()) {
+  for (const auto& item : request.items()) {
+    const std::string& key = item.key();  // lambdas capture structured bindings from clang 16 on
     const auto known = [&](std::string_view k) { return k == key; };
     if (std::none_of(std::begin(kKnown), std::end(kKnown), known) &&
         std::none_of(std::begin(kIgnored), std::end(kIgnored), known)) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "sie/config.h"
+
 namespace sie::state {
 namespace {
 
@@ -55,9 +57,10 @@ EmbeddedKv::Entry* EmbeddedKv::live(std::string_view key, std::int64_t now_ns) {
 
 Status EmbeddedKv::set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl,
                        std::int64_t now_ns) {
-  if (ttl.count() < 0) {
+  // The bound keeps now + ttl within int64 nanoseconds.
+  if (ttl.count() < 0 || ttl > kMaxDuration) {
     return fail(Errc::kInvalidArgument,
-                fmt::format("kv ttl must be >= 0 (got {} ms)", ttl.count()));
+                fmt::format("kv ttl must be from 0 to 100 years (got {} ms)", ttl.count()));
   }
   const std::int64_t expires =
       ttl.count() == 0 ? 0

@@ -247,7 +247,7 @@ TEST(DaprApiTest, BadRequestsGetDaprErrors) {
               ::testing::HasSubstr("non-empty string key"));
   EXPECT_THAT(curl("-d '[{\"key\":\"k\",\"value\":1,\"metadata\":{\"ttlInSeconds\":\"soon\"}}]' " +
                    base + "/state/s"),
-              ::testing::HasSubstr("ttlInSeconds must be a non-negative integer"));
+              ::testing::HasSubstr("ttlInSeconds must be an integer from 0 to"));
   EXPECT_THAT(curl(base + "/actors/x/y"), ::testing::HasSubstr("ERR_NOT_FOUND"));
   EXPECT_THAT(curl("-X PUT " + base + "/state/s/k"), ::testing::EndsWith(" 405"));
   EXPECT_THAT(

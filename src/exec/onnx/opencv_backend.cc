@@ -41,7 +41,7 @@ class OpenCvSession final : public InferenceSession {
         out.push_back(std::move(t));
       }
       return out;
-    } catch (const cv::Exception& e) {
+    } catch (const std::exception& e) {  // cv::Exception, and standard ones from inside OpenCV
       return fail(Errc::kInvalidArgument, fmt::format("inference failed: {}", e.what()));
     }
   }
@@ -74,9 +74,9 @@ class OpenCvBackend final : public InferenceBackend {
                                 op));
       }
       if (controlFlow(op)) {
-        return fail(Errc::kUnsupported,
-                    fmt::format("operator {} (control flow) is not supported by the opencv backend",
-                                op));
+        return fail(
+            Errc::kUnsupported,
+            fmt::format("operator {} (control flow) is not supported by the opencv backend", op));
       }
     }
     return ok();
@@ -94,14 +94,19 @@ class OpenCvBackend final : public InferenceBackend {
  private:
   static Result<cv::dnn::Net> import(std::span<const std::uint8_t> model) {
     try {
-      cv::dnn::Net net = cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(model.data()),
-                                                  model.size());
+      cv::dnn::Net net =
+          cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(model.data()), model.size());
       if (net.empty()) return fail(Errc::kUnsupported, "the opencv backend imported no layers");
       net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
       net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
       return net;
     } catch (const cv::Exception& e) {
       // OpenCV's message names the node and operator it failed on.
+      return fail(Errc::kUnsupported,
+                  fmt::format("the opencv backend cannot import the model: {}", e.what()));
+    } catch (const std::exception& e) {
+      // Shapes it cannot work with (a convolution of a one-dimensional input) can also end in
+      // standard exceptions: "cannot create std::vector larger than max_size()".
       return fail(Errc::kUnsupported,
                   fmt::format("the opencv backend cannot import the model: {}", e.what()));
     }

@@ -1,5 +1,6 @@
 #include "exec/process/wire.h"
 #include "core/json_text.h"
+#include "sie/config.h"
 
 #include <algorithm>
 #include <bit>
@@ -107,6 +108,21 @@ Result<T> field(const json& object, const char* name, const char* where, T fallb
   }
 }
 
+// kv[].ttlMs: milliseconds from 0 (no expiry) to kMaxDuration; absent or null is 0.
+Result<std::chrono::milliseconds> ttlOf(const json& write) {
+  const auto it = write.find("ttlMs");
+  if (it == write.end() || it->is_null()) return std::chrono::milliseconds(0);
+  const std::int64_t max = std::chrono::milliseconds(kMaxDuration).count();
+  const std::optional<std::int64_t> ms = jsonNumber<std::int64_t>(*it);
+  if (!ms || *ms < 0 || *ms > max) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("function result: kv[].ttlMs must be a number from 0 to {} (100 "
+                            "years; 0: no expiry), got {}",
+                            max, it->dump()));
+  }
+  return std::chrono::milliseconds(*ms);
+}
+
 }  // namespace
 
 std::string invocationJson(const Invocation& call, std::int64_t deadline_ms) {
@@ -171,7 +187,7 @@ Result<Output> parseResult(std::string_view body) {
       write.value = value == w.end()     ? ""
                     : value->is_string() ? value->get<std::string>()
                                          : value->dump();
-      write.ttl = std::chrono::milliseconds(SIE_TRY(field<std::int64_t>(w, "ttlMs", "kv[]", 0)));
+      write.ttl = SIE_TRY(ttlOf(w));
       out.kv_writes.push_back(std::move(write));
     }
   }

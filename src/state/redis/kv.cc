@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "sie/config.h"
+
 namespace sie::state::redis {
 namespace {
 
@@ -23,9 +25,10 @@ return 1
 )lua";
 
 Status checkTtl(std::chrono::milliseconds ttl) {
-  if (ttl.count() < 0) {
+  if (ttl.count() < 0 || ttl > kMaxDuration) {
     return fail(Errc::kInvalidArgument,
-                fmt::format("ttl must be >= 0 ms (got {} ms; 0 = never expires)", ttl.count()));
+                fmt::format("ttl must be from 0 ms to 100 years (got {} ms; 0 = never expires)",
+                            ttl.count()));
   }
   return ok();
 }

@@ -2,6 +2,7 @@
 // a model file goes wrong.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <span>
@@ -45,8 +46,10 @@ inline ::onnx::ModelProto denseModel(const Dense& d) {
     auto* t = v->mutable_type()->mutable_tensor_type();
     t->set_elem_type(::onnx::TensorProto::FLOAT);
     auto* d0 = t->mutable_shape()->add_dim();
-    if (batch > 0) d0->set_dim_value(batch);
-    else d0->set_dim_param("batch");
+    if (batch > 0)
+      d0->set_dim_value(batch);
+    else
+      d0->set_dim_param("batch");
     t->mutable_shape()->add_dim()->set_dim_value(width);
   };
   tensorType(g->add_input(), "input", d.fixed_batch, d.in);
@@ -81,6 +84,45 @@ inline ::onnx::ModelProto denseModel(const Dense& d) {
     act->add_input("logit");
     act->add_output("output");
   }
+  return m;
+}
+
+// y = Conv(x, W) for input [1, 1, length] and one filter of `kernel` taps (all 1): OpenCV works
+// out the output's length when it imports the model.
+inline ::onnx::ModelProto convModel(std::int64_t length, std::int64_t kernel) {
+  ::onnx::ModelProto m;
+  m.set_ir_version(7);
+  m.set_producer_name("sie-test");
+  auto* opset = m.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(11);
+  auto* g = m.mutable_graph();
+  g->set_name("conv");
+  auto shaped = [](::onnx::ValueInfoProto* v, const std::string& name, std::int64_t width) {
+    v->set_name(name);
+    auto* t = v->mutable_type()->mutable_tensor_type();
+    t->set_elem_type(::onnx::TensorProto::FLOAT);
+    for (std::int64_t d : {std::int64_t{1}, std::int64_t{1}, width}) {
+      t->mutable_shape()->add_dim()->set_dim_value(d);
+    }
+  };
+  shaped(g->add_input(), "input", length);
+  shaped(g->add_output(), "output", std::max<std::int64_t>(1, length - kernel + 1));
+  auto* w = g->add_initializer();
+  w->set_name("W");
+  w->set_data_type(::onnx::TensorProto::FLOAT);
+  for (std::int64_t d : {std::int64_t{1}, std::int64_t{1}, kernel}) w->add_dims(d);
+  for (std::int64_t i = 0; i < kernel; ++i) w->add_float_data(1.0F);
+  auto* conv = g->add_node();
+  conv->set_op_type("Conv");
+  conv->set_name("conv");
+  conv->add_input("input");
+  conv->add_input("W");
+  conv->add_output("output");
+  auto* taps = conv->add_attribute();
+  taps->set_name("kernel_shape");
+  taps->set_type(::onnx::AttributeProto::INTS);
+  taps->add_ints(kernel);
   return m;
 }
 

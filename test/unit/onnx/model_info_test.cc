@@ -4,15 +4,18 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "exec/onnx/opencv_backend.h"
+#include "exec/onnx/trial_run.h"
 #include "model_builder.h"
 
 namespace sie::onnx {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::bytesOf;
+using testing::convModel;
 using testing::Dense;
 using testing::denseModel;
+using ::testing::HasSubstr;
 using testing::span;
 
 Dense smallDense() {
@@ -151,8 +154,25 @@ TEST(ModelInfoTest, RejectsANodeAttributeTensorWhoseDataDoesNotMatchItsDims) {
   const std::string bytes = testing::bytesOf(m);
   auto info = inspectModel(testing::span(bytes));
   ASSERT_FALSE(info);
-  EXPECT_THAT(info.error().message, ::testing::HasSubstr("node 'bad_constant' (Constant) attribute 'value'"));
+  EXPECT_THAT(info.error().message,
+              ::testing::HasSubstr("node 'bad_constant' (Constant) attribute 'value'"));
   EXPECT_THAT(info.error().message, ::testing::HasSubstr("21 elements declared, 64 bytes of data"));
+}
+
+TEST(ModelInfoTest, AConvolutionOfAOneDimensionalInputIsRefusedAtTheTrialRun) {
+  // OpenCV's importer throws std::length_error for it, not the cv::Exception the backend caught:
+  // the exception ended the node at deploy time (fuzz_model).
+  ::onnx::ModelProto m = convModel(9, 7);
+  auto* shape = m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type();
+  shape->mutable_shape()->clear_dim();
+  shape->mutable_shape()->add_dim()->set_dim_value(1);
+  const std::string bytes = bytesOf(m);
+  auto info = inspectModel(span(bytes));
+  ASSERT_TRUE(info) << info.error().str();
+  auto backend = makeOpenCvBackend();
+  auto run = trialRun(*backend, span(bytes), *info);
+  ASSERT_FALSE(run);
+  EXPECT_THAT(run.error().message, HasSubstr("cannot import the model"));
 }
 
 }  // namespace

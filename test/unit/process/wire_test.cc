@@ -2,6 +2,7 @@
 // C++ worker SDK reads them (sdk/cpp/include/sie/worker.h).
 #include "exec/process/wire.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sie/worker.h>
@@ -84,6 +85,19 @@ TEST_F(WireTest, ATruncatedFrameIsAnErrorThatSaysWhereItEnds) {
     } catch (const nlohmann::json::exception& e) {
       EXPECT_EQ(where, "its JSON") << e.what();
     }
+  }
+}
+
+TEST(WireResultTest, KvTtlsOutsideZeroToAHundredYearsAreRefused) {
+  auto kept = process::parseResult(R"({"kv": [{"key": "k", "value": 1, "ttlMs": 60000}]})");
+  ASSERT_TRUE(kept) << kept.error().str();
+  EXPECT_EQ(kept->kv_writes.at(0).ttl, std::chrono::minutes(1));
+  // The state adds a TTL to the clock in nanoseconds: this one overflowed it (a fuzzer found it).
+  for (const char* ttl : {"9223372036854775807", "3153600000001", "-1", "6e30", "\"1\""}) {
+    auto refused =
+        process::parseResult(fmt::format(R"({{"kv": [{{"key": "k", "ttlMs": {}}}]}})", ttl));
+    ASSERT_FALSE(refused) << ttl;
+    EXPECT_THAT(refused.error().message, HasSubstr("kv[].ttlMs must be a number from 0 to")) << ttl;
   }
 }
 

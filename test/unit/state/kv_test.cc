@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sie/config.h"
 #include "state/embedded_store.h"
 #include "state_test_util.h"
 
@@ -86,6 +87,9 @@ TEST(StateKvTest, TtlExpiresByTheInjectedClock) {
   EXPECT_EQ(getOrDie(store->kv(), "long"), std::nullopt);
   EXPECT_EQ(getOrDie(store->kv(), "forever"), "x");
   EXPECT_FALSE(store->kv().put("bad", "ttl", -1ms));
+  // Beyond 100 years the expiry would overflow int64 nanoseconds.
+  EXPECT_FALSE(store->kv().put("bad", "ttl", std::chrono::milliseconds::max()));
+  EXPECT_TRUE(store->kv().put("century", "x", kMaxDuration));
 }
 
 TEST(StateKvTest, CompareAndSet) {
