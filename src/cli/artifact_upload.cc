@@ -14,6 +14,7 @@
 #include "core/file_text.h"
 #include "core/sha256.h"
 #include "core/signing.h"
+#include "node/function_bundle.h"
 
 namespace sie::cli {
 namespace {
@@ -37,18 +38,18 @@ std::string normal(const fs::path& path) {
 
 using Files = std::map<std::string, std::string>;  // manifest path -> local path
 
-// Adds every file under the folder `local` (named `path` in the manifest), hidden ones and
-// signatures aside.
+// Adds every file under the folder `local` (named `path` in the manifest), hidden ones,
+// signatures and bundles aside.
 std::optional<std::string> addFolder(const std::string& path, const fs::path& local, Files& files) {
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(local, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.starts_with(".")) {
+    // The same files a signed bundle covers (node/function_bundle.h).
+    if (node::skippedInBundle(it->path().filename().string())) {
       if (it->is_directory(ec)) it.disable_recursion_pending();
       continue;
     }
-    if (!it->is_regular_file(ec) || it->path().extension() == ".sig") continue;
+    if (!it->is_regular_file(ec)) continue;
     if (files.size() >= kMaxFolderFiles) {
       return fmt::format(
           "{} holds more than {} files; keep a function's files in a folder of "
@@ -109,11 +110,13 @@ tl::expected<Files, std::string> namedFiles(const std::string& manifest_file,
 
 }  // namespace
 
-std::string signatureHeader(const std::string& file) {
-  auto doc = readFileText(file + ".sig");
+std::string fileHeader(const std::string& path) {
+  auto doc = readFileText(path);
   if (!doc) return "";
   return base64Encode(std::span(reinterpret_cast<const unsigned char*>(doc->data()), doc->size()));
 }
+
+std::string signatureHeader(const std::string& file) { return fileHeader(file + ".sig"); }
 
 tl::expected<UploadedFile, int> uploadFile(const NodeClient& client, const std::string& local,
                                            const std::string& name, bool progress) {

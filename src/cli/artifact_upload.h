@@ -26,6 +26,9 @@ struct UploadedFile {
 // the file is not signed.
 std::string signatureHeader(const std::string& file);
 
+// A small file's bytes as a header sends them (base64); "" when there is no such file.
+std::string fileHeader(const std::string& path);
+
 // Uploads one local file as `name`; shows progress on stderr when `progress`.
 tl::expected<UploadedFile, int> uploadFile(const NodeClient& client, const std::string& local,
                                            const std::string& name, bool progress);

@@ -31,6 +31,7 @@ struct DeployArgs {
   double max_latency_ms = -1;
   int min_invocations = -1;
   bool no_upload = false;  // the files the manifests name are on the node already
+  bool rollback = false;   // an older signed release, on purpose
 };
 
 // "?strategy=canary&weight=10&..." for a rollout deploy, "" for a plain one.
@@ -60,6 +61,10 @@ struct Manifest {
   YamlDocument doc;
   std::string name;       // metadata.name, or "file#k" when it cannot be read locally
   std::string signature;  // FILE.sig (`sie sign`), base64, for the X-Sie-Signature header
+  // FILE.bundle and FILE.bundle.sig (`sie sign --bundle`), base64, for X-Sie-Bundle and
+  // X-Sie-Bundle-Signature; "" when the file has no bundle.
+  std::string bundle;
+  std::string bundle_signature;
 };
 
 // The name only labels progress and results; the node parses and judges the document itself, so
@@ -135,8 +140,17 @@ int runDeploy(const DeployArgs& args) {
   for (const auto& [file, text] : files) {
     // A signed file is deployed as signed: its bytes and FILE.sig go to the node unchanged.
     const std::string signature = signatureHeader(file);
+    const std::string bundle = fileHeader(file + ".bundle");
+    const std::string bundle_signature = bundle.empty() ? "" : fileHeader(file + ".bundle.sig");
+    if (!bundle.empty() && bundle_signature.empty()) {
+      client.complain(
+          fmt::format("{}.bundle has no signature ({}.bundle.sig); sign the bundle "
+                      "again with `sie sign --bundle {} --key KEY`",
+                      file, file, file));
+      return kExitLocal;
+    }
     auto docs = splitYamlDocuments(text);
-    if (!signature.empty() && docs.size() != 1) {
+    if ((!signature.empty() || !bundle.empty()) && docs.size() != 1) {
       client.complain(
           fmt::format("{} is signed but holds {} manifests; sign one manifest per "
                       "file",
@@ -147,8 +161,9 @@ int runDeploy(const DeployArgs& args) {
     for (YamlDocument& doc : docs) {
       ++k;
       std::string name = peekName(doc.text, fmt::format("{}#{}", file, k));
-      if (!signature.empty()) doc.text = text;  // the signed bytes, exactly
-      manifests.push_back({file, std::move(doc), std::move(name), signature});
+      if (!signature.empty() || !bundle.empty()) doc.text = text;  // the signed bytes, exactly
+      manifests.push_back(
+          {file, std::move(doc), std::move(name), signature, bundle, bundle_signature});
     }
   }
   if (manifests.empty()) {
@@ -166,6 +181,11 @@ int runDeploy(const DeployArgs& args) {
       std::cerr << fmt::format("deploying {} ({}/{})…\n", m.name, i + 1, manifests.size());
     std::map<std::string, std::string> headers;
     if (!m.signature.empty()) headers["X-Sie-Signature"] = m.signature;
+    if (!m.bundle.empty()) {
+      headers["X-Sie-Bundle"] = m.bundle;
+      headers["X-Sie-Bundle-Signature"] = m.bundle_signature;
+    }
+    if (args.rollback) headers["X-Sie-Rollback"] = "true";
     if (!args.no_upload) {
       auto artifacts = uploadManifestFiles(client, m.file, m.doc.text, progress);
       if (!artifacts) return artifacts.error();
@@ -238,6 +258,9 @@ void addDeployCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-upload", args->no_upload,
                 "Send the manifests only: the files they name are on the node already (absolute "
                 "paths there)");
+  cmd->add_flag("--rollback", args->rollback,
+                "Deploy a bundle signed as an older release than one deployed before (the node "
+                "refuses such a replay otherwise, and audits the rollback)");
   addClientOptions(*cmd, args->client);
   cmd->callback([args, &exit_code] { exit_code = runDeploy(*args); });
 }

@@ -1,11 +1,13 @@
 // `sie keys ls|add|rm`: the public keys a running node trusts for signed deploys (its
 // trusted-keys folder, through the API). `sie keys generate` (sign_command.cc) works locally.
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "cli/artifact_upload.h"
 #include "cli/client_output.h"
 #include "cli/commands.h"
 #include "cli/node_client.h"
@@ -41,11 +43,19 @@ int add(const KeyArgs& args) {
     client.complain(pem.error().str());
     return kExitLocal;
   }
+  // The site CA's endorsement beside the key (`sie pki endorse`), which a node that requires
+  // signatures asks for.
+  std::map<std::string, std::string> headers;
+  if (const std::string endorsement = fileHeader(args.file + ".endorsement");
+      !endorsement.empty()) {
+    headers["X-Sie-Endorsement"] = endorsement;
+  }
   auto reply = client.call(
       {.method = "POST",
        .path = "/api/v1/keys" + (args.name.empty() ? "" : "?name=" + urlEncode(args.name)),
        .body = *pem,
-       .content_type = "application/x-pem-file"});
+       .content_type = "application/x-pem-file",
+       .headers = headers});
   if (!reply) return reply.error();
   if (!printStructured(reply->body, client.format())) {
     std::cout << "trusted key " << cellText(member(reply->body, "id")) << "\n";

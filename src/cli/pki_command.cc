@@ -1,5 +1,5 @@
-// `sie pki init|issue|renew|revoke|inspect`: the site's certificate authority, offline, on the
-// host that keeps it. Keys are written 0600 and never printed.
+// `sie pki init|issue|renew|revoke|inspect|endorse`: the site's certificate authority, offline, on
+// the host that keeps it. Keys are written 0600 and never printed.
 #include <chrono>
 #include <ctime>
 #include <iostream>
@@ -11,6 +11,8 @@
 
 #include "cli/commands.h"
 #include "cli/node_client.h"
+#include "core/file_text.h"
+#include "security/key_endorsement.h"
 #include "security/pki.h"
 #include "sie/config.h"
 
@@ -143,6 +145,22 @@ int inspect(const PkiArgs& args) {
   return kExitOk;
 }
 
+int endorse(const PkiArgs& args) {
+  auto ca = security::SiteCa::open(args.dir);
+  if (!ca) return failed("endorse", ca.error());
+  auto pem = readFileText(args.target, 64 * 1024);
+  if (!pem) return failed("endorse", pem.error());
+  auto doc = security::endorseKey(*ca, *pem);
+  if (!doc) return failed("endorse", doc.error());
+  const std::string out = args.out.empty() ? args.target + ".endorsement" : args.out;
+  if (auto written = writeFileAtomically(out, *doc); !written) {
+    return failed("endorse", written.error());
+  }
+  std::cout << fmt::format("endorsed {} as spiffe://{}: {} (`sie keys add {}` sends it)\n",
+                           args.target, ca->trustDomain(), out, args.target);
+  return kExitOk;
+}
+
 void addDir(CLI::App& command, PkiArgs& args) {
   command.add_option("--dir", args.dir, "The site CA's folder")->capture_default_str();
 }
@@ -211,6 +229,16 @@ void addPkiCommand(CLI::App& app, int& exit_code) {
       ->required();
   addDir(*revoke_cmd, *revoke_args);
   revoke_cmd->callback([revoke_args, &exit_code] { exit_code = revoke(*revoke_args); });
+
+  auto endorse_args = std::make_shared<PkiArgs>();
+  auto* endorse_cmd = pki->add_subcommand(
+      "endorse",
+      "Endorse a signing key (a .pub file from `sie keys generate`) with the site CA: writes "
+      "KEY.pub.endorsement, without which a node that requires signatures will not trust it");
+  endorse_cmd->add_option("KEY", endorse_args->target, "The public key (PEM)")->required();
+  endorse_cmd->add_option("--out", endorse_args->out, "Where to write (default KEY.endorsement)");
+  addDir(*endorse_cmd, *endorse_args);
+  endorse_cmd->callback([endorse_args, &exit_code] { exit_code = endorse(*endorse_args); });
 
   auto inspect_args = std::make_shared<PkiArgs>();
   auto* inspect_cmd = pki->add_subcommand(

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -206,6 +207,7 @@ Result<std::string> ArtifactStore::layOut(const ArtifactRefs& refs, const std::s
   }
   fs::path base(root);
   for (std::size_t i = 0; i < depth; ++i) base /= "_";
+  std::set<std::string> laid_out;
   for (const auto& [path, sha256] : refs) {
     const StoredArtifact stored = SIE_TRY(find(sha256));
     const std::string actual = SIE_TRY(sha256File(stored.path));
@@ -218,14 +220,27 @@ Result<std::string> ArtifactStore::layOut(const ArtifactRefs& refs, const std::s
     }
     const fs::path target = (base / path).lexically_normal();
     SIE_CHECK(linkOrCopy(stored.path, target));
+    laid_out.insert(target.string());
     std::error_code ec;
     const fs::path sig = target.string() + std::string(kSigSuffix);
     if (stored.has_signature) {
       SIE_CHECK(linkOrCopy(stored.path + std::string(kSigSuffix), sig));
+      laid_out.insert(sig.string());
     } else {
       fs::remove(sig, ec);
     }
   }
+  // A file left from an earlier, refused deploy of this version would be run and read (and
+  // hashed into its bundle) as if the deploy had named it.
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_directory(ec) && !laid_out.contains(it->path().lexically_normal().string())) {
+      stale.push_back(it->path());
+    }
+  }
+  for (const fs::path& path : stale) fs::remove(path, ec);
   return base.string();
 }
 

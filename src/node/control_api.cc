@@ -159,7 +159,8 @@ nlohmann::json queryFields(const HttpRequest& request, std::initializer_list<con
   return out;
 }
 
-// A deploy from the request's body and headers: If-Match, X-Sie-Signature, X-Sie-Artifacts.
+// A deploy from the request's body and headers: If-Match, X-Sie-Signature, X-Sie-Artifacts,
+// X-Sie-Bundle with X-Sie-Bundle-Signature, X-Sie-Rollback.
 std::variant<DeployRequest, HttpResponse> deployRequest(const HttpRequest& r) {
   DeployRequest request{.text = r.body,
                         .actor = actorOf(r),
@@ -168,6 +169,14 @@ std::variant<DeployRequest, HttpResponse> deployRequest(const HttpRequest& r) {
   auto refs = parseArtifactRefs(r.header("x-sie-artifacts"));
   if (!refs) return apiError(400, "invalid", refs.error().message, "X-Sie-Artifacts");
   request.artifacts = std::move(*refs);
+  auto bundle = bundleFromHeaders(r.header("x-sie-bundle"), r.header("x-sie-bundle-signature"));
+  if (!bundle) return apiError(400, "invalid", bundle.error().message, bundle.error().where);
+  request.bundle = std::move(*bundle);
+  const std::string_view rollback = r.header("x-sie-rollback");
+  if (!rollback.empty() && rollback != "true" && rollback != "false") {
+    return apiError(400, "invalid", "X-Sie-Rollback is true or false", "X-Sie-Rollback");
+  }
+  request.rollback = rollback == "true";
   return request;
 }
 
@@ -638,6 +647,13 @@ void ControlApi::addKeyRoutes() {
   routes_.add("POST", "/api/v1/keys", [this](const HttpRequest& r, const http::PathParams&) {
     auto key = readPublicKey(r.body, "body");
     if (!key) return apiError(400, "invalid", key.error().message, "", "body");
+    if (auto admitted = plane_.trust().admitKey(r.body, r.header("x-sie-endorsement")); !admitted) {
+      const bool bad_request = admitted.error().code == Errc::kInvalidArgument;
+      plane_.audit("keys", "key refused", actorOf(r),
+                   fmt::format("{}: {}", key->id, admitted.error().message));
+      return apiError(bad_request ? 400 : 403, bad_request ? "invalid" : "forbidden",
+                      admitted.error().message, "X-Sie-Endorsement");
+    }
     const auto name = r.query.find("name");
     if (auto added = TrustStore::add(plane_.trust().keysDir(), r.body,
                                      name == r.query.end() ? "" : name->second);

@@ -312,15 +312,49 @@ ControlResult<DeployReport> ControlPlane::deploy(const DeployRequest& request) {
                                                  : ControlErrc::kInvalid;
     return tl::unexpected(ControlError{code, bound.error()});
   }
-  auto signers = trust_.check(text, request.signature, specs->front(), request.stored);
-  if (!signers) {
-    const ControlErrc code = signers.error().code == Errc::kInvalidArgument
+  std::optional<SignedBundle> bundle = request.bundle;
+  if (request.stored) {
+    std::lock_guard lock(mu_);
+    auto kept = desired_.bundle(name, version);
+    if (!kept) return tl::unexpected(ControlError{ControlErrc::kInternal, kept.error()});
+    bundle = std::move(*kept);
+  }
+  auto trusted = trust_.check(text, request.signature, bundle, specs->front(), request.stored);
+  if (!trusted) {
+    const ControlErrc code = trusted.error().code == Errc::kInvalidArgument
                                  ? ControlErrc::kInvalid
                                  : ControlErrc::kForbidden;
-    return tl::unexpected(ControlError{code, signers.error()});
+    return tl::unexpected(ControlError{code, trusted.error()});
   }
-  const std::string signed_by =
-      signers->empty() ? "" : fmt::format(", signed by {}", fmt::join(*signers, ", "));
+  std::string signed_by = trusted->signers.empty()
+                              ? ""
+                              : fmt::format(", signed by {}", fmt::join(trusted->signers, ", "));
+  if (trusted->sequence > 0) {
+    std::int64_t highest = 0;
+    {
+      std::lock_guard lock(mu_);
+      highest = desired_.signedSequence(name);
+    }
+    if (trusted->sequence < highest) {
+      // A replayed old release would bring back what a newer one fixed: only on purpose.
+      if (!request.rollback && !request.stored) {
+        return refuse(ControlErrc::kForbidden,
+                      fmt::format("{}@{} is signed as release {}, but release {} of '{}' was "
+                                  "deployed before: an older signed release is refused unless "
+                                  "you roll back on purpose (`sie deploy --rollback`)",
+                                  name, version, trusted->sequence, highest, name),
+                      "bundle");
+      }
+      signed_by += fmt::format(", rolled back from release {} to {}", highest, trusted->sequence);
+    } else {
+      signed_by += fmt::format(", release {}", trusted->sequence);
+    }
+  }
+  // Kept with the version (switching back re-checks it) and raising the name's release.
+  const auto keep_bundle = [&]() -> Status {
+    if (!bundle || trusted->sequence == 0) return ok();
+    return desired_.signedWith(name, version, *bundle, trusted->sequence);
+  };
   const auto& rollout = request.rollout;
   const std::string& actor = request.actor;
   if (rollout && serving) {
@@ -333,8 +367,10 @@ ControlResult<DeployReport> ControlPlane::deploy(const DeployRequest& request) {
     }
     {
       std::lock_guard lock(mu_);
-      if (auto saved =
-              desired_.candidate(name, serving_version, version, text, request.artifacts, *rollout);
+      if (auto saved = keep_bundle().and_then([&] {
+            return desired_.candidate(name, serving_version, version, text, request.artifacts,
+                                      *rollout);
+          });
           !saved) {
         return tl::unexpected(ControlError{ControlErrc::kInternal, saved.error()});
       }
@@ -352,7 +388,9 @@ ControlResult<DeployReport> ControlPlane::deploy(const DeployRequest& request) {
   }
   {
     std::lock_guard lock(mu_);
-    if (auto saved = desired_.deployed(name, version, text, request.artifacts); !saved) {
+    if (auto saved = keep_bundle().and_then(
+            [&] { return desired_.deployed(name, version, text, request.artifacts); });
+        !saved) {
       spdlog::error("control: {}@{} serves but is not persisted: {}", name, version,
                     saved.error().str());
       return tl::unexpected(ControlError{ControlErrc::kInternal, saved.error()});

@@ -40,7 +40,10 @@ struct DeployRequest {
   std::string expect_version;
   // Deploy beside the serving version as the rollout's candidate.
   std::optional<RolloutPolicy> rollout;
-  std::string signature;   // the X-Sie-Signature header (artifact_trust.h)
+  std::string signature;               // the X-Sie-Signature header (artifact_trust.h)
+  std::optional<SignedBundle> bundle;  // X-Sie-Bundle and X-Sie-Bundle-Signature, decoded
+  // Deploy a bundle signed with a lower sequence than one deployed before (X-Sie-Rollback).
+  bool rollback = false;
   ArtifactRefs artifacts;  // uploaded files the manifest names (artifact_store.h)
   bool stored = false;     // the text is the node's own stored copy of a manifest
 };

@@ -80,6 +80,11 @@ Result<DesiredState> DesiredState::load(const std::string& data_dir) {
       }
       state.entries_.emplace(name, std::move(entry));
     }
+    if (doc.contains("sequences")) {
+      for (const auto& [name, n] : doc["sequences"].items()) {
+        state.sequences_[name] = n.get<std::int64_t>();
+      }
+    }
   } catch (const std::exception& e) {  // json errors, and a policy that does not parse
     return fail(Errc::kCorrupt,
                 fmt::format("the control plane's desired state is unreadable ({}); fix or remove "
@@ -169,6 +174,31 @@ std::vector<std::string> DesiredState::versions(const std::string& name) const {
   return out;
 }
 
+std::int64_t DesiredState::signedSequence(const std::string& name) const {
+  auto it = sequences_.find(name);
+  return it == sequences_.end() ? 0 : it->second;
+}
+
+Result<std::optional<SignedBundle>> DesiredState::bundle(const std::string& name,
+                                                         const std::string& version) const {
+  const std::string path = (fs::path(dir_) / "functions" / name / (version + ".bundle")).string();
+  auto document = readFileText(path);
+  if (!document && document.error().code == Errc::kNotFound) return std::optional<SignedBundle>();
+  if (!document) return tl::unexpected(document.error());
+  std::string signature = SIE_TRY(readFileText(path + ".sig"));
+  return std::optional<SignedBundle>(SignedBundle{std::move(*document), std::move(signature)});
+}
+
+Status DesiredState::signedWith(const std::string& name, const std::string& version,
+                                const SignedBundle& bundle, std::int64_t sequence) {
+  const std::string path = (fs::path(dir_) / "functions" / name / (version + ".bundle")).string();
+  SIE_CHECK(writeFileAtomically(path + ".sig", bundle.signature));
+  SIE_CHECK(writeFileAtomically(path, bundle.document));
+  std::int64_t& highest = sequences_[name];
+  highest = std::max(highest, sequence);
+  return ok();
+}
+
 Status DesiredState::deployed(const std::string& name, const std::string& version,
                               const std::string& text, const ArtifactRefs& refs) {
   SIE_CHECK(storeVersion(name, version, text, refs));
@@ -248,8 +278,9 @@ Status DesiredState::save() const {
                                                    {"policy", policyJson(e.candidate->policy)}}
                                   : nlohmann::json()}};
   }
-  return writeFileAtomically((fs::path(dir_) / "desired.json").string(),
-                             nlohmann::json{{"functions", functions}}.dump(2) + "\n");
+  return writeFileAtomically(
+      (fs::path(dir_) / "desired.json").string(),
+      nlohmann::json{{"functions", functions}, {"sequences", sequences_}}.dump(2) + "\n");
 }
 
 }  // namespace sie::node

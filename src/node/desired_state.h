@@ -2,10 +2,13 @@
 // node comes back with the same functions, versions and scaling.
 //
 //   control/desired.json                     {"functions": {name: {"version", "deleted",
-//                                              "scaling"}}}, replaced atomically
+//                                              "scaling"}}, "sequences": {name: n}}, replaced
+//                                              atomically
 //   control/functions/<name>/<version>.yaml  each manifest as deployed
 //   control/functions/<name>/<version>.artifacts.json
 //                                            its uploaded files, {path: sha256} (artifact_store.h)
+//   control/functions/<name>/<version>.bundle, .bundle.sig
+//                                            its signed bundle (function_bundle.h), if any
 //   control/functions/<name>/<version>.files/
 //                                            those files laid out as the manifest names them
 //
@@ -15,6 +18,7 @@
 // ?reset=true) forgets the API's word and returns the name to the folder.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -23,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node/artifact_store.h"
+#include "node/function_bundle.h"
 #include "node/function_manifest.h"
 #include "node/rollout_policy.h"
 #include "sie/function.h"
@@ -62,6 +67,17 @@ class DesiredState {
   // "name@version (path)" of every stored version that runs the artifact.
   [[nodiscard]] std::vector<std::string> artifactUsers(const std::string& sha256) const;
 
+  // The highest signed-bundle sequence deployed for `name` (0: none). Never forgotten, not even
+  // by a reset or a delete, so an old signed release cannot come back unannounced.
+  [[nodiscard]] std::int64_t signedSequence(const std::string& name) const;
+  // The signed bundle name@version was deployed with, or nullopt.
+  [[nodiscard]] Result<std::optional<SignedBundle>> bundle(const std::string& name,
+                                                           const std::string& version) const;
+  // Keeps name@version's signed bundle and raises name's sequence to `sequence`; durable with the
+  // change that follows (deployed, candidate).
+  Status signedWith(const std::string& name, const std::string& version, const SignedBundle& bundle,
+                    std::int64_t sequence);
+
   // Each change is durable when it returns (written, fsynced, renamed).
   Status deployed(const std::string& name, const std::string& version, const std::string& text,
                   const ArtifactRefs& refs);
@@ -86,6 +102,7 @@ class DesiredState {
 
   std::string dir_;  // <data_dir>/control
   std::map<std::string, Entry> entries_;
+  std::map<std::string, std::int64_t> sequences_;
 };
 
 // {"min", "max", "targetConcurrency", "idleTimeoutMs", "prewarm"}: as kept, and as the API shows

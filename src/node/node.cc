@@ -122,7 +122,8 @@ Status Node::loadFunctions(const Plugins& plugins) {
   SIE_CHECK(artifacts.prepare());
   control_ = std::make_unique<ControlPlane>(
       *functions_, state_->audit(), SIE_TRY(DesiredState::load(site_.data_dir)),
-      ArtifactTrust(keys, site_.require_signatures), std::move(artifacts));
+      ArtifactTrust(keys, site_.require_signatures, site_.security.key_authority),
+      std::move(artifacts));
   SIE_CHECK(control_->load(site_.function_files));
   tokens_ = SIE_TRY(security::TokenStore::open(
       (std::filesystem::path(site_.data_dir) / "security").string(), clock_));

@@ -59,6 +59,10 @@ constexpr ConfigKey kSecurityKeys[] = {
      "a policy file (YAML, kind Policy; relative to this file) that decides who may do what on "
      "which functions and sensors, instead of the built-in roles: deny by default, a deny rule "
      "wins; reloaded when it changes (docs/SECURITY.md)"},
+    {"keyAuthority", Type::kString, "",
+     "the site CA certificate (relative to this file; default tls.caFile) whose endorsement "
+     "(sie pki endorse) a signing key needs to be trusted over the API when requireSignatures "
+     "is on"},
 };
 constexpr std::string_view kSecurityBlocks[] = {"tls", "opa"};
 constexpr ConfigKey kOpaKeys[] = {
@@ -270,6 +274,11 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
     const std::filesystem::path base = std::filesystem::path(file).parent_path();
     if (sec.has("policy")) {
       cfg.security.policy_file = (base / sec.str("policy")).lexically_normal().string();
+    }
+    if (sec.has("keyAuthority")) {
+      cfg.security.key_authority = (base / sec.str("keyAuthority")).lexically_normal().string();
+    } else if (cfg.security.tls) {
+      cfg.security.key_authority = cfg.security.tls->ca_file;
     }
     if (security["opa"]) {
       auto o = SIE_TRY(readConfig(security["opa"], kOpaKeys, file));

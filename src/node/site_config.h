@@ -63,6 +63,9 @@ struct SecurityOptions {
   std::optional<OpaSettings> opa;
   // Where async-call callbacks may go (CIDR networks).
   std::vector<std::string> callback_networks{"127.0.0.0/8", "::1/128"};
+  // The site CA certificate that endorses keys added over the API (key_endorsement.h); "" for
+  // none. Defaults to tls.caFile.
+  std::string key_authority;
 };
 
 struct SiteConfig {

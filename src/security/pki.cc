@@ -496,6 +496,41 @@ Status SiteCa::writeCrl() {
   return writeFileAtomically(crlFile(), std::string_view(mem->data, mem->length), 0644);
 }
 
+Result<std::vector<unsigned char>> SiteCa::signData(std::string_view data) const {
+  auto [ca_cert, ca_key] = SIE_TRY(loadCa(dir_));
+  std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
+  std::size_t size = 0;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  if (!ctx ||
+      EVP_DigestSignInit(ctx.get(), nullptr, digestFor(ca_key.get()), nullptr, ca_key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &size, bytes, data.size()) != 1) {
+    return tl::unexpected(sslError("cannot sign with the CA key"));
+  }
+  std::vector<unsigned char> signature(size);
+  if (EVP_DigestSign(ctx.get(), signature.data(), &size, bytes, data.size()) != 1) {
+    return tl::unexpected(sslError("cannot sign with the CA key"));
+  }
+  signature.resize(size);
+  return signature;
+}
+
+Status verifyCaSignature(std::string_view data, std::span<const unsigned char> signature,
+                         const std::string& ca_file) {
+  Cert cert = SIE_TRY(readCert(ca_file));
+  Key key(X509_get_pubkey(cert.get()));
+  std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
+  if (!key || !ctx ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, digestFor(key.get()), nullptr, key.get()) != 1) {
+    return tl::unexpected(sslError("cannot read the CA certificate's key"));
+  }
+  if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(),
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+    opensslReason();  // clears the queue
+    return fail(Errc::kCorrupt, "the site CA did not sign this", ca_file);
+  }
+  return ok();
+}
+
 Result<CertificateInfo> inspectCertificate(const std::string& pem_file) {
   Cert cert = SIE_TRY(readCert(pem_file));
   CertificateInfo info;

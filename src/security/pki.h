@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,9 @@ class SiteCa {
   Result<IssuedIdentity> renew(const std::string& cert_file, std::chrono::seconds lifetime = {});
   // Revokes a certificate (its file, or its serial in hex) and rewrites the CRL.
   Status revoke(std::string_view cert_file_or_serial);
+  // The CA key's signature of `data` (Ed25519, or ECDSA over SHA-256), for statements the site
+  // makes besides certificates (key_endorsement.h).
+  [[nodiscard]] Result<std::vector<unsigned char>> signData(std::string_view data) const;
 
   [[nodiscard]] const std::string& trustDomain() const { return trust_domain_; }
   [[nodiscard]] std::string caFile() const { return dir_ + "/ca.crt"; }
@@ -99,6 +103,11 @@ struct CertificateInfo {
 
 // Reads the first certificate in a PEM file.
 Result<CertificateInfo> inspectCertificate(const std::string& pem_file);
+
+// Checks `signature` of `data` (SiteCa::signData) against the CA certificate in `ca_file`;
+// kCorrupt when it does not verify.
+Status verifyCaSignature(std::string_view data, std::span<const unsigned char> signature,
+                         const std::string& ca_file);
 
 // Certificates start this long before they are issued: clocks drift.
 inline constexpr std::int64_t kBackdateSeconds = 300;

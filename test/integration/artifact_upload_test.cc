@@ -219,7 +219,11 @@ TEST_F(ArtifactUploadTest, ANodeThatRequiresSignaturesTakesSignedUploadsOnly) {
   };
   const std::string keys = work.file("keys");
   ASSERT_THAT(local("keys generate --out " + keys), HasSubstr("rc=0"));
-  ASSERT_THAT(sie("keys add " + keys + "/sie.pub"), HasSubstr("rc=0"));
+  // Without a site CA to endorse keys, the API trusts none; the node's own keys folder does.
+  std::string out = sie("keys add " + keys + "/sie.pub");
+  EXPECT_THAT(out, HasSubstr("has no site CA")) << out;
+  fs::create_directories(fs::path(data_.path()) / "keys");
+  fs::copy_file(keys + "/sie.pub", fs::path(data_.path()) / "keys" / "sie.pub");
   const fs::path functions = fs::path(work.path()) / "examples" / "demo-site" / "functions";
   fs::create_directories(functions);
   fs::create_directories(fs::path(work.path()) / "models");
@@ -229,12 +233,17 @@ TEST_F(ArtifactUploadTest, ANodeThatRequiresSignaturesTakesSignedUploadsOnly) {
   fs::copy_file(SIE_SOURCE_DIR "/models/grid-voltage.onnx", model);
   ASSERT_THAT(local("sign " + manifest + " --key " + keys + "/sie.key"), HasSubstr("rc=0"));
 
-  std::string out = sie("deploy -f " + manifest);  // the model went up without a signature
-  EXPECT_THAT(out, HasSubstr("has no signature")) << out;
+  out = sie("deploy -f " + manifest);  // the manifest is signed, the model it runs is not
+  EXPECT_THAT(out, HasSubstr("sign the function's bundle")) << out;
   EXPECT_THAT(out, HasSubstr("rc=1"));
-  ASSERT_THAT(local("sign " + model + " --key " + keys + "/sie.key"), HasSubstr("rc=0"));
-  out = sie("deploy -f " + manifest);  // sent again, with model.onnx.sig
+  ASSERT_THAT(local("sign --bundle " + manifest + " --key " + keys + "/sie.key"),
+              HasSubstr("rc=0"));
+  out = sie("deploy -f " + manifest);  // the bundle covers the model by its digest
   EXPECT_THAT(out, HasSubstr("created")) << out;
+
+  // A file signed by itself goes up with its signature, which the store checks and keeps.
+  ASSERT_THAT(local("sign " + model + " --key " + keys + "/sie.key"), HasSubstr("rc=0"));
+  ASSERT_THAT(sie("artifacts push " + model), HasSubstr("rc=0"));
   const Reply r = call("GET", "/api/v1/artifacts/" + sha256File(model).value());
   EXPECT_EQ(r.body["signed"], true) << r.text;
 

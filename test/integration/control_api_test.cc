@@ -570,10 +570,19 @@ TEST(SignedDeploysTest, ANodeThatRequiresSignaturesRefusesUnsignedAndTamperedArt
   TempDir data;
   TempDir work;
   chmod(work.path().c_str(), 0755);
+  chmod(data.path().c_str(), 0711);  // workers run as users of their own: they pass through
+  const auto sie = [&](const std::string& args) {
+    return capture(fmt::format("{} {} 2>&1; echo \"rc=$?\"", SIE_CLI, args));
+  };
+  const std::string pki = work.file("pki");
+  ASSERT_THAT(sie("pki init --trust-domain plant-a --dir " + pki), HasSubstr("rc=0"));
   Plugins plugins;
   ASSERT_TRUE(registerBuiltinPlugins(plugins));
-  auto site =
-      node::parseSite({"t/site.yaml", std::string(kSite) + "  requireSignatures: true\n"}, {});
+  auto site = node::parseSite({"t/site.yaml", std::string(kSite) +
+                                                  "  requireSignatures: true\n"
+                                                  "  security: {keyAuthority: " +
+                                                  pki + "/ca.crt}\n"},
+                              {});
   ASSERT_TRUE(site) << site.error().str();
   site->data_dir = data.path();
   auto made = node::Node::create(std::move(*site), plugins);
@@ -582,8 +591,11 @@ TEST(SignedDeploysTest, ANodeThatRequiresSignaturesRefusesUnsignedAndTamperedArt
   ASSERT_TRUE(node->start());
   const std::string at = fmt::format("--node http://127.0.0.1:{} --token-file {}", node->httpPort(),
                                      testing::adminTokenFile(data.path()));
-  const auto sie = [&](const std::string& args) {
-    return capture(fmt::format("{} {} 2>&1; echo \"rc=$?\"", SIE_CLI, args));
+  const auto version = [&](const std::string& name) {
+    const std::string body =
+        capture(fmt::format("curl -s http://127.0.0.1:{}/api/v1/functions/{} {}", node->httpPort(),
+                            name, testing::adminAuth(data.path())));
+    return nlohmann::json::parse(body, nullptr, false).value("version", "?");
   };
   const std::string keys = work.file("keys");
   ASSERT_THAT(sie("keys generate --out " + keys), HasSubstr("rc=0"));
@@ -594,53 +606,102 @@ TEST(SignedDeploysTest, ANodeThatRequiresSignaturesRefusesUnsignedAndTamperedArt
   std::string out = sie("deploy -f " + manifest + " " + at);
   EXPECT_THAT(out, HasSubstr("requires signed deploys")) << out;
   EXPECT_THAT(out, HasSubstr("rc=1"));
-
+  // A manifest signature alone leaves what the function runs unsigned.
   ASSERT_THAT(sie("sign " + manifest + " --key " + keys + "/sie.key"), HasSubstr("rc=0"));
   out = sie("deploy -f " + manifest + " " + at);
+  EXPECT_THAT(out, HasSubstr("sign the function's bundle")) << out;
+  std::filesystem::remove(manifest + ".sig");
+
+  out = sie("sign --bundle " + manifest + " --sequence 5 --key " + keys + "/sie.key");
+  ASSERT_THAT(out, HasSubstr("rc=0"));
+  EXPECT_THAT(out, HasSubstr("vib, release 5, 0 files")) << out;
+  out = sie("deploy -f " + manifest + " " + at);
   EXPECT_THAT(out, HasSubstr("does not trust")) << out;  // not yet a trusted key
+
+  // The right to manage keys is not enough: the site CA must have endorsed the key.
+  out = sie("keys add " + keys + "/sie.pub " + at);
+  EXPECT_THAT(out, HasSubstr("site CA's endorsement")) << out;
+  EXPECT_THAT(out, Not(HasSubstr("rc=0")));
+  ASSERT_THAT(sie("pki endorse " + keys + "/sie.pub --dir " + pki), HasSubstr("rc=0"));
+  std::filesystem::copy_file(keys + "/sie.pub.endorsement", keys + "/other.pub.endorsement");
+  out = sie("keys add " + keys + "/other.pub " + at);  // another key's endorsement
+  EXPECT_THAT(out, HasSubstr("the endorsement is for key")) << out;
   ASSERT_THAT(sie("keys add " + keys + "/sie.pub " + at), HasSubstr("trusted key"));
   out = sie("deploy -f " + manifest + " " + at);
   EXPECT_THAT(out, HasSubstr("created")) << out;
+  const std::string v1 = work.file("v1");
+  std::filesystem::create_directories(v1);
+  for (const std::string suffix : {"", ".bundle", ".bundle.sig"}) {
+    std::filesystem::copy_file(manifest + suffix, v1 + "/vib.yaml" + suffix);
+  }
 
-  std::ofstream(manifest) << thresholdManifest("vib", "2", 50);  // changed, old signature
+  std::ofstream(manifest) << thresholdManifest("vib", "2", 50);  // changed, old bundle
   out = sie("deploy -f " + manifest + " " + at);
-  EXPECT_THAT(out, HasSubstr("changed after it was signed")) << out;
-  ASSERT_THAT(sie("sign " + manifest + " --key " + keys + "/other.key"), HasSubstr("rc=0"));
+  EXPECT_THAT(out, HasSubstr("the manifest changed after it was signed")) << out;
+  ASSERT_THAT(sie("sign --bundle " + manifest + " --sequence 6 --key " + keys + "/other.key"),
+              HasSubstr("rc=0"));
   EXPECT_THAT(sie("deploy -f " + manifest + " " + at), HasSubstr("does not trust"));
+  ASSERT_THAT(sie("sign --bundle " + manifest + " --sequence 6 --key " + keys + "/sie.key"),
+              HasSubstr("rc=0"));
+  out = sie("deploy -f " + manifest + " " + at);
+  EXPECT_THAT(out, HasSubstr("updated (was 1)")) << out;
 
-  // What the function runs is checked too: an executable needs its own signature.
-  const std::string script = work.file("score.py");
-  std::ofstream(script) << "#!/usr/bin/python3\nimport sys\nsys.path.insert(0, '" SIE_SOURCE_DIR
-                           "/sdk/python')\nimport sie_worker\n"
-                           "sie_worker.serve(lambda inv: sie_worker.Decision(score=inv.value))\n";
-  chmod(script.c_str(), 0755);
-  const std::string process = work.file("score.yaml");
-  std::ofstream(process) << fmt::format(
-      "apiVersion: sie/v1\nkind: Function\nmetadata: {{name: score, version: \"1\"}}\nspec:\n"
-      "  runtime: process\n  handler: {}\n  triggers: [\"line/#\"]\n"
-      "  process: {{read: [\"{}/sdk/python\"]}}\n",
-      script, SIE_SOURCE_DIR);
-  ASSERT_THAT(sie("sign " + process + " --key " + keys + "/sie.key"), HasSubstr("rc=0"));
-  out = sie("deploy -f " + process + " " + at);
-  EXPECT_THAT(out, HasSubstr("has no signature")) << out;
-  ASSERT_THAT(sie("sign " + script + " --key " + keys + "/sie.key"), HasSubstr("rc=0"));
+  // A replayed older release is refused, unless rolled back on purpose (and audited).
+  out = sie("deploy -f " + v1 + "/vib.yaml " + at);
+  EXPECT_THAT(out, HasSubstr("an older signed release is refused")) << out;
+  EXPECT_EQ(version("vib"), "2");
+  out = sie("deploy --rollback -f " + v1 + "/vib.yaml " + at);
+  EXPECT_THAT(out, HasSubstr("updated (was 2)")) << out;
+
+  // Every file the function runs or reads is covered: its modules, not only the executable.
+  const std::string folder = work.file("score");
+  std::filesystem::create_directories(folder);
+  std::ofstream(folder + "/score.py")
+      << "#!/usr/bin/python3\nimport sys\nsys.path.insert(0, '" SIE_SOURCE_DIR
+         "/sdk/python')\nimport sie_worker\nimport helper\n"
+         "sie_worker.serve(lambda inv: sie_worker.Decision(score=inv.value * helper.GAIN))\n";
+  std::ofstream(folder + "/helper.py") << "GAIN = 1\n";
+  chmod((folder + "/score.py").c_str(), 0755);
+  const std::string process = folder + "/score.yaml";
+  const auto processManifest = [&](const std::string& release) {
+    std::ofstream(process) << fmt::format(
+        "apiVersion: sie/v1\nkind: Function\nmetadata: {{name: score, version: \"{}\"}}\nspec:\n"
+        "  runtime: process\n  handler: score.py\n  triggers: [\"line/#\"]\n"
+        "  process: {{read: [\"{}/sdk/python\"]}}\n",
+        release, SIE_SOURCE_DIR);
+  };
+  processManifest("1");
+  out = sie("sign --bundle " + process + " --key " + keys + "/sie.key");
+  EXPECT_THAT(out, HasSubstr("3 files")) << out;  // score.py, helper.py and the manifest
   out = sie("deploy -f " + process + " " + at);
   EXPECT_THAT(out, HasSubstr("created")) << out;
-  std::ofstream(script, std::ios::app) << "# changed\n";
-  std::ofstream(process) << fmt::format(
-      "apiVersion: sie/v1\nkind: Function\nmetadata: {{name: score, version: \"2\"}}\nspec:\n"
-      "  runtime: process\n  handler: {}\n  triggers: [\"line/#\"]\n"
-      "  process: {{read: [\"{}/sdk/python\"]}}\n",
-      script, SIE_SOURCE_DIR);
-  ASSERT_THAT(sie("sign " + process + " --key " + keys + "/sie.key"), HasSubstr("rc=0"));
+  processManifest("2");
+  ASSERT_THAT(sie("sign --bundle " + process + " --key " + keys + "/sie.key"), HasSubstr("rc=0"));
+  std::ofstream(folder + "/helper.py") << "GAIN = 1000\n";  // after signing
   out = sie("deploy -f " + process + " " + at);
-  EXPECT_THAT(out, HasSubstr("changed after it was signed")) << out;
+  EXPECT_THAT(out, HasSubstr("helper.py changed after it was signed")) << out;
+  std::ofstream(folder + "/helper.py") << "GAIN = 1\n";
+  std::ofstream(folder + "/sitecustomize.py") << "import os\n";  // slipped in beside it
+  out = sie("deploy -f " + process + " " + at);
+  EXPECT_THAT(out, HasSubstr("sitecustomize.py is not in the signed bundle")) << out;
+  std::filesystem::remove(folder + "/sitecustomize.py");
+  out = sie("deploy -f " + process + " " + at);
+  EXPECT_THAT(out, HasSubstr("updated (was 1)")) << out;
+  EXPECT_EQ(version("score"), "2");
 
-  auto audit = node->state().audit().tail(20);
+  auto audit = node->state().audit().tail(50);
   ASSERT_TRUE(audit);
   bool signed_deploy = false;
-  for (const auto& r : *audit) signed_deploy |= r.body.find("signed by") != std::string::npos;
+  bool rolled_back = false;
+  bool refused_key = false;
+  for (const auto& r : *audit) {
+    signed_deploy |= r.body.find("signed by") != std::string::npos;
+    rolled_back |= r.body.find("rolled back from release 6 to 5") != std::string::npos;
+    refused_key |= r.body.find("key refused") != std::string::npos;
+  }
   EXPECT_TRUE(signed_deploy);
+  EXPECT_TRUE(rolled_back);
+  EXPECT_TRUE(refused_key);
   node->stop();
 }
 
