@@ -12,11 +12,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "exec/process/process_executor.h"
+#include "exec/process/sandbox_layers.h"
 #include "node/function_manifest.h"
 #include "node/instance_pool.h"
 #include "servers.h"
@@ -25,6 +27,7 @@ namespace sie {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TempDir;
 
 std::string readFile(const std::string& path) {
@@ -435,6 +438,12 @@ def handle(inv):
     }
     out = {k: attempt(f) for k, f in checks.items()}
     out["uid"] = os.getuid()
+    out["ns"] = {}
+    for n in ("net", "ipc", "uts"):
+        try:
+            out["ns"][n] = os.readlink("/proc/self/ns/" + n)
+        except OSError as e:
+            out["ns"][n] = "unreadable"
     out["cwd_is_home"] = os.getcwd() == os.environ.get("HOME")
     out["env"] = sorted(os.environ)
     raw = open("/proc/self/environ", "rb").read().split(b"\0")
@@ -498,6 +507,10 @@ sie_worker.serve(handle)
   int port_ = 0;
 };
 
+std::string hostNamespace(const std::string& name) {
+  return std::filesystem::read_symlink("/proc/self/ns/" + name).string();
+}
+
 TEST_F(SandboxTest, AWorkerIsConfinedByDefault) {
   const nlohmann::json r = probe(process(), env());
   ASSERT_FALSE(r.is_null());
@@ -522,9 +535,20 @@ TEST_F(SandboxTest, AWorkerIsConfinedByDefault) {
   // 0-2, the channel, and the one listing /proc/self/fd.
   EXPECT_EQ(r["fds"].size(), 5U) << r["fds"].dump();
   if (geteuid() == 0) {
-    EXPECT_GE(r["uid"].get<int>(), 70000);  // its own unprivileged user
+    EXPECT_GE(r["uid"].get<int>(), 70000);   // its own unprivileged user
+    EXPECT_LT(r["uid"].get<int>(), 100000);  // below container runtimes' subordinate ids
   }
   EXPECT_FALSE(std::filesystem::exists("/tmp/sie-sandbox-escape"));
+  // Where the node can make namespaces, a worker shares no IPC or UTS namespace with the host,
+  // and no network where Landlock cannot scope its abstract Unix sockets.
+  const auto& layers = process::sandboxLayers();
+  if (layers.namespaces) {
+    for (const char* ns : {"ipc", "uts"}) {
+      EXPECT_NE(r["ns"][ns], hostNamespace(ns)) << ns;
+      EXPECT_NE(r["ns"][ns], "unreadable") << ns;
+    }
+    EXPECT_EQ(r["ns"]["net"] != hostNamespace("net"), layers.landlock_abi < 6);
+  }
 }
 
 TEST_F(SandboxTest, NetworkAndProcessesWhenTheManifestAllowsThem) {
@@ -538,6 +562,10 @@ TEST_F(SandboxTest, NetworkAndProcessesWhenTheManifestAllowsThem) {
   // Children, but no namespaces of their own and no escape from the worker's process group.
   EXPECT_EQ(r["clone_newuser"], "denied:EPERM");
   EXPECT_EQ(r["setsid"], "denied:EPERM");
+  if (process::sandboxLayers().namespaces) {  // the host's network, its own IPC
+    EXPECT_EQ(r["ns"]["net"], hostNamespace("net"));
+    EXPECT_NE(r["ns"]["ipc"], hostNamespace("ipc"));
+  }
 }
 
 // A worker that may reach loopback ports (the node's Dapr endpoint) gets TCP only: MPTCP
@@ -604,6 +632,35 @@ sie_worker.serve(handle))",
   // Everything the bomb started ran in the worker's process group: all gone.
   EXPECT_TRUE(testing::waitUntil([] { return std::system("pgrep -f 'b [|] b' >/dev/null") != 0; },
                                  std::chrono::seconds(5)));
+}
+
+// The launcher's network namespace (used where Landlock cannot scope abstract sockets): a
+// loopback that is down and nothing else, so nothing is reachable, not even the host's loopback.
+TEST(LauncherTest, MakesTheNamespacesItIsAskedFor) {
+  if (!process::sandboxLayers().namespaces) GTEST_SKIP() << "the node cannot make namespaces here";
+  const auto launch = [](const std::string& unshare, const std::string& command) {
+    return testing::capture(
+        fmt::format("{}/sie-launch --uid 70001 --gid 70001 {} --ro /usr --ro "
+                    "/lib --ro /lib64 --ro /bin --ro /proc/self --ro /sys "
+                    "--rw /dev/null -- /bin/sh -c '{}' 2>&1",
+                    SIE_BINARY_DIR, unshare, command));
+  };
+  const std::string ns = "readlink /proc/self/ns/net /proc/self/ns/ipc /proc/self/ns/uts";
+  const std::string host = launch("", ns);
+  const std::string own = launch("--unshare ipc,uts,net", ns);
+  ASSERT_THAT(host, HasSubstr("net:[")) << host;
+  ASSERT_THAT(own, HasSubstr("net:[")) << own;
+  for (std::size_t at = 0; at < host.size();) {
+    const std::size_t end = host.find('\n', at);
+    EXPECT_THAT(own, Not(HasSubstr(host.substr(at, end - at)))) << own;
+    at = end + 1;
+  }
+  // Read by the shell itself: /proc/self is the launcher's own process, which exec'd it.
+  const std::string interfaces =
+      "{ read h; read h; while read i rest; do echo ${i%:}; done; } < /proc/self/net/dev";
+  EXPECT_THAT(launch("", interfaces), HasSubstr("lo\n"));
+  EXPECT_EQ(launch("--unshare ipc,uts,net", interfaces), "lo\n");
+  EXPECT_THAT(launch("--unshare ipc,bogus", "true"), HasSubstr("unknown namespace 'bogus'"));
 }
 
 // sie-launch runs as root until it drops privileges: it has no dynamic loader that an

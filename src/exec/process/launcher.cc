@@ -1,12 +1,14 @@
 // sie-launch: the first program of every process-runtime worker. The node posix_spawns it (a big
 // process must not fork); it confines itself, then execs the function's executable:
-//   rlimits, its own process group, working directory, Landlock (read-only system and handler
+//   rlimits, its own process group, namespaces of its own (IPC, UTS, and a network without
+//   interfaces when it needs none), working directory, Landlock (read-only system and handler
 //   paths, read-write working directory, TCP only to the runtime's port), an unprivileged user
 //   when started as root, no_new_privs, and last the seccomp filter the node built once per
 //   function and passed as a file descriptor.
 //
 //   sie-launch [--cwd DIR] [--uid N --gid N] [--rlimit NAME=VALUE]... [--ro PATH]... [--rw PATH]...
-//              [--tcp-port P]... [--network] [--seccomp-fd FD] [--keep-fds N] -- EXECUTABLE ARGS...
+//              [--unshare ipc,uts,net] [--tcp-port P]... [--network] [--seccomp-fd FD]
+//              [--keep-fds N] -- EXECUTABLE ARGS...
 //
 // It is linked statically: no dynamic loader reads the worker's environment (LD_PRELOAD, ...)
 // while it still runs as root. Failures print one line "sie-launch: ..." on stderr and exit 127,
@@ -17,6 +19,7 @@
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -74,8 +77,28 @@ struct Plan {
   bool network = false;
   int seccomp_fd = -1;
   int keep_fds = 3;  // 0, 1, 2 and, e.g., the native channel at 3
+  int unshare = 0;   // CLONE_NEW* flags
   char** argv = nullptr;
 };
+
+int namespaceFlags(std::string_view list) {
+  int flags = 0;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    const std::string_view name = list.substr(0, comma);
+    if (name == "ipc") {
+      flags |= CLONE_NEWIPC;
+    } else if (name == "uts") {
+      flags |= CLONE_NEWUTS;
+    } else if (name == "net") {
+      flags |= CLONE_NEWNET;
+    } else {
+      die("unknown namespace '" + std::string(name) + "' for --unshare (ipc, uts, net)");
+    }
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
+  return flags;
+}
 
 long number(std::string_view text, const char* flag) {
   char* end = nullptr;
@@ -129,6 +152,8 @@ Plan parse(int argc, char** argv) {
       plan.rw.emplace_back(value());
     } else if (arg == "--tcp-port") {
       plan.tcp_ports.push_back(number(value(), "--tcp-port"));
+    } else if (arg == "--unshare") {
+      plan.unshare = namespaceFlags(value());
     } else if (arg == "--network") {
       plan.network = true;
     } else if (arg == "--seccomp-fd") {
@@ -219,6 +244,8 @@ void seccomp(int fd) {
 int main(int argc, char** argv) {
   const Plan plan = parse(argc, argv);
   if (setpgid(0, 0) != 0) dieErrno("setpgid");
+  // While still privileged: making namespaces needs CAP_SYS_ADMIN.
+  if (plan.unshare != 0 && unshare(plan.unshare) != 0) dieErrno("unshare");
   for (const auto& [resource, value] : plan.rlimits) {
     const rlimit limit{value, value};
     if (setrlimit(resource, &limit) != 0) dieErrno("setrlimit");

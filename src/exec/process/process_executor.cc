@@ -16,6 +16,7 @@
 #include "core/sha256.h"
 #include "exec/process/lambda_instance.h"
 #include "exec/process/native_instance.h"
+#include "exec/process/sandbox_layers.h"
 #include "exec/process/worker.h"
 
 namespace sie::process {
@@ -27,9 +28,6 @@ constexpr const char* kSystemPaths[] = {"/usr",      "/lib",      "/lib64",     
                                         "/sbin",     "/etc",      "/dev/urandom", "/dev/random",
                                         "/dev/zero", "/proc/self"};
 constexpr std::uint64_t kMaxFileBytes = 1ULL << 30;
-// Above the ranges Debian gives users, system accounts and systemd's dynamic users; below the
-// subordinate ids container runtimes usually take (100000+).
-constexpr uid_t kFirstWorkerUid = 70000;
 
 // sie-launch: $SIE_LAUNCHER, beside the running binary, or where the build put it.
 std::string launcherPath() {
@@ -157,7 +155,8 @@ class ProcessExecutor final : public Executor {
     }
     plan.rlimits.emplace_back("fsize", kMaxFileBytes);
     plan.rlimits.emplace_back("core", 0);
-    if (geteuid() == 0) plan.first_uid = kFirstWorkerUid;  // never run a function as root
+    if (geteuid() == 0) plan.uids = &UidPool::workers();  // never run a function as root
+    plan.unshare = workerNamespaces(sandboxLayers(), p);
     plan.network = p.network;
     plan.loopback_ports = p.loopback_ports;
     const char* tmp = std::getenv("TMPDIR");

@@ -1,16 +1,39 @@
 #include "exec/process/sandbox_layers.h"
 
+#include <linux/capability.h>
 #include <linux/landlock.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <string>
 
 #include <fmt/format.h>
 
 namespace sie::process {
+
+namespace {
+
+// CAP_SYS_ADMIN in the effective set: a container's root may lack it (and then cannot unshare).
+bool hasSysAdmin() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (!line.starts_with("CapEff:")) continue;
+    const unsigned long long caps = std::strtoull(line.c_str() + 7, nullptr, 16);
+    return (caps >> CAP_SYS_ADMIN & 1ULL) != 0;
+  }
+  return false;
+}
+
+}  // namespace
+
+const SandboxLayers& sandboxLayers() {
+  static const SandboxLayers layers = probeSandboxLayers();
+  return layers;
+}
 
 SandboxLayers probeSandboxLayers() {
   SandboxLayers out;
@@ -21,11 +44,19 @@ SandboxLayers probeSandboxLayers() {
   out.landlock_abi = abi > 0 ? abi : 0;
   out.seccomp = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
   out.root = ::geteuid() == 0;
+  out.namespaces = out.root && hasSysAdmin();
   long max_namespaces = 0;
   std::ifstream("/proc/sys/user/max_user_namespaces") >> max_namespaces;
   out.user_namespaces = max_namespaces > 0;
   out.cgroup_v2 = std::ifstream("/sys/fs/cgroup/cgroup.controllers").good();
   return out;
+}
+
+std::string workerNamespaces(const SandboxLayers& layers, const ProcessBinding& binding) {
+  if (!layers.namespaces) return "";
+  const bool no_network = !binding.network && binding.loopback_ports.empty() &&
+                          binding.protocol == ProcessBinding::Protocol::kNative;
+  return no_network && layers.landlock_abi < 6 ? "ipc,uts,net" : "ipc,uts";
 }
 
 std::vector<LayerLine> describe(const SandboxLayers& l) {
@@ -55,9 +86,21 @@ std::vector<LayerLine> describe(const SandboxLayers& l) {
   out.push_back({l.root, l.root ? "users: workers run as unprivileged users of their own"
                                 : "users: the node is not root, so workers run as the node's "
                                   "user and can read what it can (its data folder, its keys)"});
-  out.push_back({true, fmt::format("not used yet: user namespaces ({}), cgroup v2 ({}): no "
-                                   "private network, PID or mount namespace, no per-function "
-                                   "memory/CPU/pids controller beyond rlimits",
+  const char* own = l.landlock_abi < 6
+                        ? "namespaces: each worker has its own IPC and UTS namespace, and one with "
+                          "no network interfaces (nor abstract Unix sockets) when it needs no "
+                          "network"
+                        : "namespaces: each worker has its own IPC and UTS namespace (Landlock "
+                          "scopes its abstract Unix sockets)";
+  out.push_back({l.namespaces,
+                 l.namespaces
+                     ? own
+                     : "namespaces: unavailable (the node is not root with CAP_SYS_ADMIN): workers "
+                       "share the host's SysV IPC, and abstract Unix sockets where Landlock cannot "
+                       "scope them (ABI < 6)"});
+  out.push_back({true, fmt::format("not used yet: user namespaces ({}), cgroup v2 ({}): no PID "
+                                   "or mount namespace, no per-function memory/CPU/pids "
+                                   "controller beyond rlimits",
                                    l.user_namespaces ? "available" : "unavailable",
                                    l.cgroup_v2 ? "available" : "unavailable")});
   return out;
@@ -70,8 +113,11 @@ std::string summary(const SandboxLayers& l) {
                            l.landlock_abi >= 4 ? ", TCP ports" : "",
                            l.landlock_abi >= 6 ? ", scopes" : "");
   }
-  return fmt::format("{}, {}, {}", landlock, l.seccomp ? "seccomp" : "no seccomp",
-                     l.root ? "unprivileged users" : "the node's own user");
+  return fmt::format("{}, {}, {}, {}", landlock, l.seccomp ? "seccomp" : "no seccomp",
+                     l.root ? "unprivileged users" : "the node's own user",
+                     !l.namespaces        ? "no namespaces"
+                     : l.landlock_abi < 6 ? "namespaces (ipc, uts, net)"
+                                          : "namespaces (ipc, uts)");
 }
 
 }  // namespace sie::process

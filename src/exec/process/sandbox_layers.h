@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sie/function.h"
+
 namespace sie::process {
 
 struct SandboxLayers {
@@ -15,11 +17,23 @@ struct SandboxLayers {
   long landlock_abi = 0;  // 0: no Landlock
   bool seccomp = false;   // seccomp filters can be installed
   bool root = false;      // the node runs as root: workers get unprivileged users
+  // The node may make namespaces (root with CAP_SYS_ADMIN): each worker gets its own IPC and
+  // UTS namespace, and one with no network when it needs none.
+  bool namespaces = false;
   bool user_namespaces = false;
   bool cgroup_v2 = false;
 };
 
 SandboxLayers probeSandboxLayers();
+// The probe's result for this process, taken once.
+const SandboxLayers& sandboxLayers();
+
+// The namespaces (sie-launch --unshare) a worker of `binding` gets here: "" without the layer;
+// else "ipc,uts" (30 us), plus "net" for a worker that needs no network (the native protocol
+// talks over an inherited socket) where Landlock cannot scope abstract Unix sockets (ABI < 6).
+// Elsewhere seccomp and Landlock already keep such a worker off every socket, and a network
+// namespace costs 0.5 ms at start, many ms at p99 while old ones are torn down.
+std::string workerNamespaces(const SandboxLayers& layers, const ProcessBinding& binding);
 
 struct LayerLine {
   bool ok = false;  // false: missing or limited, with what that means
@@ -28,7 +42,7 @@ struct LayerLine {
 // One line per layer, in the order a worker meets them.
 std::vector<LayerLine> describe(const SandboxLayers& layers);
 // One line for the startup log: "Landlock ABI 7 (files, TCP ports, scopes), seccomp,
-// unprivileged users".
+// unprivileged users, namespaces (ipc, uts, net)".
 std::string summary(const SandboxLayers& layers);
 
 }  // namespace sie::process

@@ -5,8 +5,8 @@
 // The filter allows everything except: kernel and namespace administration (mount, ptrace, bpf,
 // kexec, modules, unshare/setns, ...), io_uring (it would bypass the socket checks), and unless
 // spec.process.network: sockets other than AF_UNIX (the Lambda protocol and the Dapr API also
-// keep AF_INET stream sockets, which Landlock limits to their loopback ports). With spec.process.processes 1 no
-// fork/vfork/clone of a process (threads are allowed).
+// keep AF_INET stream sockets, which Landlock limits to their loopback ports). With
+// spec.process.processes 1 no fork/vfork/clone of a process (threads are allowed).
 #pragma once
 
 #include "sie/function.h"

@@ -10,7 +10,6 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
-#include <random>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -23,11 +22,6 @@ constexpr int kChannelFd = 3;
 
 // A descriptor that survives the target number of a dup2: dup2(fd, fd) would keep O_CLOEXEC.
 int notAt(int fd, int target) { return fd == target ? fcntl(fd, F_DUPFD_CLOEXEC, target + 1) : fd; }
-
-uid_t nextUid(uid_t first) {
-  static std::atomic<std::uint32_t> next{static_cast<std::uint32_t>(std::random_device{}())};
-  return first + static_cast<uid_t>(next.fetch_add(1) % kUidRange);
-}
 
 class FileActions {
  public:
@@ -55,15 +49,26 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
   }
   const std::string work_dir = dir_template;
   auto cleanup_dir = [&] { fs::remove_all(work_dir, ec); };
-  std::optional<uid_t> uid;
-  if (plan.first_uid) uid = nextUid(*plan.first_uid);
-  if (uid && chown(work_dir.c_str(), *uid, *uid) != 0) {
+  std::optional<UidPool::Lease> lease;
+  if (plan.uids != nullptr) {
+    auto acquired = plan.uids->acquire();
+    if (!acquired) {
+      cleanup_dir();
+      return fail(acquired.error().code, fmt::format("[{}] {}", label, acquired.error().str()));
+    }
+    lease.emplace(std::move(*acquired));
+  }
+  if (lease && chown(work_dir.c_str(), lease->uid(), lease->uid()) != 0) {
     cleanup_dir();
     return fail(Errc::kIo, fmt::format("[{}] chown {}: {}", label, work_dir, std::strerror(errno)));
   }
 
   std::vector<std::string> argv{plan.launcher, "--cwd", work_dir};
-  if (uid) argv.insert(argv.end(), {"--uid", std::to_string(*uid), "--gid", std::to_string(*uid)});
+  if (lease) {
+    const std::string id = std::to_string(lease->uid());
+    argv.insert(argv.end(), {"--uid", id, "--gid", id});
+  }
+  if (!plan.unshare.empty()) argv.insert(argv.end(), {"--unshare", plan.unshare});
   for (const auto& [name, value] : plan.rlimits) {
     argv.insert(argv.end(), {"--rlimit", fmt::format("{}={}", name, value)});
   }
@@ -130,11 +135,12 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
     return fail(Errc::kIo,
                 fmt::format("[{}] cannot start {}: {}", label, plan.launcher, std::strerror(rc)));
   }
-  return std::unique_ptr<Worker>(new Worker(label, pid, out[0], work_dir));
+  return std::unique_ptr<Worker>(new Worker(label, pid, out[0], work_dir, std::move(lease)));
 }
 
-Worker::Worker(std::string label, pid_t pid, int out_fd, std::string work_dir)
-    : label_(std::move(label)), pid_(pid), work_dir_(std::move(work_dir)) {
+Worker::Worker(std::string label, pid_t pid, int out_fd, std::string work_dir,
+               std::optional<UidPool::Lease> uid)
+    : label_(std::move(label)), pid_(pid), work_dir_(std::move(work_dir)), uid_(std::move(uid)) {
   logger_ = std::thread([this, out_fd] { captureOutput(out_fd); });
 }
 

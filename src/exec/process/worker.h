@@ -16,12 +16,11 @@
 #include <vector>
 
 #include "exec/process/seccomp_program.h"
+#include "exec/process/uid_pool.h"
 #include "sie/function.h"
 #include "sie/result.h"
 
 namespace sie::process {
-
-inline constexpr uid_t kUidRange = 50000;
 
 // What every worker of one function is started with, prepared once at deploy.
 struct WorkerPlan {
@@ -32,14 +31,15 @@ struct WorkerPlan {
   std::vector<std::string> env;  // NAME=VALUE
   std::vector<std::string> read_only;
   std::vector<std::pair<std::string, std::uint64_t>> rlimits;  // sie-launch names
-  // When the node runs as root, each worker runs as a user and group of its own from
-  // [first_uid, first_uid + kUidRange): unprivileged, its process rlimit counts only its own
-  // processes, and workers cannot signal or read each other. Ids are taken in turn from a
-  // random start, so nodes on one machine rarely share one.
-  std::optional<uid_t> first_uid;
+  // When the node runs as root, each worker runs as a user and group of its own from this pool:
+  // unprivileged, its process rlimit counts only its own processes, and workers cannot signal
+  // or read each other. nullptr: workers run as the node's user.
+  UidPool* uids = nullptr;
+  // Namespaces each worker gets (sie-launch --unshare; workerNamespaces() in sandbox_layers.h).
+  std::string unshare;
   bool network = false;
   std::vector<int> loopback_ports;  // TCP ports every worker may connect to (the Dapr API)
-  std::string work_root;  // per-worker folders are made under it
+  std::string work_root;            // per-worker folders are made under it
   std::shared_ptr<const SeccompProgram> seccomp;
 };
 
@@ -69,7 +69,8 @@ class Worker {
   [[nodiscard]] const std::string& workDir() const { return work_dir_; }
 
  private:
-  Worker(std::string label, pid_t pid, int out_fd, std::string work_dir);
+  Worker(std::string label, pid_t pid, int out_fd, std::string work_dir,
+         std::optional<UidPool::Lease> uid);
   void captureOutput(int fd);
   void reap(int options);
 
@@ -81,6 +82,8 @@ class Worker {
   std::deque<std::string> tail_;
   std::atomic<bool> stopping_{false};
   std::thread logger_;
+  // Back to the pool with the Worker, after its destructor killed and reaped the process.
+  std::optional<UidPool::Lease> uid_;
 };
 
 }  // namespace sie::process

@@ -1,7 +1,9 @@
 #include "exec/process/sandbox_layers.h"
 
 #include <linux/landlock.h>
+#include <sched.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -29,6 +31,16 @@ TEST(SandboxLayersTest, TheProbeSeesThisKernel) {
       syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   EXPECT_EQ(layers.landlock_abi, abi > 0 ? abi : 0);
   EXPECT_EQ(layers.root, ::geteuid() == 0);
+  // Root here may make namespaces exactly when unshare works (a container may deny it).
+  if (layers.root) {
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(::unshare(CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) == 0 ? 0 : 1);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    EXPECT_EQ(layers.namespaces, WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  } else {
+    EXPECT_FALSE(layers.namespaces);
+  }
   EXPECT_FALSE(layers.kernel.empty());
   EXPECT_THAT(joined(describe(layers), true), HasSubstr(layers.kernel));
 }
@@ -41,12 +53,39 @@ TEST(SandboxLayersTest, WhatAnOlderKernelLacksIsSaid) {
   EXPECT_THAT(joined(lines, true), HasSubstr("Landlock ABI 2"));
   EXPECT_THAT(joined(lines, true), ::testing::Not(HasSubstr("TCP only")));
 
-  SandboxLayers recent{.kernel = "6.12", .landlock_abi = 6, .seccomp = true, .root = true};
+  EXPECT_THAT(joined(lines, false), HasSubstr("namespaces: unavailable"));
+
+  SandboxLayers recent{
+      .kernel = "6.12", .landlock_abi = 6, .seccomp = true, .root = true, .namespaces = true};
   EXPECT_EQ(joined(describe(recent), false), "");
   EXPECT_THAT(joined(describe(recent), true), HasSubstr("TCP only to the runtime's port"));
+  EXPECT_THAT(joined(describe(recent), true), HasSubstr("own IPC and UTS namespace"));
+  EXPECT_THAT(summary(recent), HasSubstr("namespaces (ipc, uts)"));
+  EXPECT_THAT(summary(debian12), HasSubstr("no namespaces"));
 
   SandboxLayers none{.kernel = "5.4"};
   EXPECT_THAT(joined(describe(none), false), HasSubstr("cannot start"));
+}
+
+TEST(SandboxLayersTest, ANetworkNamespaceOnlyWhereItClosesAGap) {
+  ProcessBinding native;
+  ProcessBinding lambda;
+  lambda.protocol = ProcessBinding::Protocol::kLambda;
+  ProcessBinding networked;
+  networked.network = true;
+  ProcessBinding dapr;
+  dapr.loopback_ports = {3500};
+  SandboxLayers debian12{.landlock_abi = 2, .seccomp = true, .root = true, .namespaces = true};
+  EXPECT_EQ(workerNamespaces(debian12, native), "ipc,uts,net");
+  for (const auto* other : {&lambda, &networked, &dapr}) {
+    EXPECT_EQ(workerNamespaces(debian12, *other), "ipc,uts");
+  }
+  SandboxLayers recent = debian12;
+  recent.landlock_abi = 6;  // scopes abstract Unix sockets itself
+  EXPECT_EQ(workerNamespaces(recent, native), "ipc,uts");
+  SandboxLayers unprivileged = debian12;
+  unprivileged.namespaces = false;
+  EXPECT_EQ(workerNamespaces(unprivileged, native), "");
 }
 
 TEST(SandboxLayersTest, SieDoctorPrintsTheReport) {
