@@ -108,7 +108,8 @@ struct ProcessBinding {
   std::uint64_t memory_bytes = 256ULL << 20;  // address space (RLIMIT_AS); 0 = unlimited
   std::chrono::seconds cpu{0};                // CPU seconds over a worker's life; 0 = unlimited
   int open_files = 64;
-  int processes = 1;                              // 1: the worker may not fork (threads are fine)
+  int processes = 1;  // 1: the worker may not fork (threads are fine)
+  double cpus = 1;    // share of one CPU's time a worker may use (cgroups; 0: no limit)
   std::chrono::milliseconds start_timeout{5000};  // spawn to ready
 };
 

@@ -103,6 +103,8 @@ constexpr ConfigKey kProcessKeys[] = {
     {"cpu", Type::kDuration, "0", "CPU time over a worker's life (0: none)"},
     {"openFiles", Type::kInt, "64", "open file descriptors (16-65536)"},
     {"processes", Type::kInt, "1", "processes a worker may run, itself included (1: no fork)"},
+    {"cpus", Type::kDouble, "1",
+     "CPU time a worker may use, in CPUs (0.5: half of one; 0: no limit); enforced with cgroups"},
     {"startTimeout", Type::kDuration, "5s", "spawn to ready"},
 };
 constexpr std::string_view kProcessBlocks[] = {"env"};
@@ -345,6 +347,13 @@ Result<std::optional<ProcessBinding>> parseProcess(const YAML::Node& node,
   p.processes = static_cast<int>(v.integer("processes"));
   if (p.processes < 1 || p.processes > 4096) {
     return v.invalid("spec.process.processes must be between 1 and 4096");
+  }
+  p.cpus = v.number("cpus");
+  if (!(p.cpus == 0 || (p.cpus >= 0.01 && p.cpus <= 1024))) {
+    return v.invalid(
+        fmt::format("spec.process.cpus must be 0 (no limit) or from 0.01 to 1024 "
+                    "(got {})",
+                    p.cpus));
   }
   p.start_timeout =
       std::chrono::duration_cast<std::chrono::milliseconds>(v.duration("startTimeout"));

@@ -614,6 +614,76 @@ done
   EXPECT_EQ(out->decision->detail, "denied:7");  // curl: could not connect
 }
 
+// Where the node uses cgroups, each worker has its own with the manifest's limits.
+std::string cgroupFile(int pid, const std::string& controller, const std::string& file) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+  for (std::string line; std::getline(in, line);) {
+    const auto first = line.find(':');
+    const auto second = line.find(':', first + 1);
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    const bool v2 = line.starts_with("0::") && controllers.empty();
+    if (!v2 && ("," + controllers + ",").find("," + controller + ",") == std::string::npos) {
+      continue;
+    }
+    for (const auto& mount : {"/sys/fs/cgroup/" + controller, std::string("/sys/fs/cgroup")}) {
+      std::ifstream value(mount + line.substr(second + 1) + "/" + file);
+      std::string text;
+      if (std::getline(value, text)) return text;
+    }
+  }
+  return "";
+}
+
+TEST_F(ProcessTest, EachWorkerHasACgroupWithTheManifestsLimits) {
+  if (process::sandboxLayers().cgroups.empty()) GTEST_SKIP() << "no cgroups here";
+  const bool v2 = process::sandboxLayers().cgroups.starts_with("cgroup v2");
+  FunctionSpec spec = pythonWorker("limited", R"(
+def handle(inv):
+    return sie_worker.Decision(score=os.getpid())
+sie_worker.serve(handle))",
+                                   "memory: 96Mi, processes: 3, cpus: 0.5");
+  auto instance = start(spec);
+  ASSERT_TRUE(instance);
+  auto out = instance->invoke(bearing(1, 1).of(spec));
+  ASSERT_TRUE(out && out->decision) << (out ? "" : out.error().str());
+  const int pid = static_cast<int>(out->decision->score);
+  EXPECT_EQ(cgroupFile(pid, "memory", v2 ? "memory.max" : "memory.limit_in_bytes"),
+            std::to_string(96 << 20));
+  EXPECT_EQ(cgroupFile(pid, "pids", "pids.max"), "3");
+  EXPECT_EQ(cgroupFile(pid, "cpu", v2 ? "cpu.max" : "cpu.cfs_quota_us"),
+            v2 ? "50000 100000" : "50000");
+}
+
+// RLIMIT_AS bounds each process: three children of 50 MiB each pass it, but together they are
+// over the worker's 96 MiB, which its cgroup holds them to.
+TEST_F(ProcessTest, AWorkersChildrenShareItsMemoryLimit) {
+  if (process::sandboxLayers().cgroups.empty()) GTEST_SKIP() << "no cgroups here";
+  FunctionSpec spec = pythonWorker("hungry", R"(
+import signal, time
+def handle(inv):
+    pids = []
+    for _ in range(3):
+        pid = os.fork()
+        if pid == 0:
+            block = bytearray(50 << 20)
+            time.sleep(1)
+            os._exit(0)
+        pids.append(pid)
+    killed = 0
+    for pid in pids:
+        status = os.waitpid(pid, 0)[1]
+        killed += os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    return sie_worker.Decision(score=killed)
+sie_worker.serve(handle))",
+                                   "memory: 96Mi, processes: 4");
+  spec.timeout = std::chrono::seconds(10);
+  auto instance = start(spec);
+  ASSERT_TRUE(instance);
+  auto out = instance->invoke(bearing(1, 1).of(spec));
+  ASSERT_TRUE(out && out->decision) << (out ? "" : out.error().str());
+  EXPECT_GE(out->decision->score, 1);  // the kernel killed at least one child
+}
+
 TEST_F(ProcessTest, AForkBombIsContainedAndKilledWithItsWorker) {
   FunctionSpec spec = pythonWorker("bomb", R"(
 import subprocess, time

@@ -1,13 +1,14 @@
 // sie-launch: the first program of every process-runtime worker. The node posix_spawns it (a big
 // process must not fork); it confines itself, then execs the function's executable:
-//   rlimits, its own process group, namespaces of its own (IPC, UTS, and a network without
-//   interfaces when it needs none), working directory, Landlock (read-only system and handler
-//   paths, read-write working directory, TCP only to the runtime's port), an unprivileged user
-//   when started as root, no_new_privs, and last the seccomp filter the node built once per
+//   rlimits, its own process group, its cgroups, namespaces of its own (IPC, UTS, and a network
+//   without interfaces when it needs none), working directory, Landlock (read-only system and
+//   handler paths, read-write working directory, TCP only to the runtime's port), an unprivileged
+//   user when started as root, no_new_privs, and last the seccomp filter the node built once per
 //   function and passed as a file descriptor.
 //
 //   sie-launch [--cwd DIR] [--uid N --gid N] [--rlimit NAME=VALUE]... [--ro PATH]... [--rw PATH]...
-//              [--unshare ipc,uts,net] [--tcp-port P]... [--network] [--seccomp-fd FD]
+//              [--cgroup PROCS_FILE]... [--unshare ipc,uts,net] [--tcp-port P]... [--network]
+//              [--seccomp-fd FD]
 //              [--keep-fds N] -- EXECUTABLE ARGS...
 //
 // It is linked statically: no dynamic loader reads the worker's environment (LD_PRELOAD, ...)
@@ -76,8 +77,9 @@ struct Plan {
   std::vector<long> tcp_ports;  // the only TCP ports a worker may connect to
   bool network = false;
   int seccomp_fd = -1;
-  int keep_fds = 3;  // 0, 1, 2 and, e.g., the native channel at 3
-  int unshare = 0;   // CLONE_NEW* flags
+  int keep_fds = 3;                  // 0, 1, 2 and, e.g., the native channel at 3
+  int unshare = 0;                   // CLONE_NEW* flags
+  std::vector<std::string> cgroups;  // cgroup.procs files to join
   char** argv = nullptr;
 };
 
@@ -152,6 +154,8 @@ Plan parse(int argc, char** argv) {
       plan.rw.emplace_back(value());
     } else if (arg == "--tcp-port") {
       plan.tcp_ports.push_back(number(value(), "--tcp-port"));
+    } else if (arg == "--cgroup") {
+      plan.cgroups.emplace_back(value());
     } else if (arg == "--unshare") {
       plan.unshare = namespaceFlags(value());
     } else if (arg == "--network") {
@@ -244,7 +248,12 @@ void seccomp(int fd) {
 int main(int argc, char** argv) {
   const Plan plan = parse(argc, argv);
   if (setpgid(0, 0) != 0) dieErrno("setpgid");
-  // While still privileged: making namespaces needs CAP_SYS_ADMIN.
+  // While still privileged: the cgroups are root's, and making namespaces needs CAP_SYS_ADMIN.
+  for (const auto& procs : plan.cgroups) {
+    const int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) dieErrno("joining the cgroup " + procs);
+    close(fd);
+  }
   if (plan.unshare != 0 && unshare(plan.unshare) != 0) dieErrno("unshare");
   for (const auto& [resource, value] : plan.rlimits) {
     const rlimit limit{value, value};

@@ -157,6 +157,8 @@ class ProcessExecutor final : public Executor {
     plan.rlimits.emplace_back("core", 0);
     if (geteuid() == 0) plan.uids = &UidPool::workers();  // never run a function as root
     plan.unshare = workerNamespaces(sandboxLayers(), p);
+    plan.cgroups = WorkerCgroups::shared();
+    plan.cgroup_limits = {.memory_bytes = p.memory_bytes, .pids = p.processes, .cpus = p.cpus};
     plan.network = p.network;
     plan.loopback_ports = p.loopback_ports;
     const char* tmp = std::getenv("TMPDIR");

@@ -1,5 +1,7 @@
 #include "exec/process/sandbox_layers.h"
 
+#include "exec/process/worker_cgroups.h"
+
 #include <linux/capability.h>
 #include <linux/landlock.h>
 #include <sys/prctl.h>
@@ -48,7 +50,9 @@ SandboxLayers probeSandboxLayers() {
   long max_namespaces = 0;
   std::ifstream("/proc/sys/user/max_user_namespaces") >> max_namespaces;
   out.user_namespaces = max_namespaces > 0;
-  out.cgroup_v2 = std::ifstream("/sys/fs/cgroup/cgroup.controllers").good();
+  if (const auto& layer = WorkerCgroups::shared(&out.cgroups_missing)) {
+    out.cgroups = layer->describe();
+  }
   return out;
 }
 
@@ -98,11 +102,18 @@ std::vector<LayerLine> describe(const SandboxLayers& l) {
                      : "namespaces: unavailable (the node is not root with CAP_SYS_ADMIN): workers "
                        "share the host's SysV IPC, and abstract Unix sockets where Landlock cannot "
                        "scope them (ABI < 6)"});
-  out.push_back({true, fmt::format("not used yet: user namespaces ({}), cgroup v2 ({}): no PID "
-                                   "or mount namespace, no per-function memory/CPU/pids "
-                                   "controller beyond rlimits",
-                                   l.user_namespaces ? "available" : "unavailable",
-                                   l.cgroup_v2 ? "available" : "unavailable")});
+  out.push_back(
+      {!l.cgroups.empty(),
+       l.cgroups.empty()
+           ? fmt::format("cgroups: unavailable ({}): a worker's memory is bounded per process "
+                         "(address space) only, its CPU time not at all",
+                         l.cgroups_missing)
+           : fmt::format("cgroups: {}: each worker's memory (with its children and page cache), "
+                         "processes and CPU share",
+                         l.cgroups)});
+  out.push_back({true, fmt::format("not used yet: user namespaces ({}); no PID or mount "
+                                   "namespace",
+                                   l.user_namespaces ? "available" : "unavailable")});
   return out;
 }
 
@@ -113,11 +124,12 @@ std::string summary(const SandboxLayers& l) {
                            l.landlock_abi >= 4 ? ", TCP ports" : "",
                            l.landlock_abi >= 6 ? ", scopes" : "");
   }
-  return fmt::format("{}, {}, {}, {}", landlock, l.seccomp ? "seccomp" : "no seccomp",
+  return fmt::format("{}, {}, {}, {}, {}", landlock, l.seccomp ? "seccomp" : "no seccomp",
                      l.root ? "unprivileged users" : "the node's own user",
                      !l.namespaces        ? "no namespaces"
                      : l.landlock_abi < 6 ? "namespaces (ipc, uts, net)"
-                                          : "namespaces (ipc, uts)");
+                                          : "namespaces (ipc, uts)",
+                     l.cgroups.empty() ? "no cgroups" : l.cgroups);
 }
 
 }  // namespace sie::process

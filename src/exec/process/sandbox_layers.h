@@ -21,7 +21,9 @@ struct SandboxLayers {
   // UTS namespace, and one with no network when it needs none.
   bool namespaces = false;
   bool user_namespaces = false;
-  bool cgroup_v2 = false;
+  // The workers' cgroups ("cgroup v1 (memory, pids, cpu)"), or "" and why not.
+  std::string cgroups;
+  std::string cgroups_missing;
 };
 
 SandboxLayers probeSandboxLayers();

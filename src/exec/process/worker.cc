@@ -69,6 +69,16 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
     argv.insert(argv.end(), {"--uid", id, "--gid", id});
   }
   if (!plan.unshare.empty()) argv.insert(argv.end(), {"--unshare", plan.unshare});
+  std::unique_ptr<WorkerCgroup> cgroup;
+  if (plan.cgroups) {
+    auto made = plan.cgroups->create(label, plan.cgroup_limits);
+    if (!made) {
+      cleanup_dir();
+      return fail(made.error().code, fmt::format("[{}] {}", label, made.error().str()));
+    }
+    cgroup = std::move(*made);
+    for (const auto& file : cgroup->procsFiles()) argv.insert(argv.end(), {"--cgroup", file});
+  }
   for (const auto& [name, value] : plan.rlimits) {
     argv.insert(argv.end(), {"--rlimit", fmt::format("{}={}", name, value)});
   }
@@ -135,12 +145,17 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
     return fail(Errc::kIo,
                 fmt::format("[{}] cannot start {}: {}", label, plan.launcher, std::strerror(rc)));
   }
-  return std::unique_ptr<Worker>(new Worker(label, pid, out[0], work_dir, std::move(lease)));
+  return std::unique_ptr<Worker>(
+      new Worker(label, pid, out[0], work_dir, std::move(lease), std::move(cgroup)));
 }
 
 Worker::Worker(std::string label, pid_t pid, int out_fd, std::string work_dir,
-               std::optional<UidPool::Lease> uid)
-    : label_(std::move(label)), pid_(pid), work_dir_(std::move(work_dir)), uid_(std::move(uid)) {
+               std::optional<UidPool::Lease> uid, std::unique_ptr<WorkerCgroup> cgroup)
+    : label_(std::move(label)),
+      pid_(pid),
+      work_dir_(std::move(work_dir)),
+      uid_(std::move(uid)),
+      cgroup_(std::move(cgroup)) {
   logger_ = std::thread([this, out_fd] { captureOutput(out_fd); });
 }
 
@@ -220,7 +235,9 @@ std::string Worker::exitReason() {
   const int status = *status_;
   if (WIFEXITED(status)) return fmt::format("exited with code {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
-    return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    const bool memory = WTERMSIG(status) == SIGKILL && cgroup_ && cgroup_->oomKilled();
+    return fmt::format("killed by signal {} ({}){}", WTERMSIG(status), strsignal(WTERMSIG(status)),
+                       memory ? ": over its memory limit (spec.process.memory)" : "");
   }
   return "stopped";
 }

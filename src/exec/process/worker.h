@@ -17,6 +17,7 @@
 
 #include "exec/process/seccomp_program.h"
 #include "exec/process/uid_pool.h"
+#include "exec/process/worker_cgroups.h"
 #include "sie/function.h"
 #include "sie/result.h"
 
@@ -37,6 +38,9 @@ struct WorkerPlan {
   UidPool* uids = nullptr;
   // Namespaces each worker gets (sie-launch --unshare; workerNamespaces() in sandbox_layers.h).
   std::string unshare;
+  // Each worker's cgroup(s) with these limits; nullptr where the node cannot use cgroups.
+  std::shared_ptr<WorkerCgroups> cgroups;
+  CgroupLimits cgroup_limits;
   bool network = false;
   std::vector<int> loopback_ports;  // TCP ports every worker may connect to (the Dapr API)
   std::string work_root;            // per-worker folders are made under it
@@ -70,7 +74,7 @@ class Worker {
 
  private:
   Worker(std::string label, pid_t pid, int out_fd, std::string work_dir,
-         std::optional<UidPool::Lease> uid);
+         std::optional<UidPool::Lease> uid, std::unique_ptr<WorkerCgroup> cgroup);
   void captureOutput(int fd);
   void reap(int options);
 
@@ -82,8 +86,9 @@ class Worker {
   std::deque<std::string> tail_;
   std::atomic<bool> stopping_{false};
   std::thread logger_;
-  // Back to the pool with the Worker, after its destructor killed and reaped the process.
+  // Released with the Worker, after its destructor killed and reaped the process.
   std::optional<UidPool::Lease> uid_;
+  std::unique_ptr<WorkerCgroup> cgroup_;
 };
 
 }  // namespace sie::process

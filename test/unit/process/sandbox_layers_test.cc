@@ -54,9 +54,14 @@ TEST(SandboxLayersTest, WhatAnOlderKernelLacksIsSaid) {
   EXPECT_THAT(joined(lines, true), ::testing::Not(HasSubstr("TCP only")));
 
   EXPECT_THAT(joined(lines, false), HasSubstr("namespaces: unavailable"));
+  EXPECT_THAT(joined(lines, false), HasSubstr("cgroups: unavailable"));
 
-  SandboxLayers recent{
-      .kernel = "6.12", .landlock_abi = 6, .seccomp = true, .root = true, .namespaces = true};
+  SandboxLayers recent{.kernel = "6.12",
+                       .landlock_abi = 6,
+                       .seccomp = true,
+                       .root = true,
+                       .namespaces = true,
+                       .cgroups = "cgroup v2 (memory, pids, cpu)"};
   EXPECT_EQ(joined(describe(recent), false), "");
   EXPECT_THAT(joined(describe(recent), true), HasSubstr("TCP only to the runtime's port"));
   EXPECT_THAT(joined(describe(recent), true), HasSubstr("own IPC and UTS namespace"));
