@@ -85,7 +85,7 @@ void ControlPlane::rolledBack(const std::string& name, const std::string& versio
       spdlog::error("control: {}: {}", name, saved.error().str());
     }
   }
-  audit(name, "rolled back", "objectives", fmt::format("{}: {}", version, reason));
+  audit(name, "rolled back", "objectives", fmt::format("{}: {}", version, reason), "");
 }
 
 Status ControlPlane::load(const std::vector<SourceText>& site_files) {
@@ -244,8 +244,10 @@ ControlResult<std::unique_ptr<ControlPlane::Claim>> ControlPlane::claim(const st
 }
 
 void ControlPlane::audit(const std::string& name, const std::string& event,
-                         const std::string& actor, const std::string& detail) {
+                         const std::string& actor, const std::string& detail,
+                         std::string_view decision) {
   nlohmann::json body{{"event", event}, {"actor", actor}, {"detail", detail}};
+  if (!decision.empty()) body["decision"] = decision;
   if (auto appended = audit_.append("control", name, body.dump()); !appended) {
     spdlog::error("audit: {}", appended.error().str());
   }
