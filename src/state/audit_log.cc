@@ -302,10 +302,18 @@ void EmbeddedAuditLog::commitDone() {
   for (; done < unexported_.size(); ++done) {
     if (auto appended = appendCheckpointExport(seal_->export_file, unexported_[done]); !appended) {
       export_errors_total_.inc();
-      spdlog::error("audit: cannot export checkpoint (retried after the next commit): {}",
-                    appended.error().str());
+      // Logged once per outage: a retry follows every commit, and the metric counts them.
+      if (!export_failing_) {
+        spdlog::error("audit: cannot export checkpoints (retried after every commit): {}",
+                      appended.error().str());
+      }
+      export_failing_ = true;
       break;
     }
+  }
+  if (done > 0 && done == unexported_.size() && export_failing_) {
+    spdlog::info("audit: checkpoints are exported again");
+    export_failing_ = false;
   }
   unexported_.erase(unexported_.begin(), unexported_.begin() + static_cast<std::ptrdiff_t>(done));
 }

@@ -85,6 +85,7 @@ class EmbeddedAuditLog final : public AuditLog, public BatchSource {
   std::size_t written_ = 0;
   std::int64_t pruned_ = 0;
   std::vector<AuditCheckpoint> unexported_;
+  bool export_failing_ = false;
 
   Counter& writes_total_;
   Counter& checkpoints_total_;

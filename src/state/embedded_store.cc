@@ -79,7 +79,9 @@ class EmbeddedStore final : public StateStore {
   Status close() override {
     std::lock_guard lock(close_mu_);
     if (context_.closed.exchange(true, std::memory_order_acq_rel)) return close_status_;
-    audit_->seal();  // the last batch carries it, so a clean shutdown leaves the chain sealed
+    // The last batch carries it, so a clean shutdown leaves the chain sealed. (No log when open()
+    // failed before creating it.)
+    if (audit_) audit_->seal();
     close_status_ = context_.batcher->stop();
     lock_.release();
     return close_status_;

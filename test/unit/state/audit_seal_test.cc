@@ -11,6 +11,7 @@
 
 #include "core/file_text.h"
 #include "core/signing.h"
+#include "sie/metrics.h"
 #include "state/audit_chain.h"
 #include "state/audit_checkpoint.h"
 #include "state/embedded_store.h"
@@ -403,6 +404,28 @@ TEST_F(SealedChain, SealsByTime) {
   const std::vector<AuditRecord> records = store->audit().tail(10).value();
   ASSERT_EQ(records.size(), 4U);
   EXPECT_EQ(records.back().kind, kCheckpointKind);
+}
+
+TEST_F(SealedChain, AnExportThatFailsIsRetriedAfterLaterCommits) {
+  EmbeddedOptions o = options(5);
+  const std::string folder = export_dir_.path() + "/not-yet";
+  o.audit_seal->export_file = folder + "/checkpoints.jsonl";
+  const std::uint64_t errors = metrics().counterTotal("sie_audit_export_errors_total");
+  auto store = openOrDie(o);
+  ASSERT_NE(store, nullptr);
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(store->audit().append("decision", "p", body(i)));
+  ASSERT_TRUE(store->sync());
+  EXPECT_GT(metrics().counterTotal("sie_audit_export_errors_total"), errors);
+
+  // The volume comes back: the missed checkpoint goes out with the next one, in order.
+  std::filesystem::create_directories(folder);
+  for (int i = 6; i <= 10; ++i) ASSERT_TRUE(store->audit().append("decision", "p", body(i)));
+  ASSERT_TRUE(store->close());
+  const std::vector<AuditCheckpoint> exported =
+      readCheckpointExport(o.audit_seal->export_file).value();
+  ASSERT_EQ(exported.size(), 2U);
+  EXPECT_EQ(exported[0].record, 6);
+  EXPECT_EQ(exported[1].record, 12);
 }
 
 }  // namespace
