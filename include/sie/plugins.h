@@ -7,9 +7,11 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "sie/audit_seal.h"
 #include "sie/clock.h"
 #include "sie/config.h"
 #include "sie/function.h"
@@ -43,6 +45,7 @@ struct StateOptions {
   std::chrono::milliseconds batch_interval{20};
   std::size_t memory_window = 2048;
   const Clock* clock = nullptr;
+  std::optional<AuditSealOptions> audit_seal;  // how the audit chain is signed, exported, pruned
 };
 
 struct StatePlugin {

@@ -58,8 +58,12 @@ std::string decisionId(std::string_view function_id, const Telemetry& reading) {
   return "d-" + digest.substr(0, 32);
 }
 
-Actions::Actions(Bus& bus, AuditLog& audit, const Clock& clock, std::size_t keep_recent)
-    : bus_(bus), audit_(audit), clock_(clock), keep_recent_(keep_recent) {}
+Actions::Actions(Bus& bus, AuditLog& audit, const Clock& clock, std::size_t keep_recent,
+                 AnomalyAudit::Options anomaly_audit)
+    : bus_(bus),
+      anomaly_audit_(audit, clock, anomaly_audit),
+      clock_(clock),
+      keep_recent_(keep_recent) {}
 
 Status Actions::decide(const FunctionSpec& spec, const Telemetry& reading,
                        const Decision& decision) {
@@ -108,9 +112,7 @@ Status Actions::decide(const FunctionSpec& spec, const Telemetry& reading,
   }
   spdlog::info("[{}] ANOMALY {} {} score={:.3f} {}", spec.id(), sensor, decision.label,
                decision.score, decision.detail);
-  auto seq = audit_.append("decision", spec.id(), build().data);
-  if (!seq) return tl::unexpected(seq.error());
-  return ok();
+  return anomaly_audit_.record(spec.id(), sensor, build().data);
 }
 
 void Actions::emit(const FunctionSpec& spec, const Telemetry& reading, std::vector<Event>& events) {

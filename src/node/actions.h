@@ -1,6 +1,7 @@
 // Actions taken on a function's decision: publish a decision event on the bus (and so to every
 // sink), log it, and append anomalies to the audit chain. Also keeps the most recent decisions for
-// the API. `spec` passed in must outlive the Actions object.
+// the API. Anomaly records are rate limited per function and sensor (anomaly_audit.h). `spec`
+// passed in must outlive the Actions object.
 #pragma once
 
 #include <deque>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "node/anomaly_audit.h"
 #include "sie/bus.h"
 #include "sie/clock.h"
 #include "sie/function.h"
@@ -30,7 +32,8 @@ std::string expandTemplate(std::string_view text, std::string_view sensor,
 
 class Actions {
  public:
-  Actions(Bus& bus, AuditLog& audit, const Clock& clock, std::size_t keep_recent = 1000);
+  Actions(Bus& bus, AuditLog& audit, const Clock& clock, std::size_t keep_recent = 1000,
+          AnomalyAudit::Options anomaly_audit = {});
 
   // Applies the decision rules of `spec` to one decision.
   Status decide(const FunctionSpec& spec, const Telemetry& reading, const Decision& decision);
@@ -38,10 +41,12 @@ class Actions {
   void emit(const FunctionSpec& spec, const Telemetry& reading, std::vector<Event>& events);
   // The newest decisions (JSON documents), newest first; anomalies only when asked.
   [[nodiscard]] std::vector<std::string> recent(std::size_t limit, bool anomalies_only) const;
+  // Writes the summaries of rate-limited anomaly records; before the state closes.
+  void flushAudit() { anomaly_audit_.flush(); }
 
  private:
   Bus& bus_;
-  AuditLog& audit_;
+  AnomalyAudit anomaly_audit_;
   const Clock& clock_;
   std::size_t keep_recent_;
   struct Recent {

@@ -650,7 +650,7 @@ void ControlApi::addKeyRoutes() {
     if (auto admitted = plane_.trust().admitKey(r.body, r.header("x-sie-endorsement")); !admitted) {
       const bool bad_request = admitted.error().code == Errc::kInvalidArgument;
       plane_.audit("keys", "key refused", actorOf(r),
-                   fmt::format("{}: {}", key->id, admitted.error().message));
+                   fmt::format("{}: {}", key->id, admitted.error().message), "deny");
       return apiError(bad_request ? 400 : 403, bad_request ? "invalid" : "forbidden",
                       admitted.error().message, "X-Sie-Endorsement");
     }

@@ -85,7 +85,7 @@ void ControlPlane::rolledBack(const std::string& name, const std::string& versio
       spdlog::error("control: {}: {}", name, saved.error().str());
     }
   }
-  audit(name, "rolled back", "objectives", fmt::format("{}: {}", version, reason));
+  audit(name, "rolled back", "objectives", fmt::format("{}: {}", version, reason), "");
 }
 
 Status ControlPlane::load(const std::vector<SourceText>& site_files) {
@@ -245,8 +245,10 @@ ControlResult<std::unique_ptr<ControlPlane::Claim>> ControlPlane::claim(const st
 }
 
 void ControlPlane::audit(const std::string& name, const std::string& event,
-                         const std::string& actor, const std::string& detail) {
+                         const std::string& actor, const std::string& detail,
+                         std::string_view decision) {
   nlohmann::json body{{"event", event}, {"actor", actor}, {"detail", detail}};
+  if (!decision.empty()) body["decision"] = decision;
   // Details quote requests (an upload's name), which need not be UTF-8: such bytes are replaced.
   const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (auto appended = audit_.append("control", name, text); !appended) {

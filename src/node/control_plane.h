@@ -78,8 +78,10 @@ class ControlPlane {
                                      const std::string& actor);
 
   // An audit record ("control" kind) of a change: a function's, or the trusted keys'.
+  // `decision`: the request guard's answer that let `actor` make the change ("allow"); "" for
+  // changes the node makes itself.
   void audit(const std::string& subject, const std::string& event, const std::string& actor,
-             const std::string& detail);
+             const std::string& detail, std::string_view decision = "allow");
   // "api" when the API owns the name, else "site".
   [[nodiscard]] std::string origin(const std::string& name) const;
   // Versions with a stored manifest (API deploys) plus the config folder's, sorted.

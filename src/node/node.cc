@@ -62,8 +62,9 @@ Result<std::unique_ptr<StateStore>> openState(const SiteConfig& site, const Plug
                                ? site.state_block
                                : YAML::Node(YAML::NodeType::Map);
   auto config = SIE_TRY(readConfig(block, (*plugin)->keys, site.file));
-  StateOptions options{site.name, site.data_dir, site.state_batch_interval,
-                       site.state_memory_window, &clock};
+  StateOptions options{
+      site.name, site.data_dir,  site.state_batch_interval, site.state_memory_window,
+      &clock,    site.audit.seal};
   return (*plugin)->make(options, config);
 }
 
@@ -97,7 +98,10 @@ Result<std::unique_ptr<Node>> Node::create(SiteConfig site, const Plugins& plugi
                                            const Clock& clock) {
   std::unique_ptr<Node> node(new Node(std::move(site), clock));
   node->state_ = SIE_TRY(openState(node->site_, plugins, clock));
-  node->actions_ = std::make_unique<Actions>(node->bus_, node->state_->audit(), clock);
+  node->actions_ =
+      std::make_unique<Actions>(node->bus_, node->state_->audit(), clock, 1000,
+                                AnomalyAudit::Options{node->site_.audit.anomalies_per_second,
+                                                      node->site_.audit.anomaly_burst});
   node->dispatcher_ =
       std::make_unique<Dispatcher>(node->site_.dispatcher, node->state_->deadLetters());
   SIE_CHECK(node->loadFunctions(plugins));
@@ -330,6 +334,7 @@ void Node::stop() {
   if (functions_) functions_->stop();
   for (auto& sink : sinks_) sink->stop();
   if (state_) {
+    if (actions_) actions_->flushAudit();  // the counts of rate-limited anomaly records
     const NodeStats s = stats();
     auto appended = state_->audit().append("lifecycle", "node",
                                            nlohmann::json{{"event", "stopped"},

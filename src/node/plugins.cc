@@ -43,6 +43,7 @@ Status registerBuiltinPlugins(Plugins& plugins) {
                                 embedded.batch_interval = o.batch_interval;
                                 embedded.memory_window = o.memory_window;
                                 embedded.clock = o.clock;
+                                embedded.audit_seal = o.audit_seal;
                                 return state::openEmbedded(embedded);
                               }}));
 #ifdef SIE_WITH_REDIS

@@ -1,6 +1,7 @@
 #include "node/site_config.h"
 
 #include <filesystem>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -8,6 +9,7 @@
 #include "core/file_text.h"
 #include "http/http_client.h"
 #include "http/networks.h"
+#include "node/audit_settings.h"
 #include "node/demo_site.h"
 
 namespace sie::node {
@@ -39,8 +41,8 @@ constexpr ConfigKey kSpecKeys[] = {
     {"artifactQuotaMiB", Type::kInt, "8192",
      "the most all stored artifacts may take together, in MiB; an upload past it gets 507"},
 };
-constexpr std::string_view kSpecBlocks[] = {"sources",    "sinks", "gateway", "routes",
-                                            "dispatcher", "state", "log",     "security"};
+constexpr std::string_view kSpecBlocks[] = {"sources", "sinks", "gateway",  "routes", "dispatcher",
+                                            "state",   "log",   "security", "audit"};
 constexpr ConfigKey kSecurityKeys[] = {
     {"authentication", Type::kString, "token",
      "token: every call but /healthz and /readyz needs a bearer token (sie token create) | none: "
@@ -318,6 +320,7 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
           cfg.security.calls_per_second, cfg.security.burst));
     }
   }
+  cfg.audit = SIE_TRY(parseAuditSettings(std::as_const(spec)["audit"], file));
   if (spec["log"]) {
     auto l = SIE_TRY(readConfig(spec["log"], kLogKeys, file));
     cfg.log_level = l.str("level");

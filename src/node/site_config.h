@@ -10,6 +10,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "node/audit_settings.h"
 #include "node/function_manifest.h"
 #include "sie/result.h"
 
@@ -74,6 +75,7 @@ struct SiteConfig {
   std::string data_dir;
   std::string http;  // host:port; "" = no HTTP listener
   SecurityOptions security;
+  AuditSettings audit;
   std::chrono::nanoseconds summary_interval{std::chrono::seconds(5)};
   bool require_signatures = false;
   std::string trusted_keys;  // "" = <data_dir>/keys

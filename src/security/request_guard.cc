@@ -337,13 +337,10 @@ http::HttpResponse RequestGuard::refuse(const http::HttpRequest& request, int st
   const std::string_view outcome =
       status == 401 ? "unauthenticated" : (code == "forbidden" ? "denied" : "refused");
   count(action, outcome);
-  nlohmann::json record{{"caller", caller.empty() ? "anonymous" : caller},
-                        {"peer", request.peer},
-                        {"method", request.method},
-                        {"path", request.path},
-                        {"action", action},
-                        {"status", status},
-                        {"reason", code}};
+  nlohmann::json record{{"decision", "deny"},   {"caller", caller.empty() ? "anonymous" : caller},
+                        {"peer", request.peer}, {"method", request.method},
+                        {"path", request.path}, {"action", action},
+                        {"status", status},     {"reason", code}};
   record.update(detail);
   audit(std::move(record), !caller.empty());
   http::HttpResponse answer;

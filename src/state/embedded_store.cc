@@ -79,6 +79,9 @@ class EmbeddedStore final : public StateStore {
   Status close() override {
     std::lock_guard lock(close_mu_);
     if (context_.closed.exchange(true, std::memory_order_acq_rel)) return close_status_;
+    // The last batch carries it, so a clean shutdown leaves the chain sealed. (No log when open()
+    // failed before creating it.)
+    if (audit_) audit_->seal();
     close_status_ = context_.batcher->stop();
     lock_.release();
     return close_status_;
@@ -137,7 +140,9 @@ Result<std::unique_ptr<StateStore>> EmbeddedStore::open(const EmbeddedOptions& o
   store->time_series_ = SIE_TRY(EmbeddedTimeSeries::create(context, options.memory_window));
   store->kv_ = SIE_TRY(EmbeddedKv::create(context));
   store->dead_letters_ = SIE_TRY(EmbeddedDeadLetters::create(context));
-  store->audit_ = SIE_TRY(EmbeddedAuditLog::create(context));
+  std::optional<AuditSealOptions> seal = options.audit_seal;
+  if (seal && seal->key_file.empty()) seal->key_file = defaultAuditKeyPath(options.data_dir);
+  store->audit_ = SIE_TRY(EmbeddedAuditLog::create(context, std::move(seal)));
   context.batcher->addSource(store->time_series_.get());
   context.batcher->addSource(store->kv_.get());
   context.batcher->addSource(store->dead_letters_.get());
@@ -165,13 +170,16 @@ Result<Db> openReadOnly(const std::string& data_dir) {
 
 std::string databasePath(const std::string& data_dir) { return data_dir + "/sie.db"; }
 
+std::string defaultAuditKeyPath(const std::string& data_dir) { return data_dir + "/audit.key"; }
+
 Result<std::unique_ptr<StateStore>> openEmbedded(const EmbeddedOptions& options) {
   return EmbeddedStore::open(options);
 }
 
-Result<AuditVerifyReport> verifyAuditChain(const std::string& data_dir) {
+Result<AuditChainReport> verifyAuditChain(const std::string& data_dir,
+                                          const AuditVerifyOptions& options) {
   Db db = SIE_TRY(openReadOnly(data_dir));
-  return verifyAuditChain(db);
+  return verifyAuditChain(db, options);
 }
 
 Result<std::vector<AuditRecord>> readAuditTail(const std::string& data_dir, std::size_t n) {

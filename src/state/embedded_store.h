@@ -17,12 +17,15 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "sie/audit_seal.h"
 #include "sie/clock.h"
 #include "sie/result.h"
 #include "sie/state.h"
+#include "state/audit_chain.h"
 
 namespace sie::state {
 
@@ -35,10 +38,15 @@ struct EmbeddedOptions {
   // stalled disk cannot exhaust memory. KV, dead-letter and audit writes are never refused.
   std::size_t max_pending = std::size_t{1} << 20;
   const Clock* clock = nullptr;  // nullptr = systemClock(); for TTL and timestamps
+  // Signed checkpoints, export and retention of the audit chain; nullopt: a hash chain only.
+  // An empty key_file means <data_dir>/audit.key.
+  std::optional<AuditSealOptions> audit_seal;
 };
 
 // The database file inside a data directory.
 std::string databasePath(const std::string& data_dir);
+// The node's audit key when none is configured (its public key is beside it, with ".pub").
+std::string defaultAuditKeyPath(const std::string& data_dir);
 
 // Opens (creating if needed) the state in options.data_dir. A file that is not a sie state
 // database fails with Errc::kCorrupt; another process holding the directory, with Errc::kIo.
@@ -46,7 +54,8 @@ Result<std::unique_ptr<StateStore>> openEmbedded(const EmbeddedOptions& options)
 
 // Opens <data_dir>/sie.db read-only and verifies the audit chain (for `sie audit verify`).
 // Errc::kNotFound when there is no database.
-Result<AuditVerifyReport> verifyAuditChain(const std::string& data_dir);
+Result<AuditChainReport> verifyAuditChain(const std::string& data_dir,
+                                          const AuditVerifyOptions& options = {});
 
 // The newest `n` committed audit records, oldest first, read-only (for `sie audit tail`).
 Result<std::vector<AuditRecord>> readAuditTail(const std::string& data_dir, std::size_t n);

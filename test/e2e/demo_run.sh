@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo site end to end: run it, read health, metrics, status and decisions over HTTP, stop it
-# with SIGTERM, then prove the audit chain intact — and broken once a record is altered.
+# with SIGTERM, then prove the audit chain intact and signed — and broken once a record is altered.
 source "$(dirname "$0")/lib.sh"
 
 port=$(free_port)
@@ -43,6 +43,13 @@ grep -q "stopped after" "$WORK/node.log" || fail "no final summary"
 
 "$SIE" audit verify --data-dir "$WORK/data" >"$WORK/verify.txt" || fail "audit verify failed on an intact chain"
 grep -q "intact" "$WORK/verify.txt" || fail "verify output: $(cat "$WORK/verify.txt")"
+
+# The node created its audit key (0600) and sealed the chain when it stopped.
+[ "$(stat -c %a "$WORK/data/audit.key")" = 600 ] || fail "audit key mode $(stat -c %a "$WORK/data/audit.key")"
+"$SIE" audit key --data-dir "$WORK/data" >"$WORK/node-audit.pub" 2>/dev/null || fail "audit key"
+"$SIE" audit verify --data-dir "$WORK/data" --trust "$WORK/node-audit.pub" >"$WORK/verify.txt" ||
+  fail "trusted verify failed: $(cat "$WORK/verify.txt")"
+grep -q "signed by a trusted key" "$WORK/verify.txt" || fail "verify output: $(cat "$WORK/verify.txt")"
 
 # Alter one record: verify must fail and name it.
 sqlite3 "$WORK/data/sie.db" "UPDATE audit SET body = '{\"tampered\":true}' WHERE seq = 1;" ||

@@ -95,7 +95,8 @@ TEST_F(AuthzTest, EachRoleDoesWhatItMayAndTheAuditNamesTheCaller) {
   const auto records = node_->state().audit().tail(100);
   for (const auto& record : *records) {
     if (record.kind != "control" || record.subject != "ci") continue;
-    found = nlohmann::json::parse(record.body)["actor"] == "ci-bot";
+    const auto body = nlohmann::json::parse(record.body);
+    found = body["actor"] == "ci-bot" && body["decision"] == "allow";
   }
   EXPECT_TRUE(found);
 }

@@ -62,6 +62,7 @@ Result<RedisOptions> readOptions(const StateOptions& state, const ConfigValues& 
   o.memory_window = state.memory_window;
   o.batch_interval = state.batch_interval;
   o.clock = state.clock;
+  o.audit_seal = state.audit_seal;
   return o;
 }
 

@@ -98,6 +98,7 @@ Result<std::unique_ptr<StateStore>> RedisStore::open(const RedisOptions& options
   local.batch_interval = options.batch_interval;
   local.memory_window = 16;
   local.clock = &clock;
+  local.audit_seal = options.audit_seal;
   store->local_ = SIE_TRY(openEmbedded(local));
 
   Outbox::Options outbox;

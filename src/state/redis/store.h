@@ -16,8 +16,10 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "sie/audit_seal.h"
 #include "sie/clock.h"
 #include "sie/result.h"
 #include "sie/state.h"
@@ -35,6 +37,7 @@ struct RedisOptions {
   std::chrono::milliseconds batch_interval{20};  // the local audit chain's commit interval
   std::chrono::milliseconds reconnect_max{2000};
   const Clock* clock = nullptr;  // nullptr = systemClock(); KV expiry is absolute wall time
+  std::optional<AuditSealOptions> audit_seal;  // the local audit chain's checkpoints
 };
 
 // The spool file inside a data directory.

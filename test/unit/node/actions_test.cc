@@ -57,6 +57,26 @@ TEST(ActionsTest, PublishesLogsAndAuditsAnomalies) {
   EXPECT_EQ(actions.recent(10, true).size(), 1u);
 }
 
+TEST(ActionsTest, AnomalyRecordsAreRateLimitedAndCounted) {
+  LocalBus bus;
+  MemoryAudit audit;
+  Actions actions(bus, audit, systemClock(), 10, {.per_second = 0.001, .burst = 2});
+  FunctionSpec spec;
+  spec.name = "grid-voltage";
+  spec.version = "1";
+  Telemetry reading{Symbol::intern("grid/feeder1/voltage"), 1000, {250.5}};
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(actions.decide(spec, reading, Decision{6.2, true, "high", "z=6.2"}));
+  }
+  ASSERT_EQ(audit.records.size(), 2u);
+  actions.flushAudit();  // as the node does when it stops
+  ASSERT_EQ(audit.records.size(), 3u);
+  const auto summary = nlohmann::json::parse(audit.records[2].body);
+  EXPECT_EQ(audit.records[2].subject, "grid-voltage@1");
+  EXPECT_EQ(summary["sensor"], "grid/feeder1/voltage");
+  EXPECT_EQ(summary["suppressed"], 8);
+}
+
 // Decision ids depend on the function version and the reading alone: a restarted node (a new
 // Actions) gives a new reading a new id, never one an earlier run used, and a redelivered reading
 // the id it had, so receivers de-duplicate by id safely.

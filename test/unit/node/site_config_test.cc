@@ -63,6 +63,49 @@ TEST(SiteConfigTest, ErrorsAreSpecific) {
   EXPECT_FALSE(loadSite("/nonexistent/site.yaml"));
 }
 
+TEST(SiteConfigTest, AuditSealingHasDefaultsAndIsConfigurable) {
+  auto plain = parseSite({"sites/a/site.yaml", kSite}, {});
+  ASSERT_TRUE(plain) << plain.error().str();
+  EXPECT_EQ(plain->audit.seal.key_file, "");  // <dataDir>/audit.key
+  EXPECT_EQ(plain->audit.seal.checkpoint_records, 1000u);
+  EXPECT_EQ(plain->audit.seal.checkpoint_interval, std::chrono::seconds(60));
+  EXPECT_EQ(plain->audit.seal.export_file, "");
+  EXPECT_EQ(plain->audit.seal.max_records, 0u);
+  EXPECT_DOUBLE_EQ(plain->audit.anomalies_per_second, 1);
+
+  auto site = parseSite({"sites/a/site.yaml", std::string(kSite) + R"(  audit:
+    keyFile: keys/audit.key
+    checkpointRecords: 500
+    checkpointInterval: 10s
+    exportFile: /mnt/audit/checkpoints.jsonl
+    maxRecords: 100000
+    maxAge: 720h
+    anomaliesPerSecond: 5
+    anomalyBurst: 50
+)"},
+                        {});
+  ASSERT_TRUE(site) << site.error().str();
+  EXPECT_EQ(site->audit.seal.key_file, "sites/a/keys/audit.key");
+  EXPECT_EQ(site->audit.seal.checkpoint_records, 500u);
+  EXPECT_EQ(site->audit.seal.checkpoint_interval, std::chrono::seconds(10));
+  EXPECT_EQ(site->audit.seal.export_file, "/mnt/audit/checkpoints.jsonl");
+  EXPECT_EQ(site->audit.seal.max_records, 100000u);
+  EXPECT_EQ(site->audit.seal.max_age, std::chrono::hours(720));
+  EXPECT_DOUBLE_EQ(site->audit.anomalies_per_second, 5);
+  EXPECT_DOUBLE_EQ(site->audit.anomaly_burst, 50);
+
+  auto tiny = parseSite({"s.yaml", std::string(kSite) + "  audit: {maxRecords: 3}\n"}, {});
+  ASSERT_FALSE(tiny);
+  EXPECT_NE(tiny.error().message.find("audit.maxRecords must be 0 or at least 10"),
+            std::string::npos);
+  auto unsealed = parseSite(
+      {"s.yaml", std::string(kSite) +
+                     "  audit: {checkpointRecords: 0, checkpointInterval: 0s, maxAge: 1h}\n"},
+      {});
+  ASSERT_FALSE(unsealed);
+  EXPECT_NE(unsealed.error().message.find("prune only after a checkpoint"), std::string::npos);
+}
+
 TEST(SiteConfigTest, TheBuiltInDemoSiteLoads) {
   auto site = loadDemoSite();
   ASSERT_TRUE(site) << site.error().str();

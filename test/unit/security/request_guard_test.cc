@@ -128,6 +128,7 @@ TEST_F(RequestGuardTest, TokensAuthenticateAndRolesAuthorize) {
   const auto record = nlohmann::json::parse(audit_.records[0].body);
   EXPECT_EQ(audit_.records[0].kind, "security");
   EXPECT_EQ(record["caller"], "grafana");
+  EXPECT_EQ(record["decision"], "deny");
   EXPECT_EQ(record["action"], "deploy");
   EXPECT_EQ(record["path"], "/api/v1/functions");
   EXPECT_EQ(record["peer"], "127.0.0.1:40000");

@@ -1,4 +1,6 @@
 // `sie audit verify|tail` driven through CLI11 in-process, with stdout and stderr captured.
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -108,6 +110,65 @@ TEST(StateAuditCommandTest, TailPrintsJsonLines) {
   EXPECT_EQ(records[1]["body"]["score"], 9);
   EXPECT_EQ(records[2]["body"], "not json");
   EXPECT_EQ(records[2]["hash"].get<std::string>().size(), 64U);
+}
+
+// A sealed chain: the node key in the data directory, checkpoints exported to `export_file`.
+void writeSealedChain(const TempDir& dir, const std::string& export_file, int records) {
+  EmbeddedOptions options = manualOptions(dir.path());
+  AuditSealOptions seal;
+  seal.checkpoint_records = 4;
+  seal.export_file = export_file;
+  options.audit_seal = seal;
+  auto store = openOrDie(options);
+  ASSERT_NE(store, nullptr);
+  for (int i = 1; i <= records; ++i) {
+    ASSERT_TRUE(store->audit().append("decision", "pump-health@1", R"({"decision":"deny"})"));
+  }
+  ASSERT_TRUE(store->close());
+}
+
+TEST(StateAuditCommandTest, KeyPrintsThePublicKeyForTrust) {
+  TempDir dir;
+  TempDir elsewhere;
+  const std::string exported = elsewhere.path() + "/checkpoints.jsonl";
+  writeSealedChain(dir, exported, 10);
+  const CliRun key = runSie({"audit", "key", "--data-dir", dir.path()});
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  EXPECT_EQ(key.out.rfind("-----BEGIN PUBLIC KEY-----", 0), 0U) << key.out;
+  EXPECT_NE(key.err.find("audit key "), std::string::npos) << key.err;
+  const std::string trust = elsewhere.path() + "/node.pub";
+  std::ofstream(trust) << key.out;
+
+  const CliRun run = runSie(
+      {"audit", "verify", "--data-dir", dir.path(), "--trust", trust, "--checkpoints", exported});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "audit chain intact: 13 records, 3 checkpoints signed by a trusted key\n");
+}
+
+TEST(StateAuditCommandTest, VerifyReportsADeletedDatabaseFromTheExport) {
+  TempDir dir;
+  TempDir elsewhere;
+  const std::string exported = elsewhere.path() + "/checkpoints.jsonl";
+  writeSealedChain(dir, exported, 10);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(dir.db() + suffix);
+  const CliRun run = runSie({"audit", "verify", "--data-dir", dir.path(), "--trust",
+                             dir.path() + "/audit.key.pub", "--checkpoints", exported});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("BROKEN: the database is missing, but checkpoints up to record 13 were "
+                         "exported"),
+            std::string::npos)
+      << run.err;
+}
+
+TEST(StateAuditCommandTest, VerifyWithTrustRefusesAnUnsealedChain) {
+  TempDir dir;
+  TempDir elsewhere;
+  writeChain(dir, 5);  // a plain chain: no checkpoints
+  writeSealedChain(elsewhere, "", 1);
+  const CliRun run = runSie({"audit", "verify", "--data-dir", dir.path(), "--trust",
+                             elsewhere.path() + "/audit.key.pub"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("no checkpoint signed by a trusted key"), std::string::npos) << run.err;
 }
 
 }  // namespace
