@@ -12,6 +12,7 @@
 #include "core/topic_pattern.h"
 #include "exec/process/sandbox_layers.h"
 #include "gateway/gateway_config.h"
+#include "node/api_privacy.h"
 #include "node/http_ingest.h"
 #include "security/pki.h"
 #include "state/embedded_store.h"
@@ -19,7 +20,8 @@
 namespace sie::node {
 namespace {
 
-constexpr std::string_view kBlockReserved[] = {"name", "type"};
+// privacy: the rules every sink gets from the node (privacy/site_privacy.h).
+constexpr std::string_view kBlockReserved[] = {"name", "type", "privacy"};
 constexpr int kHttpThreads = 4;
 // How often the policy file is looked at for a change.
 constexpr std::chrono::seconds kPolicyCheckInterval{1};
@@ -145,6 +147,8 @@ Status Node::loadSources(const Plugins& plugins) {
   }
   for (const auto& block : site_.sinks) {
     sinks_.push_back(SIE_TRY(makeFromBlock<Sink>(plugins.sinks, block, site_.file)));
+    sink_buses_.push_back(
+        std::make_unique<privacy::PrivateBus>(bus_, block.name, site_.privacy.forSink(block.name)));
   }
   return ok();
 }
@@ -303,8 +307,10 @@ Status Node::start() {
     http_ = SIE_TRY(HttpServer::start(
         site_.http, [this](const HttpRequest& r) { return handleHttp(r); }, std::move(options)));
   }
-  const SinkContext sink_context{bus_, state_->deadLetters(), state_->audit()};
-  for (auto& sink : sinks_) SIE_CHECK(sink->start(sink_context));
+  // Each sink subscribes through its own privacy rules: nothing reaches it unfiltered.
+  for (std::size_t i = 0; i < sinks_.size(); ++i) {
+    SIE_CHECK(sinks_[i]->start({*sink_buses_[i], state_->deadLetters(), state_->audit()}));
+  }
   for (auto& source : sources_) SIE_CHECK(source->start(*gateway_));
   running_ = true;
   spdlog::info("node '{}' running: {} functions, {} sources, {} sinks, state in {}{}", site_.name,
@@ -393,6 +399,12 @@ std::string Node::statusJson() const {
 }
 
 HttpResponse Node::handleHttp(const HttpRequest& request) {
+  HttpResponse response = answer(request);
+  applyApiPrivacy(request, response, *site_.privacy.api);
+  return response;
+}
+
+HttpResponse Node::answer(const HttpRequest& request) {
   const std::string& path = request.path;
   if (path == "/api/v1/events" && request.method == "POST") {
     return ingestHttp(request, *gateway_, clock_);

@@ -39,8 +39,8 @@ constexpr ConfigKey kSpecKeys[] = {
     {"artifactQuotaMiB", Type::kInt, "8192",
      "the most all stored artifacts may take together, in MiB; an upload past it gets 507"},
 };
-constexpr std::string_view kSpecBlocks[] = {"sources",    "sinks", "gateway", "routes",
-                                            "dispatcher", "state", "log",     "security"};
+constexpr std::string_view kSpecBlocks[] = {"sources", "sinks", "gateway",  "routes", "dispatcher",
+                                            "state",   "log",   "security", "privacy"};
 constexpr ConfigKey kSecurityKeys[] = {
     {"authentication", Type::kString, "token",
      "token: every call but /healthz and /readyz needs a bearer token (sie token create) | none: "
@@ -215,6 +215,12 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
 
   cfg.sources = SIE_TRY(parsePluginBlocks(spec["sources"], "sources", file));
   cfg.sinks = SIE_TRY(parsePluginBlocks(spec["sinks"], "sinks", file));
+  std::vector<privacy::SinkPrivacy> sink_rules;
+  for (const auto& sink : cfg.sinks) {
+    const YAML::Node block = sink.config;  // const: operator[] must not add the key
+    sink_rules.push_back({sink.name, block["privacy"], yamlWhere(file, block)});
+  }
+  cfg.privacy = SIE_TRY(privacy::parseSitePrivacy(spec["privacy"], sink_rules, file));
   cfg.gateway = spec["gateway"];
   cfg.routes = spec["routes"];
   SIE_CHECK(parseDispatcher(spec["dispatcher"], file, cfg.dispatcher));
