@@ -94,9 +94,10 @@ class Node {
   std::unique_ptr<ControlApi> api_;
   std::unique_ptr<Scaler> scaler_;
   std::vector<std::unique_ptr<Source>> sources_;
-  std::vector<std::unique_ptr<Sink>> sinks_;
-  // The bus each sink sees: its privacy rules between it and the node's bus (same order).
+  // The bus each sink sees: its privacy rules between it and the node's bus (same order as
+  // sinks_). Declared before sinks_, so the sinks, which subscribed through them, go first.
   std::vector<std::unique_ptr<privacy::PrivateBus>> sink_buses_;
+  std::vector<std::unique_ptr<Sink>> sinks_;
   std::unique_ptr<security::TokenStore> tokens_;
   std::unique_ptr<security::RequestGuard> guard_;
   std::unique_ptr<CertificateRenewal> renewal_;
