@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <filesystem>
+#include <span>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -20,8 +21,10 @@
 namespace sie::node {
 namespace {
 
-// privacy: the rules every sink gets from the node (privacy/site_privacy.h).
-constexpr std::string_view kBlockReserved[] = {"name", "type", "privacy"};
+// Keys the node reads itself (site_config.cc, privacy/site_privacy.h), not the plugin: a
+// source's personal tags, a sink's privacy rules.
+constexpr std::string_view kSourceReserved[] = {"name", "type", "personal"};
+constexpr std::string_view kSinkReserved[] = {"name", "type", "privacy"};
 constexpr int kHttpThreads = 4;
 // How often the policy file is looked at for a change.
 constexpr std::chrono::seconds kPolicyCheckInterval{1};
@@ -40,11 +43,12 @@ bool takesLong(const HttpRequest& request) {
 // Makes the source or sink of one block with its plugin.
 template <typename Made, typename Plugin>
 Result<std::unique_ptr<Made>> makeFromBlock(const Registry<Plugin>& registry,
-                                            const PluginBlock& block, const std::string& file) {
+                                            const PluginBlock& block, const std::string& file,
+                                            std::span<const std::string_view> reserved) {
   const std::string where = yamlWhere(file, block.config);
   auto plugin = registry.find(block.type);
   if (!plugin) return fail(Errc::kInvalidArgument, plugin.error().message, where);
-  auto config = SIE_TRY(readConfig(block.config, (*plugin)->keys, file, kBlockReserved));
+  auto config = SIE_TRY(readConfig(block.config, (*plugin)->keys, file, reserved));
   auto made = (*plugin)->make(block.name, config);
   if (!made) {
     Error error = made.error();
@@ -143,10 +147,11 @@ Status Node::loadFunctions(const Plugins& plugins) {
 
 Status Node::loadSources(const Plugins& plugins) {
   for (const auto& block : site_.sources) {
-    sources_.push_back(SIE_TRY(makeFromBlock<Source>(plugins.sources, block, site_.file)));
+    sources_.push_back(
+        SIE_TRY(makeFromBlock<Source>(plugins.sources, block, site_.file, kSourceReserved)));
   }
   for (const auto& block : site_.sinks) {
-    sinks_.push_back(SIE_TRY(makeFromBlock<Sink>(plugins.sinks, block, site_.file)));
+    sinks_.push_back(SIE_TRY(makeFromBlock<Sink>(plugins.sinks, block, site_.file, kSinkReserved)));
     sink_buses_.push_back(
         std::make_unique<privacy::PrivateBus>(bus_, block.name, site_.privacy.forSink(block.name)));
   }

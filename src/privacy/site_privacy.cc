@@ -1,5 +1,6 @@
 #include "privacy/site_privacy.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -66,8 +67,8 @@ std::shared_ptr<const RuleSet> SitePrivacy::forSink(std::string_view sink) const
 std::span<const ConfigKey> privacyKeys() { return kPrivacyKeys; }
 
 Result<SitePrivacy> parseSitePrivacy(const YAML::Node& privacy,
-                                     const std::vector<SinkPrivacy>& sinks,
-                                     const std::string& file) {
+                                     const std::vector<SinkPrivacy>& sinks, const std::string& file,
+                                     const std::vector<std::string>& from_sources) {
   const YAML::Node settings =
       privacy.IsDefined() && !privacy.IsNull() ? privacy : YAML::Node(YAML::NodeType::Map);
   auto v = SIE_TRY(readConfig(settings, kPrivacyKeys, file, kPrivacyBlocks));
@@ -76,6 +77,11 @@ Result<SitePrivacy> parseSitePrivacy(const YAML::Node& privacy,
     auto field = parseFieldPath(text);
     if (!field) return v.invalid("spec.privacy.personal: " + field.error().message);
     personal.push_back(std::move(*field));
+  }
+  for (const auto& text : from_sources) {
+    const bool listed = std::any_of(personal.begin(), personal.end(),
+                                    [&](const FieldPath& field) { return field.text == text; });
+    if (!listed) personal.push_back(SIE_TRY(parseFieldPath(text)));
   }
 
   std::vector<std::pair<std::string, std::vector<Rule>>> all;
@@ -109,7 +115,8 @@ Result<SitePrivacy> parseSitePrivacy(const YAML::Node& privacy,
       const YAML::Node at = is_api ? api : sinks[i].rules;
       return fail(
           Errc::kInvalidArgument,
-          fmt::format("{} would send the personal field {} (spec.privacy.personal) without a "
+          fmt::format("{} would send the personal field {} (spec.privacy.personal or a "
+                      "source's personal list) without a "
                       "privacy rule: add {{field: {}, action: pseudonymize}} (or drop) to {}",
                       all[i].first, *field, *field,
                       is_api ? "spec.privacy.api" : "the sink's privacy list"),

@@ -37,8 +37,9 @@ struct SitePrivacy {
 std::span<const ConfigKey> privacyKeys();
 
 // Reads spec.privacy (may be undefined) and the sinks' rules; keyFile is relative to `file`.
+// `personal` adds fields the sources marked personal to spec.privacy.personal.
 Result<SitePrivacy> parseSitePrivacy(const YAML::Node& privacy,
-                                     const std::vector<SinkPrivacy>& sinks,
-                                     const std::string& file);
+                                     const std::vector<SinkPrivacy>& sinks, const std::string& file,
+                                     const std::vector<std::string>& personal = {});
 
 }  // namespace sie::privacy

@@ -93,6 +93,25 @@ TEST(SiteConfigTest, PrivacyRulesAreReadPerSinkAndPersonalFieldsMustBeCovered) {
       << refused.error().str();
 }
 
+TEST(SiteConfigTest, ASourceMarksTheTagsItCarriesAsPersonal) {
+  const std::string site = std::string(kSite) + R"(  sinks:
+    - {name: cloud, type: mqtt}
+)";
+  std::string marked = site;
+  marked.replace(marked.find("seed: 7}"), 8, "seed: 7, personal: [badge]}");
+  auto refused = parseSite({"s.yaml", marked}, {});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("sink 'cloud' would send the personal field tags.badge"),
+            std::string::npos)
+      << refused.error().str();
+
+  std::string bad = site;
+  bad.replace(bad.find("seed: 7}"), 8, "seed: 7, personal: [tags.badge]}");
+  auto dotted = parseSite({"s.yaml", bad}, {});
+  ASSERT_FALSE(dotted);
+  EXPECT_NE(dotted.error().message.find("without 'tags.'"), std::string::npos);
+}
+
 TEST(SiteConfigTest, TheBuiltInDemoSiteLoads) {
   auto site = loadDemoSite();
   ASSERT_TRUE(site) << site.error().str();
