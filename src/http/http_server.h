@@ -29,6 +29,9 @@ struct HttpRequest {
   std::string body_file;
   std::string peer;    // the client's address and port, "127.0.0.1:53422"
   std::string caller;  // who is calling, as ServerOptions::admit established ("" without it)
+  // The caller's role ("admin", "viewer", ...), as admit established ("" without it): reads by
+  // callers that are not admins pass the site's API privacy rules.
+  std::string caller_role;
   // What the caller may do with the functions and sensors the body names, as admit decided;
   // nullptr for anything.
   std::shared_ptr<const ResourceScope> scope;

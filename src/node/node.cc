@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <filesystem>
+#include <span>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -12,6 +13,7 @@
 #include "core/topic_pattern.h"
 #include "exec/process/sandbox_layers.h"
 #include "gateway/gateway_config.h"
+#include "node/api_privacy.h"
 #include "node/http_ingest.h"
 #include "security/pki.h"
 #include "state/embedded_store.h"
@@ -19,7 +21,10 @@
 namespace sie::node {
 namespace {
 
-constexpr std::string_view kBlockReserved[] = {"name", "type"};
+// Keys the node reads itself (site_config.cc, privacy/site_privacy.h), not the plugin: a
+// source's personal tags, a sink's privacy rules.
+constexpr std::string_view kSourceReserved[] = {"name", "type", "personal"};
+constexpr std::string_view kSinkReserved[] = {"name", "type", "privacy"};
 constexpr int kHttpThreads = 4;
 // How often the policy file is looked at for a change.
 constexpr std::chrono::seconds kPolicyCheckInterval{1};
@@ -38,11 +43,12 @@ bool takesLong(const HttpRequest& request) {
 // Makes the source or sink of one block with its plugin.
 template <typename Made, typename Plugin>
 Result<std::unique_ptr<Made>> makeFromBlock(const Registry<Plugin>& registry,
-                                            const PluginBlock& block, const std::string& file) {
+                                            const PluginBlock& block, const std::string& file,
+                                            std::span<const std::string_view> reserved) {
   const std::string where = yamlWhere(file, block.config);
   auto plugin = registry.find(block.type);
   if (!plugin) return fail(Errc::kInvalidArgument, plugin.error().message, where);
-  auto config = SIE_TRY(readConfig(block.config, (*plugin)->keys, file, kBlockReserved));
+  auto config = SIE_TRY(readConfig(block.config, (*plugin)->keys, file, reserved));
   auto made = (*plugin)->make(block.name, config);
   if (!made) {
     Error error = made.error();
@@ -149,10 +155,13 @@ Status Node::loadFunctions(const Plugins& plugins) {
 
 Status Node::loadSources(const Plugins& plugins) {
   for (const auto& block : site_.sources) {
-    sources_.push_back(SIE_TRY(makeFromBlock<Source>(plugins.sources, block, site_.file)));
+    sources_.push_back(
+        SIE_TRY(makeFromBlock<Source>(plugins.sources, block, site_.file, kSourceReserved)));
   }
   for (const auto& block : site_.sinks) {
-    sinks_.push_back(SIE_TRY(makeFromBlock<Sink>(plugins.sinks, block, site_.file)));
+    sinks_.push_back(SIE_TRY(makeFromBlock<Sink>(plugins.sinks, block, site_.file, kSinkReserved)));
+    sink_buses_.push_back(
+        std::make_unique<privacy::PrivateBus>(bus_, block.name, site_.privacy.forSink(block.name)));
   }
   return ok();
 }
@@ -311,8 +320,10 @@ Status Node::start() {
     http_ = SIE_TRY(HttpServer::start(
         site_.http, [this](const HttpRequest& r) { return handleHttp(r); }, std::move(options)));
   }
-  const SinkContext sink_context{bus_, state_->deadLetters(), state_->audit()};
-  for (auto& sink : sinks_) SIE_CHECK(sink->start(sink_context));
+  // Each sink subscribes through its own privacy rules: nothing reaches it unfiltered.
+  for (std::size_t i = 0; i < sinks_.size(); ++i) {
+    SIE_CHECK(sinks_[i]->start({*sink_buses_[i], state_->deadLetters(), state_->audit()}));
+  }
   for (auto& source : sources_) SIE_CHECK(source->start(*gateway_));
   running_ = true;
   spdlog::info("node '{}' running: {} functions, {} sources, {} sinks, state in {}{}", site_.name,
@@ -403,6 +414,12 @@ std::string Node::statusJson() const {
 }
 
 HttpResponse Node::handleHttp(const HttpRequest& request) {
+  HttpResponse response = answer(request);
+  applyApiPrivacy(request, response, *site_.privacy.api);
+  return response;
+}
+
+HttpResponse Node::answer(const HttpRequest& request) {
   const std::string& path = request.path;
   if (path == "/api/v1/events" && request.method == "POST") {
     return ingestHttp(request, *gateway_, clock_);

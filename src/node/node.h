@@ -21,6 +21,7 @@
 #include "node/local_bus.h"
 #include "node/scaler.h"
 #include "node/site_config.h"
+#include "privacy/private_bus.h"
 #include "security/request_guard.h"
 #include "security/tokens.h"
 #include "sie/clock.h"
@@ -77,6 +78,8 @@ class Node {
   // artifact quota).
   std::optional<HttpResponse> admit(HttpRequest& request);
   std::string statusJson() const;
+  // The answer to a request before the API privacy rules (api_privacy.h) have seen it.
+  HttpResponse answer(const HttpRequest& request);
 
   SiteConfig site_;
   const Clock& clock_;
@@ -91,6 +94,9 @@ class Node {
   std::unique_ptr<ControlApi> api_;
   std::unique_ptr<Scaler> scaler_;
   std::vector<std::unique_ptr<Source>> sources_;
+  // The bus each sink sees: its privacy rules between it and the node's bus (same order as
+  // sinks_). Declared before sinks_, so the sinks, which subscribed through them, go first.
+  std::vector<std::unique_ptr<privacy::PrivateBus>> sink_buses_;
   std::vector<std::unique_ptr<Sink>> sinks_;
   std::unique_ptr<security::TokenStore> tokens_;
   std::unique_ptr<security::RequestGuard> guard_;

@@ -43,7 +43,7 @@ Result<sim::SimOptions> simOptions(const SiteConfig& site, std::uint64_t seed) {
   sim::SimOptions options;
   for (const auto& block : site.sources) {
     if (block.type != "sim") continue;
-    static constexpr std::string_view kReserved[] = {"name", "type"};
+    static constexpr std::string_view kReserved[] = {"name", "type", "personal"};
     auto config = SIE_TRY(readConfig(block.config, sim::configKeys(), site.file, kReserved));
     options = SIE_TRY(sim::readSourceOptions(config)).sim;
     break;

@@ -42,7 +42,7 @@ constexpr ConfigKey kSpecKeys[] = {
      "the most all stored artifacts may take together, in MiB; an upload past it gets 507"},
 };
 constexpr std::string_view kSpecBlocks[] = {"sources", "sinks", "gateway",  "routes", "dispatcher",
-                                            "state",   "log",   "security", "audit"};
+                                            "state",   "log",   "security", "audit",  "privacy"};
 constexpr ConfigKey kSecurityKeys[] = {
     {"authentication", Type::kString, "token",
      "token: every call but /healthz and /readyz needs a bearer token (sie token create) | none: "
@@ -221,6 +221,37 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
 
   cfg.sources = SIE_TRY(parsePluginBlocks(spec["sources"], "sources", file));
   cfg.sinks = SIE_TRY(parsePluginBlocks(spec["sinks"], "sinks", file));
+  std::vector<privacy::SinkPrivacy> sink_rules;
+  for (const auto& sink : cfg.sinks) {
+    const YAML::Node block = sink.config;  // const: operator[] must not add the key
+    sink_rules.push_back({sink.name, block["privacy"], yamlWhere(file, block)});
+  }
+  // A source may mark the tags it carries as personal (personal: [badge]): tags.badge.
+  std::vector<std::string> personal;
+  for (const auto& source : cfg.sources) {
+    const YAML::Node block = source.config;
+    const YAML::Node tags = block["personal"];
+    if (!tags) continue;
+    if (!tags.IsSequence()) {
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("source '{}': personal must be a list of the tags it carries that "
+                              "identify a person, e.g. personal: [badge]",
+                              source.name),
+                  yamlWhere(file, tags));
+    }
+    for (const auto& tag : tags) {
+      const std::string name = tag.IsScalar() ? tag.as<std::string>() : "";
+      if (name.empty() || name.find_first_of(". ") != std::string::npos) {
+        return fail(Errc::kInvalidArgument,
+                    fmt::format("source '{}': personal names tags such as badge (a topic level "
+                                "or a carried field), without 'tags.'",
+                                source.name),
+                    yamlWhere(file, tag));
+      }
+      personal.push_back("tags." + name);
+    }
+  }
+  cfg.privacy = SIE_TRY(privacy::parseSitePrivacy(spec["privacy"], sink_rules, file, personal));
   cfg.gateway = spec["gateway"];
   cfg.routes = spec["routes"];
   SIE_CHECK(parseDispatcher(spec["dispatcher"], file, cfg.dispatcher));

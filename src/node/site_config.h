@@ -12,6 +12,7 @@
 
 #include "node/audit_settings.h"
 #include "node/function_manifest.h"
+#include "privacy/site_privacy.h"
 #include "sie/result.h"
 
 namespace sie::node {
@@ -89,6 +90,8 @@ struct SiteConfig {
   bool log_json = false;
   std::vector<PluginBlock> sources;
   std::vector<PluginBlock> sinks;
+  // spec.privacy and each sink's privacy rules, checked (key read, personal fields covered).
+  privacy::SitePrivacy privacy;
   YAML::Node gateway;  // parsed by the gateway
   YAML::Node routes;
   DispatcherOptions dispatcher;

@@ -151,6 +151,7 @@ std::optional<http::HttpResponse> RequestGuard::admit(http::HttpRequest& request
   }
   if (!options_.authenticate) {
     request.caller = "local";
+    request.caller_role = std::string(roleName(Role::kAdmin));
     if (auto limited = limitRate(request, action_name)) return limited;
     count(action_name, "allowed");
     return std::nullopt;
@@ -197,6 +198,7 @@ std::optional<http::HttpResponse> RequestGuard::authorize(http::HttpRequest& req
                                                           std::string_view route) {
   const std::string_view action_name = actionName(action);
   request.caller = identity;
+  request.caller_role = std::string(roleName(role));
   const Resource resource = resourceFor(action, route);
   const std::shared_ptr<const Policy> policy =
       options_.policy ? options_.policy->current() : builtInPolicy();

@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node/node.h"
+#include "privacy/pseudonymizer.h"
 #include "servers.h"
 #include "sie/metrics.h"
 #include "sie/plugins.h"
@@ -66,8 +68,8 @@ class KafkaTest : public ::testing::Test {
     ASSERT_TRUE(node_->start());
   }
 
-  // Reads `count` messages of the topic from the beginning: key -> values in partition order.
-  std::map<std::string, std::vector<double>> consume(std::size_t count) {
+  // Reads `count` messages of the topic from the beginning: (key, value) in arrival order.
+  std::vector<std::pair<std::string, std::string>> consumeRaw(std::size_t count) {
     char error[256];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", brokers_.c_str(), error, sizeof error);
@@ -79,23 +81,28 @@ class KafkaTest : public ::testing::Test {
     rd_kafka_topic_partition_list_add(topics, "sie.decisions", RD_KAFKA_PARTITION_UA);
     rd_kafka_subscribe(consumer, topics);
     rd_kafka_topic_partition_list_destroy(topics);
-    std::map<std::string, std::vector<double>> out;
-    std::size_t got = 0;
+    std::vector<std::pair<std::string, std::string>> out;
     const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (got < count && std::chrono::steady_clock::now() < deadline) {
+    while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
       rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 100);
       if (!m) continue;
       if (!m->err) {
-        const auto body =
-            nlohmann::json::parse(std::string(static_cast<const char*>(m->payload), m->len));
-        out[std::string(static_cast<const char*>(m->key), m->key_len)].push_back(
-            body["value"].get<double>());
-        ++got;
+        out.emplace_back(std::string(static_cast<const char*>(m->key), m->key_len),
+                         std::string(static_cast<const char*>(m->payload), m->len));
       }
       rd_kafka_message_destroy(m);
     }
     rd_kafka_consumer_close(consumer);
     rd_kafka_destroy(consumer);
+    return out;
+  }
+
+  // Reads `count` messages of the topic from the beginning: key -> values in partition order.
+  std::map<std::string, std::vector<double>> consume(std::size_t count) {
+    std::map<std::string, std::vector<double>> out;
+    for (const auto& [key, value] : consumeRaw(count)) {
+      out[key].push_back(nlohmann::json::parse(value)["value"].get<double>());
+    }
     return out;
   }
 
@@ -137,6 +144,57 @@ TEST_F(KafkaTest, UndeliverableMessagesAreDeadLetteredWithTheReason) {
   EXPECT_EQ(letters[0].subject, "k/c/temp");
   EXPECT_THAT(letters[0].reason, HasSubstr("kafka did not take the message"));
   EXPECT_THAT(letters[0].payload, HasSubstr("\"anomaly\":true"));
+}
+
+// The sensor id names the person here (one badge reader per operator desk): the key, the data and
+// the tags all carry pseudonyms, stable across a restart of the node.
+TEST_F(KafkaTest, PrivacyRulesCoverTheKeyAndTheDataAcrossRestarts) {
+  const std::string key = std::string(32, 'z');
+  { std::ofstream(data_.file("privacy.key")) << key << "\n"; }
+  const std::string site =
+      testing::siteWith(
+          "", fmt::format("    - {{name: stream, type: kafka, brokers: \"{}\", privacy: "
+                          "[{{field: sensor, action: pseudonymize}}, {{field: tags.badge, "
+                          "action: pseudonymize}}]}}\n",
+                          brokers_)) +
+      fmt::format(
+          "  privacy: {{keyFile: {}, personal: [sensor, tags.badge], api: [{{field: "
+          "sensor, action: drop}}, {{field: tags.badge, action: drop}}]}}\n",
+          data_.file("privacy.key"));
+  const auto start = [&] {
+    auto made =
+        testing::makeNode(site, {{"t/functions/hot.yaml", kFunction}}, data_.path(), plugins_);
+    ASSERT_TRUE(made) << made.error().str();
+    node_ = std::move(*made);
+    ASSERT_TRUE(node_->start());
+  };
+  const auto send = [&](std::int64_t ts) {
+    Telemetry reading{Symbol::intern("k/desk-B-3001/temp"), ts, {90}};
+    reading.tags = {{"badge", "B-3001"}};
+    ASSERT_TRUE(node_->ingest().ingest(std::move(reading), "test"));
+  };
+  const auto delivered = [&] {
+    return metrics().counter("sie_kafka_delivered_total", "", {{"sink", "stream"}}).value();
+  };
+  start();
+  send(1);
+  ASSERT_TRUE(waitUntil([&] { return delivered() >= 1; }));
+  node_->stop();
+  node_.reset();
+  start();
+  send(2);
+  ASSERT_TRUE(waitUntil([&] { return delivered() >= 2; }));
+
+  const auto pseudonymizer = privacy::Pseudonymizer::fromKey(key, "test");
+  const auto messages = consumeRaw(2);
+  ASSERT_EQ(messages.size(), 2U);
+  for (const auto& [message_key, value] : messages) {
+    EXPECT_EQ(message_key, pseudonymizer->pseudonym("k/desk-B-3001/temp", 16));
+    EXPECT_THAT(value, ::testing::Not(HasSubstr("B-3001"))) << value;
+    const auto data = nlohmann::json::parse(value);
+    EXPECT_EQ(data["sensor"], message_key);
+    EXPECT_EQ(data["tags"]["badge"], pseudonymizer->pseudonym("B-3001", 16));
+  }
 }
 
 TEST_F(KafkaTest, BadSettingsNameTheProperty) {

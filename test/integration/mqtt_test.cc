@@ -1,6 +1,7 @@
 // The MQTT source and sink against a real mosquitto broker, driven by the real mosquitto_pub and
 // mosquitto_sub clients.
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node/node.h"
+#include "privacy/pseudonymizer.h"
 #include "servers.h"
 #include "sie/metrics.h"
 #include "sie/plugins.h"
@@ -557,6 +559,94 @@ TEST_F(MqttTest, SparkplugDeathsMarkSensorsStaleUnderClockSkew) {
     ASSERT_TRUE(waitUntil([&] { return quality(flow) == Quality::kBad; })) << describe();
   }
   for (const auto& letter : deadLetters()) ADD_FAILURE() << letter.subject << ": " << letter.reason;
+}
+
+// Operator badges on a machine-access sensor: the sink publishes decisions whose topic and data
+// carry the badge, under a pseudonymize rule. The subscriber never sees a badge or a name, only
+// the keyed pseudonym, and the same one after the node restarts.
+TEST_F(MqttTest, PrivacyRulesKeepBadgesAndNamesOffTheBrokerAcrossRestarts) {
+  const std::string key = std::string(64, '7');
+  { std::ofstream(data_.file("privacy.key")) << key << "\n"; }
+  const std::string site = testing::siteWith(fmt::format(R"(    - name: access
+      type: mqtt
+      port: {}
+      topics: ["plant/{{line}}/{{asset}}/{{signal}}"]
+      sensor: "{{line}}/{{asset}}/{{signal}}"
+      carry: [seq, badge, operator]
+)",
+                                                         broker_.port()),
+                                             fmt::format(R"(    - name: cloud
+      type: mqtt
+      port: {}
+      topic: "sie/{{badge}}/decision"
+      privacy:
+        - {{field: tags.badge, action: pseudonymize, length: 16}}
+        - {{field: tags.operator, action: drop}}
+        - {{field: value, action: generalize, step: 10}}
+)",
+                                                         broker_.port())) +
+                           fmt::format(R"(  privacy:
+    keyFile: {}
+    personal: [tags.badge, tags.operator]
+    api: [{{field: tags.badge, action: pseudonymize}}, {{field: tags.operator, action: drop}}]
+)",
+                                       data_.file("privacy.key"));
+  const auto start = [&] {
+    auto made =
+        testing::makeNode(site, {{"t/functions/hot.yaml", kFunction}}, data_.path(), plugins_);
+    ASSERT_TRUE(made) << made.error().str();
+    node_ = std::move(*made);
+    ASSERT_TRUE(node_->start());
+  };
+  const auto expected = privacy::Pseudonymizer::fromKey(key, "test")->pseudonym("B-1001", 16);
+  subscribe("privacy-checker", "sie/#");
+  const std::uint64_t connects = metrics().counterTotal("sie_mqtt_connects_total");
+  start();
+  ASSERT_TRUE(
+      waitUntil([&] { return metrics().counterTotal("sie_mqtt_connects_total") >= connects + 2; }));
+  const auto send = [&](int seq, const std::string& badge) {
+    ASSERT_EQ(publish(fmt::format(
+                  "-q 1 -t plant/l1/door1/temp -m '{{\"value\": {}, \"ts_ms\": {}, \"seq\": {}, "
+                  "\"badge\": \"{}\", \"operator\": \"Jane Roe\"}}'",
+                  81 + seq, 1700000000000 + seq, seq, badge)),
+              0);
+  };
+  send(1, "B-1001");
+  send(2, "B-1002");
+  send(3, "B-1001");
+  auto lines = collect("privacy-checker", "sie/#", 3);
+  ASSERT_EQ(lines.size(), 3U);
+  std::set<std::string> pseudonyms;
+  for (const auto& line : lines) {
+    EXPECT_THAT(line, ::testing::Not(HasSubstr("B-100"))) << line;
+    EXPECT_THAT(line, ::testing::Not(HasSubstr("Jane"))) << line;
+    const auto decision = nlohmann::json::parse(line.substr(line.find(' ') + 1));
+    const std::string pseudonym = decision["tags"]["badge"];
+    EXPECT_EQ(line.substr(0, line.find(' ')), "sie/" + pseudonym + "/decision");
+    EXPECT_FALSE(decision["tags"].contains("operator"));
+    EXPECT_EQ(std::fmod(decision["value"].get<double>(), 10.0), 0.0) << line;
+    pseudonyms.insert(pseudonym);
+  }
+  EXPECT_EQ(pseudonyms.size(), 2U);
+  EXPECT_TRUE(pseudonyms.contains(expected));
+
+  node_->stop();
+  node_.reset();
+  start();
+  ASSERT_TRUE(
+      waitUntil([&] { return metrics().counterTotal("sie_mqtt_connects_total") >= connects + 4; }));
+  send(4, "B-1001");
+  lines = collect("privacy-checker", "sie/#", 1);
+  ASSERT_EQ(lines.size(), 1U);
+  EXPECT_EQ(lines[0].substr(0, lines[0].find(' ')), "sie/" + expected + "/decision") << lines[0];
+}
+
+TEST_F(MqttTest, ASinkWithoutARuleForAPersonalFieldIsRefused) {
+  auto made = testing::makeNode(
+      testing::siteWith("", sinkBlock()) + "  privacy: {personal: [tags.badge]}\n",
+      {{"t/functions/hot.yaml", kFunction}}, data_.path(), plugins_);
+  ASSERT_FALSE(made);
+  EXPECT_THAT(made.error().str(), HasSubstr("sink 'out' would send the personal field tags.badge"));
 }
 
 TEST_F(MqttTest, ConfigErrorsNameTheKey) {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node/node.h"
+#include "privacy/pseudonymizer.h"
 #include "security/pki.h"
 #include "servers.h"
 #include "sie/metrics.h"
@@ -125,6 +126,74 @@ TEST_F(WebhookTest, BinaryModeDeliversEveryDecisionInOrder) {
     EXPECT_EQ(body["value"], 71 + i);  // in order
     EXPECT_EQ(body["anomaly"], 71 + i > 80);
   }
+}
+
+// Badges read at a door, carried as tags: the receiver sees the keyed pseudonym in the body (both
+// modes) and never the badge, in headers or body; after a restart the same badge gets the same
+// pseudonym.
+TEST_F(WebhookTest, PrivacyRulesKeepBadgesFromTheReceiverAcrossRestarts) {
+  Receiver receiver(port_, log_, 0);
+  const std::string key = std::string(48, 'q');
+  { std::ofstream(data_.file("privacy.key")) << key << "\n"; }
+  const std::string site =
+      testing::siteWith("", fmt::format(R"(    - name: binary
+      type: webhook
+      url: "http://127.0.0.1:{0}/b"
+      privacy:
+        - {{field: tags.badge, action: pseudonymize}}
+        - {{field: tags.operator, action: drop}}
+        - {{field: ts_ns, action: generalize, period: 1h}}
+    - name: structured
+      type: webhook
+      url: "http://127.0.0.1:{0}/s"
+      mode: structured
+      privacy:
+        - {{field: tags.badge, action: pseudonymize}}
+        - {{field: tags.operator, action: pseudonymize}}
+)",
+                                        port_)) +
+      fmt::format(
+          "  privacy:\n    keyFile: {}\n    personal: [tags.badge, tags.operator]\n"
+          "    api: [{{field: tags.badge, action: drop}}, {{field: tags.operator, "
+          "action: drop}}]\n",
+          data_.file("privacy.key"));
+  const auto start = [&] {
+    auto made =
+        testing::makeNode(site, {{"t/functions/hot.yaml", kFunction}}, data_.path(), plugins_);
+    ASSERT_TRUE(made) << made.error().str();
+    node_ = std::move(*made);
+    ASSERT_TRUE(node_->start());
+  };
+  const auto badgeReading = [&](std::int64_t ts, const std::string& badge) {
+    Telemetry reading{Symbol::intern("w/door1/temp"), ts, {90}};
+    reading.tags = {{"badge", badge}, {"operator", "Jane Roe"}};
+    ASSERT_TRUE(node_->ingest().ingest(std::move(reading), "test"));
+  };
+  const std::string expected =
+      privacy::Pseudonymizer::fromKey(key, "test")->pseudonym("B-2001", 16);
+  start();
+  badgeReading(1700000123000000000, "B-2001");
+  ASSERT_TRUE(waitUntil([&] { return received().size() == 2; }));
+  node_->stop();
+  node_.reset();
+  start();
+  badgeReading(1700000124000000000, "B-2001");
+  ASSERT_TRUE(waitUntil([&] { return received().size() == 4; }));
+
+  for (const auto& request : received()) {
+    EXPECT_THAT(request.dump(), ::testing::Not(HasSubstr("B-2001")));
+    EXPECT_THAT(request.dump(), ::testing::Not(HasSubstr("Jane")));
+    auto body = nlohmann::json::parse(request["body"].get<std::string>());
+    if (request["headers"]["content-type"] == "application/cloudevents+json") {
+      body = body["data"];
+      EXPECT_EQ(body["tags"]["operator"].get<std::string>().size(), 16U);
+    } else {
+      EXPECT_FALSE(body["tags"].contains("operator"));
+      EXPECT_EQ(body["ts_ns"], 1699999200000000000);
+    }
+    EXPECT_EQ(body["tags"]["badge"], expected) << request.dump();
+  }
+  EXPECT_TRUE(deadLetters().empty());
 }
 
 TEST_F(WebhookTest, StructuredModeAndRetriesAfter503) {

@@ -106,6 +106,55 @@ TEST(SiteConfigTest, AuditSealingHasDefaultsAndIsConfigurable) {
   EXPECT_NE(unsealed.error().message.find("prune only after a checkpoint"), std::string::npos);
 }
 
+TEST(SiteConfigTest, PrivacyRulesAreReadPerSinkAndPersonalFieldsMustBeCovered) {
+  const std::string privacy = std::string(kSite) + R"(  privacy:
+    personal: [tags.operator]
+    api: [{field: tags.operator, action: drop}]
+  sinks:
+    - name: cloud
+      type: mqtt
+      privacy: [{field: tags.operator, action: drop}, {field: value, action: generalize, digits: 1}]
+    - name: plc
+      type: modbus
+      privacy: [{field: tags.operator, action: drop}]
+)";
+  auto site = parseSite({"s.yaml", privacy}, {});
+  ASSERT_TRUE(site) << site.error().str();
+  ASSERT_NE(site->privacy.forSink("cloud")->ruleFor("value"), nullptr);
+  EXPECT_EQ(site->privacy.forSink("plc")->ruleFor("value"), nullptr);
+  EXPECT_NE(site->privacy.api->ruleFor("tags.operator"), nullptr);
+
+  std::string uncovered = privacy;
+  uncovered.replace(uncovered.rfind("privacy: [{field: tags.operator, action: drop}]"),
+                    std::string("privacy: [{field: tags.operator, action: drop}]").size(),
+                    "unitId: 1");
+  auto refused = parseSite({"s.yaml", uncovered}, {});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().str().substr(0, 7), "s.yaml:");
+  EXPECT_NE(refused.error().message.find("sink 'plc' would send the personal field tags.operator"),
+            std::string::npos)
+      << refused.error().str();
+}
+
+TEST(SiteConfigTest, ASourceMarksTheTagsItCarriesAsPersonal) {
+  const std::string site = std::string(kSite) + R"(  sinks:
+    - {name: cloud, type: mqtt}
+)";
+  std::string marked = site;
+  marked.replace(marked.find("seed: 7}"), 8, "seed: 7, personal: [badge]}");
+  auto refused = parseSite({"s.yaml", marked}, {});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("sink 'cloud' would send the personal field tags.badge"),
+            std::string::npos)
+      << refused.error().str();
+
+  std::string bad = site;
+  bad.replace(bad.find("seed: 7}"), 8, "seed: 7, personal: [tags.badge]}");
+  auto dotted = parseSite({"s.yaml", bad}, {});
+  ASSERT_FALSE(dotted);
+  EXPECT_NE(dotted.error().message.find("without 'tags.'"), std::string::npos);
+}
+
 TEST(SiteConfigTest, TheBuiltInDemoSiteLoads) {
   auto site = loadDemoSite();
   ASSERT_TRUE(site) << site.error().str();
