@@ -652,6 +652,23 @@ sie_worker.serve(handle))",
   EXPECT_EQ(cgroupFile(pid, "pids", "pids.max"), "3");
   EXPECT_EQ(cgroupFile(pid, "cpu", v2 ? "cpu.max" : "cpu.cfs_quota_us"),
             v2 ? "50000 100000" : "50000");
+
+  // A worker that may not fork may still run threads: no pids limit on it.
+  FunctionSpec threads = pythonWorker("threads", R"(
+import threading
+def handle(inv):
+    done = []
+    workers = [threading.Thread(target=lambda: done.append(1)) for _ in range(8)]
+    for t in workers: t.start()
+    for t in workers: t.join()
+    return sie_worker.Decision(score=os.getpid(), label=str(len(done)))
+sie_worker.serve(handle))");
+  auto threaded = start(threads);
+  ASSERT_TRUE(threaded);
+  out = threaded->invoke(bearing(1, 1).of(threads));
+  ASSERT_TRUE(out && out->decision) << (out ? "" : out.error().str());
+  EXPECT_EQ(out->decision->label, "8");
+  EXPECT_EQ(cgroupFile(static_cast<int>(out->decision->score), "pids", "pids.max"), "max");
 }
 
 // RLIMIT_AS bounds each process: three children of 50 MiB each pass it, but together they are

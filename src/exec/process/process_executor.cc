@@ -158,7 +158,10 @@ class ProcessExecutor final : public Executor {
     if (geteuid() == 0) plan.uids = &UidPool::workers();  // never run a function as root
     plan.unshare = workerNamespaces(sandboxLayers(), p);
     plan.cgroups = WorkerCgroups::shared();
-    plan.cgroup_limits = {.memory_bytes = p.memory_bytes, .pids = p.processes, .cpus = p.cpus};
+    // pids.max counts threads like RLIMIT_NPROC does: set as it is, only where forking is
+    // allowed (with processes: 1 seccomp forbids fork and threads are free).
+    plan.cgroup_limits = {
+        .memory_bytes = p.memory_bytes, .pids = p.processes > 1 ? p.processes : 0, .cpus = p.cpus};
     plan.network = p.network;
     plan.loopback_ports = p.loopback_ports;
     const char* tmp = std::getenv("TMPDIR");

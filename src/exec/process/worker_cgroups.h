@@ -2,7 +2,8 @@
 // node's in the node's own cgroup, with
 //   memory  the manifest's memory: resident memory and page cache of the worker and all its
 //           children together (RLIMIT_AS bounds each process's address space only);
-//   pids    the manifest's processes, counted in the kernel whatever users they run as;
+//   pids    the manifest's processes (tasks: threads count, as for RLIMIT_NPROC), counted in
+//           the kernel whatever users they run as; only where the worker may fork;
 //   cpu     the manifest's cpus, a share of one CPU's time (1: one CPU), so a busy or hostile
 //           worker leaves the rest of the machine to its neighbours.
 // On cgroup v1 (one hierarchy per controller) and on cgroup v2; used when the node is root and
