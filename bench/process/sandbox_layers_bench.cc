@@ -1,7 +1,8 @@
-// What the namespaces a worker may get cost at its start: unshare() as sie-launch calls it, timed
-// inside a fresh child per iteration (a namespace is made once per process). Needs root with
-// CAP_SYS_ADMIN; reports p50 / p99 as counters.
-//   bench_namespaces --benchmark_repetitions=1
+// What the sandbox layers a worker may get cost at its start, beside what BM_ColdStart measures
+// whole: unshare() as sie-launch calls it, timed inside a fresh child per iteration (a namespace
+// is made once per process), and a worker's cgroups made and removed as the node does. Needs
+// root (with CAP_SYS_ADMIN, and a cgroup hierarchy it may write); reports p50 / p99 as counters.
+//   bench_sandbox_layers
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+
+#include "exec/process/worker_cgroups.h"
 
 namespace {
 
@@ -65,6 +68,36 @@ BENCHMARK(unshareCost)
 BENCHMARK(unshareCost)
     ->Name("BM_Unshare/ipc+uts+net")
     ->Arg(CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
+    ->Iterations(300)
+    ->Unit(benchmark::kMillisecond);
+
+void cgroupCost(benchmark::State& state) {
+  const auto& layer = sie::process::WorkerCgroups::shared();
+  if (!layer) {
+    state.SkipWithError("no cgroups here: run as root");
+    return;
+  }
+  std::vector<double> samples;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    {
+      auto cgroup = layer->create("bench@1#1", {.memory_bytes = 256 << 20, .pids = 16, .cpus = 1});
+      if (!cgroup) {
+        state.SkipWithError(cgroup.error().str().c_str());
+        return;
+      }
+    }
+    samples.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count());
+  }
+  std::sort(samples.begin(), samples.end());
+  state.counters["p50_ms"] = samples[samples.size() / 2];
+  state.counters["p99_ms"] = samples[samples.size() * 99 / 100];
+}
+
+BENCHMARK(cgroupCost)
+    ->Name("BM_WorkerCgroup/create+remove")
     ->Iterations(300)
     ->Unit(benchmark::kMillisecond);
 
