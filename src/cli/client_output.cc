@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/ascii_lower.h"
+
 namespace sie::cli {
 namespace {
 
@@ -36,20 +38,13 @@ bool hasContent(std::string_view text) {
   return false;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // Plain scalars a YAML 1.1 or 1.2 reader would not take as the string itself: booleans, nulls,
 // numbers, and dates or times (which start with a digit and hold only digits and separators).
 bool needsQuotes(const std::string& s) {
   if (s.empty()) return true;
   static const char* const kWords[] = {"true", "false", "yes", "no",   "on",
                                        "off",  "y",     "n",   "null", "~"};
-  const std::string l = lower(s);
+  const std::string l = asciiLower(s);
   if (std::find(std::begin(kWords), std::end(kWords), l) != std::end(kWords)) return true;
   char* end = nullptr;
   std::strtod(s.c_str(), &end);

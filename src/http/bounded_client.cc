@@ -9,6 +9,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "core/ascii_lower.h"
+
 namespace sie::http {
 namespace {
 
@@ -16,13 +18,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 }  // namespace
 
@@ -109,7 +104,8 @@ Result<ClientResponse> BoundedClient::post(std::string_view body, std::chrono::m
   out.status = static_cast<int>(parser.get().result_int());
   for (const auto& field : parser.get()) {
     const auto name = field.name_string();
-    out.headers[lower(std::string_view(name.data(), name.size()))] = std::string(field.value());
+    out.headers[asciiLower(std::string_view(name.data(), name.size()))] =
+        std::string(field.value());
   }
   if (auto it = out.headers.find("content-type"); it != out.headers.end()) {
     out.content_type = it->second;

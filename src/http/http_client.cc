@@ -18,6 +18,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "core/ascii_lower.h"
+
 namespace sie::http {
 namespace {
 
@@ -25,13 +27,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // One connection, plain or TLS; with() hands either stream to a generic operation.
 struct Exchange {
@@ -135,7 +130,8 @@ template <typename Fields>
 void copyHeaders(const Fields& fields, ClientResponse& out) {
   for (const auto& field : fields) {
     const auto name = field.name_string();
-    out.headers[lower(std::string_view(name.data(), name.size()))] = std::string(field.value());
+    out.headers[asciiLower(std::string_view(name.data(), name.size()))] =
+        std::string(field.value());
   }
   auto it = out.headers.find("content-type");
   if (it != out.headers.end()) out.content_type = it->second;

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "core/ascii_lower.h"
 #include "http/media_type.h"
 #include "security/caller_scope.h"
 #include "security/pki.h"
@@ -22,13 +23,6 @@ namespace sie::security {
 namespace {
 
 constexpr int kAuditedPerSecond = 20;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // What an HTML form (or a no-cors fetch) can send without a preflight.
 bool simpleContentType(std::string_view value) {
@@ -77,7 +71,8 @@ std::string hostOf(std::string_view authority) {
   authority = authority.substr(0, authority.find('/'));
   if (authority.starts_with('[')) {
     const auto close = authority.find(']');
-    return close == std::string_view::npos ? std::string() : lower(authority.substr(1, close - 1));
+    return close == std::string_view::npos ? std::string()
+                                           : asciiLower(authority.substr(1, close - 1));
   }
   const auto colon = authority.rfind(':');
   if (colon != std::string_view::npos) {
@@ -86,14 +81,14 @@ std::string hostOf(std::string_view authority) {
       authority = authority.substr(0, colon);
     }
   }
-  return lower(authority);
+  return asciiLower(authority);
 }
 
 bool isLoopback(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  const std::string h = lower(host);
+  const std::string h = asciiLower(host);
   if (h == "localhost") return true;
   in_addr v4{};
   if (::inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
@@ -177,7 +172,7 @@ std::optional<http::HttpResponse> RequestGuard::admit(http::HttpRequest& request
     answer.headers["WWW-Authenticate"] = R"(Bearer realm="sie")";
     return answer;
   }
-  const std::string scheme = lower(authorization.substr(0, 7));
+  const std::string scheme = asciiLower(authorization.substr(0, 7));
   Result<Token> token =
       scheme == "bearer "
           ? tokens_->verify(authorization.substr(7))
