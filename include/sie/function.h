@@ -111,6 +111,8 @@ struct ProcessBinding {
   int processes = 1;  // 1: the worker may not fork (threads are fine)
   double cpus = 1;    // share of one CPU's time a worker may use (cgroups; 0: no limit)
   std::chrono::milliseconds start_timeout{5000};  // spawn to ready
+
+  bool operator==(const ProcessBinding&) const = default;
 };
 
 struct ScalingPolicy {

@@ -8,8 +8,13 @@
 //
 //   sie-launch [--cwd DIR] [--uid N --gid N] [--rlimit NAME=VALUE]... [--ro PATH]... [--rw PATH]...
 //              [--cgroup PROCS_FILE]... [--unshare ipc,uts,net] [--tcp-port P]... [--network]
-//              [--seccomp-fd FD]
+//              [--seccomp-fd FD [--seccomp-notify FD --function NAME]]
 //              [--keep-fds N] -- EXECUTABLE ARGS...
+//
+// With --seccomp-notify, the filter is installed with a listener (seccomp user notification),
+// sent with this pid and the function's name over that Unix socket to the node, and closed with it
+// before the exec: the node kills and reports a worker that calls outside its allowlist. Where the
+// kernel refuses a listener (one is already installed above), such calls fail with ENOSYS instead.
 //
 // It is linked statically: no dynamic loader reads the worker's environment (LD_PRELOAD, ...)
 // while it still runs as root. Failures print one line "sie-launch: ..." on stderr and exit 127,
@@ -23,10 +28,12 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -77,6 +84,8 @@ struct Plan {
   std::vector<long> tcp_ports;  // the only TCP ports a worker may connect to
   bool network = false;
   int seccomp_fd = -1;
+  int notify_fd = -1;                // the node's socket for the seccomp listener
+  std::string function;              // named with the listener, for the node's reports
   int keep_fds = 3;                  // 0, 1, 2 and, e.g., the native channel at 3
   int unshare = 0;                   // CLONE_NEW* flags
   std::vector<std::string> cgroups;  // cgroup.procs files to join
@@ -162,6 +171,10 @@ Plan parse(int argc, char** argv) {
       plan.network = true;
     } else if (arg == "--seccomp-fd") {
       plan.seccomp_fd = static_cast<int>(number(value(), "--seccomp-fd"));
+    } else if (arg == "--seccomp-notify") {
+      plan.notify_fd = static_cast<int>(number(value(), "--seccomp-notify"));
+    } else if (arg == "--function") {
+      plan.function = value();
     } else if (arg == "--keep-fds") {
       plan.keep_fds = static_cast<int>(number(value(), "--keep-fds"));
     } else {
@@ -224,7 +237,7 @@ void landlock(const Plan& plan) {
   close(ruleset);
 }
 
-void seccomp(int fd) {
+std::vector<sock_filter> readProgram(int fd) {
   std::vector<sock_filter> program;
   sock_filter buffer[512];
   off_t offset = 0;
@@ -239,8 +252,46 @@ void seccomp(int fd) {
   if (program.empty() || program.size() > BPF_MAXINSNS)
     die("the seccomp program is empty or too long");
   close(fd);
+  return program;
+}
+
+// The listener goes to the node with this pid (the worker's, after the exec) and the function.
+void sendListener(int socket, int listener, const std::string& function) {
+  std::string message(sizeof(pid_t), '\0');
+  const pid_t self = getpid();
+  std::memcpy(message.data(), &self, sizeof(self));
+  message += function.substr(0, 200);
+  iovec io{message.data(), message.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &io;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &listener, sizeof(listener));
+  // Unsent, the listener closes below and violations fail with ENOSYS: still confined.
+  (void)sendmsg(socket, &msg, MSG_NOSIGNAL);
+}
+
+void seccomp(const Plan& plan) {
+  std::vector<sock_filter> program = readProgram(plan.seccomp_fd);
   sock_fprog prog{static_cast<unsigned short>(program.size()), program.data()};
-  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) dieErrno("installing seccomp");
+  if (plan.notify_fd >= 0) {
+    const long listener =
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    if (listener >= 0) {
+      sendListener(plan.notify_fd, static_cast<int>(listener), plan.function);
+      close(static_cast<int>(listener));
+      close(plan.notify_fd);
+      return;
+    }
+    close(plan.notify_fd);
+  }
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) dieErrno("installing seccomp");
 }
 
 }  // namespace
@@ -267,12 +318,16 @@ int main(int argc, char** argv) {
   if (plan.uid >= 0 && setuid(static_cast<uid_t>(plan.uid)) != 0) dieErrno("setuid");
   landlock(plan);
   // Everything the node had open that was not meant for the worker.
-  const int first_closed = plan.seccomp_fd >= plan.keep_fds ? plan.seccomp_fd + 1 : plan.keep_fds;
+  const int first_closed = std::max({plan.keep_fds, plan.seccomp_fd + 1, plan.notify_fd + 1});
   for (int fd = plan.keep_fds; fd < first_closed; ++fd) {
-    if (fd != plan.seccomp_fd) close(fd);
+    if (fd != plan.seccomp_fd && fd != plan.notify_fd) close(fd);
   }
   close_range(static_cast<unsigned>(first_closed), ~0U, 0);
-  if (plan.seccomp_fd >= 0) seccomp(plan.seccomp_fd);
+  if (plan.seccomp_fd >= 0) {
+    seccomp(plan);
+  } else if (plan.notify_fd >= 0) {
+    close(plan.notify_fd);
+  }
   execve(plan.argv[0], plan.argv, environ);
   dieErrno(std::string("cannot run ") + plan.argv[0]);
 }

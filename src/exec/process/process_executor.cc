@@ -116,16 +116,22 @@ class ProcessExecutor final : public Executor {
   struct Prepared {
     WorkerPlan plan;
     std::string sha256;
+    ProcessBinding binding;  // what the plan was made from
   };
 
   // A function's plan (its seccomp program compiled once), reused by every instance.
   Result<std::shared_ptr<const Prepared>> prepare(const FunctionSpec& spec) const {
     const std::string key = spec.id() + "\n" + spec.base_dir + "\n" + spec.handler;
     std::lock_guard lock(mu_);
-    if (auto it = prepared_.find(key); it != prepared_.end()) return it->second;
+    // The same name and version redeployed with other process settings gets a new plan.
+    if (auto it = prepared_.find(key);
+        it != prepared_.end() && it->second->binding == *spec.process) {
+      return it->second;
+    }
     SIE_CHECK(validate(spec));
     const ProcessBinding& p = *spec.process;
     auto prepared = std::make_shared<Prepared>();
+    prepared->binding = p;
     WorkerPlan& plan = prepared->plan;
     plan.name = spec.id();
     plan.launcher = launcherPath();
@@ -168,6 +174,7 @@ class ProcessExecutor final : public Executor {
     plan.work_root =
         (fs::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") / "sie-workers").string();
     plan.seccomp = std::make_shared<const SeccompProgram>(SIE_TRY(SeccompProgram::build(p)));
+    plan.seccomp_watch = SeccompWatch::shared();
     prepared_[key] = prepared;
     return std::shared_ptr<const Prepared>(prepared);
   }

@@ -4,6 +4,7 @@
 
 #include <linux/capability.h>
 #include <linux/landlock.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -45,6 +46,8 @@ SandboxLayers probeSandboxLayers() {
       syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   out.landlock_abi = abi > 0 ? abi : 0;
   out.seccomp = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
+  seccomp_notif_sizes sizes{};
+  out.seccomp_notify = out.seccomp && syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == 0;
   out.root = ::geteuid() == 0;
   out.namespaces = out.root && hasSysAdmin();
   long max_namespaces = 0;
@@ -83,10 +86,18 @@ std::vector<LayerLine> describe(const SandboxLayers& l) {
                               l.landlock_abi)});
     }
   }
-  out.push_back({l.seccomp, l.seccomp ? "seccomp: one filter per function (denied: kernel and "
-                                        "namespace administration, io_uring, and sockets other "
-                                        "than the runtime's unless network: true)"
-                                      : "seccomp: unavailable: process functions cannot start"});
+  if (!l.seccomp) {
+    out.push_back({false, "seccomp: unavailable: process functions cannot start"});
+  } else {
+    out.push_back(
+        {l.seccomp_notify,
+         l.seccomp_notify
+             ? "seccomp: an allowlist per function (sockets, clone and ioctl by argument); a call "
+               "outside it kills the worker and is logged and counted by name"
+             : "seccomp: an allowlist per function; a call outside it fails with ENOSYS but "
+               "neither kills the worker nor is counted (no seccomp user notification, Linux < "
+               "5.0)"});
+  }
   out.push_back({l.root, l.root ? "users: workers run as unprivileged users of their own"
                                 : "users: the node is not root, so workers run as the node's "
                                   "user and can read what it can (its data folder, its keys)"});
@@ -124,7 +135,7 @@ std::string summary(const SandboxLayers& l) {
                            l.landlock_abi >= 4 ? ", TCP ports" : "",
                            l.landlock_abi >= 6 ? ", scopes" : "");
   }
-  return fmt::format("{}, {}, {}, {}, {}", landlock, l.seccomp ? "seccomp" : "no seccomp",
+  return fmt::format("{}, {}, {}, {}, {}", landlock, l.seccomp ? "seccomp allowlist" : "no seccomp",
                      l.root ? "unprivileged users" : "the node's own user",
                      !l.namespaces        ? "no namespaces"
                      : l.landlock_abi < 6 ? "namespaces (ipc, uts, net)"

@@ -16,6 +16,9 @@ struct SandboxLayers {
   std::string kernel;     // uname release
   long landlock_abi = 0;  // 0: no Landlock
   bool seccomp = false;   // seccomp filters can be installed
+  // Seccomp user notification (Linux >= 5.0): calls outside the allowlist reach the node, which
+  // kills the worker and names the call; without it they fail with ENOSYS.
+  bool seccomp_notify = false;
   bool root = false;      // the node runs as root: workers get unprivileged users
   // The node may make namespaces (root with CAP_SYS_ADMIN): each worker gets its own IPC and
   // UTS namespace, and one with no network when it needs none.

@@ -1,13 +1,25 @@
 // A function's seccomp filter, compiled once by libseccomp in the node and kept as raw BPF in a
-// sealed memfd; every worker's launcher reads and installs it (one prctl), so a cold start pays
-// no filter compilation.
+// sealed memfd; every worker's launcher reads and installs it (one seccomp call), so a cold start
+// pays no filter compilation.
 //
-// The filter allows everything except: kernel and namespace administration (mount, ptrace, bpf,
-// kexec, modules, unshare/setns, ...), io_uring (it would bypass the socket checks), and unless
-// spec.process.network: sockets other than AF_UNIX (the Lambda protocol and the Dapr API also
-// keep AF_INET stream sockets, which Landlock limits to their loopback ports). With
-// spec.process.processes 1 no fork/vfork/clone of a process (threads are allowed).
+// An allowlist: the system calls that python3, node, bash with curl and a static C++ worker make
+// (traced with strace -f over the process runtime's tests and examples), plus what newer C
+// libraries and runtimes call for the same purposes (statx, faccessat2, close_range, rseq,
+// epoll_pwait2, futex_waitv, ...). Arguments are filtered where a call can undo the sandbox:
+//   socket: AF_UNIX; with spec.process.network also AF_INET/AF_INET6 and NETLINK_ROUTE; for the
+//     Lambda protocol and the Dapr API only TCP streams (not MPTCP: Landlock's port rules cover
+//     TCP). Other families, types and protocols answer EACCES (programs probe, e.g. curl's IPv6
+//     check).
+//   clone: never a namespace flag; with spec.process.processes 1 only threads. clone3 answers
+//     ENOSYS (its flags are in memory a filter cannot read; libc falls back to clone).
+//   io_uring_setup answers ENOSYS (it would bypass the socket checks; libuv falls back).
+//   ioctl: not TIOCSTI. personality: only the queries runtimes make.
+// Any other call is a violation: the kernel hands it to the node (SeccompWatch), which kills the
+// worker and counts and logs it with the call's name; without the node listening, it fails with
+// ENOSYS and is never executed.
 #pragma once
+
+#include <vector>
 
 #include "sie/function.h"
 #include "sie/result.h"
@@ -27,5 +39,8 @@ class SeccompProgram {
   explicit SeccompProgram(int fd) : fd_(fd) {}
   int fd_ = -1;
 };
+
+// The allowlist's unconditional part, for tests and `sie doctor`.
+const std::vector<const char*>& allowedSyscalls();
 
 }  // namespace sie::process

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -19,9 +20,8 @@ namespace {
 
 constexpr std::size_t kTailLines = 20;
 constexpr int kChannelFd = 3;
-
-// A descriptor that survives the target number of a dup2: dup2(fd, fd) would keep O_CLOEXEC.
-int notAt(int fd, int target) { return fd == target ? fcntl(fd, F_DUPFD_CLOEXEC, target + 1) : fd; }
+// How long an obituary waits for a dead worker's output (a stray child may hold the pipe open).
+constexpr std::chrono::milliseconds kLastWordsWait{500};
 
 class FileActions {
  public:
@@ -94,7 +94,12 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
   }
   const int keep = channel >= 0 ? kChannelFd + 1 : kChannelFd;
   argv.insert(argv.end(), {"--keep-fds", std::to_string(keep)});
+  const bool notify = plan.seccomp && plan.seccomp_watch != nullptr;
   if (plan.seccomp) argv.insert(argv.end(), {"--seccomp-fd", std::to_string(keep)});
+  if (notify) {
+    argv.insert(argv.end(),
+                {"--seccomp-notify", std::to_string(keep + 1), "--function", plan.name});
+  }
   argv.emplace_back("--");
   argv.push_back(plan.executable);
   argv.insert(argv.end(), plan.args.begin(), plan.args.end());
@@ -119,43 +124,43 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
   posix_spawn_file_actions_adddup2(actions.get(), null_fd, 0);
   posix_spawn_file_actions_adddup2(actions.get(), out[1], 1);
   posix_spawn_file_actions_adddup2(actions.get(), out[1], 2);
-  int moved_channel = -1, moved_seccomp = -1;
-  if (channel >= 0) {
-    moved_channel = notAt(channel, kChannelFd);
-    posix_spawn_file_actions_adddup2(actions.get(), moved_channel, kChannelFd);
-  }
-  if (plan.seccomp) {
-    moved_seccomp = notAt(plan.seccomp->fd(), keep);
-    if (moved_seccomp == moved_channel || moved_seccomp <= kChannelFd) {
-      moved_seccomp = fcntl(moved_seccomp, F_DUPFD_CLOEXEC, keep + 1);
-    }
-    posix_spawn_file_actions_adddup2(actions.get(), moved_seccomp, keep);
-  }
+  // Each descriptor the launcher inherits goes to its fixed number through a copy above all of
+  // them, so no dup2 overwrites another's source.
+  std::vector<int> copies;
+  auto inherit = [&](int fd, int target) {
+    const int copy = fcntl(fd, F_DUPFD_CLOEXEC, keep + 2);
+    copies.push_back(copy);
+    posix_spawn_file_actions_adddup2(actions.get(), copy, target);
+  };
+  if (channel >= 0) inherit(channel, kChannelFd);
+  if (plan.seccomp) inherit(plan.seccomp->fd(), keep);
+  if (notify) inherit(plan.seccomp_watch->launcherSocket(), keep + 1);
   pid_t pid = 0;
   const int rc =
       posix_spawn(&pid, plan.launcher.c_str(), actions.get(), nullptr, c_argv.data(), c_env.data());
   close(out[1]);
   close(null_fd);
-  if (moved_channel >= 0 && moved_channel != channel) close(moved_channel);
-  if (moved_seccomp >= 0 && plan.seccomp && moved_seccomp != plan.seccomp->fd())
-    close(moved_seccomp);
+  for (const int copy : copies) close(copy);
   if (rc != 0) {
     close(out[0]);
     cleanup_dir();
     return fail(Errc::kIo,
                 fmt::format("[{}] cannot start {}: {}", label, plan.launcher, std::strerror(rc)));
   }
-  return std::unique_ptr<Worker>(
-      new Worker(label, pid, out[0], work_dir, std::move(lease), std::move(cgroup)));
+  return std::unique_ptr<Worker>(new Worker(label, pid, out[0], work_dir, std::move(lease),
+                                            std::move(cgroup),
+                                            notify ? plan.seccomp_watch : nullptr));
 }
 
 Worker::Worker(std::string label, pid_t pid, int out_fd, std::string work_dir,
-               std::optional<UidPool::Lease> uid, std::unique_ptr<WorkerCgroup> cgroup)
+               std::optional<UidPool::Lease> uid, std::unique_ptr<WorkerCgroup> cgroup,
+               SeccompWatch* watch)
     : label_(std::move(label)),
       pid_(pid),
       work_dir_(std::move(work_dir)),
       uid_(std::move(uid)),
-      cgroup_(std::move(cgroup)) {
+      cgroup_(std::move(cgroup)),
+      watch_(watch) {
   logger_ = std::thread([this, out_fd] { captureOutput(out_fd); });
 }
 
@@ -163,6 +168,7 @@ Worker::~Worker() {
   kill();
   stopping_.store(true);
   if (logger_.joinable()) logger_.join();
+  if (watch_ != nullptr) watch_->forget(pid_);
   std::error_code ec;
   std::filesystem::remove_all(work_dir_, ec);
 }
@@ -196,12 +202,14 @@ void Worker::captureOutput(int fd) {
       pending.clear();
     }
   }
+  close(fd);
+  std::lock_guard lock(mu_);
   if (!pending.empty()) {
     spdlog::info("[{}] {}", label_, pending);
-    std::lock_guard lock(mu_);
     tail_.push_back(std::move(pending));
   }
-  close(fd);
+  drained_ = true;
+  drained_cv_.notify_all();
 }
 
 void Worker::reap(int options) {
@@ -235,7 +243,11 @@ std::string Worker::exitReason() {
   const int status = *status_;
   if (WIFEXITED(status)) return fmt::format("exited with code {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
-    const bool memory = WTERMSIG(status) == SIGKILL && cgroup_ && cgroup_->oomKilled();
+    const bool killed = WTERMSIG(status) == SIGKILL;
+    if (const auto call = killed && watch_ != nullptr ? watch_->violation(pid_) : std::nullopt) {
+      return fmt::format("killed for calling {}, which the sandbox forbids (seccomp)", *call);
+    }
+    const bool memory = killed && cgroup_ && cgroup_->oomKilled();
     return fmt::format("killed by signal {} ({}){}", WTERMSIG(status), strsignal(WTERMSIG(status)),
                        memory ? ": over its memory limit (spec.process.memory)" : "");
   }
@@ -243,6 +255,10 @@ std::string Worker::exitReason() {
 }
 
 std::string Worker::obituary() {
+  if (!running()) {  // its last words may still be in the pipe
+    std::unique_lock lock(mu_);
+    drained_cv_.wait_for(lock, kLastWordsWait, [this] { return drained_; });
+  }
   std::string text = fmt::format("[{}] worker {}", label_, exitReason());
   if (const std::string tail = lastOutput(); !tail.empty()) text += "; last output: " + tail;
   return text;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "exec/process/seccomp_program.h"
+#include "exec/process/seccomp_watch.h"
 #include "exec/process/uid_pool.h"
 #include "exec/process/worker_cgroups.h"
 #include "sie/function.h"
@@ -45,6 +47,8 @@ struct WorkerPlan {
   std::vector<int> loopback_ports;  // TCP ports every worker may connect to (the Dapr API)
   std::string work_root;            // per-worker folders are made under it
   std::shared_ptr<const SeccompProgram> seccomp;
+  // Kills and reports workers that call outside the filter; nullptr: such calls fail (ENOSYS).
+  SeccompWatch* seccomp_watch = nullptr;
 };
 
 class Worker {
@@ -74,7 +78,8 @@ class Worker {
 
  private:
   Worker(std::string label, pid_t pid, int out_fd, std::string work_dir,
-         std::optional<UidPool::Lease> uid, std::unique_ptr<WorkerCgroup> cgroup);
+         std::optional<UidPool::Lease> uid, std::unique_ptr<WorkerCgroup> cgroup,
+         SeccompWatch* watch);
   void captureOutput(int fd);
   void reap(int options);
 
@@ -84,11 +89,14 @@ class Worker {
   std::optional<int> status_;  // waitpid status once reaped
   mutable std::mutex mu_;
   std::deque<std::string> tail_;
+  bool drained_ = false;  // its output read to the end
+  std::condition_variable drained_cv_;
   std::atomic<bool> stopping_{false};
   std::thread logger_;
   // Released with the Worker, after its destructor killed and reaped the process.
   std::optional<UidPool::Lease> uid_;
   std::unique_ptr<WorkerCgroup> cgroup_;
+  SeccompWatch* watch_;
 };
 
 }  // namespace sie::process

@@ -43,6 +43,9 @@ TEST(SandboxLayersTest, TheProbeSeesThisKernel) {
   }
   EXPECT_FALSE(layers.kernel.empty());
   EXPECT_THAT(joined(describe(layers), true), HasSubstr(layers.kernel));
+  // Every kernel this runs on has seccomp user notification (Linux >= 5.0).
+  EXPECT_TRUE(layers.seccomp_notify);
+  EXPECT_THAT(joined(describe(layers), true), HasSubstr("kills the worker"));
 }
 
 TEST(SandboxLayersTest, WhatAnOlderKernelLacksIsSaid) {
@@ -59,6 +62,7 @@ TEST(SandboxLayersTest, WhatAnOlderKernelLacksIsSaid) {
   SandboxLayers recent{.kernel = "6.12",
                        .landlock_abi = 6,
                        .seccomp = true,
+                       .seccomp_notify = true,
                        .root = true,
                        .namespaces = true,
                        .cgroups = "cgroup v2 (memory, pids, cpu)"};
@@ -67,6 +71,9 @@ TEST(SandboxLayersTest, WhatAnOlderKernelLacksIsSaid) {
   EXPECT_THAT(joined(describe(recent), true), HasSubstr("own IPC and UTS namespace"));
   EXPECT_THAT(summary(recent), HasSubstr("namespaces (ipc, uts)"));
   EXPECT_THAT(summary(debian12), HasSubstr("no namespaces"));
+
+  // Without user notification the allowlist still refuses, but nothing kills or counts.
+  EXPECT_THAT(joined(lines, false), HasSubstr("fails with ENOSYS"));
 
   SandboxLayers none{.kernel = "5.4"};
   EXPECT_THAT(joined(describe(none), false), HasSubstr("cannot start"));

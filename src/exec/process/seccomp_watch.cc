@@ -1,0 +1,168 @@
+#include "exec/process/seccomp_watch.h"
+
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "sie/metrics.h"
+
+namespace sie::process {
+namespace {
+
+constexpr std::size_t kMaxRemembered = 4096;  // violations of workers not yet reaped
+
+std::string describeCall(const seccomp_notif& n) {
+  char* name = seccomp_syscall_resolve_num_arch(n.data.arch, n.data.nr);
+  std::string text = name != nullptr ? name : fmt::format("syscall {}", n.data.nr);
+  std::free(name);
+  return text;
+}
+
+}  // namespace
+
+SeccompWatch* SeccompWatch::shared() {
+  static SeccompWatch* const watch = []() -> SeccompWatch* {
+    int ends[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) {
+      spdlog::warn("sandbox: cannot watch seccomp violations (socketpair: {})",
+                   std::strerror(errno));
+      return nullptr;
+    }
+    const int epoll = epoll_create1(EPOLL_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = ends[0];
+    if (epoll < 0 || epoll_ctl(epoll, EPOLL_CTL_ADD, ends[0], &ev) != 0) {
+      spdlog::warn("sandbox: cannot watch seccomp violations (epoll: {})", std::strerror(errno));
+      close(ends[0]);
+      close(ends[1]);
+      if (epoll >= 0) close(epoll);
+      return nullptr;
+    }
+    // Never destroyed: workers of any function may break a rule until the process ends.
+    return new SeccompWatch(ends[0], ends[1], epoll);
+  }();
+  return watch;
+}
+
+SeccompWatch::SeccompWatch(int node_end, int launcher_end, int epoll)
+    : node_end_(node_end), launcher_end_(launcher_end), epoll_(epoll) {
+  thread_ = std::thread([this] { run(); });
+  thread_.detach();
+}
+
+std::optional<std::string> SeccompWatch::violation(pid_t worker) const {
+  std::lock_guard lock(mu_);
+  if (auto it = violations_.find(worker); it != violations_.end()) return it->second;
+  return std::nullopt;
+}
+
+void SeccompWatch::forget(pid_t worker) {
+  std::lock_guard lock(mu_);
+  violations_.erase(worker);
+}
+
+void SeccompWatch::run() {
+  epoll_event events[16];
+  for (;;) {
+    const int n = epoll_wait(epoll_, events, 16, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      spdlog::error("sandbox: the seccomp watch stopped (epoll_wait: {})", std::strerror(errno));
+      return;
+    }
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == node_end_) {
+        adoptListener();
+        continue;
+      }
+      const auto it = listeners_.find(fd);
+      if (it == listeners_.end()) continue;
+      if ((events[i].events & EPOLLIN) != 0) handle(fd, it->second);
+      // Every task under the filter is gone.
+      if ((events[i].events & (EPOLLHUP | EPOLLERR)) != 0) {
+        epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+        close(fd);
+        listeners_.erase(it);
+      }
+    }
+  }
+}
+
+void SeccompWatch::adoptListener() {
+  char message[512];
+  iovec io{message, sizeof(message)};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &io;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  const ssize_t n = recvmsg(node_end_, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  const cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (c == nullptr || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return;
+  int listener = -1;
+  std::memcpy(&listener, CMSG_DATA(c), sizeof(listener));
+  if (n < static_cast<ssize_t>(sizeof(pid_t))) {
+    close(listener);
+    return;
+  }
+  Watched watched;
+  std::memcpy(&watched.worker, message, sizeof(pid_t));
+  watched.function.assign(message + sizeof(pid_t), static_cast<std::size_t>(n) - sizeof(pid_t));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = listener;
+  if (epoll_ctl(epoll_, EPOLL_CTL_ADD, listener, &ev) != 0) {
+    spdlog::error("[{}] sandbox: cannot watch worker {}'s seccomp listener: {}", watched.function,
+                  watched.worker, std::strerror(errno));
+    close(listener);  // its violations now fail with ENOSYS
+    return;
+  }
+  listeners_[listener] = std::move(watched);
+}
+
+void SeccompWatch::handle(int listener, const Watched& watched) {
+  const pid_t worker = watched.worker;
+  seccomp_notif n{};
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n) != 0) return;  // the caller died meanwhile
+  const std::string call = describeCall(n);
+  const std::string detail = fmt::format("{}(0x{:x}, 0x{:x}, 0x{:x})", call, n.data.args[0],
+                                         n.data.args[1], n.data.args[2]);
+  const std::string& function = watched.function;
+  // Recorded and counted before the kill: whoever reaps the worker asks why it died.
+  {
+    std::lock_guard lock(mu_);
+    if (violations_.size() < kMaxRemembered) violations_.emplace(worker, detail);
+  }
+  metrics()
+      .counter("sie_sandbox_violations_total",
+               "Workers killed for a system call outside their function's seccomp allowlist.",
+               {{"function", function}, {"syscall", call}})
+      .inc();
+  // The whole worker goes: the caller, and its process group (which it cannot leave).
+  kill(static_cast<pid_t>(n.pid), SIGKILL);
+  kill(-worker, SIGKILL);
+  seccomp_notif_resp answer{};
+  answer.id = n.id;
+  answer.error = -EPERM;
+  ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &answer);  // unblocks it, should the kill be late
+  spdlog::error(
+      "[{}] sandbox: killed worker {} (pid {}) for calling {}, which its seccomp "
+      "policy forbids",
+      function, worker, n.pid, detail);
+}
+
+}  // namespace sie::process
