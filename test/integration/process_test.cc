@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "exec/process/function_view.h"
 #include "exec/process/process_executor.h"
 #include "exec/process/sandbox_layers.h"
 #include "node/function_manifest.h"
@@ -448,7 +449,7 @@ def handle(inv):
     out = {k: attempt(f) for k, f in checks.items()}
     out["uid"] = os.getuid()
     out["ns"] = {}
-    for n in ("net", "ipc", "uts"):
+    for n in ("net", "ipc", "uts", "mnt"):
         try:
             out["ns"][n] = os.readlink("/proc/self/ns/" + n)
         except OSError as e:
@@ -535,12 +536,21 @@ std::string hostNamespace(const std::string& name) {
   return std::filesystem::read_symlink("/proc/self/ns/" + name).string();
 }
 
+// Outside its folder: with a root view of its own (mount namespace) the node's files are not
+// there and the rest is read-only; without, Landlock refuses.
+std::string hiddenFile() {
+  return process::sandboxLayers().namespaces ? "denied:ENOENT" : "denied:EACCES";
+}
+std::string readOnly() {
+  return process::sandboxLayers().namespaces ? "denied:EROFS" : "denied:EACCES";
+}
+
 TEST_F(SandboxTest, AWorkerIsConfinedByDefault) {
   const nlohmann::json r = probe(process(), env());
   ASSERT_FALSE(r.is_null());
   EXPECT_EQ(r["write_cwd"], "allowed");
-  EXPECT_EQ(r["write_tmp"], "denied:EACCES");
-  EXPECT_EQ(r["read_secret"], "denied:EACCES");
+  EXPECT_EQ(r["write_tmp"], readOnly());
+  EXPECT_EQ(r["read_secret"], hiddenFile());
   EXPECT_EQ(r["tcp"], "denied:EACCES");  // seccomp: no AF_INET sockets at all
   EXPECT_EQ(r["udp"], "denied:EACCES");
   EXPECT_EQ(r["inet6"], "denied:EACCES");
@@ -564,7 +574,7 @@ TEST_F(SandboxTest, AWorkerIsConfinedByDefault) {
   // and no network where Landlock cannot scope its abstract Unix sockets.
   const auto& layers = process::sandboxLayers();
   if (layers.namespaces) {
-    for (const char* ns : {"ipc", "uts"}) {
+    for (const char* ns : {"ipc", "uts", "mnt"}) {
       EXPECT_NE(r["ns"][ns], hostNamespace(ns)) << ns;
       EXPECT_NE(r["ns"][ns], "unreadable") << ns;
     }
@@ -587,8 +597,8 @@ TEST_F(SandboxTest, NetworkAndProcessesWhenTheManifestAllowsThem) {
   EXPECT_EQ(r["udp"], "allowed");
   EXPECT_EQ(r["fork"], "allowed");
   EXPECT_EQ(r["memory"], "allowed");
-  EXPECT_EQ(r["read_secret"], "denied:EACCES");  // the filesystem stays confined
-  if (process::sandboxLayers().namespaces) {     // the host's network, its own IPC
+  EXPECT_EQ(r["read_secret"], hiddenFile());  // the filesystem stays confined
+  if (process::sandboxLayers().namespaces) {  // the host's network, its own IPC
     EXPECT_EQ(r["ns"]["net"], hostNamespace("net"));
     EXPECT_NE(r["ns"]["ipc"], hostNamespace("ipc"));
   }
@@ -776,6 +786,42 @@ TEST(LauncherTest, MakesTheNamespacesItIsAskedFor) {
 
 // sie-launch runs as root until it drops privileges: it has no dynamic loader that an
 // LD_PRELOAD or LD_LIBRARY_PATH in the worker's environment could turn against it.
+// A function's shared namespaces: made once, joined by each worker. Inside, the root holds the
+// system folders and the workers' folder only, and the network has nothing but a loopback.
+TEST(LauncherTest, WorkersJoinTheirFunctionsView) {
+  if (!process::sandboxLayers().namespaces) GTEST_SKIP() << "the node cannot make namespaces here";
+  TempDir workers;
+  auto view = process::FunctionView::make({.launcher = SIE_BINARY_DIR "/sie-launch",
+                                           .kinds = "mnt,net",
+                                           .read_only = {"/usr", "/lib", "/lib64", "/bin", "/proc"},
+                                           .writable = {"/dev/null"},
+                                           .workers_folder = workers.path()});
+  ASSERT_TRUE(view) << view.error().str();
+  ASSERT_EQ((*view)->namespaces().size(), 2U);
+  std::string joins;
+  std::vector<int> inherited;
+  for (const int fd : (*view)->namespaces()) {
+    inherited.push_back(fcntl(fd, F_DUPFD, 10));  // without O_CLOEXEC, for the shell's child
+    joins += fmt::format(" --join {}", inherited.back());
+  }
+  const std::string mine = workers.file("w-1");
+  std::filesystem::create_directory(mine);
+  chmod(workers.path().c_str(), 0755);
+  chown(mine.c_str(), 70001, 70001);
+  const std::string out = testing::capture(fmt::format(
+      "{}/sie-launch --uid 70001 --gid 70001 --cwd {} {} --keep-fds {} --ro /usr --ro /lib "
+      "--ro /lib64 --ro /bin --ro /proc/self --rw {} --rw /dev/null -- /bin/sh -c "
+      "'ls -d /run /home /tmp/sie-* {} 2>&1; echo x > here && cat here; "
+      "{{ read h; read h; while read i rest; do echo ${{i%:}}; done; }} < /proc/self/net/dev' 2>&1",
+      SIE_BINARY_DIR, mine, joins, inherited.back() + 1, mine, workers.path()));
+  for (const int fd : inherited) close(fd);
+  EXPECT_THAT(out, HasSubstr("/run': No such file"));
+  EXPECT_THAT(out, HasSubstr("/home': No such file"));
+  EXPECT_THAT(out, HasSubstr(workers.path() + "\n"));    // its folder's parent is there
+  EXPECT_THAT(out, HasSubstr("x\nlo\n"));                // writes its own folder; only a loopback
+  EXPECT_TRUE(std::filesystem::exists(mine + "/here"));  // the host sees what it wrote
+}
+
 TEST(LauncherTest, IsStaticSoNoLoaderReadsTheWorkersEnvironment) {
   std::ifstream in(SIE_BINARY_DIR "/sie-launch", std::ios::binary);
   ASSERT_TRUE(in);

@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #ifndef AF_VSOCK
@@ -87,6 +88,12 @@ static long attack(const char* name, const char* target) {
   if (!strcmp(name, "socket_vsock")) return socket(AF_VSOCK, SOCK_STREAM, 0);
   if (!strcmp(name, "read_secret")) return open(target, O_RDONLY);
   if (!strcmp(name, "write_outside")) return open(target, O_WRONLY | O_CREAT, 0600);
+  if (!strcmp(name, "unix_socket")) {
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    strncpy(addr.sun_path, target, sizeof(addr.sun_path) - 1);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    return s < 0 ? s : connect(s, (struct sockaddr*)&addr, sizeof(addr));
+  }
   if (!strcmp(name, "signal_node")) return kill(getppid(), 0);
   if (!strcmp(name, "memory")) {
     for (int i = 0; i < 64; ++i) {  /* 4 GiB in 64 MiB pieces, touched */

@@ -1,15 +1,17 @@
 // sie-launch: the first program of every process-runtime worker. The node posix_spawns it (a big
 // process must not fork); it confines itself, then execs the function's executable:
-//   rlimits, its own process group, its cgroups, namespaces of its own (IPC, UTS, and a network
-//   without interfaces when it needs none), working directory, Landlock (read-only system and
+//   rlimits, its own process group, its cgroups, namespaces of its own (IPC, UTS) and its
+//   function's (--join: a root view of its own, and a network without interfaces when it needs
+//   none; made once by --make-view), working directory, Landlock (read-only system and
 //   handler paths, read-write working directory, TCP only to the runtime's port), an unprivileged
 //   user when started as root, no_new_privs, and last the seccomp filter the node built once per
 //   function and passed as a file descriptor.
 //
 //   sie-launch [--cwd DIR] [--uid N --gid N] [--rlimit NAME=VALUE]... [--ro PATH]... [--rw PATH]...
-//              [--cgroup PROCS_FILE]... [--unshare ipc,uts,net] [--tcp-port P]... [--network]
-//              [--seccomp-fd FD [--seccomp-notify FD --function NAME]]
+//              [--cgroup PROCS_FILE]... [--unshare ipc,uts,mnt,net] [--tcp-port P]... [--network]
+//              [--join NS_FD]... [--seccomp-fd FD [--seccomp-notify FD --function NAME]]
 //              [--keep-fds N] -- EXECUTABLE ARGS...
+//   sie-launch --make-view SOCKET_FD --unshare mnt[,net] --cwd DIR [--ro PATH]... [--rw PATH]...
 //
 // With --seccomp-notify, the filter is installed with a listener (seccomp user notification),
 // sent with this pid and the function's name over that Unix socket to the node, and closed with it
@@ -26,10 +28,12 @@
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -84,10 +88,12 @@ struct Plan {
   std::vector<long> tcp_ports;  // the only TCP ports a worker may connect to
   bool network = false;
   int seccomp_fd = -1;
-  int notify_fd = -1;                // the node's socket for the seccomp listener
-  std::string function;              // named with the listener, for the node's reports
-  int keep_fds = 3;                  // 0, 1, 2 and, e.g., the native channel at 3
-  int unshare = 0;                   // CLONE_NEW* flags
+  int notify_fd = -1;     // the node's socket for the seccomp listener
+  std::string function;   // named with the listener, for the node's reports
+  int view_socket = -1;   // --make-view: where the namespaces made go, instead of an exec
+  std::vector<int> join;  // namespaces to enter (setns), made once per function
+  int keep_fds = 3;       // 0, 1, 2 and, e.g., the native channel at 3
+  int unshare = 0;        // CLONE_NEW* flags
   std::vector<std::string> cgroups;  // cgroup.procs files to join
   char** argv = nullptr;
 };
@@ -103,8 +109,10 @@ int namespaceFlags(std::string_view list) {
       flags |= CLONE_NEWUTS;
     } else if (name == "net") {
       flags |= CLONE_NEWNET;
+    } else if (name == "mnt") {
+      flags |= CLONE_NEWNS;
     } else {
-      die("unknown namespace '" + std::string(name) + "' for --unshare (ipc, uts, net)");
+      die("unknown namespace '" + std::string(name) + "' for --unshare (ipc, uts, mnt, net)");
     }
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
   }
@@ -173,6 +181,10 @@ Plan parse(int argc, char** argv) {
       plan.seccomp_fd = static_cast<int>(number(value(), "--seccomp-fd"));
     } else if (arg == "--seccomp-notify") {
       plan.notify_fd = static_cast<int>(number(value(), "--seccomp-notify"));
+    } else if (arg == "--make-view") {
+      plan.view_socket = static_cast<int>(number(value(), "--make-view"));
+    } else if (arg == "--join") {
+      plan.join.push_back(static_cast<int>(number(value(), "--join")));
     } else if (arg == "--function") {
       plan.function = value();
     } else if (arg == "--keep-fds") {
@@ -181,6 +193,7 @@ Plan parse(int argc, char** argv) {
       die("unknown option '" + std::string(arg) + "'");
     }
   }
+  if (plan.view_socket >= 0) return plan;
   die("missing -- EXECUTABLE");
 }
 
@@ -235,6 +248,142 @@ void landlock(const Plan& plan) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) dieErrno("no_new_privs");
   if (syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) dieErrno("landlock_restrict_self");
   close(ruleset);
+}
+
+// The mount flags `path`'s own mount has (a bind must not make a noexec folder executable).
+unsigned long mountFlags(const std::string& path) {
+  struct statvfs st {};
+  if (statvfs(path.c_str(), &st) != 0) return MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  unsigned long flags = 0;
+  if ((st.f_flag & ST_NOSUID) != 0) flags |= MS_NOSUID;
+  if ((st.f_flag & ST_NODEV) != 0) flags |= MS_NODEV;
+  if ((st.f_flag & ST_NOEXEC) != 0) flags |= MS_NOEXEC;
+  return flags;
+}
+
+void makeDirs(const std::string& path) {
+  for (std::size_t at = 1; at != std::string::npos;) {
+    at = path.find('/', at + 1);
+    const std::string prefix = path.substr(0, at);
+    if (mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) dieErrno("mkdir " + prefix);
+  }
+}
+
+// Makes `target` (under the new root) a file or folder like `path` for a mount to cover.
+void mountPoint(const std::string& target, bool dir) {
+  makeDirs(target.substr(0, target.rfind('/')));
+  if (dir) {
+    if (mkdir(target.c_str(), 0755) != 0 && errno != EEXIST) dieErrno("mkdir " + target);
+    return;
+  }
+  const int fd = open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 && errno != EEXIST && errno != EROFS) dieErrno("creating " + target);
+  if (fd >= 0) close(fd);
+}
+
+void restrictMount(const std::string& target, const std::string& path, bool writable) {
+  const unsigned long flags =
+      MS_BIND | MS_REMOUNT | MS_NOSUID | mountFlags(path) | (writable ? 0 : MS_RDONLY);
+  if (mount(nullptr, target.c_str(), nullptr, flags, nullptr) != 0) {
+    dieErrno("remounting " + path);
+  }
+}
+
+// `path` appears at the same place under `root`: a bind mount (read-only unless `writable`), or
+// the same symlink (/lib -> usr/lib).
+void bindInto(const std::string& root, const std::string& path, bool writable) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;  // e.g. /lib64 on some systems
+    dieErrno("cannot see " + path + " for the root view");
+  }
+  const std::string target = root + path;
+  if (S_ISLNK(st.st_mode)) {
+    makeDirs(target.substr(0, target.rfind('/')));
+    char link[4096];
+    const ssize_t n = readlink(path.c_str(), link, sizeof(link) - 1);
+    if (n < 0) dieErrno("readlink " + path);
+    link[n] = '\0';
+    if (symlink(link, target.c_str()) != 0 && errno != EEXIST) dieErrno("symlink " + target);
+    return;
+  }
+  mountPoint(target, S_ISDIR(st.st_mode));
+  if (mount(path.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    dieErrno("bind-mounting " + path);
+  }
+  restrictMount(target, path, writable);
+}
+
+// A mount namespace whose root holds only what the worker may use: the system folders, the
+// function's, its working directory and a few devices, at their usual paths, on an otherwise
+// empty read-only tmpfs. Nothing else of the host is reachable by path: no /run (D-Bus,
+// journald, container runtime sockets), /home, /var, other workers' folders, the node's data.
+void rootView(const Plan& plan) {
+  if (plan.cwd.empty()) die("--unshare mnt needs --cwd");
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    dieErrno("making the mounts private");
+  }
+  // The new root is a tmpfs over the (empty) working directory; the directory itself goes back
+  // inside it from a copy of its mount taken before it was covered.
+  const std::string root = plan.cwd;
+  const long work = syscall(SYS_open_tree, AT_FDCWD, root.c_str(), OPEN_TREE_CLONE | O_CLOEXEC);
+  if (work < 0) dieErrno("open_tree " + root);
+  if (mount("sie-root", root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") != 0) {
+    dieErrno("mounting the root view");
+  }
+  std::vector<std::string> ro = plan.ro;
+  // Shorter first: a folder bound later inside another is not covered by it.
+  std::sort(ro.begin(), ro.end(),
+            [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
+  bool proc = false;
+  for (const auto& path : ro) {
+    if (path == "/proc" || path.starts_with("/proc/")) {
+      // /proc/self is a different link in every process: the whole procfs, Landlock keeps the
+      // worker to its own entries.
+      if (!proc) bindInto(root, "/proc", false);
+      proc = true;
+      continue;
+    }
+    bindInto(root, path, false);
+  }
+  for (const auto& path : plan.rw) {
+    if (path != plan.cwd) bindInto(root, path, true);
+  }
+  const std::string inside = root + root;
+  mountPoint(inside, true);
+  if (syscall(SYS_move_mount, static_cast<int>(work), "", AT_FDCWD, inside.c_str(),
+              MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    dieErrno("mounting the working directory in the root view");
+  }
+  close(static_cast<int>(work));
+  restrictMount(inside, inside, true);
+  if (chdir(root.c_str()) != 0) dieErrno("chdir " + root);
+  if (syscall(SYS_pivot_root, ".", ".") != 0) dieErrno("pivot_root");
+  if (umount2(".", MNT_DETACH) != 0) dieErrno("detaching the host's root");
+  if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0) {
+    dieErrno("making the root view read-only");
+  }
+}
+
+// --make-view: the namespaces just made (mount, and network when asked) go to the node as
+// descriptors; it passes them to every worker of the function (--join). Made once, they cost a
+// worker's start nothing, and no worker's exit tears a namespace down.
+[[noreturn]] void sendView(const Plan& plan, const std::vector<int>& namespaces) {
+  char ok = 1;
+  iovec io{&ok, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
+  msghdr msg{};
+  msg.msg_iov = &io;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * namespaces.size());
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * namespaces.size());
+  std::memcpy(CMSG_DATA(c), namespaces.data(), sizeof(int) * namespaces.size());
+  if (sendmsg(plan.view_socket, &msg, MSG_NOSIGNAL) != 1) dieErrno("sending the namespaces");
+  std::_Exit(0);
 }
 
 std::vector<sock_filter> readProgram(int fd) {
@@ -305,7 +454,22 @@ int main(int argc, char** argv) {
     if (fd < 0 || write(fd, "0", 1) != 1) dieErrno("joining the cgroup " + procs);
     close(fd);
   }
+  for (const int ns : plan.join) {
+    if (setns(ns, 0) != 0) dieErrno("entering the function's namespace");
+    close(ns);
+  }
   if (plan.unshare != 0 && unshare(plan.unshare) != 0) dieErrno("unshare");
+  if (plan.view_socket >= 0) {
+    std::vector<int> made;
+    for (const auto& [flag, name] : {std::pair{CLONE_NEWNS, "mnt"}, {CLONE_NEWNET, "net"}}) {
+      if ((plan.unshare & flag) == 0) continue;
+      made.push_back(open((std::string("/proc/self/ns/") + name).c_str(), O_RDONLY | O_CLOEXEC));
+      if (made.back() < 0) dieErrno(std::string("opening the ") + name + " namespace");
+    }
+    if ((plan.unshare & CLONE_NEWNS) != 0) rootView(plan);
+    sendView(plan, made);
+  }
+  if ((plan.unshare & CLONE_NEWNS) != 0) rootView(plan);
   for (const auto& [resource, value] : plan.rlimits) {
     const rlimit limit{value, value};
     if (setrlimit(resource, &limit) != 0) dieErrno("setrlimit");

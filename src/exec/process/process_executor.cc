@@ -29,6 +29,17 @@ constexpr const char* kSystemPaths[] = {"/usr",      "/lib",      "/lib64",     
                                         "/dev/zero", "/proc/self"};
 constexpr std::uint64_t kMaxFileBytes = 1ULL << 30;
 
+// The folder a function's workers' folders are made in: its id, safe as one path component.
+std::string folderName(const std::string& id) {
+  std::string name = id;
+  for (char& c : name) {
+    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '@' || (c == '.' && &c != name.data());
+    if (!safe) c = '_';
+  }
+  return name;
+}
+
 // sie-launch: $SIE_LAUNCHER, beside the running binary, or where the build put it.
 std::string launcherPath() {
   if (const char* env = std::getenv("SIE_LAUNCHER"); env != nullptr && *env != '\0') return env;
@@ -162,7 +173,7 @@ class ProcessExecutor final : public Executor {
     plan.rlimits.emplace_back("fsize", kMaxFileBytes);
     plan.rlimits.emplace_back("core", 0);
     if (geteuid() == 0) plan.uids = &UidPool::workers();  // never run a function as root
-    plan.unshare = workerNamespaces(sandboxLayers(), p);
+    plan.unshare = workerNamespaces(sandboxLayers());
     plan.cgroups = WorkerCgroups::shared();
     // pids.max counts threads like RLIMIT_NPROC does: set as it is, only where forking is
     // allowed (with processes: 1 seccomp forbids fork and threads are free).
@@ -171,8 +182,16 @@ class ProcessExecutor final : public Executor {
     plan.network = p.network;
     plan.loopback_ports = p.loopback_ports;
     const char* tmp = std::getenv("TMPDIR");
-    plan.work_root =
-        (fs::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") / "sie-workers").string();
+    plan.work_root = (fs::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") / "sie-workers" /
+                      folderName(spec.id()))
+                         .string();
+    if (const std::string shared = functionNamespaces(sandboxLayers(), p); !shared.empty()) {
+      plan.view = SIE_TRY(FunctionView::make({.launcher = plan.launcher,
+                                              .kinds = shared,
+                                              .read_only = plan.read_only,
+                                              .writable = {"/dev/null"},
+                                              .workers_folder = plan.work_root}));
+    }
     plan.seccomp = std::make_shared<const SeccompProgram>(SIE_TRY(SeccompProgram::build(p)));
     plan.seccomp_watch = SeccompWatch::shared();
     prepared_[key] = prepared;

@@ -59,11 +59,15 @@ SandboxLayers probeSandboxLayers() {
   return out;
 }
 
-std::string workerNamespaces(const SandboxLayers& layers, const ProcessBinding& binding) {
+std::string workerNamespaces(const SandboxLayers& layers) {
+  return layers.namespaces ? "ipc,uts" : "";
+}
+
+std::string functionNamespaces(const SandboxLayers& layers, const ProcessBinding& binding) {
   if (!layers.namespaces) return "";
   const bool no_network = !binding.network && binding.loopback_ports.empty() &&
                           binding.protocol == ProcessBinding::Protocol::kNative;
-  return no_network && layers.landlock_abi < 6 ? "ipc,uts,net" : "ipc,uts";
+  return no_network && layers.landlock_abi < 6 ? "mnt,net" : "mnt";
 }
 
 std::vector<LayerLine> describe(const SandboxLayers& l) {
@@ -101,18 +105,23 @@ std::vector<LayerLine> describe(const SandboxLayers& l) {
   out.push_back({l.root, l.root ? "users: workers run as unprivileged users of their own"
                                 : "users: the node is not root, so workers run as the node's "
                                   "user and can read what it can (its data folder, its keys)"});
-  const char* own = l.landlock_abi < 6
-                        ? "namespaces: each worker has its own IPC and UTS namespace, and one with "
-                          "no network interfaces (nor abstract Unix sockets) when it needs no "
-                          "network"
-                        : "namespaces: each worker has its own IPC and UTS namespace (Landlock "
-                          "scopes its abstract Unix sockets)";
+  const char* own =
+      l.landlock_abi < 6
+          ? "namespaces: each worker has its own IPC and UTS namespace; a function's workers "
+            "share a mount namespace whose root holds only the system folders, the function's "
+            "and its workers' (no pathname Unix sockets of the host), and a network without "
+            "interfaces (nor abstract Unix sockets) when they need none"
+          : "namespaces: each worker has its own IPC and UTS namespace; a function's workers "
+            "share a mount namespace whose root holds only the system folders, the function's "
+            "and its workers' (no pathname Unix sockets of the host; Landlock scopes abstract "
+            "ones)";
   out.push_back({l.namespaces,
                  l.namespaces
                      ? own
                      : "namespaces: unavailable (the node is not root with CAP_SYS_ADMIN): workers "
-                       "share the host's SysV IPC, and abstract Unix sockets where Landlock cannot "
-                       "scope them (ABI < 6)"});
+                       "share the host's SysV IPC, can connect to the host's pathname Unix "
+                       "sockets (D-Bus, journald, a container runtime's) and to abstract ones "
+                       "where Landlock cannot scope them (ABI < 6)"});
   out.push_back(
       {!l.cgroups.empty(),
        l.cgroups.empty()
@@ -122,8 +131,7 @@ std::vector<LayerLine> describe(const SandboxLayers& l) {
            : fmt::format("cgroups: {}: each worker's memory (with its children and page cache), "
                          "processes and CPU share",
                          l.cgroups)});
-  out.push_back({true, fmt::format("not used yet: user namespaces ({}); no PID or mount "
-                                   "namespace",
+  out.push_back({true, fmt::format("not used yet: user namespaces ({}); no PID namespace",
                                    l.user_namespaces ? "available" : "unavailable")});
   return out;
 }
@@ -138,8 +146,8 @@ std::string summary(const SandboxLayers& l) {
   return fmt::format("{}, {}, {}, {}, {}", landlock, l.seccomp ? "seccomp allowlist" : "no seccomp",
                      l.root ? "unprivileged users" : "the node's own user",
                      !l.namespaces        ? "no namespaces"
-                     : l.landlock_abi < 6 ? "namespaces (ipc, uts, net)"
-                                          : "namespaces (ipc, uts)",
+                     : l.landlock_abi < 6 ? "namespaces (ipc, uts, mnt, net)"
+                                          : "namespaces (ipc, uts, mnt)",
                      l.cgroups.empty() ? "no cgroups" : l.cgroups);
 }
 

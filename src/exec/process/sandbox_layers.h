@@ -19,7 +19,7 @@ struct SandboxLayers {
   // Seccomp user notification (Linux >= 5.0): calls outside the allowlist reach the node, which
   // kills the worker and names the call; without it they fail with ENOSYS.
   bool seccomp_notify = false;
-  bool root = false;      // the node runs as root: workers get unprivileged users
+  bool root = false;  // the node runs as root: workers get unprivileged users
   // The node may make namespaces (root with CAP_SYS_ADMIN): each worker gets its own IPC and
   // UTS namespace, and one with no network when it needs none.
   bool namespaces = false;
@@ -33,12 +33,14 @@ SandboxLayers probeSandboxLayers();
 // The probe's result for this process, taken once.
 const SandboxLayers& sandboxLayers();
 
-// The namespaces (sie-launch --unshare) a worker of `binding` gets here: "" without the layer;
-// else "ipc,uts" (30 us), plus "net" for a worker that needs no network (the native protocol
-// talks over an inherited socket) where Landlock cannot scope abstract Unix sockets (ABI < 6).
-// Elsewhere seccomp and Landlock already keep such a worker off every socket, and a network
-// namespace costs 0.5 ms at start, many ms at p99 while old ones are torn down.
-std::string workerNamespaces(const SandboxLayers& layers, const ProcessBinding& binding);
+// The namespaces each worker makes for itself here (sie-launch --unshare): "" without
+// the layer, else "ipc,uts" (30 us).
+std::string workerNamespaces(const SandboxLayers& layers);
+// The namespaces all workers of `binding` share (FunctionView), made once: "" without the layer,
+// else "mnt" (a root view of their own), plus "net" for workers that need no network (the native
+// protocol talks over an inherited socket) where Landlock cannot scope abstract Unix sockets
+// (ABI < 6). Elsewhere seccomp and Landlock already keep such a worker off every socket.
+std::string functionNamespaces(const SandboxLayers& layers, const ProcessBinding& binding);
 
 struct LayerLine {
   bool ok = false;  // false: missing or limited, with what that means
@@ -47,7 +49,7 @@ struct LayerLine {
 // One line per layer, in the order a worker meets them.
 std::vector<LayerLine> describe(const SandboxLayers& layers);
 // One line for the startup log: "Landlock ABI 7 (files, TCP ports, scopes), seccomp,
-// unprivileged users, namespaces (ipc, uts, net)".
+// unprivileged users, namespaces (ipc, uts, mnt)".
 std::string summary(const SandboxLayers& layers);
 
 }  // namespace sie::process

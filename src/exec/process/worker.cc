@@ -63,12 +63,19 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
     return fail(Errc::kIo, fmt::format("[{}] chown {}: {}", label, work_dir, std::strerror(errno)));
   }
 
+  const int keep = channel >= 0 ? kChannelFd + 1 : kChannelFd;
   std::vector<std::string> argv{plan.launcher, "--cwd", work_dir};
   if (lease) {
     const std::string id = std::to_string(lease->uid());
     argv.insert(argv.end(), {"--uid", id, "--gid", id});
   }
   if (!plan.unshare.empty()) argv.insert(argv.end(), {"--unshare", plan.unshare});
+  const std::vector<int> no_view;
+  const std::vector<int>& view = plan.view ? plan.view->namespaces() : no_view;
+  const int first_view_fd = keep + 2;  // after the seccomp program and its notification socket
+  for (std::size_t i = 0; i < view.size(); ++i) {
+    argv.insert(argv.end(), {"--join", std::to_string(first_view_fd + static_cast<int>(i))});
+  }
   std::unique_ptr<WorkerCgroup> cgroup;
   if (plan.cgroups) {
     auto made = plan.cgroups->create(label, plan.cgroup_limits);
@@ -92,7 +99,6 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
       argv.insert(argv.end(), {"--tcp-port", std::to_string(port)});
     }
   }
-  const int keep = channel >= 0 ? kChannelFd + 1 : kChannelFd;
   argv.insert(argv.end(), {"--keep-fds", std::to_string(keep)});
   const bool notify = plan.seccomp && plan.seccomp_watch != nullptr;
   if (plan.seccomp) argv.insert(argv.end(), {"--seccomp-fd", std::to_string(keep)});
@@ -128,13 +134,16 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
   // them, so no dup2 overwrites another's source.
   std::vector<int> copies;
   auto inherit = [&](int fd, int target) {
-    const int copy = fcntl(fd, F_DUPFD_CLOEXEC, keep + 2);
+    const int copy = fcntl(fd, F_DUPFD_CLOEXEC, first_view_fd + static_cast<int>(view.size()));
     copies.push_back(copy);
     posix_spawn_file_actions_adddup2(actions.get(), copy, target);
   };
   if (channel >= 0) inherit(channel, kChannelFd);
   if (plan.seccomp) inherit(plan.seccomp->fd(), keep);
   if (notify) inherit(plan.seccomp_watch->launcherSocket(), keep + 1);
+  for (std::size_t i = 0; i < view.size(); ++i) {
+    inherit(view[i], first_view_fd + static_cast<int>(i));
+  }
   pid_t pid = 0;
   const int rc =
       posix_spawn(&pid, plan.launcher.c_str(), actions.get(), nullptr, c_argv.data(), c_env.data());

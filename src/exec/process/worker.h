@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "exec/process/function_view.h"
 #include "exec/process/seccomp_program.h"
 #include "exec/process/seccomp_watch.h"
 #include "exec/process/uid_pool.h"
@@ -38,14 +39,16 @@ struct WorkerPlan {
   // unprivileged, its process rlimit counts only its own processes, and workers cannot signal
   // or read each other. nullptr: workers run as the node's user.
   UidPool* uids = nullptr;
-  // Namespaces each worker gets (sie-launch --unshare; workerNamespaces() in sandbox_layers.h).
+  // Namespaces each worker makes (sie-launch --unshare; workerNamespaces() in sandbox_layers.h)
+  // and those all of the function's share (--join; nullptr without them).
   std::string unshare;
+  std::shared_ptr<const FunctionView> view;
   // Each worker's cgroup(s) with these limits; nullptr where the node cannot use cgroups.
   std::shared_ptr<WorkerCgroups> cgroups;
   CgroupLimits cgroup_limits;
   bool network = false;
   std::vector<int> loopback_ports;  // TCP ports every worker may connect to (the Dapr API)
-  std::string work_root;            // per-worker folders are made under it
+  std::string work_root;            // per-worker folders are made under it (one per function)
   std::shared_ptr<const SeccompProgram> seccomp;
   // Kills and reports workers that call outside the filter; nullptr: such calls fail (ENOSYS).
   SeccompWatch* seccomp_watch = nullptr;

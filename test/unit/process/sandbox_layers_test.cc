@@ -69,7 +69,7 @@ TEST(SandboxLayersTest, WhatAnOlderKernelLacksIsSaid) {
   EXPECT_EQ(joined(describe(recent), false), "");
   EXPECT_THAT(joined(describe(recent), true), HasSubstr("TCP only to the runtime's port"));
   EXPECT_THAT(joined(describe(recent), true), HasSubstr("own IPC and UTS namespace"));
-  EXPECT_THAT(summary(recent), HasSubstr("namespaces (ipc, uts)"));
+  EXPECT_THAT(summary(recent), HasSubstr("namespaces (ipc, uts, mnt)"));
   EXPECT_THAT(summary(debian12), HasSubstr("no namespaces"));
 
   // Without user notification the allowlist still refuses, but nothing kills or counts.
@@ -88,16 +88,18 @@ TEST(SandboxLayersTest, ANetworkNamespaceOnlyWhereItClosesAGap) {
   ProcessBinding dapr;
   dapr.loopback_ports = {3500};
   SandboxLayers debian12{.landlock_abi = 2, .seccomp = true, .root = true, .namespaces = true};
-  EXPECT_EQ(workerNamespaces(debian12, native), "ipc,uts,net");
+  EXPECT_EQ(functionNamespaces(debian12, native), "mnt,net");
+  EXPECT_EQ(workerNamespaces(debian12), "ipc,uts");
   for (const auto* other : {&lambda, &networked, &dapr}) {
-    EXPECT_EQ(workerNamespaces(debian12, *other), "ipc,uts");
+    EXPECT_EQ(functionNamespaces(debian12, *other), "mnt");
   }
   SandboxLayers recent = debian12;
   recent.landlock_abi = 6;  // scopes abstract Unix sockets itself
-  EXPECT_EQ(workerNamespaces(recent, native), "ipc,uts");
+  EXPECT_EQ(functionNamespaces(recent, native), "mnt");
   SandboxLayers unprivileged = debian12;
   unprivileged.namespaces = false;
-  EXPECT_EQ(workerNamespaces(unprivileged, native), "");
+  EXPECT_EQ(workerNamespaces(unprivileged), "");
+  EXPECT_EQ(functionNamespaces(unprivileged, native), "");
 }
 
 TEST(SandboxLayersTest, SieDoctorPrintsTheReport) {
