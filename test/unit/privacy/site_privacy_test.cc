@@ -1,7 +1,10 @@
 #include "privacy/site_privacy.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -28,7 +31,10 @@ class SitePrivacyTest : public ::testing::Test {
     return parseSitePrivacy(settings, {{"cloud", sink["privacy"], "site.yaml:9"}}, file_);
   }
 
-  std::string dir_ = (std::filesystem::temp_directory_path() / "sie_site_privacy_test").string();
+  // One folder per process: CTest runs these tests side by side.
+  std::string dir_ = (std::filesystem::temp_directory_path() /
+                      ("sie_site_privacy_test-" + std::to_string(getpid())))
+                         .string();
   std::string file_ = dir_ + "/site.yaml";
 };
 
