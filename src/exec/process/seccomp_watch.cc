@@ -3,6 +3,7 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -32,7 +34,11 @@ std::string describeCall(const seccomp_notif& n) {
 }  // namespace
 
 SeccompWatch* SeccompWatch::shared() {
-  static SeccompWatch* const watch = []() -> SeccompWatch* {
+  // The logger and the metrics it reports to are made first, so they outlive the watch: at exit
+  // its thread is stopped and joined before they are destroyed.
+  spdlog::default_logger_raw();
+  metrics();
+  static const std::unique_ptr<SeccompWatch> watch = []() -> std::unique_ptr<SeccompWatch> {
     int ends[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) {
       spdlog::warn("sandbox: cannot watch seccomp violations (socketpair: {})",
@@ -40,26 +46,38 @@ SeccompWatch* SeccompWatch::shared() {
       return nullptr;
     }
     const int epoll = epoll_create1(EPOLL_CLOEXEC);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = ends[0];
-    if (epoll < 0 || epoll_ctl(epoll, EPOLL_CTL_ADD, ends[0], &ev) != 0) {
+    const int stop = eventfd(0, EFD_CLOEXEC);
+    bool watching = epoll >= 0 && stop >= 0;
+    for (const int fd : {ends[0], stop}) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = fd;
+      watching = watching && epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &ev) == 0;
+    }
+    if (!watching) {
       spdlog::warn("sandbox: cannot watch seccomp violations (epoll: {})", std::strerror(errno));
-      close(ends[0]);
-      close(ends[1]);
-      if (epoll >= 0) close(epoll);
+      for (const int fd : {ends[0], ends[1], epoll, stop}) {
+        if (fd >= 0) close(fd);
+      }
       return nullptr;
     }
-    // Never destroyed: workers of any function may break a rule until the process ends.
-    return new SeccompWatch(ends[0], ends[1], epoll);
+    return std::unique_ptr<SeccompWatch>(new SeccompWatch(ends[0], ends[1], epoll, stop));
   }();
-  return watch;
+  return watch.get();
 }
 
-SeccompWatch::SeccompWatch(int node_end, int launcher_end, int epoll)
-    : node_end_(node_end), launcher_end_(launcher_end), epoll_(epoll) {
+SeccompWatch::SeccompWatch(int node_end, int launcher_end, int epoll, int stop)
+    : node_end_(node_end), launcher_end_(launcher_end), epoll_(epoll), stop_(stop) {
   thread_ = std::thread([this] { run(); });
-  thread_.detach();
+}
+
+SeccompWatch::~SeccompWatch() {
+  const std::uint64_t one = 1;
+  (void)!write(stop_, &one, sizeof(one));  // an eventfd at 0 takes it
+  thread_.join();
+  // Listeners still open close with it: their workers' forbidden calls then fail with ENOSYS.
+  for (const auto& [listener, watched] : listeners_) close(listener);
+  for (const int fd : {node_end_, launcher_end_, epoll_, stop_}) close(fd);
 }
 
 std::optional<std::string> SeccompWatch::violation(pid_t worker) const {
@@ -84,6 +102,7 @@ void SeccompWatch::run() {
     }
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
+      if (fd == stop_) return;
       if (fd == node_end_) {
         adoptListener();
         continue;

@@ -20,8 +20,8 @@ namespace sie::process {
 
 class SeccompWatch {
  public:
-  // The node's one watch, started on first use; nullptr where it cannot start (then violations
-  // fail with ENOSYS, never executed, but nothing kills or counts).
+  // The node's one watch, started on first use and stopped at exit; nullptr where it cannot start
+  // (then violations fail with ENOSYS, never executed, but nothing kills or counts).
   static SeccompWatch* shared();
 
   // The descriptor a launcher inherits to send its listener (sie-launch --seccomp-notify).
@@ -33,9 +33,10 @@ class SeccompWatch {
 
   SeccompWatch(const SeccompWatch&) = delete;
   SeccompWatch& operator=(const SeccompWatch&) = delete;
+  ~SeccompWatch();  // at exit: stops and joins its thread
 
  private:
-  SeccompWatch(int node_end, int launcher_end, int epoll);
+  SeccompWatch(int node_end, int launcher_end, int epoll, int stop);
   void run();
   void adoptListener();
   struct Watched {
@@ -47,6 +48,7 @@ class SeccompWatch {
   int node_end_;
   int launcher_end_;
   int epoll_;
+  int stop_;                          // an eventfd: written to end the thread
   mutable std::mutex mu_;             // violations_
   std::map<int, Watched> listeners_;  // by listener fd; the watch's thread only
   std::map<pid_t, std::string> violations_;
