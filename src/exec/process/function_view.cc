@@ -1,5 +1,7 @@
 #include "exec/process/function_view.h"
 
+#include "exec/process/descriptor_passing.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -82,23 +84,9 @@ Result<std::shared_ptr<const FunctionView>> FunctionView::make(const Options& op
   pollfd p{ends[0], POLLIN, 0};
   if (poll(&p, 1, kMakeTimeoutMs) == 1) {
     char ok = 0;
-    iovec io{&ok, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
-    msghdr msg{};
-    msg.msg_iov = &io;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    if (recvmsg(ends[0], &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) == 1) {
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-        const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (std::size_t i = 0; i < count; ++i) {
-          int fd = -1;
-          std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-          fds.push_back(fd);
-        }
-      }
+    if (receiveDescriptors(ends[0], {&ok, 1}, fds) != 1) {
+      for (const int fd : fds) close(fd);
+      fds.clear();
     }
   }
   if (fds.empty()) kill(pid, SIGKILL);

@@ -365,25 +365,22 @@ void rootView(const Plan& plan) {
   }
 }
 
-// --make-view: the namespaces just made (mount, and network when asked) go to the node as
-// descriptors; it passes them to every worker of the function (--join). Made once, they cost a
-// worker's start nothing, and no worker's exit tears a namespace down.
-[[noreturn]] void sendView(const Plan& plan, const std::vector<int>& namespaces) {
-  char ok = 1;
-  iovec io{&ok, 1};
+// Sends `payload` with descriptors over a Unix socket (SCM_RIGHTS); false when not sent.
+bool sendDescriptors(int socket, const std::string& payload, const std::vector<int>& fds) {
+  iovec io{const_cast<char*>(payload.data()), payload.size()};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
+  if (fds.empty() || fds.size() > 4) return false;
   msghdr msg{};
   msg.msg_iov = &io;
   msg.msg_iovlen = 1;
   msg.msg_control = control;
-  msg.msg_controllen = CMSG_SPACE(sizeof(int) * namespaces.size());
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
   cmsghdr* c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int) * namespaces.size());
-  std::memcpy(CMSG_DATA(c), namespaces.data(), sizeof(int) * namespaces.size());
-  if (sendmsg(plan.view_socket, &msg, MSG_NOSIGNAL) != 1) dieErrno("sending the namespaces");
-  std::_Exit(0);
+  c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+  std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  return sendmsg(socket, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(payload.size());
 }
 
 std::vector<sock_filter> readProgram(int fd) {
@@ -404,28 +401,6 @@ std::vector<sock_filter> readProgram(int fd) {
   return program;
 }
 
-// The listener goes to the node with this pid (the worker's, after the exec) and the function.
-void sendListener(int socket, int listener, const std::string& function) {
-  std::string message(sizeof(pid_t), '\0');
-  const pid_t self = getpid();
-  std::memcpy(message.data(), &self, sizeof(self));
-  message += function.substr(0, 200);
-  iovec io{message.data(), message.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &io;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &listener, sizeof(listener));
-  // Unsent, the listener closes below and violations fail with ENOSYS: still confined.
-  (void)sendmsg(socket, &msg, MSG_NOSIGNAL);
-}
-
 void seccomp(const Plan& plan) {
   std::vector<sock_filter> program = readProgram(plan.seccomp_fd);
   sock_fprog prog{static_cast<unsigned short>(program.size()), program.data()};
@@ -433,7 +408,13 @@ void seccomp(const Plan& plan) {
     const long listener =
         syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
     if (listener >= 0) {
-      sendListener(plan.notify_fd, static_cast<int>(listener), plan.function);
+      // To the node with this pid (the worker's, after the exec) and the function's name.
+      // Unsent, the listener closes below and violations fail with ENOSYS: still confined.
+      std::string message(sizeof(pid_t), '\0');
+      const pid_t self = getpid();
+      std::memcpy(message.data(), &self, sizeof(self));
+      message += plan.function.substr(0, 200);
+      sendDescriptors(plan.notify_fd, message, {static_cast<int>(listener)});
       close(static_cast<int>(listener));
       close(plan.notify_fd);
       return;
@@ -459,17 +440,20 @@ int main(int argc, char** argv) {
     close(ns);
   }
   if (plan.unshare != 0 && unshare(plan.unshare) != 0) dieErrno("unshare");
-  if (plan.view_socket >= 0) {
-    std::vector<int> made;
-    for (const auto& [flag, name] : {std::pair{CLONE_NEWNS, "mnt"}, {CLONE_NEWNET, "net"}}) {
-      if ((plan.unshare & flag) == 0) continue;
-      made.push_back(open((std::string("/proc/self/ns/") + name).c_str(), O_RDONLY | O_CLOEXEC));
-      if (made.back() < 0) dieErrno(std::string("opening the ") + name + " namespace");
-    }
-    if ((plan.unshare & CLONE_NEWNS) != 0) rootView(plan);
-    sendView(plan, made);
+  // --make-view: the namespaces just made (mount, and network when asked) go to the node as
+  // descriptors; it passes them to every worker of the function (--join). Made once, they cost
+  // a worker's start nothing, and no worker's exit tears a namespace down.
+  std::vector<int> made;
+  for (const auto& [flag, name] : {std::pair{CLONE_NEWNS, "mnt"}, {CLONE_NEWNET, "net"}}) {
+    if (plan.view_socket < 0 || (plan.unshare & flag) == 0) continue;
+    made.push_back(open((std::string("/proc/self/ns/") + name).c_str(), O_RDONLY | O_CLOEXEC));
+    if (made.back() < 0) dieErrno(std::string("opening the ") + name + " namespace");
   }
   if ((plan.unshare & CLONE_NEWNS) != 0) rootView(plan);
+  if (plan.view_socket >= 0) {
+    if (!sendDescriptors(plan.view_socket, "1", made)) dieErrno("sending the namespaces");
+    std::_Exit(0);
+  }
   for (const auto& [resource, value] : plan.rlimits) {
     const rlimit limit{value, value};
     if (setrlimit(resource, &limit) != 0) dieErrno("setrlimit");

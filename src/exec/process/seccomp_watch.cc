@@ -1,5 +1,7 @@
 #include "exec/process/seccomp_watch.h"
 
+#include "exec/process/descriptor_passing.h"
+
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/epoll.h>
@@ -122,19 +124,11 @@ void SeccompWatch::run() {
 
 void SeccompWatch::adoptListener() {
   char message[512];
-  iovec io{message, sizeof(message)};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_iov = &io;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  const ssize_t n = recvmsg(node_end_, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-  if (n < 0) return;  // nothing after all: the control buffer was not written
-  const cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (c == nullptr || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return;
-  int listener = -1;
-  std::memcpy(&listener, CMSG_DATA(c), sizeof(listener));
+  std::vector<int> fds;
+  const ssize_t n = receiveDescriptors(node_end_, message, fds);
+  for (std::size_t i = 1; i < fds.size(); ++i) close(fds[i]);  // one listener a message
+  if (fds.empty()) return;
+  const int listener = fds.front();
   if (n < static_cast<ssize_t>(sizeof(pid_t))) {
     close(listener);
     return;
