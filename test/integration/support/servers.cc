@@ -9,11 +9,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -42,20 +46,48 @@ bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
   return done();
 }
 
-int freePort() {
+namespace {
+
+// The kernel's ephemeral range: ports it hands to outgoing connections and to bind(0).
+std::pair<int, int> ephemeralRange() {
+  int low = 32768;
+  int high = 60999;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> low >> high;
+  return {low, high};
+}
+
+bool bindable(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    return -1;
-  }
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
+}
+
+}  // namespace
+
+// Drawn below the ephemeral range: a port bind(0) returned could be taken, between its release
+// and the server's bind, by any outgoing connection on the machine (a parallel test's client).
+// Handed-out ports are remembered so one process never gets the same port twice.
+int freePort() {
+  static std::mutex mutex;
+  static std::set<int> given;
+  static std::mt19937 random{std::random_device{}()};
+  const std::lock_guard lock(mutex);
+  const int high = std::min(ephemeralRange().first, 65536) - 1;
+  const int low = std::min(10000, high / 2);
+  std::uniform_int_distribution<int> pick(low, high);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port = pick(random);
+    if (!given.contains(port) && bindable(port)) {
+      given.insert(port);
+      return port;
+    }
+  }
+  return -1;
 }
 
 bool waitForPort(int port, std::chrono::milliseconds timeout) {

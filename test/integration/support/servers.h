@@ -30,7 +30,8 @@ class TempDir {
 bool waitUntil(const std::function<bool()>& done,
                std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
-// A free TCP port on 127.0.0.1 (bound and released; reuse races are unlikely on a test machine).
+// A free TCP port on 127.0.0.1, outside the ephemeral range so no outgoing connection takes it
+// before the server binds it.
 int freePort();
 // Waits until something accepts TCP connections on 127.0.0.1:port.
 bool waitForPort(int port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
