@@ -166,9 +166,11 @@ void SeccompWatch::handle(int listener, const Watched& watched) {
                "Workers killed for a system call outside their function's seccomp allowlist.",
                {{"function", function}, {"syscall", call}})
       .inc();
-  // The whole worker goes: the caller, and its process group (which it cannot leave).
-  kill(static_cast<pid_t>(n.pid), SIGKILL);
+  // The whole worker goes: its process group (which the caller cannot leave), then the caller.
+  // The group first: were the caller killed alone, its parent in the group could see it die
+  // and answer the invocation with an error of its own before the group's kill landed.
   kill(-worker, SIGKILL);
+  kill(static_cast<pid_t>(n.pid), SIGKILL);
   seccomp_notif_resp answer{};
   answer.id = n.id;
   answer.error = -EPERM;
