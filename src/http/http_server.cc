@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
@@ -17,7 +19,9 @@
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -733,7 +737,6 @@ class BeastServer final : public HttpServer {
   ~BeastServer() override { stop(); }
 
   Status listen(const std::string& host, std::uint16_t port) {
-    if (tls_) SIE_CHECK(tls_->load());
     beast::error_code ec;
     const auto address = asio::ip::make_address(host, ec);
     if (ec) return fail(Errc::kInvalidArgument, fmt::format("'{}' is not an IP address", host));
@@ -745,12 +748,25 @@ class BeastServer final : public HttpServer {
     if (ec) {
       return fail(Errc::kIo, fmt::format("cannot listen on {}:{}: {}", host, port, ec.message()));
     }
-    port_ = acceptor_.local_endpoint().port();
-    accept();
-    if (tls_) watchTls();
-    for (int i = 0; i < std::max(1, options_.threads); ++i)
-      threads_.emplace_back([this] { io_.run(); });
-    return ok();
+    return serve();
+  }
+
+  // A socket already listening, made elsewhere (e.g. in a function's network namespace).
+  Status adopt(int listener) {
+    sockaddr_storage address{};
+    socklen_t size = sizeof address;
+    if (getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+      const int error = errno;
+      ::close(listener);
+      return fail(Errc::kIo, fmt::format("not a socket to serve on: {}", std::strerror(error)));
+    }
+    beast::error_code ec;
+    acceptor_.assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listener, ec);
+    if (ec) {
+      ::close(listener);
+      return fail(Errc::kIo, fmt::format("cannot serve on the socket given: {}", ec.message()));
+    }
+    return serve();
   }
 
   [[nodiscard]] std::uint16_t port() const override { return port_; }
@@ -766,6 +782,16 @@ class BeastServer final : public HttpServer {
   }
 
  private:
+  Status serve() {
+    if (tls_) SIE_CHECK(tls_->load());
+    port_ = acceptor_.local_endpoint().port();
+    accept();
+    if (tls_) watchTls();
+    for (int i = 0; i < std::max(1, options_.threads); ++i)
+      threads_.emplace_back([this] { io_.run(); });
+    return ok();
+  }
+
   void accept() {
     // Each connection on a strand of its own: its handlers never run at once, and an eviction
     // posted from here runs between them.
@@ -845,6 +871,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& host_po
   }
   auto server = std::make_unique<BeastServer>(std::move(handler), std::move(options));
   SIE_CHECK(server->listen(host, static_cast<std::uint16_t>(port)));
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::serve(int listener, Handler handler,
+                                                      ServerOptions options) {
+  auto server = std::make_unique<BeastServer>(std::move(handler), std::move(options));
+  SIE_CHECK(server->adopt(listener));
   return std::unique_ptr<HttpServer>(std::move(server));
 }
 

@@ -117,6 +117,10 @@ class HttpServer {
   // Binds host:port (port 0 picks a free one) and serves in the background.
   static Result<std::unique_ptr<HttpServer>> start(const std::string& host_port, Handler handler,
                                                    ServerOptions options = {});
+  // Serves on a TCP socket already bound and listening (made in another network namespace, say);
+  // takes it over, and closes it on failure.
+  static Result<std::unique_ptr<HttpServer>> serve(int listener, Handler handler,
+                                                   ServerOptions options = {});
   virtual ~HttpServer() = default;
   [[nodiscard]] virtual std::uint16_t port() const = 0;
   virtual void stop() = 0;

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -621,7 +622,8 @@ TEST_F(SandboxTest, MptcpCannotBypassThePortRules) {
 
 TEST_F(SandboxTest, LambdaWorkersReachOnlyTheirRuntimeApi) {
   // AF_INET streams pass seccomp for the Lambda protocol; Landlock limits TCP to the runtime's
-  // port, so the test's listener on another port is out of reach while the API works.
+  // port and, where the node makes namespaces, the API is served in the function's own network,
+  // so the test's listener on another port is out of reach while the API works.
   const std::string bootstrap = dir_.file("bootstrap");
   std::ofstream(bootstrap) << R"sh(#!/bin/bash
 API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
@@ -630,6 +632,7 @@ while true; do
   curl -sS -D "$H" "$API/invocation/next" >/dev/null
   ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$H" | tr -d '[:space:]' | cut -d: -f2)
   if curl -sS --max-time 2 "http://127.0.0.1:$PROBE_PORT/" >/dev/null 2>&1; then R=allowed; else R="denied:$?"; fi
+  R="$R $(readlink /proc/self/ns/net)"
   curl -sS "$API/invocation/$ID/response" -d "{\"decision\":{\"detail\":\"$R\"}}" >/dev/null
 done
 )sh";
@@ -645,7 +648,11 @@ done
   ASSERT_TRUE(instance);
   auto out = instance->invoke(bearing(1, 1).of(spec));
   ASSERT_TRUE(out) << out.error().str();
-  EXPECT_EQ(out->decision->detail, "denied:7");  // curl: could not connect
+  EXPECT_THAT(out->decision->detail, ::testing::StartsWith("denied:7 "));  // could not connect
+  if (process::sandboxLayers().namespaces) {  // its API served in a network of its own
+    EXPECT_THAT(out->decision->detail, HasSubstr("net:["));
+    EXPECT_THAT(out->decision->detail, Not(HasSubstr(hostNamespace("net"))));
+  }
 }
 
 // Where the node uses cgroups, each worker has its own with the manifest's limits.
@@ -784,8 +791,6 @@ TEST(LauncherTest, MakesTheNamespacesItIsAskedFor) {
   EXPECT_THAT(launch("--unshare ipc,bogus", "true"), HasSubstr("unknown namespace 'bogus'"));
 }
 
-// sie-launch runs as root until it drops privileges: it has no dynamic loader that an
-// LD_PRELOAD or LD_LIBRARY_PATH in the worker's environment could turn against it.
 // A function's shared namespaces: made once, joined by each worker. Inside, the root holds the
 // system folders and the workers' folder only, and the network has nothing but a loopback.
 TEST(LauncherTest, WorkersJoinTheirFunctionsView) {
@@ -822,6 +827,88 @@ TEST(LauncherTest, WorkersJoinTheirFunctionsView) {
   EXPECT_TRUE(std::filesystem::exists(mine + "/here"));  // the host sees what it wrote
 }
 
+// A TCP listener on 127.0.0.1 (the host's network, or the one `listener` was made in) that
+// greets each connection with `greeting` and a newline.
+class Greeter {
+ public:
+  Greeter(int listener, std::string greeting) : fd_(listener), greeting_(std::move(greeting)) {
+    sockaddr_in address{};
+    socklen_t size = sizeof address;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] {
+      for (int client; (client = accept(fd_, nullptr, nullptr)) >= 0; close(client)) {
+        const std::string line = greeting_ + "\n";
+        (void)!write(client, line.data(), line.size());
+      }
+    });
+  }
+  static int onHostLoopback() {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    listen(fd, 16);
+    return fd;
+  }
+  ~Greeter() {
+    shutdown(fd_, SHUT_RDWR);  // ends the blocked accept
+    thread_.join();
+    close(fd_);
+  }
+  [[nodiscard]] int port() const { return port_; }
+
+ private:
+  int fd_;
+  std::string greeting_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// Lambda and Dapr workers' own network: its loopback holds the APIs the node serves there (a
+// socket made inside, as each Lambda instance's API is, and a relay to the node's Dapr port) and
+// nothing else of the host. Landlock's port rules are off here (--network), so the namespace
+// alone keeps the host's other ports out of reach, as on Debian 12's kernel.
+TEST(LauncherTest, ApiWorkersReachOnlyTheNodesApisInTheirOwnNetwork) {
+  if (!process::sandboxLayers().namespaces) GTEST_SKIP() << "the node cannot make namespaces here";
+  TempDir workers;
+  Greeter dapr(Greeter::onHostLoopback(), "dapr");
+  Greeter other(Greeter::onHostLoopback(), "host");
+  auto view = process::FunctionView::make({.launcher = SIE_BINARY_DIR "/sie-launch",
+                                           .kinds = "mnt,net",
+                                           .read_only = {"/usr", "/lib", "/lib64", "/bin", "/proc"},
+                                           .writable = {"/dev/null"},
+                                           .workers_folder = workers.path(),
+                                           .loopback = true,
+                                           .relayed_ports = {dapr.port()}});
+  ASSERT_TRUE(view) << view.error().str();
+  ASSERT_TRUE((*view)->ownNetwork());
+  auto inside = (*view)->listen(0);
+  ASSERT_TRUE(inside) << inside.error().str();
+  Greeter lambda(*inside, "lambda");
+  std::string joins;
+  std::vector<int> inherited;
+  for (const int fd : (*view)->namespaces()) {
+    inherited.push_back(fcntl(fd, F_DUPFD, 10));
+    joins += fmt::format(" --join {}", inherited.back());
+  }
+  const std::string reach =
+      "exec 3<>/dev/tcp/127.0.0.1/{0} && read -r line <&3 && echo \"{0}:$line\" || echo {0}:refused";
+  const std::string out = testing::capture(fmt::format(
+      "{}/sie-launch --uid 70001 --gid 70001 --network {} --keep-fds {} --ro /usr --ro /lib "
+      "--ro /lib64 --ro /bin --ro /proc/self --rw /dev/null -- /bin/bash -c '{}; {}; {}' 2>&1",
+      SIE_BINARY_DIR, joins, inherited.back() + 1, fmt::format(fmt::runtime(reach), dapr.port()),
+      fmt::format(fmt::runtime(reach), lambda.port()),
+      fmt::format(fmt::runtime(reach), other.port())));
+  for (const int fd : inherited) close(fd);
+  EXPECT_THAT(out, HasSubstr(fmt::format("{}:dapr", dapr.port())));
+  EXPECT_THAT(out, HasSubstr(fmt::format("{}:lambda", lambda.port())));
+  EXPECT_THAT(out, HasSubstr(fmt::format("{}:refused", other.port())));
+}
+
+// sie-launch runs as root until it drops privileges: it has no dynamic loader that an
+// LD_PRELOAD or LD_LIBRARY_PATH in the worker's environment could turn against it.
 TEST(LauncherTest, IsStaticSoNoLoaderReadsTheWorkersEnvironment) {
   std::ifstream in(SIE_BINARY_DIR "/sie-launch", std::ios::binary);
   ASSERT_TRUE(in);

@@ -2,7 +2,10 @@
 
 #include "exec/process/descriptor_passing.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -14,6 +17,7 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -46,6 +50,7 @@ Result<std::shared_ptr<const FunctionView>> FunctionView::make(const Options& op
       options.launcher,      "--make-view", std::to_string(kViewSocketFd), "--unshare",
       options.kinds,         "--cwd",       options.workers_folder,        "--rw",
       options.workers_folder};
+  if (options.loopback) argv.emplace_back("--loopback");
   for (const auto& path : options.read_only) argv.insert(argv.end(), {"--ro", path});
   for (const auto& path : options.writable) argv.insert(argv.end(), {"--rw", path});
   std::vector<char*> c_argv;
@@ -102,7 +107,42 @@ Result<std::shared_ptr<const FunctionView>> FunctionView::make(const Options& op
     return fail(Errc::kIo, fmt::format("cannot make the function's namespaces ({}): {}",
                                        options.kinds, said.empty() ? "no answer" : said));
   }
-  return std::shared_ptr<const FunctionView>(new FunctionView(std::move(fds)));
+  // The launcher sends the mount namespace first, then the network's.
+  const int net = options.kinds.find("net") != std::string::npos ? fds.back() : -1;
+  std::shared_ptr<FunctionView> view(new FunctionView(std::move(fds), net));
+  for (const int port : options.relayed_ports) {
+    const int listener = SIE_TRY(view->listen(static_cast<std::uint16_t>(port)));
+    view->relays_.push_back(SIE_TRY(LoopbackRelay::start(listener, static_cast<std::uint16_t>(port))));
+  }
+  return std::shared_ptr<const FunctionView>(std::move(view));
+}
+
+Result<int> FunctionView::listen(std::uint16_t port) const {
+  if (net_ < 0) return fail(Errc::kInvalidArgument, "the function has no network of its own");
+  int listener = -1;
+  std::string failed;
+  // setns moves only the calling thread, so a short-lived one makes the socket: it stays in the
+  // function's network for life, while every thread of the node stays in the host's.
+  std::thread([&] {
+    if (setns(net_, CLONE_NEWNET) != 0) {
+      failed = fmt::format("entering the function's network: {}", std::strerror(errno));
+      return;
+    }
+    listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(listener, SOMAXCONN) != 0) {
+      failed = fmt::format("listening on 127.0.0.1:{} in the function's network: {}", port,
+                           std::strerror(errno));
+      if (listener >= 0) close(listener);
+      listener = -1;
+    }
+  }).join();
+  if (listener < 0) return fail(Errc::kIo, failed);
+  return listener;
 }
 
 FunctionView::~FunctionView() {

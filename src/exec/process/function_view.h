@@ -4,6 +4,10 @@
 // folder (no /run, /home, /var, the node's data: nothing else of the host by path, so no D-Bus,
 // journald or container runtime socket), and, for workers that need no network where Landlock
 // cannot scope abstract Unix sockets, a network namespace with only a loopback that is down.
+// Lambda and Dapr workers without `network` get a network namespace too, whose loopback is up and
+// holds only what the node puts there: the Lambda runtime API of each instance (listen()), and a
+// relay to the node's Dapr API on the port the workers are told (LoopbackRelay). They reach no
+// other port of the host, whatever Landlock's ABI.
 //
 // Made per worker, these namespaces cost 0.5 ms at start and their teardown pushed later starts'
 // p99 past 15 ms (the kernel frees them asynchronously, under locks new ones wait for); shared,
@@ -15,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "exec/process/loopback_relay.h"
 #include "sie/result.h"
 
 namespace sie::process {
@@ -27,6 +32,8 @@ class FunctionView {
     std::vector<std::string> read_only;  // as Landlock will allow them
     std::vector<std::string> writable;   // besides the workers' folder (/dev/null)
     std::string workers_folder;          // where each worker's folder is made, read-write
+    bool loopback = false;                // with "net": bring its loopback up
+    std::vector<int> relayed_ports;       // with "net": carried to the node's 127.0.0.1
   };
   static Result<std::shared_ptr<const FunctionView>> make(const Options& options);
   ~FunctionView();
@@ -35,10 +42,16 @@ class FunctionView {
 
   // Namespace descriptors a launcher joins.
   [[nodiscard]] const std::vector<int>& namespaces() const { return fds_; }
+  // Whether workers run in a network of their own (then an API they call must listen there).
+  [[nodiscard]] bool ownNetwork() const { return net_ >= 0; }
+  // A TCP socket listening on 127.0.0.1:`port` (0: any free one) in the view's network.
+  [[nodiscard]] Result<int> listen(std::uint16_t port) const;
 
  private:
-  explicit FunctionView(std::vector<int> fds) : fds_(std::move(fds)) {}
+  FunctionView(std::vector<int> fds, int net) : fds_(std::move(fds)), net_(net) {}
   std::vector<int> fds_;
+  int net_;  // one of fds_, or -1
+  std::vector<std::unique_ptr<LoopbackRelay>> relays_;
 };
 
 }  // namespace sie::process

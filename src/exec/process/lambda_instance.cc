@@ -43,8 +43,14 @@ class LambdaInstance final : public FunctionInstance {
   }
 
   Status open(const WorkerPlan& plan, const FunctionSpec& spec) {
-    api_ = SIE_TRY(http::HttpServer::start(
-        "127.0.0.1:0", [this](const HttpRequest& request) { return handle(request); }));
+    auto handler = [this](const HttpRequest& request) { return handle(request); };
+    // In the function's own network when it has one: its loopback then holds only this API.
+    if (plan.view && plan.view->ownNetwork()) {
+      const int listener = SIE_TRY(plan.view->listen(0));
+      api_ = SIE_TRY(http::HttpServer::serve(listener, std::move(handler)));
+    } else {
+      api_ = SIE_TRY(http::HttpServer::start("127.0.0.1:0", std::move(handler)));
+    }
     const std::uint16_t port = api_->port();
     const auto memory_mb = spec.process->memory_bytes >> 20;
     worker_ = SIE_TRY(Worker::spawn(

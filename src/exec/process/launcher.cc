@@ -1,8 +1,8 @@
 // sie-launch: the first program of every process-runtime worker. The node posix_spawns it (a big
 // process must not fork); it confines itself, then execs the function's executable:
 //   rlimits, its own process group, its cgroups, namespaces of its own (IPC, UTS) and its
-//   function's (--join: a root view of its own, and a network without interfaces when it needs
-//   none; made once by --make-view), working directory, Landlock (read-only system and
+//   function's (--join: a root view of its own, and a network of its own — without interfaces,
+//   or with only the node's APIs on its loopback; made once by --make-view), working directory, Landlock (read-only system and
 //   handler paths, read-write working directory, TCP only to the runtime's port), an unprivileged
 //   user when started as root, no_new_privs, and last the seccomp filter the node built once per
 //   function and passed as a file descriptor.
@@ -11,7 +11,11 @@
 //              [--cgroup PROCS_FILE]... [--unshare ipc,uts,mnt,net] [--tcp-port P]... [--network]
 //              [--join NS_FD]... [--seccomp-fd FD [--seccomp-notify FD --function NAME]]
 //              [--keep-fds N] -- EXECUTABLE ARGS...
-//   sie-launch --make-view SOCKET_FD --unshare mnt[,net] --cwd DIR [--ro PATH]... [--rw PATH]...
+//   sie-launch --make-view SOCKET_FD --unshare mnt[,net] [--loopback] --cwd DIR [--ro PATH]...
+//              [--rw PATH]...
+//
+// --loopback brings the new network namespace's loopback up: the node serves a Lambda or Dapr
+// worker's API on it, and nothing else is there.
 //
 // With --seccomp-notify, the filter is installed with a listener (seccomp user notification),
 // sent with this pid and the function's name over that Unix socket to the node, and closed with it
@@ -27,7 +31,9 @@
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
+#include <net/if.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -94,6 +100,7 @@ struct Plan {
   std::vector<int> join;  // namespaces to enter (setns), made once per function
   int keep_fds = 3;       // 0, 1, 2 and, e.g., the native channel at 3
   int unshare = 0;        // CLONE_NEW* flags
+  bool loopback = false;  // bring up the new network namespace's lo
   std::vector<std::string> cgroups;  // cgroup.procs files to join
   char** argv = nullptr;
 };
@@ -177,6 +184,8 @@ Plan parse(int argc, char** argv) {
       plan.unshare = namespaceFlags(value());
     } else if (arg == "--network") {
       plan.network = true;
+    } else if (arg == "--loopback") {
+      plan.loopback = true;
     } else if (arg == "--seccomp-fd") {
       plan.seccomp_fd = static_cast<int>(number(value(), "--seccomp-fd"));
     } else if (arg == "--seccomp-notify") {
@@ -312,6 +321,18 @@ void bindInto(const std::string& root, const std::string& path, bool writable) {
     dieErrno("bind-mounting " + path);
   }
   restrictMount(target, path, writable);
+}
+
+// A new network namespace's only interface, lo, starts down.
+void loopbackUp() {
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) dieErrno("socket for the loopback");
+  ifreq request{};
+  std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(fd, SIOCGIFFLAGS, &request) != 0) dieErrno("reading the loopback's flags");
+  request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP);
+  if (ioctl(fd, SIOCSIFFLAGS, &request) != 0) dieErrno("bringing the loopback up");
+  close(fd);
 }
 
 // A mount namespace whose root holds only what the worker may use: the system folders, the
@@ -450,6 +471,7 @@ int main(int argc, char** argv) {
     if (made.back() < 0) dieErrno(std::string("opening the ") + name + " namespace");
   }
   if ((plan.unshare & CLONE_NEWNS) != 0) rootView(plan);
+  if (plan.loopback) loopbackUp();
   if (plan.view_socket >= 0) {
     if (!sendDescriptors(plan.view_socket, "1", made)) dieErrno("sending the namespaces");
     std::_Exit(0);

@@ -65,9 +65,15 @@ std::string workerNamespaces(const SandboxLayers& layers) {
 
 std::string functionNamespaces(const SandboxLayers& layers, const ProcessBinding& binding) {
   if (!layers.namespaces) return "";
-  const bool no_network = !binding.network && binding.loopback_ports.empty() &&
-                          binding.protocol == ProcessBinding::Protocol::kNative;
-  return no_network && layers.landlock_abi < 6 ? "mnt,net" : "mnt";
+  if (binding.network) return "mnt";
+  // The Lambda and Dapr APIs are served inside the function's own network: its workers reach
+  // them and nothing else of the host, even where Landlock has no TCP port rules (ABI < 4).
+  if (servesLoopbackApi(binding)) return "mnt,net";
+  return layers.landlock_abi < 6 ? "mnt,net" : "mnt";
+}
+
+bool servesLoopbackApi(const ProcessBinding& binding) {
+  return binding.protocol == ProcessBinding::Protocol::kLambda || !binding.loopback_ports.empty();
 }
 
 std::vector<LayerLine> describe(const SandboxLayers& l) {
@@ -82,11 +88,12 @@ std::vector<LayerLine> describe(const SandboxLayers& l) {
     if (l.landlock_abi >= 4) what += ", TCP only to the runtime's port";
     if (l.landlock_abi >= 6) what += ", no signals or abstract sockets outside the worker";
     out.push_back({true, fmt::format("Landlock ABI {}: {}", l.landlock_abi, what)});
-    if (l.landlock_abi < 4) {
+    if (l.landlock_abi < 4 && !l.namespaces) {
       out.push_back(
           {false, fmt::format("Landlock ABI {} < 4: no TCP port rules, so a lambda or Dapr worker "
                               "with network: false can still connect to any TCP port (seccomp "
-                              "allows it AF_INET for the runtime API); Linux >= 6.7 closes this",
+                              "allows it AF_INET for the runtime API); Linux >= 6.7 or running the "
+                              "node as root (a network namespace per function) closes this",
                               l.landlock_abi)});
     }
   }
@@ -109,12 +116,14 @@ std::vector<LayerLine> describe(const SandboxLayers& l) {
       l.landlock_abi < 6
           ? "namespaces: each worker has its own IPC and UTS namespace; a function's workers "
             "share a mount namespace whose root holds only the system folders, the function's "
-            "and its workers' (no pathname Unix sockets of the host), and a network without "
-            "interfaces (nor abstract Unix sockets) when they need none"
+            "and its workers' (no pathname Unix sockets of the host), and a network of their own "
+            "when they need none: without interfaces (nor abstract Unix sockets), or with only "
+            "the Lambda or Dapr API on its loopback"
           : "namespaces: each worker has its own IPC and UTS namespace; a function's workers "
             "share a mount namespace whose root holds only the system folders, the function's "
             "and its workers' (no pathname Unix sockets of the host; Landlock scopes abstract "
-            "ones)";
+            "ones), and Lambda and Dapr workers a network of their own with only their API on "
+            "its loopback";
   out.push_back({l.namespaces,
                  l.namespaces
                      ? own

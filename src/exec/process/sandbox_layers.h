@@ -37,10 +37,13 @@ const SandboxLayers& sandboxLayers();
 // the layer, else "ipc,uts" (30 us).
 std::string workerNamespaces(const SandboxLayers& layers);
 // The namespaces all workers of `binding` share (FunctionView), made once: "" without the layer,
-// else "mnt" (a root view of their own), plus "net" for workers that need no network (the native
-// protocol talks over an inherited socket) where Landlock cannot scope abstract Unix sockets
-// (ABI < 6). Elsewhere seccomp and Landlock already keep such a worker off every socket.
+// "mnt" (a root view of their own) for workers with `network`, plus "net" for Lambda and Dapr
+// workers (their API is served inside, on its loopback) and for the native protocol's (which
+// talks over an inherited socket) where Landlock cannot scope abstract Unix sockets (ABI < 6).
+// Elsewhere seccomp and Landlock already keep a native worker off every socket.
 std::string functionNamespaces(const SandboxLayers& layers, const ProcessBinding& binding);
+// Whether the node serves `binding`'s workers an API over TCP on their loopback (Lambda, Dapr).
+bool servesLoopbackApi(const ProcessBinding& binding);
 
 struct LayerLine {
   bool ok = false;  // false: missing or limited, with what that means

@@ -1,0 +1,125 @@
+#include "exec/process/loopback_relay.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <fmt/format.h>
+
+namespace sie::process {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+constexpr std::size_t kBufferBytes = 16 * 1024;
+constexpr auto kAcceptRetry = std::chrono::milliseconds(50);
+
+// One relayed connection, bytes copied both ways. An end's EOF is passed on as a half-close;
+// the pair closes once both directions ended (no handler holds it any more) or either failed.
+class Pipe : public std::enable_shared_from_this<Pipe> {
+ public:
+  Pipe(tcp::socket inside, int& active)
+      : inside_(std::move(inside)), outside_(inside_.get_executor()), active_(active) {
+    ++active_;
+  }
+  ~Pipe() { --active_; }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+
+  void start(std::uint16_t port) {
+    outside_.async_connect({asio::ip::address_v4::loopback(), port},
+                           [self = shared_from_this()](error_code ec) {
+                             if (ec) return;  // the worker's connection closes with the pipe
+                             self->copy(self->inside_, self->outside_, self->to_node_);
+                             self->copy(self->outside_, self->inside_, self->to_worker_);
+                           });
+  }
+
+ private:
+  using Buffer = std::array<char, kBufferBytes>;
+
+  void copy(tcp::socket& from, tcp::socket& to, Buffer& buffer) {
+    from.async_read_some(
+        asio::buffer(buffer), [self = shared_from_this(), &from, &to, &buffer](error_code ec,
+                                                                               std::size_t n) {
+          if (ec == asio::error::eof) {
+            error_code ignored;
+            to.shutdown(tcp::socket::shutdown_send, ignored);
+            return;
+          }
+          if (ec) return self->close();
+          asio::async_write(to, asio::buffer(buffer.data(), n),
+                            [self, &from, &to, &buffer](error_code write_ec, std::size_t) {
+                              if (write_ec) return self->close();
+                              self->copy(from, to, buffer);
+                            });
+        });
+  }
+
+  void close() {
+    error_code ignored;
+    inside_.close(ignored);
+    outside_.close(ignored);
+  }
+
+  tcp::socket inside_;
+  tcp::socket outside_;
+  Buffer to_node_{};
+  Buffer to_worker_{};
+  int& active_;  // the relay's count, touched on its one thread only
+};
+
+}  // namespace
+
+struct LoopbackRelay::Loop {
+  int active = 0;  // destroyed after io, whose pending pipes decrement it
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  asio::steady_timer retry{io};
+  std::uint16_t port = 0;
+  std::thread thread;
+
+  void accept() {
+    acceptor.async_accept([this](error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (ec) {  // out of descriptors, say: pause instead of spinning
+        retry.expires_after(kAcceptRetry);
+        retry.async_wait([this](error_code wait_ec) {
+          if (!wait_ec) accept();
+        });
+        return;
+      }
+      if (active < kMaxConnections) std::make_shared<Pipe>(std::move(socket), active)->start(port);
+      accept();
+    });
+  }
+};
+
+LoopbackRelay::LoopbackRelay(std::unique_ptr<Loop> loop) : loop_(std::move(loop)) {}
+
+LoopbackRelay::~LoopbackRelay() {
+  loop_->io.stop();
+  if (loop_->thread.joinable()) loop_->thread.join();
+}
+
+Result<std::unique_ptr<LoopbackRelay>> LoopbackRelay::start(int listener, std::uint16_t port) {
+  auto loop = std::make_unique<Loop>();
+  loop->port = port;
+  error_code ec;
+  loop->acceptor.assign(tcp::v4(), listener, ec);
+  if (ec) {
+    ::close(listener);
+    return fail(Errc::kIo, fmt::format("cannot relay port {}: {}", port, ec.message()));
+  }
+  loop->accept();
+  Loop* running = loop.get();
+  loop->thread = std::thread([running] { running->io.run(); });
+  return std::unique_ptr<LoopbackRelay>(new LoopbackRelay(std::move(loop)));
+}
+
+}  // namespace sie::process
