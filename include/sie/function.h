@@ -110,6 +110,9 @@ struct ProcessBinding {
   int open_files = 64;
   int processes = 1;  // 1: the worker may not fork (threads are fine)
   double cpus = 1;    // share of one CPU's time a worker may use (cgroups; 0: no limit)
+  // Room in the workers' folders, all of the function's workers together (a tmpfs where the node
+  // makes namespaces; 0: no limit but RLIMIT_FSIZE per file).
+  std::uint64_t scratch_bytes = 64ULL << 20;
   std::chrono::milliseconds start_timeout{5000};  // spawn to ready
 
   bool operator==(const ProcessBinding&) const = default;

@@ -105,6 +105,9 @@ constexpr ConfigKey kProcessKeys[] = {
     {"processes", Type::kInt, "1", "processes a worker may run, itself included (1: no fork)"},
     {"cpus", Type::kDouble, "1",
      "CPU time a worker may use, in CPUs (0.5: half of one; 0: no limit); enforced with cgroups"},
+    {"scratch", Type::kString, "64Mi",
+     "room in the workers' folders, all workers together, e.g. 16Mi, 1Gi (0: no limit); "
+     "enforced where the node makes namespaces"},
     {"startTimeout", Type::kDuration, "5s", "spawn to ready"},
 };
 constexpr std::string_view kProcessBlocks[] = {"env"};
@@ -339,6 +342,13 @@ Result<std::optional<ProcessBinding>> parseProcess(const YAML::Node& node,
         v.str("memory")));
   }
   p.memory_bytes = *memory;
+  const auto scratch = parseBytes(v.str("scratch"));
+  if (!scratch || (*scratch != 0 && (*scratch < (1ULL << 20) || *scratch > (1ULL << 40)))) {
+    return v.invalid(fmt::format(
+        "spec.process.scratch must be a size from 1Mi to 1Ti, e.g. 64Mi or 2Gi, or 0 (got '{}')",
+        v.str("scratch")));
+  }
+  p.scratch_bytes = *scratch;
   p.cpu = std::chrono::duration_cast<std::chrono::seconds>(v.duration("cpu"));
   p.open_files = static_cast<int>(v.integer("openFiles"));
   if (p.open_files < 16 || p.open_files > 65536) {

@@ -95,6 +95,16 @@ static long attack(const char* name, const char* target) {
     return s < 0 ? s : connect(s, (struct sockaddr*)&addr, sizeof(addr));
   }
   if (!strcmp(name, "signal_node")) return kill(getppid(), 0);
+  if (!strcmp(name, "fill_scratch")) { /* 64 MiB into its own folder */
+    static char chunk[64 << 10];
+    const long long goal = 64LL << 20;
+    long long total = 0;
+    const int fd = open("fill", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return -1;
+    for (ssize_t n = 0; total < goal && (n = write(fd, chunk, sizeof(chunk))) > 0;) total += n;
+    printf("wrote %lld MiB\n", total >> 20);
+    return total < goal ? -1 : 0;
+  }
   if (!strcmp(name, "memory")) {
     for (int i = 0; i < 64; ++i) {  /* 4 GiB in 64 MiB pieces, touched */
       char* p = malloc(64 << 20);

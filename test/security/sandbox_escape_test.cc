@@ -153,6 +153,24 @@ TEST_F(SandboxEscapeTest, FilesSecretsAndTheNodeAreOutOfReach) {
   expectBlocked("signal_node", "EPERM");
 }
 
+// Disk exhaustion: a function's workers share a scratch space of the manifest's size, and a
+// gone worker's files go with it (the second attacker has the same room as the first).
+TEST_F(SandboxEscapeTest, WorkersFillNoMoreThanTheirScratchSpace) {
+  if (!process::sandboxLayers().namespaces) {
+    GTEST_SKIP() << "no mount namespace here: workers' folders are limited per file only";
+  }
+  for (int run = 0; run < 2; ++run) {
+    SCOPED_TRACE(run);
+    const std::string result = attempt("fill_scratch", "", ", scratch: 8Mi");
+    EXPECT_THAT(result, HasSubstr("blocked: fill_scratch: ENOSPC"));
+    const auto at = result.find("wrote ");
+    ASSERT_NE(at, std::string::npos) << result;
+    const int mib = std::stoi(result.substr(at + 6));
+    EXPECT_GE(mib, 6);
+    EXPECT_LE(mib, 8);
+  }
+}
+
 // D-Bus, journald, a container runtime: pathname Unix sockets Landlock does not govern.
 TEST_F(SandboxEscapeTest, TheHostsUnixSocketsAreNotInItsView) {
   if (!process::sandboxLayers().namespaces) {

@@ -51,6 +51,9 @@ Result<std::shared_ptr<const FunctionView>> FunctionView::make(const Options& op
       options.kinds,         "--cwd",       options.workers_folder,        "--rw",
       options.workers_folder};
   if (options.loopback) argv.emplace_back("--loopback");
+  if (options.scratch_bytes > 0) {
+    argv.insert(argv.end(), {"--scratch", std::to_string(options.scratch_bytes)});
+  }
   for (const auto& path : options.read_only) argv.insert(argv.end(), {"--ro", path});
   for (const auto& path : options.writable) argv.insert(argv.end(), {"--rw", path});
   std::vector<char*> c_argv;
@@ -101,15 +104,21 @@ Result<std::shared_ptr<const FunctionView>> FunctionView::make(const Options& op
   const std::string said = readAll(err[0]);
   finish();
   const std::size_t expected =
-      static_cast<std::size_t>(std::count(options.kinds.begin(), options.kinds.end(), ',')) + 1;
+      static_cast<std::size_t>(std::count(options.kinds.begin(), options.kinds.end(), ',')) + 1 +
+      (options.scratch_bytes > 0 ? 1 : 0);
   if (fds.size() != expected) {
     for (const int fd : fds) close(fd);
     return fail(Errc::kIo, fmt::format("cannot make the function's namespaces ({}): {}",
                                        options.kinds, said.empty() ? "no answer" : said));
   }
-  // The launcher sends the mount namespace first, then the network's.
+  // The launcher sends the mount namespace first, then the network's, then the scratch space.
+  int scratch = -1;
+  if (options.scratch_bytes > 0) {
+    scratch = fds.back();
+    fds.pop_back();
+  }
   const int net = options.kinds.find("net") != std::string::npos ? fds.back() : -1;
-  std::shared_ptr<FunctionView> view(new FunctionView(std::move(fds), net));
+  std::shared_ptr<FunctionView> view(new FunctionView(std::move(fds), net, scratch));
   for (const int port : options.relayed_ports) {
     const int listener = SIE_TRY(view->listen(static_cast<std::uint16_t>(port)));
     view->relays_.push_back(SIE_TRY(LoopbackRelay::start(listener, static_cast<std::uint16_t>(port))));
@@ -147,6 +156,11 @@ Result<int> FunctionView::listen(std::uint16_t port) const {
 
 FunctionView::~FunctionView() {
   for (const int fd : fds_) close(fd);
+  if (scratch_ >= 0) close(scratch_);
+}
+
+std::string FunctionView::scratchPath() const {
+  return scratch_ >= 0 ? fmt::format("/proc/self/fd/{}", scratch_) : "";
 }
 
 }  // namespace sie::process

@@ -34,6 +34,9 @@ class FunctionView {
     std::string workers_folder;          // where each worker's folder is made, read-write
     bool loopback = false;                // with "net": bring its loopback up
     std::vector<int> relayed_ports;       // with "net": carried to the node's 127.0.0.1
+    // Room for all the workers' folders together: a tmpfs of this size at workers_folder inside
+    // the view (its pages count in the writing worker's memory cgroup); 0: the host's folder.
+    std::uint64_t scratch_bytes = 0;
   };
   static Result<std::shared_ptr<const FunctionView>> make(const Options& options);
   ~FunctionView();
@@ -46,11 +49,16 @@ class FunctionView {
   [[nodiscard]] bool ownNetwork() const { return net_ >= 0; }
   // A TCP socket listening on 127.0.0.1:`port` (0: any free one) in the view's network.
   [[nodiscard]] Result<int> listen(std::uint16_t port) const;
+  // Where the node makes, chowns and removes workers' folders: the view's scratch space seen
+  // through a descriptor ("/proc/self/fd/N"), or "" when the workers' folder is the host's.
+  [[nodiscard]] std::string scratchPath() const;
 
  private:
-  FunctionView(std::vector<int> fds, int net) : fds_(std::move(fds)), net_(net) {}
+  FunctionView(std::vector<int> fds, int net, int scratch)
+      : fds_(std::move(fds)), net_(net), scratch_(scratch) {}
   std::vector<int> fds_;
-  int net_;  // one of fds_, or -1
+  int net_;      // one of fds_, or -1
+  int scratch_;  // the scratch space's folder, or -1
   std::vector<std::unique_ptr<LoopbackRelay>> relays_;
 };
 

@@ -11,11 +11,13 @@
 //              [--cgroup PROCS_FILE]... [--unshare ipc,uts,mnt,net] [--tcp-port P]... [--network]
 //              [--join NS_FD]... [--seccomp-fd FD [--seccomp-notify FD --function NAME]]
 //              [--keep-fds N] -- EXECUTABLE ARGS...
-//   sie-launch --make-view SOCKET_FD --unshare mnt[,net] [--loopback] --cwd DIR [--ro PATH]...
-//              [--rw PATH]...
+//   sie-launch --make-view SOCKET_FD --unshare mnt[,net] [--loopback] [--scratch BYTES]
+//              --cwd DIR [--ro PATH]... [--rw PATH]...
 //
 // --loopback brings the new network namespace's loopback up: the node serves a Lambda or Dapr
-// worker's API on it, and nothing else is there.
+// worker's API on it, and nothing else is there. --scratch puts the workers' folder (DIR) on a
+// tmpfs of that size inside the view, and sends the node a descriptor of it after the
+// namespaces: all the function's workers together write no more than that.
 //
 // With --seccomp-notify, the filter is installed with a listener (seccomp user notification),
 // sent with this pid and the function's name over that Unix socket to the node, and closed with it
@@ -101,6 +103,7 @@ struct Plan {
   int keep_fds = 3;       // 0, 1, 2 and, e.g., the native channel at 3
   int unshare = 0;        // CLONE_NEW* flags
   bool loopback = false;  // bring up the new network namespace's lo
+  unsigned long long scratch = 0;  // bytes of the view's workers' folder (a tmpfs); 0: the host's
   std::vector<std::string> cgroups;  // cgroup.procs files to join
   char** argv = nullptr;
 };
@@ -186,6 +189,8 @@ Plan parse(int argc, char** argv) {
       plan.network = true;
     } else if (arg == "--loopback") {
       plan.loopback = true;
+    } else if (arg == "--scratch") {
+      plan.scratch = static_cast<unsigned long long>(number(value(), "--scratch"));
     } else if (arg == "--seccomp-fd") {
       plan.seccomp_fd = static_cast<int>(number(value(), "--seccomp-fd"));
     } else if (arg == "--seccomp-notify") {
@@ -339,16 +344,21 @@ void loopbackUp() {
 // function's, its working directory and a few devices, at their usual paths, on an otherwise
 // empty read-only tmpfs. Nothing else of the host is reachable by path: no /run (D-Bus,
 // journald, container runtime sockets), /home, /var, other workers' folders, the node's data.
-void rootView(const Plan& plan) {
+// With --scratch, returns a descriptor of the workers' folder inside it, else -1.
+int rootView(const Plan& plan) {
   if (plan.cwd.empty()) die("--unshare mnt needs --cwd");
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     dieErrno("making the mounts private");
   }
   // The new root is a tmpfs over the (empty) working directory; the directory itself goes back
-  // inside it from a copy of its mount taken before it was covered.
+  // inside it from a copy of its mount taken before it was covered, or, with --scratch, as a
+  // tmpfs of that size.
   const std::string root = plan.cwd;
-  const long work = syscall(SYS_open_tree, AT_FDCWD, root.c_str(), OPEN_TREE_CLONE | O_CLOEXEC);
-  if (work < 0) dieErrno("open_tree " + root);
+  long work = -1;
+  if (plan.scratch == 0) {
+    work = syscall(SYS_open_tree, AT_FDCWD, root.c_str(), OPEN_TREE_CLONE | O_CLOEXEC);
+    if (work < 0) dieErrno("open_tree " + root);
+  }
   if (mount("sie-root", root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") != 0) {
     dieErrno("mounting the root view");
   }
@@ -372,18 +382,31 @@ void rootView(const Plan& plan) {
   }
   const std::string inside = root + root;
   mountPoint(inside, true);
-  if (syscall(SYS_move_mount, static_cast<int>(work), "", AT_FDCWD, inside.c_str(),
-              MOVE_MOUNT_F_EMPTY_PATH) != 0) {
-    dieErrno("mounting the working directory in the root view");
+  if (plan.scratch > 0) {
+    // Inodes bounded too (each costs memory): one per 4 KiB page, at least 256.
+    const std::string options = "mode=0755,size=" + std::to_string(plan.scratch) +
+                                ",nr_inodes=" + std::to_string(std::max(256ULL, plan.scratch / 4096));
+    if (mount("sie-scratch", inside.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
+      dieErrno("mounting the workers' scratch space");
+    }
+  } else {
+    if (syscall(SYS_move_mount, static_cast<int>(work), "", AT_FDCWD, inside.c_str(),
+                MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+      dieErrno("mounting the working directory in the root view");
+    }
+    close(static_cast<int>(work));
+    restrictMount(inside, inside, true);
   }
-  close(static_cast<int>(work));
-  restrictMount(inside, inside, true);
   if (chdir(root.c_str()) != 0) dieErrno("chdir " + root);
   if (syscall(SYS_pivot_root, ".", ".") != 0) dieErrno("pivot_root");
   if (umount2(".", MNT_DETACH) != 0) dieErrno("detaching the host's root");
   if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0) {
     dieErrno("making the root view read-only");
   }
+  if (plan.scratch == 0) return -1;
+  const int scratch = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (scratch < 0) dieErrno("opening the workers' scratch space");
+  return scratch;
 }
 
 // Sends `payload` with descriptors over a Unix socket (SCM_RIGHTS); false when not sent.
@@ -462,7 +485,7 @@ int main(int argc, char** argv) {
   }
   if (plan.unshare != 0 && unshare(plan.unshare) != 0) dieErrno("unshare");
   // --make-view: the namespaces just made (mount, and network when asked) go to the node as
-  // descriptors; it passes them to every worker of the function (--join). Made once, they cost
+  // descriptors, with the scratch space's last; it passes them to every worker of the function (--join). Made once, they cost
   // a worker's start nothing, and no worker's exit tears a namespace down.
   std::vector<int> made;
   for (const auto& [flag, name] : {std::pair{CLONE_NEWNS, "mnt"}, {CLONE_NEWNET, "net"}}) {
@@ -470,7 +493,10 @@ int main(int argc, char** argv) {
     made.push_back(open((std::string("/proc/self/ns/") + name).c_str(), O_RDONLY | O_CLOEXEC));
     if (made.back() < 0) dieErrno(std::string("opening the ") + name + " namespace");
   }
-  if ((plan.unshare & CLONE_NEWNS) != 0) rootView(plan);
+  if ((plan.unshare & CLONE_NEWNS) != 0) {
+    const int scratch = rootView(plan);
+    if (scratch >= 0) made.push_back(scratch);
+  }
   if (plan.loopback) loopbackUp();
   if (plan.view_socket >= 0) {
     if (!sendDescriptors(plan.view_socket, "1", made)) dieErrno("sending the namespaces");

@@ -194,7 +194,8 @@ class ProcessExecutor final : public Executor {
            .writable = {"/dev/null"},
            .workers_folder = plan.work_root,
            .loopback = own_network && servesLoopbackApi(p),
-           .relayed_ports = own_network ? p.loopback_ports : std::vector<int>{}}));
+           .relayed_ports = own_network ? p.loopback_ports : std::vector<int>{},
+           .scratch_bytes = p.scratch_bytes}));
     }
     plan.seccomp = std::make_shared<const SeccompProgram>(SIE_TRY(SeccompProgram::build(p)));
     plan.seccomp_watch = SeccompWatch::shared();

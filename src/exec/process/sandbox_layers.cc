@@ -118,19 +118,21 @@ std::vector<LayerLine> describe(const SandboxLayers& l) {
             "share a mount namespace whose root holds only the system folders, the function's "
             "and its workers' (no pathname Unix sockets of the host), and a network of their own "
             "when they need none: without interfaces (nor abstract Unix sockets), or with only "
-            "the Lambda or Dapr API on its loopback"
+            "the Lambda or Dapr API on its loopback; their folders on a tmpfs of the "
+            "function's scratch size"
           : "namespaces: each worker has its own IPC and UTS namespace; a function's workers "
             "share a mount namespace whose root holds only the system folders, the function's "
             "and its workers' (no pathname Unix sockets of the host; Landlock scopes abstract "
-            "ones), and Lambda and Dapr workers a network of their own with only their API on "
-            "its loopback";
+            "ones), their folders on a tmpfs of the function's scratch size, and Lambda and Dapr "
+            "workers a network of their own with only their API on its loopback";
   out.push_back({l.namespaces,
                  l.namespaces
                      ? own
                      : "namespaces: unavailable (the node is not root with CAP_SYS_ADMIN): workers "
                        "share the host's SysV IPC, can connect to the host's pathname Unix "
                        "sockets (D-Bus, journald, a container runtime's) and to abstract ones "
-                       "where Landlock cannot scope them (ABI < 6)"});
+                       "where Landlock cannot scope them (ABI < 6), and their folders have no "
+                       "quota but 1 GiB per file"});
   out.push_back(
       {!l.cgroups.empty(),
        l.cgroups.empty()

@@ -41,14 +41,20 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
   namespace fs = std::filesystem;
   const std::string label = fmt::format("{}#{}", plan.name, instance);
   std::error_code ec;
-  fs::create_directories(plan.work_root, ec);
-  std::string dir_template = (fs::path(plan.work_root) / "w-XXXXXX").string();
+  // Made where the node sees the workers' folder: the function's scratch space through a
+  // descriptor of it, or the host's folder, which is the same path inside the view.
+  const std::string scratch = plan.view ? plan.view->scratchPath() : "";
+  const std::string made_in = scratch.empty() ? plan.work_root : scratch;
+  if (scratch.empty()) fs::create_directories(plan.work_root, ec);
+  std::string dir_template = (fs::path(made_in) / "w-XXXXXX").string();
   if (mkdtemp(dir_template.data()) == nullptr) {
     return fail(Errc::kIo, fmt::format("[{}] cannot make a working directory under {}: {}", label,
                                        plan.work_root, std::strerror(errno)));
   }
-  const std::string work_dir = dir_template;
-  auto cleanup_dir = [&] { fs::remove_all(work_dir, ec); };
+  const std::string host_dir = dir_template;  // as the node reaches it
+  const std::string work_dir =                // as the worker sees it
+      (fs::path(plan.work_root) / fs::path(host_dir).filename()).string();
+  auto cleanup_dir = [&] { fs::remove_all(host_dir, ec); };
   std::optional<UidPool::Lease> lease;
   if (plan.uids != nullptr) {
     auto acquired = plan.uids->acquire();
@@ -58,7 +64,7 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
     }
     lease.emplace(std::move(*acquired));
   }
-  if (lease && chown(work_dir.c_str(), lease->uid(), lease->uid()) != 0) {
+  if (lease && chown(host_dir.c_str(), lease->uid(), lease->uid()) != 0) {
     cleanup_dir();
     return fail(Errc::kIo, fmt::format("[{}] chown {}: {}", label, work_dir, std::strerror(errno)));
   }
@@ -156,7 +162,7 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
     return fail(Errc::kIo,
                 fmt::format("[{}] cannot start {}: {}", label, plan.launcher, std::strerror(rc)));
   }
-  return std::unique_ptr<Worker>(new Worker(label, pid, out[0], work_dir, std::move(lease),
+  return std::unique_ptr<Worker>(new Worker(label, pid, out[0], host_dir, std::move(lease),
                                             std::move(cgroup),
                                             notify ? plan.seccomp_watch : nullptr));
 }

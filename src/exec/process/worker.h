@@ -77,6 +77,7 @@ class Worker {
   // Why it is gone, for errors: "[fn@1#2] exited with code 1; last output: ...".
   std::string obituary();
   [[nodiscard]] const std::string& label() const { return label_; }
+  // Its folder as the node reaches it (through the function's scratch space, if it has one).
   [[nodiscard]] const std::string& workDir() const { return work_dir_; }
 
  private:

@@ -326,6 +326,7 @@ spec:
     cpu: 30s
     openFiles: 256
     processes: 4
+    scratch: 16Mi
     startTimeout: 2s
 )";
 
@@ -343,6 +344,7 @@ TEST(FunctionManifestTest, ParsesProcessBindings) {
   EXPECT_EQ(p.cpu, std::chrono::seconds(30));
   EXPECT_EQ(p.open_files, 256);
   EXPECT_EQ(p.processes, 4);
+  EXPECT_EQ(p.scratch_bytes, 16ULL << 20);
   EXPECT_EQ(p.start_timeout, std::chrono::seconds(2));
 
   // runtime: process without the block gets the defaults: native, confined.
@@ -355,6 +357,7 @@ TEST(FunctionManifestTest, ParsesProcessBindings) {
   EXPECT_FALSE(defaults->front().process->network);
   EXPECT_EQ(defaults->front().process->memory_bytes, 256ULL << 20);
   EXPECT_EQ(defaults->front().process->processes, 1);
+  EXPECT_EQ(defaults->front().process->scratch_bytes, 64ULL << 20);
 }
 
 TEST(FunctionManifestTest, ProcessErrorsNameTheField) {
@@ -370,6 +373,13 @@ TEST(FunctionManifestTest, ProcessErrorsNameTheField) {
   EXPECT_NE(errorOf(replaced(m, "openFiles: 256", "openFiles: 3"))
                 .find("openFiles must be between 16 and 65536"),
             std::string::npos);
+  for (const char* bad : {"scratch: 512Ki", "scratch: 2Ti", "scratch: plenty"}) {
+    EXPECT_NE(errorOf(replaced(m, "scratch: 16Mi", bad))
+                  .find("spec.process.scratch must be a size from 1Mi to 1Ti"),
+              std::string::npos)
+        << bad;
+  }
+  EXPECT_TRUE(parse(replaced(m, "scratch: 16Mi", "scratch: 0")));
   EXPECT_NE(errorOf(replaced(m, "processes: 4", "processes: 0"))
                 .find("processes must be between 1 and 4096"),
             std::string::npos);
