@@ -7,10 +7,13 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -437,7 +440,7 @@ def handle(inv):
         "inet6": lambda: socket.socket(socket.AF_INET6, socket.SOCK_STREAM),
         "fork": lambda: (lambda pid: os._exit(0) if pid == 0 else os.waitpid(pid, 0))(os.fork()),
         "memory": lambda: bytearray(512 << 20),
-        "kill_parent": lambda: os.kill(os.getppid(), 0),
+        "signal_node": lambda: os.kill(int(os.environ["PROBE_NODE_PID"]), 0),
     }
     if only:  # an attack the sandbox answers by killing the worker: nothing comes back
         checks[only]()
@@ -450,7 +453,7 @@ def handle(inv):
     out = {k: attempt(f) for k, f in checks.items()}
     out["uid"] = os.getuid()
     out["ns"] = {}
-    for n in ("net", "ipc", "uts", "mnt"):
+    for n in ("net", "ipc", "uts", "mnt", "pid"):
         try:
             out["ns"][n] = os.readlink("/proc/self/ns/" + n)
         except OSError as e:
@@ -522,8 +525,9 @@ sie_worker.serve(handle)
   // `only`: the one attack the probe tries (expectKilledFor).
   [[nodiscard]] std::string process(const std::string& more = "",
                                     const std::string& only = "") const {
-    return "env: {PROBE_SECRET_PATH: " + secret_ + ", _HANDLER: probe.handle, PROBE_ONLY: \"" +
-           only + "\"}" + more;
+    return "env: {PROBE_SECRET_PATH: " + secret_ + ", PROBE_NODE_PID: \"" +
+           std::to_string(getpid()) + "\", _HANDLER: probe.handle, PROBE_ONLY: \"" + only +
+           "\"}" + more;
   }
 
   TempDir state_dir_;  // stands for the node's data folder
@@ -558,6 +562,12 @@ TEST_F(SandboxTest, AWorkerIsConfinedByDefault) {
   EXPECT_EQ(r["mptcp"], "denied:EACCES");
   EXPECT_EQ(r["memory"], "denied:MemoryError");  // 256Mi address space
   EXPECT_EQ(r["nofile"], 64);
+  // Its own user (root node) or Landlock's scope keeps it from the node; a PID namespace of its
+  // function's hides the node altogether.
+  if (process::sandboxLayers().root || process::sandboxLayers().landlock_abi >= 6) {
+    EXPECT_EQ(r["signal_node"],
+              process::sandboxLayers().namespaces ? "denied:ESRCH" : "denied:EPERM");
+  }
   EXPECT_EQ(r["cwd_is_home"], true);
   const auto env_names = r["env"].get<std::vector<std::string>>();
   EXPECT_THAT(env_names, ::testing::Not(::testing::Contains("SIE_TEST_NODE_SECRET")));
@@ -575,7 +585,7 @@ TEST_F(SandboxTest, AWorkerIsConfinedByDefault) {
   // and no network where Landlock cannot scope its abstract Unix sockets.
   const auto& layers = process::sandboxLayers();
   if (layers.namespaces) {
-    for (const char* ns : {"ipc", "uts", "mnt"}) {
+    for (const char* ns : {"ipc", "uts", "mnt", "pid"}) {
       EXPECT_NE(r["ns"][ns], hostNamespace(ns)) << ns;
       EXPECT_NE(r["ns"][ns], "unreadable") << ns;
     }
@@ -656,8 +666,11 @@ done
 }
 
 // Where the node uses cgroups, each worker has its own with the manifest's limits.
-std::string cgroupFile(int pid, const std::string& controller, const std::string& file) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+// `membership`: a process's /proc/self/cgroup, as the worker read it (its pid in the function's
+// PID namespace means nothing outside).
+std::string cgroupFile(const std::string& membership, const std::string& controller,
+                       const std::string& file) {
+  std::istringstream in(membership);
   for (std::string line; std::getline(in, line);) {
     const auto first = line.find(':');
     const auto second = line.find(':', first + 1);
@@ -680,18 +693,18 @@ TEST_F(ProcessTest, EachWorkerHasACgroupWithTheManifestsLimits) {
   const bool v2 = process::sandboxLayers().cgroups.starts_with("cgroup v2");
   FunctionSpec spec = pythonWorker("limited", R"(
 def handle(inv):
-    return sie_worker.Decision(score=os.getpid())
+    return sie_worker.Decision(label=open("/proc/self/cgroup").read())
 sie_worker.serve(handle))",
                                    "memory: 96Mi, processes: 3, cpus: 0.5");
   auto instance = start(spec);
   ASSERT_TRUE(instance);
   auto out = instance->invoke(bearing(1, 1).of(spec));
   ASSERT_TRUE(out && out->decision) << (out ? "" : out.error().str());
-  const int pid = static_cast<int>(out->decision->score);
-  EXPECT_EQ(cgroupFile(pid, "memory", v2 ? "memory.max" : "memory.limit_in_bytes"),
+  const std::string membership = out->decision->label;
+  EXPECT_EQ(cgroupFile(membership, "memory", v2 ? "memory.max" : "memory.limit_in_bytes"),
             std::to_string(96 << 20));
-  EXPECT_EQ(cgroupFile(pid, "pids", "pids.max"), "3");
-  EXPECT_EQ(cgroupFile(pid, "cpu", v2 ? "cpu.max" : "cpu.cfs_quota_us"),
+  EXPECT_EQ(cgroupFile(membership, "pids", "pids.max"), "3");
+  EXPECT_EQ(cgroupFile(membership, "cpu", v2 ? "cpu.max" : "cpu.cfs_quota_us"),
             v2 ? "50000 100000" : "50000");
 
   // A worker that may not fork may still run threads: no pids limit on it.
@@ -702,14 +715,14 @@ def handle(inv):
     workers = [threading.Thread(target=lambda: done.append(1)) for _ in range(8)]
     for t in workers: t.start()
     for t in workers: t.join()
-    return sie_worker.Decision(score=os.getpid(), label=str(len(done)))
+    return sie_worker.Decision(label=str(len(done)), detail=open("/proc/self/cgroup").read())
 sie_worker.serve(handle))");
   auto threaded = start(threads);
   ASSERT_TRUE(threaded);
   out = threaded->invoke(bearing(1, 1).of(threads));
   ASSERT_TRUE(out && out->decision) << (out ? "" : out.error().str());
   EXPECT_EQ(out->decision->label, "8");
-  EXPECT_EQ(cgroupFile(static_cast<int>(out->decision->score), "pids", "pids.max"), "max");
+  EXPECT_EQ(cgroupFile(out->decision->detail, "pids", "pids.max"), "max");
 }
 
 // RLIMIT_AS bounds each process: three children of 50 MiB each pass it, but together they are
@@ -905,6 +918,52 @@ TEST(LauncherTest, ApiWorkersReachOnlyTheNodesApisInTheirOwnNetwork) {
   EXPECT_THAT(out, HasSubstr(fmt::format("{}:dapr", dapr.port())));
   EXPECT_THAT(out, HasSubstr(fmt::format("{}:lambda", lambda.port())));
   EXPECT_THAT(out, HasSubstr(fmt::format("{}:refused", other.port())));
+}
+
+// The processes in the PID namespace whose link reads `link` ("pid:[4026532...]").
+int processesIn(const std::string& link) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::error_code ec;
+    if (std::filesystem::read_symlink(entry.path() / "ns" / "pid", ec).string() == link) ++count;
+  }
+  return count;
+}
+
+// A function's PID namespace lives as long as its view: dropping it ends the namespace's first
+// process and, with it, everything its workers left there, whatever process group it is in.
+TEST(LauncherTest, AFunctionsPidNamespaceEndsWithItsView) {
+  if (!process::sandboxLayers().namespaces) GTEST_SKIP() << "the node cannot make namespaces here";
+  TempDir workers;
+  auto view = process::FunctionView::make({.launcher = SIE_BINARY_DIR "/sie-launch",
+                                           .kinds = "mnt,pid",
+                                           .read_only = {"/usr", "/lib", "/lib64", "/bin", "/proc"},
+                                           .writable = {"/dev/null"},
+                                           .workers_folder = workers.path()});
+  ASSERT_TRUE(view) << view.error().str();
+  ASSERT_GE((*view)->pidNamespace(), 0);
+  ASSERT_EQ((*view)->namespaces().size(), 1U);  // the launcher joins the mount namespace only
+  struct stat ns {};
+  fstat((*view)->pidNamespace(), &ns);
+  const std::string link = fmt::format("pid:[{}]", ns.st_ino);
+  EXPECT_EQ(processesIn(link), 1);  // its first process
+  pid_t straggler = -1;
+  std::thread([&] {
+    ASSERT_EQ(setns((*view)->pidNamespace(), CLONE_NEWPID), 0);
+    straggler = fork();
+    if (straggler == 0) {
+      setsid();  // out of any group a kill would reach
+      execl("/bin/sleep", "sleep", "30", nullptr);
+      _exit(127);
+    }
+  }).join();
+  ASSERT_GT(straggler, 0);
+  EXPECT_TRUE(testing::waitUntil([&] { return processesIn(link) == 2; }));
+  view->reset();
+  int status = 0;
+  ASSERT_EQ(waitpid(straggler, &status, 0), straggler);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  EXPECT_TRUE(testing::waitUntil([&] { return processesIn(link) == 0; }));
 }
 
 // sie-launch runs as root until it drops privileges: it has no dynamic loader that an

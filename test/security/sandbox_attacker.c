@@ -94,7 +94,7 @@ static long attack(const char* name, const char* target) {
     int s = socket(AF_UNIX, SOCK_STREAM, 0);
     return s < 0 ? s : connect(s, (struct sockaddr*)&addr, sizeof(addr));
   }
-  if (!strcmp(name, "signal_node")) return kill(getppid(), 0);
+  if (!strcmp(name, "signal_node")) return kill(atoi(target), 0); /* the node's pid */
   if (!strcmp(name, "fill_scratch")) { /* 64 MiB into its own folder */
     static char chunk[64 << 10];
     const long long goal = 64LL << 20;

@@ -17,6 +17,7 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 #include <thread>
 
 #include <fmt/format.h>
@@ -35,6 +36,10 @@ std::string readAll(int fd) {
   }
   while (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
+}
+
+bool hasKind(const std::string& kinds, std::string_view kind) {
+  return ("," + kinds + ",").find("," + std::string(kind) + ",") != std::string::npos;
 }
 
 }  // namespace
@@ -102,23 +107,31 @@ Result<std::shared_ptr<const FunctionView>> FunctionView::make(const Options& op
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   const std::string said = readAll(err[0]);
-  finish();
+  close(err[0]);
   const std::size_t expected =
       static_cast<std::size_t>(std::count(options.kinds.begin(), options.kinds.end(), ',')) + 1 +
       (options.scratch_bytes > 0 ? 1 : 0);
   if (fds.size() != expected) {
     for (const int fd : fds) close(fd);
+    close(ends[0]);  // ends the PID namespace's first process, if one started
     return fail(Errc::kIo, fmt::format("cannot make the function's namespaces ({}): {}",
                                        options.kinds, said.empty() ? "no answer" : said));
   }
-  // The launcher sends the mount namespace first, then the network's, then the scratch space.
-  int scratch = -1;
-  if (options.scratch_bytes > 0) {
-    scratch = fds.back();
+  // The launcher sends the mount namespace first, then the network's and the PID namespace's,
+  // then the scratch space. The PID namespace's first process lives while ends[0] is open.
+  Parts parts;
+  auto take = [&](bool present) {
+    if (!present) return -1;
+    const int fd = fds.back();
     fds.pop_back();
-  }
-  const int net = options.kinds.find("net") != std::string::npos ? fds.back() : -1;
-  std::shared_ptr<FunctionView> view(new FunctionView(std::move(fds), net, scratch));
+    return fd;
+  };
+  parts.scratch = take(options.scratch_bytes > 0);
+  parts.pid = take(hasKind(options.kinds, "pid"));
+  parts.net = hasKind(options.kinds, "net") ? fds.back() : -1;
+  parts.lifeline = parts.pid >= 0 ? ends[0] : -1;
+  if (parts.pid < 0) close(ends[0]);
+  std::shared_ptr<FunctionView> view(new FunctionView(std::move(fds), parts));
   for (const int port : options.relayed_ports) {
     const int listener = SIE_TRY(view->listen(static_cast<std::uint16_t>(port)));
     view->relays_.push_back(SIE_TRY(LoopbackRelay::start(listener, static_cast<std::uint16_t>(port))));
@@ -127,13 +140,13 @@ Result<std::shared_ptr<const FunctionView>> FunctionView::make(const Options& op
 }
 
 Result<int> FunctionView::listen(std::uint16_t port) const {
-  if (net_ < 0) return fail(Errc::kInvalidArgument, "the function has no network of its own");
+  if (parts_.net < 0) return fail(Errc::kInvalidArgument, "the function has no network of its own");
   int listener = -1;
   std::string failed;
   // setns moves only the calling thread, so a short-lived one makes the socket: it stays in the
   // function's network for life, while every thread of the node stays in the host's.
   std::thread([&] {
-    if (setns(net_, CLONE_NEWNET) != 0) {
+    if (setns(parts_.net, CLONE_NEWNET) != 0) {
       failed = fmt::format("entering the function's network: {}", std::strerror(errno));
       return;
     }
@@ -156,11 +169,13 @@ Result<int> FunctionView::listen(std::uint16_t port) const {
 
 FunctionView::~FunctionView() {
   for (const int fd : fds_) close(fd);
-  if (scratch_ >= 0) close(scratch_);
+  for (const int fd : {parts_.pid, parts_.scratch, parts_.lifeline}) {
+    if (fd >= 0) close(fd);
+  }
 }
 
 std::string FunctionView::scratchPath() const {
-  return scratch_ >= 0 ? fmt::format("/proc/self/fd/{}", scratch_) : "";
+  return parts_.scratch >= 0 ? fmt::format("/proc/self/fd/{}", parts_.scratch) : "";
 }
 
 }  // namespace sie::process

@@ -46,7 +46,9 @@ class FunctionView {
   // Namespace descriptors a launcher joins.
   [[nodiscard]] const std::vector<int>& namespaces() const { return fds_; }
   // Whether workers run in a network of their own (then an API they call must listen there).
-  [[nodiscard]] bool ownNetwork() const { return net_ >= 0; }
+  [[nodiscard]] bool ownNetwork() const { return parts_.net >= 0; }
+  // The function's PID namespace (for a worker's launcher to be started in), or -1.
+  [[nodiscard]] int pidNamespace() const { return parts_.pid; }
   // A TCP socket listening on 127.0.0.1:`port` (0: any free one) in the view's network.
   [[nodiscard]] Result<int> listen(std::uint16_t port) const;
   // Where the node makes, chowns and removes workers' folders: the view's scratch space seen
@@ -54,11 +56,15 @@ class FunctionView {
   [[nodiscard]] std::string scratchPath() const;
 
  private:
-  FunctionView(std::vector<int> fds, int net, int scratch)
-      : fds_(std::move(fds)), net_(net), scratch_(scratch) {}
-  std::vector<int> fds_;
-  int net_;      // one of fds_, or -1
-  int scratch_;  // the scratch space's folder, or -1
+  struct Parts {
+    int net = -1;       // one of the joined namespaces
+    int pid = -1;       // entered by the node's spawning thread, not joined by the launcher
+    int scratch = -1;   // the scratch space's folder
+    int lifeline = -1;  // while open, the PID namespace's first process lives
+  };
+  FunctionView(std::vector<int> fds, Parts parts) : fds_(std::move(fds)), parts_(parts) {}
+  std::vector<int> fds_;  // joined by each worker's launcher (--join): mount, network
+  Parts parts_;
   std::vector<std::unique_ptr<LoopbackRelay>> relays_;
 };
 

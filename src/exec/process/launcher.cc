@@ -11,13 +11,16 @@
 //              [--cgroup PROCS_FILE]... [--unshare ipc,uts,mnt,net] [--tcp-port P]... [--network]
 //              [--join NS_FD]... [--seccomp-fd FD [--seccomp-notify FD --function NAME]]
 //              [--keep-fds N] -- EXECUTABLE ARGS...
-//   sie-launch --make-view SOCKET_FD --unshare mnt[,net] [--loopback] [--scratch BYTES]
+//   sie-launch --make-view SOCKET_FD --unshare mnt[,net][,pid] [--loopback] [--scratch BYTES]
 //              --cwd DIR [--ro PATH]... [--rw PATH]...
 //
 // --loopback brings the new network namespace's loopback up: the node serves a Lambda or Dapr
 // worker's API on it, and nothing else is there. --scratch puts the workers' folder (DIR) on a
 // tmpfs of that size inside the view, and sends the node a descriptor of it after the
-// namespaces: all the function's workers together write no more than that.
+// namespaces: all the function's workers together write no more than that. With pid, a first
+// process stays in the new PID namespace (see startInit): it mounts the namespace's own /proc in
+// the view, reaps orphans, and when the node closes its end of SOCKET_FD (the view dropped, or
+// the node gone) it ends, and the kernel kills every process left in the namespace.
 //
 // With --seccomp-notify, the filter is installed with a listener (seccomp user notification),
 // sent with this pid and the function's name over that Unix socket to the node, and closed with it
@@ -34,6 +37,7 @@
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -43,10 +47,12 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -121,8 +127,10 @@ int namespaceFlags(std::string_view list) {
       flags |= CLONE_NEWNET;
     } else if (name == "mnt") {
       flags |= CLONE_NEWNS;
+    } else if (name == "pid") {
+      flags |= CLONE_NEWPID;
     } else {
-      die("unknown namespace '" + std::string(name) + "' for --unshare (ipc, uts, mnt, net)");
+      die("unknown namespace '" + std::string(name) + "' for --unshare (ipc, uts, mnt, net, pid)");
     }
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
   }
@@ -207,7 +215,14 @@ Plan parse(int argc, char** argv) {
       die("unknown option '" + std::string(arg) + "'");
     }
   }
-  if (plan.view_socket >= 0) return plan;
+  if (plan.view_socket >= 0) {
+    if ((plan.unshare & CLONE_NEWPID) != 0 && (plan.unshare & CLONE_NEWNS) == 0) {
+      die("--unshare pid needs mnt: the namespace's /proc is mounted in the view");
+    }
+    return plan;
+  }
+  // A PID namespace has one first process for life: made with the view, never per worker.
+  if ((plan.unshare & CLONE_NEWPID) != 0) die("--unshare pid is for --make-view");
   die("missing -- EXECUTABLE");
 }
 
@@ -370,8 +385,9 @@ int rootView(const Plan& plan) {
   for (const auto& path : ro) {
     if (path == "/proc" || path.starts_with("/proc/")) {
       // /proc/self is a different link in every process: the whole procfs, Landlock keeps the
-      // worker to its own entries.
-      if (!proc) bindInto(root, "/proc", false);
+      // worker to its own entries. With a PID namespace, its own procfs goes there (startInit).
+      if (!proc && (plan.unshare & CLONE_NEWPID) != 0) mountPoint(root + "/proc", true);
+      if (!proc && (plan.unshare & CLONE_NEWPID) == 0) bindInto(root, "/proc", false);
       proc = true;
       continue;
     }
@@ -407,6 +423,67 @@ int rootView(const Plan& plan) {
   const int scratch = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (scratch < 0) dieErrno("opening the workers' scratch space");
   return scratch;
+}
+
+void onChild(int /*signal*/) {}
+
+// The first process of the function's PID namespace, forked into it: it mounts the namespace's
+// own /proc in the view (so a worker's pid and its /proc agree), drops to nobody, reaps the
+// orphans workers leave, and ends once the node closes its end of the view socket — taking
+// every process still in the namespace with it, so nothing a worker started outlives its
+// function or its node. Returns in the caller once it is ready.
+void startInit(const Plan& plan) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) dieErrno("pipe");
+  const pid_t init = fork();
+  if (init < 0) dieErrno("starting the PID namespace's first process");
+  if (init > 0) {
+    close(ready[1]);
+    char said[256] = {};
+    const ssize_t n = read(ready[0], said, sizeof(said) - 1);
+    close(ready[0]);
+    if (n != 1 || said[0] != '1') die(n > 0 ? said : "the PID namespace's first process failed");
+    return;
+  }
+  close(ready[0]);
+  const auto fail = [&](const std::string& what) {
+    const std::string line = what + ": " + std::strerror(errno);
+    (void)!write(ready[1], line.data(), line.size());
+    std::_Exit(127);
+  };
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    fail("mounting the PID namespace's /proc");
+  }
+  constexpr gid_t kNobody = 65534;
+  if (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 || setuid(kNobody) != 0) {
+    fail("dropping to nobody");
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("no_new_privs");
+  struct sigaction reap {};
+  reap.sa_handler = onChild;  // no SA_RESTART: a child's end interrupts the poll below
+  sigaction(SIGCHLD, &reap, nullptr);
+  (void)!write(ready[1], "1", 1);
+  for (int fd = 0; fd < plan.view_socket; ++fd) close(fd);  // stderr too: the node reads it to EOF
+  close_range(static_cast<unsigned>(plan.view_socket) + 1, ~0U, 0);
+  for (;;) {
+    pollfd lifeline{plan.view_socket, POLLIN, 0};
+    const int n = poll(&lifeline, 1, -1);
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    char byte = 0;
+    if (n > 0 && ((lifeline.revents & (POLLHUP | POLLERR)) != 0 ||
+                  recv(plan.view_socket, &byte, 1, MSG_DONTWAIT) == 0)) {
+      std::_Exit(0);
+    }
+  }
+}
+
+// This process's pid as the node knows it, read through the node's /proc before the function's
+// is entered (a launcher started in the function's PID namespace has another pid there).
+pid_t nodeVisiblePid() {
+  char link[32] = {};
+  const ssize_t n = readlink("/proc/self", link, sizeof(link) - 1);
+  return n > 0 ? static_cast<pid_t>(std::atoi(link)) : getpid();
 }
 
 // Sends `payload` with descriptors over a Unix socket (SCM_RIGHTS); false when not sent.
@@ -445,7 +522,7 @@ std::vector<sock_filter> readProgram(int fd) {
   return program;
 }
 
-void seccomp(const Plan& plan) {
+void seccomp(const Plan& plan, pid_t self) {
   std::vector<sock_filter> program = readProgram(plan.seccomp_fd);
   sock_fprog prog{static_cast<unsigned short>(program.size()), program.data()};
   if (plan.notify_fd >= 0) {
@@ -455,7 +532,6 @@ void seccomp(const Plan& plan) {
       // To the node with this pid (the worker's, after the exec) and the function's name.
       // Unsent, the listener closes below and violations fail with ENOSYS: still confined.
       std::string message(sizeof(pid_t), '\0');
-      const pid_t self = getpid();
       std::memcpy(message.data(), &self, sizeof(self));
       message += plan.function.substr(0, 200);
       sendDescriptors(plan.notify_fd, message, {static_cast<int>(listener)});
@@ -472,6 +548,7 @@ void seccomp(const Plan& plan) {
 
 int main(int argc, char** argv) {
   const Plan plan = parse(argc, argv);
+  const pid_t self = nodeVisiblePid();
   if (setpgid(0, 0) != 0) dieErrno("setpgid");
   // While still privileged: the cgroups are root's, and making namespaces needs CAP_SYS_ADMIN.
   for (const auto& procs : plan.cgroups) {
@@ -484,20 +561,28 @@ int main(int argc, char** argv) {
     close(ns);
   }
   if (plan.unshare != 0 && unshare(plan.unshare) != 0) dieErrno("unshare");
-  // --make-view: the namespaces just made (mount, and network when asked) go to the node as
-  // descriptors, with the scratch space's last; it passes them to every worker of the function (--join). Made once, they cost
-  // a worker's start nothing, and no worker's exit tears a namespace down.
+  // --make-view: the namespaces just made (mount; network and PID when asked) go to the node as
+  // descriptors, then the scratch space's; it passes them to every worker of the function. Made
+  // once, they cost a worker's start nothing, and no worker's exit tears a namespace down.
   std::vector<int> made;
-  for (const auto& [flag, name] : {std::pair{CLONE_NEWNS, "mnt"}, {CLONE_NEWNET, "net"}}) {
-    if (plan.view_socket < 0 || (plan.unshare & flag) == 0) continue;
-    made.push_back(open((std::string("/proc/self/ns/") + name).c_str(), O_RDONLY | O_CLOEXEC));
+  // Through this process's folder of the host's /proc, kept open: the view replaces /proc, and
+  // a new PID namespace has no entry to open until its first process exists.
+  const int ns = open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const auto keep = [&](const char* name) {
+    made.push_back(openat(ns, name, O_RDONLY | O_CLOEXEC));
     if (made.back() < 0) dieErrno(std::string("opening the ") + name + " namespace");
+  };
+  for (const auto& [flag, name] : {std::pair{CLONE_NEWNS, "mnt"}, {CLONE_NEWNET, "net"}}) {
+    if (plan.view_socket >= 0 && (plan.unshare & flag) != 0) keep(name);
   }
-  if ((plan.unshare & CLONE_NEWNS) != 0) {
-    const int scratch = rootView(plan);
-    if (scratch >= 0) made.push_back(scratch);
-  }
+  const int scratch = (plan.unshare & CLONE_NEWNS) != 0 ? rootView(plan) : -1;
   if (plan.loopback) loopbackUp();
+  if ((plan.unshare & CLONE_NEWPID) != 0) {
+    startInit(plan);
+    keep("pid_for_children");
+  }
+  if (ns >= 0) close(ns);
+  if (scratch >= 0) made.push_back(scratch);
   if (plan.view_socket >= 0) {
     if (!sendDescriptors(plan.view_socket, "1", made)) dieErrno("sending the namespaces");
     std::_Exit(0);
@@ -520,7 +605,7 @@ int main(int argc, char** argv) {
   }
   close_range(static_cast<unsigned>(first_closed), ~0U, 0);
   if (plan.seccomp_fd >= 0) {
-    seccomp(plan);
+    seccomp(plan, self);
   } else if (plan.notify_fd >= 0) {
     close(plan.notify_fd);
   }

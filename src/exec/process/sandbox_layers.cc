@@ -65,11 +65,11 @@ std::string workerNamespaces(const SandboxLayers& layers) {
 
 std::string functionNamespaces(const SandboxLayers& layers, const ProcessBinding& binding) {
   if (!layers.namespaces) return "";
-  if (binding.network) return "mnt";
+  if (binding.network) return "mnt,pid";
   // The Lambda and Dapr APIs are served inside the function's own network: its workers reach
   // them and nothing else of the host, even where Landlock has no TCP port rules (ABI < 4).
-  if (servesLoopbackApi(binding)) return "mnt,net";
-  return layers.landlock_abi < 6 ? "mnt,net" : "mnt";
+  if (servesLoopbackApi(binding)) return "mnt,net,pid";
+  return layers.landlock_abi < 6 ? "mnt,net,pid" : "mnt,pid";
 }
 
 bool servesLoopbackApi(const ProcessBinding& binding) {

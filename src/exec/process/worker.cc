@@ -1,5 +1,7 @@
 #include "exec/process/worker.h"
 
+#include <sched.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -151,8 +153,24 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
     inherit(view[i], first_view_fd + static_cast<int>(i));
   }
   pid_t pid = 0;
-  const int rc =
-      posix_spawn(&pid, plan.launcher.c_str(), actions.get(), nullptr, c_argv.data(), c_env.data());
+  int rc = 0;
+  auto spawn = [&] {
+    rc = posix_spawn(&pid, plan.launcher.c_str(), actions.get(), nullptr, c_argv.data(),
+                     c_env.data());
+  };
+  if (const int pid_ns = plan.view ? plan.view->pidNamespace() : -1; pid_ns >= 0) {
+    // Into the function's PID namespace: setns sets where the calling thread's children go, so
+    // a short-lived thread spawns it and no other thread of the node is touched.
+    std::thread([&] {
+      if (setns(pid_ns, CLONE_NEWPID) != 0) {
+        rc = errno;
+        return;
+      }
+      spawn();
+    }).join();
+  } else {
+    spawn();
+  }
   close(out[1]);
   close(null_fd);
   for (const int copy : copies) close(copy);

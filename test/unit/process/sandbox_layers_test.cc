@@ -90,16 +90,16 @@ TEST(SandboxLayersTest, ANetworkNamespaceOnlyWhereItClosesAGap) {
   ProcessBinding dapr;
   dapr.loopback_ports = {3500};
   SandboxLayers debian12{.landlock_abi = 2, .seccomp = true, .root = true, .namespaces = true};
-  EXPECT_EQ(functionNamespaces(debian12, native), "mnt,net");
+  EXPECT_EQ(functionNamespaces(debian12, native), "mnt,net,pid");
   EXPECT_EQ(workerNamespaces(debian12), "ipc,uts");
-  EXPECT_EQ(functionNamespaces(debian12, networked), "mnt");
+  EXPECT_EQ(functionNamespaces(debian12, networked), "mnt,pid");
   SandboxLayers recent = debian12;
   recent.landlock_abi = 6;  // scopes abstract Unix sockets itself
-  EXPECT_EQ(functionNamespaces(recent, native), "mnt");
-  EXPECT_EQ(functionNamespaces(recent, networked), "mnt");
+  EXPECT_EQ(functionNamespaces(recent, native), "mnt,pid");
+  EXPECT_EQ(functionNamespaces(recent, networked), "mnt,pid");
   for (const auto* layers : {&debian12, &recent}) {
-    EXPECT_EQ(functionNamespaces(*layers, lambda), "mnt,net");
-    EXPECT_EQ(functionNamespaces(*layers, dapr), "mnt,net");
+    EXPECT_EQ(functionNamespaces(*layers, lambda), "mnt,net,pid");
+    EXPECT_EQ(functionNamespaces(*layers, dapr), "mnt,net,pid");
   }
   EXPECT_TRUE(servesLoopbackApi(lambda));
   EXPECT_TRUE(servesLoopbackApi(dapr));
