@@ -214,6 +214,9 @@ class Executor {
   [[nodiscard]] virtual std::map<std::string, std::string> artifact(const FunctionSpec&) const {
     return {};
   }
+  // The function (this name@version, deployed with this spec) is gone from the node: what was
+  // prepared for it once may go. Instances still running keep what they use.
+  virtual void retire(const FunctionSpec& /*spec*/) {}
 };
 
 }  // namespace sie

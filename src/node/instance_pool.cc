@@ -56,6 +56,8 @@ void InstancePool::backOff(std::int64_t now_ns, const std::string& why) {
                std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
 }
 
+InstancePool::~InstancePool() { runtime_->retire(spec_); }
+
 Result<std::unique_ptr<FunctionInstance>> InstancePool::start() {
   const std::int64_t begin = monotonicNs();
   auto instance = runtime_->instantiate(spec_);

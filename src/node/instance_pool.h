@@ -46,6 +46,10 @@ class InstancePool {
     bool served_;  // it completed an invocation before this lease
   };
 
+  // Retires the function with its runtime (Executor::retire).
+  ~InstancePool();
+  InstancePool(const InstancePool&) = delete;
+  InstancePool& operator=(const InstancePool&) = delete;
   InstancePool(std::shared_ptr<Executor> runtime, const FunctionSpec& spec,
                const Clock& clock = systemClock());
 

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -928,6 +929,45 @@ int processesIn(const std::string& link) {
     if (std::filesystem::read_symlink(entry.path() / "ns" / "pid", ec).string() == link) ++count;
   }
   return count;
+}
+
+// The views (PID namespace first processes) made for the function `id` that are running.
+int viewsOf(const std::string& id) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find("--make-view") != std::string::npos &&
+        cmdline.find("/sie-workers/" + id + " ") != std::string::npos) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+// A function removed from the node takes what its runtime prepared for it (its seccomp program,
+// its namespaces and their first process) once its last worker is gone, and not before.
+TEST_F(ProcessTest, ARetiredFunctionsViewGoesWithItsLastWorker) {
+  if (!process::sandboxLayers().namespaces) GTEST_SKIP() << "the node cannot make namespaces here";
+  const std::string name = fmt::format("retired-{}", getpid());  // apart from parallel tests'
+  FunctionSpec spec = pythonWorker(name, R"(
+def handle(inv):
+    return sie_worker.Decision(label="served")
+sie_worker.serve(handle))");
+  auto instance = start(spec);
+  ASSERT_TRUE(instance);
+  EXPECT_EQ(viewsOf(spec.id()), 1);
+  runtime_->retire(spec);
+  auto out = instance->invoke(bearing(1, 1).of(spec));  // its worker still serves
+  ASSERT_TRUE(out && out->decision) << (out ? "" : out.error().str());
+  EXPECT_EQ(out->decision->label, "served");
+  EXPECT_EQ(viewsOf(spec.id()), 1);
+  instance.reset();
+  EXPECT_TRUE(testing::waitUntil([&] { return viewsOf(spec.id()) == 0; }));
+  auto again = start(spec);  // deployed again: prepared again
+  ASSERT_TRUE(again);
+  EXPECT_EQ(viewsOf(spec.id()), 1);
 }
 
 // A function's PID namespace lives as long as its view: dropping it ends the namespace's first

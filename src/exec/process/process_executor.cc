@@ -116,6 +116,18 @@ class ProcessExecutor final : public Executor {
     return startNative(prepared->plan, spec, instance);
   }
 
+  // Drops the function's plan: its seccomp program, and its view, once no worker of it is left
+  // (each holds the view: its namespaces, scratch space and relays).
+  void retire(const FunctionSpec& spec) override {
+    if (!spec.process) return;
+    std::lock_guard lock(mu_);
+    // A redeploy of the same name and version with other settings has a plan of its own.
+    if (auto it = prepared_.find(planKey(spec));
+        it != prepared_.end() && it->second->binding == *spec.process) {
+      prepared_.erase(it);
+    }
+  }
+
   [[nodiscard]] std::map<std::string, std::string> artifact(
       const FunctionSpec& spec) const override {
     auto prepared = prepare(spec);
@@ -131,8 +143,12 @@ class ProcessExecutor final : public Executor {
   };
 
   // A function's plan (its seccomp program compiled once), reused by every instance.
+  static std::string planKey(const FunctionSpec& spec) {
+    return spec.id() + "\n" + spec.base_dir + "\n" + spec.handler;
+  }
+
   Result<std::shared_ptr<const Prepared>> prepare(const FunctionSpec& spec) const {
-    const std::string key = spec.id() + "\n" + spec.base_dir + "\n" + spec.handler;
+    const std::string key = planKey(spec);
     std::lock_guard lock(mu_);
     // The same name and version redeployed with other process settings gets a new plan.
     if (auto it = prepared_.find(key);

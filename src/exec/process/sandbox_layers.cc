@@ -115,13 +115,15 @@ std::vector<LayerLine> describe(const SandboxLayers& l) {
   const char* own =
       l.landlock_abi < 6
           ? "namespaces: each worker has its own IPC and UTS namespace; a function's workers "
-            "share a mount namespace whose root holds only the system folders, the function's "
+            "share a PID namespace (its own /proc; nothing a worker starts outlives the "
+            "function) and a mount namespace whose root holds only the system folders, the function's "
             "and its workers' (no pathname Unix sockets of the host), and a network of their own "
             "when they need none: without interfaces (nor abstract Unix sockets), or with only "
             "the Lambda or Dapr API on its loopback; their folders on a tmpfs of the "
             "function's scratch size"
           : "namespaces: each worker has its own IPC and UTS namespace; a function's workers "
-            "share a mount namespace whose root holds only the system folders, the function's "
+            "share a PID namespace (its own /proc; nothing a worker starts outlives the "
+            "function) and a mount namespace whose root holds only the system folders, the function's "
             "and its workers' (no pathname Unix sockets of the host; Landlock scopes abstract "
             "ones), their folders on a tmpfs of the function's scratch size, and Lambda and Dapr "
             "workers a network of their own with only their API on its loopback";
@@ -142,7 +144,7 @@ std::vector<LayerLine> describe(const SandboxLayers& l) {
            : fmt::format("cgroups: {}: each worker's memory (with its children and page cache), "
                          "processes and CPU share",
                          l.cgroups)});
-  out.push_back({true, fmt::format("not used yet: user namespaces ({}); no PID namespace",
+  out.push_back({true, fmt::format("not used yet: user namespaces ({})",
                                    l.user_namespaces ? "available" : "unavailable")});
   return out;
 }
@@ -157,8 +159,8 @@ std::string summary(const SandboxLayers& l) {
   return fmt::format("{}, {}, {}, {}, {}", landlock, l.seccomp ? "seccomp allowlist" : "no seccomp",
                      l.root ? "unprivileged users" : "the node's own user",
                      !l.namespaces        ? "no namespaces"
-                     : l.landlock_abi < 6 ? "namespaces (ipc, uts, mnt, net)"
-                                          : "namespaces (ipc, uts, mnt)",
+                     : l.landlock_abi < 6 ? "namespaces (ipc, uts, mnt, pid, net)"
+                                          : "namespaces (ipc, uts, mnt, pid; net for Lambda and Dapr)",
                      l.cgroups.empty() ? "no cgroups" : l.cgroups);
 }
 

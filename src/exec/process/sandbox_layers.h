@@ -52,7 +52,7 @@ struct LayerLine {
 // One line per layer, in the order a worker meets them.
 std::vector<LayerLine> describe(const SandboxLayers& layers);
 // One line for the startup log: "Landlock ABI 7 (files, TCP ports, scopes), seccomp,
-// unprivileged users, namespaces (ipc, uts, mnt)".
+// unprivileged users, namespaces (ipc, uts, mnt, pid; net for Lambda and Dapr)".
 std::string summary(const SandboxLayers& layers);
 
 }  // namespace sie::process

@@ -182,18 +182,19 @@ Result<std::unique_ptr<Worker>> Worker::spawn(const WorkerPlan& plan, int instan
   }
   return std::unique_ptr<Worker>(new Worker(label, pid, out[0], host_dir, std::move(lease),
                                             std::move(cgroup),
-                                            notify ? plan.seccomp_watch : nullptr));
+                                            notify ? plan.seccomp_watch : nullptr, plan.view));
 }
 
 Worker::Worker(std::string label, pid_t pid, int out_fd, std::string work_dir,
                std::optional<UidPool::Lease> uid, std::unique_ptr<WorkerCgroup> cgroup,
-               SeccompWatch* watch)
+               SeccompWatch* watch, std::shared_ptr<const FunctionView> view)
     : label_(std::move(label)),
       pid_(pid),
       work_dir_(std::move(work_dir)),
       uid_(std::move(uid)),
       cgroup_(std::move(cgroup)),
-      watch_(watch) {
+      watch_(watch),
+      view_(std::move(view)) {
   logger_ = std::thread([this, out_fd] { captureOutput(out_fd); });
 }
 

@@ -83,7 +83,7 @@ class Worker {
  private:
   Worker(std::string label, pid_t pid, int out_fd, std::string work_dir,
          std::optional<UidPool::Lease> uid, std::unique_ptr<WorkerCgroup> cgroup,
-         SeccompWatch* watch);
+         SeccompWatch* watch, std::shared_ptr<const FunctionView> view);
   void captureOutput(int fd);
   void reap(int options);
 
@@ -101,6 +101,8 @@ class Worker {
   std::optional<UidPool::Lease> uid_;
   std::unique_ptr<WorkerCgroup> cgroup_;
   SeccompWatch* watch_;
+  // The function's namespaces stay while a worker is in them (the plan may be retired first).
+  std::shared_ptr<const FunctionView> view_;
 };
 
 }  // namespace sie::process

@@ -69,7 +69,8 @@ TEST(SandboxLayersTest, WhatAnOlderKernelLacksIsSaid) {
   EXPECT_EQ(joined(describe(recent), false), "");
   EXPECT_THAT(joined(describe(recent), true), HasSubstr("TCP only to the runtime's port"));
   EXPECT_THAT(joined(describe(recent), true), HasSubstr("own IPC and UTS namespace"));
-  EXPECT_THAT(summary(recent), HasSubstr("namespaces (ipc, uts, mnt)"));
+  EXPECT_THAT(summary(recent), HasSubstr("namespaces (ipc, uts, mnt, pid; net for Lambda"));
+  EXPECT_THAT(joined(describe(recent), true), HasSubstr("share a PID namespace"));
   EXPECT_THAT(summary(debian12), HasSubstr("no namespaces"));
 
   // Without user notification the allowlist still refuses, but nothing kills or counts.
