@@ -20,24 +20,6 @@ std::string_view trimRight(std::string_view s) {
   return s;
 }
 
-std::string_view trimLeft(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  return s;
-}
-
-// True when the document has something besides blank lines and comments.
-bool hasContent(std::string_view text) {
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = trimLeft(trimRight(text.substr(start, end - start)));
-    if (!line.empty() && line.front() != '#') return true;
-    start = end + 1;
-  }
-  return false;
-}
-
 // Plain scalars a YAML 1.1 or 1.2 reader would not take as the string itself: booleans, nulls,
 // numbers, and dates or times (which start with a digit and hold only digits and separators).
 bool needsQuotes(const std::string& s) {
@@ -116,30 +98,6 @@ std::string stringField(const Json& body, const char* key) {
 }
 
 }  // namespace
-
-std::vector<YamlDocument> splitYamlDocuments(std::string_view text) {
-  std::vector<YamlDocument> docs;
-  YamlDocument current;
-  int line_no = 1;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    const bool last = end == std::string_view::npos;
-    if (last) end = text.size();
-    const std::string_view line = text.substr(start, end - start);
-    if (trimRight(line) == "---") {
-      if (hasContent(current.text)) docs.push_back(std::move(current));
-      current = YamlDocument{"", line_no + 1};
-    } else {
-      current.text.append(line);
-      current.text.push_back('\n');
-    }
-    start = end + 1;
-    ++line_no;
-  }
-  if (hasContent(current.text)) docs.push_back(std::move(current));
-  return docs;
-}
 
 std::string jsonToYaml(const Json& value) {
   YAML::Emitter out;

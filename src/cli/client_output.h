@@ -15,16 +15,6 @@ namespace sie::cli {
 // Keeps the node's key order when printing its answers.
 using Json = nlohmann::ordered_json;
 
-// One document of a multi-document YAML file.
-struct YamlDocument {
-  std::string text;
-  int first_line = 1;  // 1-based line of the document's first line in the file
-};
-
-// Splits at lines that are exactly `---` (a trailing CR or blanks are tolerated, so files edited
-// on Windows split too). Documents holding only blank lines and comments are skipped.
-std::vector<YamlDocument> splitYamlDocuments(std::string_view text);
-
 // Block-style YAML of `value`, without a trailing newline. Strings that YAML would read back as
 // something else (true, null, 1.5, 2024-01-01) are quoted, so the YAML means what the JSON meant.
 std::string jsonToYaml(const Json& value);

@@ -16,6 +16,7 @@
 #include "cli/client_commands.h"
 #include "cli/node_client.h"
 #include "core/file_text.h"
+#include "core/yaml_documents.h"
 
 namespace sie::cli {
 namespace {
@@ -150,6 +151,7 @@ int runDeploy(const DeployArgs& args) {
       return kExitLocal;
     }
     auto docs = splitYamlDocuments(text);
+    std::erase_if(docs, [](const YamlDocument& doc) { return !hasYamlContent(doc.text); });
     if ((!signature.empty() || !bundle.empty()) && docs.size() != 1) {
       client.complain(
           fmt::format("{} is signed but holds {} manifests; sign one manifest per "

@@ -13,6 +13,7 @@
 #include "core/config_table.h"
 #include "core/file_text.h"
 #include "core/topic_pattern.h"
+#include "core/yaml_documents.h"
 
 namespace sie::node {
 namespace {
@@ -632,58 +633,17 @@ Result<FunctionSpec> parseDocument(const YAML::Node& doc, const std::string& fil
   return spec;
 }
 
-// Splits a multi-document YAML text at '---' lines. yaml-cpp 0.7's LoadAll can loop forever on
-// some malformed input (found by fuzzing), so each document is loaded on its own; every document
-// is padded with newlines so that YAML marks keep the file's line numbers.
-std::vector<std::string> splitDocuments(std::string_view text) {
-  std::vector<std::string> docs(1);
-  std::size_t line_start = 0;
-  std::size_t line_number = 0;
-  while (line_start < text.size()) {
-    std::size_t end = text.find('\n', line_start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(line_start, end - line_start);
-    const bool separator = line.starts_with("---") && (line.size() == 3 || line[3] == ' ' ||
-                                                       line[3] == '\t' || line[3] == '\r');
-    if (separator) {
-      docs.emplace_back(line_number + 1, '\n');
-      docs.back() += line.substr(3);
-      docs.back() += '\n';
-    } else {
-      docs.back() += line;
-      docs.back() += '\n';
-    }
-    line_start = end + 1;
-    ++line_number;
-  }
-  return docs;
-}
-
-// Whether a document holds anything but blank lines and comments.
-bool hasContent(std::string_view text) {
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(start, end - start);
-    const std::size_t first = line.find_first_not_of(" \t\r");
-    if (first != std::string_view::npos && line[first] != '#' && line.substr(first) != "...") {
-      return true;
-    }
-    start = end + 1;
-  }
-  return false;
-}
-
 }  // namespace
 
 Result<std::vector<FunctionSpec>> parseManifests(const SourceText& file) {
   std::vector<FunctionSpec> specs;
   try {
-    for (const auto& text : splitDocuments(file.text)) {
+    for (const YamlDocument& document : splitYamlDocuments(file.text)) {
+      // Padded with newlines so that YAML marks keep the file's line numbers.
+      const std::string text = std::string(document.first_line - 1, '\n') + document.text;
       const YAML::Node doc = YAML::Load(text);
       if (doc.IsNull()) {
-        if (!hasContent(text)) continue;  // empty document, e.g. a trailing '---'
+        if (!hasYamlContent(text)) continue;  // empty document, e.g. a trailing '---'
         return fail(Errc::kParse,
                     "invalid YAML: not a document (a manifest starts with 'apiVersion: sie/v1')",
                     file.path);

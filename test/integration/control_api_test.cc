@@ -383,7 +383,8 @@ TEST_F(ControlApiTest, LogsTailAndFollowAsNdjson) {
 TEST_F(ControlApiTest, TheCliDeploysListsInvokesScalesAndDeletes) {
   const std::string dir = data_.file("manifests");
   std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/vib.yaml") << thresholdManifest("vib", "1", 5) << "---\n"
+  // A marker with a comment separates for the CLI as for the node.
+  std::ofstream(dir + "/vib.yaml") << thresholdManifest("vib", "1", 5) << "--- # the other\n"
                                    << thresholdManifest("vib2", "1", 8);
   const std::string node = fmt::format("--node http://127.0.0.1:{}", node_->httpPort());
   std::string out = sie("deploy -f " + dir);

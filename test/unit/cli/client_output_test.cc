@@ -6,43 +6,6 @@
 namespace sie::cli {
 namespace {
 
-TEST(SplitYamlDocumentsTest, OneDocumentWithoutSeparator) {
-  const auto docs = splitYamlDocuments("kind: Function\nmetadata: {name: a}\n");
-  ASSERT_EQ(docs.size(), 1u);
-  EXPECT_EQ(docs[0].text, "kind: Function\nmetadata: {name: a}\n");
-  EXPECT_EQ(docs[0].first_line, 1);
-}
-
-TEST(SplitYamlDocumentsTest, SplitsAtSeparatorLinesAndCountsLines) {
-  const auto docs = splitYamlDocuments("---\na: 1\n---\nb: 2\nc: 3\n---\nd: 4");
-  ASSERT_EQ(docs.size(), 3u);
-  EXPECT_EQ(docs[0].text, "a: 1\n");
-  EXPECT_EQ(docs[0].first_line, 2);
-  EXPECT_EQ(docs[1].text, "b: 2\nc: 3\n");
-  EXPECT_EQ(docs[1].first_line, 4);
-  EXPECT_EQ(docs[2].text, "d: 4\n");  // the last line had no newline
-  EXPECT_EQ(docs[2].first_line, 7);
-}
-
-TEST(SplitYamlDocumentsTest, SkipsEmptyAndCommentOnlyDocuments) {
-  const auto docs = splitYamlDocuments("# header\n\n---\n---\n  # nothing\n---\na: 1\n---\n\n");
-  ASSERT_EQ(docs.size(), 1u);
-  EXPECT_EQ(docs[0].text, "a: 1\n");
-  EXPECT_EQ(docs[0].first_line, 7);
-}
-
-TEST(SplitYamlDocumentsTest, SeparatorMustBeTheWholeLine) {
-  // CRLF and trailing blanks still separate; text after the dashes or indentation does not.
-  const auto docs = splitYamlDocuments("a: 1\r\n---\r\nb: 2\n---  \nc: \"---\"\n  ---\n----\n");
-  ASSERT_EQ(docs.size(), 3u);
-  EXPECT_EQ(docs[0].text, "a: 1\r\n");
-  EXPECT_EQ(docs[1].text, "b: 2\n");
-  EXPECT_EQ(docs[2].text, "c: \"---\"\n  ---\n----\n");
-  EXPECT_EQ(docs[2].first_line, 5);
-}
-
-TEST(SplitYamlDocumentsTest, EmptyInput) { EXPECT_TRUE(splitYamlDocuments("").empty()); }
-
 TEST(JsonToYamlTest, NestedBlockStyleKeepsKeyOrder) {
   const Json value = Json::parse(R"({"name":"pump","scaling":{"min":1,"max":4},
                                      "triggers":["a/+/b","c/#"],"prewarm":false,"x":null})");
