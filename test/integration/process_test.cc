@@ -931,6 +931,29 @@ int processesIn(const std::string& link) {
   return count;
 }
 
+// A view that cannot be made says why, and leaves nothing behind.
+TEST(LauncherTest, AViewThatCannotBeMadeSaysWhy) {
+  TempDir workers;
+  process::FunctionView::Options options{.launcher = SIE_BINARY_DIR "/sie-launch",
+                                         .kinds = "mnt,bogus",
+                                         .read_only = {"/usr"},
+                                         .writable = {"/dev/null"},
+                                         .workers_folder = workers.path()};
+  auto view = process::FunctionView::make(options);
+  ASSERT_FALSE(view);
+  EXPECT_THAT(view.error().str(), HasSubstr("unknown namespace 'bogus'"));
+  options.launcher = workers.file("no-such-launcher");
+  view = process::FunctionView::make(options);
+  ASSERT_FALSE(view);
+  EXPECT_THAT(view.error().str(), HasSubstr("no-such-launcher"));
+  if (!process::sandboxLayers().namespaces) return;
+  options.launcher = SIE_BINARY_DIR "/sie-launch";
+  options.kinds = "pid";  // a PID namespace's /proc needs the view's mount namespace
+  view = process::FunctionView::make(options);
+  ASSERT_FALSE(view);
+  EXPECT_THAT(view.error().str(), HasSubstr("--unshare pid needs mnt"));
+}
+
 // The views (PID namespace first processes) made for the function `id` that are running.
 int viewsOf(const std::string& id) {
   int count = 0;
