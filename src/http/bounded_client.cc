@@ -59,7 +59,7 @@ Result<ClientResponse> BoundedClient::post(std::string_view body, std::chrono::m
     endpoints.emplace_back(asio::ip::make_address(address), port_);
   }
   bhttp::request<bhttp::string_body> request{bhttp::verb::post, url_.target, 11};
-  request.set(bhttp::field::host, url_.host + ":" + url_.port);
+  request.set(bhttp::field::host, hostHeader(url_.host, url_.port));
   request.set(bhttp::field::user_agent, "sie");
   request.set(bhttp::field::content_type, "application/json");
   request.keep_alive(false);

@@ -1,5 +1,7 @@
 #include "http/http_client.h"
 
+#include <charconv>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -104,7 +106,7 @@ Status connect(Exchange& x, const ClientRequest& request, const Url& url) {
 
 template <typename Body>
 void setHeaders(bhttp::request<Body>& req, const ClientRequest& request, const Url& url) {
-  req.set(bhttp::field::host, url.host + ":" + url.port);
+  req.set(bhttp::field::host, hostHeader(url.host, url.port));
   req.set(bhttp::field::user_agent, "sie");
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
     req.set(bhttp::field::content_type, request.content_type);
@@ -144,29 +146,48 @@ Result<ClientTls::Ptr> ClientTls::load(const TlsClientOptions& options) {
   return Ptr(new ClientTls(std::move(ctx)));
 }
 
-Result<Url> parseUrl(std::string_view url) {
+std::string hostHeader(std::string_view host, std::string_view port) {
+  const bool ipv6 = host.find(':') != std::string_view::npos;
+  return ipv6 ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+}
+
+Result<Url> parseUrl(const std::string_view url) {
   Url out;
+  std::string_view rest = url;
   if (url.starts_with("https://")) {
     out.tls = true;
     out.port = "443";
-    url.remove_prefix(8);
+    rest.remove_prefix(8);
   } else if (url.starts_with("http://")) {
-    url.remove_prefix(7);
+    rest.remove_prefix(7);
   } else {
     return fail(Errc::kInvalidArgument, fmt::format("'{}' is not an http:// or https:// URL (e.g. "
                                                     "https://10.0.0.5:8443)",
                                                     url));
   }
-  const auto slash = url.find('/');
-  std::string_view authority = url.substr(0, slash);
-  if (slash != std::string_view::npos) out.target = std::string(url.substr(slash));
+  const auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  if (slash != std::string_view::npos) out.target = std::string(rest.substr(slash));
   const auto colon = authority.rfind(':');
+  // A colon inside brackets belongs to an IPv6 address ([::1], [::1]:8080).
   if (colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos) {
-    out.port = std::string(authority.substr(colon + 1));
+    const std::string_view port = authority.substr(colon + 1);
+    int value = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value < 1 || value > 65535) {
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("'{}': the port must be a number from 1 to 65535", url));
+    }
+    out.port = std::string(port);
     authority = authority.substr(0, colon);
   }
-  if (authority.size() > 2 && authority.front() == '[')
+  if (authority.starts_with('[')) {
+    if (authority.size() < 3 || !authority.ends_with(']')) {
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("'{}': an IPv6 host goes in brackets, e.g. http://[::1]:8080/", url));
+    }
     authority = authority.substr(1, authority.size() - 2);
+  }
   if (authority.empty()) return fail(Errc::kInvalidArgument, fmt::format("'{}' has no host", url));
   out.host = std::string(authority);
   return out;

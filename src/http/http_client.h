@@ -23,8 +23,10 @@ struct Url {
   std::string target = "/";  // path and query
 };
 
-// "http[s]://host[:port][/path]".
+// "http[s]://host[:port][/path]"; an IPv6 host in brackets ("http://[::1]:8080/").
 Result<Url> parseUrl(std::string_view url);
+// The Host header for `host` and `port`: "10.0.0.5:8443", "[::1]:8080".
+std::string hostHeader(std::string_view host, std::string_view port);
 
 // The TLS settings of https:// calls, loaded once and shared by calls on any thread.
 class ClientTls {

@@ -269,8 +269,9 @@ TEST_F(WebhookTest, BadUrlsAreConfigErrors) {
            {"http://x/\", caFile: \"ca.pem", "are for an https:// url"},
            {"https://x/\", certFile: \"c.pem", "certFile and keyFile go together"},
            {"https://x/\", caFile: \"/nonexistent.pem", "nonexistent.pem"},
-           {"ftp://x/", "must start with http://"},
-           {"http://x:99999/", "port must be 1..65535"},
+           {"ftp://x/", "'ftp://x/' is not an http:// or https:// URL"},
+           {"http://x:99999/", "port must be a number from 1 to 65535"},
+           {"http://[::1:8080/", "an IPv6 host goes in brackets"},
            {"http:///a", "no host"}}) {
     auto made = testing::makeNode(
         testing::siteWith("", fmt::format("    - {{name: h, type: webhook, url: \"{}\"}}\n", url)),
@@ -278,6 +279,10 @@ TEST_F(WebhookTest, BadUrlsAreConfigErrors) {
     ASSERT_FALSE(made) << url;
     EXPECT_THAT(made.error().str(), HasSubstr(why));
   }
+  // An IPv6 address with a port is a URL like any other (the sink once took "[::1]:9" for a host).
+  EXPECT_TRUE(testing::makeNode(
+      testing::siteWith("", "    - {name: h, type: webhook, url: \"http://[::1]:9/in\"}\n"), {},
+      data_.path(), plugins_));
 }
 
 }  // namespace

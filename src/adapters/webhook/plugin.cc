@@ -29,9 +29,13 @@ const ConfigKey kKeys[] = {
 };
 
 Result<WebhookOptions> read(const ConfigValues& config) {
-  auto parsed = parseUrl(config.str("url"));
-  if (!parsed) return config.invalid(parsed.error().message);
-  WebhookOptions out = std::move(*parsed);
+  auto url = http::parseUrl(config.str("url"));
+  if (!url) return config.invalid(url.error().message);
+  WebhookOptions out;
+  out.tls = url->tls;
+  out.host = url->host;
+  out.port = std::stoi(url->port);  // checked by parseUrl
+  out.target = url->target;
   const std::string ca = config.str("caFile");
   const std::string cert = config.str("certFile");
   const std::string key = config.str("keyFile");

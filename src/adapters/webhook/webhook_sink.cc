@@ -1,7 +1,5 @@
 #include "adapters/webhook/webhook_sink.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
@@ -37,43 +35,6 @@ std::string rfc3339(std::int64_t ns) {
 bool retryable(int status) { return status == 408 || status == 429 || status >= 500; }
 
 }  // namespace
-
-Result<WebhookOptions> parseUrl(std::string_view url) {
-  const auto bad = [&](std::string_view why) {
-    return fail(Errc::kInvalidArgument, fmt::format("url '{}': {}", url, why));
-  };
-  WebhookOptions out;
-  std::string_view rest;
-  if (url.starts_with("https://")) {
-    out.tls = true;
-    out.port = 443;
-    rest = url.substr(8);
-  } else if (url.starts_with("http://")) {
-    rest = url.substr(7);
-  } else {
-    return bad("must start with http:// or https://");
-  }
-  const std::size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  out.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  const std::size_t colon = authority.rfind(':');
-  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
-    const std::string_view port = authority.substr(colon + 1);
-    int value = 0;
-    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || end != port.data() + port.size() || value < 1 || value > 65535) {
-      return bad("the port must be 1..65535");
-    }
-    out.port = value;
-    authority = authority.substr(0, colon);
-  }
-  if (authority.size() > 2 && authority.front() == '[' && authority.back() == ']') {
-    authority = authority.substr(1, authority.size() - 2);
-  }
-  if (authority.empty()) return bad("no host");
-  out.host = std::string(authority);
-  return out;
-}
 
 // One keep-alive HTTP/1.1 connection (TLS for https), used by the sink thread only.
 class WebhookSink::Connection {
@@ -234,7 +195,7 @@ void WebhookSink::run() {
 
 void WebhookSink::deliver(const Event& event) {
   http::request<http::string_body> request{http::verb::post, options_.target, 11};
-  request.set(http::field::host, options_.host);
+  request.set(http::field::host, sie::http::hostHeader(options_.host, std::to_string(options_.port)));
   request.set(http::field::user_agent, "sie");
   request.keep_alive(true);
   if (options_.structured) {

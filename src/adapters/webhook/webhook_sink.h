@@ -39,9 +39,6 @@ struct WebhookOptions {
   http::ClientTls::Ptr tls_context;
 };
 
-// Splits "http[s]://host[:port]/path?query".
-Result<WebhookOptions> parseUrl(std::string_view url);
-
 class WebhookSink final : public Sink {
  public:
   WebhookSink(std::string name, WebhookOptions options, const Clock& clock = systemClock());
