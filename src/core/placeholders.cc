@@ -1,14 +1,11 @@
 #include "core/placeholders.h"
 
 namespace sie {
-namespace {
 
-bool isNameChar(char c) {
+bool isPlaceholderNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '-' || c == '.';
 }
-
-}  // namespace
 
 std::string expandPlaceholders(std::string_view text, const PlaceholderLookup& lookup) {
   std::string out;
@@ -17,7 +14,7 @@ std::string expandPlaceholders(std::string_view text, const PlaceholderLookup& l
   while (i < text.size()) {
     if (text[i] == '{') {
       std::size_t j = i + 1;
-      while (j < text.size() && isNameChar(text[j])) ++j;
+      while (j < text.size() && isPlaceholderNameChar(text[j])) ++j;
       if (j < text.size() && text[j] == '}' && j > i + 1) {
         if (auto value = lookup(text.substr(i + 1, j - i - 1))) {
           out += *value;

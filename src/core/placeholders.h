@@ -16,6 +16,9 @@ using PlaceholderLookup = std::function<std::optional<std::string_view>(std::str
 
 std::string expandPlaceholders(std::string_view text, const PlaceholderLookup& lookup);
 
+// Whether `c` may appear in a placeholder's name.
+bool isPlaceholderNameChar(char c);
+
 // A lookup over tags (the first tag of a name wins).
 std::optional<std::string_view> findTag(const Tags& tags, std::string_view name);
 

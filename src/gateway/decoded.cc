@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "gateway/rfc3339.h"
+#include "core/rfc3339.h"
 
 namespace sie::gateway {
 namespace {

@@ -7,7 +7,7 @@
 #include <simdjson.h>
 
 #include "gateway/json_syntax.h"
-#include "gateway/rfc3339.h"
+#include "core/rfc3339.h"
 
 namespace sie::gateway {
 namespace {

@@ -1,11 +1,10 @@
 #include "node/api_privacy.h"
 
-#include <ctime>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "core/json_text.h"
+#include "core/rfc3339.h"
 #include "security/access.h"
 
 namespace sie::node {
@@ -13,14 +12,6 @@ namespace {
 
 constexpr std::string_view kWithheld = "(withheld: privacy rules apply to this caller)";
 
-std::string rfc3339(std::int64_t ns) {
-  const std::time_t seconds = static_cast<std::time_t>(ns / 1'000'000'000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                     ns % 1'000'000'000);
-}
 
 // A reading of /api/v1/events: its "time" follows what became of ts_ns.
 void applyReading(nlohmann::json& reading, const std::string& sensor, const privacy::RuleSet& rules,
@@ -33,7 +24,7 @@ void applyReading(nlohmann::json& reading, const std::string& sensor, const priv
   if (ts == reading.end()) {
     reading.erase("time");
   } else if (ts->is_number_integer()) {
-    reading["time"] = rfc3339(ts->get<std::int64_t>());
+    reading["time"] = formatRfc3339(ts->get<std::int64_t>());
   } else {
     reading["time"] = *ts;
   }

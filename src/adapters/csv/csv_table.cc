@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "gateway/rfc3339.h"
+#include "core/rfc3339.h"
 
 namespace sie::csv {
 namespace {
@@ -50,7 +50,7 @@ std::optional<std::int64_t> timestamp(std::string_view text) {
   const bool zoned = iso.back() == 'Z' || iso.find('+', 19) != std::string::npos ||
                      (iso.size() > 19 && iso.find('-', 19) != std::string::npos);
   if (!zoned) iso += 'Z';
-  return gateway::parseRfc3339(iso);
+  return parseRfc3339(iso);
 }
 
 bool isTimeName(std::string_view name) {

@@ -3,14 +3,6 @@
 #include <fmt/format.h>
 
 namespace sie::mqtt {
-namespace {
-
-bool isNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-' || c == '.';
-}
-
-}  // namespace
 
 Result<TopicTemplate> TopicTemplate::parse(std::string_view text) {
   const auto bad = [&](std::string why) {
@@ -29,7 +21,7 @@ Result<TopicTemplate> TopicTemplate::parse(std::string_view text) {
       const std::string_view name = level.substr(1, level.size() - 2);
       if (name.empty()) return bad("a level name is empty ('{}')");
       for (char c : name) {
-        if (!isNameChar(c)) {
+        if (!isPlaceholderNameChar(c)) {
           return bad(
               fmt::format("level name '{}' may use only letters, digits, '_', '-', '.'", name));
         }

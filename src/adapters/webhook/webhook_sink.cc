@@ -14,6 +14,7 @@
 
 #include "core/backoff.h"
 #include "core/json_text.h"
+#include "core/rfc3339.h"
 
 namespace sie::webhook {
 namespace {
@@ -23,14 +24,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-std::string rfc3339(std::int64_t ns) {
-  const std::time_t seconds = static_cast<std::time_t>(ns / 1'000'000'000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                     ns % 1'000'000'000);
-}
 
 bool retryable(int status) { return status == 408 || status == 429 || status >= 500; }
 
@@ -201,7 +194,7 @@ void WebhookSink::deliver(const Event& event) {
   if (options_.structured) {
     nlohmann::json envelope{{"specversion", "1.0"},     {"id", event.id},
                             {"source", event.source},   {"type", event.type},
-                            {"subject", event.subject}, {"time", rfc3339(event.time_ns)}};
+                            {"subject", event.subject}, {"time", formatRfc3339(event.time_ns)}};
     auto data = parseJsonOrDiscarded(event.data);
     if (data.is_discarded())
       envelope["data"] = event.data;
@@ -215,7 +208,7 @@ void WebhookSink::deliver(const Event& event) {
     request.set("ce-source", event.source);
     request.set("ce-type", event.type);
     if (!event.subject.empty()) request.set("ce-subject", event.subject);
-    request.set("ce-time", rfc3339(event.time_ns));
+    request.set("ce-time", formatRfc3339(event.time_ns));
     request.set(http::field::content_type,
                 event.datacontenttype.empty() ? "application/json" : event.datacontenttype);
     request.body() = event.data;

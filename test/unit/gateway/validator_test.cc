@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes.h"
-#include "gateway/rfc3339.h"
+#include "core/rfc3339.h"
 
 namespace sie::gateway {
 namespace {
@@ -110,6 +110,12 @@ TEST(GatewayValidatorTest, FlagLowersQuality) {
 }
 
 TEST(GatewayRfc3339Test, ParsesAndRejects) {
+  // The one formatter: fixed width, UTC, and what it writes reads back exactly.
+  for (const std::int64_t ns : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1709208000123456789}}) {
+    EXPECT_EQ(parseRfc3339(formatRfc3339(ns)), ns) << formatRfc3339(ns);
+  }
+  EXPECT_EQ(formatRfc3339(1709208000123456789), "2024-02-29T12:00:00.123456789Z");
+  EXPECT_EQ(formatRfc3339(-1), "1969-12-31T23:59:59.999999999Z");
   EXPECT_EQ(parseRfc3339("1970-01-01T00:00:00Z"), 0);
   EXPECT_EQ(parseRfc3339("1969-12-31T23:59:59.999999999Z"), -1);
   EXPECT_EQ(parseRfc3339("2024-02-29t12:00:00.123456789123z"), 1709208000123456789);

@@ -1,8 +1,11 @@
-#include "gateway/rfc3339.h"
+#include "core/rfc3339.h"
 
+#include <ctime>
 #include <limits>
 
-namespace sie::gateway {
+#include <fmt/format.h>
+
+namespace sie {
 namespace {
 
 // Reads exactly `n` digits at `pos`.
@@ -92,4 +95,18 @@ std::optional<std::int64_t> parseRfc3339(std::string_view s) {
   return seconds * 1'000'000'000 + nanos;
 }
 
-}  // namespace sie::gateway
+std::string formatRfc3339(std::int64_t ns) {
+  std::int64_t seconds = ns / 1'000'000'000;
+  std::int64_t nanos = ns % 1'000'000'000;
+  if (nanos < 0) {  // before 1970: the fraction counts forward from the second before
+    nanos += 1'000'000'000;
+    --seconds;
+  }
+  const auto t = static_cast<std::time_t>(seconds);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", utc.tm_year + 1900,
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, nanos);
+}
+
+}  // namespace sie
