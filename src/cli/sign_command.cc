@@ -51,29 +51,6 @@ struct VerifyOptions {
   std::string trust;
 };
 
-// A temporary file renamed over `path`, so a reader never sees half a signature.
-Status writeFileReplacing(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) return fail(Errc::kIo, fmt::format("cannot write: {}", std::strerror(errno)), path);
-  bool written = ::fchmod(fd, 0644) == 0;
-  for (std::size_t done = 0; written && done < text.size();) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    written = n >= 0;
-    if (written) done += static_cast<std::size_t>(n);
-  }
-  written = written && ::fsync(fd) == 0;
-  const int error = errno;
-  ::close(fd);
-  if (!written || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int cause = written ? errno : error;
-    ::unlink(tmp.c_str());
-    return fail(Errc::kIo, fmt::format("cannot write: {}", std::strerror(cause)), path);
-  }
-  return ok();
-}
-
 int runGenerate(const GenerateOptions& options) {
   const std::string& name = options.name;
   if (name.empty() || name.front() == '.' || name.find('/') != std::string::npos) {
@@ -147,8 +124,8 @@ int signBundle(const std::string& file, const SignOptions& options) {
     return kExitUnreadable;
   }
   // The signature first: a bundle beside an older signature would be refused, not trusted.
-  Status written = writeFileReplacing(file + ".bundle.sig", *doc).and_then([&] {
-    return writeFileReplacing(file + ".bundle", document);
+  Status written = writeFileAtomically(file + ".bundle.sig", *doc).and_then([&] {
+    return writeFileAtomically(file + ".bundle", document);
   });
   if (!written) {
     std::cerr << "sie sign: " << written.error().str() << "\n";
@@ -183,7 +160,7 @@ int runSign(const SignOptions& options) {
       std::cerr << "sie sign: " << doc.error().str() << "\n";
       return kExitUnreadable;
     }
-    Status written = writeFileReplacing(file + ".sig", *doc);
+    Status written = writeFileAtomically(file + ".sig", *doc);
     if (!written) {
       std::cerr << "sie sign: " << written.error().str() << "\n";
       exit_code = std::max(exit_code, kExitFailed);

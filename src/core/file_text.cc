@@ -40,6 +40,16 @@ Status syncDir(const std::string& dir) {
   return ok();
 }
 
+Status syncFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(Errc::kIo, fmt::format("cannot open: {}", std::strerror(errno)), path);
+  const bool synced = ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!synced) return fail(Errc::kIo, fmt::format("cannot sync: {}", std::strerror(err)), path);
+  return ok();
+}
+
 Status writeFileAtomically(const std::string& path, std::string_view text, mode_t mode) {
   const fs::path target(path);
   std::error_code ec;

@@ -24,4 +24,7 @@ Status writeFileAtomically(const std::string& path, std::string_view text, mode_
 // Makes the entries of `dir` (files created, renamed or removed) durable.
 Status syncDir(const std::string& dir);
 
+// Makes the bytes of the file at `path` durable.
+Status syncFile(const std::string& path);
+
 }  // namespace sie

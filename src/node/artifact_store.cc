@@ -58,14 +58,6 @@ StoredArtifact describe(const std::string& sha256, const fs::path& file) {
   return a;
 }
 
-// Makes a file's bytes, or a folder's entries, durable.
-void syncPath(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
 // `to` becomes the same file as `from`: a hard link, or a copy where links cannot go.
 Status linkOrCopy(const fs::path& from, const fs::path& to) {
   std::error_code ec;
@@ -143,9 +135,10 @@ Result<ArtifactStore::Added> ArtifactStore::add(const std::string& spooled, cons
     if (auto other = storedFile(folder)) {
       SIE_CHECK(linkOrCopy(*other, file));  // the same bytes under another name
     } else {
-      syncPath(spooled);  // durable before it is a stored artifact a version may name
+      // Durable before it is a stored artifact a version may name.
+      SIE_CHECK(syncFile(spooled));
       fs::rename(spooled, file, ec);
-      if (!ec) syncPath(folder);
+      if (!ec) SIE_CHECK(syncDir(folder.string()));
     }
     if (ec) return fail(Errc::kIo, fmt::format("cannot store {}: {}", file.string(), ec.message()));
   }

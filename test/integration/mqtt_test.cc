@@ -636,9 +636,14 @@ TEST_F(MqttTest, PrivacyRulesKeepBadgesAndNamesOffTheBrokerAcrossRestarts) {
   ASSERT_TRUE(
       waitUntil([&] { return metrics().counterTotal("sie_mqtt_connects_total") >= connects + 4; }));
   send(4, "B-1001");
-  lines = collect("privacy-checker", "sie/#", 1);
-  ASSERT_EQ(lines.size(), 1U);
-  EXPECT_EQ(lines[0].substr(0, lines[0].find(' ')), "sie/" + expected + "/decision") << lines[0];
+  // At least once: the checker's session may be handed an earlier decision again first.
+  std::string fourth;
+  for (int i = 0; i < 5 && fourth.empty(); ++i) {
+    lines = collect("privacy-checker", "sie/#", 1);
+    ASSERT_EQ(lines.size(), 1U);
+    if (lines[0].find(R"("seq":"4")") != std::string::npos) fourth = lines[0];
+  }
+  EXPECT_EQ(fourth.substr(0, fourth.find(' ')), "sie/" + expected + "/decision") << fourth;
 }
 
 TEST_F(MqttTest, ASinkWithoutARuleForAPersonalFieldIsRefused) {

@@ -174,7 +174,7 @@ TEST(StateTimeSeriesTest, OutOfOrderReadingsAreReturnedInTimestampOrder) {
 TEST(StateTimeSeriesTest, ManySensorsKeepTheirOwnReadings) {
   TempDir dir;
   constexpr int kSensors = 300;
-  constexpr int kReadings = 20;
+  constexpr int kPerSensor = 20;
   auto sensorName = [](int s) {
     return "plant/line" + std::to_string(s % 7) + "/s" + std::to_string(s);
   };
@@ -183,7 +183,7 @@ TEST(StateTimeSeriesTest, ManySensorsKeepTheirOwnReadings) {
     options.batch_max = 512;  // several commits on the way
     auto store = openOrDie(options);
     ASSERT_NE(store, nullptr);
-    for (int r = 0; r < kReadings; ++r) {
+    for (int r = 0; r < kPerSensor; ++r) {
       for (int s = 0; s < kSensors; ++s) {
         ASSERT_TRUE(store->timeSeries().append(scalar(sensorName(s), r, s * 1000 + r)));
       }
@@ -191,7 +191,7 @@ TEST(StateTimeSeriesTest, ManySensorsKeepTheirOwnReadings) {
     for (int s = 0; s < kSensors; s += 37) {
       auto last = store->timeSeries().lastN(Symbol::intern(sensorName(s)), 1);
       ASSERT_EQ(last->size(), 1U);
-      EXPECT_DOUBLE_EQ(last->at(0).values[0], s * 1000 + kReadings - 1);
+      EXPECT_DOUBLE_EQ(last->at(0).values[0], s * 1000 + kPerSensor - 1);
     }
   }
   auto store = openOrDie(manualOptions(dir.path()));
@@ -199,7 +199,7 @@ TEST(StateTimeSeriesTest, ManySensorsKeepTheirOwnReadings) {
   for (int s = 0; s < kSensors; ++s) {
     auto all = store->timeSeries().lastN(Symbol::intern(sensorName(s)), 1000);
     ASSERT_TRUE(all);
-    ASSERT_EQ(all->size(), static_cast<std::size_t>(kReadings)) << sensorName(s);
+    ASSERT_EQ(all->size(), static_cast<std::size_t>(kPerSensor)) << sensorName(s);
     EXPECT_DOUBLE_EQ(all->front().values[0], s * 1000);
   }
 }
