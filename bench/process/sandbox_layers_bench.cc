@@ -23,6 +23,12 @@
 
 namespace {
 
+void reportPercentiles(benchmark::State& state, std::vector<double>& samples) {
+  std::sort(samples.begin(), samples.end());
+  state.counters["p50_ms"] = samples[samples.size() / 2];
+  state.counters["p99_ms"] = samples[samples.size() * 99 / 100];
+}
+
 // The child's own timing of unshare(flags), in ms; negative when it failed.
 double timedUnshare(int flags) {
   int pipe_fds[2];
@@ -56,9 +62,7 @@ void unshareCost(benchmark::State& state) {
     }
     samples.push_back(ms);
   }
-  std::sort(samples.begin(), samples.end());
-  state.counters["p50_ms"] = samples[samples.size() / 2];
-  state.counters["p99_ms"] = samples[samples.size() * 99 / 100];
+  reportPercentiles(state, samples);
 }
 
 BENCHMARK(unshareCost)
@@ -144,9 +148,7 @@ void spawnCost(benchmark::State& state) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
             .count());
   }
-  std::sort(samples.begin(), samples.end());
-  state.counters["p50_ms"] = samples[samples.size() / 2];
-  state.counters["p99_ms"] = samples[samples.size() * 99 / 100];
+  reportPercentiles(state, samples);
 }
 
 BENCHMARK(spawnCost)->Name("BM_Spawn/here")->Arg(0)->Iterations(600)->Unit(benchmark::kMillisecond);
@@ -181,9 +183,7 @@ void cgroupCost(benchmark::State& state) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
             .count());
   }
-  std::sort(samples.begin(), samples.end());
-  state.counters["p50_ms"] = samples[samples.size() / 2];
-  state.counters["p99_ms"] = samples[samples.size() * 99 / 100];
+  reportPercentiles(state, samples);
 }
 
 BENCHMARK(cgroupCost)

@@ -30,18 +30,11 @@ Result<std::string> readFileText(const std::string& path, std::uintmax_t max_byt
   return std::move(text).str();
 }
 
-Status syncDir(const std::string& dir) {
-  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail(Errc::kIo, fmt::format("cannot open: {}", std::strerror(errno)), dir);
-  const bool synced = ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!synced) return fail(Errc::kIo, fmt::format("cannot sync: {}", std::strerror(err)), dir);
-  return ok();
-}
+namespace {
 
-Status syncFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+// fsync of what `path` opened with `flags` names.
+Status syncOpened(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
   if (fd < 0) return fail(Errc::kIo, fmt::format("cannot open: {}", std::strerror(errno)), path);
   const bool synced = ::fsync(fd) == 0;
   const int err = errno;
@@ -49,6 +42,14 @@ Status syncFile(const std::string& path) {
   if (!synced) return fail(Errc::kIo, fmt::format("cannot sync: {}", std::strerror(err)), path);
   return ok();
 }
+
+}  // namespace
+
+Status syncDir(const std::string& dir) {
+  return syncOpened(dir.empty() ? "." : dir, O_RDONLY | O_DIRECTORY);
+}
+
+Status syncFile(const std::string& path) { return syncOpened(path, O_RDONLY); }
 
 Status writeFileAtomically(const std::string& path, std::string_view text, mode_t mode) {
   const fs::path target(path);
