@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <span>
 #include <string>
@@ -24,6 +25,17 @@ struct ConfigKey {
   std::string_view description;
   bool required = false;
   std::span<const ConfigKey> (*fields)() = nullptr;  // kTableList only
+  // kInt and kDouble: the values allowed, bounds included; checked when the block is read.
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+
+  // This key allowing only [lo, hi]: ConfigKey{"maxQueued", Type::kInt, ...}.within(1, 1e7).
+  [[nodiscard]] constexpr ConfigKey within(double lo, double hi) const {
+    ConfigKey bounded = *this;
+    bounded.min = lo;
+    bounded.max = hi;
+    return bounded;
+  }
 };
 
 // Values of one component block, already checked against its table.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -28,6 +29,25 @@ std::string_view typeName(ConfigKey::Type type) {
   return "value";
 }
 
+// "1 to 10000000", "0.5 or more", "at most 100".
+std::string rangeText(const ConfigKey& key) {
+  const auto number = [&](double v) {
+    return key.type == ConfigKey::Type::kInt ? fmt::format("{}", static_cast<std::int64_t>(v))
+                                             : fmt::format("{}", v);
+  };
+  if (std::isinf(key.min)) return "at most " + number(key.max);
+  if (std::isinf(key.max)) return number(key.min) + " or more";
+  return number(key.min) + " to " + number(key.max);
+}
+
+Status checkRange(const ConfigKey& key, double value, const std::string& text,
+                  const std::string& where) {
+  const bool unbounded = std::isinf(key.min) && std::isinf(key.max);
+  if (unbounded || (value >= key.min && value <= key.max)) return ok();  // NaN: the key's own check
+  return fail(Errc::kInvalidArgument,
+              fmt::format("'{}' must be {} (got {})", key.name, rangeText(key), text), where);
+}
+
 Status checkScalar(const ConfigKey& key, const std::string& text, const std::string& where) {
   auto bad = [&] {
     return fail(Errc::kInvalidArgument,
@@ -41,13 +61,13 @@ Status checkScalar(const ConfigKey& key, const std::string& text, const std::str
       std::int64_t v = 0;
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
       if (ec != std::errc() || end != text.data() + text.size()) return bad();
-      return ok();
+      return checkRange(key, static_cast<double>(v), text, where);
     }
     case ConfigKey::Type::kDouble: {
       double v = 0;
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
       if (ec != std::errc() || end != text.data() + text.size()) return bad();
-      return ok();
+      return checkRange(key, v, text, where);
     }
     case ConfigKey::Type::kBool:
       if (text == "true" || text == "false" || text == "yes" || text == "no" || text == "on" ||
@@ -151,9 +171,11 @@ Result<ConfigValues> readConfig(const YAML::Node& block, std::span<const ConfigK
 std::string describeConfig(std::span<const ConfigKey> table) {
   std::string out;
   for (const auto& key : table) {
+    const bool bounded = !std::isinf(key.min) || !std::isinf(key.max);
     out += fmt::format(
-        "  {} ({}{}{}): {}\n", key.name, typeName(key.type), key.required ? ", required" : "",
-        key.fallback.empty() ? "" : fmt::format(", default {}", key.fallback), key.description);
+        "  {} ({}{}{}{}): {}\n", key.name, typeName(key.type), key.required ? ", required" : "",
+        key.fallback.empty() ? "" : fmt::format(", default {}", key.fallback),
+        bounded ? ", " + rangeText(key) : "", key.description);
     if (key.type == ConfigKey::Type::kTableList && key.fields) {
       const std::string inner = describeConfig(key.fields());
       std::size_t start = 0;

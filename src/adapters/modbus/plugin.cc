@@ -45,11 +45,13 @@ std::vector<ConfigKey> sinkKeys() {
   keys.push_back(
       {"value", Type::kDouble, "", "the engineering value to write (coils: 0 or 1)", true});
   keys.push_back({"verify", Type::kBool, "true", "read the point back after writing and compare"});
-  keys.push_back({"retries", Type::kInt, "2",
-                  "write attempts after the first when the device does not answer"});
+  keys.push_back(ConfigKey{"retries", Type::kInt, "2",
+                           "write attempts after the first when the device does not answer"}
+                     .within(0, 10));
   keys.push_back({"minInterval", Type::kDuration, "1s", "at most one write per interval"});
-  keys.push_back(
-      {"maxQueued", Type::kInt, "1000", "writes waiting for the device; more are dead-lettered"});
+  keys.push_back(ConfigKey{"maxQueued", Type::kInt, "1000",
+                           "writes waiting for the device; more are dead-lettered"}
+                     .within(1, 1'000'000));
   return keys;
 }
 
@@ -103,16 +105,10 @@ Result<WriteOptions> readSink(const ConfigValues& config) {
   if (auto encoded = encodeRegisters(out.point, out.value); !encoded)
     return config.invalid(encoded.error().message);
   out.verify = config.flag("verify");
-  const std::int64_t retries = config.integer("retries");
-  if (retries < 0 || retries > 10)
-    return config.invalid(fmt::format("retries must be 0..10 (got {})", retries));
-  out.retries = static_cast<int>(retries);
+  out.retries = static_cast<int>(config.integer("retries"));
   out.min_interval =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("minInterval"));
-  const std::int64_t queued = config.integer("maxQueued");
-  if (queued < 1 || queued > 1'000'000)
-    return config.invalid(fmt::format("maxQueued must be 1..1000000 (got {})", queued));
-  out.max_queued = static_cast<std::size_t>(queued);
+  out.max_queued = static_cast<std::size_t>(config.integer("maxQueued"));
   return out;
 }
 

@@ -36,8 +36,9 @@ const ConfigKey kSinkKeys[] = {
     {"payload", Type::kString, "{data}", "payload template; {data} is the event's JSON"},
     {"qos", Type::kInt, "1", "publish QoS: 0 or 1"},
     {"retain", Type::kBool, "false", "publish with the retain flag"},
-    {"maxQueued", Type::kInt, "10000",
-     "QoS 1 messages kept while the broker is unreachable; more are dead-lettered"},
+    ConfigKey{"maxQueued", Type::kInt, "10000",
+              "QoS 1 messages kept while the broker is unreachable; more are dead-lettered"}
+        .within(1, 10'000'000),
     {"drainTimeout", Type::kDuration, "5s", "on shutdown, how long to wait for acknowledgements"},
 };
 
@@ -112,11 +113,7 @@ Result<SinkOptions> readSink(const std::string& name, const ConfigValues& config
   out.payload = config.str("payload");
   out.qos = SIE_TRY(readQos(config));
   out.retain = config.flag("retain");
-  const std::int64_t queued = config.integer("maxQueued");
-  if (queued < 1 || queued > 10'000'000) {
-    return config.invalid(fmt::format("maxQueued must be 1..10000000 (got {})", queued));
-  }
-  out.max_queued = static_cast<std::size_t>(queued);
+  out.max_queued = static_cast<std::size_t>(config.integer("maxQueued"));
   out.drain_timeout =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("drainTimeout"));
   return out;

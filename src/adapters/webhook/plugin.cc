@@ -21,11 +21,14 @@ const ConfigKey kKeys[] = {
     {"mode", Type::kString, "binary", "CloudEvents HTTP mode: binary (ce-* headers) or structured"},
     {"headers", Type::kStringList, "", "extra request headers, \"Name: value\" (e.g. an API key)"},
     {"timeout", Type::kDuration, "5s", "connect and response timeout per attempt"},
-    {"retries", Type::kInt, "3",
-     "attempts after the first for 408, 429, 5xx and connection errors"},
+    ConfigKey{"retries", Type::kInt, "3",
+              "attempts after the first for 408, 429, 5xx and connection errors"}
+        .within(0, 100),
     {"retryBackoff", Type::kDuration, "200ms",
      "first retry delay (doubles, with jitter, up to 10s)"},
-    {"maxQueued", Type::kInt, "10000", "events waiting for the webhook; more are dead-lettered"},
+    ConfigKey{"maxQueued", Type::kInt, "10000",
+              "events waiting for the webhook; more are dead-lettered"}
+        .within(1, 10'000'000),
 };
 
 Result<WebhookOptions> read(const ConfigValues& config) {
@@ -70,19 +73,13 @@ Result<WebhookOptions> read(const ConfigValues& config) {
   out.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("timeout"));
   if (out.timeout < std::chrono::milliseconds(1))
     return config.invalid("timeout must be at least 1ms");
-  const std::int64_t retries = config.integer("retries");
-  if (retries < 0 || retries > 100)
-    return config.invalid(fmt::format("retries must be 0..100 (got {})", retries));
-  out.retries = static_cast<int>(retries);
+  out.retries = static_cast<int>(config.integer("retries"));
   out.backoff_min =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("retryBackoff"));
   if (out.backoff_min < std::chrono::milliseconds(1))
     return config.invalid("retryBackoff must be at least 1ms");
   out.backoff_max = std::max(out.backoff_min, out.backoff_max);
-  const std::int64_t queued = config.integer("maxQueued");
-  if (queued < 1 || queued > 10'000'000)
-    return config.invalid(fmt::format("maxQueued must be 1..10000000 (got {})", queued));
-  out.max_queued = static_cast<std::size_t>(queued);
+  out.max_queued = static_cast<std::size_t>(config.integer("maxQueued"));
   return out;
 }
 

@@ -101,3 +101,34 @@ TEST(ConfigTableTest, ParsesDurations) {
 
 }  // namespace
 }  // namespace sie
+
+namespace sie {
+namespace {
+
+// Bounds live in the table: every plugin's limits are checked, and described, the same way.
+constexpr ConfigKey kBounded[] = {
+    ConfigKey{"maxQueued", ConfigKey::Type::kInt, "10", "queue"}.within(1, 10'000'000),
+    ConfigKey{"ratio", ConfigKey::Type::kDouble, "0.5", "share"}.within(0, 1),
+    ConfigKey{"retries", ConfigKey::Type::kInt, "0", "again"}.within(
+        0, std::numeric_limits<double>::infinity()),
+};
+
+TEST(ConfigTableTest, BoundsAreCheckedAndNamed) {
+  EXPECT_TRUE(readConfig(YAML::Load("maxQueued: 10000000\nratio: 1\nretries: 9"), kBounded, "s"));
+  for (const auto& [yaml, why] : std::vector<std::pair<std::string, std::string>>{
+           {"maxQueued: 0", "'maxQueued' must be 1 to 10000000 (got 0)"},
+           {"maxQueued: 10000001", "'maxQueued' must be 1 to 10000000 (got 10000001)"},
+           {"ratio: 1.5", "'ratio' must be 0 to 1 (got 1.5)"},
+           {"retries: -1", "'retries' must be 0 or more (got -1)"}}) {
+    auto v = readConfig(YAML::Load(yaml), kBounded, "site.yaml");
+    ASSERT_FALSE(v) << yaml;
+    EXPECT_EQ(v.error().message, why);
+    EXPECT_EQ(v.error().where, "site.yaml:1");
+  }
+  EXPECT_NE(describeConfig(kBounded).find("maxQueued (integer, default 10, 1 to 10000000)"),
+            std::string::npos)
+      << describeConfig(kBounded);
+}
+
+}  // namespace
+}  // namespace sie
