@@ -172,10 +172,10 @@ std::string describeConfig(std::span<const ConfigKey> table) {
   std::string out;
   for (const auto& key : table) {
     const bool bounded = !std::isinf(key.min) || !std::isinf(key.max);
-    out += fmt::format(
-        "  {} ({}{}{}{}): {}\n", key.name, typeName(key.type), key.required ? ", required" : "",
-        key.fallback.empty() ? "" : fmt::format(", default {}", key.fallback),
-        bounded ? ", " + rangeText(key) : "", key.description);
+    out += fmt::format("  {} ({}{}{}{}): {}\n", key.name, typeName(key.type),
+                       key.required ? ", required" : "",
+                       key.fallback.empty() ? "" : fmt::format(", default {}", key.fallback),
+                       bounded ? ", " + rangeText(key) : "", key.description);
     if (key.type == ConfigKey::Type::kTableList && key.fields) {
       const std::string inner = describeConfig(key.fields());
       std::size_t start = 0;

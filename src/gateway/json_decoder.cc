@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include "gateway/json_syntax.h"
 #include "core/rfc3339.h"
+#include "gateway/json_syntax.h"
 
 namespace sie::gateway {
 namespace {

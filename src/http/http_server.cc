@@ -4,9 +4,9 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <future>
 #include <list>

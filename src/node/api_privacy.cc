@@ -12,7 +12,6 @@ namespace {
 
 constexpr std::string_view kWithheld = "(withheld: privacy rules apply to this caller)";
 
-
 // A reading of /api/v1/events: its "time" follows what became of ts_ns.
 void applyReading(nlohmann::json& reading, const std::string& sensor, const privacy::RuleSet& rules,
                   privacy::Applied& applied) {

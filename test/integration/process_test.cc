@@ -5,10 +5,10 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -527,8 +527,8 @@ sie_worker.serve(handle)
   [[nodiscard]] std::string process(const std::string& more = "",
                                     const std::string& only = "") const {
     return "env: {PROBE_SECRET_PATH: " + secret_ + ", PROBE_NODE_PID: \"" +
-           std::to_string(getpid()) + "\", _HANDLER: probe.handle, PROBE_ONLY: \"" + only +
-           "\"}" + more;
+           std::to_string(getpid()) + "\", _HANDLER: probe.handle, PROBE_ONLY: \"" + only + "\"}" +
+           more;
   }
 
   TempDir state_dir_;  // stands for the node's data folder
@@ -908,7 +908,8 @@ TEST(LauncherTest, ApiWorkersReachOnlyTheNodesApisInTheirOwnNetwork) {
     joins += fmt::format(" --join {}", inherited.back());
   }
   const std::string reach =
-      "exec 3<>/dev/tcp/127.0.0.1/{0} && read -r line <&3 && echo \"{0}:$line\" || echo {0}:refused";
+      "exec 3<>/dev/tcp/127.0.0.1/{0} && read -r line <&3 && echo \"{0}:$line\" || echo "
+      "{0}:refused";
   const std::string out = testing::capture(fmt::format(
       "{}/sie-launch --uid 70001 --gid 70001 --network {} --keep-fds {} --ro /usr --ro /lib "
       "--ro /lib64 --ro /bin --ro /proc/self --rw /dev/null -- /bin/bash -c '{}; {}; {}' 2>&1",

@@ -95,7 +95,7 @@ static long attack(const char* name, const char* target) {
     return s < 0 ? s : connect(s, (struct sockaddr*)&addr, sizeof(addr));
   }
   if (!strcmp(name, "signal_node")) return kill(atoi(target), 0); /* the node's pid */
-  if (!strcmp(name, "fill_scratch")) { /* 64 MiB into its own folder */
+  if (!strcmp(name, "fill_scratch")) {                            /* 64 MiB into its own folder */
     static char chunk[64 << 10];
     const long long goal = 64LL << 20;
     long long total = 0;
@@ -106,7 +106,7 @@ static long attack(const char* name, const char* target) {
     return total < goal ? -1 : 0;
   }
   if (!strcmp(name, "memory")) {
-    for (int i = 0; i < 64; ++i) {  /* 4 GiB in 64 MiB pieces, touched */
+    for (int i = 0; i < 64; ++i) { /* 4 GiB in 64 MiB pieces, touched */
       char* p = malloc(64 << 20);
       if (p == NULL) return -1;
       memset(p, 1, 64 << 20);

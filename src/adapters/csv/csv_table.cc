@@ -23,8 +23,10 @@ std::vector<std::string_view> split(std::string_view line, char sep) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '"')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '"')) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '"'))
+    s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '"')) {
     s.remove_suffix(1);
   }
   return s;
@@ -127,16 +129,18 @@ Result<Table> readTable(const std::string& path, const ReadOptions& options) {
     const auto cells = split(line, sep);
     const std::string where = fmt::format("{}:{}", path, line_number);
     if (cells.size() != names.size()) {
-      return fail(Errc::kParse, fmt::format("{} cells, the header has {}", cells.size(), names.size()),
-                  where);
+      return fail(Errc::kParse,
+                  fmt::format("{} cells, the header has {}", cells.size(), names.size()), where);
     }
     auto ts = timestamp(trim(cells[static_cast<std::size_t>(time)]));
     if (!ts) {
-      return fail(Errc::kParse, fmt::format("'{}' is not a time", trim(cells[static_cast<std::size_t>(time)])),
+      return fail(Errc::kParse,
+                  fmt::format("'{}' is not a time", trim(cells[static_cast<std::size_t>(time)])),
                   where);
     }
     if (!table.ts_ns.empty() && *ts < table.ts_ns.back()) {
-      return fail(Errc::kParse, "rows must be in time order (this row is older than the last)", where);
+      return fail(Errc::kParse, "rows must be in time order (this row is older than the last)",
+                  where);
     }
     std::vector<double> row;
     row.reserve(table.columns.size());
@@ -149,7 +153,8 @@ Result<Table> readTable(const std::string& path, const ReadOptions& options) {
       }
       auto v = number(cell);
       if (!v) {
-        return fail(Errc::kParse, fmt::format("column '{}': '{}' is not a number", names[i], cell), where);
+        return fail(Errc::kParse, fmt::format("column '{}': '{}' is not a number", names[i], cell),
+                    where);
       }
       row.push_back(*v);
     }

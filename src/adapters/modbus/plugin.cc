@@ -63,7 +63,8 @@ Result<SourceOptions> readSource(const ConfigValues& config) {
     PollPoint p;
     p.sensor = entry.str("sensor");
     if (p.sensor.empty() || p.sensor.find_first_of("+#") != std::string::npos) {
-      return entry.invalid(fmt::format("sensor '{}' must be a non-empty id without '+' or '#'", p.sensor));
+      return entry.invalid(
+          fmt::format("sensor '{}' must be a non-empty id without '+' or '#'", p.sensor));
     }
     p.point = SIE_TRY(readPoint(entry, out.device.unit_id));
     p.unit = entry.str("unit");
@@ -85,7 +86,7 @@ Result<WriteOptions> readSink(const ConfigValues& config) {
   out.point = SIE_TRY(readPoint(config, out.device.unit_id));
   if (!out.point.writable()) {
     return config.invalid(fmt::format("a {} cannot be written: use table coil or holding",
-                           tableName(out.point.table)));
+                                      tableName(out.point.table)));
   }
   if (auto patterns = config.list("subscribe"); !patterns.empty()) out.subscribe = patterns;
   for (const auto& pattern : out.subscribe) {

@@ -105,10 +105,10 @@ Result<SinkOptions> readSink(const std::string& name, const ConfigValues& config
     }
   }
   out.topic = config.str("topic");
-  if (out.topic.empty())
-    return config.invalid("topic must not be empty");
+  if (out.topic.empty()) return config.invalid("topic must not be empty");
   if (out.topic.find_first_of("+#") != std::string::npos) {
-    return config.invalid(fmt::format("topic '{}' must not contain the wildcards '+' or '#'", out.topic));
+    return config.invalid(
+        fmt::format("topic '{}' must not contain the wildcards '+' or '#'", out.topic));
   }
   out.payload = config.str("payload");
   out.qos = SIE_TRY(readQos(config));

@@ -24,7 +24,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-
 bool retryable(int status) { return status == 408 || status == 429 || status >= 500; }
 
 }  // namespace
@@ -188,7 +187,8 @@ void WebhookSink::run() {
 
 void WebhookSink::deliver(const Event& event) {
   http::request<http::string_body> request{http::verb::post, options_.target, 11};
-  request.set(http::field::host, sie::http::hostHeader(options_.host, std::to_string(options_.port)));
+  request.set(http::field::host,
+              sie::http::hostHeader(options_.host, std::to_string(options_.port)));
   request.set(http::field::user_agent, "sie");
   request.keep_alive(true);
   if (options_.structured) {

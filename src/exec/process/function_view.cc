@@ -5,8 +5,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -134,7 +134,8 @@ Result<std::shared_ptr<const FunctionView>> FunctionView::make(const Options& op
   std::shared_ptr<FunctionView> view(new FunctionView(std::move(fds), parts));
   for (const int port : options.relayed_ports) {
     const int listener = SIE_TRY(view->listen(static_cast<std::uint16_t>(port)));
-    view->relays_.push_back(SIE_TRY(LoopbackRelay::start(listener, static_cast<std::uint16_t>(port))));
+    view->relays_.push_back(
+        SIE_TRY(LoopbackRelay::start(listener, static_cast<std::uint16_t>(port))));
   }
   return std::shared_ptr<const FunctionView>(std::move(view));
 }
@@ -155,7 +156,8 @@ Result<int> FunctionView::listen(std::uint16_t port) const {
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     address.sin_port = htons(port);
-    if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+    if (listener < 0 ||
+        bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
         ::listen(listener, SOMAXCONN) != 0) {
       failed = fmt::format("listening on 127.0.0.1:{} in the function's network: {}", port,
                            std::strerror(errno));

@@ -32,8 +32,8 @@ class FunctionView {
     std::vector<std::string> read_only;  // as Landlock will allow them
     std::vector<std::string> writable;   // besides the workers' folder (/dev/null)
     std::string workers_folder;          // where each worker's folder is made, read-write
-    bool loopback = false;                // with "net": bring its loopback up
-    std::vector<int> relayed_ports;       // with "net": carried to the node's 127.0.0.1
+    bool loopback = false;               // with "net": bring its loopback up
+    std::vector<int> relayed_ports;      // with "net": carried to the node's 127.0.0.1
     // Room for all the workers' folders together: a tmpfs of this size at workers_folder inside
     // the view (its pages count in the writing worker's memory cgroup); 0: the host's folder.
     std::uint64_t scratch_bytes = 0;

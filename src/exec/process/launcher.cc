@@ -2,10 +2,10 @@
 // process must not fork); it confines itself, then execs the function's executable:
 //   rlimits, its own process group, its cgroups, namespaces of its own (IPC, UTS) and its
 //   function's (--join: a root view of its own, and a network of its own — without interfaces,
-//   or with only the node's APIs on its loopback; made once by --make-view), working directory, Landlock (read-only system and
-//   handler paths, read-write working directory, TCP only to the runtime's port), an unprivileged
-//   user when started as root, no_new_privs, and last the seccomp filter the node built once per
-//   function and passed as a file descriptor.
+//   or with only the node's APIs on its loopback; made once by --make-view), working directory,
+//   Landlock (read-only system and handler paths, read-write working directory, TCP only to the
+//   runtime's port), an unprivileged user when started as root, no_new_privs, and last the seccomp
+//   filter the node built once per function and passed as a file descriptor.
 //
 //   sie-launch [--cwd DIR] [--uid N --gid N] [--rlimit NAME=VALUE]... [--ro PATH]... [--rw PATH]...
 //              [--cgroup PROCS_FILE]... [--unshare ipc,uts,mnt,net] [--tcp-port P]... [--network]
@@ -102,13 +102,13 @@ struct Plan {
   std::vector<long> tcp_ports;  // the only TCP ports a worker may connect to
   bool network = false;
   int seccomp_fd = -1;
-  int notify_fd = -1;     // the node's socket for the seccomp listener
-  std::string function;   // named with the listener, for the node's reports
-  int view_socket = -1;   // --make-view: where the namespaces made go, instead of an exec
-  std::vector<int> join;  // namespaces to enter (setns), made once per function
-  int keep_fds = 3;       // 0, 1, 2 and, e.g., the native channel at 3
-  int unshare = 0;        // CLONE_NEW* flags
-  bool loopback = false;  // bring up the new network namespace's lo
+  int notify_fd = -1;              // the node's socket for the seccomp listener
+  std::string function;            // named with the listener, for the node's reports
+  int view_socket = -1;            // --make-view: where the namespaces made go, instead of an exec
+  std::vector<int> join;           // namespaces to enter (setns), made once per function
+  int keep_fds = 3;                // 0, 1, 2 and, e.g., the native channel at 3
+  int unshare = 0;                 // CLONE_NEW* flags
+  bool loopback = false;           // bring up the new network namespace's lo
   unsigned long long scratch = 0;  // bytes of the view's workers' folder (a tmpfs); 0: the host's
   std::vector<std::string> cgroups;  // cgroup.procs files to join
   char** argv = nullptr;
@@ -400,8 +400,8 @@ int rootView(const Plan& plan) {
   mountPoint(inside, true);
   if (plan.scratch > 0) {
     // Inodes bounded too (each costs memory): one per 4 KiB page, at least 256.
-    const std::string options = "mode=0755,size=" + std::to_string(plan.scratch) +
-                                ",nr_inodes=" + std::to_string(std::max(256ULL, plan.scratch / 4096));
+    const std::string options = "mode=0755,size=" + std::to_string(plan.scratch) + ",nr_inodes=" +
+                                std::to_string(std::max(256ULL, plan.scratch / 4096));
     if (mount("sie-scratch", inside.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
       dieErrno("mounting the workers' scratch space");
     }

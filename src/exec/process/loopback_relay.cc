@@ -6,8 +6,8 @@
 #include <chrono>
 #include <thread>
 
-#include <boost/asio.hpp>
 #include <fmt/format.h>
+#include <boost/asio.hpp>
 
 namespace sie::process {
 namespace {
@@ -44,21 +44,20 @@ class Pipe : public std::enable_shared_from_this<Pipe> {
   using Buffer = std::array<char, kBufferBytes>;
 
   void copy(tcp::socket& from, tcp::socket& to, Buffer& buffer) {
-    from.async_read_some(
-        asio::buffer(buffer), [self = shared_from_this(), &from, &to, &buffer](error_code ec,
-                                                                               std::size_t n) {
-          if (ec == asio::error::eof) {
-            error_code ignored;
-            to.shutdown(tcp::socket::shutdown_send, ignored);
-            return;
-          }
-          if (ec) return self->close();
-          asio::async_write(to, asio::buffer(buffer.data(), n),
-                            [self, &from, &to, &buffer](error_code write_ec, std::size_t) {
-                              if (write_ec) return self->close();
-                              self->copy(from, to, buffer);
-                            });
-        });
+    from.async_read_some(asio::buffer(buffer), [self = shared_from_this(), &from, &to, &buffer](
+                                                   error_code ec, std::size_t n) {
+      if (ec == asio::error::eof) {
+        error_code ignored;
+        to.shutdown(tcp::socket::shutdown_send, ignored);
+        return;
+      }
+      if (ec) return self->close();
+      asio::async_write(to, asio::buffer(buffer.data(), n),
+                        [self, &from, &to, &buffer](error_code write_ec, std::size_t) {
+                          if (write_ec) return self->close();
+                          self->copy(from, to, buffer);
+                        });
+    });
   }
 
   void close() {

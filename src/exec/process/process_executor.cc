@@ -203,15 +203,15 @@ class ProcessExecutor final : public Executor {
                          .string();
     if (const std::string shared = functionNamespaces(sandboxLayers(), p); !shared.empty()) {
       const bool own_network = shared.find("net") != std::string::npos;
-      plan.view = SIE_TRY(FunctionView::make(
-          {.launcher = plan.launcher,
-           .kinds = shared,
-           .read_only = plan.read_only,
-           .writable = {"/dev/null"},
-           .workers_folder = plan.work_root,
-           .loopback = own_network && servesLoopbackApi(p),
-           .relayed_ports = own_network ? p.loopback_ports : std::vector<int>{},
-           .scratch_bytes = p.scratch_bytes}));
+      plan.view = SIE_TRY(
+          FunctionView::make({.launcher = plan.launcher,
+                              .kinds = shared,
+                              .read_only = plan.read_only,
+                              .writable = {"/dev/null"},
+                              .workers_folder = plan.work_root,
+                              .loopback = own_network && servesLoopbackApi(p),
+                              .relayed_ports = own_network ? p.loopback_ports : std::vector<int>{},
+                              .scratch_bytes = p.scratch_bytes}));
     }
     plan.seccomp = std::make_shared<const SeccompProgram>(SIE_TRY(SeccompProgram::build(p)));
     plan.seccomp_watch = SeccompWatch::shared();

@@ -116,14 +116,16 @@ std::vector<LayerLine> describe(const SandboxLayers& l) {
       l.landlock_abi < 6
           ? "namespaces: each worker has its own IPC and UTS namespace; a function's workers "
             "share a PID namespace (its own /proc; nothing a worker starts outlives the "
-            "function) and a mount namespace whose root holds only the system folders, the function's "
+            "function) and a mount namespace whose root holds only the system folders, the "
+            "function's "
             "and its workers' (no pathname Unix sockets of the host), and a network of their own "
             "when they need none: without interfaces (nor abstract Unix sockets), or with only "
             "the Lambda or Dapr API on its loopback; their folders on a tmpfs of the "
             "function's scratch size"
           : "namespaces: each worker has its own IPC and UTS namespace; a function's workers "
             "share a PID namespace (its own /proc; nothing a worker starts outlives the "
-            "function) and a mount namespace whose root holds only the system folders, the function's "
+            "function) and a mount namespace whose root holds only the system folders, the "
+            "function's "
             "and its workers' (no pathname Unix sockets of the host; Landlock scopes abstract "
             "ones), their folders on a tmpfs of the function's scratch size, and Lambda and Dapr "
             "workers a network of their own with only their API on its loopback";
@@ -158,9 +160,10 @@ std::string summary(const SandboxLayers& l) {
   }
   return fmt::format("{}, {}, {}, {}, {}", landlock, l.seccomp ? "seccomp allowlist" : "no seccomp",
                      l.root ? "unprivileged users" : "the node's own user",
-                     !l.namespaces        ? "no namespaces"
-                     : l.landlock_abi < 6 ? "namespaces (ipc, uts, mnt, pid, net)"
-                                          : "namespaces (ipc, uts, mnt, pid; net for Lambda and Dapr)",
+                     !l.namespaces ? "no namespaces"
+                     : l.landlock_abi < 6
+                         ? "namespaces (ipc, uts, mnt, pid, net)"
+                         : "namespaces (ipc, uts, mnt, pid; net for Lambda and Dapr)",
                      l.cgroups.empty() ? "no cgroups" : l.cgroups);
 }
 

@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "fakes.h"
 #include "core/rfc3339.h"
+#include "fakes.h"
 
 namespace sie::gateway {
 namespace {
@@ -111,7 +111,8 @@ TEST(GatewayValidatorTest, FlagLowersQuality) {
 
 TEST(GatewayRfc3339Test, ParsesAndRejects) {
   // The one formatter: fixed width, UTC, and what it writes reads back exactly.
-  for (const std::int64_t ns : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1709208000123456789}}) {
+  for (const std::int64_t ns :
+       {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1709208000123456789}}) {
     EXPECT_EQ(parseRfc3339(formatRfc3339(ns)), ns) << formatRfc3339(ns);
   }
   EXPECT_EQ(formatRfc3339(1709208000123456789), "2024-02-29T12:00:00.123456789Z");

@@ -40,8 +40,7 @@ TEST(UrlTest, BadUrlsSayWhatIsWrong) {
   for (const char* bad : {"http://h:0/", "http://h:65536/", "http://h:80x/", "http://h:/"}) {
     auto url = parseUrl(bad);
     ASSERT_FALSE(url) << bad;
-    EXPECT_NE(url.error().message.find("port must be a number from 1 to 65535"),
-              std::string::npos)
+    EXPECT_NE(url.error().message.find("port must be a number from 1 to 65535"), std::string::npos)
         << url.error().message;
   }
   EXPECT_NE(parseUrl("http://[::1/").error().message.find("IPv6 host goes in brackets"),
