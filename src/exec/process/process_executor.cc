@@ -120,12 +120,20 @@ class ProcessExecutor final : public Executor {
   // (each holds the view: its namespaces, scratch space and relays).
   void retire(const FunctionSpec& spec) override {
     if (!spec.process) return;
-    std::lock_guard lock(mu_);
-    // A redeploy of the same name and version with other settings has a plan of its own.
-    if (auto it = prepared_.find(planKey(spec));
-        it != prepared_.end() && it->second->binding == *spec.process) {
-      prepared_.erase(it);
+    const std::string key = planKey(spec);
+    std::shared_ptr<Slot> slot;
+    {
+      std::lock_guard lock(mu_);
+      auto it = slots_.find(key);
+      if (it == slots_.end()) return;
+      slot = it->second;
     }
+    std::lock_guard lock(slot->mu);
+    // A redeploy of the same name and version with other settings has a plan of its own.
+    if (!slot->prepared || slot->prepared->binding != *spec.process) return;
+    slot->prepared.reset();
+    std::lock_guard map_lock(mu_);
+    if (auto it = slots_.find(key); it != slots_.end() && it->second == slot) slots_.erase(it);
   }
 
   [[nodiscard]] std::map<std::string, std::string> artifact(
@@ -142,19 +150,30 @@ class ProcessExecutor final : public Executor {
     ProcessBinding binding;  // what the plan was made from
   };
 
+  // One function's plan, made by one caller at a time: making a view takes a process start and
+  // namespaces, which must not hold up other functions' first instances.
+  struct Slot {
+    std::mutex mu;
+    std::shared_ptr<const Prepared> prepared;
+  };
+
   // A function's plan (its seccomp program compiled once), reused by every instance.
   static std::string planKey(const FunctionSpec& spec) {
     return spec.id() + "\n" + spec.base_dir + "\n" + spec.handler;
   }
 
-  Result<std::shared_ptr<const Prepared>> prepare(const FunctionSpec& spec) const {
-    const std::string key = planKey(spec);
+  std::shared_ptr<Slot> slotOf(const std::string& key) const {
     std::lock_guard lock(mu_);
+    auto& slot = slots_[key];
+    if (!slot) slot = std::make_shared<Slot>();
+    return slot;
+  }
+
+  Result<std::shared_ptr<const Prepared>> prepare(const FunctionSpec& spec) const {
+    const std::shared_ptr<Slot> slot = slotOf(planKey(spec));
+    std::lock_guard lock(slot->mu);
     // The same name and version redeployed with other process settings gets a new plan.
-    if (auto it = prepared_.find(key);
-        it != prepared_.end() && it->second->binding == *spec.process) {
-      return it->second;
-    }
+    if (slot->prepared && slot->prepared->binding == *spec.process) return slot->prepared;
     SIE_CHECK(validate(spec));
     const ProcessBinding& p = *spec.process;
     auto prepared = std::make_shared<Prepared>();
@@ -215,12 +234,13 @@ class ProcessExecutor final : public Executor {
     }
     plan.seccomp = std::make_shared<const SeccompProgram>(SIE_TRY(SeccompProgram::build(p)));
     plan.seccomp_watch = SeccompWatch::shared();
-    prepared_[key] = prepared;
+    slot->prepared = prepared;
     return std::shared_ptr<const Prepared>(prepared);
   }
 
-  mutable std::mutex mu_;  // the cache below: filled by const artifact() as well
-  mutable std::map<std::string, std::shared_ptr<const Prepared>> prepared_;
+  // Lock order: a slot's, then mu_ (retire); prepare holds mu_ only to find its slot.
+  mutable std::mutex mu_;  // the map below: filled by const artifact() as well
+  mutable std::map<std::string, std::shared_ptr<Slot>> slots_;
   std::atomic<int> instances_{0};
 };
 
