@@ -113,8 +113,7 @@ class Dispatcher final : public gateway::Downstream {
   std::mutex ready_mu_;
   std::condition_variable ready_cv_;
   std::deque<Lane*> ready_;
-  std::atomic<std::size_t> ready_size_{0};  // ready_.size(), readable without the lock
-  int sleepers_ = 0;                        // workers waiting on ready_cv_; guarded by ready_mu_
+  int sleepers_ = 0;  // workers waiting on ready_cv_; guarded by ready_mu_
   std::atomic<bool> stopping_{false};
 
   // Sources blocked on a full queue, and drain() callers, wait here; workers notify only while
