@@ -177,6 +177,7 @@ void Dispatcher::enqueue(Target& target, Lane& lane, std::shared_ptr<const Event
   target.depth.fetch_add(1, std::memory_order_relaxed);
   queued_.fetch_add(1, std::memory_order_relaxed);
   bool first = false;
+  bool filling = false;
   {
     std::lock_guard lock(lane.mu);
     lane.events.push_back(std::move(event));
@@ -184,7 +185,9 @@ void Dispatcher::enqueue(Target& target, Lane& lane, std::shared_ptr<const Event
       lane.scheduled = true;
       first = true;
     }
+    filling = lane.filling;
   }
+  if (filling) lane.more.notify_one();
   if (first) schedule(lane);
 }
 
@@ -221,19 +224,24 @@ void Dispatcher::schedule(Lane& lane) {
 
 void Dispatcher::takeBatch(Lane& lane, std::size_t max,
                            std::vector<std::shared_ptr<const Event>>& out) {
-  const std::int64_t delay_ns = lane.target->max_delay_us.load(std::memory_order_relaxed) * 1000;
-  const std::int64_t deadline = delay_ns > 0 ? monotonicNs() + delay_ns : 0;
+  const auto delay =
+      std::chrono::microseconds(lane.target->max_delay_us.load(std::memory_order_relaxed));
+  const auto deadline = std::chrono::steady_clock::now() + delay;
+  std::unique_lock lock(lane.mu);
+  bool waited_out = false;
   while (true) {
-    {
-      std::lock_guard lock(lane.mu);
-      while (out.size() < max && !lane.events.empty()) {
-        out.push_back(std::move(lane.events.front()));
-        lane.events.pop_front();
-      }
+    while (out.size() < max && !lane.events.empty()) {
+      out.push_back(std::move(lane.events.front()));
+      lane.events.pop_front();
     }
     // An empty lane means the batch was taken by the caller's previous round: do not wait.
-    if (out.empty() || out.size() >= max || monotonicNs() >= deadline || stopping_.load()) return;
-    std::this_thread::yield();
+    if (out.empty() || out.size() >= max || delay.count() == 0 || waited_out || stopping_.load()) {
+      return;
+    }
+    // Asleep until the batch fills or maxDelay passes: spinning here held a core for maxDelay.
+    lane.filling = true;
+    waited_out = lane.more.wait_until(lock, deadline) == std::cv_status::timeout;
+    lane.filling = false;
   }
 }
 

@@ -70,6 +70,8 @@ class Dispatcher final : public gateway::Downstream {
     std::mutex mu;
     std::deque<std::shared_ptr<const Event>> events;
     bool scheduled = false;  // in the ready queue or being worked
+    bool filling = false;    // a worker waits (up to maxDelay) for more events: notify `more`
+    std::condition_variable more;
   };
   struct Target {
     std::string name;

@@ -375,5 +375,31 @@ TEST(DispatcherTest, MicroBatchWaitsUpToMaxDelayForTheBatchToFill) {
   ASSERT_EQ(sizes, (std::vector<std::size_t>{4}));
 }
 
+TEST(DispatcherTest, AMicroBatchThatDoesNotFillIsHandedOverAfterMaxDelay) {
+  MemoryDeadLetters dead;
+  DispatcherOptions options;
+  options.workers = 1;
+  options.lanes = 1;
+  Dispatcher d(options, dead);
+  std::mutex mu;
+  std::vector<std::size_t> sizes;
+  const std::uint32_t target = *d.addTarget(
+      "partial@1",
+      [&](std::span<const Event* const> events) {
+        std::lock_guard lock(mu);
+        sizes.push_back(events.size());
+      },
+      BatchPolicy{4, std::chrono::milliseconds(100)});
+  d.start();
+  const std::uint32_t targets[] = {target};
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_TRUE(d.deliver(reading("partial/s1", 0), targets));
+  ASSERT_TRUE(d.drain(std::chrono::seconds(10)));
+  const auto waited = std::chrono::steady_clock::now() - sent;
+  d.stop();
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{1}));
+  EXPECT_GE(waited, std::chrono::milliseconds(100)) << "handed over before maxDelay";
+}
+
 }  // namespace
 }  // namespace sie::node
