@@ -80,6 +80,11 @@ void Dispatcher::setBatch(std::uint32_t target, BatchPolicy batch) {
   targets_[target]->max_delay_us = batch.max_delay.count();
 }
 
+void Dispatcher::setInline(std::uint32_t target, bool allowed) {
+  if (target >= target_count_.load(std::memory_order_acquire)) return;
+  targets_[target]->inline_allowed = allowed;
+}
+
 void Dispatcher::start() {
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { workerLoop(); });
 }
@@ -176,8 +181,28 @@ Result<bool> Dispatcher::admit(Target& target, Lane& lane, const Event& event) {
 void Dispatcher::enqueue(Target& target, Lane& lane, std::shared_ptr<const Event> event) {
   target.depth.fetch_add(1, std::memory_order_relaxed);
   queued_.fetch_add(1, std::memory_order_relaxed);
+  // A function that delivers events itself (a decision triggering another) queues them: one
+  // level of inline running at most, so a chain of functions cannot grow this thread's stack.
+  thread_local bool running_inline = false;
+  const bool may_run_here = !running_inline &&
+                            target.inline_allowed.load(std::memory_order_relaxed) &&
+                            target.max_batch.load(std::memory_order_relaxed) == 1;
   bool first = false;
   bool filling = false;
+  {
+    std::lock_guard lock(lane.mu);
+    if (may_run_here && !lane.scheduled) {  // idle: no event queued or running
+      lane.scheduled = true;
+      first = true;
+    }
+  }
+  if (may_run_here && first) {
+    running_inline = true;
+    runInline(target, lane, std::move(event));
+    running_inline = false;
+    return;
+  }
+  first = false;
   {
     std::lock_guard lock(lane.mu);
     lane.events.push_back(std::move(event));
@@ -245,35 +270,33 @@ void Dispatcher::takeBatch(Lane& lane, std::size_t max,
   }
 }
 
-void Dispatcher::runLane(Lane& lane) {
-  Target& target = *lane.target;
-  const auto max = static_cast<std::size_t>(target.max_batch.load(std::memory_order_relaxed));
-  std::vector<std::shared_ptr<const Event>> batch;
-  std::vector<const Event*> events;
-  for (std::size_t done = 0; done < std::max<std::size_t>(kLaneBatch, max);) {
-    batch.clear();
-    takeBatch(lane, max, batch);
-    if (batch.empty()) break;
-    events.clear();
-    const std::int64_t now = monotonicNs();
-    for (const auto& event : batch) {
-      if (event->ingest_ns > 0)
-        target.wait->observe(static_cast<double>(now - event->ingest_ns) * 1e-9);
-      events.push_back(event.get());
+void Dispatcher::handle(Target& target, std::span<const std::shared_ptr<const Event>> batch) {
+  boost::container::small_vector<const Event*, 16> events;
+  const std::int64_t now = monotonicNs();
+  for (const auto& event : batch) {
+    if (event->ingest_ns > 0) {
+      target.wait->observe(static_cast<double>(now - event->ingest_ns) * 1e-9);
     }
-    target.calls->inc();
-    target.handled->inc(batch.size());
-    target.handler(events);
-    done += batch.size();
-    target.depth_gauge->set(
-        static_cast<double>(target.depth.fetch_sub(batch.size()) - batch.size()));
-    queued_.fetch_sub(batch.size());
-    // seq_cst on depth/queued_ and waiters_: either a waiter sees the new depth or we see it.
-    if (waiters_.load() > 0) {
-      std::lock_guard lock(space_mu_);
-      space_cv_.notify_all();
-    }
+    events.push_back(event.get());
   }
+  target.calls->inc();
+  target.handled->inc(batch.size());
+  target.handler(std::span<const Event* const>(events.data(), events.size()));
+  target.depth_gauge->set(static_cast<double>(target.depth.fetch_sub(batch.size()) - batch.size()));
+  queued_.fetch_sub(batch.size());
+  // seq_cst on depth/queued_ and waiters_: either a waiter sees the new depth or we see it.
+  if (waiters_.load() > 0) {
+    std::lock_guard lock(space_mu_);
+    space_cv_.notify_all();
+  }
+}
+
+void Dispatcher::runInline(Target& target, Lane& lane, std::shared_ptr<const Event> event) {
+  handle(target, {&event, 1});
+  release(lane);  // what another thread queued meanwhile goes to the workers, in order
+}
+
+void Dispatcher::release(Lane& lane) {
   bool again = false;
   {
     std::lock_guard lock(lane.mu);
@@ -284,6 +307,20 @@ void Dispatcher::runLane(Lane& lane) {
     }
   }
   if (again) schedule(lane);
+}
+
+void Dispatcher::runLane(Lane& lane) {
+  Target& target = *lane.target;
+  const auto max = static_cast<std::size_t>(target.max_batch.load(std::memory_order_relaxed));
+  std::vector<std::shared_ptr<const Event>> batch;
+  for (std::size_t done = 0; done < std::max<std::size_t>(kLaneBatch, max);) {
+    batch.clear();
+    takeBatch(lane, max, batch);
+    if (batch.empty()) break;
+    handle(target, batch);
+    done += batch.size();
+  }
+  release(lane);
 }
 
 bool Dispatcher::drain(std::chrono::milliseconds deadline) {

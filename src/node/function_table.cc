@@ -42,6 +42,24 @@ Result<FunctionTable::Slot*> FunctionTable::slotFor(const std::string& name,
   return it->second.get();
 }
 
+namespace {
+
+// Builtin handlers take microseconds and never block or sleep (no retries, no escalation's wait):
+// the thread that delivers their events may run them itself (Dispatcher::setInline).
+bool runsInline(const FunctionRunner* runner) {
+  if (runner == nullptr) return true;
+  const FunctionSpec& spec = runner->spec();
+  return spec.runtime == "builtin" && spec.retries == 0 && !spec.escalate;
+}
+
+}  // namespace
+
+void FunctionTable::applyDispatch(const Slot& slot) {
+  if (slot.runner) dispatcher_.setBatch(slot.target, slot.runner->spec().batch);
+  dispatcher_.setInline(slot.target, slot.runner && runsInline(slot.runner.get()) &&
+                                         runsInline(slot.candidate.get()));
+}
+
 Result<std::shared_ptr<FunctionRunner>> FunctionTable::build(Slot& slot, FunctionSpec spec,
                                                              bool check_escalation) {
   auto runtime = runtimes_.find(spec.runtime);
@@ -91,7 +109,7 @@ Result<DeployOutcome> FunctionTable::deploy(FunctionSpec spec, bool check_escala
     shadow = std::exchange(slot->shadow, nullptr);
     slot->triggers = runner->spec().triggers;
     if (old) outcome.previous = old->spec().id();
-    dispatcher_.setBatch(slot->target, runner->spec().batch);
+    applyDispatch(*slot);
     SIE_CHECK(route());
   }
   shadow.reset();  // joins its thread, outside the lock
@@ -123,6 +141,7 @@ Result<DeployOutcome> FunctionTable::deployCandidate(FunctionSpec spec,
     old = std::exchange(slot->candidate, runner);
     old_shadow = std::exchange(slot->shadow, shadow);
     slot->policy = policy;
+    applyDispatch(*slot);
   }
   old_shadow.reset();
   if (old) retire(std::move(old));
@@ -170,7 +189,7 @@ Result<std::string> FunctionTable::promote(const std::string& name) {
     shadow = std::exchange(slot.shadow, nullptr);
     slot.triggers = slot.runner->spec().triggers;
     version = slot.runner->spec().version;
-    dispatcher_.setBatch(slot.target, slot.runner->spec().batch);
+    applyDispatch(slot);
     SIE_CHECK(route());
   }
   shadow.reset();
@@ -190,6 +209,7 @@ Result<std::string> FunctionTable::abortRollout(const std::string& name) {
     }
     candidate = std::exchange(it->second->candidate, nullptr);
     shadow = std::exchange(it->second->shadow, nullptr);
+    applyDispatch(*it->second);
   }
   shadow.reset();
   const std::string version = candidate->spec().version;
@@ -391,6 +411,7 @@ void FunctionTable::tick() {
           rolled_back.push_back({name, slot->candidate->spec().version, std::move(why),
                                  std::exchange(slot->candidate, nullptr),
                                  std::exchange(slot->shadow, nullptr)});
+          applyDispatch(*slot);
           serving.pop_back();
         }
       }

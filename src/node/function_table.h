@@ -112,6 +112,9 @@ class FunctionTable {
   void handle(Slot& slot, std::span<const Event* const> events);
   // Rebuilds the router's triggers from the serving slots. Under mu_.
   Status route();
+  // The dispatcher's policy for a slot's current versions (micro-batches, running inline);
+  // under mu_, after its runner or candidate changed.
+  void applyDispatch(const Slot& slot);
   void retire(std::shared_ptr<FunctionRunner> runner);
   // Builds a runner for `spec` (validation, Dapr, escalation) and warms it once the node runs.
   Result<std::shared_ptr<FunctionRunner>> build(Slot& slot, FunctionSpec spec,

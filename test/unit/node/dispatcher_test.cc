@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <thread>
 
 namespace sie::node {
@@ -399,6 +400,99 @@ TEST(DispatcherTest, AMicroBatchThatDoesNotFillIsHandedOverAfterMaxDelay) {
   d.stop();
   EXPECT_EQ(sizes, (std::vector<std::size_t>{1}));
   EXPECT_GE(waited, std::chrono::milliseconds(100)) << "handed over before maxDelay";
+}
+
+TEST(DispatcherTest, AnInlineTargetRunsOnTheDeliveringThreadWhenItsLaneIsIdle) {
+  MemoryDeadLetters dead;
+  DispatcherOptions options;
+  options.workers = 1;
+  options.lanes = 1;
+  Dispatcher d(options, dead);
+  std::mutex mu;
+  std::vector<std::thread::id> ran_on;
+  const std::uint32_t fast = *d.addTarget("fast@1", [&](const Event&) {
+    std::lock_guard lock(mu);
+    ran_on.push_back(std::this_thread::get_id());
+  });
+  d.setInline(fast, true);
+  d.start();
+  const std::uint32_t targets[] = {fast};
+  ASSERT_TRUE(d.deliver(reading("inline/s1", 1), targets));
+  {
+    std::lock_guard lock(mu);  // handled before deliver() returned, here
+    ASSERT_EQ(ran_on, std::vector<std::thread::id>{std::this_thread::get_id()});
+  }
+  d.setInline(fast, false);
+  ASSERT_TRUE(d.deliver(reading("inline/s1", 2), targets));
+  ASSERT_TRUE(d.drain(std::chrono::seconds(10)));
+  d.stop();
+  ASSERT_EQ(ran_on.size(), 2U);
+  EXPECT_NE(ran_on[1], std::this_thread::get_id()) << "not inline any more: a worker's";
+}
+
+TEST(DispatcherTest, AnInlineTargetKeepsEachLanesOrderWhileAWorkerHoldsTheLane) {
+  MemoryDeadLetters dead;
+  DispatcherOptions options;
+  options.workers = 2;
+  options.lanes = 1;
+  Dispatcher d(options, dead);
+  Gate gate;
+  std::mutex mu;
+  std::vector<std::int64_t> order;
+  std::atomic<bool> first_running{false};
+  const std::uint32_t target = *d.addTarget("ordered@1", [&](const Event& e) {
+    if (e.telemetry->ts_ns == 1) {
+      first_running = true;
+      gate.wait();  // the lane stays busy on a worker while later events arrive
+    }
+    std::lock_guard lock(mu);
+    order.push_back(e.telemetry->ts_ns);
+  });
+  d.start();
+  const std::uint32_t targets[] = {target};
+  ASSERT_TRUE(d.deliver(reading("ordered/s1", 1), targets));  // not inline yet: a worker's
+  while (!first_running) std::this_thread::yield();
+  d.setInline(target, true);
+  for (std::int64_t ts = 2; ts <= 20; ++ts) {
+    ASSERT_TRUE(d.deliver(reading("ordered/s1", ts), targets));  // queued behind the busy lane
+  }
+  gate.open();
+  ASSERT_TRUE(d.drain(std::chrono::seconds(10)));
+  ASSERT_TRUE(d.deliver(reading("ordered/s1", 21), targets));  // idle again: inline
+  d.stop();
+  std::vector<std::int64_t> expected(21);
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_EQ(order, expected);
+}
+
+TEST(DispatcherTest, EventsDeliveredFromAnInlineHandlerAreQueued) {
+  MemoryDeadLetters dead;
+  DispatcherOptions options;
+  options.workers = 1;
+  options.lanes = 1;
+  Dispatcher d(options, dead);
+  std::atomic<int> nested_here{0};
+  std::atomic<int> nested_handled{0};
+  const auto caller = std::this_thread::get_id();
+  const std::uint32_t next = *d.addTarget("next@1", [&](const Event&) {
+    if (std::this_thread::get_id() == caller) ++nested_here;
+    ++nested_handled;
+  });
+  std::uint32_t chained[] = {next};
+  const std::uint32_t first = *d.addTarget("first@1", [&](const Event& e) {
+    // A decision that triggers another function: its event goes to the workers, not deeper
+    // into this thread's stack.
+    ASSERT_TRUE(d.deliver(reading("chain/s2", e.telemetry->ts_ns), chained));
+  });
+  d.setInline(first, true);
+  d.setInline(next, true);
+  d.start();
+  const std::uint32_t targets[] = {first};
+  for (std::int64_t ts = 1; ts <= 5; ++ts) ASSERT_TRUE(d.deliver(reading("chain/s1", ts), targets));
+  ASSERT_TRUE(d.drain(std::chrono::seconds(10)));
+  d.stop();
+  EXPECT_EQ(nested_handled.load(), 5);
+  EXPECT_EQ(nested_here.load(), 0);
 }
 
 }  // namespace
