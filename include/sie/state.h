@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "sie/event.h"
 #include "sie/result.h"
 
@@ -25,8 +27,14 @@ namespace sie {
 // One stored reading (a block of samples keeps its values together).
 struct Sample {
   std::int64_t ts_ns = 0;
-  std::vector<double> values;
+  // Most readings are one value: kept inline, so a window of N samples is one allocation, not N+1.
+  boost::container::small_vector<double, 1> values;
   Quality quality = Quality::kGood;
+
+  static Sample of(const Telemetry& reading) {
+    return {reading.ts_ns, {reading.values.begin(), reading.values.end()}, reading.quality};
+  }
+  [[nodiscard]] std::span<const double> view() const { return {values.data(), values.size()}; }
 };
 
 class TimeSeriesStore {

@@ -22,7 +22,7 @@ Sample StoredReading::toSample() const {
   sample.ts_ns = ts_ns;
   sample.quality = quality;
   if (block) {
-    sample.values = block->values;
+    sample.values.assign(block->values.begin(), block->values.end());
   } else {
     sample.values.assign(1, value);
   }

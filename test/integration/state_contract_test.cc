@@ -1,6 +1,7 @@
 // The state contracts (include/sie/state.h), one suite run against every backend: embedded
 // SQLite and Redis (a real redis-server on a free loopback port). A backend passes when it
 // behaves the same as the others from a caller's point of view.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -178,7 +179,7 @@ TEST_P(StateContractTest, BlocksQualityAndExactTimestampsRoundTrip) {
   ASSERT_TRUE(got) << got.error().str();
   ASSERT_EQ(got->size(), 1U);
   EXPECT_EQ(got->at(0).ts_ns, block.ts_ns);
-  EXPECT_EQ(got->at(0).values, block.values);
+  EXPECT_THAT(got->at(0).values, ::testing::ElementsAreArray(block.values));
   EXPECT_EQ(got->at(0).quality, Quality::kUncertain);
 }
 

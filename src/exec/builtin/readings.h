@@ -25,7 +25,7 @@ double readingValue(std::span<const double> values);
 // window sample.
 inline std::optional<double> usableValue(const Sample& sample) {
   if (sample.quality == Quality::kBad || sample.values.empty()) return std::nullopt;
-  const double v = sample.values.size() == 1 ? sample.values[0] : readingValue(sample.values);
+  const double v = sample.values.size() == 1 ? sample.values[0] : readingValue(sample.view());
   if (!std::isfinite(v)) return std::nullopt;
   return v;
 }

@@ -78,12 +78,12 @@ class Resampler {
     while (next_ < readings_.size() && readings_[next_]->ts_ns <= ts) ++next_;
     if (next_ == 0) return std::nullopt;
     const Sample& held = *readings_[next_ - 1];
-    const double v = meanOf(held.values);
+    const double v = meanOf(held.view());
     if (!linear_ || next_ == readings_.size() || held.ts_ns == ts) return v;
     const Sample& after = *readings_[next_];
     const double fraction =
         static_cast<double>(ts - held.ts_ns) / static_cast<double>(after.ts_ns - held.ts_ns);
-    return v + (meanOf(after.values) - v) * fraction;
+    return v + (meanOf(after.view()) - v) * fraction;
   }
 
  private:
@@ -109,7 +109,7 @@ Filled fillResampled(const InputPlan& plan, const Invocation& call,
   const std::size_t length = plan.window;
   const std::int64_t last = call.reading.ts_ns - (plan.residual ? plan.period_ns : 0);
   const std::int64_t first = last - static_cast<std::int64_t>(length - 1) * plan.period_ns;
-  const Sample trigger{call.reading.ts_ns, call.reading.values, call.reading.quality};
+  const Sample trigger = Sample::of(call.reading);
   for (std::size_t c = 0; c < plan.channels.size(); ++c) {
     const ChannelPlan& channel = plan.channels[c];
     std::vector<const Sample*> readings;
@@ -176,7 +176,7 @@ Filled fillInput(const InputPlan& plan, const Invocation& call, std::vector<floa
                                           from_history, plan.channels[0].input)};
   }
   std::reverse(timeline.begin(), timeline.end());
-  const Sample trigger{call.reading.ts_ns, call.reading.values, call.reading.quality};
+  const Sample trigger = Sample::of(call.reading);
   if (!plan.residual) timeline.push_back(&trigger);
 
   for (std::size_t c = 0; c < channels; ++c) {
@@ -185,7 +185,7 @@ Filled fillInput(const InputPlan& plan, const Invocation& call, std::vector<floa
     float* out = row.data() + c * length;
     if (c == 0) {
       for (std::size_t i = 0; i < length; ++i) {
-        const double v = meanOf(timeline[i]->values);
+        const double v = meanOf(timeline[i]->view());
         if (!std::isfinite(v)) return {Fill::kInvalidValue, "a window value is NaN or infinite"};
         out[i] = normalized(v, plan_c);
       }
@@ -209,13 +209,13 @@ Filled fillInput(const InputPlan& plan, const Invocation& call, std::vector<floa
         return {Fill::kWarmingUp,
                 fmt::format("'{}' has no reading at or before the window's start", channel.input)};
       }
-      const double v = meanOf(held->values);
+      const double v = meanOf(held->view());
       if (!std::isfinite(v)) return {Fill::kInvalidValue, "a window value is NaN or infinite"};
       out[i] = normalized(v, plan_c);
     }
     if (plan.residual) {
       holdUntil(call.reading.ts_ns);
-      target[c] = normalized(meanOf(held->values), plan_c);
+      target[c] = normalized(meanOf(held->view()), plan_c);
     }
   }
   for (float v : target) {

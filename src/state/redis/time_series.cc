@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <span>
 
 #include <fmt/format.h>
 
 namespace sie::state::redis {
 namespace {
 
-std::string encodeValues(const std::vector<double>& values) {
+std::string encodeValues(std::span<const double> values) {
   std::string out;
   for (double v : values) {
     if (!out.empty()) out += ',';
@@ -53,7 +54,8 @@ Result<std::vector<Sample>> decodeEntries(const Reply& reply, std::string_view k
     const auto& fields = entry.elements[1].elements;
     for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
       if (fields[i].str == "v") {
-        sample.values = SIE_TRY(decodeValues(fields[i + 1].str));
+        const std::vector<double> values = SIE_TRY(decodeValues(fields[i + 1].str));
+        sample.values.assign(values.begin(), values.end());
       } else if (fields[i].str == "q") {
         const int q = std::atoi(fields[i + 1].str.c_str());
         sample.quality = static_cast<Quality>(std::clamp(q, 0, 2));
@@ -92,11 +94,11 @@ Status RedisTimeSeries::append(const Telemetry& reading) {
     return fail(Errc::kInvalidArgument, fmt::format("reading of {} has a negative timestamp ({})",
                                                     reading.sensor.str(), reading.ts_ns));
   }
-  Sample sample{reading.ts_ns, reading.values, reading.quality};
+  Sample sample = Sample::of(reading);
   Series& s = series(reading.sensor);
   std::lock_guard lock(s.mu);  // held across push so the ring and the stream keep one order
   SIE_TRY(outbox_.push({"XADD", keys_.series(reading.sensor.str()), "MAXLEN", "~", max_readings_,
-                        streamId(reading.ts_ns), "v", encodeValues(sample.values), "q",
+                        streamId(reading.ts_ns), "v", encodeValues(sample.view()), "q",
                         std::to_string(static_cast<int>(sample.quality))},
                        /*refusable=*/true));
   s.ring.push_back(std::move(sample));

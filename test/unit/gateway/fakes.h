@@ -42,7 +42,7 @@ class MemorySeries final : public TimeSeriesStore {
     std::lock_guard lock(mu);
     std::vector<Sample> out;
     for (auto it = readings.rbegin(); it != readings.rend() && out.size() < n; ++it) {
-      if (it->sensor == sensor) out.push_back(Sample{it->ts_ns, it->values, it->quality});
+      if (it->sensor == sensor) out.push_back(Sample::of(*it));
     }
     return out;
   }

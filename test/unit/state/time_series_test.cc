@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "state/embedded_store.h"
@@ -66,8 +67,8 @@ TEST(StateTimeSeriesTest, BlocksKeepTheirSamplesInMemoryAndOnDisk) {
     auto last = store->timeSeries().lastN(Symbol::intern("pump1/vibration"), 2);
     ASSERT_TRUE(last);
     ASSERT_EQ(last->size(), 2U);
-    EXPECT_EQ(last->at(0).values, samples);
-    EXPECT_EQ(last->at(1).values, std::vector<double>{42.0});
+    EXPECT_THAT(last->at(0).values, ::testing::ElementsAreArray(samples));
+    EXPECT_THAT(last->at(1).values, ::testing::ElementsAreArray(std::vector<double>{42.0}));
     ASSERT_TRUE(store->close());
   }
   auto store = openOrDie(manualOptions(dir.path()));
@@ -76,8 +77,8 @@ TEST(StateTimeSeriesTest, BlocksKeepTheirSamplesInMemoryAndOnDisk) {
   ASSERT_TRUE(last) << last.error().str();
   ASSERT_EQ(last->size(), 2U);
   EXPECT_EQ(last->at(0).ts_ns, 1000);
-  EXPECT_EQ(last->at(0).values, samples);
-  EXPECT_EQ(last->at(1).values, std::vector<double>{42.0});
+  EXPECT_THAT(last->at(0).values, ::testing::ElementsAreArray(samples));
+  EXPECT_THAT(last->at(1).values, ::testing::ElementsAreArray(std::vector<double>{42.0}));
 }
 
 TEST(StateTimeSeriesTest, QualityAndNanSurviveReopen) {
