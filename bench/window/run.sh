@@ -128,9 +128,9 @@ for qos in 0 1; do
     s=${result[sie,$qos,$rate]}
     awk -v q="$qos" -v r="$rate" -v bp="$(field "$b" p99)" -v sp="$(field "$s" p99)" \
       -v bc="$(field "$b" cpu)" -v sc="$(field "$s" cpu)" -v br="$(field "$b" rss)" \
-      -v sr="$(field "$s" rss)" 'BEGIN {
-        printf "  qos %s %6s/s: p99 %.2fx (%.0f vs %.0f us), CPU %.2fx (%.1f vs %.1f us/reading), peak RSS %.1f vs %.1f MB\n",
-               q, r, sp / bp, sp, bp, sc / bc, sc, bc, sr, br }'
+      -v sr="$(field "$s" rss)" -v ba="$(field "$b" anon)" -v sa="$(field "$s" anon)" 'BEGIN {
+        printf "  qos %s %6s/s: p99 %.2fx (%.0f vs %.0f us), CPU %.2fx (%.1f vs %.1f us/reading), peak RSS %.1f vs %.1f MB (anonymous %.1f vs %.1f MB)\n",
+               q, r, sp / bp, sp, bp, sc / bc, sc, bc, sr, br, sa, ba }'
   done
   awk -v q="$qos" -v b="${result[baseline,$qos,max]}" -v s="${result[sie,$qos,max]}" 'BEGIN {
     printf "  qos %s highest sustained rate: %.0f %% (%d vs %d readings/s)\n", q, (b > 0 ? 100 * s / b : 0), s, b }'

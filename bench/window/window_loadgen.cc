@@ -160,12 +160,15 @@ double cpuSeconds(int pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-// The peak resident set of a process (VmHWM), in MB.
-double peakRssMb(int pid) {
+// A field of /proc/PID/status in kB (VmHWM: the peak resident set, file-backed pages of the
+// program and its libraries included; RssAnon: the process's own memory now), in MB.
+double statusMb(int pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
+    if (line.rfind(field + ":", 0) == 0) {
+      return std::strtod(line.c_str() + field.size() + 1, nullptr) / 1024.0;
+    }
   }
   return 0;
 }
@@ -212,6 +215,15 @@ int main(int argc, char** argv) {
   mosquitto_subscribe(sub, nullptr, "bench/out/#", qos);
   while (!run.subscribed) std::this_thread::sleep_for(std::chrono::milliseconds(5));
 
+  // The kernel keeps no peak of anonymous memory: sample it while the run lasts.
+  std::atomic<bool> sampling{true};
+  std::atomic<double> anon_peak_mb{0};
+  std::thread sampler([&] {
+    while (sampling) {
+      anon_peak_mb = std::max(anon_peak_mb.load(), statusMb(pid, "RssAnon"));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
   const double cpu0 = cpuSeconds(pid);
   const auto begin = std::chrono::steady_clock::now();
   char topic[64];
@@ -236,6 +248,8 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   const double cpu = cpuSeconds(pid) - cpu0;
+  sampling = false;
+  sampler.join();
   mosquitto_disconnect(pub);
   mosquitto_disconnect(sub);
   mosquitto_loop_stop(pub, false);
@@ -243,14 +257,15 @@ int main(int argc, char** argv) {
   const std::int64_t got = run.received.load();
   std::printf(
       "qos %d rate %.0f/s offered %.0f/s sent %lld received %lld loss %.3f%% wrong %lld dup %lld "
-      "p50 %.0f us p99 %.0f us p99.9 %.0f us cpu %.1f us/msg rss %.1f MB\n",
+      "p50 %.0f us p99 %.0f us p99.9 %.0f us cpu %.1f us/msg rss %.1f MB anon %.1f MB\n",
       qos, rate, static_cast<double>(run.total) / elapsed, static_cast<long long>(run.total),
       static_cast<long long>(got),
       100.0 * static_cast<double>(run.total - std::min(got, run.total)) /
           static_cast<double>(run.total),
       static_cast<long long>(run.wrong), static_cast<long long>(run.duplicates),
       quantileUs(run.latencies, 0.5), quantileUs(run.latencies, 0.99),
-      quantileUs(run.latencies, 0.999), 1e6 * cpu / static_cast<double>(run.total), peakRssMb(pid));
+      quantileUs(run.latencies, 0.999), 1e6 * cpu / static_cast<double>(run.total),
+      statusMb(pid, "VmHWM"), anon_peak_mb.load());
   if (run.wrong > 0) std::fprintf(stderr, "first wrong decision: %s\n", run.first_wrong.c_str());
   if (run.unknown > 0) {
     std::fprintf(stderr, "%lld answers named no reading of this run\n",
