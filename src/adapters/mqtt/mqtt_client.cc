@@ -113,22 +113,8 @@ Result<int> Client::publish(const std::string& topic, std::string_view payload, 
                 fmt::format("mqtt {}: publish to '{}' failed: {}", name_, topic,
                             rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc)));
   }
-  flush();
+  wake();
   return mid;
-}
-
-void Client::flush() {
-  if (io_mu_.try_lock()) {  // the client's thread is not in libmosquitto with the socket
-    int rc = MOSQ_ERR_SUCCESS;
-    if (mosquitto_socket(mosq_) >= 0 && mosquitto_want_write(mosq_)) {
-      rc = mosquitto_loop_write(mosq_, 1);
-      if (rc != MOSQ_ERR_SUCCESS) lost(rc);
-    }
-    const bool written = rc == MOSQ_ERR_SUCCESS && !mosquitto_want_write(mosq_);
-    io_mu_.unlock();
-    if (written) return;
-  }
-  wake();  // what is left (a busy socket, a reconnect) is the client's thread's
 }
 
 Status Client::subscribe(const std::string& filter, int qos) {
@@ -234,40 +220,29 @@ void Client::lost(int rc) {
 }
 
 void Client::run() {
-  std::unique_lock io(io_mu_, std::defer_lock);
   while (!stopping_) {
-    io.lock();
     const int sock = mosquitto_socket(mosq_);
     if (sock < 0) {
-      const bool connected = connectOnce();
-      io.unlock();
-      if (!connected) waitBackoff();
+      if (!connectOnce()) waitBackoff();
       continue;
     }
     pollfd fds[2] = {
         {sock, static_cast<short>(POLLIN | (mosquitto_want_write(mosq_) ? POLLOUT : 0)), 0},
         {wake_fd_, POLLIN, 0}};
-    io.unlock();
-    // A publisher may write, or close a broken connection, meanwhile: it wakes this thread.
     if (::poll(fds, 2, 1000) < 0 && errno != EINTR) break;
     if (fds[1].revents & POLLIN) {
       std::uint64_t drained = 0;
       [[maybe_unused]] const auto n = ::read(wake_fd_, &drained, sizeof drained);
     }
-    io.lock();
-    if (mosquitto_socket(mosq_) != sock) {  // closed (and maybe reopened) by a publisher
-      io.unlock();
-      continue;
-    }
     int rc = MOSQ_ERR_SUCCESS;
     if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) rc = readBatch();
     if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(mosq_)) rc = mosquitto_loop_write(mosq_, 1);
     if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_misc(mosq_);
-    if (rc != MOSQ_ERR_SUCCESS) lost(rc);
-    io.unlock();
-    if (rc != MOSQ_ERR_SUCCESS) waitBackoff();
+    if (rc != MOSQ_ERR_SUCCESS) {
+      lost(rc);
+      waitBackoff();
+    }
   }
-  if (!io.owns_lock()) io.lock();
   if (mosquitto_socket(mosq_) >= 0) {
     mosquitto_disconnect(mosq_);
     mosquitto_loop_write(mosq_, 1);

@@ -5,16 +5,11 @@
 // acknowledgements that libmosquitto queued while reading: a crash before that point leaves the
 // messages unacknowledged, and the broker delivers them again. It reconnects with exponential
 // backoff and full jitter, so a fleet of nodes does not hammer a restarted broker in step.
-//
-// A publishing thread writes its message to the socket itself when the client's thread is not
-// busy with it (io_mu_), instead of waking that thread for every message: a wake-up and a turn
-// on a core per message was the largest cost of a small node's output path.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -31,8 +26,7 @@ namespace sie::mqtt {
 
 class Client {
  public:
-  // Every handler runs on the client's thread, except `published` for a QoS 0 message, which may
-  // run on a thread calling publish() (it must not take a lock held around publish()).
+  // Every handler runs on the client's thread.
   struct Handlers {
     std::function<void()> connected;  // each (re)connect: subscribe here
     std::function<void(const mosquitto_message&)> message;
@@ -75,15 +69,12 @@ class Client {
   void lost(int rc);
   void waitBackoff();
   void wake() const;
-  void flush();
 
   std::string name_;
   Connection connection_;
   Handlers handlers_;
   mosquitto* mosq_ = nullptr;
   int wake_fd_ = -1;
-  // Held while libmosquitto connects, reads, writes or closes the socket; never across a poll.
-  std::mutex io_mu_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};
