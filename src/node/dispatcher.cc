@@ -187,30 +187,28 @@ void Dispatcher::enqueue(Target& target, Lane& lane, std::shared_ptr<const Event
   const bool may_run_here = !running_inline &&
                             target.inline_allowed.load(std::memory_order_relaxed) &&
                             target.max_batch.load(std::memory_order_relaxed) == 1;
+  bool run_here = false;
   bool first = false;
   bool filling = false;
   {
     std::lock_guard lock(lane.mu);
     if (may_run_here && !lane.scheduled) {  // idle: no event queued or running
       lane.scheduled = true;
-      first = true;
+      run_here = true;
+    } else {
+      lane.events.push_back(std::move(event));
+      if (!lane.scheduled) {
+        lane.scheduled = true;
+        first = true;
+      }
+      filling = lane.filling;
     }
   }
-  if (may_run_here && first) {
+  if (run_here) {
     running_inline = true;
     runInline(target, lane, std::move(event));
     running_inline = false;
     return;
-  }
-  first = false;
-  {
-    std::lock_guard lock(lane.mu);
-    lane.events.push_back(std::move(event));
-    if (!lane.scheduled) {
-      lane.scheduled = true;
-      first = true;
-    }
-    filling = lane.filling;
   }
   if (filling) lane.more.notify_one();
   if (first) schedule(lane);
