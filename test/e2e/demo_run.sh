@@ -36,6 +36,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "http://127.0.0.1:$po
 code=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -X POST "http://127.0.0.1:$port/metrics")
 [ "$code" = 405 ] || fail "POST /metrics answered $code"
 
+# The live summary (spec.summaryInterval, 5 s in the demo site) reports the rate of events.
+summary() { grep -Eq 'events +[1-9][0-9]*/s' "$WORK/node.log"; }
+wait_for 20 summary || fail "no live summary with an event rate in the node log"
+
 kill -TERM "$NODE_PID"
 wait "$NODE_PID" || fail "node exited non-zero after SIGTERM"
 NODE_PID=""

@@ -32,6 +32,7 @@ namespace {
 using testing::capture;
 using ::testing::HasSubstr;
 using testing::TempDir;
+using testing::waitUntil;
 
 TEST_F(ControlApiTest, DeployInvokeUpdateAndDeleteAFunctionWhileTheNodeRuns) {
   Reply r = deploy(thresholdManifest("vib", "1", 5));
@@ -75,10 +76,9 @@ TEST_F(ControlApiTest, DeployInvokeUpdateAndDeleteAFunctionWhileTheNodeRuns) {
       call("POST", "/api/v1/events", R"({"sensor":"rotating/p2/vibration","value":12})",
            "-H 'Content-Type: application/json'");
   ASSERT_EQ(ingest.status, 202) << ingest.text;
-  for (int i = 0; i < 200 && call("GET", "/api/v1/functions/vib").body["anomalies"] != 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(call("GET", "/api/v1/functions/vib").body["anomalies"], 1);
+  EXPECT_TRUE(waitUntil([&] {
+    return call("GET", "/api/v1/functions/vib").body["anomalies"] == 1;
+  })) << call("GET", "/api/v1/functions/vib").text;
   const Reply readings = call("GET", "/api/v1/events?sensor=rotating/p2/vibration&limit=5");
   ASSERT_EQ(readings.status, 200) << readings.text;
   ASSERT_EQ(readings.body["readings"].size(), 1u);
@@ -130,9 +130,7 @@ TEST_F(ControlApiTest, VersionsDeployedWhileReadingsFlowLoseNoReading) {
     }
     return n;
   };
-  for (int i = 0; i < 1000 && decided() < kReadings; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  EXPECT_TRUE(waitUntil([&] { return decided() >= kReadings; })) << decided();
   EXPECT_EQ(decided(), static_cast<std::uint64_t>(kReadings));
   EXPECT_EQ(call("GET", "/api/v1/dead-letters").body.size(), 0u);
   EXPECT_EQ(call("GET", "/api/v1/functions/flow").body["version"], "11");
@@ -371,12 +369,19 @@ TEST_F(ControlApiTest, LogsTailAndFollowAsNdjson) {
                                    testing::adminAuth(data_.path()), node_->httpPort(), out)
                            .c_str());
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  ASSERT_EQ(invoke("vib", 42).status, 200);
+  // The follower is in place once a line logged after it arrives on it: invoke until one does.
+  const auto followed = [&] {
+    std::ifstream in(out);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        return invoke("vib", 42).status == 200 &&
+               followed().find("42 > max 5") != std::string::npos;
+      },
+      std::chrono::seconds(3)))
+      << followed();
   follower.get();
-  std::ifstream in(out);
-  const std::string followed((std::istreambuf_iterator<char>(in)), {});
-  EXPECT_THAT(followed, HasSubstr("42 > max 5"));
   spdlog::set_level(spdlog::level::warn);
 }
 
@@ -453,14 +458,12 @@ TEST_F(ControlApiTest, CanaryThenShadowThenPromote) {
   };
   const auto rollout = [&] { return call("GET", "/api/v1/functions/volts/rollout").body; };
   ingest(1'000'000'000);
-  for (int i = 0; i < 500; ++i) {
+  EXPECT_TRUE(waitUntil([&] {
     const auto s = rollout();
-    if (s["servingStats"]["invocations"].get<int>() +
-            s["candidateStats"]["invocations"].get<int>() ==
-        200)
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+    return s["servingStats"]["invocations"].get<int>() +
+               s["candidateStats"]["invocations"].get<int>() ==
+           200;
+  })) << rollout();
   nlohmann::json s = rollout();
   EXPECT_EQ(s["strategy"], "canary");
   EXPECT_EQ(s["candidateStats"]["invocations"], canary) << s;  // sticky: exactly its sensors
@@ -477,11 +480,8 @@ TEST_F(ControlApiTest, CanaryThenShadowThenPromote) {
   ASSERT_EQ(r.status, 200) << r.text;
   EXPECT_EQ(r.body["weight"], 0);
   ingest(2'000'000'000);
-  for (int i = 0; i < 500 && rollout()["shadow"]["compared"] != 200; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  EXPECT_TRUE(waitUntil([&] { return rollout()["shadow"]["compared"] == 200; })) << rollout();
   s = rollout();
-  EXPECT_EQ(s["shadow"]["compared"], 200) << s;
   EXPECT_EQ(s["shadow"]["agreement"], 0.0);  // every verdict differs
   EXPECT_GT(s["shadow"]["meanScoreDelta"].get<double>(), 0.0);
   EXPECT_EQ(s["servingStats"]["invocations"], 200);  // since the restart: all of them acted on
@@ -538,19 +538,14 @@ spec:
   const auto decided = [&] {
     return call("GET", "/api/v1/decisions?anomalies=true&limit=1000").body.size();
   };
-  for (int i = 0; i < 1000 && decided() < 100; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  EXPECT_TRUE(waitUntil([&] { return decided() >= 100; })) << decided();
   EXPECT_EQ(decided(), 100u);  // every reading decided, by version 1
   const auto decisions = call("GET", "/api/v1/decisions?limit=1000").body;
   for (const auto& d : decisions) ASSERT_EQ(d["version"], "1") << d;
   EXPECT_EQ(call("GET", "/api/v1/dead-letters").body.size(), 0u);
   // The scaler's next tick sees the breached objective.
   const auto active = [&] { return call("GET", "/api/v1/functions/volts/rollout").body["active"]; };
-  for (int i = 0; i < 500 && active() != false; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(active(), false);
+  EXPECT_TRUE(waitUntil([&] { return active() == false; }));
   // The audit record follows the rollback on the scaler's thread.
   // Anomaly decisions are audited too: look past them for the control record.
   const auto rolled_back = [&] {
@@ -560,10 +555,7 @@ spec:
                     record.body.find("rolled back") != std::string::npos;
            });
   };
-  for (int i = 0; i < 500 && !rolled_back(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(rolled_back());
+  EXPECT_TRUE(waitUntil(rolled_back));
 }
 
 TEST(SignedDeploysTest, ANodeThatRequiresSignaturesRefusesUnsignedAndTamperedArtifacts) {
@@ -719,10 +711,7 @@ TEST_F(ControlApiTest, ACanaryOverItsLatencyObjectiveIsRolledBack) {
                 .status,
             202);
   const auto active = [&] { return call("GET", "/api/v1/functions/volts/rollout").body["active"]; };
-  for (int i = 0; i < 500 && active() != false; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(active(), false);
+  EXPECT_TRUE(waitUntil([&] { return active() == false; }));
   const auto audited = [&] {
     auto audit = node_->state().audit().tail(1000);
     return audit && std::any_of(audit->begin(), audit->end(), [](const auto& record) {
@@ -730,10 +719,7 @@ TEST_F(ControlApiTest, ACanaryOverItsLatencyObjectiveIsRolledBack) {
                     record.body.find("p99 latency") != std::string::npos;
            });
   };
-  for (int i = 0; i < 500 && !audited(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(audited());
+  EXPECT_TRUE(waitUntil(audited));
   EXPECT_EQ(call("GET", "/api/v1/functions/volts").body["version"], "1");
 }
 

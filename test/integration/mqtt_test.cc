@@ -4,11 +4,11 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
 #include <string>
-#include <thread>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -27,7 +27,6 @@
 namespace sie {
 namespace {
 
-using namespace std::chrono_literals;
 using testing::capture;
 using ::testing::HasSubstr;
 using testing::Mosquitto;
@@ -147,6 +146,25 @@ class MqttTest : public ::testing::Test {
 
   int publish(const std::string& args) {
     return run(fmt::format("mosquitto_pub -p {} {}", broker_.port(), args));
+  }
+
+  // Publishes a probe on `topic` until `arrived` holds. The broker acknowledges the node's
+  // subscriptions out of the test's sight: one is in place once a message published after it
+  // arrives.
+  bool probeUntil(const std::string& topic, const std::function<bool()>& arrived) {
+    return waitUntil([&] {
+      publish(fmt::format("-q 1 -t {} -m 0", topic));
+      return arrived();
+    });
+  }
+  // Waits until the Sparkplug source `source` takes frames: probes on a STATE topic, which the
+  // source counts and otherwise ignores.
+  bool sparkplugSubscribed(const std::string& source) {
+    const auto frames = [&] {
+      return metrics().counter("sie_sparkplug_frames_total", "", {{"source", source}}).value();
+    };
+    const auto before = frames();
+    return probeUntil("spBv1.0/plant/STATE/probe", [&] { return frames() > before; });
   }
 
   Mosquitto broker_{true};
@@ -361,12 +379,18 @@ TEST_F(MqttTest, SinkQueuesWhileTheBrokerIsDown) {
     return metrics().gauge("sie_mqtt_connected", "", {{"client", "out"}}).value() == 1;
   }));
   broker_.stop();
+  const auto published = [] {
+    return metrics().counter("sie_mqtt_messages_published_total", "", {{"sink", "out"}}).value();
+  };
+  const auto published_before = published();
   for (int i = 1; i <= 20; ++i) {
     Telemetry reading{Symbol::intern("l5/p1/temp"), 1000 + i, {70.0 + i}};
     reading.tags = {{"line", "l5"}, {"asset", "p1"}};
     ASSERT_TRUE(node_->ingest().ingest(std::move(reading), "test"));
   }
-  std::this_thread::sleep_for(200ms);
+  // Every decision is queued for the broker while it is down.
+  ASSERT_TRUE(waitUntil([&] { return published() - published_before == 20; }))
+      << published() - published_before;
   broker_.start();
   const auto lines = collect("offline-checker", "sie/+/+/decision", 20);
   EXPECT_EQ(lines.size(), 20U);
@@ -386,8 +410,16 @@ TEST_F(MqttTest, SharedSubscriptionSplitsMessages) {
       topics: ["shared/{{asset}}/temp"]
 )",
                         broker_.port()));
-  ASSERT_TRUE(waitUntil([&] { return metrics().counterTotal("sie_mqtt_connects_total") >= 2; }));
-  std::this_thread::sleep_for(300ms);  // both subscriptions acknowledged
+  const auto received = [](const std::string& source) {
+    return metrics().counter("sie_mqtt_messages_received_total", "", {{"source", source}}).value();
+  };
+  // Both subscriptions are in place once each consumer got a probe.
+  const auto a_probed = received("a");
+  const auto b_probed = received("b");
+  ASSERT_TRUE(probeUntil("shared/probe/temp",
+                         [&] { return received("a") > a_probed && received("b") > b_probed; }));
+  const auto a_before = received("a");
+  const auto b_before = received("b");
   // One sensor per message: a shared subscription splits a sensor's messages across consumers,
   // which would deliver them out of order.
   ASSERT_EQ(run(fmt::format("for i in $(seq 1 60); do mosquitto_pub -p {} -q 1 -t shared/p$i/temp "
@@ -400,12 +432,8 @@ TEST_F(MqttTest, SharedSubscriptionSplitsMessages) {
     return n;
   };
   ASSERT_TRUE(waitUntil([&] { return total() == 60; })) << total() << " readings; " << describe();
-  const auto a =
-      metrics().counter("sie_mqtt_messages_received_total", "", {{"source", "a"}}).value();
-  const auto b =
-      metrics().counter("sie_mqtt_messages_received_total", "", {{"source", "b"}}).value();
-  EXPECT_GT(a, 0U);
-  EXPECT_GT(b, 0U);
+  EXPECT_GT(received("a"), a_before);
+  EXPECT_GT(received("b"), b_before);
 }
 
 TEST_F(MqttTest, SparkplugBirthDataGapAndRebirth) {
@@ -420,7 +448,7 @@ TEST_F(MqttTest, SparkplugBirthDataGapAndRebirth) {
   ASSERT_TRUE(waitUntil([&] {
     return metrics().gauge("sie_mqtt_connected", "", {{"client", "spb"}}).value() == 1;
   }));
-  std::this_thread::sleep_for(200ms);  // the subscription is acknowledged
+  ASSERT_TRUE(sparkplugSubscribed("spb"));
   subscribe("rebirth-watch", "spBv1.0/plant/NCMD/#");
   const auto send = [&](const std::string& topic, const pb::Payload& payload) {
     const std::string file = data_.file("frame.bin");
@@ -482,7 +510,7 @@ TEST_F(MqttTest, SparkplugDeathsMarkSensorsStaleUnderClockSkew) {
   ASSERT_TRUE(waitUntil([&] {
     return metrics().gauge("sie_mqtt_connected", "", {{"client", "spb"}}).value() == 1;
   }));
-  std::this_thread::sleep_for(200ms);  // the subscription is acknowledged
+  ASSERT_TRUE(sparkplugSubscribed("spb"));
   const auto send = [&](const std::string& topic, const pb::Payload& payload) {
     const std::string file = data_.file("frame.bin");
     std::ofstream(file, std::ios::binary) << payload.SerializeAsString();

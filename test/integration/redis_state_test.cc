@@ -119,13 +119,19 @@ TEST_F(RedisStateTest, KillingRedisMidStreamLosesAndDoublesNothing) {
       written = i + 1;
       if (i % 500 == 499) {
         ASSERT_TRUE(store->sync());
-        std::this_thread::sleep_for(2ms);
+        std::this_thread::sleep_for(2ms);  // paces the stream, so Redis dies in the middle of it
       }
     }
   });
   ASSERT_TRUE(waitUntil([&] { return written >= kTotal / 4; }));
+  const int at_kill = written;
   redis_.kill();
-  std::this_thread::sleep_for(300ms);
+  // Redis stays down until the store knows it and has spooled writes made meanwhile (or the
+  // writer is done).
+  EXPECT_TRUE(waitUntil([&] {
+    return written == kTotal ||
+           (metrics().gauge("sie_state_redis_up", "").value() == 0.0 && written >= at_kill + 1000);
+  }));
   redis_.start();
   writer.join();
   ASSERT_TRUE(store->sync());
