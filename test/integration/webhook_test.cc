@@ -1,6 +1,5 @@
 // The webhook sink against a real HTTP server (Python's http.server), fed by real decisions.
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -20,8 +19,6 @@
 #include "sie/metrics.h"
 #include "sie/plugins.h"
 #include "test_node.h"
-
-extern char** environ;
 
 namespace sie {
 namespace {
@@ -45,14 +42,10 @@ class Receiver {
            const std::vector<std::string>& tls = {}) {
     const std::string script =
         std::string(SIE_SOURCE_DIR) + "/test/integration/support/webhook_receiver.py";
-    const std::string port_text = std::to_string(port);
-    const std::string fail_text = std::to_string(fail_first);
-    std::vector<char*> argv = {const_cast<char*>("python3"), const_cast<char*>(script.c_str()),
-                               const_cast<char*>(port_text.c_str()), const_cast<char*>(log.c_str()),
-                               const_cast<char*>(fail_text.c_str())};
-    for (const auto& arg : tls) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    if (posix_spawnp(&pid_, "python3", nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    std::vector<std::string> args = {"python3", script, std::to_string(port), log,
+                                     std::to_string(fail_first)};
+    args.insert(args.end(), tls.begin(), tls.end());
+    pid_ = testing::spawnServer(args);
     EXPECT_TRUE(testing::waitForPort(port)) << "the webhook receiver did not start";
   }
   ~Receiver() {

@@ -37,15 +37,6 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
-
 namespace {
 
 // The kernel's ephemeral range: ports it hands to outgoing connections and to bind(0).
@@ -104,6 +95,22 @@ bool waitForPort(int port, std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
+}
+
+pid_t spawnServer(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&files, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  const int spawned = ::posix_spawnp(&pid, argv[0], &files, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&files);
+  return spawned == 0 ? pid : -1;
 }
 
 int run(const std::string& command) {
@@ -190,10 +197,8 @@ Mosquitto::~Mosquitto() { kill(); }
 void Mosquitto::start() {
   if (pid_ > 0) return;
   const std::string conf = dir_.file("mosquitto.conf");
-  std::vector<char*> argv = {const_cast<char*>("mosquitto"), const_cast<char*>("-c"),
-                             const_cast<char*>(conf.c_str()), nullptr};
-  if (::posix_spawnp(&pid_, "mosquitto", nullptr, nullptr, argv.data(), environ) != 0) {
-    pid_ = -1;
+  pid_ = spawnServer({"mosquitto", "-c", conf});
+  if (pid_ <= 0) {
     ADD_FAILURE() << "cannot start mosquitto (is it installed? scripts/install-deps.sh)";
     return;
   }
@@ -243,18 +248,8 @@ void RedisServer::start() {
                                    "",
                                    "--logfile",
                                    log};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  // Not on the test's output: a server outliving a crashed test must not hold ctest's pipe open.
-  posix_spawn_file_actions_t files;
-  posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&files, 2, "/dev/null", O_WRONLY, 0);
-  const int spawned = ::posix_spawnp(&pid_, "redis-server", &files, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&files);
-  if (spawned != 0) {
-    pid_ = -1;
+  pid_ = spawnServer(args);
+  if (pid_ <= 0) {
     ADD_FAILURE() << "cannot start redis-server (is it installed? scripts/install-deps.sh)";
     return;
   }

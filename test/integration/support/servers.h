@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "wait_until.h"
+
 namespace sie::testing {
 
 // A fresh temporary folder, removed with the object.
@@ -26,15 +28,14 @@ class TempDir {
   std::string path_;
 };
 
-// Polls `done` every 10 ms until it holds or `timeout` passes; returns its last answer.
-bool waitUntil(const std::function<bool()>& done,
-               std::chrono::milliseconds timeout = std::chrono::seconds(15));
-
 // A free TCP port on 127.0.0.1, outside the ephemeral range so no outgoing connection takes it
 // before the server binds it.
 int freePort();
 // Waits until something accepts TCP connections on 127.0.0.1:port.
 bool waitForPort(int port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// Starts a server process found on PATH with its standard streams on /dev/null, so a server that
+// outlives a crashed test does not hold ctest's output pipe open; returns its pid, or -1.
+pid_t spawnServer(const std::vector<std::string>& args);
 // Runs a shell command; returns its exit status (-1 when it could not run).
 int run(const std::string& command);
 // Runs a shell command and returns its standard output.

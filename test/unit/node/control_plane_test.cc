@@ -17,15 +17,15 @@
 
 #include "core/sha256.h"
 #include "core/signing.h"
-#include "eventually.h"
 #include "node/function_bundle.h"
 #include "table_harness.h"
+#include "wait_until.h"
 
 namespace sie::node {
 namespace {
 
+using sie::testing::waitUntil;
 using ::testing::ElementsAre;
-using testing::eventually;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
@@ -262,7 +262,7 @@ TEST_F(ControlPlaneTest, ChangesOfOneNameAreSerialized) {
   gated.replace(gated.find("handler: answer"), 15, "handler: gated");
   gated.replace(gated.find("{min: 0, max: 2}"), 16, "{min: 1, max: 2}");
   auto slow = std::async(std::launch::async, [&] { return plane().deploy(requestOf(gated)); });
-  ASSERT_TRUE(eventually([&] { return harness().runtime().waiting() == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return harness().runtime().waiting() == 1; }));
 
   // Each competing change answers at once (were it let through, it would wait for the first).
   auto competing = std::async(std::launch::async, [&] {

@@ -17,8 +17,8 @@
 namespace sie::node {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FixedExecutor;
+using ::testing::HasSubstr;
 
 FunctionSpec specNamed(const std::string& name, std::optional<EscalationPolicy> escalate = {}) {
   FunctionSpec s;
@@ -81,7 +81,8 @@ EscalationPolicy band(std::chrono::milliseconds deadline) {
 
 TEST_F(EscalationTest, AnUncertainDecisionTakesTheTargetsAnswer) {
   const auto before = metrics().counterTotal("sie_escalations_total");
-  const Decision d = decide(0.5, 0.95, std::chrono::milliseconds(0), band(std::chrono::seconds(10)));
+  const Decision d =
+      decide(0.5, 0.95, std::chrono::milliseconds(0), band(std::chrono::seconds(10)));
   EXPECT_DOUBLE_EQ(d.score, 0.95);
   EXPECT_TRUE(d.anomaly);
   EXPECT_THAT(d.detail, HasSubstr("escalated (local score 0.500)"));
@@ -89,16 +90,19 @@ TEST_F(EscalationTest, AnUncertainDecisionTakesTheTargetsAnswer) {
 }
 
 TEST_F(EscalationTest, ASlowTargetLeavesTheLocalDecisionAfterTheDeadline) {
-  const Decision d = decide(0.5, 0.95, std::chrono::milliseconds(300), band(std::chrono::milliseconds(5)));
+  const Decision d =
+      decide(0.5, 0.95, std::chrono::milliseconds(300), band(std::chrono::milliseconds(5)));
   EXPECT_DOUBLE_EQ(d.score, 0.5);
   EXPECT_THAT(d.detail, HasSubstr("big-model@1 did not answer within 5 ms: local decision"));
 }
 
 TEST_F(EscalationTest, ACertainDecisionIsNotEscalated) {
   const auto before = metrics().counterTotal("sie_escalations_total");
-  const Decision low = decide(0.1, 0.95, std::chrono::milliseconds(0), band(std::chrono::seconds(10)));
+  const Decision low =
+      decide(0.1, 0.95, std::chrono::milliseconds(0), band(std::chrono::seconds(10)));
   EXPECT_DOUBLE_EQ(low.score, 0.1);
-  const Decision high = decide(0.7, 0.0, std::chrono::milliseconds(0), band(std::chrono::seconds(10)));
+  const Decision high =
+      decide(0.7, 0.0, std::chrono::milliseconds(0), band(std::chrono::seconds(10)));
   EXPECT_DOUBLE_EQ(high.score, 0.7);  // the band is [low, high)
   EXPECT_EQ(metrics().counterTotal("sie_escalations_total"), before);
 }

@@ -20,10 +20,10 @@ class FixedExecutor final : public Executor {
       Instance(double score, std::chrono::milliseconds delay) : score_(score), delay_(delay) {}
       Result<Output> invoke(const Invocation&) override {
         std::this_thread::sleep_for(delay_);
-        return Output{Decision{score_, score_ >= 0.5, score_ >= 0.5 ? "anomaly" : "normal",
-                               "fixed answer"},
-                      {},
-                      {}};
+        return Output{
+            Decision{score_, score_ >= 0.5, score_ >= 0.5 ? "anomaly" : "normal", "fixed answer"},
+            {},
+            {}};
       }
 
      private:

@@ -11,15 +11,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "eventually.h"
 #include "node/rollout_policy.h"
 #include "table_harness.h"
+#include "wait_until.h"
 
 namespace sie::node {
 namespace {
 
+using sie::testing::waitUntil;
 using ::testing::Contains;
-using testing::eventually;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -204,9 +204,9 @@ TEST_F(FunctionTableTest, RemoveRunsWhatIsQueuedThenStopsRouting) {
   ASSERT_TRUE(h_.table().deploy(scriptedSpec("pump", "1")));
   h_.runtime().hold();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(h_.send("plant/p1/temp", 1'000'000'000 + i));
-  ASSERT_TRUE(eventually([&] { return h_.runtime().waiting() == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return h_.runtime().waiting() == 1; }));
   auto removed = std::async(std::launch::async, [&] { return h_.table().remove("pump"); });
-  ASSERT_TRUE(eventually([&] { return !h_.routed("plant/p1/temp"); }));
+  ASSERT_TRUE(waitUntil([&] { return !h_.routed("plant/p1/temp"); }));
   h_.runtime().release();
   ASSERT_TRUE(removed.get());
 
@@ -221,7 +221,7 @@ TEST_F(FunctionTableTest, EventsThatOutwaitTheDrainAreDeadLettered) {
   ASSERT_TRUE(h_.table().deploy(scriptedSpec("pump", "1")));
   h_.runtime().hold();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(h_.send("plant/p1/temp", 1'000'000'000 + i));
-  ASSERT_TRUE(eventually([&] { return h_.runtime().waiting() == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return h_.runtime().waiting() == 1; }));
   ASSERT_TRUE(h_.table().remove("pump", std::chrono::milliseconds(0)));
   h_.runtime().release();
   ASSERT_TRUE(h_.drain());
@@ -333,8 +333,8 @@ TEST_F(FunctionTableTest, AShadowSeesEveryEventAndActsOnNone) {
                                          rolloutOf(RolloutPolicy::Strategy::kShadow)));
   sendAll(sensors(6));
   EXPECT_EQ(h_.runtime().calls("pump@1"), 6);
-  ASSERT_TRUE(eventually([&] { return h_.runtime().calls("pump@2") == 6; }));
-  ASSERT_TRUE(eventually([&] { return h_.table().rollout("pump")->shadow["compared"] == 6; }));
+  ASSERT_TRUE(waitUntil([&] { return h_.runtime().calls("pump@2") == 6; }));
+  ASSERT_TRUE(waitUntil([&] { return h_.table().rollout("pump")->shadow["compared"] == 6; }));
   const auto status = h_.table().rollout("pump");
   EXPECT_EQ(status->shadow["agreed"], 0) << "0.9 (anomaly) and 0.1 (normal) disagree";
   EXPECT_EQ(status->candidate_stats.invocations, 6u) << "the shadow's own stats";
@@ -404,7 +404,7 @@ TEST_F(FunctionTableTest, SetRolloutChangesTheStrategyOfTheRunningRollout) {
   EXPECT_EQ(status->policy.strategy, RolloutPolicy::Strategy::kShadow);
   EXPECT_FALSE(status->shadow.is_null());
   sendAll(sensors(3));
-  ASSERT_TRUE(eventually([&] { return h_.runtime().calls("pump@2") == 3; }));
+  ASSERT_TRUE(waitUntil([&] { return h_.runtime().calls("pump@2") == 3; }));
 
   ASSERT_TRUE(h_.table().setRollout("pump", rolloutOf(RolloutPolicy::Strategy::kCanary, 100)));
   status = h_.table().rollout("pump");

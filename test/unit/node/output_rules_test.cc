@@ -27,7 +27,8 @@ OutputRule rule(OutputRule::Kind kind, std::string target, bool only_anomalies) 
 }
 
 TEST(OutputRulesTest, DecisionsPublishWriteKvAndSendCommands) {
-  const auto dir = std::filesystem::temp_directory_path() / ("sie-rules-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("sie-rules-" + std::to_string(::getpid()));
   state::EmbeddedOptions o;
   o.data_dir = dir.string();
   auto state = std::move(*state::openEmbedded(o));
@@ -45,8 +46,9 @@ TEST(OutputRulesTest, DecisionsPublishWriteKvAndSendCommands) {
     spec.outputs = {rule(OutputRule::Kind::kDecision, "decisions/{function}/{sensor}", false),
                     rule(OutputRule::Kind::kKv, "health/{2}/{function}", false),
                     rule(OutputRule::Kind::kEvent, "commands/{sensor}/stop", true)};
-    FunctionRunner runner(spec, std::make_shared<testing::FixedExecutor>(score, std::chrono::milliseconds(0)),
-                          *state, actions);
+    FunctionRunner runner(
+        spec, std::make_shared<testing::FixedExecutor>(score, std::chrono::milliseconds(0)), *state,
+        actions);
     Event event;
     event.subject = "plant/pump1/vibration";
     event.telemetry = Telemetry{Symbol::intern(event.subject), 1'000'000'000, {0.5}};

@@ -10,25 +10,25 @@
 
 #include <gtest/gtest.h>
 
-#include "eventually.h"
+#include "wait_until.h"
 
 namespace sie::node {
 namespace {
 
 using namespace std::chrono_literals;
 using Steady = std::chrono::steady_clock;
-using testing::eventually;
+using sie::testing::waitUntil;
 
 TEST(ScalerTest, TicksAgainAndAgain) {
   std::atomic<int> ticks{0};
   Scaler scaler([&] { ++ticks; }, 1ms);
-  EXPECT_TRUE(eventually([&] { return ticks.load() >= 5; })) << ticks.load();
+  EXPECT_TRUE(waitUntil([&] { return ticks.load() >= 5; })) << ticks.load();
 }
 
 TEST(ScalerTest, TicksOnceAtOnceAndStopsWithoutWaitingOutThePeriod) {
   std::atomic<int> ticks{0};
   auto scaler = std::make_unique<Scaler>([&] { ++ticks; }, std::chrono::hours(1));
-  ASSERT_TRUE(eventually([&] { return ticks.load() == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return ticks.load() == 1; }));
   const auto begin = Steady::now();
   scaler.reset();
   EXPECT_LT(Steady::now() - begin, 5s) << "the destructor waited for the period to end";
@@ -46,7 +46,7 @@ TEST(ScalerTest, TicksAreAPeriodApart) {
           at.push_back(Steady::now());
         },
         kPeriod);
-    ASSERT_TRUE(eventually([&] {
+    ASSERT_TRUE(waitUntil([&] {
       std::lock_guard lock(mu);
       return at.size() >= 4;
     }));
@@ -70,7 +70,7 @@ TEST(ScalerTest, TheDestructorWaitsForARunningTick) {
         in_tick = false;
       },
       1ms);
-  ASSERT_TRUE(eventually([&] { return in_tick.load(); }));
+  ASSERT_TRUE(waitUntil([&] { return in_tick.load(); }));
   scaler.reset();
   EXPECT_TRUE(finished.load()) << "the scaler was destroyed while its tick still ran";
   EXPECT_FALSE(in_tick.load());
@@ -79,7 +79,7 @@ TEST(ScalerTest, TheDestructorWaitsForARunningTick) {
 TEST(ScalerTest, NoTickAfterTheDestructorReturns) {
   std::atomic<int> ticks{0};
   auto scaler = std::make_unique<Scaler>([&] { ++ticks; }, 1ms);
-  ASSERT_TRUE(eventually([&] { return ticks.load() >= 2; }));
+  ASSERT_TRUE(waitUntil([&] { return ticks.load() >= 2; }));
   scaler.reset();
   const int after = ticks.load();
   std::this_thread::sleep_for(20ms);  // time for a stray tick to show, had the thread survived

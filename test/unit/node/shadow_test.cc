@@ -10,13 +10,13 @@
 
 #include <gtest/gtest.h>
 
-#include "eventually.h"
 #include "table_harness.h"
+#include "wait_until.h"
 
 namespace sie::node {
 namespace {
 
-using testing::eventually;
+using sie::testing::waitUntil;
 using testing::scriptedSpec;
 using testing::TableHarness;
 
@@ -68,7 +68,7 @@ TEST_F(ShadowTest, ACandidateThatDecidesAlikeAgrees) {
   auto runner = candidate(0.8);
   Shadow shadow(runner);
   mirror(shadow, std::vector<std::optional<Decision>>(4, decided(0.8, true, "anomaly")));
-  ASSERT_TRUE(eventually([&] { return settled(shadow, 4); })) << shadow.report().dump();
+  ASSERT_TRUE(waitUntil([&] { return settled(shadow, 4); })) << shadow.report().dump();
   const auto r = shadow.report();
   EXPECT_EQ(r["agreed"], 4);
   EXPECT_DOUBLE_EQ(r["agreement"].get<double>(), 1.0);
@@ -83,7 +83,7 @@ TEST_F(ShadowTest, AVerdictOrALabelThatDiffersIsADisagreement) {
   Shadow shadow(runner);
   mirror(shadow, {decided(0.9, true, "anomaly"), decided(0.9, false, "anomaly"),
                   decided(0.9, true, "spike"), decided(0.9, true, "anomaly")});
-  ASSERT_TRUE(eventually([&] { return settled(shadow, 4); })) << shadow.report().dump();
+  ASSERT_TRUE(waitUntil([&] { return settled(shadow, 4); })) << shadow.report().dump();
   const auto r = shadow.report();
   EXPECT_EQ(r["agreed"], 2);
   EXPECT_DOUBLE_EQ(r["agreement"].get<double>(), 0.5);
@@ -94,7 +94,7 @@ TEST_F(ShadowTest, ScoreDeltasAreAveragedAndTheLargestKept) {
   Shadow shadow(runner);
   mirror(shadow, {decided(0.9, true, "anomaly"), decided(0.1, false, "normal"),
                   decided(0.3, false, "normal")});
-  ASSERT_TRUE(eventually([&] { return settled(shadow, 3); })) << shadow.report().dump();
+  ASSERT_TRUE(waitUntil([&] { return settled(shadow, 3); })) << shadow.report().dump();
   const auto r = shadow.report();
   EXPECT_NEAR(r["meanScoreDelta"].get<double>(), 0.8 / 3, 1e-9);  // (0.6 + 0.2 + 0) / 3
   EXPECT_NEAR(r["maxScoreDelta"].get<double>(), 0.6, 1e-9);
@@ -105,7 +105,7 @@ TEST_F(ShadowTest, EventsWithoutAServingDecisionAreNotMirrored) {
   auto runner = candidate(0.1);
   Shadow shadow(runner);
   mirror(shadow, {std::nullopt, decided(0.1, false, "normal"), std::nullopt});
-  ASSERT_TRUE(eventually([&] { return settled(shadow, 1); })) << shadow.report().dump();
+  ASSERT_TRUE(waitUntil([&] { return settled(shadow, 1); })) << shadow.report().dump();
   EXPECT_EQ(shadow.candidateStats().invocations, 1u);
   EXPECT_EQ(h_.runtime().calls("pump@2"), 1);
 }
@@ -114,7 +114,7 @@ TEST_F(ShadowTest, CandidateFailuresAreCountedAndNotCompared) {
   auto runner = candidate(0.1, /*failing=*/true);
   Shadow shadow(runner);
   mirror(shadow, std::vector<std::optional<Decision>>(3, decided(0.1, false, "normal")));
-  ASSERT_TRUE(eventually([&] { return shadow.candidateStats().invocations == 3; }));
+  ASSERT_TRUE(waitUntil([&] { return shadow.candidateStats().invocations == 3; }));
   const auto stats = shadow.candidateStats();
   EXPECT_EQ(stats.errors, 3u);
   EXPECT_EQ(shadow.report()["compared"], 0);
@@ -127,7 +127,7 @@ TEST_F(ShadowTest, ACandidateThatFallsBehindLosesMirroredEventsNotTheCaller) {
   {
     Shadow shadow(runner);
     mirror(shadow, {decided(0.1, false, "normal")});
-    ASSERT_TRUE(eventually([&] { return h_.runtime().waiting() == 1; }));
+    ASSERT_TRUE(waitUntil([&] { return h_.runtime().waiting() == 1; }));
     // The candidate is stuck on the first event: the queue fills, then events are dropped.
     mirror(shadow,
            std::vector<std::optional<Decision>>(Shadow::kQueue + 5, decided(0.1, false, "normal")));

@@ -44,9 +44,9 @@ Result<FunctionScore> evaluate(std::chrono::seconds warmup) {
   options.duration = std::chrono::seconds(120);
   options.warmup = warmup;
   options.baseline = false;
-  options.scratch_dir = (std::filesystem::temp_directory_path() /
-                         ("sie-eval-test-" + std::to_string(::getpid())))
-                            .string();
+  options.scratch_dir =
+      (std::filesystem::temp_directory_path() / ("sie-eval-test-" + std::to_string(::getpid())))
+          .string();
   auto scores = SIE_TRY(evaluateOnSimulator(*site, plugins, options));
   return scores.at(0);
 }

@@ -1,14 +1,15 @@
-// Test helper: waits on a condition with a deadline, instead of sleeping for a guessed time.
+// Test helper shared by unit and integration tests: waits on a condition with a deadline instead
+// of sleeping for a guessed time.
 #pragma once
 
 #include <chrono>
 #include <thread>
 
-namespace sie::node::testing {
+namespace sie::testing {
 
 // Polls `done` every millisecond until it holds or `timeout` passes; returns its last answer.
 template <typename Pred>
-bool eventually(Pred done, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+bool waitUntil(Pred done, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (done()) return true;
@@ -17,4 +18,4 @@ bool eventually(Pred done, std::chrono::milliseconds timeout = std::chrono::seco
   return done();
 }
 
-}  // namespace sie::node::testing
+}  // namespace sie::testing
