@@ -107,13 +107,21 @@ Status ControlPlane::load(const std::vector<SourceText>& site_files) {
     FunctionSpec spec;
     if (SIE_TRY(desired_.manifest(name, entry.version))) {
       spec = SIE_TRY(storedSpec(name, entry.version));
-    } else if (auto site = site_.find(name);
-               site != site_.end() && site->second.version == entry.version) {
-      spec = site->second;  // scaled through the API, deployed by the folder
+    } else if (auto site = site_.find(name); site != site_.end()) {
+      // Scaled or rolled out through the API while the folder deploys the version: the API set
+      // the scale, not the version, so the folder's version now serves at that scale.
+      spec = site->second;
+      if (spec.version != entry.version) {
+        spdlog::info(
+            "control: {}: the config folder now declares version {} (was {}); it "
+            "serves at the scale set through the API",
+            name, spec.version, entry.version);
+      }
     } else {
       return fail(Errc::kCorrupt,
-                  fmt::format("the desired state serves {}@{} but its manifest is gone; restore "
-                              "it or remove the entry from desired.json",
+                  fmt::format("the desired state serves {}@{}, which has no stored manifest and "
+                              "is no longer in the config folder; put its manifest back in the "
+                              "config folder, or remove the entry from desired.json",
                               name, entry.version),
                   desired_.manifestPath(name, entry.version));
     }
@@ -359,10 +367,14 @@ ControlResult<DeployReport> ControlPlane::deploy(const DeployRequest& request) {
   };
   const auto& rollout = request.rollout;
   const std::string& actor = request.actor;
-  if (rollout && serving) {
+  // Checked even when nothing serves yet and the first version is deployed outright: a policy
+  // that is wrong now would be taken as given by the next rollout's caller.
+  if (rollout) {
     if (auto checked = validate(*rollout); !checked) {
       return tl::unexpected(ControlError{ControlErrc::kInvalid, checked.error()});
     }
+  }
+  if (rollout && serving) {
     auto deployed = table_.deployCandidate(std::move(specs->front()), *rollout);
     if (!deployed) {
       return tl::unexpected(fromRequest(deployed.error(), path, codeFor(deployed.error())));
@@ -414,6 +426,14 @@ ControlResult<void> ControlPlane::remove(const std::string& name, bool reset,
   {
     std::lock_guard lock(mu_);
     if (auto it = site_.find(name); reset && it != site_.end()) site = it->second;
+  }
+  // Deploy refuses an escalation to a missing function, so removal refuses to leave one behind
+  // (the next start would fail on it). A reset to the folder keeps the name served.
+  if (const auto from = table_.escalatingTo(name); !site && !from.empty()) {
+    return refuse(ControlErrc::kConflict,
+                  fmt::format("'{}' is the escalation target of {}; point their spec.escalate.to "
+                              "elsewhere or delete them first",
+                              name, fmt::join(from, ", ")));
   }
   if (table_.find(name)) {
     if (auto removed = table_.remove(name); !removed) {

@@ -164,6 +164,11 @@ Status FunctionTable::setRollout(const std::string& name, const RolloutPolicy& p
     lock.unlock();
     auto shadow = std::make_shared<Shadow>(candidate);
     lock.lock();
+    // The scaler may have rolled the candidate back meanwhile (it does not take deploy_mu_).
+    if (slot.candidate != candidate) {
+      lock.unlock();
+      return fail(Errc::kNotFound, fmt::format("the rollout of '{}' ended meanwhile", name));
+    }
     slot.shadow = std::move(shadow);
   } else if (!shadowing) {
     old_shadow = std::exchange(slot.shadow, nullptr);
@@ -307,6 +312,20 @@ Status FunctionTable::checkEscalations() const {
     }
   }
   return ok();
+}
+
+std::vector<std::string> FunctionTable::escalatingTo(const std::string& name) const {
+  std::vector<std::string> from;
+  std::lock_guard lock(mu_);
+  for (const auto& [other, slot] : slots_) {
+    if (other == name) continue;
+    for (const auto* runner : {slot->runner.get(), slot->candidate.get()}) {
+      if (runner && runner->spec().escalate && runner->spec().escalate->to == name) {
+        from.push_back(runner->spec().name + "@" + runner->spec().version);
+      }
+    }
+  }
+  return from;
 }
 
 Status FunctionTable::route() {

@@ -83,6 +83,8 @@ class FunctionTable {
   void onRollback(RollbackHook hook) { on_rollback_ = std::move(hook); }
   // Every spec.escalate.to names a function in the table.
   [[nodiscard]] Status checkEscalations() const;
+  // The other functions (serving versions and rollout candidates) that escalate to `name`.
+  [[nodiscard]] std::vector<std::string> escalatingTo(const std::string& name) const;
 
   // Warms every runner (scaling.min instances); later deploys warm before they serve.
   Status start();

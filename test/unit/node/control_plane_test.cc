@@ -366,6 +366,52 @@ TEST_F(ControlPlaneTest, ScaleChecksItsBoundsAndIsKeptAcrossARestart) {
   EXPECT_EQ(table().find("pump")->pool().scaling().target_concurrency, 3);
 }
 
+TEST_F(ControlPlaneTest, AScaledFolderFunctionFollowsTheFoldersNewVersionAtItsScale) {
+  ASSERT_TRUE(boot({siteFile("pump", manifestOf("pump", "1"))}));
+  ScalingPolicy scaling;
+  scaling.max = 7;
+  ASSERT_TRUE(plane().scale("pump", scaling, "bob"));
+
+  auto restarted = boot({siteFile("pump", manifestOf("pump", "2"))});
+  ASSERT_TRUE(restarted) << restarted.error().str();
+  EXPECT_EQ(serving("pump"), "2");
+  EXPECT_EQ(table().find("pump")->pool().scaling().max, 7);
+}
+
+TEST_F(ControlPlaneTest, AnEscalationTargetCannotBeDeletedFromUnderItsCaller) {
+  const std::vector<SourceText> site{siteFile("big", manifestOf("big", "1"))};
+  ASSERT_TRUE(boot(site));
+  deployOk(
+      manifestOf("small", "1", 0, "  escalate: {to: big, band: [0.3, 0.7], deadline: 20ms}\n"));
+  auto refused = plane().remove("big", false, "bob");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ControlErrc::kConflict);
+  EXPECT_THAT(refused.error().error.message, HasSubstr("escalation target of small@1"));
+  EXPECT_EQ(serving("big"), "1");
+  ASSERT_TRUE(plane().remove("big", true, "bob")) << "a reset keeps the name served";
+
+  ASSERT_TRUE(plane().remove("small", false, "bob"));
+  ASSERT_TRUE(plane().remove("big", false, "bob")) << "nothing escalates to it any more";
+  auto restarted = boot(site);
+  ASSERT_TRUE(restarted) << restarted.error().str();
+  EXPECT_EQ(table().find("big"), nullptr);
+}
+
+TEST_F(ControlPlaneTest, ARolloutPolicyIsCheckedWhenNothingServesYet) {
+  DeployRequest first = requestOf(manifestOf("pump", "1"));
+  first.rollout = canaryOf(150);
+  auto refused = plane().deploy(first);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ControlErrc::kInvalid);
+  EXPECT_EQ(table().find("pump"), nullptr);
+
+  first.rollout = canaryOf(10);
+  auto deployed = plane().deploy(first);
+  ASSERT_TRUE(deployed) << deployed.error().error.str();
+  EXPECT_EQ(serving("pump"), "1") << "with nothing serving, the first version serves outright";
+  EXPECT_FALSE(table().rollout("pump"));
+}
+
 TEST_F(ControlPlaneTest, ARolloutRunsSurvivesARestartAndIsPromoted) {
   deployOk(manifestOf("pump", "1"));
   DeployRequest candidate = requestOf(manifestOf("pump", "2"));
@@ -605,7 +651,7 @@ TEST_F(ControlPlaneTest, LoadRefusesADuplicateNameAndAMissingManifest) {
   auto gone = boot();
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.error().code, Errc::kCorrupt);
-  EXPECT_THAT(gone.error().message, HasSubstr("pump@1 but its manifest is gone"));
+  EXPECT_THAT(gone.error().message, HasSubstr("pump@1, which has no stored manifest"));
 }
 
 }  // namespace
