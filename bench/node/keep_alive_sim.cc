@@ -20,7 +20,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "node/instance_pool.h"
+#include "runtime/instance_pool.h"
 #include "sie/metrics.h"
 
 namespace {

@@ -33,9 +33,9 @@
 #include <benchmark/benchmark.h>
 #include <spdlog/spdlog.h>
 
+#include "config/function_manifest.h"
 #include "exec/process/process_executor.h"
 #include "exec/process/wire.h"
-#include "node/function_manifest.h"
 #include "sie/worker.h"  // sdk/cpp
 
 namespace {

@@ -11,10 +11,10 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "config/function_bundle.h"
 #include "core/file_text.h"
 #include "core/sha256.h"
 #include "core/signing.h"
-#include "node/function_bundle.h"
 
 namespace sie::cli {
 namespace {

@@ -12,9 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "node/csv_evaluation.h"
-#include "node/sim_evaluation.h"
-#include "node/site_config.h"
+#include "config/site_config.h"
+#include "eval/csv_evaluation.h"
+#include "eval/sim_evaluation.h"
 
 namespace sie::cli {
 namespace {

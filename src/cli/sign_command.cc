@@ -20,10 +20,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "config/function_bundle.h"
+#include "config/function_manifest.h"
 #include "core/file_text.h"
 #include "core/signing.h"
-#include "node/function_bundle.h"
-#include "node/function_manifest.h"
 
 namespace sie::cli {
 namespace {

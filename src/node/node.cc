@@ -8,13 +8,13 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "adapters/http_ingest/http_ingest.h"
+#include "control/api_privacy.h"
 #include "core/config_table.h"
 #include "core/file_text.h"
 #include "core/topic_pattern.h"
 #include "exec/process/sandbox_layers.h"
 #include "gateway/gateway_config.h"
-#include "node/api_privacy.h"
-#include "node/http_ingest.h"
 #include "security/pki.h"
 #include "state/embedded_store.h"
 
@@ -150,6 +150,7 @@ Status Node::loadFunctions(const Plugins& plugins) {
   api_ = std::make_unique<ControlApi>(
       *control_, *state_, clock_, [this] { return running_.load(); }, tokens_.get(),
       std::move(callbacks));
+  addRoutes();
   return ok();
 }
 
@@ -414,73 +415,78 @@ std::string Node::statusJson() const {
 }
 
 HttpResponse Node::handleHttp(const HttpRequest& request) {
-  HttpResponse response = answer(request);
+  auto answered = api_->handle(request);
+  HttpResponse response =
+      answered ? std::move(*answered)
+               : jsonError(404, "not_found",
+                           fmt::format("no endpoint {}; try /healthz, /readyz, /metrics, "
+                                       "/api/v1/status, /api/v1/functions, /api/v1/decisions, "
+                                       "/api/v1/dead-letters, /api/v1/audit (api/openapi.yaml "
+                                       "lists them all)",
+                                       request.path));
   applyApiPrivacy(request, response, *site_.privacy.api);
   return response;
 }
 
-HttpResponse Node::answer(const HttpRequest& request) {
-  const std::string& path = request.path;
-  if (path == "/api/v1/events" && request.method == "POST") {
+void Node::addRoutes() {
+  using Params = http::PathParams;
+  api_->add("POST", "/api/v1/events", [this](const HttpRequest& request, const Params&) {
     return ingestHttp(request, *gateway_, clock_);
-  }
-  if (auto answer = api_->handle(request)) return std::move(*answer);
-  if (request.method != "GET" && request.method != "HEAD") {
-    return jsonError(
-        405, "method_not_allowed",
-        fmt::format("{} {} is not supported; this endpoint answers GET", request.method, path));
-  }
-  if (path == "/healthz") {
+  });
+  api_->add("GET", "/healthz", [this](const HttpRequest&, const Params&) {
     return running_ ? HttpResponse{200, "application/json", R"({"status":"ok"})"}
                     : HttpResponse{503, "application/json", R"({"status":"stopping"})"};
-  }
-  if (path == "/metrics") {
-    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics().render()};
-  }
-  if (path == "/api/v1/status") return {200, "application/json", statusJson()};
-  if (path == "/api/v1/decisions") {
+  });
+  api_->add("GET", "/metrics", [](const HttpRequest&, const Params&) {
+    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics().render()};
+  });
+  api_->add("GET", "/api/v1/status", [this](const HttpRequest&, const Params&) {
+    return HttpResponse{200, "application/json", statusJson()};
+  });
+  api_->add("GET", "/api/v1/decisions", [this](const HttpRequest& request, const Params&) {
     const bool anomalies =
         request.query.contains("anomalies") && request.query.at("anomalies") != "false";
-    return {200, "application/json",
-            jsonArray(actions_->recent(limitParam(request, 100), anomalies))};
+    return HttpResponse{200, "application/json",
+                        jsonArray(actions_->recent(limitParam(request, 100), anomalies))};
+  });
+  api_->add("GET", "/api/v1/dead-letters",
+            [this](const HttpRequest& request, const Params&) { return deadLetters(request); });
+  api_->add("GET", "/api/v1/audit",
+            [this](const HttpRequest& request, const Params&) { return auditTail(request); });
+}
+
+HttpResponse Node::deadLetters(const HttpRequest& request) const {
+  if (stopped_) return jsonError(503, "stopping", "the node is stopping");
+  auto letters = state_->deadLetters().list(limitParam(request, 100));
+  if (!letters) return jsonError(500, "state", letters.error().str());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& l : *letters) {
+    out.push_back({{"id", l.id},
+                   {"ts_ns", l.ts_ns},
+                   {"origin", l.origin},
+                   {"reason", l.reason},
+                   {"subject", l.subject},
+                   {"payload", l.payload}});
   }
-  if (path == "/api/v1/dead-letters") {
-    if (stopped_) return jsonError(503, "stopping", "the node is stopping");
-    auto letters = state_->deadLetters().list(limitParam(request, 100));
-    if (!letters) return jsonError(500, "state", letters.error().str());
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& l : *letters) {
-      out.push_back({{"id", l.id},
-                     {"ts_ns", l.ts_ns},
-                     {"origin", l.origin},
-                     {"reason", l.reason},
-                     {"subject", l.subject},
-                     {"payload", l.payload}});
-    }
-    return {200, "application/json",
-            out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+  return {200, "application/json",
+          out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
+HttpResponse Node::auditTail(const HttpRequest& request) const {
+  if (stopped_) return jsonError(503, "stopping", "the node is stopping");
+  auto records = state_->audit().tail(limitParam(request, 20));
+  if (!records) return jsonError(500, "state", records.error().str());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : *records) {
+    out.push_back({{"seq", r.seq},
+                   {"ts_ns", r.ts_ns},
+                   {"kind", r.kind},
+                   {"subject", r.subject},
+                   {"body", r.body},
+                   {"hash", r.hash}});
   }
-  if (path == "/api/v1/audit") {
-    if (stopped_) return jsonError(503, "stopping", "the node is stopping");
-    auto records = state_->audit().tail(limitParam(request, 20));
-    if (!records) return jsonError(500, "state", records.error().str());
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : *records) {
-      out.push_back({{"seq", r.seq},
-                     {"ts_ns", r.ts_ns},
-                     {"kind", r.kind},
-                     {"subject", r.subject},
-                     {"body", r.body},
-                     {"hash", r.hash}});
-    }
-    return {200, "application/json",
-            out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
-  }
-  return jsonError(404, "not_found",
-                   fmt::format("no endpoint {}; try /healthz, /readyz, /metrics, /api/v1/status, "
-                               "/api/v1/functions, /api/v1/decisions, /api/v1/dead-letters, "
-                               "/api/v1/audit (api/openapi.yaml lists them all)",
-                               path));
+  return {200, "application/json",
+          out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 }  // namespace sie::node

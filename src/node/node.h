@@ -9,19 +9,19 @@
 #include <string>
 #include <vector>
 
+#include "config/site_config.h"
+#include "control/control_api.h"
+#include "control/control_plane.h"
 #include "gateway/gateway.h"
 #include "gateway/router.h"
 #include "http/http_server.h"
-#include "node/actions.h"
-#include "node/certificate_renewal.h"
-#include "node/control_api.h"
-#include "node/control_plane.h"
-#include "node/dispatcher.h"
-#include "node/function_table.h"
-#include "node/local_bus.h"
-#include "node/scaler.h"
-#include "node/site_config.h"
 #include "privacy/private_bus.h"
+#include "runtime/actions.h"
+#include "runtime/dispatcher.h"
+#include "runtime/function_table.h"
+#include "runtime/local_bus.h"
+#include "runtime/scaler.h"
+#include "security/certificate_renewal.h"
 #include "security/request_guard.h"
 #include "security/tokens.h"
 #include "sie/clock.h"
@@ -78,8 +78,10 @@ class Node {
   // artifact quota).
   std::optional<HttpResponse> admit(HttpRequest& request);
   std::string statusJson() const;
-  // The answer to a request before the API privacy rules (api_privacy.h) have seen it.
-  HttpResponse answer(const HttpRequest& request);
+  // The node's own routes, added to the control API's table: one table for the listener.
+  void addRoutes();
+  HttpResponse deadLetters(const HttpRequest& request) const;
+  HttpResponse auditTail(const HttpRequest& request) const;
 
   SiteConfig site_;
   const Clock& clock_;

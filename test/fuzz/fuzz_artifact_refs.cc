@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string_view>
 
-#include "node/artifact_refs.h"
+#include "control/artifact_refs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string_view>
 
-#include "node/function_bundle.h"
+#include "config/function_bundle.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

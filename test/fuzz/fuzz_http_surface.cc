@@ -22,8 +22,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "exec/process/dapr_api.h"
 #include "http_exchange.h"
-#include "node/dapr_api.h"
 #include "node/node.h"
 #include "sie/plugins.h"
 

@@ -3,10 +3,11 @@
 #include <cstdlib>
 #include <string>
 
-#include "node/function_manifest.h"
+#include "config/function_manifest.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const sie::node::SourceText file{"fuzz.yaml", std::string(reinterpret_cast<const char*>(data), size)};
+  const sie::node::SourceText file{"fuzz.yaml",
+                                   std::string(reinterpret_cast<const char*>(data), size)};
   auto specs = sie::node::parseManifests(file);
   if (!specs) {
     // Every refusal says where and what.
@@ -14,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   for (const auto& spec : *specs) {
-    if (spec.name.empty() || spec.triggers.empty() || spec.scaling.max < spec.scaling.min) std::abort();
+    if (spec.name.empty() || spec.triggers.empty() || spec.scaling.max < spec.scaling.min)
+      std::abort();
   }
   return 0;
 }

@@ -5,9 +5,9 @@
 #include <cstdlib>
 #include <string>
 
+#include "config/site_config.h"
 #include "gateway/gateway_config.h"
 #include "http/networks.h"
-#include "node/site_config.h"
 
 namespace {
 

@@ -12,7 +12,7 @@
 #include "adapters/mqtt/topic_template.h"
 #include "core/placeholders.h"
 #include "core/topic_pattern.h"
-#include "node/actions.h"
+#include "runtime/actions.h"
 
 namespace {
 

@@ -21,7 +21,7 @@
 #include "control_fixture.h"
 #include "http/http_server.h"
 #include "node/node.h"
-#include "node/rollout_policy.h"
+#include "runtime/rollout_policy.h"
 #include "servers.h"
 #include "sie/plugins.h"
 #include "test_node.h"

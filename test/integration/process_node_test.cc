@@ -16,8 +16,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "node/dapr_api.h"
-#include "node/local_bus.h"
+#include "exec/process/dapr_api.h"
+#include "runtime/local_bus.h"
 #include "servers.h"
 #include "sie/metrics.h"
 #include "state/embedded_store.h"

@@ -22,11 +22,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "config/function_manifest.h"
 #include "exec/process/function_view.h"
 #include "exec/process/process_executor.h"
 #include "exec/process/sandbox_layers.h"
-#include "node/function_manifest.h"
-#include "node/instance_pool.h"
+#include "runtime/instance_pool.h"
 #include "servers.h"
 
 namespace sie {

@@ -12,10 +12,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "node/actions.h"
-#include "node/function_manifest.h"
-#include "node/function_runner.h"
-#include "node/local_bus.h"
+#include "config/function_manifest.h"
+#include "runtime/actions.h"
+#include "runtime/function_runner.h"
+#include "runtime/local_bus.h"
 #include "servers.h"
 #include "sie/clock.h"
 #include "sie/plugins.h"

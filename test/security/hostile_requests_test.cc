@@ -14,7 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "control_fixture.h"
-#include "node/dapr_api.h"
+#include "exec/process/dapr_api.h"
 
 namespace sie {
 namespace {

@@ -18,9 +18,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "config/function_manifest.h"
 #include "exec/process/process_executor.h"
 #include "exec/process/sandbox_layers.h"
-#include "node/function_manifest.h"
 #include "servers.h"
 #include "sie/metrics.h"
 

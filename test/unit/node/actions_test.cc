@@ -1,9 +1,9 @@
-#include "node/actions.h"
+#include "runtime/actions.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "node/local_bus.h"
+#include "runtime/local_bus.h"
 
 namespace sie::node {
 namespace {

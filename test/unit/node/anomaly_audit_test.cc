@@ -1,6 +1,6 @@
 // A flood of anomalies from one sensor is rate limited in the audit chain, and every record over
 // the rate is counted into a summary record, never dropped silently.
-#include "node/anomaly_audit.h"
+#include "runtime/anomaly_audit.h"
 
 #include <atomic>
 

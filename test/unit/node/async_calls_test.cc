@@ -1,4 +1,4 @@
-#include "node/async_calls.h"
+#include "control/async_calls.h"
 
 #include <atomic>
 #include <string>

@@ -1,7 +1,7 @@
 // ControlPlane: deploys, rollouts, deletes and scales on a running table — checked before
 // anything changes, audited, durable across a restart (a new table and plane over the same data
 // folder), serialized per name; the config folder's functions overlaid by the API's word.
-#include "node/control_plane.h"
+#include "control/control_plane.h"
 
 #include <filesystem>
 #include <fstream>
@@ -15,9 +15,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "config/function_bundle.h"
 #include "core/sha256.h"
 #include "core/signing.h"
-#include "node/function_bundle.h"
 #include "table_harness.h"
 #include "wait_until.h"
 

@@ -1,7 +1,7 @@
 // DesiredState: what the control API was asked to run, durable in <data_dir>/control — every
 // change is seen by a fresh load, a corrupt file is refused with what to do, and the signed
 // release sequence is never forgotten.
-#include "node/desired_state.h"
+#include "control/desired_state.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "node/dispatcher.h"
+#include "runtime/dispatcher.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

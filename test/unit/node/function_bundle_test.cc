@@ -1,4 +1,4 @@
-#include "node/function_bundle.h"
+#include "config/function_bundle.h"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "node/function_manifest.h"
+#include "config/function_manifest.h"
 
 namespace sie::node {
 namespace {

@@ -1,4 +1,4 @@
-#include "node/function_manifest.h"
+#include "config/function_manifest.h"
 
 #include <gtest/gtest.h>
 

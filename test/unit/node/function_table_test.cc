@@ -1,7 +1,7 @@
 // FunctionTable: the functions a node serves, changed while events flow — deploys that fail
 // leave the old version serving, replaced versions retire once nothing holds them, deletes
 // drain, and rollouts (canary, shadow, blue-green) share traffic, promote, abort and roll back.
-#include "node/function_table.h"
+#include "runtime/function_table.h"
 
 #include <future>
 #include <set>
@@ -11,7 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "node/rollout_policy.h"
+#include "runtime/rollout_policy.h"
 #include "table_harness.h"
 #include "wait_until.h"
 

@@ -1,6 +1,6 @@
 // Instance pools: scale to zero after idling, keep min, start ahead of queued work, let callers
 // wait for a starting instance, drop unhealthy instances, and pre-warm from learned idle times.
-#include "node/instance_pool.h"
+#include "runtime/instance_pool.h"
 
 #include <atomic>
 #include <thread>

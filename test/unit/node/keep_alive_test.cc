@@ -1,6 +1,6 @@
 // The hybrid-histogram keep-alive policy: falls back to the fixed keep-alive until it has learned,
 // then unloads after an invocation and reloads just before the expected next arrival.
-#include "node/keep_alive.h"
+#include "runtime/keep_alive.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "node/local_bus.h"
+#include "runtime/local_bus.h"
 
 #include <gtest/gtest.h>
 

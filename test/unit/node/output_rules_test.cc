@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include "fixed_executor.h"
-#include "node/actions.h"
-#include "node/function_runner.h"
-#include "node/local_bus.h"
+#include "runtime/actions.h"
+#include "runtime/function_runner.h"
+#include "runtime/local_bus.h"
 #include "sie/clock.h"
 #include "state/embedded_store.h"
 

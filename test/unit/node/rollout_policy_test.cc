@@ -1,6 +1,6 @@
 // Rollout policies: strategy names, the bounds every policy must keep, and the sticky canary
 // bucket of a sensor.
-#include "node/rollout_policy.h"
+#include "runtime/rollout_policy.h"
 
 #include <cmath>
 #include <limits>

@@ -1,5 +1,5 @@
 // Scaler: one thread ticking on a fixed period, the first tick at once, stopped by its destructor.
-#include "node/scaler.h"
+#include "runtime/scaler.h"
 
 #include <atomic>
 #include <chrono>

@@ -1,7 +1,7 @@
 // Shadow: mirrored events are decided again by the candidate, never acted on, and compared with
 // the serving decisions; a candidate that falls behind loses mirrored events, never slows the
 // serving path.
-#include "node/shadow.h"
+#include "runtime/shadow.h"
 
 #include <memory>
 #include <optional>

@@ -1,4 +1,4 @@
-#include "node/sim_evaluation.h"
+#include "eval/sim_evaluation.h"
 
 #include <unistd.h>
 

@@ -1,8 +1,8 @@
-#include "node/site_config.h"
+#include "config/site_config.h"
 
 #include <gtest/gtest.h>
 
-#include "node/demo_site.h"
+#include "config/demo_site.h"
 
 namespace sie::node {
 namespace {

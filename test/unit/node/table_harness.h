@@ -15,10 +15,10 @@
 #include <gtest/gtest.h>
 
 #include "gateway/router.h"
-#include "node/actions.h"
-#include "node/dispatcher.h"
-#include "node/function_table.h"
-#include "node/local_bus.h"
+#include "runtime/actions.h"
+#include "runtime/dispatcher.h"
+#include "runtime/function_table.h"
+#include "runtime/local_bus.h"
 #include "scripted_executor.h"
 #include "sie/clock.h"
 #include "sie/plugins.h"
