@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include "gateway/router.h"
 #include "runtime/actions.h"
@@ -68,6 +69,9 @@ inline FunctionSpec scriptedSpec(const std::string& name, const std::string& ver
 class TableHarness {
  public:
   explicit TableHarness(const std::string& tag) : dir_(tag) {
+    // spdlog's registry is made on first use, inside the uninstrumented libspdlog: made here, not
+    // by two workers' first log lines at once, which ThreadSanitizer cannot see ordered.
+    spdlog::default_logger();
     state::EmbeddedOptions o;
     o.data_dir = (dir_.path() / "state").string();
     auto opened = state::openEmbedded(o);
