@@ -79,10 +79,11 @@ Status linkOrCopy(const fs::path& from, const fs::path& to) {
 
 }  // namespace
 
-ArtifactStore::ArtifactStore(const std::string& data_dir, std::uint64_t quota_bytes)
+ArtifactStore::ArtifactStore(const std::string& data_dir, std::uint64_t quota_bytes, const Env& env)
     : dir_((fs::path(data_dir) / "artifacts").string()),
       incoming_((fs::path(dir_) / "incoming").string()),
-      quota_(quota_bytes) {}
+      quota_(quota_bytes),
+      env_(&env) {}
 
 Result<std::uint64_t> ArtifactStore::usage() const {
   std::uint64_t total = 0;
@@ -134,17 +135,23 @@ Result<ArtifactStore::Added> ArtifactStore::add(const std::string& spooled, cons
     fs::permissions(spooled, executable ? kExecutable : kReadOnly, ec);
     if (auto other = storedFile(folder)) {
       SIE_CHECK(linkOrCopy(*other, file));  // the same bytes under another name
+      SIE_CHECK(syncDir(folder.string(), *env_));
     } else {
       // Durable before it is a stored artifact a version may name.
-      SIE_CHECK(syncFile(spooled));
+      SIE_CHECK(syncFile(spooled, *env_));
       fs::rename(spooled, file, ec);
-      if (!ec) SIE_CHECK(syncDir(folder.string()));
+      if (!ec) {
+        if (auto synced = syncDir(folder.string(), *env_); !synced) {
+          fs::remove(file, ec);  // not durable: not stored, so a retry stores it again
+          return tl::unexpected(synced.error());
+        }
+      }
     }
     if (ec) return fail(Errc::kIo, fmt::format("cannot store {}: {}", file.string(), ec.message()));
   }
   if (executable) fs::permissions(file, kExecutable, ec);
   if (!signature.empty()) {
-    SIE_CHECK(writeFileAtomically(file.string() + std::string(kSigSuffix), signature));
+    SIE_CHECK(writeFileAtomically(file.string() + std::string(kSigSuffix), signature, 0644, *env_));
   }
   return Added{describe(sha256, file), created};
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "control/artifact_refs.h"
+#include "core/env.h"
 #include "sie/result.h"
 
 namespace sie::node {
@@ -32,8 +33,10 @@ struct StoredArtifact {
 
 class ArtifactStore {
  public:
-  // `quota_bytes`: the most the stored artifacts may take together (0: no limit).
-  explicit ArtifactStore(const std::string& data_dir, std::uint64_t quota_bytes = 0);
+  // `quota_bytes`: the most the stored artifacts may take together (0: no limit). Writes go
+  // through `env` (tests inject a full disk or a failed fsync).
+  explicit ArtifactStore(const std::string& data_dir, std::uint64_t quota_bytes = 0,
+                         const Env& env = Env::system());
 
   // Creates the folders and clears uploads a stopped node left half received.
   Status prepare() const;
@@ -68,6 +71,7 @@ class ArtifactStore {
   std::string dir_;       // <data_dir>/artifacts
   std::string incoming_;  // dir_/incoming
   std::uint64_t quota_ = 0;
+  const Env* env_;
 };
 
 }  // namespace sie::node

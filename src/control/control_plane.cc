@@ -49,6 +49,13 @@ Status reachableByWorkers(const std::string& folder) {
   return ok();
 }
 
+// A change the desired state could not keep (full disk, failed fsync), undone.
+ControlError notKept(const std::string& name, const std::string& version, Error error) {
+  error.message = fmt::format("{}@{} was not deployed: the desired state could not be kept: {}",
+                              name, version, error.message);
+  return ControlError{ControlErrc::kInternal, std::move(error)};
+}
+
 ControlErrc codeFor(const Error& error) {
   switch (error.code) {
     case Errc::kNotFound:
@@ -386,7 +393,11 @@ ControlResult<DeployReport> ControlPlane::deploy(const DeployRequest& request) {
                                       *rollout);
           });
           !saved) {
-        return tl::unexpected(ControlError{ControlErrc::kInternal, saved.error()});
+        // Not kept, so not run: the next start would not know the candidate.
+        if (auto aborted = table_.abortRollout(name); !aborted) {
+          spdlog::error("control: {}: {}", name, aborted.error().str());
+        }
+        return tl::unexpected(notKept(name, version, saved.error()));
       }
     }
     audit(name, "rollout started", actor,
@@ -405,9 +416,15 @@ ControlResult<DeployReport> ControlPlane::deploy(const DeployRequest& request) {
     if (auto saved = keep_bundle().and_then(
             [&] { return desired_.deployed(name, version, text, request.artifacts); });
         !saved) {
-      spdlog::error("control: {}@{} serves but is not persisted: {}", name, version,
-                    saved.error().str());
-      return tl::unexpected(ControlError{ControlErrc::kInternal, saved.error()});
+      // Not kept, so not served: back to what served before, as the next start would be.
+      Status back = ok();
+      if (!serving) {
+        back = table_.remove(name);
+      } else if (auto again = table_.deploy(serving->spec()); !again) {
+        back = tl::unexpected(again.error());
+      }
+      if (!back) spdlog::error("control: {}: {}", name, back.error().str());
+      return tl::unexpected(notKept(name, version, saved.error()));
     }
   }
   audit(name, "deployed", actor,
@@ -435,17 +452,20 @@ ControlResult<void> ControlPlane::remove(const std::string& name, bool reset,
                               "elsewhere or delete them first",
                               name, fmt::join(from, ", ")));
   }
-  if (table_.find(name)) {
-    if (auto removed = table_.remove(name); !removed) {
-      return tl::unexpected(ControlError{codeFor(removed.error()), removed.error()});
-    }
-  } else if (!reset) {
+  const bool serving = table_.find(name) != nullptr;
+  if (!serving && !reset) {
     return refuse(ControlErrc::kNotFound, fmt::format("no function named '{}' on this node", name));
   }
   {
+    // Kept first: a removal the disk does not hold would be undone by the next start.
     std::lock_guard lock(mu_);
     auto saved = reset ? desired_.reset(name) : desired_.deleted(name);
     if (!saved) return tl::unexpected(ControlError{ControlErrc::kInternal, saved.error()});
+  }
+  if (serving) {
+    if (auto removed = table_.remove(name); !removed) {
+      return tl::unexpected(ControlError{codeFor(removed.error()), removed.error()});
+    }
   }
   if (site) {
     if (auto deployed = table_.deploy(*site); !deployed) {

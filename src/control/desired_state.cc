@@ -59,8 +59,8 @@ nlohmann::json scalingJson(const ScalingPolicy& s) {
           {"prewarm", s.prewarm}};
 }
 
-Result<DesiredState> DesiredState::load(const std::string& data_dir) {
-  DesiredState state((fs::path(data_dir) / "control").string());
+Result<DesiredState> DesiredState::load(const std::string& data_dir, const Env& env) {
+  DesiredState state((fs::path(data_dir) / "control").string(), env);
   const std::string file = (fs::path(state.dir_) / "desired.json").string();
   auto text = readFileText(file);
   if (!text && text.error().code == Errc::kNotFound) return state;
@@ -92,6 +92,8 @@ Result<DesiredState> DesiredState::load(const std::string& data_dir) {
                             e.what()),
                 file);
   }
+  state.saved_entries_ = state.entries_;
+  state.saved_sequences_ = state.sequences_;
   return state;
 }
 
@@ -150,9 +152,10 @@ Status DesiredState::storeVersion(const std::string& name, const std::string& ve
                                   const std::string& text, const ArtifactRefs& refs) const {
   // The references first: a manifest on disk is a version that can be deployed again.
   if (!refs.empty()) {
-    SIE_CHECK(writeFileAtomically(refsPath(name, version), nlohmann::json(refs).dump(2) + "\n"));
+    SIE_CHECK(writeFileAtomically(refsPath(name, version), nlohmann::json(refs).dump(2) + "\n",
+                                  0644, *env_));
   }
-  return writeFileAtomically(manifestPath(name, version), text);
+  return writeFileAtomically(manifestPath(name, version), text, 0644, *env_);
 }
 
 Result<std::optional<SourceText>> DesiredState::manifest(const std::string& name,
@@ -192,8 +195,8 @@ Result<std::optional<SignedBundle>> DesiredState::bundle(const std::string& name
 Status DesiredState::signedWith(const std::string& name, const std::string& version,
                                 const SignedBundle& bundle, std::int64_t sequence) {
   const std::string path = (fs::path(dir_) / "functions" / name / (version + ".bundle")).string();
-  SIE_CHECK(writeFileAtomically(path + ".sig", bundle.signature));
-  SIE_CHECK(writeFileAtomically(path, bundle.document));
+  SIE_CHECK(writeFileAtomically(path + ".sig", bundle.signature, 0644, *env_));
+  SIE_CHECK(writeFileAtomically(path, bundle.document, 0644, *env_));
   std::int64_t& highest = sequences_[name];
   highest = std::max(highest, sequence);
   return ok();
@@ -201,7 +204,7 @@ Status DesiredState::signedWith(const std::string& name, const std::string& vers
 
 Status DesiredState::deployed(const std::string& name, const std::string& version,
                               const std::string& text, const ArtifactRefs& refs) {
-  SIE_CHECK(storeVersion(name, version, text, refs));
+  if (auto stored = storeVersion(name, version, text, refs); !stored) return undo(stored);
   Entry& entry = entries_[name];
   entry.version = version;
   entry.deleted = false;
@@ -236,7 +239,7 @@ Status DesiredState::reset(const std::string& name) {
 Status DesiredState::candidate(const std::string& name, const std::string& serving,
                                const std::string& version, const std::string& text,
                                const ArtifactRefs& refs, const RolloutPolicy& policy) {
-  SIE_CHECK(storeVersion(name, version, text, refs));
+  if (auto stored = storeVersion(name, version, text, refs); !stored) return undo(stored);
   Entry& entry = entries_[name];
   entry.version = serving;
   entry.deleted = false;
@@ -267,7 +270,13 @@ Status DesiredState::candidateGone(const std::string& name) {
   return save();
 }
 
-Status DesiredState::save() const {
+Status DesiredState::undo(Status failed) {
+  entries_ = saved_entries_;
+  sequences_ = saved_sequences_;
+  return failed;
+}
+
+Status DesiredState::save() {
   nlohmann::json functions = nlohmann::json::object();
   for (const auto& [name, e] : entries_) {
     functions[name] = {
@@ -278,9 +287,14 @@ Status DesiredState::save() const {
                                                    {"policy", policyJson(e.candidate->policy)}}
                                   : nlohmann::json()}};
   }
-  return writeFileAtomically(
+  auto written = writeFileAtomically(
       (fs::path(dir_) / "desired.json").string(),
-      nlohmann::json{{"functions", functions}, {"sequences", sequences_}}.dump(2) + "\n");
+      nlohmann::json{{"functions", functions}, {"sequences", sequences_}}.dump(2) + "\n", 0644,
+      *env_);
+  if (!written) return undo(written);
+  saved_entries_ = entries_;
+  saved_sequences_ = sequences_;
+  return ok();
 }
 
 }  // namespace sie::node

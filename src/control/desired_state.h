@@ -29,6 +29,7 @@
 #include "config/function_bundle.h"
 #include "config/function_manifest.h"
 #include "control/artifact_store.h"
+#include "core/env.h"
 #include "runtime/rollout_policy.h"
 #include "sie/function.h"
 #include "sie/result.h"
@@ -49,7 +50,8 @@ class DesiredState {
   };
 
   // Reads control/ under `data_dir` (a missing folder is an empty state).
-  static Result<DesiredState> load(const std::string& data_dir);
+  // Writes go through `env` (tests inject a full disk or a failed fsync).
+  static Result<DesiredState> load(const std::string& data_dir, const Env& env = Env::system());
 
   [[nodiscard]] const std::map<std::string, Entry>& entries() const { return entries_; }
   [[nodiscard]] const Entry* find(const std::string& name) const;
@@ -78,7 +80,8 @@ class DesiredState {
   Status signedWith(const std::string& name, const std::string& version, const SignedBundle& bundle,
                     std::int64_t sequence);
 
-  // Each change is durable when it returns (written, fsynced, renamed).
+  // Each change is durable when it returns (written, fsynced, renamed); a change that cannot be
+  // made durable is an error and is forgotten, so what this object says is what the disk holds.
   Status deployed(const std::string& name, const std::string& version, const std::string& text,
                   const ArtifactRefs& refs);
   Status deleted(const std::string& name);
@@ -94,15 +97,22 @@ class DesiredState {
   Status candidateGone(const std::string& name);
 
  private:
-  explicit DesiredState(std::string dir) : dir_(std::move(dir)) {}
-  Status save() const;
+  DesiredState(std::string dir, const Env& env) : dir_(std::move(dir)), env_(&env) {}
+  // Writes desired.json; on failure, back to what it held before (`undo`).
+  Status save();
+  // Forgets the changes since the last save and returns `failed`.
+  Status undo(Status failed);
   [[nodiscard]] std::string refsPath(const std::string& name, const std::string& version) const;
   Status storeVersion(const std::string& name, const std::string& version, const std::string& text,
                       const ArtifactRefs& refs) const;
 
   std::string dir_;  // <data_dir>/control
+  const Env* env_;
   std::map<std::string, Entry> entries_;
   std::map<std::string, std::int64_t> sequences_;
+  // What desired.json holds: restored when a change cannot be saved.
+  std::map<std::string, Entry> saved_entries_;
+  std::map<std::string, std::int64_t> saved_sequences_;
 };
 
 // {"min", "max", "targetConcurrency", "idleTimeoutMs", "prewarm"}: as kept, and as the API shows

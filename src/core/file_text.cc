@@ -33,10 +33,10 @@ Result<std::string> readFileText(const std::string& path, std::uintmax_t max_byt
 namespace {
 
 // fsync of what `path` opened with `flags` names.
-Status syncOpened(const std::string& path, int flags) {
+Status syncOpened(const std::string& path, int flags, const Env& env) {
   const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
   if (fd < 0) return fail(Errc::kIo, fmt::format("cannot open: {}", std::strerror(errno)), path);
-  const bool synced = ::fsync(fd) == 0;
+  const bool synced = env.fsync(fd) == 0;
   const int err = errno;
   ::close(fd);
   if (!synced) return fail(Errc::kIo, fmt::format("cannot sync: {}", std::strerror(err)), path);
@@ -45,13 +45,28 @@ Status syncOpened(const std::string& path, int flags) {
 
 }  // namespace
 
-Status syncDir(const std::string& dir) {
-  return syncOpened(dir.empty() ? "." : dir, O_RDONLY | O_DIRECTORY);
+Status syncDir(const std::string& dir, const Env& env) {
+  return syncOpened(dir.empty() ? "." : dir, O_RDONLY | O_DIRECTORY, env);
 }
 
-Status syncFile(const std::string& path) { return syncOpened(path, O_RDONLY); }
+Status syncFile(const std::string& path, const Env& env) { return syncOpened(path, O_RDONLY, env); }
 
-Status writeFileAtomically(const std::string& path, std::string_view text, mode_t mode) {
+Status writeAllSynced(int fd, std::string_view text, const std::string& path, const Env& env) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = env.write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(Errc::kIo, fmt::format("cannot write: {}", std::strerror(errno)), path);
+    done += static_cast<std::size_t>(n);
+  }
+  if (env.fsync(fd) != 0) {
+    return fail(Errc::kIo, fmt::format("cannot sync: {}", std::strerror(errno)), path);
+  }
+  return ok();
+}
+
+Status writeFileAtomically(const std::string& path, std::string_view text, mode_t mode,
+                           const Env& env) {
   const fs::path target(path);
   std::error_code ec;
   if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
@@ -63,25 +78,16 @@ Status writeFileAtomically(const std::string& path, std::string_view text, mode_
   ::unlink(tmp.c_str());  // a leftover of a crash, perhaps with another mode
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return fail(Errc::kIo, fmt::format("cannot write: {}", std::strerror(errno)), tmp);
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return fail(Errc::kIo, fmt::format("cannot write: {}", std::strerror(err)), tmp);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  const int err = errno;
+  Status written = writeAllSynced(fd, text, tmp, env);
   ::close(fd);
-  if (!synced) return fail(Errc::kIo, fmt::format("cannot sync: {}", std::strerror(err)), tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return fail(Errc::kIo, fmt::format("cannot replace: {}", std::strerror(errno)), path);
+  if (written && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    written = fail(Errc::kIo, fmt::format("cannot replace: {}", std::strerror(errno)), path);
   }
-  return syncDir(target.has_parent_path() ? target.parent_path().string() : ".");
+  if (!written) {
+    ::unlink(tmp.c_str());
+    return written;
+  }
+  return syncDir(target.has_parent_path() ? target.parent_path().string() : ".", env);
 }
 
 }  // namespace sie

@@ -74,37 +74,8 @@ Result<std::string> keyId(EVP_PKEY* key, const std::string& where) {
   return sha256Hex(raw).substr(0, kKeyIdChars);
 }
 
-Result<std::string> readSmallFile(const std::string& path, std::size_t max_bytes) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr)
-    return fail(Errc::kNotFound, fmt::format("cannot read: {}", std::strerror(errno)), path);
-  std::string text(max_bytes + 1, '\0');
-  const std::size_t n = std::fread(text.data(), 1, text.size(), file);
-  const bool error = std::ferror(file) != 0;
-  std::fclose(file);
-  if (error) return fail(Errc::kIo, "cannot read the file", path);
-  if (n > max_bytes)
-    return fail(Errc::kInvalidArgument,
-                fmt::format("larger than {} bytes; this is not a key file", max_bytes), path);
-  text.resize(n);
-  return text;
-}
-
-Status writeAll(int fd, std::string_view text, const std::string& path) {
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(Errc::kIo, fmt::format("cannot write: {}", std::strerror(errno)), path);
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0)
-    return fail(Errc::kIo, fmt::format("cannot sync: {}", std::strerror(errno)), path);
-  return ok();
-}
-
 // Creates `path` with exactly `mode`; never replaces an existing file or follows a symlink.
-Status writeNewFile(const std::string& path, std::string_view text, mode_t mode) {
+Status writeNewFile(const std::string& path, std::string_view text, mode_t mode, const Env& env) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) {
     if (errno == EEXIST)
@@ -113,7 +84,7 @@ Status writeNewFile(const std::string& path, std::string_view text, mode_t mode)
   }
   Status written =
       ::fchmod(fd, mode) == 0
-          ? writeAll(fd, text, path)
+          ? writeAllSynced(fd, text, path, env)
           : fail(Errc::kIo, fmt::format("cannot chmod: {}", std::strerror(errno)), path);
   ::close(fd);
   if (!written) ::unlink(path.c_str());
@@ -121,7 +92,7 @@ Status writeNewFile(const std::string& path, std::string_view text, mode_t mode)
 }
 
 Result<PKeyPtr> readPrivateKey(const std::string& path) {
-  std::string text = SIE_TRY(readSmallFile(path, kMaxPemBytes));
+  std::string text = SIE_TRY(readFileText(path, kMaxPemBytes));
   PKeyPtr key;
   if (!text.empty()) {
     BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
@@ -237,7 +208,7 @@ Result<std::vector<fs::path>> pubFiles(const std::string& dir) {
 }
 
 Result<PublicKey> readPublicKeyFile(const fs::path& path) {
-  const std::string text = SIE_TRY(readSmallFile(path.string(), kMaxPemBytes));
+  const std::string text = SIE_TRY(readFileText(path.string(), kMaxPemBytes));
   return readPublicKey(text, path.string());
 }
 
@@ -271,7 +242,8 @@ std::optional<std::vector<unsigned char>> base64Decode(std::string_view text) {
   return out;
 }
 
-Status generateKeyPair(const std::string& private_path, const std::string& public_path) {
+Status generateKeyPair(const std::string& private_path, const std::string& public_path,
+                       const Env& env) {
   if (private_path == public_path)
     return fail(Errc::kInvalidArgument, "the private and public key paths must differ",
                 private_path);
@@ -294,14 +266,14 @@ Status generateKeyPair(const std::string& private_path, const std::string& publi
       PEM_write_bio_PUBKEY(public_pem.get(), key.get()) != 1) {
     return fail(Errc::kInternal, "cannot generate an Ed25519 key: " + opensslReason());
   }
-  SIE_CHECK(writeNewFile(private_path, bioText(private_pem.get()), 0600));
-  Status written = writeNewFile(public_path, bioText(public_pem.get()), 0644);
+  SIE_CHECK(writeNewFile(private_path, bioText(private_pem.get()), 0600, env));
+  Status written = writeNewFile(public_path, bioText(public_pem.get()), 0644, env);
   if (!written) {
     ::unlink(private_path.c_str());
     return written;
   }
-  SIE_CHECK(syncDir(fs::path(private_path).parent_path().string()));
-  return syncDir(fs::path(public_path).parent_path().string());
+  SIE_CHECK(syncDir(fs::path(private_path).parent_path().string(), env));
+  return syncDir(fs::path(public_path).parent_path().string(), env);
 }
 
 Result<PublicKey> readPublicKey(std::string_view pem, const std::string& where) {
@@ -370,7 +342,8 @@ Result<TrustStore> TrustStore::load(const std::string& dir) {
   return TrustStore(std::move(keys));
 }
 
-Status TrustStore::add(const std::string& dir, std::string_view pem, const std::string& name) {
+Status TrustStore::add(const std::string& dir, std::string_view pem, const std::string& name,
+                       const Env& env) {
   const PublicKey key = SIE_TRY(readPublicKey(pem, name.empty() ? "public key" : name));
   std::string stem = name.ends_with(".pub") ? name.substr(0, name.size() - 4) : name;
   if (stem.empty()) stem = key.id;
@@ -398,8 +371,8 @@ Status TrustStore::add(const std::string& dir, std::string_view pem, const std::
   std::string tmp = (fs::path(dir) / ("." + stem + ".pub.tmp-XXXXXX")).string();
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) return fail(Errc::kIo, fmt::format("cannot write: {}", std::strerror(errno)), dir);
-  Status written =
-      ::fchmod(fd, 0644) == 0 ? writeAll(fd, key.pem, tmp) : fail(Errc::kIo, "cannot chmod", tmp);
+  Status written = ::fchmod(fd, 0644) == 0 ? writeAllSynced(fd, key.pem, tmp, env)
+                                           : fail(Errc::kIo, "cannot chmod", tmp);
   ::close(fd);
   if (written && ::link(tmp.c_str(), target.c_str()) != 0) {
     written = errno == EEXIST
@@ -410,7 +383,7 @@ Status TrustStore::add(const std::string& dir, std::string_view pem, const std::
                          target.string());
   }
   ::unlink(tmp.c_str());
-  if (written) SIE_CHECK(syncDir(dir));
+  if (written) SIE_CHECK(syncDir(dir, env));
   return written;
 }
 

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/env.h"
 #include "sie/result.h"
 
 namespace sie {
@@ -31,7 +32,8 @@ struct PublicKey {
 
 // Writes a fresh key pair as PEM: the private key (PKCS#8, unencrypted) with mode 0600, the public
 // key with mode 0644 (less the umask). Refuses if either file exists; writes neither then.
-Status generateKeyPair(const std::string& private_path, const std::string& public_path);
+Status generateKeyPair(const std::string& private_path, const std::string& public_path,
+                       const Env& env = Env::system());
 
 // Parses an Ed25519 public key from PEM text; `where` names its origin for errors. Other key types,
 // private keys and garbage are refused.
@@ -55,7 +57,8 @@ class TrustStore {
   // Validates `pem` and writes it to dir/<name>.pub (dir/<key id>.pub when `name` is empty),
   // atomically, creating `dir` if needed. Refuses a key that is already trusted and a name that is
   // taken.
-  static Status add(const std::string& dir, std::string_view pem, const std::string& name);
+  static Status add(const std::string& dir, std::string_view pem, const std::string& name,
+                    const Env& env = Env::system());
 
   // Removes the .pub file(s) in `dir` that hold the key with `id`; kNotFound if there is none.
   static Status remove(const std::string& dir, const std::string& id);

@@ -103,14 +103,14 @@ Status ensureAuditKey(const std::string& key_file) {
   return generateKeyPair(key_file, key_file + ".pub");
 }
 
-Status appendCheckpointExport(const std::string& path, const AuditCheckpoint& cp) {
+Status appendCheckpointExport(const std::string& path, const AuditCheckpoint& cp, const Env& env) {
   const std::string line = checkpointJson(cp, /*with_record=*/true) + "\n";
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return fail(Errc::kIo, fmt::format("cannot open: {}", std::strerror(errno)), path);
   // One write() of a short line to an O_APPEND file lands whole, after every earlier line.
-  const ssize_t written = ::write(fd, line.data(), line.size());
+  const ssize_t written = env.write(fd, line.data(), line.size());
   const int write_errno = errno;
-  const bool synced = written == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  const bool synced = written == static_cast<ssize_t>(line.size()) && env.fsync(fd) == 0;
   const int sync_errno = errno;
   ::close(fd);
   if (written != static_cast<ssize_t>(line.size())) {

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/env.h"
 #include "core/signing.h"
 #include "sie/result.h"
 
@@ -51,7 +52,8 @@ Status verifyCheckpoint(const AuditCheckpoint& cp, const TrustStore& trust);
 Status ensureAuditKey(const std::string& key_file);
 
 // Appends one line to the export file (created 0600) and fsyncs it.
-Status appendCheckpointExport(const std::string& path, const AuditCheckpoint& cp);
+Status appendCheckpointExport(const std::string& path, const AuditCheckpoint& cp,
+                              const Env& env = Env::system());
 // Every checkpoint in an export file, in file order. A malformed line fails with its number.
 Result<std::vector<AuditCheckpoint>> readCheckpointExport(const std::string& path);
 

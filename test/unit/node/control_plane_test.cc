@@ -18,6 +18,7 @@
 #include "config/function_bundle.h"
 #include "core/sha256.h"
 #include "core/signing.h"
+#include "faulty_env.h"
 #include "table_harness.h"
 #include "wait_until.h"
 
@@ -65,8 +66,9 @@ RolloutPolicy canaryOf(int weight, std::uint64_t min_invocations = 20) {
 
 // A node's table and control plane over one data folder; made again for a restart.
 struct PlaneNode {
-  PlaneNode(const std::string& data_dir, bool require_signatures) : h("control-table") {
-    auto desired = DesiredState::load(data_dir);
+  PlaneNode(const std::string& data_dir, bool require_signatures, const Env& env)
+      : h("control-table") {
+    auto desired = DesiredState::load(data_dir, env);
     EXPECT_TRUE(desired) << desired.error().str();
     ArtifactStore store(data_dir);
     EXPECT_TRUE(store.prepare());
@@ -85,7 +87,7 @@ class ControlPlaneTest : public ::testing::Test {
   // Starts (or restarts) the node over the data folder with `site` as its config folder.
   Status boot(const std::vector<SourceText>& site = {}, bool require_signatures = false) {
     node_.reset();
-    node_ = std::make_unique<PlaneNode>(data_.str(), require_signatures);
+    node_ = std::make_unique<PlaneNode>(data_.str(), require_signatures, env_);
     return node_->plane->load(site);
   }
   ControlPlane& plane() { return *node_->plane; }
@@ -135,6 +137,7 @@ class ControlPlaneTest : public ::testing::Test {
   }
 
   TestDir data_{"control"};
+  sie::testing::FaultyEnv env_;  // the node's writes to the data folder
   std::unique_ptr<PlaneNode> node_;
   std::unique_ptr<DesiredState> kept_;
 };
@@ -410,6 +413,34 @@ TEST_F(ControlPlaneTest, ARolloutPolicyIsCheckedWhenNothingServesYet) {
   ASSERT_TRUE(deployed) << deployed.error().error.str();
   EXPECT_EQ(serving("pump"), "1") << "with nothing serving, the first version serves outright";
   EXPECT_FALSE(table().rollout("pump"));
+}
+
+TEST_F(ControlPlaneTest, AChangeTheDiskCannotKeepIsUndone) {
+  deployOk(manifestOf("pump", "1"));
+  env_.failSyncs();
+  auto refused = plane().deploy(requestOf(manifestOf("pump", "2")));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ControlErrc::kInternal);
+  EXPECT_THAT(refused.error().error.message,
+              HasSubstr("pump@2 was not deployed: the desired state could not be kept"));
+  EXPECT_THAT(refused.error().error.message, HasSubstr("Input/output error"));
+  EXPECT_EQ(serving("pump"), "1") << "what serves is what a restart would serve";
+
+  DeployRequest candidate = requestOf(manifestOf("pump", "3"));
+  candidate.rollout = canaryOf(10);
+  ASSERT_FALSE(plane().deploy(candidate));
+  EXPECT_FALSE(table().rollout("pump"));
+  ASSERT_FALSE(plane().deploy(requestOf(manifestOf("fan", "1"))));
+  EXPECT_EQ(table().find("fan"), nullptr);
+  ASSERT_FALSE(plane().remove("pump", false, "bob"));
+  EXPECT_EQ(serving("pump"), "1");
+
+  env_.heal();
+  ASSERT_TRUE(boot());
+  EXPECT_EQ(serving("pump"), "1");
+  EXPECT_EQ(table().find("fan"), nullptr);
+  EXPECT_THAT(plane().versions("pump"), ElementsAre("1"));
+  deployOk(manifestOf("pump", "2"));  // the refused version can be deployed once the disk works
 }
 
 TEST_F(ControlPlaneTest, ARolloutRunsSurvivesARestartAndIsPromoted) {

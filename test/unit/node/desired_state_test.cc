@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "core/file_text.h"
+#include "faulty_env.h"
 #include "table_harness.h"
 
 namespace sie::node {
@@ -352,6 +353,38 @@ TEST_F(DesiredStateTest, AFailedWriteIsAnError) {
   // A folder where desired.json goes: the rename over it fails.
   std::filesystem::create_directories(dir_.path() / "control" / "desired.json" / "x");
   EXPECT_FALSE(state.deleted("pump"));
+}
+
+TEST_F(DesiredStateTest, AChangeThatCannotBeKeptIsAnErrorAndForgotten) {
+  sie::testing::FaultyEnv env;
+  auto loaded = DesiredState::load(dir_.str(), env);
+  ASSERT_TRUE(loaded) << loaded.error().str();
+  DesiredState state = std::move(loaded).value();
+  ASSERT_TRUE(state.deployed("pump", "1", "manifest one\n", {}));
+  ASSERT_TRUE(state.scaled("pump", "1", someScaling()));
+
+  env.failSyncs();
+  auto deleted = state.deleted("pump");
+  ASSERT_FALSE(deleted);
+  EXPECT_EQ(deleted.error().code, Errc::kIo);
+  EXPECT_THAT(deleted.error().str(), HasSubstr("cannot sync: Input/output error"));
+  ASSERT_NE(state.find("pump"), nullptr);
+  EXPECT_FALSE(state.find("pump")->deleted) << "what the object says is what the disk holds";
+  EXPECT_TRUE(state.find("pump")->scaling);
+
+  env.heal();
+  env.diskFullAfter(4);
+  auto deployed = state.deployed("pump", "2", "manifest two\n", {});
+  ASSERT_FALSE(deployed);
+  EXPECT_THAT(deployed.error().str(), HasSubstr("No space left on device"));
+  EXPECT_EQ(state.find("pump")->version, "1");
+
+  env.heal();
+  DesiredState again = reloaded();
+  ASSERT_NE(again.find("pump"), nullptr);
+  EXPECT_EQ(again.find("pump")->version, "1");
+  EXPECT_FALSE(again.find("pump")->deleted);
+  EXPECT_EQ(again.find("pump")->scaling->max, 9);
 }
 
 }  // namespace
