@@ -196,6 +196,15 @@ TEST_F(ControlApiTest, BadRequestsGetJsonErrorsThatNameTheProblem) {
   r = call("PATCH", "/api/v1/functions/volts");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.body["error"], "method_not_allowed");
+  // One route table: a path nothing serves is 404 whatever the method; the node's own endpoints
+  // answer a wrong method with 405 and what they allow.
+  r = call("POST", "/no/such/endpoint");
+  EXPECT_EQ(r.status, 404) << r.text;
+  EXPECT_EQ(r.body["error"], "not_found");
+  r = call("POST", "/healthz");
+  EXPECT_EQ(r.status, 405) << r.text;
+  EXPECT_THAT(r.text, HasSubstr("use GET"));
+  EXPECT_EQ(call("DELETE", "/metrics").status, 405);
   EXPECT_EQ(call("GET", "/api/v1/calls/none").status, 404);
   EXPECT_EQ(call("GET", "/api/v1/events").status, 400);
   // The node still serves.
