@@ -24,7 +24,7 @@ LAYERS = {
     "exec": ["core", "http", "exec"],
     "adapters": ["core", "gateway", "http", "adapters"],
     "runtime": ["core", "gateway", "http", "state", "security", "exec"],
-    "config": ["core", "http", "privacy", "runtime"],
+    "config": ["core", "gateway", "http", "privacy", "runtime"],
     "control": ["core", "gateway", "http", "privacy", "security", "state", "runtime", "config"],
     "eval": ["core", "state", "adapters", "exec", "runtime", "config"],
     "node": ["core", "gateway", "http", "privacy", "security", "state", "exec", "adapters",

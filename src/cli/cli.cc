@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   addPkiCommand(app, exit_code);
   addContextCommand(app, exit_code);
   addDoctorCommand(app, exit_code);
+  addPluginsCommand(app, exit_code);
 #ifdef SIE_WITH_ONNX
   addModelCommand(app, exit_code);
 #endif

@@ -12,6 +12,8 @@ void addEvalCommand(CLI::App& app, int& exit_code);
 void addAuditCommand(CLI::App& app, int& exit_code);
 // The site CA, offline: `pki init|issue|renew|revoke|inspect`.
 void addPkiCommand(CLI::App& app, int& exit_code);
+// The plugins of this build and every configuration key: `plugins [describe [NAME] [--markdown]]`.
+void addPluginsCommand(CLI::App& app, int& exit_code);
 // The sandbox layers this machine gives process functions: `doctor`.
 void addDoctorCommand(CLI::App& app, int& exit_code);
 // Named connections to nodes: `context set|use|ls|rm`.

@@ -36,6 +36,8 @@ constexpr ConfigKey kAuditKeys[] = {
 
 }  // namespace
 
+std::span<const ConfigKey> auditKeys() { return kAuditKeys; }
+
 Result<AuditSettings> parseAuditSettings(const YAML::Node& block, const std::string& file) {
   AuditSettings out;
   if (!block || block.IsNull()) return out;

@@ -2,11 +2,13 @@
 // one subject may add before the rest are counted into a summary record.
 #pragma once
 
+#include <span>
 #include <string>
 
 #include <yaml-cpp/yaml.h>
 
 #include "sie/audit_seal.h"
+#include "sie/config.h"
 #include "sie/result.h"
 
 namespace sie::node {
@@ -22,5 +24,7 @@ struct AuditSettings {
 
 // Reads the spec.audit block of `file` (absent: the defaults).
 Result<AuditSettings> parseAuditSettings(const YAML::Node& block, const std::string& file);
+// The keys of spec.audit, for the generated reference.
+std::span<const ConfigKey> auditKeys();
 
 }  // namespace sie::node

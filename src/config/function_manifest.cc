@@ -697,4 +697,17 @@ Result<std::vector<SourceText>> readYamlDir(const std::string& dir) {
   return files;
 }
 
+std::vector<ConfigSection> manifestSections() {
+  return {{"(document)", kDocumentKeys},
+          {"metadata", kMetadataKeys},
+          {"spec", kSpecKeys},
+          {"spec.inputs[]", kInputKeys},
+          {"spec.outputs[]", kOutputKeys},
+          {"spec.scaling", kScalingKeys},
+          {"spec.escalate", kEscalateKeys},
+          {"spec.model (runtime: onnx)", kModelKeys},
+          {"spec.model.batch", kBatchKeys},
+          {"spec.process (runtime: process)", kProcessKeys}};
+}
+
 }  // namespace sie::node

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config_table.h"
 #include "sie/function.h"
 #include "sie/result.h"
 
@@ -25,5 +26,8 @@ Result<std::vector<FunctionSpec>> parseManifestSet(const std::vector<SourceText>
 
 // Reads every *.yaml / *.yml file directly in `dir`, sorted by name.
 Result<std::vector<SourceText>> readYamlDir(const std::string& dir);
+
+// Every block of a function manifest with its keys, for the generated reference.
+std::vector<ConfigSection> manifestSections();
 
 }  // namespace sie::node

@@ -9,8 +9,10 @@
 #include "config/demo_site.h"
 #include "core/config_table.h"
 #include "core/file_text.h"
+#include "gateway/gateway_config.h"
 #include "http/http_client.h"
 #include "http/networks.h"
+#include "privacy/rule.h"
 
 namespace sie::node {
 namespace {
@@ -402,6 +404,24 @@ Result<SiteConfig> loadDemoSite() {
     if (f.path.ends_with("/site.yaml")) return parseSite(f, files);
   }
   return fail(Errc::kInternal, "the demo site is missing from this build");
+}
+
+std::vector<ConfigSection> siteSections() {
+  std::vector<ConfigSection> sections{
+      {"(document)", kDocumentKeys},
+      {"metadata", kMetadataKeys},
+      {"spec", kSpecKeys},
+      {"spec.security", kSecurityKeys},
+      {"spec.security.tls", kTlsKeys},
+      {"spec.security.opa", kOpaKeys},
+      {"spec.dispatcher", kDispatcherKeys},
+      {"spec.state", kStateKeys},
+      {"spec.log", kLogKeys},
+      {"spec.audit", auditKeys()},
+      {"spec.privacy", privacy::privacyKeys()},
+      {"spec.privacy rules (api[], sinks[].rules[])", privacy::ruleKeys()}};
+  for (auto& section : gateway::gatewaySections()) sections.push_back(std::move(section));
+  return sections;
 }
 
 }  // namespace sie::node

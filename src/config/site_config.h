@@ -97,4 +97,8 @@ Result<SiteConfig> loadDemoSite();
 // Parses a site; its function manifests are taken from `files` (those in its functions folder).
 Result<SiteConfig> parseSite(const SourceText& site, const std::vector<SourceText>& files);
 
+// Every block of a site file with its keys (sources, sinks and state backends are the plugins'),
+// for the generated reference.
+std::vector<ConfigSection> siteSections();
+
 }  // namespace sie::node

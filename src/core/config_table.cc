@@ -189,4 +189,41 @@ std::string describeConfig(std::span<const ConfigKey> table) {
   return out;
 }
 
+namespace {
+
+// A table cell: pipes would end it, newlines would end the row.
+std::string cell(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '|') {
+      out += "\\|";
+    } else {
+      out += c == '\n' ? ' ' : c;
+    }
+  }
+  return out;
+}
+
+void markdownRows(std::span<const ConfigKey> table, const std::string& prefix, std::string& out) {
+  for (const auto& key : table) {
+    const bool bounded = !std::isinf(key.min) || !std::isinf(key.max);
+    out += fmt::format(
+        "| `{}{}` | {} | {} | {} | {} |\n", prefix, key.name, typeName(key.type),
+        key.required ? "required" : (key.fallback.empty() ? "" : "`" + cell(key.fallback) + "`"),
+        bounded ? rangeText(key) : "", cell(key.description));
+    if (key.type == ConfigKey::Type::kTableList && key.fields) {
+      markdownRows(key.fields(), prefix + std::string(key.name) + "[].", out);
+    }
+  }
+}
+
+}  // namespace
+
+std::string markdownConfig(std::span<const ConfigKey> table, std::string_view prefix) {
+  std::string out =
+      "| key | type | default | allowed | meaning |\n| --- | --- | --- | --- | --- |\n";
+  markdownRows(table, std::string(prefix), out);
+  return out;
+}
+
 }  // namespace sie

@@ -23,4 +23,14 @@ Result<ConfigValues> readConfig(const YAML::Node& block, std::span<const ConfigK
 // One line per key: "name (type, default X): description", for --help and generated docs.
 std::string describeConfig(std::span<const ConfigKey> table);
 
+// A named block of a configuration file and its table, for the generated reference.
+struct ConfigSection {
+  std::string path;  // "spec.scaling", "spec.model (runtime: onnx)"
+  std::span<const ConfigKey> keys;
+};
+
+// The table as Markdown: one row per key (key, type, default, allowed values, meaning); a
+// list-of-maps key's fields follow as "key[].field" rows.
+std::string markdownConfig(std::span<const ConfigKey> table, std::string_view prefix = "");
+
 }  // namespace sie

@@ -230,6 +230,17 @@ Result<GatewayConfig> parseGatewayConfig(const YAML::Node& gateway_block,
   return config;
 }
 
+std::vector<ConfigSection> gatewaySections() {
+  return {{"spec.gateway", kGatewayKeys},
+          {"spec.routes[]", kRouteKeys},
+          {"spec.routes[].validate", kValidateKeys},
+          {"spec.routes[].filters[] (type: deadband)", kDeadbandKeys},
+          {"spec.routes[].filters[] (type: median)", kMedianKeys},
+          {"spec.routes[].filters[] (type: ema)", kEmaKeys},
+          {"spec.routes[].filters[] (type: rateLimit)", kRateLimitKeys},
+          {"spec.routes[].filters[] (type: downsample)", kDownsampleKeys}};
+}
+
 std::string describeGatewayConfig() {
   return fmt::format(
       "gateway:\n{}routes[]:\n{}routes[].validate:\n{}filter deadband:\n{}filter median:\n{}"

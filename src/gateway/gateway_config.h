@@ -23,6 +23,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/config_table.h"
 #include "core/topic_pattern.h"
 #include "gateway/filter.h"
 #include "gateway/validator.h"
@@ -49,5 +50,7 @@ Result<GatewayConfig> parseGatewayConfig(const YAML::Node& gateway_block,
 
 // Every key of every block, one per line, for --help and generated docs.
 std::string describeGatewayConfig();
+// The site file's spec.gateway and spec.routes blocks, for the generated reference.
+std::vector<ConfigSection> gatewaySections();
 
 }  // namespace sie::gateway
