@@ -112,6 +112,68 @@ TEST_F(ModbusTest, PollsEveryTableAndTypeWithScaleAndUnit) {
   ASSERT_TRUE(waitUntil([&] { return readings("t/temp").back().values[0] == 25.0; }));
 }
 
+TEST_F(ModbusTest, ContiguousPointsOfATableAreReadInOneRequest) {
+  device_.with([](modbus_mapping_t& m) {
+    m.tab_registers[0] = 7;
+    const auto bits = std::bit_cast<std::uint32_t>(1.5F);
+    m.tab_registers[1] = static_cast<std::uint16_t>(bits >> 16);
+    m.tab_registers[2] = static_cast<std::uint16_t>(bits);
+    m.tab_registers[3] = 9;
+    m.tab_registers[10] = 11;
+    m.tab_bits[4] = 1;
+  });
+  // One poll (the next is a minute away): registers 0..3 in one request, 10 in another (a gap),
+  // coils 4..5 in a third.
+  startNode(fmt::format(R"(    - name: blocks
+      type: modbus
+      port: {}
+      pollInterval: 60s
+      points:
+        - {{sensor: b/a, address: 0}}
+        - {{sensor: b/level, address: 1, dataType: float32}}
+        - {{sensor: b/c, address: 3}}
+        - {{sensor: b/far, address: 10}}
+        - {{sensor: b/on, table: coil, address: 4}}
+        - {{sensor: b/off, table: coil, address: 5}}
+)",
+                        device_.port()));
+  ASSERT_TRUE(waitUntil([&] {
+    for (const char* s : {"b/a", "b/level", "b/c", "b/far", "b/on", "b/off"}) {
+      if (readings(s).empty()) return false;
+    }
+    return true;
+  }));
+  EXPECT_EQ(device_.requestsReceived(), 3);
+  EXPECT_DOUBLE_EQ(readings("b/a").front().values[0], 7);
+  EXPECT_DOUBLE_EQ(readings("b/level").front().values[0], 1.5);
+  EXPECT_DOUBLE_EQ(readings("b/c").front().values[0], 9);
+  EXPECT_DOUBLE_EQ(readings("b/far").front().values[0], 11);
+  EXPECT_DOUBLE_EQ(readings("b/on").front().values[0], 1);
+  EXPECT_DOUBLE_EQ(readings("b/off").front().values[0], 0);
+}
+
+TEST_F(ModbusTest, ABlockTheDeviceRefusesIsReadPointByPoint) {
+  device_.with([](modbus_mapping_t& m) { m.tab_registers[63] = 5; });
+  // Registers 63 and 64 are contiguous, but the device maps 0..63: the block is refused, and
+  // 63 is still read on its own.
+  startNode(fmt::format(R"(    - name: edge
+      type: modbus
+      port: {}
+      pollInterval: 20ms
+      points:
+        - {{sensor: x/last, address: 63}}
+        - {{sensor: x/past, address: 64}}
+)",
+                        device_.port()));
+  const Labels exceptions{{"source", "edge"}, {"kind", "exception"}};
+  ASSERT_TRUE(waitUntil([&] {
+    return readings("x/last").size() >= 3 && counter("sie_modbus_errors_total", exceptions) >= 3;
+  }));
+  EXPECT_DOUBLE_EQ(readings("x/last").front().values[0], 5);
+  EXPECT_TRUE(readings("x/past").empty());
+  EXPECT_EQ(device_.connectionsAccepted(), 1);
+}
+
 TEST_F(ModbusTest, ExceptionResponsesAreCountedAndPollingGoesOn) {
   startNode(fmt::format(R"(    - name: exc
       type: modbus

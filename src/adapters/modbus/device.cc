@@ -32,10 +32,12 @@ Result<DeviceOptions> readDevice(const ConfigValues& config) {
   d.host = config.str("host");
   if (d.host.empty()) return config.invalid("host must not be empty");
   const std::int64_t port = config.integer("port");
-  if (port < 1 || port > 65535) return config.invalid(fmt::format("port must be 1..65535 (got {})", port));
+  if (port < 1 || port > 65535)
+    return config.invalid(fmt::format("port must be 1..65535 (got {})", port));
   d.port = static_cast<int>(port);
   const std::int64_t unit = config.integer("unitId");
-  if (unit < 0 || unit > 255) return config.invalid(fmt::format("unitId must be 0..255 (got {})", unit));
+  if (unit < 0 || unit > 255)
+    return config.invalid(fmt::format("unitId must be 0..255 (got {})", unit));
   d.unit_id = static_cast<int>(unit);
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
@@ -81,11 +83,11 @@ void Device::close() {
   connected_ = false;
 }
 
-Status Device::failure(std::string_view what, const Point& point) {
+Status Device::failure(std::string_view what, int unit_id, Table table, int address) {
   const int error = errno;
   const std::string message =
-      fmt::format("modbus {}:{} unit {} {} {} {}: {}", options_.host, options_.port, point.unit_id,
-                  what, tableName(point.table), point.address, modbus_strerror(error));
+      fmt::format("modbus {}:{} unit {} {} {} {}: {}", options_.host, options_.port, unit_id, what,
+                  tableName(table), address, modbus_strerror(error));
   if (isException(error)) return fail(Errc::kInvalidArgument, message);
   close();  // no answer, or a garbled one: start over on a fresh connection
   return fail(error == ETIMEDOUT ? Errc::kTimeout : Errc::kIo, message);
@@ -106,9 +108,35 @@ Result<double> Device::read(const Point& point) {
   } else {
     n = modbus_read_input_registers(ctx_, point.address, point.registers(), words.data());
   }
-  if (n < 0) return tl::unexpected(failure("read", point).error());
+  if (n < 0)
+    return tl::unexpected(failure("read", point.unit_id, point.table, point.address).error());
   return decodeRegisters(point, std::span<const std::uint16_t>(
                                     words.data(), static_cast<std::size_t>(point.registers())));
+}
+
+Result<std::vector<std::uint16_t>> Device::read(const ReadBlock& block) {
+  SIE_CHECK(connect());
+  modbus_set_slave(ctx_, block.unit_id);
+  std::vector<std::uint16_t> words(static_cast<std::size_t>(block.count));
+  int n = -1;
+  if (block.table == Table::kCoil || block.table == Table::kDiscreteInput) {
+    std::vector<std::uint8_t> bits(words.size());
+    n = block.table == Table::kCoil
+            ? modbus_read_bits(ctx_, block.start, block.count, bits.data())
+            : modbus_read_input_bits(ctx_, block.start, block.count, bits.data());
+    std::copy(bits.begin(), bits.end(), words.begin());
+  } else if (block.table == Table::kHoldingRegister) {
+    n = modbus_read_registers(ctx_, block.start, block.count, words.data());
+  } else {
+    n = modbus_read_input_registers(ctx_, block.start, block.count, words.data());
+  }
+  if (n < 0) {
+    const int error = errno;
+    const std::string what = fmt::format("read of {} from", block.count);
+    errno = error;  // failure() reports it; the formatting above may have touched it
+    return tl::unexpected(failure(what, block.unit_id, block.table, block.start).error());
+  }
+  return words;
 }
 
 Status Device::write(const Point& point, double value) {
@@ -127,7 +155,7 @@ Status Device::write(const Point& point, double value) {
   } else {
     n = modbus_write_registers(ctx_, point.address, static_cast<int>(words.size()), words.data());
   }
-  if (n < 0) return failure("write", point);
+  if (n < 0) return failure("write", point.unit_id, point.table, point.address);
   return ok();
 }
 

@@ -3,8 +3,10 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "adapters/modbus/point.h"
+#include "adapters/modbus/read_plan.h"
 #include "sie/config.h"
 #include "sie/result.h"
 
@@ -41,10 +43,12 @@ class Device {
   // function, value; the connection stays up); Errc::kTimeout or Errc::kIo when it did not answer
   // (the connection is closed, connect() again).
   Result<double> read(const Point& point);
+  // The registers (bits as 0 or 1) of `block`, in one request; errors as read().
+  Result<std::vector<std::uint16_t>> read(const ReadBlock& block);
   Status write(const Point& point, double value);
 
  private:
-  Status failure(std::string_view what, const Point& point);
+  Status failure(std::string_view what, int unit_id, Table table, int address);
 
   DeviceOptions options_;
   modbus_t* ctx_ = nullptr;

@@ -88,37 +88,74 @@ void ModbusSource::run() {
 }
 
 bool ModbusSource::pollDue(std::chrono::steady_clock::time_point now) {
+  std::vector<std::size_t> due;
+  std::vector<const Point*> points;
   for (std::size_t i = 0; i < options_.points.size(); ++i) {
     Polled& polled = state_[i];
     if (polled.due > now) continue;
-    const PollPoint& p = options_.points[i];
     // Keep the cadence, but never fire a backlog of missed polls.
-    polled.due = std::max(polled.due + p.interval, now);
-    auto value = device_.read(p.point);
-    if (!value) {
-      if (value.error().code == Errc::kInvalidArgument) {  // the device answered: an exception
-        exceptions_.inc();
-        if (polled.exceptions++ % 100 == 0) {
-          spdlog::warn("{} (sensor {}; {} so far)", value.error().message, p.sensor,
-                       polled.exceptions);
-        }
-        continue;
+    polled.due = std::max(polled.due + options_.points[i].interval, now);
+    due.push_back(i);
+    points.push_back(&options_.points[i].point);
+  }
+  for (const ReadBlock& block : planReads(points)) {
+    auto words = device_.read(block);
+    if (!words && words.error().code == Errc::kInvalidArgument && block.points.size() > 1) {
+      // The device refused the block (an address it does not map): each point on its own, so
+      // one bad address does not hide its neighbours.
+      for (const std::size_t k : block.points) {
+        if (!pollPoint(due[k])) return false;
       }
-      timeouts_.inc();
-      spdlog::warn("{} ({}: device marked down)", value.error().message, name_);
-      markStale(value.error().message);
-      return false;
+      continue;
     }
-    reads_.inc();
-    polled.last = *value;
-    Telemetry reading;
-    reading.sensor = Symbol::intern(p.sensor);
-    reading.ts_ns = clock_.nowNs();
-    reading.values.assign(1, *value);
-    if (!p.unit.empty()) reading.tags.emplace_back("unit", p.unit);
-    if (!sink_->ingest(std::move(reading), name_)) refused_.inc();
+    if (!words) {
+      if (!failed(due[block.points.front()], words.error())) return false;
+      continue;
+    }
+    for (const std::size_t k : block.points) {
+      const Point& point = *points[k];
+      const auto offset = static_cast<std::size_t>(point.address - block.start);
+      accept(due[k],
+             decodeRegisters(point, std::span<const std::uint16_t>(*words).subspan(
+                                        offset, static_cast<std::size_t>(point.registers()))));
+    }
   }
   return true;
+}
+
+bool ModbusSource::pollPoint(std::size_t i) {
+  auto value = device_.read(options_.points[i].point);
+  if (!value) return failed(i, value.error());
+  accept(i, *value);
+  return true;
+}
+
+bool ModbusSource::failed(std::size_t i, const Error& error) {
+  if (error.code == Errc::kInvalidArgument) {  // the device answered: an exception
+    exceptions_.inc();
+    Polled& polled = state_[i];
+    if (polled.exceptions++ % 100 == 0) {
+      spdlog::warn("{} (sensor {}; {} so far)", error.message, options_.points[i].sensor,
+                   polled.exceptions);
+    }
+    return true;
+  }
+  timeouts_.inc();
+  spdlog::warn("{} ({}: device marked down)", error.message, name_);
+  markStale(error.message);
+  return false;
+}
+
+void ModbusSource::accept(std::size_t i, double value) {
+  const PollPoint& p = options_.points[i];
+  reads_.inc();
+  state_[i].last = value;
+  Telemetry reading;
+  reading.sensor = Symbol::intern(p.sensor);
+  reading.ts_ns = clock_.nowNs();
+  reading.values.assign(1, value);
+  if (!p.unit.empty()) reading.tags.emplace_back("unit", p.unit);
+  if (!sink_->ingest(std::move(reading), name_)) refused_.inc();
 }
 
 void ModbusSource::markStale(const std::string& reason) {

@@ -52,8 +52,16 @@ class ModbusSource final : public Source {
     std::uint64_t exceptions = 0;
   };
   void run();
-  // Reads the due points; false when the device stopped answering.
+  // Reads the due points, contiguous ones in one request; false when the device stopped
+  // answering.
   bool pollDue(std::chrono::steady_clock::time_point now);
+  // Reads point i on its own; false when the device stopped answering.
+  bool pollPoint(std::size_t i);
+  // Counts a failed read of point i: an exception (true: go on) or no answer (false: the device
+  // is marked down).
+  bool failed(std::size_t i, const Error& error);
+  // Point i read as `value`: into the gateway.
+  void accept(std::size_t i, double value);
   void markStale(const std::string& reason);
   void waitFor(std::chrono::steady_clock::duration delay);
 

@@ -150,7 +150,8 @@ Result<Point> readPoint(const ConfigValues& config, int default_unit) {
   else if (table == "input")
     p.table = Table::kInputRegister;
   else
-    return config.invalid(fmt::format("table must be coil, discrete, holding or input (got '{}')", table));
+    return config.invalid(
+        fmt::format("table must be coil, discrete, holding or input (got '{}')", table));
   p.unit_id = config.has("unitId") ? static_cast<int>(config.integer("unitId")) : default_unit;
   if (p.unit_id < 0 || p.unit_id > 255)
     return config.invalid(fmt::format("unitId must be 0..255 (got {})", p.unit_id));
@@ -161,7 +162,8 @@ Result<Point> readPoint(const ConfigValues& config, int default_unit) {
   const std::string type = config.str("dataType");
   if (p.isBit()) {
     if (type != "uint16" && type != "bool") {
-      return config.invalid(fmt::format("a {} holds one bit: dataType must be bool (got '{}')", table, type));
+      return config.invalid(
+          fmt::format("a {} holds one bit: dataType must be bool (got '{}')", table, type));
     }
     p.type = DataType::kBool;
   } else if (type == "int16")

@@ -80,6 +80,7 @@ void ModbusServer::serve(int listener) {
         FD_CLR(fd, &all);
         continue;
       }
+      if (n > 0) ++requests_;
       if (n <= 0 || silent_) continue;
       std::lock_guard lock(mu_);
       std::vector<std::uint8_t> bits(map_->tab_bits, map_->tab_bits + map_->nb_bits);

@@ -31,6 +31,8 @@ class ModbusServer {
   // Writes are acknowledged but not applied (a device that rejects them quietly).
   void setIgnoreWrites(bool ignore) { ignore_writes_ = ignore; }
   [[nodiscard]] int connectionsAccepted() const { return accepted_; }
+  // Requests received (answered or not).
+  [[nodiscard]] int requestsReceived() const { return requests_; }
 
  private:
   void serve(int listener);
@@ -44,6 +46,7 @@ class ModbusServer {
   std::atomic<bool> silent_{false};
   std::atomic<bool> ignore_writes_{false};
   std::atomic<int> accepted_{0};
+  std::atomic<int> requests_{0};
 };
 
 }  // namespace sie::testing
