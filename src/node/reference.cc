@@ -1,6 +1,9 @@
 #include "node/reference.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "config/function_manifest.h"
 #include "config/site_config.h"

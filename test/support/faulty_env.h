@@ -14,11 +14,13 @@ class FaultyEnv : public Env {
   // Writes take at most this many bytes in all, then fail with ENOSPC.
   void diskFullAfter(std::size_t bytes) { room_ = bytes; }
   // From now on every fsync fails with EIO.
-  void failSyncs() { fail_syncs_ = true; }
+  void failSyncs() { failSyncsAfter(0); }
+  // The next `n` fsyncs work, every later one fails with EIO.
+  void failSyncsAfter(std::size_t n) { syncs_left_ = n; }
   // Everything works again.
   void heal() {
     room_ = kNoLimit;
-    fail_syncs_ = false;
+    syncs_left_ = kNoLimit;
   }
 
   ssize_t write(int fd, const void* data, std::size_t size) const override {
@@ -32,17 +34,18 @@ class FaultyEnv : public Env {
     return written;
   }
   int fsync(int fd) const override {
-    if (fail_syncs_) {
+    if (syncs_left_ == 0) {
       errno = EIO;
       return -1;
     }
+    if (syncs_left_ != kNoLimit) --syncs_left_;
     return Env::fsync(fd);
   }
 
  private:
   static constexpr std::size_t kNoLimit = static_cast<std::size_t>(-1);
   mutable std::size_t room_ = kNoLimit;
-  bool fail_syncs_ = false;
+  mutable std::size_t syncs_left_ = kNoLimit;
 };
 
 }  // namespace sie::testing

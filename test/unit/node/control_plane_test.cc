@@ -443,6 +443,26 @@ TEST_F(ControlPlaneTest, AChangeTheDiskCannotKeepIsUndone) {
   deployOk(manifestOf("pump", "2"));  // the refused version can be deployed once the disk works
 }
 
+TEST_F(ControlPlaneTest, AnArtifactItsFolderCannotKeepIsNotStored) {
+  ArtifactStore store(data_.str(), 0, env_);
+  ASSERT_TRUE(store.prepare());
+  const std::string spooled = store.incomingDir() + "/upload-model";
+  std::ofstream(spooled) << "model bytes";
+  env_.failSyncsAfter(1);  // the file's sync works, its folder's fails
+  auto added = store.add(spooled, "model.onnx", "", false, "");
+  ASSERT_FALSE(added);
+  EXPECT_THAT(added.error().str(), HasSubstr("cannot sync"));
+  auto listed = store.list();
+  ASSERT_TRUE(listed) << listed.error().str();
+  EXPECT_THAT(*listed, IsEmpty()) << "not durable, so not stored: a retry stores it again";
+
+  env_.heal();
+  std::ofstream(spooled) << "model bytes";
+  auto again = store.add(spooled, "model.onnx", "", false, "");
+  ASSERT_TRUE(again) << again.error().str();
+  EXPECT_TRUE(again->created);
+}
+
 TEST_F(ControlPlaneTest, ARolloutRunsSurvivesARestartAndIsPromoted) {
   deployOk(manifestOf("pump", "1"));
   DeployRequest candidate = requestOf(manifestOf("pump", "2"));
