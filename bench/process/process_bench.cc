@@ -34,8 +34,10 @@
 #include <spdlog/spdlog.h>
 
 #include "config/function_manifest.h"
+#include "exec/process/process_binding.h"
 #include "exec/process/process_executor.h"
 #include "exec/process/wire.h"
+#include "sie/plugins.h"
 #include "sie/worker.h"  // sdk/cpp
 
 namespace {
@@ -77,7 +79,10 @@ FunctionSpec loadSpec(const std::string& path) {
     std::abort();
   }
   std::string text{std::istreambuf_iterator<char>(in), {}};
-  auto specs = sie::node::parseManifests({path, std::move(text)});
+  sie::Plugins plugins;  // the process runtime reads its own block of the manifest
+  if (!sie::registerBuiltinPlugins(plugins)) std::abort();
+  auto specs =
+      sie::node::parseManifests({path, std::move(text)}, sie::node::schemasOf(plugins.runtimes));
   if (!specs) {
     std::fprintf(stderr, "%s\n", specs.error().str().c_str());
     std::abort();
@@ -201,7 +206,8 @@ void invoke(benchmark::State& state, const std::string& key) {
   latencies.report(state, "us", 1e6);
   // What goes over the channel: a 'B' frame to the native SDKs' workers, JSON to Lambda ones.
   state.counters["request_B"] =
-      static_cast<double>((spec.process->protocol == sie::ProcessBinding::Protocol::kNative
+      static_cast<double>((sie::process::processBinding(spec)->protocol ==
+                                   sie::process::ProcessBinding::Protocol::kNative
                                ? sie::process::invocationFrame(invocation, 0)
                                : sie::process::invocationJson(invocation, 0))
                               .size());

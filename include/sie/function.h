@@ -3,6 +3,7 @@
 // and applies the returned outputs after it, so instances hold no state worth keeping.
 #pragma once
 
+#include <any>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -13,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sie/config.h"
 #include "sie/event.h"
 #include "sie/result.h"
 #include "sie/state.h"
@@ -48,35 +50,6 @@ struct OutputRule {
 
 inline constexpr std::string_view kCommandType = "io.sie.command";
 
-// How the onnx runtime turns windows into a model input and the model's output into a decision
-// (spec.model). Unset fields come from the model's metadata_props (sie.window, sie.mean, ...).
-struct ModelBinding {
-  std::vector<std::string> channels;  // window input names in the model's channel order
-  std::size_t window = 0;             // readings (or block samples) per channel; 0 = sie.window
-  std::chrono::nanoseconds hop{0};    // decide at most once per hop of trigger time; 0 = each
-  // A regular timeline, one point per `resample` ending at the trigger, instead of the trigger's
-  // own readings; every channel is sampled at its points (held, or `linear` between readings).
-  std::chrono::nanoseconds resample{0};
-  bool linear = false;
-  std::vector<double> mean, std;  // per channel: x' = (x - mean) / std
-  std::vector<double> min, max;   // or per channel: x' = (x - min) / (max - min)
-  // "fit": per-asset statistics from the KV store (fit/<sensor>/mean and .../std, written by a
-  // calibration such as `sie eval --fit-rows`), read through kv inputs "<channel>.mean" and
-  // "<channel>.std" the manifest parser adds; the statistics above (or the model's) are the
-  // fallback while a sensor has none.
-  bool fit = false;
-  std::string score;                  // probability | reconstruction | residual; "" = sie.score
-  std::optional<double> threshold;    // anomaly when score >= threshold
-  std::optional<double> error_scale;  // reconstruction/residual: error at score 0.5
-  std::vector<std::string> labels;    // class names of a probabilities output, class 0 = normal
-};
-
-// spec.model.hop: a reading at ts_ns is decided on only when it is the first of its hop interval,
-// i.e. the trigger's previous reading (at prev_ns) fell in an earlier one.
-inline bool inSameHop(std::chrono::nanoseconds hop, std::int64_t prev_ns, std::int64_t ts_ns) {
-  return hop.count() > 0 && prev_ns / hop.count() == ts_ns / hop.count();
-}
-
 // Micro-batching (spec.batch): a worker hands a function up to max_size queued events at once,
 // waiting up to max_delay for a batch to fill (0: take what is queued, never wait).
 struct BatchPolicy {
@@ -92,30 +65,6 @@ struct EscalationPolicy {
   double low = 0.0;
   double high = 0.0;
   std::chrono::milliseconds deadline{100};
-};
-
-// How the process runtime runs a function's executable (spec.process). Every worker gets a clean
-// environment, its own working directory, these rlimits and the sandbox (seccomp, Landlock).
-struct ProcessBinding {
-  enum class Protocol { kNative, kLambda };
-  Protocol protocol = Protocol::kNative;  // native framed protocol, or the AWS Lambda Runtime API
-  std::vector<std::string> args;
-  std::map<std::string, std::string> env;  // besides PATH, HOME, TMPDIR, LANG and the protocol's
-  std::vector<std::string> read;           // extra read-only paths (the handler's folder always)
-  bool network = false;                    // any network besides the runtime's own channel
-  bool dapr = false;  // a Dapr-compatible state/publish API for the workers (DAPR_HTTP_PORT)
-  std::vector<int> loopback_ports;  // set by the node: TCP ports on 127.0.0.1 workers may reach
-  std::uint64_t memory_bytes = 256ULL << 20;  // address space (RLIMIT_AS); 0 = unlimited
-  std::chrono::seconds cpu{0};                // CPU seconds over a worker's life; 0 = unlimited
-  int open_files = 64;
-  int processes = 1;  // 1: the worker may not fork (threads are fine)
-  double cpus = 1;    // share of one CPU's time a worker may use (cgroups; 0: no limit)
-  // Room in the workers' folders, all of the function's workers together (a tmpfs where the node
-  // makes namespaces; 0: no limit but RLIMIT_FSIZE per file).
-  std::uint64_t scratch_bytes = 64ULL << 20;
-  std::chrono::milliseconds start_timeout{5000};  // spawn to ready
-
-  bool operator==(const ProcessBinding&) const = default;
 };
 
 struct ScalingPolicy {
@@ -146,10 +95,14 @@ struct FunctionSpec {
   ScalingPolicy scaling;
   BatchPolicy batch;
   std::optional<EscalationPolicy> escalate;
-  std::optional<ModelBinding> model;      // spec.model (onnx runtime)
-  std::optional<ProcessBinding> process;  // spec.process (process runtime)
-  std::string source_file;                // where it was declared, for messages
-  std::string base_dir;  // folder of the manifest file: relative handler paths start here
+  // What the runtime's own block (spec.model, spec.process, ...) said, as its RuntimeSchema read
+  // it; the runtime reads it back (e.g. onnx::modelBinding). Empty when there is no such block.
+  std::any settings;
+  // Paths besides the handler the function reads (spec.process.read), as written in the manifest:
+  // bundled, signed and checked at deploy like the handler.
+  std::vector<std::string> read_paths;
+  std::string source_file;  // where it was declared, for messages
+  std::string base_dir;     // folder of the manifest file: relative handler paths start here
 
   [[nodiscard]] std::string id() const { return name + "@" + version; }
 };
@@ -200,11 +153,24 @@ class FunctionInstance {
   [[nodiscard]] virtual bool healthy() const { return true; }
 };
 
+// A runtime's own block of a function manifest (spec.model for onnx, spec.process for process):
+// its keys, checked like every other block, and how the checked values become the runtime's
+// FunctionSpec::settings. A new runtime declares one; the manifest parser stays as it is.
+struct RuntimeSchema {
+  std::string_view block;  // the spec key the runtime owns, e.g. "model"
+  std::span<const ConfigKey> keys;
+  bool always = false;  // read, with its defaults, also when the manifest leaves the block out
+  // The checked block into spec.settings (and spec.read_paths); may add inputs the settings need.
+  Status (*apply)(const ConfigValues& block, FunctionSpec& spec) = nullptr;
+};
+
 // A runtime: validates specs and makes instances. Registered by name.
 class Executor {
  public:
   virtual ~Executor() = default;
   [[nodiscard]] virtual std::string_view name() const = 0;
+  // The runtime's own manifest block, or null when it has none (builtin).
+  [[nodiscard]] virtual const RuntimeSchema* schema() const { return nullptr; }
   // Deploy-time validation: unknown handler, missing parameters, ... fail here, never at the first
   // event.
   virtual Status validate(const FunctionSpec& spec) const = 0;

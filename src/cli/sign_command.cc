@@ -24,6 +24,7 @@
 #include "config/function_manifest.h"
 #include "core/file_text.h"
 #include "core/signing.h"
+#include "sie/plugins.h"
 
 namespace sie::cli {
 namespace {
@@ -100,9 +101,15 @@ std::int64_t releaseFor(const std::string& manifest, std::int64_t asked) {
 
 // `sie sign --bundle MANIFEST`: MANIFEST.bundle (the function's files, hashed) and its signature.
 int signBundle(const std::string& file, const SignOptions& options) {
+  Plugins plugins;  // the runtimes read their own blocks of the manifest
+  if (auto registered = registerBuiltinPlugins(plugins); !registered) {
+    std::cerr << "sie sign: " << registered.error().str() << "\n";
+    return kExitUnreadable;
+  }
   auto text = readFileText(file);
-  auto specs = text ? node::parseManifests(node::SourceText{file, *text})
-                    : Result<std::vector<FunctionSpec>>(tl::unexpected(text.error()));
+  auto specs =
+      text ? node::parseManifests(node::SourceText{file, *text}, node::schemasOf(plugins.runtimes))
+           : Result<std::vector<FunctionSpec>>(tl::unexpected(text.error()));
   if (!specs) {
     std::cerr << "sie sign: " << specs.error().str() << "\n";
     return kExitUnreadable;

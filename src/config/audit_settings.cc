@@ -2,8 +2,6 @@
 
 #include <filesystem>
 
-#include <fmt/format.h>
-
 #include "core/config_table.h"
 
 namespace sie::node {
@@ -16,22 +14,29 @@ constexpr ConfigKey kAuditKeys[] = {
      "the node's Ed25519 key that signs audit checkpoints (PEM, relative to this file); created "
      "with mode 0600, and its public key as KEYFILE.pub, when missing (default: "
      "dataDir/audit.key)"},
-    {"checkpointRecords", Type::kInt, "1000",
-     "a signed checkpoint after this many records (0: not by count)"},
+    ConfigKey{"checkpointRecords", Type::kInt, "1000",
+              "a signed checkpoint after this many records (0: not by count)"}
+        .atLeast(0),
     {"checkpointInterval", Type::kDuration, "60s",
      "a signed checkpoint once the oldest unsealed record is this old (0: not by time); the "
      "node also seals the chain when it stops"},
     {"exportFile", Type::kString, "",
      "every checkpoint is also appended here (JSON lines, fsynced); put it on another volume so "
      "`sie audit verify --checkpoints` detects a deleted, replaced or truncated database"},
-    {"maxRecords", Type::kInt, "0",
-     "keep at most this many records (at least 10; 0: keep all); older ones are pruned once a "
-     "signed checkpoint covers them, and that checkpoint records where the chain now starts"},
+    ConfigKey{"maxRecords", Type::kInt, "0",
+              "keep at most this many records (0: keep all); older ones are pruned once a signed "
+              "checkpoint covers them, and that checkpoint records where the chain now starts"}
+        .atLeast(10)
+        .orZero(),
     {"maxAge", Type::kDuration, "0s", "prune records older than this the same way (0: keep all)"},
-    {"anomaliesPerSecond", Type::kDouble, "1",
-     "anomaly decision records per function and sensor after the burst; the excess is counted "
-     "into one summary record (\"N more suppressed\"), never dropped silently (0: no limit)"},
-    {"anomalyBurst", Type::kDouble, "20", "anomaly records a function and sensor may add at once"},
+    ConfigKey{"anomaliesPerSecond", Type::kDouble, "1",
+              "anomaly decision records per function and sensor after the burst; the excess is "
+              "counted into one summary record (\"N more suppressed\"), never dropped silently "
+              "(0: no limit)"}
+        .atLeast(0),
+    ConfigKey{"anomalyBurst", Type::kDouble, "20",
+              "anomaly records a function and sensor may add at once"}
+        .atLeast(1),
 };
 
 }  // namespace
@@ -41,31 +46,17 @@ std::span<const ConfigKey> auditKeys() { return kAuditKeys; }
 Result<AuditSettings> parseAuditSettings(const YAML::Node& block, const std::string& file) {
   AuditSettings out;
   if (!block || block.IsNull()) return out;
-  auto a = SIE_TRY(readConfig(block, kAuditKeys, file));
+  auto a = SIE_TRY(readConfig(block, kAuditKeys, file, {}, "spec.audit"));
   const std::filesystem::path base = std::filesystem::path(file).parent_path();
   const auto resolve = [&base](const std::string& path) {
     return path.empty() ? path : (base / path).lexically_normal().string();
   };
   out.seal.key_file = resolve(a.str("keyFile"));
   out.seal.export_file = resolve(a.str("exportFile"));
-  const std::int64_t every = a.integer("checkpointRecords");
-  const std::int64_t max_records = a.integer("maxRecords");
-  if (every < 0 || max_records < 0) {
-    return a.invalid(
-        fmt::format("audit.checkpointRecords and audit.maxRecords must be >= 0 (got {} and {})",
-                    every, max_records));
-  }
-  if (max_records > 0 && max_records < 10) {
-    return a.invalid(
-        fmt::format("audit.maxRecords must be 0 or at least 10 (got {})", max_records));
-  }
-  out.seal.checkpoint_records = static_cast<std::size_t>(every);
-  out.seal.max_records = static_cast<std::size_t>(max_records);
+  out.seal.checkpoint_records = static_cast<std::size_t>(a.integer("checkpointRecords"));
+  out.seal.max_records = static_cast<std::size_t>(a.integer("maxRecords"));
   out.seal.checkpoint_interval = a.duration("checkpointInterval");
   out.seal.max_age = a.duration("maxAge");
-  if (out.seal.checkpoint_interval.count() < 0 || out.seal.max_age.count() < 0) {
-    return a.invalid("audit.checkpointInterval and audit.maxAge cannot be negative");
-  }
   if (out.seal.checkpoint_records == 0 && out.seal.checkpoint_interval.count() == 0 &&
       (out.seal.max_records > 0 || out.seal.max_age.count() > 0)) {
     return a.invalid(
@@ -74,11 +65,6 @@ Result<AuditSettings> parseAuditSettings(const YAML::Node& block, const std::str
   }
   out.anomalies_per_second = a.number("anomaliesPerSecond");
   out.anomaly_burst = a.number("anomalyBurst");
-  if (out.anomalies_per_second < 0 || out.anomaly_burst < 1) {
-    return a.invalid(fmt::format(
-        "audit.anomaliesPerSecond must be >= 0 and audit.anomalyBurst >= 1 (got {} and {})",
-        out.anomalies_per_second, out.anomaly_burst));
-  }
   return out;
 }
 

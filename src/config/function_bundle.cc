@@ -200,19 +200,17 @@ Result<FunctionBundle> hashBundle(const FunctionSpec& spec, std::string_view man
   const auto local = [&base](const fs::path& path) { return (base / path).lexically_normal(); };
   if (!handler.is_absolute()) {
     SIE_CHECK(hashFile(normal(handler), local(handler), files));
-    if (spec.process) {
+    if (spec.runtime == "process") {  // its workers read the handler's whole folder
       SIE_CHECK(hashFolder(normal(handler.parent_path()), local(handler).parent_path(), files));
     }
   }
-  if (spec.process) {
-    for (const std::string& read : spec.process->read) {
-      if (fs::path(read).is_absolute()) continue;
-      std::error_code ec;
-      if (fs::is_directory(local(read), ec)) {
-        SIE_CHECK(hashFolder(normal(read), local(read), files));
-      } else {
-        SIE_CHECK(hashFile(normal(read), local(read), files));
-      }
+  for (const std::string& read : spec.read_paths) {
+    if (fs::path(read).is_absolute()) continue;
+    std::error_code ec;
+    if (fs::is_directory(local(read), ec)) {
+      SIE_CHECK(hashFolder(normal(read), local(read), files));
+    } else {
+      SIE_CHECK(hashFile(normal(read), local(read), files));
     }
   }
   for (auto& [path, sha] : files) bundle.files.push_back({path, std::move(sha)});

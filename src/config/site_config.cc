@@ -38,24 +38,30 @@ constexpr ConfigKey kSpecKeys[] = {
      "deploys through the API need an Ed25519 signature from a trusted key (manifest, model, "
      "executable)"},
     {"trustedKeys", Type::kString, "", "folder of trusted public keys (default <dataDir>/keys)"},
-    {"maxArtifactMiB", Type::kInt, "1024",
-     "largest model or executable the API accepts (PUT /api/v1/artifacts), in MiB"},
-    {"artifactQuotaMiB", Type::kInt, "8192",
-     "the most all stored artifacts may take together, in MiB; an upload past it gets 507"},
+    ConfigKey{"maxArtifactMiB", Type::kInt, "1024",
+              "largest model or executable the API accepts (PUT /api/v1/artifacts), in MiB"}
+        .within(1, 1 << 20),
+    ConfigKey{"artifactQuotaMiB", Type::kInt, "8192",
+              "the most all stored artifacts may take together, in MiB; an upload past it gets "
+              "507"}
+        .within(1, 1 << 30),
 };
 constexpr std::string_view kSpecBlocks[] = {"sources", "sinks", "gateway",  "routes", "dispatcher",
                                             "state",   "log",   "security", "audit",  "privacy"};
 constexpr ConfigKey kSecurityKeys[] = {
-    {"authentication", Type::kString, "token",
-     "token: every call but /healthz and /readyz needs a bearer token (sie token create) | none: "
-     "no authentication, allowed on a loopback listener only (as --insecure-loopback-only)"},
+    ConfigKey{"authentication", Type::kString, "token",
+              "token: every call but /healthz and /readyz needs a bearer token (sie token "
+              "create) | none: no authentication, allowed on a loopback listener only (as "
+              "--insecure-loopback-only)"}
+        .oneOf("token|none"),
     {"hosts", Type::kStringList, "",
      "names callers may reach this node by (the Host header), besides localhost, 127.0.0.1 and "
      "[::1]"},
-    {"callsPerSecond", Type::kDouble, "2000",
-     "calls a second each caller (token identity) may make after its burst; over it, 429 with "
-     "Retry-After (0: no limit)"},
-    {"burst", Type::kDouble, "4000", "calls a caller may make at once"},
+    ConfigKey{"callsPerSecond", Type::kDouble, "2000",
+              "calls a second each caller (token identity) may make after its burst; over it, 429 "
+              "with Retry-After (0: no limit)"}
+        .within(0, 1e9),
+    ConfigKey{"burst", Type::kDouble, "4000", "calls a caller may make at once"}.within(1, 1e9),
     {"callbackNetworks", Type::kStringList, "",
      "IP networks async-call callback URLs may lead to (CIDR, e.g. 10.20.0.0/16); default "
      "loopback only, so a caller cannot make the node reach other internal services"},
@@ -74,9 +80,10 @@ constexpr ConfigKey kOpaKeys[] = {
      "an external decision point speaking OPA's REST Data API, asked after the local policy "
      "allowed a call (both must allow): http://127.0.0.1:8181/v1/data/sie/allow",
      true},
-    {"timeout", Type::kDuration, "50ms",
-     "longest wait for its answer (connect, send, read); without an answer in time the call is "
-     "refused (503, fail closed)"},
+    ConfigKey{"timeout", Type::kDuration, "50ms",
+              "longest wait for its answer (connect, send, read); without an answer in time the "
+              "call is refused (503, fail closed)"}
+        .withinTime(std::chrono::milliseconds(1), std::chrono::seconds(10)),
     {"cacheTtl", Type::kDuration, "0s",
      "how long an answer is reused for the same question (subject, role, action, resource, "
      "method, path); 0: ask for every call"},
@@ -88,9 +95,10 @@ constexpr ConfigKey kTlsKeys[] = {
     {"caFile", Type::kString, "", "the site CA that client certificates must chain to", true},
     {"crlFile", Type::kString, "",
      "the CA's revocation list (sie pki revoke writes it); revoked certificates are refused"},
-    {"clientCertificates", Type::kString, "required",
-     "required: every caller presents a certificate of the site CA | optional: callers without "
-     "one must send a bearer token"},
+    ConfigKey{"clientCertificates", Type::kString, "required",
+              "required: every caller presents a certificate of the site CA | optional: callers "
+              "without one must send a bearer token"}
+        .oneOf("required|optional"),
     {"renewWith", Type::kString, "",
      "the site CA folder (sie pki init): the node renews its own certificate there when a third "
      "of its lifetime is left"},
@@ -98,22 +106,29 @@ constexpr ConfigKey kTlsKeys[] = {
      "how often the files are checked for a change (a renewed certificate, a new CRL)"},
 };
 constexpr ConfigKey kDispatcherKeys[] = {
-    {"queueCapacity", Type::kInt, "10000", "events queued per function before overload"},
-    {"overload", Type::kString, "block", "block | drop-oldest | dead-letter"},
-    {"workers", Type::kInt, "0", "worker threads (0 = one per core)"},
-    {"lanes", Type::kInt, "64", "ordering lanes per function (events of one sensor share one)"},
+    ConfigKey{"queueCapacity", Type::kInt, "10000", "events queued per function before overload"}
+        .within(1, 10'000'000),
+    ConfigKey{"overload", Type::kString, "block", "what a full queue does with the next event"}
+        .oneOf("block|drop-oldest|dead-letter"),
+    ConfigKey{"workers", Type::kInt, "0", "worker threads (0 = one per core)"}.within(0, 256),
+    ConfigKey{"lanes", Type::kInt, "64",
+              "ordering lanes per function (events of one sensor share one)"}
+        .within(1, 4096),
     {"blockTimeout", Type::kDuration, "5s", "block: longest a source waits before it is refused"},
 };
 constexpr ConfigKey kStateKeys[] = {
     {"backend", Type::kString, "embedded",
      "embedded (SQLite, WAL) | redis (settings in a `redis:` block)"},
     {"batchInterval", Type::kDuration, "20ms", "longest a write waits before it is committed"},
-    {"memoryWindow", Type::kInt, "2048", "readings per sensor kept in memory for windows"},
+    ConfigKey{"memoryWindow", Type::kInt, "2048", "readings per sensor kept in memory for windows"}
+        .within(16, 10'000'000),
 };
 constexpr std::string_view kStateBlocks[] = {"redis"};
 constexpr ConfigKey kLogKeys[] = {
-    {"level", Type::kString, "info", "trace | debug | info | warn | error"},
-    {"format", Type::kString, "text", "text | json"},
+    ConfigKey{"level", Type::kString, "info", "least severe message logged"}.oneOf(
+        "trace|debug|info|warn|error"),
+    ConfigKey{"format", Type::kString, "text", "one line of text or of JSON per message"}.oneOf(
+        "text|json"),
 };
 
 // Reads spec.sources or spec.sinks: a list of blocks with unique names.
@@ -151,34 +166,14 @@ Result<std::vector<PluginBlock>> parsePluginBlocks(const YAML::Node& list, std::
 
 Status parseDispatcher(const YAML::Node& node, const std::string& file, DispatcherOptions& out) {
   if (!node) return ok();
-  auto v = SIE_TRY(readConfig(node, kDispatcherKeys, file));
-  const std::int64_t capacity = v.integer("queueCapacity");
-  if (capacity < 1 || capacity > 10'000'000) {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("dispatcher.queueCapacity must be 1..10000000 (got {})", capacity),
-                v.where());
-  }
-  out.queue_capacity = static_cast<std::size_t>(capacity);
+  auto v = SIE_TRY(readConfig(node, kDispatcherKeys, file, {}, "spec.dispatcher"));
+  out.queue_capacity = static_cast<std::size_t>(v.integer("queueCapacity"));
   const std::string policy = v.str("overload");
-  if (policy == "block")
-    out.overload = OverloadPolicy::kBlock;
-  else if (policy == "drop-oldest")
-    out.overload = OverloadPolicy::kDropOldest;
-  else if (policy == "dead-letter")
-    out.overload = OverloadPolicy::kDeadLetter;
-  else {
-    return fail(
-        Errc::kInvalidArgument,
-        fmt::format("dispatcher.overload must be block, drop-oldest or dead-letter (got '{}')",
-                    policy),
-        v.where());
-  }
+  out.overload = policy == "block"         ? OverloadPolicy::kBlock
+                 : policy == "drop-oldest" ? OverloadPolicy::kDropOldest
+                                           : OverloadPolicy::kDeadLetter;
   out.workers = static_cast<int>(v.integer("workers"));
   out.lanes = static_cast<int>(v.integer("lanes"));
-  if (out.workers < 0 || out.workers > 256 || out.lanes < 1 || out.lanes > 4096) {
-    return fail(Errc::kInvalidArgument, "dispatcher.workers must be 0..256 and lanes 1..4096",
-                v.where());
-  }
   out.block_timeout =
       std::chrono::duration_cast<std::chrono::milliseconds>(v.duration("blockTimeout"));
   return ok();
@@ -199,27 +194,14 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
   YAML::Node meta = doc["metadata"] ? doc["metadata"] : YAML::Node(YAML::NodeType::Map);
   cfg.name = SIE_TRY(readConfig(meta, kMetadataKeys, file)).str("name");
   YAML::Node spec = doc["spec"] ? doc["spec"] : YAML::Node(YAML::NodeType::Map);
-  auto v = SIE_TRY(readConfig(spec, kSpecKeys, file, kSpecBlocks));
+  auto v = SIE_TRY(readConfig(spec, kSpecKeys, file, kSpecBlocks, "spec"));
   cfg.data_dir = v.str("dataDir");
   cfg.http = v.str("http");
   cfg.summary_interval = v.duration("summaryInterval");
   cfg.require_signatures = v.flag("requireSignatures");
   cfg.trusted_keys = v.str("trustedKeys");
-  const std::int64_t artifact_mib = v.integer("maxArtifactMiB");
-  if (artifact_mib < 1 || artifact_mib > (std::int64_t{1} << 20)) {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("spec.maxArtifactMiB must be from 1 to 1048576 (got {})", artifact_mib),
-                file);
-  }
-  cfg.max_artifact_bytes = static_cast<std::uint64_t>(artifact_mib) << 20;
-  const std::int64_t quota_mib = v.integer("artifactQuotaMiB");
-  if (quota_mib < 1 || quota_mib > (std::int64_t{1} << 30)) {
-    return fail(
-        Errc::kInvalidArgument,
-        fmt::format("spec.artifactQuotaMiB must be from 1 to 1073741824 (got {})", quota_mib),
-        file);
-  }
-  cfg.artifact_quota_bytes = static_cast<std::uint64_t>(quota_mib) << 20;
+  cfg.max_artifact_bytes = static_cast<std::uint64_t>(v.integer("maxArtifactMiB")) << 20;
+  cfg.artifact_quota_bytes = static_cast<std::uint64_t>(v.integer("artifactQuotaMiB")) << 20;
 
   cfg.sources = SIE_TRY(parsePluginBlocks(spec["sources"], "sources", file));
   cfg.sinks = SIE_TRY(parsePluginBlocks(spec["sinks"], "sinks", file));
@@ -262,7 +244,7 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
     // them against the backend's table.
     // Looked up through a const node: yaml-cpp's non-const operator[] inserts missing keys.
     const YAML::Node state = spec["state"];
-    auto s = SIE_TRY(readConfig(state, kStateKeys, file, kStateBlocks));
+    auto s = SIE_TRY(readConfig(state, kStateKeys, file, kStateBlocks, "spec.state"));
     cfg.state_backend = s.str("backend");
     for (std::string_view block : kStateBlocks) {
       if (state[std::string(block)] && block != cfg.state_backend) {
@@ -275,23 +257,18 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
     if (state[cfg.state_backend]) cfg.state_block = state[cfg.state_backend];
     cfg.state_batch_interval =
         std::chrono::duration_cast<std::chrono::milliseconds>(s.duration("batchInterval"));
-    cfg.state_memory_window =
-        static_cast<std::size_t>(std::max<std::int64_t>(16, s.integer("memoryWindow")));
+    cfg.state_memory_window = static_cast<std::size_t>(s.integer("memoryWindow"));
   }
   if (spec["security"]) {
     const YAML::Node security = spec["security"];
-    auto sec = SIE_TRY(readConfig(security, kSecurityKeys, file, kSecurityBlocks));
+    auto sec = SIE_TRY(readConfig(security, kSecurityKeys, file, kSecurityBlocks, "spec.security"));
     if (security["tls"]) {
-      auto t = SIE_TRY(readConfig(security["tls"], kTlsKeys, file));
+      auto t = SIE_TRY(readConfig(security["tls"], kTlsKeys, file, {}, "spec.security.tls"));
       const std::filesystem::path base = std::filesystem::path(file).parent_path();
       const auto resolve = [&base](const std::string& path) {
         return path.empty() ? path : (base / path).lexically_normal().string();
       };
       const std::string clients = t.str("clientCertificates");
-      if (clients != "required" && clients != "optional") {
-        return t.invalid(fmt::format(
-            "security.tls.clientCertificates must be required or optional (got '{}')", clients));
-      }
       cfg.security.tls = TlsSettings{.cert_file = resolve(t.str("certFile")),
                                      .key_file = resolve(t.str("keyFile")),
                                      .ca_file = resolve(t.str("caFile")),
@@ -300,12 +277,7 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
                                      .renew_with = resolve(t.str("renewWith")),
                                      .reload_interval = t.duration("reloadInterval")};
     }
-    const std::string authentication = sec.str("authentication");
-    if (authentication != "token" && authentication != "none") {
-      return sec.invalid(
-          fmt::format("security.authentication must be token or none (got '{}')", authentication));
-    }
-    cfg.security.authenticate = authentication == "token";
+    cfg.security.authenticate = sec.str("authentication") == "token";
     const std::filesystem::path base = std::filesystem::path(file).parent_path();
     if (sec.has("policy")) {
       cfg.security.policy_file = (base / sec.str("policy")).lexically_normal().string();
@@ -316,16 +288,9 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
       cfg.security.key_authority = cfg.security.tls->ca_file;
     }
     if (security["opa"]) {
-      auto o = SIE_TRY(readConfig(security["opa"], kOpaKeys, file));
+      auto o = SIE_TRY(readConfig(security["opa"], kOpaKeys, file, {}, "spec.security.opa"));
       const auto timeout =
           std::chrono::duration_cast<std::chrono::milliseconds>(o.duration("timeout"));
-      if (timeout < std::chrono::milliseconds(1) || timeout > std::chrono::seconds(10)) {
-        return o.invalid(fmt::format("security.opa.timeout must be from 1ms to 10s (got {} ms)",
-                                     timeout.count()));
-      }
-      if (o.duration("cacheTtl") < std::chrono::nanoseconds(0)) {
-        return o.invalid("security.opa.cacheTtl cannot be negative");
-      }
       if (auto url = http::parseUrl(o.str("url")); !url || url->tls) {
         return o.invalid(fmt::format(
             "security.opa.url must be an http:// URL such as "
@@ -347,15 +312,10 @@ Result<SiteConfig> parseDocument(const YAML::Node& doc, const SourceText& site,
     if (auto networks = http::NetworkList::parse(cfg.security.callback_networks); !networks) {
       return sec.invalid("security.callbackNetworks: " + networks.error().message);
     }
-    if (cfg.security.calls_per_second < 0 || cfg.security.burst < 1) {
-      return sec.invalid(fmt::format(
-          "security.callsPerSecond must be >= 0 and security.burst >= 1 (got {} and {})",
-          cfg.security.calls_per_second, cfg.security.burst));
-    }
   }
   cfg.audit = SIE_TRY(parseAuditSettings(std::as_const(spec)["audit"], file));
   if (spec["log"]) {
-    auto l = SIE_TRY(readConfig(spec["log"], kLogKeys, file));
+    auto l = SIE_TRY(readConfig(spec["log"], kLogKeys, file, {}, "spec.log"));
     cfg.log_level = l.str("level");
     cfg.log_json = l.str("format") == "json";
   }

@@ -247,7 +247,7 @@ void ControlApi::addRoutes() {
     if (r.scope) {
       // The caller may deploy some functions only: the manifest names which (a manifest that
       // does not parse is refused by the deploy itself).
-      if (auto specs = parseManifests(SourceText{"request", deploying.text})) {
+      if (auto specs = parseManifests(SourceText{"request", deploying.text}, plane_.schemas())) {
         for (const FunctionSpec& spec : *specs) {
           if (auto refused = outsideScope(r, spec.name)) return std::move(*refused);
         }
@@ -430,7 +430,7 @@ HttpResponse ControlApi::deploy(DeployRequest request, const std::string& path_n
   }
   if (!path_name.empty()) {
     // The name in the path and the manifest's must agree (PUT /api/v1/functions/{name}).
-    auto specs = parseManifests(SourceText{"request", manifest});
+    auto specs = parseManifests(SourceText{"request", manifest}, plane_.schemas());
     if (specs && specs->size() == 1 && specs->front().name != path_name) {
       return apiError(400, "invalid",
                       fmt::format("metadata.name '{}' does not match the path's '{}'",

@@ -76,6 +76,7 @@ ControlErrc codeFor(const Error& error) {
 ControlPlane::ControlPlane(FunctionTable& table, AuditLog& audit, DesiredState desired,
                            ArtifactTrust trust, ArtifactStore store)
     : table_(table),
+      schemas_(schemasOf(table.runtimes())),
       audit_(audit),
       trust_(std::move(trust)),
       store_(std::move(store)),
@@ -96,7 +97,7 @@ void ControlPlane::rolledBack(const std::string& name, const std::string& versio
 }
 
 Status ControlPlane::load(const std::vector<SourceText>& site_files) {
-  for (auto& spec : SIE_TRY(parseManifestSet(site_files))) {
+  for (auto& spec : SIE_TRY(parseManifestSet(site_files, schemas_))) {
     auto [it, inserted] = site_.emplace(spec.name, spec);
     if (!inserted) {
       return fail(Errc::kAlreadyExists,
@@ -156,7 +157,7 @@ Result<FunctionSpec> ControlPlane::storedSpec(const std::string& name,
     return fail(Errc::kNotFound, fmt::format("{}@{} has no stored manifest", name, version),
                 desired_.manifestPath(name, version));
   }
-  auto specs = SIE_TRY(parseManifests(*stored));
+  auto specs = SIE_TRY(parseManifests(*stored, schemas_));
   if (specs.size() != 1)
     return fail(Errc::kCorrupt, "a stored manifest must hold one function", stored->path);
   SIE_CHECK(bind(specs.front(), SIE_TRY(desired_.artifacts(name, version))));
@@ -174,13 +175,13 @@ Status ControlPlane::bind(FunctionSpec& spec, const ArtifactRefs& refs) const {
   };
   std::vector<std::string> files{normal(spec.handler)};
   std::vector<std::string> folders;
-  if (spec.process) {
+  if (spec.runtime == "process") {  // its workers read the handler's whole folder
     const std::string folder = normal(std::filesystem::path(spec.handler).parent_path());
     folders.push_back(folder.empty() ? "." : folder);
-    for (const auto& path : spec.process->read) {
-      files.push_back(normal(path));
-      folders.push_back(normal(path));
-    }
+  }
+  for (const auto& path : spec.read_paths) {
+    files.push_back(normal(path));
+    folders.push_back(normal(path));
   }
   for (const auto& ref : refs) {
     const std::string& path = ref.first;  // lambdas capture structured bindings from clang 16 on
@@ -199,7 +200,7 @@ Status ControlPlane::bind(FunctionSpec& spec, const ArtifactRefs& refs) const {
     }
   }
   spec.base_dir = SIE_TRY(store_.layOut(refs, desired_.filesDir(spec.name, spec.version)));
-  if (spec.process && geteuid() == 0) SIE_CHECK(reachableByWorkers(spec.base_dir));
+  if (spec.runtime == "process" && geteuid() == 0) SIE_CHECK(reachableByWorkers(spec.base_dir));
   return ok();
 }
 
@@ -275,7 +276,7 @@ ControlResult<DeployReport> ControlPlane::deploy(const DeployRequest& request) {
   const std::string& text = request.text;
   // Parse once under a neutral name to learn name and version, then again from the path it will
   // be stored at, so relative paths and messages refer to the stored copy.
-  auto parsed = parseManifests(SourceText{"request", text});
+  auto parsed = parseManifests(SourceText{"request", text}, schemas_);
   if (!parsed) return tl::unexpected(invalid(parsed.error()));
   if (parsed->size() != 1) {
     return refuse(ControlErrc::kInvalid,
@@ -319,7 +320,7 @@ ControlResult<DeployReport> ControlPlane::deploy(const DeployRequest& request) {
                                 name, version, serving->spec().source_file));
     }
   }
-  auto specs = parseManifests(SourceText{path, text});
+  auto specs = parseManifests(SourceText{path, text}, schemas_);
   if (!specs) return tl::unexpected(fromRequest(specs.error(), path, ControlErrc::kInvalid));
   if (auto bound = bind(specs->front(), request.artifacts); !bound) {
     // A missing artifact is the request's fault; an altered one is refused like a bad signature.

@@ -87,6 +87,8 @@ class ControlPlane {
   // Versions with a stored manifest (API deploys) plus the config folder's, sorted.
   [[nodiscard]] std::vector<std::string> versions(const std::string& name) const;
   [[nodiscard]] FunctionTable& table() { return table_; }
+  // The runtimes' manifest blocks, for reading manifests sent to the node.
+  [[nodiscard]] const RuntimeSchemas& schemas() const { return schemas_; }
   // The SHA-256 of name@version's stored manifest (API deploys), "" for none.
   [[nodiscard]] std::string manifestSha256(const std::string& name,
                                            const std::string& version) const;
@@ -117,6 +119,7 @@ class ControlPlane {
   void rolledBack(const std::string& name, const std::string& version, const std::string& reason);
 
   FunctionTable& table_;
+  const RuntimeSchemas schemas_;
   AuditLog& audit_;
   ArtifactTrust trust_;
   ArtifactStore store_;

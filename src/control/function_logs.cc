@@ -8,11 +8,13 @@ namespace {
 class Sink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
+    // A function's lines start "[fn:name@version]", a worker's "[fn:name@version#instance]".
+    constexpr std::string_view kFunction = "[fn:";
     const std::string_view text(msg.payload.data(), msg.payload.size());
-    if (text.size() < 4 || text.front() != '[') return;
+    if (!text.starts_with(kFunction)) return;
     const auto close = text.find(']');
     if (close == std::string_view::npos) return;
-    const std::string_view id = text.substr(1, close - 1);
+    const std::string_view id = text.substr(kFunction.size(), close - kFunction.size());
     const auto at = id.find('@');
     if (at == std::string_view::npos || at == 0) return;
     const auto hash = id.find('#', at);

@@ -15,10 +15,13 @@ namespace sie {
 std::string yamlWhere(std::string_view file, const YAML::Node& node);
 
 // Reads `block` (a map) against `table`. Keys in `ignored` are handled by the caller (e.g. name,
-// type). Unknown keys, wrong types and missing required keys are errors naming file:line.
+// type). Unknown keys, wrong types, values outside a key's range or choices and missing required
+// keys are errors naming file:line and the key, as `path`.key when the block has a path
+// ("spec.model").
 Result<ConfigValues> readConfig(const YAML::Node& block, std::span<const ConfigKey> table,
                                 std::string_view file,
-                                std::span<const std::string_view> ignored = {});
+                                std::span<const std::string_view> ignored = {},
+                                std::string_view path = {});
 
 // One line per key: "name (type, default X): description", for --help and generated docs.
 std::string describeConfig(std::span<const ConfigKey> table);

@@ -20,8 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Result<FunctionSpec> findFunction(const SiteConfig& site, const std::string& name) {
-  auto specs = SIE_TRY(parseManifestSet(site.function_files));
+Result<FunctionSpec> findFunction(const SiteConfig& site, const Plugins& plugins,
+                                  const std::string& name) {
+  auto specs = SIE_TRY(parseManifestSet(site.function_files, schemasOf(plugins.runtimes)));
   std::vector<std::string> known;
   for (auto& spec : specs) {
     if (spec.name == name || spec.id() == name) return std::move(spec);
@@ -86,7 +87,7 @@ Result<std::vector<std::string>> listCsvFiles(const std::vector<std::string>& pa
 Result<CsvEvalResult> evaluateOnCsv(const SiteConfig& site, const Plugins& plugins,
                                     const CsvEvalOptions& options) {
   if (options.files.empty()) return fail(Errc::kInvalidArgument, "no CSV file to evaluate");
-  FunctionSpec spec = SIE_TRY(findFunction(site, options.function));
+  FunctionSpec spec = SIE_TRY(findFunction(site, plugins, options.function));
   auto runtime = plugins.runtimes.find(spec.runtime);
   if (!runtime) return fail(Errc::kInvalidArgument, runtime.error().message, spec.source_file);
   SIE_CHECK((**runtime)->validate(spec));

@@ -155,7 +155,7 @@ Result<std::vector<FunctionScore>> evaluateOnSimulator(const SiteConfig& site,
   auto sim_options = SIE_TRY(simOptions(site, options.seed));
   if (options.fault_rate) sim_options.faults_per_asset_hour = *options.fault_rate;
   SIE_CHECK(sim::validateOptions(sim_options));
-  auto specs = SIE_TRY(parseManifestSet(site.function_files));
+  auto specs = SIE_TRY(parseManifestSet(site.function_files, schemasOf(plugins.runtimes)));
   std::vector<std::string> baseline_of(specs.size());
   if (options.baseline) {
     const std::size_t declared = specs.size();

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <utility>
 
 #include <fmt/format.h>
@@ -18,9 +17,10 @@ constexpr std::size_t kMaxPayloadLimit = 64 << 20;
 constexpr std::size_t kMaxMedianWindow = 1001;
 
 constexpr std::array kGatewayKeys = {
-    ConfigKey{"maxPayloadBytes", Type::kInt, "1048576", "largest accepted payload in bytes"},
-    ConfigKey{"unmatched", Type::kString, "accept",
-              "accept | reject: readings whose sensor matches no route"},
+    ConfigKey{"maxPayloadBytes", Type::kInt, "1048576", "largest accepted payload in bytes"}.within(
+        1, kMaxPayloadLimit),
+    ConfigKey{"unmatched", Type::kString, "accept", "readings whose sensor matches no route"}.oneOf(
+        "accept|reject"),
 };
 constexpr std::array kRouteKeys = {
     ConfigKey{"match", Type::kString, "",
@@ -31,28 +31,35 @@ constexpr std::array kRouteKeys = {
 constexpr std::array kValidateKeys = {
     ConfigKey{"min", Type::kDouble, "", "smallest valid value"},
     ConfigKey{"max", Type::kDouble, "", "largest valid value"},
-    ConfigKey{"maxAge", Type::kDuration, "", "readings older than now - maxAge are stale"},
+    ConfigKey{"maxAge", Type::kDuration, "", "readings older than now - maxAge are stale"}.above(0),
     ConfigKey{"maxFuture", Type::kDuration, "",
               "readings later than now + maxFuture are from the future"},
     ConfigKey{"onInvalid", Type::kString, "reject",
-              "reject (dead-letter) | flag (lower quality, keep going)"},
+              "reject (dead-letter) | flag (lower quality, keep going)"}
+        .oneOf("reject|flag"),
 };
 // Read before the table (it picks the table), so listed for docs but not required by it.
 constexpr ConfigKey kTypeKey{"type", Type::kString, "",
                              "deadband | median | ema | rateLimit | downsample"};
 constexpr std::array kDeadbandKeys = {
-    kTypeKey, ConfigKey{"delta", Type::kDouble, "", "smallest change that passes", true}};
+    kTypeKey,
+    ConfigKey{"delta", Type::kDouble, "", "smallest change that passes", true}.atLeast(0)};
 constexpr std::array kMedianKeys = {
-    kTypeKey, ConfigKey{"window", Type::kInt, "5", "readings in the window (3..1001)"},
-    ConfigKey{"k", Type::kDouble, "3", "spike threshold in robust standard deviations"}};
+    kTypeKey,
+    ConfigKey{"window", Type::kInt, "5", "readings in the window"}.within(3, kMaxMedianWindow),
+    ConfigKey{"k", Type::kDouble, "3", "spike threshold in robust standard deviations"}.above(0)};
 constexpr std::array kEmaKeys = {
-    kTypeKey, ConfigKey{"alpha", Type::kDouble, "", "weight of the newest reading, (0, 1]", true}};
+    kTypeKey,
+    ConfigKey{"alpha", Type::kDouble, "", "weight of the newest reading", true}.within(0, 1).above(
+        0)};
 constexpr std::array kRateLimitKeys = {
     kTypeKey, ConfigKey{"minInterval", Type::kDuration, "",
-                        "readings closer than this to the last passed one are dropped", true}};
+                        "readings closer than this to the last passed one are dropped", true}
+                  .above(0)};
 constexpr std::array kDownsampleKeys = {
-    kTypeKey, ConfigKey{"interval", Type::kDuration, "", "aggregation interval", true},
-    ConfigKey{"aggregate", Type::kString, "mean", "mean | min | max | last"}};
+    kTypeKey, ConfigKey{"interval", Type::kDuration, "", "aggregation interval", true}.above(0),
+    ConfigKey{"aggregate", Type::kString, "mean", "what a window's readings become"}.oneOf(
+        "mean|min|max|last")};
 
 constexpr std::array<std::string_view, 2> kRouteIgnored = {"validate", "filters"};
 constexpr std::array<std::string_view, 1> kFilterIgnored = {"type"};
@@ -67,81 +74,52 @@ std::string whereKey(std::string_view file, const YAML::Node& block, std::string
   return yamlWhere(file, value ? value : block);
 }
 
-Result<double> finite(const ConfigValues& values, const YAML::Node& block, std::string_view file,
-                      std::string_view key) {
-  const double v = values.number(key);
-  if (!std::isfinite(v)) {
-    return invalid(fmt::format("'{}' must be a finite number", key), whereKey(file, block, key));
-  }
-  return v;
-}
-
 Result<ValidationSpec> parseValidate(const YAML::Node& block, std::string_view file) {
-  const ConfigValues values = SIE_TRY(readConfig(block, kValidateKeys, file));
+  const ConfigValues values =
+      SIE_TRY(readConfig(block, kValidateKeys, file, {}, "spec.routes[].validate"));
   ValidationSpec spec;
-  if (values.has("min")) spec.min = SIE_TRY(finite(values, block, file, "min"));
-  if (values.has("max")) spec.max = SIE_TRY(finite(values, block, file, "max"));
+  if (values.has("min")) spec.min = values.number("min");
+  if (values.has("max")) spec.max = values.number("max");
   if (spec.min > spec.max) {
     return invalid(fmt::format("'min' must be <= 'max' (got {} > {})", spec.min, spec.max),
                    values.where());
   }
-  if (values.has("maxAge")) {
-    spec.max_age_ns = values.duration("maxAge").count();
-    if (*spec.max_age_ns <= 0) {
-      return invalid("'maxAge' must be > 0", whereKey(file, block, "maxAge"));
-    }
-  }
+  if (values.has("maxAge")) spec.max_age_ns = values.duration("maxAge").count();
   if (values.has("maxFuture")) spec.max_future_ns = values.duration("maxFuture").count();
-  const std::string on_invalid = values.str("onInvalid");
-  if (on_invalid == "flag") {
-    spec.on_invalid = OnInvalid::kFlag;
-  } else if (on_invalid != "reject") {
-    return invalid(fmt::format("'onInvalid' must be reject or flag (got '{}')", on_invalid),
-                   whereKey(file, block, "onInvalid"));
-  }
+  if (values.str("onInvalid") == "flag") spec.on_invalid = OnInvalid::kFlag;
   return spec;
 }
 
 Result<FilterSpec> parseFilterParams(const YAML::Node& block, std::string_view file,
                                      FilterSpec spec) {
-  const auto at = [&](std::string_view key) { return whereKey(file, block, key); };
+  constexpr std::string_view kPath = "spec.routes[].filters[]";
   switch (spec.type) {
     case FilterSpec::Type::kDeadband: {
-      const ConfigValues v = SIE_TRY(readConfig(block, kDeadbandKeys, file, kFilterIgnored));
-      spec.delta = SIE_TRY(finite(v, block, file, "delta"));
-      if (spec.delta < 0) return invalid("'delta' must be >= 0", at("delta"));
+      const ConfigValues v = SIE_TRY(readConfig(block, kDeadbandKeys, file, kFilterIgnored, kPath));
+      spec.delta = v.number("delta");
       break;
     }
     case FilterSpec::Type::kMedian: {
-      const ConfigValues v = SIE_TRY(readConfig(block, kMedianKeys, file, kFilterIgnored));
-      const std::int64_t window = v.integer("window");
-      if (window < 3 || window > static_cast<std::int64_t>(kMaxMedianWindow)) {
-        return invalid(fmt::format("'window' must be 3..{} (got {})", kMaxMedianWindow, window),
-                       at("window"));
-      }
-      spec.window = static_cast<std::size_t>(window);
-      spec.k = SIE_TRY(finite(v, block, file, "k"));
-      if (spec.k <= 0) return invalid("'k' must be > 0", at("k"));
+      const ConfigValues v = SIE_TRY(readConfig(block, kMedianKeys, file, kFilterIgnored, kPath));
+      spec.window = static_cast<std::size_t>(v.integer("window"));
+      spec.k = v.number("k");
       break;
     }
     case FilterSpec::Type::kEma: {
-      const ConfigValues v = SIE_TRY(readConfig(block, kEmaKeys, file, kFilterIgnored));
-      spec.alpha = SIE_TRY(finite(v, block, file, "alpha"));
-      if (spec.alpha <= 0 || spec.alpha > 1) {
-        return invalid(fmt::format("'alpha' must be in (0, 1] (got {})", spec.alpha), at("alpha"));
-      }
+      const ConfigValues v = SIE_TRY(readConfig(block, kEmaKeys, file, kFilterIgnored, kPath));
+      spec.alpha = v.number("alpha");
       break;
     }
     case FilterSpec::Type::kRateLimit: {
-      const ConfigValues v = SIE_TRY(readConfig(block, kRateLimitKeys, file, kFilterIgnored));
+      const ConfigValues v =
+          SIE_TRY(readConfig(block, kRateLimitKeys, file, kFilterIgnored, kPath));
       spec.interval_ns = v.duration("minInterval").count();
-      if (spec.interval_ns <= 0) return invalid("'minInterval' must be > 0", at("minInterval"));
       break;
     }
     case FilterSpec::Type::kDownsample: {
-      const ConfigValues v = SIE_TRY(readConfig(block, kDownsampleKeys, file, kFilterIgnored));
+      const ConfigValues v =
+          SIE_TRY(readConfig(block, kDownsampleKeys, file, kFilterIgnored, kPath));
       spec.interval_ns = v.duration("interval").count();
-      if (spec.interval_ns <= 0) return invalid("'interval' must be > 0", at("interval"));
       const std::string aggregate = v.str("aggregate");
       constexpr std::array<std::pair<std::string_view, FilterSpec::Aggregate>, 4> kAggregates = {{
           {"mean", FilterSpec::Aggregate::kMean},
@@ -151,12 +129,7 @@ Result<FilterSpec> parseFilterParams(const YAML::Node& block, std::string_view f
       }};
       const auto* known = std::find_if(kAggregates.begin(), kAggregates.end(),
                                        [&](const auto& entry) { return entry.first == aggregate; });
-      if (known == kAggregates.end()) {
-        return invalid(
-            fmt::format("'aggregate' must be mean, min, max or last (got '{}')", aggregate),
-            at("aggregate"));
-      }
-      spec.aggregate = known->second;
+      spec.aggregate = known->second;  // the table allows these only
       break;
     }
   }
@@ -182,7 +155,8 @@ Result<FilterSpec> parseFilter(const YAML::Node& block, std::string_view file) {
 }
 
 Result<RouteSpec> parseRoute(const YAML::Node& block, std::string_view file) {
-  const ConfigValues values = SIE_TRY(readConfig(block, kRouteKeys, file, kRouteIgnored));
+  const ConfigValues values =
+      SIE_TRY(readConfig(block, kRouteKeys, file, kRouteIgnored, "spec.routes[]"));
   auto pattern = TopicPattern::parse(values.str("match"));
   if (!pattern) return invalid(pattern.error().message, whereKey(file, block, "match"));
   RouteSpec route{std::move(*pattern), {}, {}, values.where()};
@@ -204,20 +178,10 @@ Result<GatewayConfig> parseGatewayConfig(const YAML::Node& gateway_block,
                                          const YAML::Node& routes_block, std::string_view file) {
   GatewayConfig config;
   if (gateway_block && !gateway_block.IsNull()) {
-    const ConfigValues values = SIE_TRY(readConfig(gateway_block, kGatewayKeys, file));
-    const std::int64_t max_bytes = values.integer("maxPayloadBytes");
-    if (max_bytes < 1 || max_bytes > static_cast<std::int64_t>(kMaxPayloadLimit)) {
-      return invalid(
-          fmt::format("'maxPayloadBytes' must be 1..{} (got {})", kMaxPayloadLimit, max_bytes),
-          whereKey(file, gateway_block, "maxPayloadBytes"));
-    }
-    config.max_payload_bytes = static_cast<std::size_t>(max_bytes);
-    const std::string unmatched = values.str("unmatched");
-    if (unmatched != "accept" && unmatched != "reject") {
-      return invalid(fmt::format("'unmatched' must be accept or reject (got '{}')", unmatched),
-                     whereKey(file, gateway_block, "unmatched"));
-    }
-    config.reject_unmatched = unmatched == "reject";
+    const ConfigValues values =
+        SIE_TRY(readConfig(gateway_block, kGatewayKeys, file, {}, "spec.gateway"));
+    config.max_payload_bytes = static_cast<std::size_t>(values.integer("maxPayloadBytes"));
+    config.reject_unmatched = values.str("unmatched") == "reject";
   }
   if (routes_block && !routes_block.IsNull()) {
     if (!routes_block.IsSequence()) {

@@ -22,6 +22,17 @@ const ConfigSection* runtimeSection(const std::vector<ConfigSection>& sections,
   return nullptr;
 }
 
+// The manifest's blocks, each runtime's own (its schema) included.
+std::vector<ConfigSection> manifestWithRuntimes(const Plugins& plugins) {
+  std::vector<ConfigSection> sections = manifestSections();
+  for (const auto& name : plugins.runtimes.names()) {
+    const RuntimeSchema* schema = (*plugins.runtimes.find(name).value())->schema();
+    if (schema == nullptr) continue;
+    sections.push_back({fmt::format("spec.{} (runtime: {})", schema->block, name), schema->keys});
+  }
+  return sections;
+}
+
 template <typename Each>
 void forEachPlugin(const Plugins& plugins, Each each) {
   for (const auto& name : plugins.sources.names()) {
@@ -46,7 +57,7 @@ std::string listPlugins(const Plugins& plugins) {
                              const std::string& description, std::span<const ConfigKey>) {
     out += fmt::format("{:<14} {:<12} {}\n", kind, name, description);
   });
-  const auto manifest = manifestSections();
+  const auto manifest = manifestWithRuntimes(plugins);
   for (const auto& name : plugins.runtimes.names()) {
     const ConfigSection* section = runtimeSection(manifest, name);
     out += fmt::format("{:<14} {:<12} {}\n", "runtime", name,
@@ -65,7 +76,7 @@ Result<std::string> describePlugin(const Plugins& plugins, std::string_view name
   });
   for (const auto& runtime : plugins.runtimes.names()) {
     if (runtime != name) continue;
-    const auto sections = manifestSections();
+    const auto sections = manifestWithRuntimes(plugins);
     const ConfigSection* section = runtimeSection(sections, runtime);
     out += section ? fmt::format("runtime {}: {}\n{}", runtime, section->path,
                                  describeConfig(section->keys))
@@ -103,7 +114,7 @@ std::string referenceMarkdown(const Plugins& plugins) {
     }
   };
   sections("Site file (`kind: Site`)", siteSections());
-  sections("Function manifest (`kind: Function`)", manifestSections());
+  sections("Function manifest (`kind: Function`)", manifestWithRuntimes(plugins));
   std::string_view current;
   forEachPlugin(plugins, [&](std::string_view kind, const std::string& name,
                              const std::string& description, std::span<const ConfigKey> keys) {
@@ -117,7 +128,7 @@ std::string referenceMarkdown(const Plugins& plugins) {
                        keys.empty() ? "No keys.\n" : markdownConfig(keys));
   });
   out += "\n## Runtimes (`spec.runtime`)\n\n";
-  const auto manifest = manifestSections();
+  const auto manifest = manifestWithRuntimes(plugins);
   for (const auto& runtime : plugins.runtimes.names()) {
     const ConfigSection* section = runtimeSection(manifest, runtime);
     out += fmt::format("- `{}`: {}\n", runtime,

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
+#include "core/log.h"
 #include "core/placeholders.h"
 #include "core/sha256.h"
 
@@ -106,12 +107,13 @@ Status Actions::decide(const FunctionSpec& spec, const Telemetry& reading,
   }
   if (!decision.anomaly) {
     if (spdlog::should_log(spdlog::level::debug)) {
-      spdlog::debug("[{}] {} {} score={:.3f}", spec.id(), sensor, decision.label, decision.score);
+      Log("fn", spec.id()).debug("{} {} score={:.3f}", sensor, decision.label, decision.score);
     }
     return ok();
   }
-  spdlog::info("[{}] ANOMALY {} {} score={:.3f} {}", spec.id(), sensor, decision.label,
-               decision.score, decision.detail);
+  Log("fn", spec.id())
+      .info("ANOMALY {} {} score={:.3f} {}", sensor, decision.label, decision.score,
+            decision.detail);
   return anomaly_audit_.record(spec.id(), sensor, build().data);
 }
 

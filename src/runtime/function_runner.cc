@@ -9,6 +9,7 @@
 
 #include "core/placeholders.h"
 #include "exec/builtin/readings.h"
+#include "exec/onnx/model_binding.h"
 #include "gateway/telemetry_json.h"
 #include "sie/clock.h"
 
@@ -17,6 +18,7 @@ namespace sie::node {
 FunctionRunner::FunctionRunner(FunctionSpec spec, std::shared_ptr<Executor> runtime,
                                StateStore& state, Actions& actions)
     : spec_(std::move(spec)),
+      log_("fn", spec_.id()),
       state_(state),
       actions_(actions),
       pool_(std::move(runtime), spec_),
@@ -120,7 +122,7 @@ Result<Output> FunctionRunner::invoke(const Event& event, const Telemetry& readi
     auto output = (*lease)->invoke(call);
     if (output) return output;
     last = output.error();
-    spdlog::debug("[{}] attempt {} failed: {}", spec_.id(), attempt + 1, last.str());
+    log_.debug("attempt {} failed: {}", attempt + 1, last.str());
   }
   return tl::unexpected(last);
 }
@@ -191,8 +193,7 @@ bool FunctionRunner::tryHandle(const Event& event) {
   duration_.observe(static_cast<double>(end - begin) * 1e-9);
   stats_.record(end - begin, !done);
   if (!done) {
-    spdlog::debug("[{}] {}: {}; the serving version takes it", spec_.id(), event.subject,
-                  done.error().str());
+    log_.debug("{}: {}; the serving version takes it", event.subject, done.error().str());
     return false;
   }
   if (event.ingest_ns > 0) end_to_end_.observe(static_cast<double>(end - event.ingest_ns) * 1e-9);
@@ -200,10 +201,11 @@ bool FunctionRunner::tryHandle(const Event& event) {
 }
 
 bool FunctionRunner::skipForHop(const Telemetry& reading) {
-  if (!spec_.model || spec_.model->hop.count() <= 0) return false;
+  const onnx::ModelBinding* model = onnx::modelBinding(spec_);
+  if (model == nullptr || model->hop.count() <= 0) return false;
   auto previous = state_.timeSeries().lastUntil(reading.sensor, justBefore(reading.ts_ns), 1);
   if (!previous || previous->empty()) return false;  // the full fetch reports an error
-  return inSameHop(spec_.model->hop, previous->back().ts_ns, reading.ts_ns);
+  return onnx::inSameHop(model->hop, previous->back().ts_ns, reading.ts_ns);
 }
 
 Result<Output> FunctionRunner::call(const Event& event, bool dry_run) {
@@ -314,7 +316,7 @@ void FunctionRunner::finish(const Event& event, const Status& done, std::int64_t
 }
 
 void FunctionRunner::deadLetter(const Event& event, const std::string& reason) {
-  spdlog::warn("[{}] {}: {}", spec_.id(), event.subject, reason);
+  log_.warn("{}: {}", event.subject, reason);
   DeadLetter letter;
   letter.ts_ns = systemClock().nowNs();
   letter.origin = "function:" + spec_.id();
@@ -324,7 +326,7 @@ void FunctionRunner::deadLetter(const Event& event, const std::string& reason) {
                        ? gateway::renderTelemetryJson(*event.telemetry)
                        : event.data;
   if (auto stored = state_.deadLetters().put(std::move(letter)); !stored) {
-    spdlog::error("[{}] could not store dead letter: {}", spec_.id(), stored.error().str());
+    log_.error("could not store dead letter: {}", stored.error().str());
   }
 }
 

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 
+#include "core/log.h"
 #include "runtime/actions.h"
 #include "runtime/escalation.h"
 #include "runtime/instance_pool.h"
@@ -89,6 +90,7 @@ class FunctionRunner {
   void finish(const Event& event, const Status& done, std::int64_t begin, std::size_t batch);
 
   FunctionSpec spec_;
+  Log log_;  // [fn:name@version]
   DecisionTap tap_;
   std::unique_ptr<Escalator> escalator_;
   StateStore& state_;

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/log.h"
 #include "core/topic_pattern.h"
+#include "exec/process/process_binding.h"
 #include "gateway/telemetry_json.h"
 
 namespace sie::node {
@@ -72,10 +74,10 @@ Result<std::shared_ptr<FunctionRunner>> FunctionTable::build(Slot& slot, Functio
                             spec.escalate->to),
                 spec.source_file);
   }
-  if (spec.process && spec.process->dapr) {
+  if (process::ProcessBinding* binding = process::processBinding(spec); binding && binding->dapr) {
     if (!slot.dapr) slot.dapr = SIE_TRY(DaprApi::start(spec.name, state_.kv(), bus_, clock_));
-    spec.process->env["DAPR_HTTP_PORT"] = std::to_string(slot.dapr->port());
-    spec.process->loopback_ports.push_back(slot.dapr->port());
+    binding->env["DAPR_HTTP_PORT"] = std::to_string(slot.dapr->port());
+    binding->loopback_ports.push_back(slot.dapr->port());
   }
   SIE_CHECK((**runtime)->validate(spec));
   auto runner = std::make_shared<FunctionRunner>(std::move(spec), **runtime, state_, actions_);
@@ -391,7 +393,7 @@ void FunctionTable::handle(Slot& slot, std::span<const Event* const> events) {
                          ? gateway::renderTelemetryJson(*event->telemetry)
                          : event->data;
     if (auto stored = state_.deadLetters().put(std::move(letter)); !stored) {
-      spdlog::error("[{}] could not store dead letter: {}", slot.name, stored.error().str());
+      Log("fn", slot.name).error("could not store dead letter: {}", stored.error().str());
     }
   }
 }
@@ -445,7 +447,7 @@ void FunctionTable::tick() {
   for (auto& [runner, target] : serving) runner->pool().tick(dispatcher_.depth(target));
   for (auto& r : rolled_back) {
     r.shadow.reset();
-    spdlog::warn("[{}@{}] rolled back: {}", r.name, r.version, r.reason);
+    Log("fn", r.name + "@" + r.version).warn("rolled back: {}", r.reason);
     retire(std::move(r.candidate));
     if (on_rollback_) on_rollback_(r.name, r.version, r.reason);
   }

@@ -81,6 +81,8 @@ class FunctionTable {
   using RollbackHook = std::function<void(const std::string& name, const std::string& version,
                                           const std::string& reason)>;
   void onRollback(RollbackHook hook) { on_rollback_ = std::move(hook); }
+  // The runtimes functions run on (their schemas read the manifests).
+  [[nodiscard]] const Registry<std::shared_ptr<Executor>>& runtimes() const { return runtimes_; }
   // Every spec.escalate.to names a function in the table.
   [[nodiscard]] Status checkEscalations() const;
   // The other functions (serving versions and rollout candidates) that escalate to `name`.

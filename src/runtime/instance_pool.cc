@@ -18,6 +18,7 @@ InstancePool::InstancePool(std::shared_ptr<Executor> runtime, const FunctionSpec
                            const Clock& clock)
     : runtime_(std::move(runtime)),
       spec_(spec),
+      log_("fn", spec.id()),
       clock_(clock),
       scaling_(spec.scaling),
       keep_alive_(spec.scaling.idle_timeout),
@@ -52,8 +53,8 @@ void InstancePool::backOff(std::int64_t now_ns, const std::string& why) {
       kFirstBackoff * (1LL << std::min(failures_ - 2, 20)), kMaxBackoff);
   no_start_until_ns_ = now_ns + delay.count();
   backoffs_.inc();
-  spdlog::warn("[{}] {} ({} in a row): no new instance for {} ms", spec_.id(), why, failures_,
-               std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+  log_.warn("{} ({} in a row): no new instance for {} ms", why, failures_,
+            std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
 }
 
 InstancePool::~InstancePool() { runtime_->retire(spec_); }
@@ -65,9 +66,9 @@ Result<std::unique_ptr<FunctionInstance>> InstancePool::start() {
   if (instance) {
     starts_.inc();
     start_seconds_.observe(seconds);
-    spdlog::info("[{}] instance started in {:.3f} ms", spec_.id(), seconds * 1e3);
+    log_.info("instance started in {:.3f} ms", seconds * 1e3);
   } else {
-    spdlog::warn("[{}] instance did not start: {}", spec_.id(), instance.error().str());
+    log_.warn("instance did not start: {}", instance.error().str());
   }
   return instance;
 }
@@ -239,7 +240,7 @@ void InstancePool::tick(std::size_t queued) {
     if (!stopping.empty()) instances_.set(live_);
   }
   if (!stopping.empty()) {
-    spdlog::debug("[{}] stopping {} idle instance(s)", spec_.id(), stopping.size());
+    log_.debug("stopping {} idle instance(s)", stopping.size());
   }
   stopping.clear();  // outside the lock
   for (int i = 0; i < to_start; ++i) {

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/log.h"
 #include "runtime/keep_alive.h"
 #include "sie/clock.h"
 #include "sie/function.h"
@@ -87,6 +88,7 @@ class InstancePool {
 
   std::shared_ptr<Executor> runtime_;
   const FunctionSpec& spec_;
+  Log log_;  // [fn:name@version]
   const Clock& clock_;
   mutable std::mutex mu_;
   std::condition_variable returned_;

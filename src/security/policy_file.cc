@@ -36,7 +36,8 @@ constexpr ConfigKey kRuleKeys[] = {
      "on what: function:GLOB (function:pump-*), sensor:TOPIC-PATTERN "
      "(sensor:rotating/+/vibration); "
      "without it, the rule applies to every resource"},
-    {"effect", Type::kString, "allow", "allow | deny (a deny rule that applies wins)"},
+    ConfigKey{"effect", Type::kString, "allow", "a deny rule that applies wins"}.oneOf(
+        "allow|deny"),
     {"description", Type::kString, "", "free text, for people reading the policy"},
 };
 
@@ -76,11 +77,7 @@ Result<Rule> parseRule(const YAML::Node& node, const std::string& file) {
   auto values = SIE_TRY(readConfig(node, kRuleKeys, file));
   Rule rule;
   rule.where = values.where();
-  const std::string effect = values.str("effect");
-  if (effect != "allow" && effect != "deny") {
-    return values.invalid(fmt::format("effect must be allow or deny (got '{}')", effect));
-  }
-  rule.deny = effect == "deny";
+  rule.deny = values.str("effect") == "deny";
   SIE_CHECK(forEachEntry(node, "subjects", file, [&](const std::string& text) -> Status {
     rule.subjects.push_back(SIE_TRY(SubjectPattern::parse(text)));
     return ok();

@@ -39,7 +39,7 @@ spec:
   triggers: ["grid/#"]
   scaling: {min: 3, max: 1}
 YAML
-expect_error "bad.yaml:8: spec.scaling.max must be >= 1 and >= min" run --config "$WORK/site/site.yaml" --data-dir "$WORK/d1"
+expect_error "bad.yaml:8: spec.scaling.max must be at least min" run --config "$WORK/site/site.yaml" --data-dir "$WORK/d1"
 
 printf 'apiVersion: sie/v1\nkind: Function\nmetadata: {name: [broken\n' >"$WORK/site/functions/bad.yaml"
 expect_error "bad.yaml:4: invalid YAML" run --config "$WORK/site/site.yaml" --data-dir "$WORK/d2"

@@ -149,7 +149,7 @@ TEST_F(ControlApiTest, BadRequestsGetJsonErrorsThatNameTheProblem) {
   unknown.replace(unknown.find("  params"), 0, "  colour: blue\n");
   r = deploy(unknown);
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.body["field"], "colour") << r.text;
+  EXPECT_EQ(r.body["field"], "spec.colour") << r.text;
   EXPECT_THAT(r.body["where"].get<std::string>(), HasSubstr(":"));
 
   std::string bad_param = thresholdManifest("odd", "1", 5);

@@ -328,7 +328,7 @@ TEST_F(ModbusTest, ConfigErrorsNameTheProblem) {
   EXPECT_THAT(made.error().str(), HasSubstr("coil, discrete, holding or input"));
   made = makeNode("    - {name: x, type: modbus, points: [{address: 1}]}\n", "");
   ASSERT_FALSE(made);
-  EXPECT_THAT(made.error().str(), HasSubstr("missing required key 'sensor'"));
+  EXPECT_THAT(made.error().str(), HasSubstr("missing required key 'points[].sensor'"));
   made = makeNode("", "    - {name: y, type: modbus, table: input, address: 1, value: 1}\n");
   ASSERT_FALSE(made);
   EXPECT_THAT(made.error().str(), HasSubstr("cannot be written"));

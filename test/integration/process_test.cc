@@ -24,9 +24,11 @@
 
 #include "config/function_manifest.h"
 #include "exec/process/function_view.h"
+#include "exec/process/process_binding.h"
 #include "exec/process/process_executor.h"
 #include "exec/process/sandbox_layers.h"
 #include "runtime/instance_pool.h"
+#include "runtime_schemas.h"
 #include "servers.h"
 
 namespace sie {
@@ -42,7 +44,7 @@ std::string readFile(const std::string& path) {
 }
 
 FunctionSpec manifestAt(const std::string& path) {
-  auto specs = node::parseManifests({path, readFile(path)});
+  auto specs = node::parseManifests({path, readFile(path)}, sie::testing::runtimeSchemas());
   EXPECT_TRUE(specs) << specs.error().str();
   return specs->front();
 }
@@ -621,7 +623,7 @@ TEST_F(SandboxTest, NetworkAndProcessesWhenTheManifestAllowsThem) {
 TEST_F(SandboxTest, MptcpCannotBypassThePortRules) {
   FunctionSpec spec = pythonWorker("probe", kProbe, process(), env());
   spec.timeout = kProbeTimeout;
-  spec.process->loopback_ports.push_back(port_);  // as the node adds its Dapr port
+  process::processBinding(spec)->loopback_ports.push_back(port_);  // as the node adds its Dapr port
   auto instance = start(spec);
   ASSERT_TRUE(instance);
   auto out = instance->invoke(bearing(1, 1, 40, "probe/x").of(spec));

@@ -22,6 +22,7 @@
 #include "state/embedded_store.h"
 #ifdef SIE_WITH_ONNX
 #include "model_builder.h"
+#include "runtime_schemas.h"
 #endif
 
 namespace sie::node {
@@ -64,7 +65,7 @@ class WindowAsOfTest : public ::testing::Test {
   FunctionSpec manifest(const std::string& text) {
     const std::string path = dir_.file("function.yaml");
     std::ofstream(path) << text;
-    auto specs = parseManifests({path, text});
+    auto specs = parseManifests({path, text}, sie::testing::runtimeSchemas());
     EXPECT_TRUE(specs) << specs.error().str();
     return specs ? specs->front() : FunctionSpec{};
   }

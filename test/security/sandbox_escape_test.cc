@@ -21,6 +21,7 @@
 #include "config/function_manifest.h"
 #include "exec/process/process_executor.h"
 #include "exec/process/sandbox_layers.h"
+#include "runtime_schemas.h"
 #include "servers.h"
 #include "sie/metrics.h"
 
@@ -55,7 +56,8 @@ class SandboxEscapeTest : public ::testing::Test {
         "  process: {{args: [\"{}\", \"{}\"]{}}}\n",
         attack, target, process);
     std::ifstream in(manifest);
-    auto specs = node::parseManifests({manifest, {std::istreambuf_iterator<char>(in), {}}});
+    auto specs = node::parseManifests({manifest, {std::istreambuf_iterator<char>(in), {}}},
+                                      sie::testing::runtimeSchemas());
     if (!specs) return "manifest: " + specs.error().str();
     auto instance = runtime_->instantiate(specs->front());
     if (instance) return "started";  // the attacker never serves: it cannot get here

@@ -1,4 +1,5 @@
 #include "adapters/csv/csv_source.h"
+#include "core/log.h"
 
 #include <cmath>
 #include <filesystem>
@@ -13,11 +14,15 @@ using Type = ConfigKey::Type;
 
 constexpr ConfigKey kKeys[] = {
     {"path", Type::kString, "", "the CSV file (relative to the working folder)", true},
-    {"timeColumn", Type::kString, "", "time column name (default: a first column named datetime, timestamp, time or ts)"},
+    {"timeColumn", Type::kString, "",
+     "time column name (default: a first column named datetime, timestamp, time or ts)"},
     {"prefix", Type::kString, "", "sensor id prefix (default csv/<file stem>)"},
     {"skip", Type::kStringList, "", "columns not replayed, e.g. [anomaly, changepoint]"},
-    {"speed", Type::kDouble, "1", "recorded seconds per wall-clock second; 0 = as fast as possible"},
-    {"startAtNow", Type::kBool, "true", "shift times so the first row is now (false: recorded times)"},
+    ConfigKey{"speed", Type::kDouble, "1",
+              "recorded seconds per wall-clock second; 0 = as fast as possible"}
+        .within(0, 1e6),
+    {"startAtNow", Type::kBool, "true",
+     "shift times so the first row is now (false: recorded times)"},
     {"loop", Type::kBool, "false", "start over after the last row"},
 };
 
@@ -42,17 +47,21 @@ CsvSource::CsvSource(std::string name, CsvSourceOptions options, Table table, co
           : options_.prefix;
   for (std::size_t c = 0; c < table_.columns.size(); ++c) {
     bool skipped = false;
-    for (const auto& s : options_.skip) skipped = skipped || columnId(s) == columnId(table_.columns[c]);
-    if (!skipped) sensors_.emplace_back(c, Symbol::intern(prefix + "/" + columnId(table_.columns[c])));
+    for (const auto& s : options_.skip)
+      skipped = skipped || columnId(s) == columnId(table_.columns[c]);
+    if (!skipped)
+      sensors_.emplace_back(c, Symbol::intern(prefix + "/" + columnId(table_.columns[c])));
   }
 }
 
 CsvSource::~CsvSource() { stop(); }
 
 Status CsvSource::start(Ingest& sink) {
-  if (thread_.joinable()) return fail(Errc::kInvalidArgument, fmt::format("source '{}' is already started", name_));
-  spdlog::info("csv {}: {} rows × {} sensors from {}, speed {}", name_, table_.rows.size(),
-               sensors_.size(), options_.path, options_.speed);
+  if (thread_.joinable())
+    return fail(Errc::kInvalidArgument, fmt::format("source '{}' is already started", name_));
+  Log("source", name_)
+      .info("{} rows × {} sensors from {}, speed {}", table_.rows.size(), sensors_.size(),
+            options_.path, options_.speed);
   thread_ = std::thread([this, &sink] { run(sink); });
   return ok();
 }
@@ -68,7 +77,8 @@ void CsvSource::stop() {
 
 bool CsvSource::sleepUntil(std::int64_t wall_ns) {
   std::unique_lock lock(mu_);
-  const auto wait = std::chrono::nanoseconds(std::max<std::int64_t>(0, wall_ns - clock_.monotonicNs()));
+  const auto wait =
+      std::chrono::nanoseconds(std::max<std::int64_t>(0, wall_ns - clock_.monotonicNs()));
   wake_.wait_for(lock, wait, [this] { return stopping_.load(); });
   return !stopping_;
 }
@@ -81,7 +91,8 @@ void CsvSource::run(Ingest& sink) {
   while (!stopping_) {
     for (std::size_t r = 0; r < table_.rows.size() && !stopping_; ++r) {
       if (options_.speed > 0) {
-        const double offset = static_cast<double>(table_.ts_ns[r] - table_.ts_ns.front()) / options_.speed;
+        const double offset =
+            static_cast<double>(table_.ts_ns[r] - table_.ts_ns.front()) / options_.speed;
         if (!sleepUntil(pass_start_wall + static_cast<std::int64_t>(offset))) return;
       }
       for (const auto& [column, sensor] : sensors_) {
@@ -101,27 +112,30 @@ void CsvSource::run(Ingest& sink) {
     if (!options_.loop) break;
     // The next pass continues the timeline one row interval after the last row.
     const std::int64_t span = table_.ts_ns.back() - table_.ts_ns.front();
-    const std::int64_t step = table_.rows.size() > 1 ? span / static_cast<std::int64_t>(table_.rows.size() - 1) : 1'000'000'000;
+    const std::int64_t step = table_.rows.size() > 1
+                                  ? span / static_cast<std::int64_t>(table_.rows.size() - 1)
+                                  : 1'000'000'000;
     shift += span + step;
     pass_start_wall = options_.speed > 0
-                          ? pass_start_wall + static_cast<std::int64_t>(static_cast<double>(span + step) / options_.speed)
+                          ? pass_start_wall + static_cast<std::int64_t>(
+                                                  static_cast<double>(span + step) / options_.speed)
                           : clock_.monotonicNs();
   }
-  spdlog::info("csv {}: replay finished ({} readings)", name_, readings_.value());
+  Log("source", name_).info("replay finished ({} readings)", readings_.value());
 }
 
 Status registerPlugin(Plugins& plugins) {
   SourcePlugin plugin;
   plugin.description = "replays a timestamped CSV file (recorded plant data)";
   plugin.keys.assign(std::begin(kKeys), std::end(kKeys));
-  plugin.make = [](const std::string& name, const ConfigValues& config) -> Result<std::unique_ptr<Source>> {
+  plugin.make = [](const std::string& name,
+                   const ConfigValues& config) -> Result<std::unique_ptr<Source>> {
     CsvSourceOptions o;
     o.path = config.str("path");
     o.time_column = config.str("timeColumn");
     o.prefix = config.str("prefix");
     o.skip = config.list("skip");
     o.speed = config.number("speed");
-    if (!(o.speed >= 0 && o.speed <= 1e6)) return config.invalid("speed must be between 0 and 1000000");
     o.start_at_now = config.flag("startAtNow");
     o.loop = config.flag("loop");
     ReadOptions read;
@@ -133,7 +147,8 @@ Status registerPlugin(Plugins& plugins) {
       return tl::unexpected(e);
     }
     for (const auto& s : o.skip) {
-      if (findColumn(*table, s) < 0) return config.invalid(fmt::format("skip: no column '{}' in {}", s, o.path));
+      if (findColumn(*table, s) < 0)
+        return config.invalid(fmt::format("skip: no column '{}' in {}", s, o.path));
     }
     return std::make_unique<CsvSource>(name, std::move(o), std::move(*table));
   };

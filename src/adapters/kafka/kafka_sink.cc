@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/log.h"
 #include "core/placeholders.h"
 
 namespace sie::kafka {
@@ -121,7 +122,7 @@ void KafkaSink::onDelivery(rd_kafka_s* /*rk*/, const rd_kafka_message_s* message
 
 void KafkaSink::deadLetter(std::string subject, std::string payload, std::string reason) {
   dead_lettered_.inc();
-  spdlog::warn("kafka {}: {} (dead-lettered)", name_, reason);
+  Log("sink", name_).warn("{} (dead-lettered)", reason);
   DeadLetter letter{0,
                     clock_.nowNs(),
                     "sink:" + name_,
@@ -129,8 +130,8 @@ void KafkaSink::deadLetter(std::string subject, std::string payload, std::string
                     std::move(subject),
                     std::move(payload)};
   if (auto stored = dead_letters_->put(std::move(letter)); !stored) {
-    spdlog::error("kafka {}: message lost, the dead-letter store failed: {}", name_,
-                  stored.error().str());
+    Log("sink", name_)
+        .error("message lost, the dead-letter store failed: {}", stored.error().str());
   }
 }
 

@@ -16,8 +16,9 @@ const ConfigKey kKeys[] = {
     {"brokers", Type::kString, "", "bootstrap servers, host:port[,host:port]", true},
     {"topic", Type::kString, "sie.decisions", "Kafka topic; {subject} {type} {topic} expand"},
     {"subscribe", Type::kStringList, "", "bus topic patterns to produce (default: decisions/#)"},
-    {"deliveryTimeout", Type::kDuration, "30s",
-     "how long librdkafka retries a message before it is dead-lettered"},
+    ConfigKey{"deliveryTimeout", Type::kDuration, "30s",
+              "how long librdkafka retries a message before it is dead-lettered"}
+        .withinTime(std::chrono::milliseconds(1)),
     {"drainTimeout", Type::kDuration, "5s",
      "on shutdown, how long to wait for outstanding deliveries"},
     {"properties", Type::kStringList, "",
@@ -31,13 +32,13 @@ Result<KafkaOptions> read(const ConfigValues& config) {
   if (out.topic.empty()) return config.invalid("topic must not be empty");
   if (auto patterns = config.list("subscribe"); !patterns.empty()) out.subscribe = patterns;
   for (const auto& pattern : out.subscribe) {
-    if (auto p = TopicPattern::parse(pattern); !p) return config.invalid("subscribe: " + p.error().message);
+    if (auto p = TopicPattern::parse(pattern); !p)
+      return config.invalid("subscribe: " + p.error().message);
   }
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   out.delivery_timeout = duration_cast<milliseconds>(config.duration("deliveryTimeout"));
   out.drain_timeout = duration_cast<milliseconds>(config.duration("drainTimeout"));
-  if (out.delivery_timeout < milliseconds(1)) return config.invalid("deliveryTimeout must be at least 1ms");
   for (const auto& property : config.list("properties")) {
     const std::size_t eq = property.find('=');
     if (eq == std::string::npos || eq == 0) {

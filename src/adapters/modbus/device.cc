@@ -13,11 +13,14 @@ using Type = ConfigKey::Type;
 
 const ConfigKey kDeviceKeys[] = {
     {"host", Type::kString, "127.0.0.1", "device (or gateway) host name or address"},
-    {"port", Type::kInt, "502", "Modbus TCP port"},
-    {"unitId", Type::kInt, "1", "default Modbus unit (slave) id"},
-    {"timeout", Type::kDuration, "1s",
-     "response timeout; a device that misses it is treated as down"},
-    {"reconnectMin", Type::kDuration, "500ms", "first reconnect delay (doubles, with jitter)"},
+    ConfigKey{"port", Type::kInt, "502", "Modbus TCP port"}.within(1, 65535),
+    ConfigKey{"unitId", Type::kInt, "1", "default Modbus unit (slave) id"}.within(0, 255),
+    ConfigKey{"timeout", Type::kDuration, "1s",
+              "response timeout; a device that misses it is treated as down"}
+        .withinTime(std::chrono::milliseconds(1), std::chrono::seconds(60)),
+    ConfigKey{"reconnectMin", Type::kDuration, "500ms",
+              "first reconnect delay (doubles, with jitter; at most reconnectMax)"}
+        .withinTime(std::chrono::milliseconds(1)),
     {"reconnectMax", Type::kDuration, "30s", "longest reconnect delay"},
 };
 
@@ -31,24 +34,15 @@ Result<DeviceOptions> readDevice(const ConfigValues& config) {
   DeviceOptions d;
   d.host = config.str("host");
   if (d.host.empty()) return config.invalid("host must not be empty");
-  const std::int64_t port = config.integer("port");
-  if (port < 1 || port > 65535)
-    return config.invalid(fmt::format("port must be 1..65535 (got {})", port));
-  d.port = static_cast<int>(port);
-  const std::int64_t unit = config.integer("unitId");
-  if (unit < 0 || unit > 255)
-    return config.invalid(fmt::format("unitId must be 0..255 (got {})", unit));
-  d.unit_id = static_cast<int>(unit);
+  d.port = static_cast<int>(config.integer("port"));
+  d.unit_id = static_cast<int>(config.integer("unitId"));
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   d.timeout = duration_cast<milliseconds>(config.duration("timeout"));
-  if (d.timeout < milliseconds(1) || d.timeout > milliseconds(60000)) {
-    return config.invalid("timeout must be 1ms..60s");
-  }
   d.reconnect_min = duration_cast<milliseconds>(config.duration("reconnectMin"));
   d.reconnect_max = duration_cast<milliseconds>(config.duration("reconnectMax"));
-  if (d.reconnect_min < milliseconds(1) || d.reconnect_max < d.reconnect_min) {
-    return config.invalid("reconnectMin must be at least 1ms and at most reconnectMax");
+  if (d.reconnect_max < d.reconnect_min) {
+    return config.invalid("reconnectMin must be at most reconnectMax");
   }
   return d;
 }

@@ -1,5 +1,6 @@
 #include "adapters/modbus/modbus_sink.h"
 #include "core/json_text.h"
+#include "core/log.h"
 
 #include <cmath>
 
@@ -69,7 +70,7 @@ void ModbusSink::onDecision(const Event& event) {
                       event.subject,
                       event.data};
     if (auto stored = dead_letters_->put(std::move(letter)); !stored) {
-      spdlog::error("modbus {}: {}", name_, stored.error().str());
+      Log("sink", name_).error("{}", stored.error().str());
     }
     return;
   }
@@ -121,19 +122,20 @@ void ModbusSink::actuate(const Trigger& trigger) {
   if (result) {
     last_write_ = now;
     writes_.inc();
-    spdlog::info("modbus {}: wrote {} to {} {} (unit {}) for {}{}", name_, options_.value,
-                 tableName(options_.point.table), options_.point.address, options_.point.unit_id,
-                 trigger.subject, *result ? ", verified" : "");
+    Log("sink", name_)
+        .info("wrote {} to {} {} (unit {}) for {}{}", options_.value,
+              tableName(options_.point.table), options_.point.address, options_.point.unit_id,
+              trigger.subject, *result ? ", verified" : "");
     audit(trigger, *result ? "written and verified" : "written", "");
     return;
   }
   failures_.inc();
   const std::string reason = result.error().message;
-  spdlog::error("modbus {}: actuation for {} failed: {}", name_, trigger.subject, reason);
+  Log("sink", name_).error("actuation for {} failed: {}", trigger.subject, reason);
   audit(trigger, "failed", reason);
   DeadLetter letter{0, clock_.nowNs(), "sink:" + name_, reason, trigger.subject, trigger.decision};
   if (auto stored = dead_letters_->put(std::move(letter)); !stored) {
-    spdlog::error("modbus {}: {}", name_, stored.error().str());
+    Log("sink", name_).error("{}", stored.error().str());
   }
 }
 
@@ -154,7 +156,7 @@ void ModbusSink::audit(const Trigger& trigger, std::string_view outcome,
           audit_->append("action", "sink:" + name_,
                          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       !appended) {
-    spdlog::error("modbus {}: audit: {}", name_, appended.error().str());
+    Log("sink", name_).error("audit: {}", appended.error().str());
   }
 }
 

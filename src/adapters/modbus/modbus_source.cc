@@ -1,4 +1,5 @@
 #include "adapters/modbus/modbus_source.h"
+#include "core/log.h"
 
 #include <algorithm>
 
@@ -57,14 +58,13 @@ void ModbusSource::run() {
       if (auto connected = device_.connect(); !connected) {
         timeouts_.inc();
         if (up_ || backoff_.attempts() % 20 == 0) {
-          spdlog::warn("{} ({}; retrying with backoff)", connected.error().message, name_);
+          Log("source", name_).warn("{} (retrying with backoff)", connected.error().message);
         }
         markStale(connected.error().message);
         waitFor(backoff_.next());
         continue;
       }
-      spdlog::info("modbus {}: connected to {}:{}", name_, options_.device.host,
-                   options_.device.port);
+      Log("source", name_).info("connected to {}:{}", options_.device.host, options_.device.port);
     }
     if (!pollDue(std::chrono::steady_clock::now())) {
       waitFor(backoff_.next());
@@ -135,13 +135,14 @@ bool ModbusSource::failed(std::size_t i, const Error& error) {
     exceptions_.inc();
     Polled& polled = state_[i];
     if (polled.exceptions++ % 100 == 0) {
-      spdlog::warn("{} (sensor {}; {} so far)", error.message, options_.points[i].sensor,
-                   polled.exceptions);
+      Log("source", name_)
+          .warn("{} (sensor {}; {} so far)", error.message, options_.points[i].sensor,
+                polled.exceptions);
     }
     return true;
   }
   timeouts_.inc();
-  spdlog::warn("{} ({}: device marked down)", error.message, name_);
+  Log("source", name_).warn("{} (device marked down)", error.message);
   markStale(error.message);
   return false;
 }

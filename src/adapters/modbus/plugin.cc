@@ -16,7 +16,9 @@ const std::vector<ConfigKey>& pollPointKeys() {
     std::vector<ConfigKey> out = {
         {"sensor", Type::kString, "", "sensor id of the readings, e.g. water/tank1/level", true},
         {"unit", Type::kString, "", "engineering unit, carried as the tag 'unit'"},
-        {"interval", Type::kDuration, "", "poll interval; default: the source's pollInterval"},
+        ConfigKey{"interval", Type::kDuration, "",
+                  "poll interval; default: the source's pollInterval"}
+            .withinTime(std::chrono::milliseconds(10)),
     };
     out.insert(out.end(), pointKeys().begin(), pointKeys().end());
     return out;
@@ -28,7 +30,9 @@ std::span<const ConfigKey> pollPointTable() { return pollPointKeys(); }
 
 std::vector<ConfigKey> sourceKeys() {
   std::vector<ConfigKey> keys(deviceKeys().begin(), deviceKeys().end());
-  keys.push_back({"pollInterval", Type::kDuration, "1s", "default poll interval of the points"});
+  keys.push_back(
+      ConfigKey{"pollInterval", Type::kDuration, "1s", "default poll interval of the points"}
+          .withinTime(std::chrono::milliseconds(10)));
   keys.push_back({"points", Type::kTableList, "", "the points to poll", true, &pollPointTable});
   return keys;
 }
@@ -40,8 +44,8 @@ std::vector<ConfigKey> sinkKeys() {
   }
   keys.push_back({"subscribe", Type::kStringList, "",
                   "bus topic patterns of the decisions to act on (default: decisions/#)"});
-  keys.push_back(
-      {"when", Type::kString, "anomaly", "anomaly | normal | always: which decisions write"});
+  keys.push_back(ConfigKey{"when", Type::kString, "anomaly", "which decisions write"}.oneOf(
+      "anomaly|normal|always"));
   keys.push_back(
       {"value", Type::kDouble, "", "the engineering value to write (coils: 0 or 1)", true});
   keys.push_back({"verify", Type::kBool, "true", "read the point back after writing and compare"});
@@ -69,9 +73,6 @@ Result<SourceOptions> readSource(const ConfigValues& config) {
     p.point = SIE_TRY(readPoint(entry, out.device.unit_id));
     p.unit = entry.str("unit");
     p.interval = entry.has("interval") ? entry.duration("interval") : default_interval;
-    if (p.interval < std::chrono::milliseconds(10)) {
-      return entry.invalid("interval must be at least 10ms");
-    }
     out.points.push_back(std::move(p));
   }
   if (out.points.empty()) {
@@ -98,10 +99,8 @@ Result<WriteOptions> readSink(const ConfigValues& config) {
     out.when = WriteOptions::When::kAnomaly;
   else if (when == "normal")
     out.when = WriteOptions::When::kNormal;
-  else if (when == "always")
-    out.when = WriteOptions::When::kAlways;
   else
-    return config.invalid(fmt::format("when must be anomaly, normal or always (got '{}')", when));
+    out.when = WriteOptions::When::kAlways;
   out.value = config.number("value");
   if (auto encoded = encodeRegisters(out.point, out.value); !encoded)
     return config.invalid(encoded.error().message);

@@ -12,13 +12,17 @@ namespace {
 using Type = ConfigKey::Type;
 
 const ConfigKey kPointKeys[] = {
-    {"table", Type::kString, "holding", "coil | discrete | holding | input"},
-    {"unitId", Type::kInt, "", "Modbus unit (slave) id; default: the device's"},
-    {"address", Type::kInt, "", "0-based register or bit address", true},
-    {"dataType", Type::kString, "uint16",
-     "int16 | uint16 | int32 | uint32 | float32 (bool for coils and discrete inputs)"},
-    {"wordOrder", Type::kString, "big", "32-bit values: big (high word first) or little"},
-    {"byteOrder", Type::kString, "big", "bytes inside a register: big or little"},
+    ConfigKey{"table", Type::kString, "holding", "the point's Modbus table"}.oneOf(
+        "coil|discrete|holding|input"),
+    ConfigKey{"unitId", Type::kInt, "", "Modbus unit (slave) id; default: the device's"}.within(
+        0, 255),
+    ConfigKey{"address", Type::kInt, "", "0-based register or bit address", true}.within(0, 65535),
+    ConfigKey{"dataType", Type::kString, "uint16",
+              "the register value's type (bool for coils and discrete inputs)"}
+        .oneOf("int16|uint16|int32|uint32|float32|bool"),
+    ConfigKey{"wordOrder", Type::kString, "big", "32-bit values: big (high word first) or little"}
+        .oneOf("big|little"),
+    ConfigKey{"byteOrder", Type::kString, "big", "bytes inside a register"}.oneOf("big|little"),
     {"scale", Type::kDouble, "1", "engineering value = raw * scale + offset"},
     {"offset", Type::kDouble, "0", "engineering value = raw * scale + offset"},
 };
@@ -147,17 +151,10 @@ Result<Point> readPoint(const ConfigValues& config, int default_unit) {
     p.table = Table::kDiscreteInput;
   else if (table == "holding")
     p.table = Table::kHoldingRegister;
-  else if (table == "input")
-    p.table = Table::kInputRegister;
   else
-    return config.invalid(
-        fmt::format("table must be coil, discrete, holding or input (got '{}')", table));
+    p.table = Table::kInputRegister;
   p.unit_id = config.has("unitId") ? static_cast<int>(config.integer("unitId")) : default_unit;
-  if (p.unit_id < 0 || p.unit_id > 255)
-    return config.invalid(fmt::format("unitId must be 0..255 (got {})", p.unit_id));
   const std::int64_t address = config.integer("address");
-  if (address < 0 || address > 65535)
-    return config.invalid(fmt::format("address must be 0..65535 (got {})", address));
   p.address = static_cast<int>(address);
   const std::string type = config.str("dataType");
   if (p.isBit()) {
@@ -177,16 +174,12 @@ Result<Point> readPoint(const ConfigValues& config, int default_unit) {
   else if (type == "float32")
     p.type = DataType::kFloat32;
   else
-    return config.invalid(
-        fmt::format("dataType must be int16, uint16, int32, uint32 or float32 (got '{}')", type));
+    return config.invalid(fmt::format(
+        "a {} register holds a number: dataType bool is for coils and discrete inputs", table));
   if (address + p.registers() > 65536) return config.invalid("the value runs past register 65535");
   for (const auto& [key, flag] :
        {std::pair{"wordOrder", &p.word_swap}, std::pair{"byteOrder", &p.byte_swap}}) {
-    const std::string order = config.str(key);
-    if (order != "big" && order != "little") {
-      return config.invalid(fmt::format("{} must be big or little (got '{}')", key, order));
-    }
-    *flag = order == "little";
+    *flag = config.str(key) == "little";
   }
   p.scale = config.number("scale");
   p.offset = config.number("offset");

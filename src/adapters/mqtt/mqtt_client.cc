@@ -34,8 +34,9 @@ Status mosqStatus(int rc, std::string_view what) {
 
 }  // namespace
 
-Client::Client(std::string name, Connection connection, Handlers handlers)
+Client::Client(std::string name, Log log, Connection connection, Handlers handlers)
     : name_(std::move(name)),
+      log_(std::move(log)),
       connection_(std::move(connection)),
       handlers_(std::move(handlers)),
       backoff_(connection_.reconnect_min, connection_.reconnect_max),
@@ -136,9 +137,9 @@ void Client::wake() const {
 void Client::onConnect(mosquitto* /*m*/, void* self, int rc) {
   auto* client = static_cast<Client*>(self);
   if (rc != 0) {
-    spdlog::warn("mqtt {}: broker refused the connection: {}", client->name_,
-                 client->connection_.protocol == 5 ? mosquitto_reason_string(rc)
-                                                   : mosquitto_connack_string(rc));
+    client->log_.warn("broker refused the connection: {}", client->connection_.protocol == 5
+                                                               ? mosquitto_reason_string(rc)
+                                                               : mosquitto_connack_string(rc));
     client->dropConnection();
     return;
   }
@@ -146,8 +147,7 @@ void Client::onConnect(mosquitto* /*m*/, void* self, int rc) {
   client->connected_.store(true, std::memory_order_release);
   client->connects_.inc();
   client->up_.set(1);
-  spdlog::info("mqtt {}: connected to {}:{}", client->name_, client->connection_.host,
-               client->connection_.port);
+  client->log_.info("connected to {}:{}", client->connection_.host, client->connection_.port);
   if (client->handlers_.connected) client->handlers_.connected();
 }
 
@@ -184,9 +184,9 @@ bool Client::connectOnce() {
   if (rc == MOSQ_ERR_SUCCESS) return true;
   connection_losses_.inc();
   if (backoff_.attempts() % 20 == 0) {
-    spdlog::warn("mqtt {}: cannot connect to {}:{}: {} (retrying with backoff)", name_,
-                 connection_.host, connection_.port,
-                 rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc));
+    log_.warn("cannot connect to {}:{}: {} (retrying with backoff)", connection_.host,
+              connection_.port,
+              rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc));
   }
   return false;
 }
@@ -213,8 +213,8 @@ void Client::lost(int rc) {
   up_.set(0);
   connection_losses_.inc();
   if (was && !stopping_) {
-    spdlog::warn("mqtt {}: connection lost: {} (reconnecting)", name_,
-                 rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc));
+    log_.warn("connection lost: {} (reconnecting)",
+              rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc));
   }
   if (mosquitto_socket(mosq_) >= 0) mosquitto_disconnect(mosq_);
 }

@@ -16,6 +16,7 @@
 
 #include "adapters/mqtt/mqtt_connection.h"
 #include "core/backoff.h"
+#include "core/log.h"
 #include "sie/metrics.h"
 #include "sie/result.h"
 
@@ -35,7 +36,8 @@ class Client {
     std::function<void(int mid)> published;  // a QoS 1 publish was acknowledged (QoS 0: sent)
   };
 
-  Client(std::string name, Connection connection, Handlers handlers);
+  // `log` is its owner's ([source:NAME] or [sink:NAME]).
+  Client(std::string name, Log log, Connection connection, Handlers handlers);
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
   ~Client();
@@ -71,6 +73,7 @@ class Client {
   void wake() const;
 
   std::string name_;
+  Log log_;
   Connection connection_;
   Handlers handlers_;
   mosquitto* mosq_ = nullptr;

@@ -14,8 +14,9 @@ using Type = ConfigKey::Type;
 
 const ConfigKey kKeys[] = {
     {"host", Type::kString, "127.0.0.1", "broker host name or address"},
-    {"port", Type::kInt, "0", "broker port; 0 = 1883, or 8883 with TLS"},
-    {"protocol", Type::kString, "5", "MQTT protocol version: 5 or 3.1.1"},
+    ConfigKey{"port", Type::kInt, "0", "broker port; 0 = 1883, or 8883 with TLS"}.within(0, 65535),
+    ConfigKey{"protocol", Type::kString, "5", "MQTT protocol version (311 = 3.1.1)"}.oneOf(
+        "5|3.1.1|311"),
     {"clientId", Type::kString, "",
      "client id; default sie-<name>; keep it stable for persistent sessions"},
     {"username", Type::kString, "", "user name"},
@@ -25,16 +26,19 @@ const ConfigKey kKeys[] = {
     {"certFile", Type::kString, "", "client certificate (PEM), for brokers that require one"},
     {"keyFile", Type::kString, "", "client private key (PEM)"},
     {"tlsInsecure", Type::kBool, "false", "skip the server host name check (test setups only)"},
-    {"keepAlive", Type::kDuration, "30s", "MQTT keep-alive interval"},
+    ConfigKey{"keepAlive", Type::kDuration, "30s", "MQTT keep-alive interval"}.withinTime(
+        std::chrono::seconds(5), std::chrono::seconds(65535)),
     {"cleanSession", Type::kBool, "true",
      "false: the broker keeps the session (subscriptions, unacknowledged QoS 1 messages) across "
      "reconnects and restarts"},
     {"sessionExpiry", Type::kDuration, "24h",
      "MQTT 5: how long the broker keeps a persistent session"},
-    {"reconnectMin", Type::kDuration, "100ms", "first reconnect delay (doubles, with jitter)"},
+    ConfigKey{"reconnectMin", Type::kDuration, "100ms",
+              "first reconnect delay (doubles, with jitter; at most reconnectMax)"}
+        .withinTime(std::chrono::milliseconds(1)),
     {"reconnectMax", Type::kDuration, "30s", "longest reconnect delay"},
-    {"maxInflight", Type::kInt, "100",
-     "QoS 1 messages unacknowledged at once, each way (1..65535)"},
+    ConfigKey{"maxInflight", Type::kInt, "100", "QoS 1 messages unacknowledged at once, each way"}
+        .within(1, 65535),
 };
 
 }  // namespace
@@ -49,10 +53,8 @@ Result<Connection> readConnection(const ConfigValues& config,
   const std::string protocol = config.str("protocol");
   if (protocol == "5")
     c.protocol = 5;
-  else if (protocol == "3.1.1" || protocol == "311")
-    c.protocol = 4;
   else
-    return config.invalid(fmt::format("protocol must be 5 or 3.1.1 (got '{}')", protocol));
+    c.protocol = 4;  // 3.1.1
   c.client_id = config.str("clientId");
   if (c.client_id.empty()) c.client_id = default_client_id;
   if (c.client_id.size() > 65535) return config.invalid("clientId is too long");
@@ -85,13 +87,8 @@ Result<Connection> readConnection(const ConfigValues& config,
     if (auto tls = makeTlsContext(c); !tls) return config.invalid(tls.error().message);
   }
   const std::int64_t port = config.integer("port");
-  if (port < 0 || port > 65535)
-    return config.invalid(fmt::format("port must be 1..65535 (got {})", port));
   c.port = port != 0 ? static_cast<int>(port) : (c.ca_file.empty() ? 1883 : 8883);
   c.keepalive = std::chrono::duration_cast<std::chrono::seconds>(config.duration("keepAlive"));
-  if (c.keepalive < std::chrono::seconds(5) || c.keepalive > std::chrono::seconds(65535)) {
-    return config.invalid("keepAlive must be 5s..65535s");
-  }
   c.clean_session = config.flag("cleanSession");
   c.session_expiry =
       std::chrono::duration_cast<std::chrono::seconds>(config.duration("sessionExpiry"));
@@ -99,14 +96,10 @@ Result<Connection> readConnection(const ConfigValues& config,
       std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("reconnectMin"));
   c.reconnect_max =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("reconnectMax"));
-  if (c.reconnect_min.count() < 1 || c.reconnect_max < c.reconnect_min) {
-    return config.invalid("reconnectMin must be at least 1ms and at most reconnectMax");
+  if (c.reconnect_max < c.reconnect_min) {
+    return config.invalid("reconnectMin must be at most reconnectMax");
   }
-  const std::int64_t inflight = config.integer("maxInflight");
-  if (inflight < 1 || inflight > 65535) {
-    return config.invalid(fmt::format("maxInflight must be 1..65535 (got {})", inflight));
-  }
-  c.max_inflight = static_cast<int>(inflight);
+  c.max_inflight = static_cast<int>(config.integer("maxInflight"));
   return c;
 }
 

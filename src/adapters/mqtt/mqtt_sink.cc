@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/mqtt/topic_template.h"
+#include "core/log.h"
 
 namespace sie::mqtt {
 
@@ -28,7 +29,8 @@ Status MqttSink::start(const SinkContext& context) {
   dead_letters_ = &context.dead_letters;
   Client::Handlers handlers;
   handlers.published = [this](int mid) { acknowledged(mid); };
-  client_ = std::make_unique<Client>(name_, options_.connection, std::move(handlers));
+  client_ =
+      std::make_unique<Client>(name_, Log("sink", name_), options_.connection, std::move(handlers));
   SIE_CHECK(client_->start());
   for (const auto& pattern : options_.subscribe) {
     subscriptions_.push_back(bus.subscribe(
@@ -117,8 +119,7 @@ void MqttSink::deadLetter(std::string subject, std::string payload, std::string 
   letter.subject = std::move(subject);
   letter.payload = std::move(payload);
   if (auto stored = dead_letters_->put(std::move(letter)); !stored) {
-    spdlog::error("mqtt {}: event lost, the dead-letter store failed: {}", name_,
-                  stored.error().str());
+    Log("sink", name_).error("event lost, the dead-letter store failed: {}", stored.error().str());
   }
 }
 

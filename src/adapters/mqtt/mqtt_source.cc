@@ -1,4 +1,5 @@
 #include "adapters/mqtt/mqtt_source.h"
+#include "core/log.h"
 
 #include <fmt/format.h>
 #include <mosquitto.h>
@@ -49,7 +50,8 @@ Status MqttSource::start(Ingest& sink) {
   handlers.connected = [this] { subscribeAll(); };
   handlers.message = [this](const mosquitto_message& m) { onMessage(m); };
   handlers.after_read = [this] { afterRead(); };
-  client_ = std::make_unique<Client>(name_, options_.connection, std::move(handlers));
+  client_ = std::make_unique<Client>(name_, Log("source", name_), options_.connection,
+                                     std::move(handlers));
   return client_->start();
 }
 
@@ -62,7 +64,7 @@ void MqttSource::subscribeAll() {
     const std::string filter =
         options_.group.empty() ? topic.filter() : "$share/" + options_.group + "/" + topic.filter();
     if (auto status = client_->subscribe(filter, options_.qos); !status) {
-      spdlog::error("{}", status.error().str());
+      Log("source", name_).error("{}", status.error().str());
     }
   }
 }
@@ -101,7 +103,7 @@ void MqttSource::finish(const mosquitto_message& message, const Status& status) 
   if (!status) {
     refused_total_.inc();
     refused_ = refused_ || message.qos > 0;
-    spdlog::warn("mqtt {}: message on '{}' refused: {}", name_, topic, status.error().str());
+    Log("source", name_).warn("message on '{}' refused: {}", topic, status.error().str());
   }
 }
 
@@ -109,7 +111,7 @@ void MqttSource::afterRead() {
   bool redeliver = refused_;
   if (!redeliver && needs_sync_) {
     if (auto synced = sink_->sync(); !synced) {
-      spdlog::error("mqtt {}: cannot make the batch durable: {}", name_, synced.error().str());
+      Log("source", name_).error("cannot make the batch durable: {}", synced.error().str());
       redeliver = true;
     }
   }

@@ -1,5 +1,4 @@
 // The "sim" source type: its config table and factory.
-#include <fmt/format.h>
 
 #include "adapters/sim/sim_source.h"
 
@@ -9,14 +8,23 @@ namespace {
 using Type = ConfigKey::Type;
 
 const ConfigKey kKeys[] = {
-    {"seed", Type::kInt, "42", "random seed: the same seed gives the same signals and faults"},
+    ConfigKey{"seed", Type::kInt, "42",
+              "random seed: the same seed gives the same signals and faults"}
+        .atLeast(0),
     {"domains", Type::kStringList, "",
      "domains to simulate: grid, hvac, rotating, datacenter, water (default: all)"},
-    {"assets", Type::kInt, "0", "assets per domain; 0 = each domain's default"},
-    {"faultRate", Type::kDouble, "6", "injected faults per asset per hour; 0 = none"},
-    {"speed", Type::kDouble, "1", "simulated seconds per wall-clock second (10 = 10x faster)"},
-    {"vibrationRateHz", Type::kInt, "2000", "pump vibration sample rate"},
-    {"vibrationBlock", Type::kInt, "256", "vibration samples per reading"},
+    ConfigKey{"assets", Type::kInt, "0", "assets per domain; 0 = each domain's default"}.within(
+        0, 1000),
+    ConfigKey{"faultRate", Type::kDouble, "6", "injected faults per asset per hour; 0 = none"}
+        .within(0, 3600),
+    ConfigKey{"speed", Type::kDouble, "1",
+              "simulated seconds per wall-clock second (10 = 10x faster)"}
+        .within(0, 10'000)
+        .above(0),
+    ConfigKey{"vibrationRateHz", Type::kInt, "2000", "pump vibration sample rate"}.within(100,
+                                                                                          100'000),
+    ConfigKey{"vibrationBlock", Type::kInt, "256", "vibration samples per reading"}.within(1,
+                                                                                           65'536),
     {"startAtNow", Type::kBool, "true",
      "start simulated time at the wall clock (false: 2026-01-01T00:00:00Z)"},
 };
@@ -28,24 +36,13 @@ Result<SimSourceOptions> readSourceOptions(const ConfigValues& config) {
     return fail(Errc::kInvalidArgument, std::move(message), config.where());
   };
   SimSourceOptions out;
-  const std::int64_t seed = config.integer("seed");
-  if (seed < 0) return bad(fmt::format("seed must not be negative (got {})", seed));
-  out.sim.seed = static_cast<std::uint64_t>(seed);
+  out.sim.seed = static_cast<std::uint64_t>(config.integer("seed"));
   if (config.has("domains")) out.sim.domains = config.list("domains");
-  for (const auto& [key, field] : {std::pair{"assets", &out.sim.assets_per_domain},
-                                   std::pair{"vibrationRateHz", &out.sim.vibration_rate_hz},
-                                   std::pair{"vibrationBlock", &out.sim.vibration_block}}) {
-    const std::int64_t value = config.integer(key);
-    if (value < -1'000'000 || value > 1'000'000) {
-      return bad(fmt::format("{} is out of range (got {})", key, value));
-    }
-    *field = static_cast<int>(value);
-  }
+  out.sim.assets_per_domain = static_cast<int>(config.integer("assets"));
+  out.sim.vibration_rate_hz = static_cast<int>(config.integer("vibrationRateHz"));
+  out.sim.vibration_block = static_cast<int>(config.integer("vibrationBlock"));
   out.sim.faults_per_asset_hour = config.number("faultRate");
   out.speed = config.number("speed");
-  if (!(out.speed > 0 && out.speed <= 10'000)) {
-    return bad(fmt::format("speed must be above 0 and at most 10000 (got {})", out.speed));
-  }
   out.start_at_now = config.flag("startAtNow");
   if (auto valid = validateOptions(out.sim); !valid) return bad(valid.error().message);
   return out;

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/sim/signals.h"
+#include "core/log.h"
 
 namespace sie::sim {
 namespace {
@@ -38,8 +39,9 @@ Status SimSource::start(Ingest& sink) {
   SimOptions sim_options = options_.sim;
   if (options_.start_at_now) sim_options.start_ns = clock_.nowNs();
   sim_ = std::make_unique<Simulator>(std::move(sim_options));
-  spdlog::info("sim {}: {} sensors, {} faults per asset per hour, speed {}x", name_,
-               sim_->sensors().size(), options_.sim.faults_per_asset_hour, options_.speed);
+  Log("source", name_)
+      .info("{} sensors, {} faults per asset per hour, speed {}x", sim_->sensors().size(),
+            options_.sim.faults_per_asset_hour, options_.speed);
   const std::int64_t wall_start = clock_.monotonicNs();
   thread_ = std::thread([this, &sink, wall_start] { run(sink, wall_start); });
   return ok();
@@ -92,9 +94,10 @@ void SimSource::logFaultsStarted() {
   for (; faults_logged_ < faults.size() && faults[faults_logged_].start_ns <= sim_->now();
        ++faults_logged_) {
     const FaultInterval& f = faults[faults_logged_];
-    spdlog::info("sim {}: {} fault on {}/{} ({}) for {:.0f}s, magnitude {:.3g}", name_, f.kind,
-                 f.domain, f.asset, fmt::join(f.sensors, ", "),
-                 static_cast<double>(f.end_ns - f.start_ns) / kNsPerSecond, f.magnitude);
+    Log("source", name_)
+        .info("{} fault on {}/{} ({}) for {:.0f}s, magnitude {:.3g}", f.kind, f.domain, f.asset,
+              fmt::join(f.sensors, ", "), static_cast<double>(f.end_ns - f.start_ns) / kNsPerSecond,
+              f.magnitude);
   }
 }
 

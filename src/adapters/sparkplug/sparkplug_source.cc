@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/log.h"
 #include "sparkplug_b.pb.h"
 
 namespace sie::sparkplug {
@@ -68,12 +69,11 @@ void SparkplugHandler::requestRebirth(const Topic& topic, mqtt::Client& client) 
   last = now;
   const std::string command_topic = fmt::format("spBv1.0/{}/NCMD/{}", topic.group, topic.node);
   if (auto sent = client.publish(command_topic, rebirthCommand(now / 1'000'000), 0, false); !sent) {
-    spdlog::warn("sparkplug {}: cannot request a rebirth of {}: {}", source_, key,
-                 sent.error().message);
+    Log("source", source_).warn("cannot request a rebirth of {}: {}", key, sent.error().message);
     return;
   }
   rebirths_.inc();
-  spdlog::info("sparkplug {}: asked {} to rebirth", source_, key);
+  Log("source", source_).info("asked {} to rebirth", key);
 }
 
 }  // namespace sie::sparkplug

@@ -18,14 +18,18 @@ const ConfigKey kKeys[] = {
      "https: this node's client certificate, for an endpoint that requires mutual TLS"},
     {"keyFile", Type::kString, "", "https: the key of certFile"},
     {"subscribe", Type::kStringList, "", "bus topic patterns to deliver (default: decisions/#)"},
-    {"mode", Type::kString, "binary", "CloudEvents HTTP mode: binary (ce-* headers) or structured"},
+    ConfigKey{"mode", Type::kString, "binary",
+              "CloudEvents HTTP mode: binary (ce-* headers) or structured"}
+        .oneOf("binary|structured"),
     {"headers", Type::kStringList, "", "extra request headers, \"Name: value\" (e.g. an API key)"},
-    {"timeout", Type::kDuration, "5s", "connect and response timeout per attempt"},
+    ConfigKey{"timeout", Type::kDuration, "5s", "connect and response timeout per attempt"}
+        .withinTime(std::chrono::milliseconds(1)),
     ConfigKey{"retries", Type::kInt, "3",
               "attempts after the first for 408, 429, 5xx and connection errors"}
         .within(0, 100),
-    {"retryBackoff", Type::kDuration, "200ms",
-     "first retry delay (doubles, with jitter, up to 10s)"},
+    ConfigKey{"retryBackoff", Type::kDuration, "200ms",
+              "first retry delay (doubles, with jitter, up to 10s)"}
+        .withinTime(std::chrono::milliseconds(1)),
     ConfigKey{"maxQueued", Type::kInt, "10000",
               "events waiting for the webhook; more are dead-lettered"}
         .within(1, 10'000'000),
@@ -56,11 +60,7 @@ Result<WebhookOptions> read(const ConfigValues& config) {
     if (auto p = TopicPattern::parse(pattern); !p)
       return config.invalid("subscribe: " + p.error().message);
   }
-  const std::string mode = config.str("mode");
-  if (mode != "binary" && mode != "structured") {
-    return config.invalid(fmt::format("mode must be binary or structured (got '{}')", mode));
-  }
-  out.structured = mode == "structured";
+  out.structured = config.str("mode") == "structured";
   for (const auto& header : config.list("headers")) {
     const std::size_t colon = header.find(':');
     if (colon == std::string::npos || colon == 0) {
@@ -71,13 +71,9 @@ Result<WebhookOptions> read(const ConfigValues& config) {
     out.headers.emplace_back(header.substr(0, colon), std::move(value));
   }
   out.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("timeout"));
-  if (out.timeout < std::chrono::milliseconds(1))
-    return config.invalid("timeout must be at least 1ms");
   out.retries = static_cast<int>(config.integer("retries"));
   out.backoff_min =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("retryBackoff"));
-  if (out.backoff_min < std::chrono::milliseconds(1))
-    return config.invalid("retryBackoff must be at least 1ms");
   out.backoff_max = std::max(out.backoff_min, out.backoff_max);
   out.max_queued = static_cast<std::size_t>(config.integer("maxQueued"));
   return out;

@@ -14,6 +14,7 @@
 
 #include "core/backoff.h"
 #include "core/json_text.h"
+#include "core/log.h"
 #include "core/rfc3339.h"
 
 namespace sie::webhook {
@@ -242,12 +243,11 @@ void WebhookSink::deliver(const Event& event) {
 
 void WebhookSink::deadLetter(const Event& event, std::string reason) {
   dead_lettered_.inc();
-  spdlog::warn("webhook {}: event {} dead-lettered: {}", name_, event.id, reason);
+  Log("sink", name_).warn("event {} dead-lettered: {}", event.id, reason);
   DeadLetter letter{0,         clock_.nowNs(), "sink:" + name_, std::move(reason), event.subject,
                     event.data};
   if (auto stored = dead_letters_->put(std::move(letter)); !stored) {
-    spdlog::error("webhook {}: event lost, the dead-letter store failed: {}", name_,
-                  stored.error().str());
+    Log("sink", name_).error("event lost, the dead-letter store failed: {}", stored.error().str());
   }
 }
 

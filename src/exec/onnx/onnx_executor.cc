@@ -9,8 +9,10 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "core/log.h"
 #include "exec/builtin/readings.h"
 #include "exec/onnx/input_window.h"
+#include "exec/onnx/model_binding.h"
 #include "exec/onnx/model_info.h"
 #include "exec/onnx/model_source.h"
 #include "exec/onnx/opencv_backend.h"
@@ -86,7 +88,8 @@ bool ownSensor(const InputBinding& b) { return b.sensor.empty() || b.sensor == "
 
 // spec.model and the model's metadata -> the channel, normalization and score plans.
 Status planBindings(const FunctionSpec& spec, const ModelInfo& info, Prepared& p) {
-  const ModelBinding binding = spec.model.value_or(ModelBinding{});
+  const ModelBinding* given = modelBinding(spec);
+  const ModelBinding binding = given != nullptr ? *given : ModelBinding{};
   std::vector<std::string> channels = binding.channels;
   if (channels.empty()) {
     for (const auto& in : spec.inputs) {
@@ -341,10 +344,11 @@ class OnnxInstance final : public FunctionInstance {
   // With a hop, the function decides on the first reading of each hop interval only; the
   // previous reading is the newest of the trigger's window, so no state is kept.
   bool skipForHop(const Invocation& call) const {
-    if (!call.spec.model) return false;
+    const ModelBinding* binding = modelBinding(call.spec);
+    if (binding == nullptr) return false;
     auto it = call.windows.find(model_->input.channels[0].input);
     if (it == call.windows.end() || it->second.empty()) return false;
-    return inSameHop(call.spec.model->hop, it->second.back().ts_ns, call.reading.ts_ns);
+    return inSameHop(binding->hop, it->second.back().ts_ns, call.reading.ts_ns);
   }
 
   std::shared_ptr<const Prepared> model_;
@@ -365,8 +369,8 @@ std::string preparedKey(const FunctionSpec& spec) {
     fmt::format_to(std::back_inserter(key), "|{}:{}:{}:{}", in.name, static_cast<int>(in.kind),
                    in.sensor, in.last);
   }
-  if (spec.model) {
-    const ModelBinding& m = *spec.model;
+  if (const ModelBinding* binding = modelBinding(spec)) {
+    const ModelBinding& m = *binding;
     fmt::format_to(std::back_inserter(key), "|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", m.fit,
                    fmt::join(m.channels, ","), m.window, m.hop.count(), m.resample.count(),
                    m.linear, fmt::join(m.mean, ","), fmt::join(m.std, ","), fmt::join(m.min, ","),
@@ -381,6 +385,7 @@ class OnnxExecutor final : public Executor {
   explicit OnnxExecutor(std::unique_ptr<InferenceBackend> backend) : backend_(std::move(backend)) {}
 
   [[nodiscard]] std::string_view name() const override { return kRuntime; }
+  [[nodiscard]] const RuntimeSchema* schema() const override { return &modelSchema(); }
 
   Status validate(const FunctionSpec& spec) const override {
     return prepare(spec).transform([](const auto&) {});
@@ -468,8 +473,8 @@ class OnnxExecutor final : public Executor {
       return fail(Errc::kInvalidArgument,
                   fmt::format("{} labels for {} classes", p->score.labels.size(), got));
     }
-    spdlog::debug("[{}] model {} sha256 {} ({} bytes) ready", spec.id(), file.path, p->info.sha256,
-                  p->info.size);
+    Log("fn", spec.id())
+        .debug("model {} sha256 {} ({} bytes) ready", file.path, p->info.sha256, p->info.size);
     return std::shared_ptr<const Prepared>(std::move(p));
   }
 

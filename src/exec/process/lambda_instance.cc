@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "exec/process/process_binding.h"
 #include "exec/process/wire.h"
 #include "http/http_server.h"
 #include "sie/clock.h"
@@ -52,7 +53,7 @@ class LambdaInstance final : public FunctionInstance {
       api_ = SIE_TRY(http::HttpServer::start("127.0.0.1:0", std::move(handler)));
     }
     const std::uint16_t port = api_->port();
-    const auto memory_mb = spec.process->memory_bytes >> 20;
+    const auto memory_mb = processBinding(spec)->memory_bytes >> 20;
     worker_ = SIE_TRY(Worker::spawn(
         plan, instance_, -1, port,
         {fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", port),
@@ -64,7 +65,7 @@ class LambdaInstance final : public FunctionInstance {
          fmt::format("AWS_LAMBDA_LOG_STREAM_NAME=[{}]{}", spec.version, instance_),
          "LAMBDA_TASK_ROOT=" + std::filesystem::path(plan.executable).parent_path().string()}));
     // Ready once the runtime asks for its first event.
-    const auto deadline = std::chrono::steady_clock::now() + spec.process->start_timeout;
+    const auto deadline = std::chrono::steady_clock::now() + processBinding(spec)->start_timeout;
     std::unique_lock lock(mu_);
     while (!ready_ && !init_error_) {
       if (!worker_->running()) return fail(Errc::kIo, worker_->obituary());
@@ -72,7 +73,7 @@ class LambdaInstance final : public FunctionInstance {
         worker_->kill();
         return fail(Errc::kTimeout,
                     fmt::format("[{}] did not ask for an event within {} ms of its start",
-                                worker_->label(), spec.process->start_timeout.count()));
+                                worker_->label(), processBinding(spec)->start_timeout.count()));
       }
       changed_.wait_for(lock, kPollSlice);
     }

@@ -12,6 +12,7 @@
 
 #include "core/json_text.h"
 #include "exec/process/frame.h"
+#include "exec/process/process_binding.h"
 #include "exec/process/wire.h"
 #include "sie/clock.h"
 
@@ -112,7 +113,7 @@ Result<std::unique_ptr<FunctionInstance>> startNative(const WorkerPlan& plan,
     return fail(Errc::kIo, fmt::format("fcntl: {}", std::strerror(errno)));
   }
   auto native = std::make_unique<NativeInstance>(std::move(*worker), fds[0]);
-  SIE_CHECK(native->awaitHello(spec.process->start_timeout));
+  SIE_CHECK(native->awaitHello(processBinding(spec)->start_timeout));
   return std::unique_ptr<FunctionInstance>(std::move(native));
 }
 

@@ -13,9 +13,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/log.h"
 #include "core/sha256.h"
 #include "exec/process/lambda_instance.h"
 #include "exec/process/native_instance.h"
+#include "exec/process/process_binding.h"
 #include "exec/process/sandbox_layers.h"
 #include "exec/process/worker.h"
 
@@ -71,10 +73,13 @@ void setEnv(std::vector<std::string>& env, const std::string& name, const std::s
 class ProcessExecutor final : public Executor {
  public:
   [[nodiscard]] std::string_view name() const override { return "process"; }
+  [[nodiscard]] const RuntimeSchema* schema() const override { return &processSchema(); }
 
   Status validate(const FunctionSpec& spec) const override {
-    if (!spec.process)
+    const ProcessBinding* binding = processBinding(spec);
+    if (binding == nullptr) {
       return fail(Errc::kInvalidArgument, "runtime process needs spec.process", spec.source_file);
+    }
     const fs::path exe = resolve(spec, spec.handler);
     struct stat st {};
     if (stat(exe.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -89,7 +94,7 @@ class ProcessExecutor final : public Executor {
                   fmt::format("handler {} is not executable (chmod +x it)", exe.string()),
                   spec.source_file);
     }
-    for (const auto& path : spec.process->read) {
+    for (const auto& path : binding->read) {
       if (!fs::exists(resolve(spec, path))) {
         return fail(
             Errc::kNotFound,
@@ -110,7 +115,7 @@ class ProcessExecutor final : public Executor {
   Result<std::unique_ptr<FunctionInstance>> instantiate(const FunctionSpec& spec) override {
     const std::shared_ptr<const Prepared> prepared = SIE_TRY(prepare(spec));
     const int instance = ++instances_;
-    if (spec.process->protocol == ProcessBinding::Protocol::kLambda) {
+    if (prepared->binding.protocol == ProcessBinding::Protocol::kLambda) {
       return startLambda(prepared->plan, spec, instance);
     }
     return startNative(prepared->plan, spec, instance);
@@ -119,7 +124,7 @@ class ProcessExecutor final : public Executor {
   // Drops the function's plan: its seccomp program, and its view, once no worker of it is left
   // (each holds the view: its namespaces, scratch space and relays).
   void retire(const FunctionSpec& spec) override {
-    if (!spec.process) return;
+    if (processBinding(spec) == nullptr) return;
     const std::string key = planKey(spec);
     std::shared_ptr<Slot> slot;
     {
@@ -130,7 +135,7 @@ class ProcessExecutor final : public Executor {
     }
     std::lock_guard lock(slot->mu);
     // A redeploy of the same name and version with other settings has a plan of its own.
-    if (!slot->prepared || slot->prepared->binding != *spec.process) return;
+    if (!slot->prepared || slot->prepared->binding != *processBinding(spec)) return;
     slot->prepared.reset();
     std::lock_guard map_lock(mu_);
     if (auto it = slots_.find(key); it != slots_.end() && it->second == slot) slots_.erase(it);
@@ -172,10 +177,13 @@ class ProcessExecutor final : public Executor {
   Result<std::shared_ptr<const Prepared>> prepare(const FunctionSpec& spec) const {
     const std::shared_ptr<Slot> slot = slotOf(planKey(spec));
     std::lock_guard lock(slot->mu);
+    const ProcessBinding* binding = processBinding(spec);
     // The same name and version redeployed with other process settings gets a new plan.
-    if (slot->prepared && slot->prepared->binding == *spec.process) return slot->prepared;
+    if (slot->prepared && binding != nullptr && slot->prepared->binding == *binding) {
+      return slot->prepared;
+    }
     SIE_CHECK(validate(spec));
-    const ProcessBinding& p = *spec.process;
+    const ProcessBinding& p = *binding;
     auto prepared = std::make_shared<Prepared>();
     prepared->binding = p;
     WorkerPlan& plan = prepared->plan;
@@ -200,10 +208,10 @@ class ProcessExecutor final : public Executor {
     // otherwise it would count the node user's and is not set.
     if (p.processes > 1 && geteuid() == 0) plan.rlimits.emplace_back("nproc", p.processes);
     if (p.processes > 1 && geteuid() != 0) {
-      spdlog::warn(
-          "[{}] spec.process.processes is not enforced: the node does not run as root, "
-          "so workers share its user",
-          spec.id());
+      Log("fn", spec.id())
+          .warn(
+              "spec.process.processes is not enforced: the node does not run as root, so "
+              "workers share its user");
     }
     plan.rlimits.emplace_back("fsize", kMaxFileBytes);
     plan.rlimits.emplace_back("core", 0);

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "sie/function.h"
+#include "exec/process/process_binding.h"
 
 namespace sie::process {
 

@@ -21,7 +21,7 @@
 
 #include <vector>
 
-#include "sie/function.h"
+#include "exec/process/process_binding.h"
 #include "sie/result.h"
 
 namespace sie::process {

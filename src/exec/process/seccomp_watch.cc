@@ -1,5 +1,6 @@
 #include "exec/process/seccomp_watch.h"
 
+#include "core/log.h"
 #include "exec/process/descriptor_passing.h"
 
 #include <linux/seccomp.h>
@@ -140,8 +141,9 @@ void SeccompWatch::adoptListener() {
   ev.events = EPOLLIN;
   ev.data.fd = listener;
   if (epoll_ctl(epoll_, EPOLL_CTL_ADD, listener, &ev) != 0) {
-    spdlog::error("[{}] sandbox: cannot watch worker {}'s seccomp listener: {}", watched.function,
-                  watched.worker, std::strerror(errno));
+    Log("fn", watched.function)
+        .error("sandbox: cannot watch worker {}'s seccomp listener: {}", watched.worker,
+               std::strerror(errno));
     close(listener);  // its violations now fail with ENOSYS
     return;
   }
@@ -175,10 +177,9 @@ void SeccompWatch::handle(int listener, const Watched& watched) {
   answer.id = n.id;
   answer.error = -EPERM;
   ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &answer);  // unblocks it, should the kill be late
-  spdlog::error(
-      "[{}] sandbox: killed worker {} (pid {}) for calling {}, which its seccomp "
-      "policy forbids",
-      function, worker, n.pid, detail);
+  Log("fn", function)
+      .error("sandbox: killed worker {} (pid {}) for calling {}, which its seccomp policy forbids",
+             worker, n.pid, detail);
 }
 
 }  // namespace sie::process

@@ -1,4 +1,5 @@
 #include "exec/process/worker.h"
+#include "core/log.h"
 
 #include <sched.h>
 
@@ -189,6 +190,7 @@ Worker::Worker(std::string label, pid_t pid, int out_fd, std::string work_dir,
                std::optional<UidPool::Lease> uid, std::unique_ptr<WorkerCgroup> cgroup,
                SeccompWatch* watch, std::shared_ptr<const FunctionView> view)
     : label_(std::move(label)),
+      log_("fn", label_),
       pid_(pid),
       work_dir_(std::move(work_dir)),
       uid_(std::move(uid)),
@@ -225,21 +227,21 @@ void Worker::captureOutput(int fd) {
     std::size_t start = 0;
     for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
       std::string line = pending.substr(start, nl - start);
-      spdlog::info("[{}] {}", label_, line);
+      log_.info("{}", line);
       std::lock_guard lock(mu_);
       tail_.push_back(std::move(line));
       if (tail_.size() > kTailLines) tail_.pop_front();
     }
     pending.erase(0, start);
     if (pending.size() > 8192) {  // a line without end: log it in pieces
-      spdlog::info("[{}] {}", label_, pending);
+      log_.info("{}", pending);
       pending.clear();
     }
   }
   close(fd);
   std::lock_guard lock(mu_);
   if (!pending.empty()) {
-    spdlog::info("[{}] {}", label_, pending);
+    log_.info("{}", pending);
     tail_.push_back(std::move(pending));
   }
   drained_ = true;

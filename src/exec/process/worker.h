@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/log.h"
 #include "exec/process/function_view.h"
 #include "exec/process/seccomp_program.h"
 #include "exec/process/seccomp_watch.h"
@@ -88,6 +89,7 @@ class Worker {
   void reap(int options);
 
   std::string label_;
+  Log log_;  // [fn:name@version#instance]: the worker's output lines
   pid_t pid_;
   std::string work_dir_;
   std::optional<int> status_;  // waitpid status once reaped

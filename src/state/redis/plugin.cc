@@ -1,7 +1,5 @@
 #include "state/redis/plugin.h"
 
-#include <fmt/format.h>
-
 #include "core/secret_file.h"
 #include "state/redis/store.h"
 
@@ -12,52 +10,43 @@ using Type = ConfigKey::Type;
 
 const ConfigKey kKeys[] = {
     {"host", Type::kString, "127.0.0.1", "Redis host name or address"},
-    {"port", Type::kInt, "6379", "Redis port"},
-    {"db", Type::kInt, "0", "database number"},
+    ConfigKey{"port", Type::kInt, "6379", "Redis port"}.within(1, 65535),
+    ConfigKey{"db", Type::kInt, "0", "database number"}.within(0, 1 << 20),
     {"username", Type::kString, "", "ACL user (Redis 6+); empty = default user"},
     {"passwordFile", Type::kString, "", "file whose first line is the password"},
     {"prefix", Type::kString, "",
      "key prefix; default sie:<site name>. Nodes sharing state use the same prefix"},
-    {"timeout", Type::kDuration, "1s", "connect and reply timeout; slower counts as an outage"},
-    {"maxReadings", Type::kInt, "100000", "readings kept per sensor stream (approximate trim)"},
-    {"maxPending", Type::kInt, "1048576",
-     "writes queued for Redis beyond which new readings are refused (overload)"},
-    {"reconnectMax", Type::kDuration, "2s", "longest delay between reconnect attempts"},
+    ConfigKey{"timeout", Type::kDuration, "1s",
+              "connect and reply timeout; slower counts as an outage"}
+        .withinTime(std::chrono::milliseconds(1)),
+    ConfigKey{"maxReadings", Type::kInt, "100000",
+              "readings kept per sensor stream (approximate trim)"}
+        .within(1, 1e12),
+    ConfigKey{"maxPending", Type::kInt, "1048576",
+              "writes queued for Redis beyond which new readings are refused (overload)"}
+        .within(1, 1e12),
+    ConfigKey{"reconnectMax", Type::kDuration, "2s", "longest delay between reconnect attempts"}
+        .withinTime(std::chrono::milliseconds(1)),
 };
 
 Result<RedisOptions> readOptions(const StateOptions& state, const ConfigValues& config) {
   RedisOptions o;
   o.endpoint.host = config.str("host");
   if (o.endpoint.host.empty()) return config.invalid("state.redis.host must not be empty");
-  const std::int64_t port = config.integer("port");
-  if (port < 1 || port > 65535) {
-    return config.invalid(fmt::format("state.redis.port must be 1..65535 (got {})", port));
-  }
-  o.endpoint.port = static_cast<int>(port);
-  const std::int64_t db = config.integer("db");
-  if (db < 0) return config.invalid(fmt::format("state.redis.db must be >= 0 (got {})", db));
-  o.endpoint.db = static_cast<int>(db);
+  o.endpoint.port = static_cast<int>(config.integer("port"));
+  o.endpoint.db = static_cast<int>(config.integer("db"));
   o.endpoint.username = config.str("username");
   if (const std::string file = config.str("passwordFile"); !file.empty()) {
     o.endpoint.password = SIE_TRY(readSecretFile(file, "passwordFile", config.where()));
   }
   o.endpoint.timeout =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("timeout"));
-  if (o.endpoint.timeout.count() <= 0) return config.invalid("state.redis.timeout must be > 0");
   o.reconnect_max =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("reconnectMax"));
-  if (o.reconnect_max.count() <= 0) {
-    return config.invalid("state.redis.reconnectMax must be > 0");
-  }
   o.prefix = config.str("prefix");
   if (o.prefix.empty()) o.prefix = "sie:" + state.site;
-  const std::int64_t max_readings = config.integer("maxReadings");
-  const std::int64_t max_pending = config.integer("maxPending");
-  if (max_readings < 1 || max_pending < 1) {
-    return config.invalid("state.redis.maxReadings and maxPending must be >= 1");
-  }
-  o.max_readings = static_cast<std::size_t>(max_readings);
-  o.max_pending = static_cast<std::size_t>(max_pending);
+  o.max_readings = static_cast<std::size_t>(config.integer("maxReadings"));
+  o.max_pending = static_cast<std::size_t>(config.integer("maxPending"));
   o.data_dir = state.data_dir;
   o.memory_window = state.memory_window;
   o.batch_interval = state.batch_interval;

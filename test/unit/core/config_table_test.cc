@@ -1,5 +1,9 @@
 #include "core/config_table.h"
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace sie {
@@ -79,7 +83,7 @@ TEST(ConfigTableTest, TableListsAreCheckedEntryByEntry) {
       readConfig(YAML::Load("points:\n  - {address: 3}\n  - {scale: 2}\n"), kNested, "site.yaml");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().where, "site.yaml:3");  // the entry that lacks the key
-  EXPECT_NE(bad.error().message.find("missing required key 'address'"), std::string::npos);
+  EXPECT_NE(bad.error().message.find("missing required key 'points[].address'"), std::string::npos);
   EXPECT_FALSE(readConfig(YAML::Load("points: 3\n"), kNested, "site.yaml"));
   EXPECT_NE(describeConfig(kNested).find("    address (integer, required)"), std::string::npos);
 }
@@ -128,6 +132,74 @@ TEST(ConfigTableTest, BoundsAreCheckedAndNamed) {
   EXPECT_NE(describeConfig(kBounded).find("maxQueued (integer, default 10, 1 to 10000000)"),
             std::string::npos)
       << describeConfig(kBounded);
+}
+
+constexpr ConfigKey kValidated[] = {
+    ConfigKey{"mode", ConfigKey::Type::kString, "binary", "http mode"}.oneOf("binary|structured"),
+    ConfigKey{"timeout", ConfigKey::Type::kDuration, "1s", "deadline"}.withinTime(
+        std::chrono::milliseconds(1), std::chrono::minutes(1)),
+    ConfigKey{"memory", ConfigKey::Type::kSize, "256Mi", "limit"}.atLeast(16 << 20).orZero(),
+    ConfigKey{"alpha", ConfigKey::Type::kDouble, "0.5", "weight"}.within(0, 1).above(0),
+    {"band", ConfigKey::Type::kNumberList, "", "low and high"},
+    {"env", ConfigKey::Type::kStringMap, "", "variables"},
+};
+
+// Each limit is the table's: the reader refuses, naming the key (with its block's path), what it
+// allows and what it got, at the key's line.
+TEST(ConfigTableTest, ValidatorsCheckChoicesDurationsSizesAndLists) {
+  auto v = readConfig(YAML::Load("mode: structured\ntimeout: 250ms\nmemory: 1Gi\nalpha: 1\n"
+                                 "band: [0.3, 0.7]\nenv: {A: x, B: \"3\"}\n"),
+                      kValidated, "site.yaml");
+  ASSERT_TRUE(v) << v.error().str();
+  EXPECT_EQ(v->str("mode"), "structured");
+  EXPECT_EQ(v->bytes("memory"), 1ULL << 30);
+  EXPECT_EQ(v->numbers("band"), (std::vector<double>{0.3, 0.7}));
+  EXPECT_EQ(v->map("env"), (std::map<std::string, std::string>{{"A", "x"}, {"B", "3"}}));
+  auto defaults = readConfig(YAML::Load("{}"), kValidated, "site.yaml");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->bytes("memory"), 256ULL << 20);
+  EXPECT_TRUE(readConfig(YAML::Load("memory: 0"), kValidated, "s"));  // 0: none
+  for (const auto& [yaml, why] : std::vector<std::pair<std::string, std::string>>{
+           {"mode: soap", "'spec.sink.mode' must be binary or structured (got 'soap')"},
+           {"timeout: 500us", "'spec.sink.timeout' must be 1ms to 1m (got 500us)"},
+           {"timeout: 2m", "'spec.sink.timeout' must be 1ms to 1m (got 2m)"},
+           {"memory: 1Mi", "'spec.sink.memory' must be 0 or 16Mi or more (got 1Mi)"},
+           {"memory: lots",
+            "'spec.sink.memory': 'lots' is not a size (use e.g. 65536, 512K, "
+            "256Mi or 1Gi)"},
+           {"memory: 99999999999Ti",
+            "'spec.sink.memory': '99999999999Ti' is not a size (use "
+            "e.g. 65536, 512K, 256Mi or 1Gi)"},
+           {"alpha: 0", "'spec.sink.alpha' must be more than 0 and at most 1 (got 0)"},
+           {"alpha: 1.5", "'spec.sink.alpha' must be more than 0 and at most 1 (got 1.5)"},
+           {"alpha: inf", "'spec.sink.alpha' must be a finite number (got 'inf')"},
+           {"band: [0.3, high]", "'spec.sink.band' must be a list of numbers (got 'high')"},
+           {"env: [A]", "'spec.sink.env' must be a map of strings"},
+           {"env: {A: [1]}", "'spec.sink.env.A' must be a string"},
+           {"colour: red",
+            "unknown key 'spec.sink.colour' (known keys: mode, timeout, memory, "
+            "alpha, band, env)"}}) {
+    auto bad = readConfig(YAML::Load(yaml), kValidated, "site.yaml", {}, "spec.sink");
+    ASSERT_FALSE(bad) << yaml;
+    EXPECT_EQ(bad.error().message, why);
+    EXPECT_EQ(bad.error().where, "site.yaml:1");
+  }
+  const std::string docs = markdownConfig(kValidated);
+  for (const char* row : {"| `mode` | string | `binary` | binary or structured | http mode |",
+                          "| `timeout` | duration | `1s` | 1ms to 1m | deadline |",
+                          "| `memory` | size | `256Mi` | 0 or 16Mi or more | limit |"}) {
+    EXPECT_NE(docs.find(row), std::string::npos) << row << "\n" << docs;
+  }
+}
+
+TEST(ConfigTableTest, ParsesSizes) {
+  EXPECT_EQ(parseSize("65536"), 65536u);
+  EXPECT_EQ(parseSize("512K"), 512'000u);
+  EXPECT_EQ(parseSize("256Mi"), 256ULL << 20);
+  EXPECT_EQ(parseSize("2Ti"), 2ULL << 40);
+  for (const char* bad : {"", "Mi", "-1", "1.5Gi", "1 Gi", "1gi", "18446744073709551615Ki"}) {
+    EXPECT_FALSE(parseSize(bad)) << bad;
+  }
 }
 
 }  // namespace

@@ -74,37 +74,43 @@ routes:
 
 TEST(GatewayConfigTest, UnknownKeysNameFileAndLine) {
   EXPECT_EQ(errorOf("gateway:\n  maxPayload: 5\n"),
-            "site.yaml:2: unknown key 'maxPayload' (known keys: maxPayloadBytes, unmatched)");
-  EXPECT_EQ(errorOf("routes:\n  - match: a\n    filter: []\n"),
-            "site.yaml:3: unknown key 'filter' (known keys: match, validate, filters)");
+            "site.yaml:2: unknown key 'spec.gateway.maxPayload' (known keys: maxPayloadBytes, "
+            "unmatched)");
+  EXPECT_EQ(
+      errorOf("routes:\n  - match: a\n    filter: []\n"),
+      "site.yaml:3: unknown key 'spec.routes[].filter' (known keys: match, validate, filters)");
   EXPECT_THAT(errorOf("routes:\n  - match: a\n    validate:\n      minimum: 1\n"),
-              HasSubstr("site.yaml:4: unknown key 'minimum'"));
+              HasSubstr("site.yaml:4: unknown key 'spec.routes[].validate.minimum'"));
   EXPECT_THAT(
       errorOf("routes:\n  - match: a\n    filters:\n      - {type: ema, alpha: 1, beta: 2}\n"),
-      HasSubstr("site.yaml:4: unknown key 'beta' (known keys: type, alpha)"));
+      HasSubstr(
+          "site.yaml:4: unknown key 'spec.routes[].filters[].beta' (known keys: type, alpha)"));
 }
 
 TEST(GatewayConfigTest, ValueErrors) {
   EXPECT_EQ(errorOf("gateway:\n  unmatched: drop\n"),
-            "site.yaml:2: 'unmatched' must be accept or reject (got 'drop')");
+            "site.yaml:2: 'spec.gateway.unmatched' must be accept or reject (got 'drop')");
   EXPECT_EQ(errorOf("gateway:\n  maxPayloadBytes: 0\n"),
-            "site.yaml:2: 'maxPayloadBytes' must be 1..67108864 (got 0)");
-  EXPECT_THAT(errorOf("gateway:\n  maxPayloadBytes: lots\n"),
-              HasSubstr("site.yaml:2: 'maxPayloadBytes' must be"));
+            "site.yaml:2: 'spec.gateway.maxPayloadBytes' must be 1 to 67108864 (got 0)");
+  EXPECT_THAT(
+      errorOf("gateway:\n  maxPayloadBytes: lots\n"),
+      HasSubstr("site.yaml:2: 'spec.gateway.maxPayloadBytes' must be an integer (got 'lots')"));
   EXPECT_EQ(errorOf("routes:\n  - validate: {min: 1}\n"),
-            "site.yaml:2: missing required key 'match' (sensor id pattern (MQTT wildcards + and "
+            "site.yaml:2: missing required key 'spec.routes[].match' (sensor id pattern (MQTT "
+            "wildcards + and "
             "#); the first matching route wins)");
   EXPECT_THAT(errorOf("routes:\n  - match: \"a+/b\"\n"), HasSubstr("site.yaml:2: topic pattern"));
   EXPECT_EQ(errorOf("routes:\n  - match: a\n    validate: {min: 5, max: 1}\n"),
             "site.yaml:3: 'min' must be <= 'max' (got 5 > 1)");
   EXPECT_EQ(errorOf("routes:\n  - match: a\n    validate: {max: nan}\n"),
-            "site.yaml:3: 'max' must be a finite number");
+            "site.yaml:3: 'spec.routes[].validate.max' must be a finite number (got 'nan')");
   EXPECT_EQ(errorOf("routes:\n  - match: a\n    validate:\n      onInvalid: drop\n"),
-            "site.yaml:4: 'onInvalid' must be reject or flag (got 'drop')");
-  EXPECT_THAT(errorOf("routes:\n  - match: a\n    validate: {maxAge: 10 parsecs}\n"),
-              HasSubstr("site.yaml:3: 'maxAge'"));
+            "site.yaml:4: 'spec.routes[].validate.onInvalid' must be reject or flag (got 'drop')");
+  EXPECT_THAT(
+      errorOf("routes:\n  - match: a\n    validate: {maxAge: 10 parsecs}\n"),
+      HasSubstr("site.yaml:3: 'spec.routes[].validate.maxAge': '10 parsecs' has no known unit"));
   EXPECT_EQ(errorOf("routes:\n  - match: a\n    validate: {maxAge: 0}\n"),
-            "site.yaml:3: 'maxAge' must be > 0");
+            "site.yaml:3: 'spec.routes[].validate.maxAge' must be more than 0 (got 0)");
   EXPECT_EQ(errorOf("routes:\n  match: a\n"), "site.yaml:2: 'routes' must be a list of routes");
 }
 
@@ -118,14 +124,22 @@ TEST(GatewayConfigTest, FilterErrors) {
   EXPECT_EQ(filter("{delta: 1}"),
             "site.yaml:4: filter has no 'type' (deadband, median, ema, rateLimit, downsample)");
   EXPECT_EQ(filter("deadband"), "site.yaml:4: a filter must be a map with a 'type'");
-  EXPECT_THAT(filter("{type: deadband}"), HasSubstr("missing required key 'delta'"));
-  EXPECT_EQ(filter("{type: deadband, delta: -1}"), "site.yaml:4: 'delta' must be >= 0");
-  EXPECT_EQ(filter("{type: median, window: 2}"), "site.yaml:4: 'window' must be 3..1001 (got 2)");
-  EXPECT_EQ(filter("{type: median, k: 0}"), "site.yaml:4: 'k' must be > 0");
-  EXPECT_EQ(filter("{type: ema, alpha: 1.5}"), "site.yaml:4: 'alpha' must be in (0, 1] (got 1.5)");
-  EXPECT_EQ(filter("{type: rateLimit, minInterval: 0s}"), "site.yaml:4: 'minInterval' must be > 0");
+  EXPECT_THAT(filter("{type: deadband}"),
+              HasSubstr("missing required key 'spec.routes[].filters[].delta'"));
+  EXPECT_EQ(filter("{type: deadband, delta: -1}"),
+            "site.yaml:4: 'spec.routes[].filters[].delta' must be 0 or more (got -1)");
+  EXPECT_EQ(filter("{type: median, window: 2}"),
+            "site.yaml:4: 'spec.routes[].filters[].window' must be 3 to 1001 (got 2)");
+  EXPECT_EQ(filter("{type: median, k: 0}"),
+            "site.yaml:4: 'spec.routes[].filters[].k' must be more than 0 (got 0)");
+  EXPECT_EQ(filter("{type: ema, alpha: 1.5}"),
+            "site.yaml:4: 'spec.routes[].filters[].alpha' must be more than 0 and at most 1 (got "
+            "1.5)");
+  EXPECT_EQ(filter("{type: rateLimit, minInterval: 0s}"),
+            "site.yaml:4: 'spec.routes[].filters[].minInterval' must be more than 0 (got 0s)");
   EXPECT_EQ(filter("{type: downsample, interval: 1s, aggregate: median}"),
-            "site.yaml:4: 'aggregate' must be mean, min, max or last (got 'median')");
+            "site.yaml:4: 'spec.routes[].filters[].aggregate' must be mean, min, max or last (got "
+            "'median')");
   EXPECT_EQ(errorOf("routes:\n  - match: a\n    filters: {type: ema}\n"),
             "site.yaml:3: 'filters' must be a list");
 }

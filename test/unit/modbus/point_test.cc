@@ -83,7 +83,10 @@ TEST(ModbusPointTest, ConfigErrorsSayWhatIsAllowed) {
   EXPECT_THAT(read("{address: 3, table: holdings}").error().message,
               HasSubstr("coil, discrete, holding or input"));
   EXPECT_THAT(read("{address: 3, dataType: float64}").error().message, HasSubstr("int16, uint16"));
-  EXPECT_THAT(read("{address: 70000}").error().message, HasSubstr("0..65535"));
+  EXPECT_THAT(read("{address: 70000}").error().message,
+              HasSubstr("'address' must be 0 to 65535 (got 70000)"));
+  EXPECT_THAT(read("{address: 3, dataType: bool}").error().message,
+              HasSubstr("a holding register holds a number"));
   EXPECT_THAT(read("{address: 65535, dataType: uint32}").error().message, HasSubstr("runs past"));
   EXPECT_THAT(read("{address: 1, table: coil, dataType: float32}").error().message,
               HasSubstr("one bit"));

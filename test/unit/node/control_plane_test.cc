@@ -19,6 +19,7 @@
 #include "core/sha256.h"
 #include "core/signing.h"
 #include "faulty_env.h"
+#include "runtime_schemas.h"
 #include "table_harness.h"
 #include "wait_until.h"
 
@@ -636,7 +637,7 @@ class SignedControlPlaneTest : public ControlPlaneTest {
   DeployRequest signedRequest(const std::string& text, std::int64_t sequence,
                               const std::string& key = "sie.key") {
     DeployRequest r = requestOf(text);
-    auto spec = parseManifests({"x.yaml", text});
+    auto spec = parseManifests({"x.yaml", text}, sie::testing::runtimeSchemas());
     EXPECT_TRUE(spec) << spec.error().str();
     const std::string document = hashBundle(spec->front(), text, sequence).value().text();
     auto signature = signDetached(document, data_.str() + "/" + key);

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "config/function_manifest.h"
+#include "runtime_schemas.h"
 
 namespace sie::node {
 namespace {
@@ -50,7 +51,7 @@ class FunctionBundleTest : public ::testing::Test {
   }
 
   FunctionBundle hashed(std::int64_t sequence = 7) {
-    auto specs = parseManifests({root_ + "/score.yaml", kManifest});
+    auto specs = parseManifests({root_ + "/score.yaml", kManifest}, sie::testing::runtimeSchemas());
     EXPECT_TRUE(specs) << specs.error().str();
     auto bundle = hashBundle(specs->front(), kManifest, sequence);
     EXPECT_TRUE(bundle) << bundle.error().str();
@@ -144,7 +145,7 @@ TEST_F(FunctionBundleTest, EveryDifferenceIsNamed) {
 
 TEST_F(FunctionBundleTest, AMissingFileTheFunctionReadsIsAnError) {
   std::filesystem::remove(root_ + "/table.csv");
-  auto specs = parseManifests({root_ + "/score.yaml", kManifest});
+  auto specs = parseManifests({root_ + "/score.yaml", kManifest}, sie::testing::runtimeSchemas());
   ASSERT_TRUE(specs);
   EXPECT_FALSE(hashBundle(specs->front(), kManifest, 1));
 }

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "exec/onnx/model_binding.h"
+#include "exec/process/process_binding.h"
+#include "runtime_schemas.h"
+
 namespace sie::node {
 namespace {
 
@@ -28,7 +32,7 @@ spec:
 )";
 
 Result<std::vector<FunctionSpec>> parse(const std::string& text) {
-  return parseManifests({"functions/pump.yaml", text});
+  return parseManifests({"functions/pump.yaml", text}, sie::testing::runtimeSchemas());
 }
 
 std::string errorOf(const std::string& text) {
@@ -83,7 +87,7 @@ TEST(FunctionManifestTest, ReadsSeveralDocumentsAndDefaultsOutputs) {
 
 TEST(FunctionManifestTest, ErrorsNameFileLineAndField) {
   EXPECT_EQ(errorOf(replaced(kGood, "scaling: {min: 0, max: 4}", "scaling: {min: 2, max: 1}")),
-            "functions/pump.yaml:20: spec.scaling.max must be >= 1 and >= min (got max 1 < min 2)");
+            "functions/pump.yaml:20: spec.scaling.max must be at least min (got max 1 < min 2)");
   EXPECT_NE(
       errorOf(replaced(kGood, "kind: Function", "kind: Deployment")).find("kind must be Function"),
       std::string::npos);
@@ -105,11 +109,11 @@ TEST(FunctionManifestTest, ErrorsNameFileLineAndField) {
             std::string::npos);
   EXPECT_NE(errorOf(replaced(kGood, "kind: window, last: 60", "kind: window")).find("needs 'last'"),
             std::string::npos);
-  EXPECT_NE(
-      errorOf(replaced(kGood, "kind: kv, key", "kind: sql, key")).find("kind must be window or kv"),
-      std::string::npos);
+  EXPECT_NE(errorOf(replaced(kGood, "kind: kv, key", "kind: sql, key"))
+                .find("'spec.inputs[].kind' must be window or kv (got 'sql')"),
+            std::string::npos);
   EXPECT_NE(errorOf(replaced(kGood, "runtime: builtin", "runtime: builtin\n  replicas: 3"))
-                .find("unknown key 'replicas'"),
+                .find("unknown key 'spec.replicas'"),
             std::string::npos);
 }
 
@@ -147,7 +151,8 @@ TEST(FunctionManifestTest, DocumentsKeepTheirFileLineNumbers) {
 }
 
 TEST(FunctionManifestTest, RejectsADuplicateNameAndVersionAcrossFiles) {
-  auto specs = parseManifestSet({{"a.yaml", kGood}, {"b.yaml", kGood}});
+  auto specs =
+      parseManifestSet({{"a.yaml", kGood}, {"b.yaml", kGood}}, sie::testing::runtimeSchemas());
   ASSERT_FALSE(specs);
   EXPECT_NE(specs.error().str().find("pump-health@2 is declared twice (first at a.yaml:4)"),
             std::string::npos)
@@ -183,35 +188,37 @@ spec:
 )";
 
 TEST(FunctionManifestTest, ParsesModelBindingsAndBatching) {
-  auto specs = parseManifests({"site/functions/zone.yaml", kModel});
+  auto specs = parseManifests({"site/functions/zone.yaml", kModel}, sie::testing::runtimeSchemas());
   ASSERT_TRUE(specs) << specs.error().str();
   const FunctionSpec& s = specs->front();
   EXPECT_EQ(s.base_dir, "site/functions");
   EXPECT_EQ(s.batch.max_size, 64);
   EXPECT_EQ(s.batch.max_delay, std::chrono::microseconds(500));
-  ASSERT_TRUE(s.model);
-  EXPECT_EQ(s.model->channels, (std::vector<std::string>{"temperature", "airflow"}));
-  EXPECT_EQ(s.model->window, 30u);
-  EXPECT_EQ(s.model->hop, std::chrono::seconds(10));
-  EXPECT_EQ(s.model->mean, (std::vector<double>{20, 1500}));
-  EXPECT_EQ(s.model->std, (std::vector<double>{2, 300.5}));
-  EXPECT_EQ(s.model->score, "reconstruction");
-  EXPECT_EQ(s.model->threshold, 0.7);
-  EXPECT_EQ(s.model->error_scale, 0.02);
+  ASSERT_NE(onnx::modelBinding(s), nullptr);
+  EXPECT_EQ(onnx::modelBinding(s)->channels, (std::vector<std::string>{"temperature", "airflow"}));
+  EXPECT_EQ(onnx::modelBinding(s)->window, 30u);
+  EXPECT_EQ(onnx::modelBinding(s)->hop, std::chrono::seconds(10));
+  EXPECT_EQ(onnx::modelBinding(s)->mean, (std::vector<double>{20, 1500}));
+  EXPECT_EQ(onnx::modelBinding(s)->std, (std::vector<double>{2, 300.5}));
+  EXPECT_EQ(onnx::modelBinding(s)->score, "reconstruction");
+  EXPECT_EQ(onnx::modelBinding(s)->threshold, 0.7);
+  EXPECT_EQ(onnx::modelBinding(s)->error_scale, 0.02);
   EXPECT_EQ(s.inputs[1].sensor, "hvac/{2}/airflow");
-  EXPECT_EQ(s.model->resample, std::chrono::nanoseconds(0));  // the trigger's own readings
-  EXPECT_FALSE(s.model->linear);
+  EXPECT_EQ(onnx::modelBinding(s)->resample,
+            std::chrono::nanoseconds(0));  // the trigger's own readings
+  EXPECT_FALSE(onnx::modelBinding(s)->linear);
   auto resampled =
       parseManifests({"site/functions/zone.yaml",
                       replaced(kModel, "    hop: 10s\n",
-                               "    hop: 10s\n    resample: 500ms\n    interpolate: linear\n")});
+                               "    hop: 10s\n    resample: 500ms\n    interpolate: linear\n")},
+                     sie::testing::runtimeSchemas());
   ASSERT_TRUE(resampled) << resampled.error().str();
-  EXPECT_EQ(resampled->front().model->resample, std::chrono::milliseconds(500));
-  EXPECT_TRUE(resampled->front().model->linear);
+  EXPECT_EQ(onnx::modelBinding(resampled->front())->resample, std::chrono::milliseconds(500));
+  EXPECT_TRUE(onnx::modelBinding(resampled->front())->linear);
   // Without the blocks: no model binding, no batching.
   auto plain = parse(kGood);
   ASSERT_TRUE(plain);
-  EXPECT_FALSE(plain->front().model);
+  EXPECT_EQ(onnx::modelBinding(plain->front()), nullptr);
   EXPECT_EQ(plain->front().batch.max_size, 1);
 }
 
@@ -221,27 +228,27 @@ TEST(FunctionManifestTest, ModelAndBatchErrorsNameTheField) {
                 .find("mean and std need one number per channel"),
             std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "mean: [20, 1500]", "mean: [20, warm]"))
-                .find("spec.model.mean must be a list of numbers (got 'warm')"),
+                .find("'spec.model.mean' must be a list of numbers (got 'warm')"),
             std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "score: reconstruction", "score: vibes"))
-                .find("spec.model.score must be probability, reconstruction or residual"),
+                .find("'spec.model.score' must be probability, reconstruction or residual"),
             std::string::npos);
-  EXPECT_NE(
-      errorOf(replaced(m, "errorScale: 0.02", "errorScale: 0")).find("errorScale must be > 0"),
-      std::string::npos);
+  EXPECT_NE(errorOf(replaced(m, "errorScale: 0.02", "errorScale: 0"))
+                .find("'spec.model.errorScale' must be more than 0 (got 0)"),
+            std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "window: 30", "window: 0"))
-                .find("spec.model.window must be between 1 and 100000"),
+                .find("'spec.model.window' must be 1 to 100000 (got 0)"),
             std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "maxSize: 64", "maxSize: 0"))
-                .find("spec.batch.maxSize must be between 1 and 4096"),
+                .find("'spec.batch.maxSize' must be 1 to 4096 (got 0)"),
             std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "maxDelay: 500us", "maxDelay: 5s"))
-                .find("spec.batch.maxDelay must be between 0 and 1s"),
+                .find("'spec.batch.maxDelay' must be 0 to 1s (got 5s)"),
             std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "    hop: 10s\n", "    hopp: 10s\n")).find("hopp"),
             std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "    hop: 10s\n", "    resample: 1s\n    interpolate: cubic\n"))
-                .find("spec.model.interpolate must be hold or linear (got 'cubic')"),
+                .find("'spec.model.interpolate' must be hold or linear (got 'cubic')"),
             std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "    hop: 10s\n", "    interpolate: linear\n"))
                 .find("linear needs spec.model.resample"),
@@ -275,7 +282,8 @@ TEST(FunctionManifestTest, ParsesEscalationAndNamesItsErrors) {
   EXPECT_NE(
       errorOf(replaced(m, "to: zone-big", "to: zone-model")).find("names the function itself"),
       std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "deadline: 20ms", "deadline: 0ms")).find("between 1ms and 60s"),
+  EXPECT_NE(errorOf(replaced(m, "deadline: 20ms", "deadline: 0ms"))
+                .find("'spec.escalate.deadline' must be 1ms to 1m (got 0ms)"),
             std::string::npos);
 }
 
@@ -339,8 +347,8 @@ spec:
 TEST(FunctionManifestTest, ParsesProcessBindings) {
   auto specs = parse(kProcess);
   ASSERT_TRUE(specs) << specs.error().str();
-  const ProcessBinding& p = *specs->front().process;
-  EXPECT_EQ(p.protocol, ProcessBinding::Protocol::kLambda);
+  const process::ProcessBinding& p = *process::processBinding(specs->front());
+  EXPECT_EQ(p.protocol, process::ProcessBinding::Protocol::kLambda);
   EXPECT_EQ(p.args, std::vector<std::string>{"--fast"});
   EXPECT_EQ(p.env.at("MODE"), "strict");
   EXPECT_EQ(p.env.at("LEVEL"), "3");
@@ -358,39 +366,42 @@ TEST(FunctionManifestTest, ParsesProcessBindings) {
   const std::string plain = m.substr(0, m.find("  process:"));
   auto defaults = parse(plain);
   ASSERT_TRUE(defaults) << defaults.error().str();
-  ASSERT_TRUE(defaults->front().process);
-  EXPECT_EQ(defaults->front().process->protocol, ProcessBinding::Protocol::kNative);
-  EXPECT_FALSE(defaults->front().process->network);
-  EXPECT_EQ(defaults->front().process->memory_bytes, 256ULL << 20);
-  EXPECT_EQ(defaults->front().process->processes, 1);
-  EXPECT_EQ(defaults->front().process->scratch_bytes, 64ULL << 20);
+  ASSERT_NE(process::processBinding(defaults->front()), nullptr);
+  EXPECT_EQ(process::processBinding(defaults->front())->protocol,
+            process::ProcessBinding::Protocol::kNative);
+  EXPECT_FALSE(process::processBinding(defaults->front())->network);
+  EXPECT_EQ(process::processBinding(defaults->front())->memory_bytes, 256ULL << 20);
+  EXPECT_EQ(process::processBinding(defaults->front())->processes, 1);
+  EXPECT_EQ(process::processBinding(defaults->front())->scratch_bytes, 64ULL << 20);
 }
 
 TEST(FunctionManifestTest, ProcessErrorsNameTheField) {
   const std::string m = kProcess;
   EXPECT_NE(errorOf(replaced(m, "protocol: lambda", "protocol: grpc"))
-                .find("spec.process.protocol must be native or lambda (got 'grpc')"),
+                .find("'spec.process.protocol' must be native or lambda (got 'grpc')"),
             std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "memory: 128Mi", "memory: lots"))
-                .find("spec.process.memory must be a size"),
+                .find("'spec.process.memory': 'lots' is not a size"),
             std::string::npos);
-  EXPECT_NE(errorOf(replaced(m, "memory: 128Mi", "memory: 1Mi")).find("at least 16Mi"),
+  EXPECT_NE(errorOf(replaced(m, "memory: 128Mi", "memory: 1Mi"))
+                .find("'spec.process.memory' must be 0 or 16Mi or more (got 1Mi)"),
             std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "openFiles: 256", "openFiles: 3"))
-                .find("openFiles must be between 16 and 65536"),
+                .find("'spec.process.openFiles' must be 16 to 65536 (got 3)"),
             std::string::npos);
   for (const char* bad : {"scratch: 512Ki", "scratch: 2Ti", "scratch: plenty"}) {
-    EXPECT_NE(errorOf(replaced(m, "scratch: 16Mi", bad))
-                  .find("spec.process.scratch must be a size from 1Mi to 1Ti"),
-              std::string::npos)
-        << bad;
+    const std::string error = errorOf(replaced(m, "scratch: 16Mi", bad));
+    EXPECT_NE(error.find("'spec.process.scratch'"), std::string::npos) << bad;
+    EXPECT_TRUE(error.find("must be 0 or 1Mi to 1Ti") != std::string::npos ||
+                error.find("is not a size") != std::string::npos)
+        << error;
   }
   EXPECT_TRUE(parse(replaced(m, "scratch: 16Mi", "scratch: 0")));
   EXPECT_NE(errorOf(replaced(m, "processes: 4", "processes: 0"))
-                .find("processes must be between 1 and 4096"),
+                .find("'spec.process.processes' must be 1 to 4096 (got 0)"),
             std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "env: {MODE: strict, LEVEL: \"3\"}", "env: [MODE]"))
-                .find("spec.process.env must be a map"),
+                .find("'spec.process.env' must be a map of strings"),
             std::string::npos);
   EXPECT_NE(errorOf(replaced(m, "    cpu: 30s\n", "    cpus: 30s\n")).find("cpus"),
             std::string::npos);
@@ -415,6 +426,67 @@ TEST(FunctionManifestTest, ProcessEnvRefusesCodeInjectionVariables) {
   }
   EXPECT_TRUE(parse(replaced(m, "env: {MODE: strict, LEVEL: \"3\"}",
                              "env: {_HANDLER: fn.handler, PYTHONPATH: lib, LDAP_URI: x}")));
+}
+
+}  // namespace
+}  // namespace sie::node
+
+namespace sie::node {
+namespace {
+
+// A runtime the parser has never heard of: its schema alone makes its block readable.
+struct ToySettings {
+  std::string colour;
+  std::uint64_t memory = 0;
+};
+
+constexpr ConfigKey kToyKeys[] = {
+    ConfigKey{"colour", ConfigKey::Type::kString, "red", "paint"}.oneOf("red|green"),
+    ConfigKey{"memory", ConfigKey::Type::kSize, "1Mi", "room"}.within(1 << 20, 1 << 30),
+};
+
+Status applyToy(const ConfigValues& block, FunctionSpec& spec) {
+  spec.settings = ToySettings{block.str("colour"), block.bytes("memory")};
+  spec.read_paths.push_back("toy-data");
+  return ok();
+}
+
+constexpr const char* kToy = R"(apiVersion: sie/v1
+kind: Function
+metadata: {name: toy}
+spec:
+  runtime: toy
+  handler: play
+  triggers: [a/#]
+  toy: {colour: green, memory: 2Mi}
+)";
+
+TEST(FunctionManifestTest, ARuntimesOwnBlockIsReadByItsSchema) {
+  const RuntimeSchemas schemas{{"toy", RuntimeSchema{"toy", kToyKeys, false, applyToy}}};
+  auto specs = parseManifests({"f.yaml", kToy}, schemas);
+  ASSERT_TRUE(specs) << specs.error().str();
+  const auto* toy = std::any_cast<ToySettings>(&specs->front().settings);
+  ASSERT_NE(toy, nullptr);
+  EXPECT_EQ(toy->colour, "green");
+  EXPECT_EQ(toy->memory, 2u << 20);
+  EXPECT_EQ(specs->front().read_paths, std::vector<std::string>{"toy-data"});
+
+  // Its keys are checked like any block's, named by their path.
+  std::string wrong = kToy;
+  wrong.replace(wrong.find("green"), 5, "blue");
+  auto refused = parseManifests({"f.yaml", wrong}, schemas);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().str(), "f.yaml:8: 'spec.toy.colour' must be red or green (got 'blue')");
+  // Without the schema (a node without that runtime) the block is an unknown key...
+  auto unknown = parseManifests({"f.yaml", kToy}, {});
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("unknown key 'spec.toy'"), std::string::npos);
+  // ...and another runtime's block is refused, naming whose it is.
+  std::string other = kToy;
+  other.replace(other.find("runtime: toy"), 12, "runtime: builtin");
+  auto misplaced = parseManifests({"f.yaml", other}, schemas);
+  ASSERT_FALSE(misplaced);
+  EXPECT_EQ(misplaced.error().str(), "f.yaml:8: spec.toy is for runtime: toy");
 }
 
 }  // namespace

@@ -51,7 +51,7 @@ TEST(SiteConfigTest, ErrorsAreSpecific) {
 
   auto unknown = parseSite({"s.yaml", std::string(kSite) + "  colour: blue\n"}, {});
   ASSERT_FALSE(unknown);
-  EXPECT_NE(unknown.error().message.find("unknown key 'colour'"), std::string::npos);
+  EXPECT_NE(unknown.error().message.find("unknown key 'spec.colour'"), std::string::npos);
 
   auto nameless = parseSite(
       {"s.yaml", std::string(kSite).replace(std::string(kSite).find("name: plant, "), 13, "")}, {});
@@ -96,7 +96,7 @@ TEST(SiteConfigTest, AuditSealingHasDefaultsAndIsConfigurable) {
 
   auto tiny = parseSite({"s.yaml", std::string(kSite) + "  audit: {maxRecords: 3}\n"}, {});
   ASSERT_FALSE(tiny);
-  EXPECT_NE(tiny.error().message.find("audit.maxRecords must be 0 or at least 10"),
+  EXPECT_NE(tiny.error().message.find("'spec.audit.maxRecords' must be 0 or 10 or more (got 3)"),
             std::string::npos);
   auto unsealed = parseSite(
       {"s.yaml", std::string(kSite) +

@@ -1,7 +1,8 @@
 // The onnx runtime through the Executor interface: deploy-time validation of models and bindings,
 // pre-processing (windows, zero-order hold, normalization, blocks), scoring, per-event errors.
-#include "exec/onnx/onnx_executor.h"
+#include "exec/onnx/model_binding.h"
 #include "exec/onnx/model_info.h"
+#include "exec/onnx/onnx_executor.h"
 
 #include <cmath>
 #include <filesystem>
@@ -16,10 +17,10 @@
 namespace sie::onnx {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::bytesOf;
 using testing::Dense;
 using testing::denseModel;
+using ::testing::HasSubstr;
 
 constexpr std::int64_t kSecond = 1'000'000'000;
 
@@ -46,7 +47,7 @@ class OnnxExecutorTest : public ::testing::Test {
     s.handler = model;
     s.triggers = {"plant/#"};
     s.inputs = std::move(inputs);
-    s.model = std::move(binding);
+    s.settings = std::move(binding);
     s.source_file = "functions/model.yaml:3";
     s.base_dir = dir_.string();
     return s;
@@ -70,7 +71,9 @@ InputBinding window(std::string name, std::size_t last, std::string sensor = "")
   return b;
 }
 
-Sample at(std::int64_t s, double v, Quality q = Quality::kGood) { return Sample{s * kSecond, {v}, q}; }
+Sample at(std::int64_t s, double v, Quality q = Quality::kGood) {
+  return Sample{s * kSecond, {v}, q};
+}
 
 struct Call {
   explicit Call(const FunctionSpec& s) : spec(s) {
@@ -133,7 +136,8 @@ TEST_F(OnnxExecutorTest, BuildsTheInputFromWindowsNormalizesAndScores) {
   binding.threshold = 0.99999999;
   binding.mean = {16, 2};
   binding.std = {1, 1};
-  const auto strict = spec("sum.onnx", {window("temp", 3), window("flow", 4, "plant/{2}/flow")}, binding);
+  const auto strict =
+      spec("sum.onnx", {window("temp", 3), window("flow", 4, "plant/{2}/flow")}, binding);
   auto strict_instance = exec_->instantiate(strict);
   ASSERT_TRUE(strict_instance) << strict_instance.error().str();
   Call again(strict);
@@ -191,7 +195,8 @@ Sample atMs(std::int64_t ms, double v) { return Sample{ms * 1'000'000, {v}, Qual
 // in place of the trigger's own irregular readings, every channel sampled onto it.
 TEST_F(OnnxExecutorTest, ResampledWindowsPutEveryChannelOnARegularTimeline) {
   writeModel("sum.onnx", bytesOf(denseModel(twoChannelSum())));
-  const std::vector<InputBinding> inputs = {window("temp", 10), window("flow", 10, "plant/{2}/flow")};
+  const std::vector<InputBinding> inputs = {window("temp", 10),
+                                            window("flow", 10, "plant/{2}/flow")};
   ModelBinding hold;
   hold.resample = std::chrono::seconds(1);
   ModelBinding linear = hold;
@@ -226,8 +231,7 @@ TEST_F(OnnxExecutorTest, ResampledWindowsPutEveryChannelOnARegularTimeline) {
   EXPECT_NEAR(score(interpolated, temp, flow).score,
               sigmoid((t7 + t8 + t9 + 3) + (1 + 1.0 / 3 + 1 + 2.0 / 3 + 2 + 2) - 1.0), 1e-5);
   // Without resampling the trigger's last three readings and itself are the window: 0, 1, 2, 3.
-  EXPECT_NEAR(score(own, temp, flow).score, sigmoid((0 + 1 + 2 + 3) + (1 + 1 + 2 + 2) - 1.0),
-              1e-5);
+  EXPECT_NEAR(score(own, temp, flow).score, sigmoid((0 + 1 + 2 + 3) + (1 + 1 + 2 + 2) - 1.0), 1e-5);
 
   // History that does not reach back to the first point (7 s) is warming up, and says so.
   const Decision cold = score(held, {atMs(7500, 10), atMs(8500, 12)}, flow);
@@ -265,8 +269,11 @@ TEST_F(OnnxExecutorTest, ResidualForecastsTheTriggerFromTheReadingsBeforeIt) {
   d.op = "";
   d.weights = {0, 0, 1};  // forecast: the last reading again
   d.bias = {0};
-  d.metadata = {{"sie.window", "3"}, {"sie.score", "residual"}, {"sie.error_scale", "1"},
-                {"sie.mean", "0"}, {"sie.std", "2"}};
+  d.metadata = {{"sie.window", "3"},
+                {"sie.score", "residual"},
+                {"sie.error_scale", "1"},
+                {"sie.mean", "0"},
+                {"sie.std", "2"}};
   writeModel("persist.onnx", bytesOf(denseModel(d)));
   const auto s = spec("persist.onnx", {window("v", 3)});
   ASSERT_EQ(validationError(s), "");
@@ -360,13 +367,16 @@ TEST_F(OnnxExecutorTest, DeployRejectsBrokenModelsAndBindingsWithTheReason) {
   EXPECT_THAT(validationError(spec("missing.onnx", two)), HasSubstr("does not exist"));
   EXPECT_THAT(validationError(spec("wide.onnx", two)),
               HasSubstr("dimension 1 is 5, but 2 channel(s) × window 4 need 8"));
-  EXPECT_THAT(validationError(spec("ae-no-scale.onnx", two)), HasSubstr("needs spec.model.errorScale"));
+  EXPECT_THAT(validationError(spec("ae-no-scale.onnx", two)),
+              HasSubstr("needs spec.model.errorScale"));
   EXPECT_THAT(validationError(spec("sum.onnx", {window("temp", 3)})),
               HasSubstr("the model takes 2 channels (temperature,flow), the function binds 1"));
-  EXPECT_THAT(validationError(spec("sum.onnx", {window("flow", 4, "plant/x/flow"), window("temp", 3)})),
-              HasSubstr("the first channel ('flow') must be the triggering sensor's window"));
-  EXPECT_THAT(validationError(spec("sum.onnx", {window("temp", 3), window("flow", 2, "plant/x/flow")})),
-              HasSubstr("input 'flow': last is 2 but the model's window of 4 needs 4"));
+  EXPECT_THAT(
+      validationError(spec("sum.onnx", {window("flow", 4, "plant/x/flow"), window("temp", 3)})),
+      HasSubstr("the first channel ('flow') must be the triggering sensor's window"));
+  EXPECT_THAT(
+      validationError(spec("sum.onnx", {window("temp", 3), window("flow", 2, "plant/x/flow")})),
+      HasSubstr("input 'flow': last is 2 but the model's window of 4 needs 4"));
   ModelBinding zero_std;
   zero_std.mean = {0, 0};
   zero_std.std = {1, 0};

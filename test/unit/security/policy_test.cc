@@ -232,7 +232,7 @@ TEST(PolicyTest, EveryMistakeIsAnErrorAtItsLineThatSaysWhatToWrite) {
       {"  - {subjects: [], actions: [read]}\n", "policy.yaml:4", "'subjects' is empty"},
       {"  - {actions: [read]}\n", "policy.yaml:4", "missing required key 'subjects'"},
       {"  - {subjects: [role:viewer], actions: [read], effect: maybe}\n", "policy.yaml:4",
-       "effect must be allow or deny (got 'maybe')"},
+       "'effect' must be allow or deny (got 'maybe')"},
       {"  - {subjects: role:viewer, actions: [read]}\n", "policy.yaml:4",
        "'subjects' must be a list"},
       {"  - {subjects: [role:viewer], actions: [read]\n", "policy.yaml:5", "invalid YAML"},
