@@ -1,5 +1,6 @@
 // The MQTT source and sink against a real mosquitto broker, driven by the real mosquitto_pub and
 // mosquitto_sub clients.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -493,6 +495,91 @@ TEST_F(MqttTest, SparkplugBirthDataGapAndRebirth) {
   EXPECT_THAT(deadLetters()[0].reason,
               HasSubstr("sequence gap from plant/edge1: expected 2, got 7"));
   EXPECT_EQ(deadLetters()[0].subject, "spBv1.0/plant/NDATA/edge1");
+}
+
+// A primary host announces itself on spBv1.0/STATE/<hostId> (Sparkplug 3.0): its birth when
+// connected; its will when the connection is lost without a DISCONNECT (here the broker drops it
+// for another client taking the host's client id), then a new birth on reconnect; a birth again
+// when someone marks it offline while it is connected; and its death, same timestamp as its
+// birth, when it stops. Other hosts' STATE messages are neither data nor dead letters.
+TEST_F(MqttTest, SparkplugPrimaryHostPublishesItsStateBirthWillAndDeath) {
+  startNode(fmt::format(R"(    - name: spb
+      type: sparkplug
+      port: {}
+      clientId: sie-scada
+      groupId: "+"
+      hostId: scada1
+)",
+                        broker_.port()));
+  const auto retained = [&] {  // the STATE message the broker keeps for the host
+    return capture(
+        fmt::format("mosquitto_sub -p {} -t spBv1.0/STATE/scada1 -C 1 -W 3 -F %p", broker_.port()));
+  };
+  const auto stateOf = [](const std::string& line) {
+    const auto json = nlohmann::json::parse(line, nullptr, false);
+    return json.is_object() && json.contains("online") && json.contains("timestamp")
+               ? std::optional(
+                     std::pair(json["online"].get<bool>(), json["timestamp"].get<std::int64_t>()))
+               : std::nullopt;
+  };
+  std::optional<std::pair<bool, std::int64_t>> birth;
+  ASSERT_TRUE(waitUntil([&] {
+    birth = stateOf(retained());
+    return birth && birth->first;
+  }));
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  EXPECT_NEAR(static_cast<double>(birth->second), static_cast<double>(now_ms), 60'000);
+
+  // Every STATE message from here on, one per line.
+  const std::string log = data_.file("state.log");
+  ASSERT_EQ(run(fmt::format("mosquitto_sub -p {} -t spBv1.0/STATE/scada1 -F %p -W 20 > {} 2>&1 &",
+                            broker_.port(), log)),
+            0);
+  const auto states = [&] {
+    std::vector<std::pair<bool, std::int64_t>> out;
+    std::ifstream in(log);
+    for (std::string line; std::getline(in, line);) {
+      if (auto state = stateOf(line)) out.push_back(*state);
+    }
+    return out;
+  };
+  ASSERT_TRUE(waitUntil([&] { return !states().empty(); }));  // the retained birth
+  run(fmt::format("mosquitto_sub -p {} -i sie-scada -t nothing -W 1 >/dev/null 2>&1",
+                  broker_.port()));
+  ASSERT_TRUE(waitUntil([&] {
+    const auto seen = states();
+    const auto will = std::find(seen.begin(), seen.end(), std::pair(false, birth->second));
+    return will != seen.end() && std::any_of(will, seen.end(), [&](const auto& state) {
+             return state.first && state.second > birth->second;
+           });
+  })) << "STATE messages: "
+      << states().size();
+
+  // A stale death over a connected host's birth is answered.
+  ASSERT_TRUE(waitUntil([&] {
+    const auto state = stateOf(retained());
+    return state && state->first;
+  }));
+  ASSERT_EQ(publish("-q 1 -r -t spBv1.0/STATE/scada1 -m '{\"online\":false,\"timestamp\":1}'"), 0);
+  ASSERT_TRUE(waitUntil([&] {
+    const auto state = stateOf(retained());
+    return state && state->first && state->second > 1;
+  }));
+  const std::int64_t last_birth = stateOf(retained())->second;
+
+  // Another host's STATE is not data.
+  ASSERT_EQ(publish("-q 1 -t spBv1.0/STATE/other -m '{\"online\":true,\"timestamp\":5}'"), 0);
+  ASSERT_TRUE(sparkplugSubscribed("spb"));
+  EXPECT_TRUE(deadLetters().empty()) << describe();
+
+  node_->stop();
+  node_.reset();
+  const auto death = stateOf(retained());
+  ASSERT_TRUE(death);
+  EXPECT_FALSE(death->first);
+  EXPECT_EQ(death->second, last_birth);
 }
 
 // A death always marks the sensors stale, whatever the edge node's clock: 5 s ahead of the

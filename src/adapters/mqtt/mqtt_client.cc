@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -118,6 +119,12 @@ Result<int> Client::publish(const std::string& topic, std::string_view payload, 
   return mid;
 }
 
+Status Client::setWill(const std::string& topic, std::string_view payload, int qos, bool retain) {
+  return mosqStatus(mosquitto_will_set(mosq_, topic.c_str(), static_cast<int>(payload.size()),
+                                       payload.data(), qos, retain),
+                    fmt::format("mqtt {}: will on '{}'", name_, topic));
+}
+
 Status Client::subscribe(const std::string& filter, int qos) {
   return mosqStatus(mosquitto_subscribe(mosq_, nullptr, filter.c_str(), qos),
                     fmt::format("mqtt {}: subscribe to '{}'", name_, filter));
@@ -165,6 +172,7 @@ void Client::onMessage(mosquitto* /*m*/, void* self, const mosquitto_message* me
 
 void Client::onPublish(mosquitto* /*m*/, void* self, int mid) {
   auto* client = static_cast<Client*>(self);
+  if (mid == client->awaited_mid_) client->awaited_done_ = true;
   if (client->handlers_.published) client->handlers_.published(mid);
 }
 
@@ -223,6 +231,7 @@ void Client::run() {
   while (!stopping_) {
     const int sock = mosquitto_socket(mosq_);
     if (sock < 0) {
+      if (handlers_.before_connect) handlers_.before_connect();
       if (!connectOnce()) waitBackoff();
       continue;
     }
@@ -244,11 +253,30 @@ void Client::run() {
     }
   }
   if (mosquitto_socket(mosq_) >= 0) {
+    if (connected_) farewell();
     mosquitto_disconnect(mosq_);
     mosquitto_loop_write(mosq_, 1);
   }
   connected_ = false;
   up_.set(0);
+}
+
+void Client::farewell() {
+  if (!handlers_.before_disconnect) return;
+  const std::optional<int> mid = handlers_.before_disconnect();
+  if (!mid) return;
+  awaited_mid_ = *mid;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (!awaited_done_ && std::chrono::steady_clock::now() < deadline) {
+    const int sock = mosquitto_socket(mosq_);
+    if (sock < 0) return;
+    pollfd fd{sock, static_cast<short>(POLLIN | (mosquitto_want_write(mosq_) ? POLLOUT : 0)), 0};
+    if (::poll(&fd, 1, 50) < 0 && errno != EINTR) return;
+    int rc = MOSQ_ERR_SUCCESS;
+    if (fd.revents & (POLLIN | POLLERR | POLLHUP)) rc = mosquitto_loop_read(mosq_, 1);
+    if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(mosq_)) rc = mosquitto_loop_write(mosq_, 1);
+    if (rc != MOSQ_ERR_SUCCESS) return;
+  }
 }
 
 }  // namespace sie::mqtt

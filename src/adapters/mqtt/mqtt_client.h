@@ -10,6 +10,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -34,6 +35,11 @@ class Client {
     // After a batch of messages was read and before their acknowledgements are sent.
     std::function<void()> after_read;
     std::function<void(int mid)> published;  // a QoS 1 publish was acknowledged (QoS 0: sent)
+    // Before each connect attempt: the moment to set a will (setWill) for that connection.
+    std::function<void()> before_connect;
+    // Before a clean disconnect (stop): a last message may be published; the id returned is
+    // awaited, up to a second, before the client disconnects.
+    std::function<std::optional<int>()> before_disconnect;
   };
 
   // `log` is its owner's ([source:NAME] or [sink:NAME]).
@@ -53,6 +59,9 @@ class Client {
   Result<int> publish(const std::string& topic, std::string_view payload, int qos, bool retain);
   // Client thread only (the connected handler).
   Status subscribe(const std::string& filter, int qos);
+  // Client thread only (before_connect): what the broker publishes if this connection is lost
+  // without a clean disconnect.
+  Status setWill(const std::string& topic, std::string_view payload, int qos, bool retain);
   // Client thread only: drops the connection without sending the queued acknowledgements, so
   // the broker redelivers the batch (used when the batch could not be made durable).
   void dropConnection();
@@ -71,6 +80,8 @@ class Client {
   void lost(int rc);
   void waitBackoff();
   void wake() const;
+  // After stop: the before_disconnect message, published and (briefly) awaited.
+  void farewell();
 
   std::string name_;
   Log log_;
@@ -84,6 +95,8 @@ class Client {
   bool started_ = false;
   Backoff backoff_;
   std::size_t batch_messages_ = 0;
+  int awaited_mid_ = 0;  // farewell(): the message whose acknowledgement ends the wait
+  bool awaited_done_ = false;
   Counter& connects_;
   Counter& connection_losses_;
   Gauge& up_;

@@ -47,7 +47,16 @@ MqttSource::~MqttSource() { stop(); }
 Status MqttSource::start(Ingest& sink) {
   sink_ = &sink;
   Client::Handlers handlers;
-  handlers.connected = [this] { subscribeAll(); };
+  handlers.connected = [this] {
+    subscribeAll();
+    if (handler_) handler_->connected(*client_);
+  };
+  handlers.before_connect = [this] {
+    if (handler_) handler_->beforeConnect(*client_);
+  };
+  handlers.before_disconnect = [this]() -> std::optional<int> {
+    return handler_ ? handler_->beforeDisconnect(*client_) : std::nullopt;
+  };
   handlers.message = [this](const mosquitto_message& m) { onMessage(m); };
   handlers.after_read = [this] { afterRead(); };
   client_ = std::make_unique<Client>(name_, Log("source", name_), options_.connection,

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,12 @@ class MessageHandler {
   // On the client thread. An error leaves a QoS 1 message unacknowledged, for redelivery.
   virtual Status handle(std::string_view topic, std::string_view payload, Ingest& sink,
                         Client& client) = 0;
+  // On the client thread, around each connection (a Sparkplug host announces itself here):
+  // before a connect attempt (set a will), after a (re)connect and the source's subscriptions,
+  // and before a clean disconnect (a message id returned is awaited briefly).
+  virtual void beforeConnect(Client& /*client*/) {}
+  virtual void connected(Client& /*client*/) {}
+  virtual std::optional<int> beforeDisconnect(Client& /*client*/) { return std::nullopt; }
 };
 
 class MqttSource final : public Source {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "core/log.h"
 #include "sparkplug_b.pb.h"
@@ -19,10 +20,16 @@ std::string rebirthCommand(std::int64_t now_ms) {
   return command.SerializeAsString();
 }
 
+std::string statePayload(bool online, std::int64_t timestamp_ms) {
+  return fmt::format(R"({{"online":{},"timestamp":{}}})", online, timestamp_ms);
+}
+
 SparkplugHandler::SparkplugHandler(std::string source, HandlerOptions options, const Clock& clock)
     : source_(std::move(source)),
       options_(std::move(options)),
       clock_(clock),
+      state_topic_(options_.host_id.empty() ? ""
+                                            : fmt::format("spBv1.0/STATE/{}", options_.host_id)),
       sessions_(options_.node_sensor, options_.device_sensor),
       frames_(metrics().counter("sie_sparkplug_frames_total", "Sparkplug B frames received",
                                 {{"source", source_}})),
@@ -38,6 +45,11 @@ SparkplugHandler::SparkplugHandler(std::string source, HandlerOptions options, c
 Status SparkplugHandler::handle(std::string_view topic, std::string_view payload, Ingest& sink,
                                 mqtt::Client& client) {
   frames_.inc();
+  // spBv1.0/STATE/<host id>: a host application's presence, not an edge node's data.
+  if (topic.starts_with("spBv1.0/STATE/")) {
+    if (!state_topic_.empty() && topic == state_topic_) hostState(payload, client);
+    return ok();
+  }
   const RawMessage raw{topic, payload, "application/x-protobuf", source_};
   const auto parsed = parseTopic(topic);
   if (!parsed) {
@@ -74,6 +86,50 @@ void SparkplugHandler::requestRebirth(const Topic& topic, mqtt::Client& client) 
   }
   rebirths_.inc();
   Log("source", source_).info("asked {} to rebirth", key);
+}
+
+Result<int> SparkplugHandler::publishState(mqtt::Client& client, bool online) {
+  return client.publish(state_topic_, statePayload(online, state_ts_ms_), 1, true);
+}
+
+void SparkplugHandler::beforeConnect(mqtt::Client& client) {
+  if (state_topic_.empty()) return;
+  state_ts_ms_ = clock_.nowNs() / 1'000'000;
+  if (auto will = client.setWill(state_topic_, statePayload(false, state_ts_ms_), 1, true); !will) {
+    Log("source", source_).error("{}", will.error().str());
+  }
+}
+
+void SparkplugHandler::connected(mqtt::Client& client) {
+  if (state_topic_.empty()) return;
+  // Its own topic too: a stale death published over the birth is answered (hostState).
+  if (auto subscribed = client.subscribe(state_topic_, 1); !subscribed) {
+    Log("source", source_).error("{}", subscribed.error().str());
+  }
+  if (auto birth = publishState(client, true); !birth) {
+    Log("source", source_).error("cannot publish the host's birth: {}", birth.error().str());
+    return;
+  }
+  Log("source", source_).info("online as primary host '{}'", options_.host_id);
+}
+
+std::optional<int> SparkplugHandler::beforeDisconnect(mqtt::Client& client) {
+  if (state_topic_.empty()) return std::nullopt;
+  auto death = publishState(client, false);
+  return death ? std::optional<int>(*death) : std::nullopt;
+}
+
+void SparkplugHandler::hostState(std::string_view payload, mqtt::Client& client) {
+  const auto state = nlohmann::json::parse(payload, nullptr, false);
+  if (!state.is_object() || !state.contains("online") || !state["online"].is_boolean() ||
+      state["online"].get<bool>()) {
+    return;  // its own birth echoed back, or not a STATE payload
+  }
+  Log("source", source_)
+      .warn("'{}' was marked offline while connected: publishing its birth again", state_topic_);
+  if (auto birth = publishState(client, true); !birth) {
+    Log("source", source_).error("cannot publish the host's birth: {}", birth.error().str());
+  }
 }
 
 }  // namespace sie::sparkplug
