@@ -16,6 +16,12 @@ using PbMetric = org::eclipse::tahu::protobuf::Payload_Metric;
 
 constexpr std::string_view kNamespace = "spBv1.0/";
 constexpr std::int64_t kNsPerMs = 1'000'000;
+// Milliseconds since the epoch; anything past year 2262 would overflow nanoseconds.
+constexpr std::uint64_t kMaxMs = 9'000'000'000'000ULL;
+constexpr int kMaxTemplateDepth = 16;
+// Template members arrive in data frames too: a bound, so an edge node cannot grow a session
+// without end by naming new members.
+constexpr std::size_t kMaxMetrics = 65'536;
 
 std::string expand(std::string_view text, const Topic& topic, std::string_view metric) {
   return expandPlaceholders(text, [&](std::string_view name) -> std::optional<std::string_view> {
@@ -61,8 +67,6 @@ std::optional<double> numeric(const PbMetric& m) {
 }
 
 std::int64_t timestampNs(const PbMetric& m, const Payload& p, std::int64_t received_ns) {
-  // Milliseconds since the epoch; anything past year 2262 would overflow nanoseconds.
-  constexpr std::uint64_t kMaxMs = 9'000'000'000'000ULL;
   if (m.has_timestamp() && m.timestamp() < kMaxMs)
     return static_cast<std::int64_t>(m.timestamp()) * kNsPerMs;
   if (p.has_timestamp() && p.timestamp() < kMaxMs)
@@ -262,6 +266,21 @@ void Sessions::handle(const Topic& topic, std::string_view payload, std::int64_t
       continue;
     }
     Metric& metric = metrics->list[index];
+    if (m.value_case() == PbMetric::kTemplateValue) {
+      if (!m.template_value().is_definition()) {
+        decodeTemplate(topic, *metrics, metric.name, m.template_value(),
+                       timestampNs(m, frame, received_ns), 0, out);
+      }
+      continue;
+    }
+    if (m.value_case() == PbMetric::kDatasetValue) {
+      out.errors.push_back(fmt::format(
+          "{} from {}/{}: metric '{}' is a DataSet ({} columns, {} rows); DataSets are not "
+          "decoded into readings (publish its columns as metrics of their own)",
+          type, topic.group, topic.node, metric.name, m.dataset_value().columns_size(),
+          m.dataset_value().rows_size()));
+      continue;
+    }
     if (!m.has_datatype() && !birth) {
       // Data metrics may leave the type to the birth certificate.
       PbMetric typed = m;
@@ -285,6 +304,57 @@ void Sessions::handle(const Topic& topic, std::string_view payload, std::int64_t
     const std::int64_t ts_ns = timestampNs(m, frame, received_ns);
     metric.last_ns = std::max(metric.last_ns, ts_ns);
     out.readings.push_back(Telemetry{metric.sensor, ts_ns, {*value}});
+  }
+}
+
+void Sessions::decodeTemplate(const Topic& topic, Metrics& metrics, const std::string& path,
+                              const org::eclipse::tahu::protobuf::Payload_Template& value,
+                              std::int64_t ts_ns, int depth, Outcome& out) {
+  if (depth >= kMaxTemplateDepth) {
+    out.errors.push_back(fmt::format("{} from {}/{}: template '{}' nests deeper than {} levels",
+                                     topic.type, topic.group, topic.node, path, kMaxTemplateDepth));
+    return;
+  }
+  for (const auto& member : value.metrics()) {
+    if (member.name().empty()) {
+      out.errors.push_back(fmt::format("{} from {}/{}: a member of template '{}' has no name",
+                                       topic.type, topic.group, topic.node, path));
+      continue;
+    }
+    const std::string name = path + "/" + member.name();
+    const std::int64_t at = member.has_timestamp() && member.timestamp() < kMaxMs
+                                ? static_cast<std::int64_t>(member.timestamp()) * kNsPerMs
+                                : ts_ns;
+    if (member.value_case() == PbMetric::kTemplateValue) {
+      decodeTemplate(topic, metrics, name, member.template_value(), at, depth + 1, out);
+      continue;
+    }
+    if (member.value_case() == PbMetric::kDatasetValue) {
+      out.errors.push_back(fmt::format(
+          "{} from {}/{}: template member '{}' is a DataSet; DataSets are not decoded into "
+          "readings",
+          topic.type, topic.group, topic.node, name));
+      continue;
+    }
+    const auto number = numeric(member);
+    if (!number) {
+      ++out.skipped;
+      continue;
+    }
+    auto found = metrics.by_name.find(name);
+    if (found == metrics.by_name.end()) {
+      if (metrics.list.size() >= kMaxMetrics) {
+        out.errors.push_back(fmt::format("{} from {}/{}: more than {} metrics; '{}' is dropped",
+                                         topic.type, topic.group, topic.node, kMaxMetrics, name));
+        continue;
+      }
+      found = metrics.by_name.emplace(name, metrics.list.size()).first;
+      metrics.list.push_back(Metric{name, member.datatype(), sensorFor(topic, name), std::nullopt});
+    }
+    Metric& metric = metrics.list[found->second];
+    metric.last = *number;
+    metric.last_ns = std::max(metric.last_ns, at);
+    out.readings.push_back(Telemetry{metric.sensor, at, {*number}});
   }
 }
 

@@ -11,6 +11,11 @@
 // clock runs ahead of ours, just after the metric's last reading, so it always lands in order. A
 // sequence gap, data from a node that was never born, or an unknown alias asks for a rebirth (the
 // caller sends NCMD "Node Control/Rebirth").
+//
+// A Template metric (a UDT instance) becomes one metric per numeric member, named
+// "<metric>/<member>" (nested templates add a level each, up to 16); a template definition (in a
+// birth) is not a value. A DataSet metric is refused with its name and shape: a table has no one
+// value per sensor.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +27,10 @@
 #include <vector>
 
 #include "sie/event.h"
+
+namespace org::eclipse::tahu::protobuf {
+class Payload_Template;
+}  // namespace org::eclipse::tahu::protobuf
 
 namespace sie::sparkplug {
 
@@ -38,7 +47,7 @@ std::optional<Topic> parseTopic(std::string_view topic);
 struct Outcome {
   std::vector<Telemetry> readings;
   std::vector<std::string> errors;  // specific, for the dead-letter store
-  std::size_t skipped = 0;          // metrics without a number (strings, datasets, nulls)
+  std::size_t skipped = 0;          // metrics without a number (strings, bytes, nulls)
   bool rebirth = false;             // ask this edge node to publish its births again
 };
 
@@ -75,6 +84,11 @@ class Sessions {
   Symbol sensorFor(const Topic& topic, std::string_view metric) const;
   bool checkSeq(Node& node, const Topic& topic, bool has_seq, std::uint64_t seq, Outcome& out);
   void markStale(Metrics& metrics, std::string_view why, std::int64_t ts_ns, Outcome& out);
+  // A template instance's members as metrics of their own, "<metric>/<member>" (nested
+  // templates one level further each), at the template's timestamp unless a member has its own.
+  void decodeTemplate(const Topic& topic, Metrics& metrics, const std::string& path,
+                      const org::eclipse::tahu::protobuf::Payload_Template& value,
+                      std::int64_t ts_ns, int depth, Outcome& out);
 
   std::string node_sensor_;
   std::string device_sensor_;

@@ -39,7 +39,7 @@ SparkplugHandler::SparkplugHandler(std::string source, HandlerOptions options, c
       rebirths_(metrics().counter("sie_sparkplug_rebirths_requested_total",
                                   "Rebirth commands sent to edge nodes", {{"source", source_}})),
       skipped_(metrics().counter("sie_sparkplug_metrics_skipped_total",
-                                 "Metrics without a numeric value (text, datasets, nulls)",
+                                 "Metrics without a numeric value (text, bytes, nulls)",
                                  {{"source", source_}})) {}
 
 Status SparkplugHandler::handle(std::string_view topic, std::string_view payload, Ingest& sink,

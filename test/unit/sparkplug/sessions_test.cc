@@ -179,6 +179,107 @@ TEST_F(SparkplugSessionsTest, DataBeforeBirthAndGarbage) {
   EXPECT_TRUE(out.errors.empty());
 }
 
+// A template (UDT) instance is decoded member by member, "<metric>/<member>", nested templates one
+// level further; its definition in the birth is not a value; its members die with the node. A
+// DataSet is refused with its name and shape.
+TEST_F(SparkplugSessionsTest, TemplatesBecomeTheirMembersAndDataSetsAreRefused) {
+  pb::Payload born;
+  born.set_seq(0);
+  born.set_timestamp(1'700'000'000'000);
+  auto* definition = born.add_metrics();
+  definition->set_name("_types_/Motor");
+  definition->set_datatype(pb::Template);
+  definition->mutable_template_value()->set_is_definition(true);
+  definition->mutable_template_value()->add_metrics()->set_name("Speed");
+  auto* motor = born.add_metrics();
+  motor->set_name("Motor1");
+  motor->set_alias(7);
+  motor->set_datatype(pb::Template);
+  auto* value = motor->mutable_template_value();
+  value->set_template_ref("Motor");
+  auto* speed = value->add_metrics();
+  speed->set_name("Speed");
+  speed->set_datatype(pb::Double);
+  speed->set_double_value(1450);
+  auto* bearing = value->add_metrics();
+  bearing->set_name("Bearing");
+  bearing->set_datatype(pb::Template);
+  auto* temp = bearing->mutable_template_value()->add_metrics();
+  temp->set_name("Temp");
+  temp->set_datatype(pb::Int16);
+  temp->set_int_value(static_cast<std::uint32_t>(-3));
+  temp->set_timestamp(1'700'000'000'500);
+  auto* note = value->add_metrics();
+  note->set_name("Note");
+  note->set_datatype(pb::String);
+  note->set_string_value("ok");
+  auto* table = born.add_metrics();
+  table->set_name("Batch");
+  table->set_datatype(pb::DataSet);
+  auto* dataset = table->mutable_dataset_value();
+  dataset->set_num_of_columns(2);
+  dataset->add_columns("a");
+  dataset->add_columns("b");
+  dataset->add_rows();
+  Outcome out = send("spBv1.0/plant/NBIRTH/edge1", born.SerializeAsString());
+  ASSERT_EQ(out.readings.size(), 2U);
+  EXPECT_EQ(out.readings[0].sensor.str(), "plant/edge1/Motor1/Speed");
+  EXPECT_EQ(out.readings[0].values[0], 1450);
+  EXPECT_EQ(out.readings[0].ts_ns, 1'700'000'000'000'000'000);
+  EXPECT_EQ(out.readings[1].sensor.str(), "plant/edge1/Motor1/Bearing/Temp");
+  EXPECT_EQ(out.readings[1].values[0], -3);
+  EXPECT_EQ(out.readings[1].ts_ns, 1'700'000'000'500'000'000);  // the member's own time
+  EXPECT_EQ(out.skipped, 1U);                                   // the text member
+  ASSERT_EQ(out.errors.size(), 1U);
+  EXPECT_EQ(out.errors[0],
+            "NBIRTH from plant/edge1: metric 'Batch' is a DataSet (2 columns, 1 rows); DataSets "
+            "are not decoded into readings (publish its columns as metrics of their own)");
+
+  // Data by alias: the template's members again.
+  pb::Payload data;
+  data.set_seq(1);
+  data.set_timestamp(1'700'000'001'000);
+  auto* update = data.add_metrics();
+  update->set_alias(7);
+  auto* faster = update->mutable_template_value()->add_metrics();
+  faster->set_name("Speed");
+  faster->set_datatype(pb::Double);
+  faster->set_double_value(1500);
+  out = send("spBv1.0/plant/NDATA/edge1", data.SerializeAsString());
+  ASSERT_TRUE(out.errors.empty()) << out.errors.front();
+  ASSERT_EQ(out.readings.size(), 1U);
+  EXPECT_EQ(out.readings[0].sensor.str(), "plant/edge1/Motor1/Speed");
+  EXPECT_EQ(out.readings[0].values[0], 1500);
+
+  // The members die with the node.
+  pb::Payload death;
+  death.set_timestamp(1'700'000'002'000);
+  out = send("spBv1.0/plant/NDEATH/edge1", death.SerializeAsString());
+  std::vector<std::string> stale;
+  for (const auto& reading : out.readings) stale.emplace_back(reading.sensor.str());
+  EXPECT_THAT(stale, ::testing::UnorderedElementsAre("plant/edge1/Motor1/Speed",
+                                                     "plant/edge1/Motor1/Bearing/Temp"));
+}
+
+// Templates nested past the limit are refused rather than followed.
+TEST_F(SparkplugSessionsTest, TemplatesNestTooDeepAreRefused) {
+  pb::Payload born;
+  born.set_seq(0);
+  auto* metric = born.add_metrics();
+  metric->set_name("Deep");
+  metric->set_datatype(pb::Template);
+  pb::Payload_Template* level = metric->mutable_template_value();
+  for (int i = 0; i < 20; ++i) {
+    auto* member = level->add_metrics();
+    member->set_name("L");
+    member->set_datatype(pb::Template);
+    level = member->mutable_template_value();
+  }
+  const Outcome out = send("spBv1.0/plant/NBIRTH/edge2", born.SerializeAsString());
+  ASSERT_EQ(out.errors.size(), 1U);
+  EXPECT_THAT(out.errors[0], HasSubstr("nests deeper than 16 levels"));
+}
+
 TEST_F(SparkplugSessionsTest, DeathOfTheCurrentSessionOnly) {
   birth();
   send("spBv1.0/plant/NDATA/edge1", Frame(1).aliased(1, 5).bytes());
