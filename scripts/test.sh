@@ -26,6 +26,12 @@ jobs=$(nproc)
 # The Node.js Lambda example runs AWS's runtime interface client (its install compiles ~2 min).
 ric=examples/functions/pump-rule-node
 [ -e "$ric/node_modules/aws-lambda-ric/index.mjs" ] || npm ci --prefix "$ric" --no-audit --no-fund
+# Third-party peers the integration tests drive the node with: a Modbus TCP device
+# (modbus-serial) and a Sparkplug B edge node (Eclipse Tahu's sparkplug-client).
+peers=test/thirdparty
+[ -e "$peers/node_modules/modbus-serial/package.json" ] &&
+  [ -e "$peers/node_modules/sparkplug-client/package.json" ] ||
+  npm ci --prefix "$peers" --no-audit --no-fund
 stage_done "dependencies"
 
 configure_and_build() {  # dir, cmake args...

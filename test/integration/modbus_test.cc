@@ -1,6 +1,10 @@
 // The Modbus source and write sink against a real libmodbus TCP server.
+#include <sys/wait.h>
+
 #include <bit>
 #include <chrono>
+#include <csignal>
+#include <filesystem>
 #include <limits>
 #include <thread>
 
@@ -150,6 +154,50 @@ TEST_F(ModbusTest, ContiguousPointsOfATableAreReadInOneRequest) {
   EXPECT_DOUBLE_EQ(readings("b/far").front().values[0], 11);
   EXPECT_DOUBLE_EQ(readings("b/on").front().values[0], 1);
   EXPECT_DOUBLE_EQ(readings("b/off").front().values[0], 0);
+}
+
+// A device no one here wrote: npm modbus-serial's ServerTCP (installed by the test command into
+// test/thirdparty). Registers 0..3 hold 100..103, 10..11 a float32 of 21.5, coil 0 is on.
+TEST_F(ModbusTest, AThirdPartyDeviceIsPolled) {
+  const std::string folder = SIE_SOURCE_DIR "/test/thirdparty";
+  ASSERT_TRUE(std::filesystem::exists(folder + "/node_modules/modbus-serial"))
+      << "modbus-serial is not installed: npm ci --prefix " << folder;
+  const int port = testing::freePort();
+  const pid_t device =
+      testing::spawnServer({"node", folder + "/modbus_device.js", std::to_string(port)});
+  ASSERT_GT(device, 0);
+  const auto stop = [device] {
+    ::kill(device, SIGTERM);
+    ::waitpid(device, nullptr, 0);
+  };
+  if (!testing::waitForPort(port)) {
+    stop();
+    FAIL() << "the modbus-serial device did not listen on " << port;
+  }
+  startNode(fmt::format(R"(    - name: thirdparty
+      type: modbus
+      port: {}
+      pollInterval: 100ms
+      points:
+        - {{sensor: m/r0, address: 0}}
+        - {{sensor: m/r3, address: 3}}
+        - {{sensor: m/temp, address: 10, dataType: float32}}
+        - {{sensor: m/on, table: coil, address: 0}}
+)",
+                        port));
+  const bool polled = waitUntil([&] {
+    for (const char* sensor : {"m/r0", "m/r3", "m/temp", "m/on"}) {
+      if (readings(sensor).empty()) return false;
+    }
+    return true;
+  });
+  stop();
+  ASSERT_TRUE(polled);
+  EXPECT_DOUBLE_EQ(readings("m/r0").front().values[0], 100);
+  EXPECT_DOUBLE_EQ(readings("m/r3").front().values[0], 103);
+  EXPECT_DOUBLE_EQ(readings("m/temp").front().values[0], 21.5);
+  EXPECT_DOUBLE_EQ(readings("m/on").front().values[0], 1);
+  EXPECT_EQ(readings("m/r0").front().quality, Quality::kGood);
 }
 
 TEST_F(ModbusTest, ABlockTheDeviceRefusesIsReadPointByPoint) {

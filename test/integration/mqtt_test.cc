@@ -1,8 +1,11 @@
 // The MQTT source and sink against a real mosquitto broker, driven by the real mosquitto_pub and
 // mosquitto_sub clients.
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -580,6 +583,44 @@ TEST_F(MqttTest, SparkplugPrimaryHostPublishesItsStateBirthWillAndDeath) {
   ASSERT_TRUE(death);
   EXPECT_FALSE(death->first);
   EXPECT_EQ(death->second, last_birth);
+}
+
+// An edge node no one here wrote: Eclipse Tahu's sparkplug-client for Node.js (installed by the
+// test command into test/thirdparty) is born with a device, sends data, and stops with its NDEATH.
+TEST_F(MqttTest, ATahuEdgeNodeIsFollowedFromBirthToDeath) {
+  const std::string folder = SIE_SOURCE_DIR "/test/thirdparty";
+  ASSERT_TRUE(std::filesystem::exists(folder + "/node_modules/sparkplug-client"))
+      << "sparkplug-client is not installed: npm ci --prefix " << folder;
+  startNode(fmt::format(R"(    - name: spb
+      type: sparkplug
+      port: {}
+      groupId: plant
+)",
+                        broker_.port()));
+  ASSERT_TRUE(sparkplugSubscribed("spb"));
+  const pid_t edge =
+      testing::spawnServer({"node", folder + "/sparkplug_edge.js", std::to_string(broker_.port())});
+  ASSERT_GT(edge, 0);
+  const bool followed = waitUntil([&] {
+    return readings("plant/tahu1/Temperature") == 2 && readings("plant/tahu1/Running") == 1 &&
+           readings("plant/tahu1/pump1/Pressure") == 2;
+  });
+  ::kill(edge, SIGTERM);  // it stops with its NDEATH
+  ::waitpid(edge, nullptr, 0);
+  ASSERT_TRUE(followed) << describe();
+  const auto series = [&](std::string_view sensor) {
+    return *node_->state().timeSeries().range(Symbol::intern(sensor), 0,
+                                              std::numeric_limits<std::int64_t>::max(), 100);
+  };
+  EXPECT_DOUBLE_EQ(series("plant/tahu1/Temperature")[0].values[0], 20.5);
+  EXPECT_DOUBLE_EQ(series("plant/tahu1/Temperature")[1].values[0], 21.25);
+  EXPECT_DOUBLE_EQ(series("plant/tahu1/Running")[0].values[0], 1);
+  EXPECT_DOUBLE_EQ(series("plant/tahu1/pump1/Pressure")[1].values[0], 5);
+  ASSERT_TRUE(waitUntil([&] {
+    const auto temperature = series("plant/tahu1/Temperature");
+    return temperature.size() == 3 && temperature.back().quality == Quality::kBad;
+  })) << "the NDEATH did not mark the node's metrics stale";
+  EXPECT_TRUE(deadLetters().empty()) << describe();
 }
 
 // A death always marks the sensors stale, whatever the edge node's clock: 5 s ahead of the
