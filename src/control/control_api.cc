@@ -623,7 +623,8 @@ HttpResponse ControlApi::readings(const HttpRequest& request) const {
   if (!samples) return apiError(500, "state", samples.error().str());
   nlohmann::json out = nlohmann::json::array();
   for (const auto& s : *samples) {
-    nlohmann::json reading{{"ts_ns", s.ts_ns}, {"time", rfc3339(s.ts_ns)}};
+    nlohmann::json reading{
+        {"ts_ns", s.ts_ns}, {"time", rfc3339(s.ts_ns)}, {"quality", qualityName(s.quality)}};
     if (s.values.size() == 1) {
       reading["value"] = s.values.front();
     } else {

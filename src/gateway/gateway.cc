@@ -165,7 +165,7 @@ Status Gateway::process(Telemetry&& reading, const SourceInfo& source,
                         IngestReport* report) {
   bool pass = false;
   std::optional<Finding> rejection = sensors_.with(
-      reading.sensor, [&](SensorState& state) { return admit(state, reading, pass); });
+      reading.sensor, [&](SensorState& state) { return admit(state, reading, source, pass); });
   if (rejection) {
     return deadLetter(reading.sensor.str(), renderTelemetryJson(reading), std::move(*rejection),
                       report);
@@ -189,7 +189,8 @@ Status Gateway::process(Telemetry&& reading, const SourceInfo& source,
                     report);
 }
 
-std::optional<Finding> Gateway::admit(SensorState& state, Telemetry& reading, bool& pass) {
+std::optional<Finding> Gateway::admit(SensorState& state, Telemetry& reading,
+                                      const SourceInfo& source, bool& pass) {
   if (!state.resolved) resolve(state, reading.sensor);
   const CompiledRoute* route = state.route;
   if (!route && config_.reject_unmatched) {
@@ -208,6 +209,13 @@ std::optional<Finding> Gateway::admit(SensorState& state, Telemetry& reading, bo
                                                    recorded.error().str())};
   }
   state.last_ns = newestSampleNs(reading);
+  if (reading.quality != Quality::kGood && state.not_good_in == nullptr) {
+    state.not_good_in = &source;
+    source.not_good->add(1);
+  } else if (reading.quality == Quality::kGood && state.not_good_in != nullptr) {
+    state.not_good_in->not_good->add(-1);
+    state.not_good_in = nullptr;
+  }
 
   pass = true;
   if (!route || reading.values.size() != 1 || !std::isfinite(reading.values.front())) {
@@ -302,8 +310,13 @@ const Gateway::SourceInfo& Gateway::sourceInfo(std::string_view name) {
   auto& counter = metrics().counter("sie_gateway_received_total",
                                     "Readings that reached the gateway, by source",
                                     {{"source", std::string(name)}});
+  auto& not_good = metrics().gauge(
+      "sie_sensors_not_good",
+      "Sensors whose newest reading is not of good quality (stale, flagged, device down), by the "
+      "source that delivered it",
+      {{"source", std::string(name)}});
   sources_.push_back(std::make_unique<SourceInfo>(
-      SourceInfo{std::string(name), fmt::format("sie://{}", name), &counter}));
+      SourceInfo{std::string(name), fmt::format("sie://{}", name), &counter, &not_good}));
   return *sources_.back();
 }
 

@@ -79,16 +79,19 @@ class Gateway final : public Ingest {
     std::vector<std::unique_ptr<Filter>> filters;
     std::vector<Counter*> filtered;  // per filter
   };
+  struct SourceInfo {
+    std::string name;
+    std::string uri;  // "sie://<name>"
+    Counter* received;
+    Gauge* not_good;  // sensors whose newest reading is uncertain or bad
+  };
   struct SensorState {
     bool resolved = false;
     const CompiledRoute* route = nullptr;  // null: no route matches
     std::optional<std::int64_t> last_ns;   // newest accepted sample timestamp
     std::vector<std::unique_ptr<FilterState>> filters;
-  };
-  struct SourceInfo {
-    std::string name;
-    std::string uri;  // "sie://<name>"
-    Counter* received;
+    // While the newest recorded reading is not good: the source whose count holds the sensor.
+    const SourceInfo* not_good_in = nullptr;
   };
 
   const SourceInfo& sourceInfo(std::string_view name);
@@ -96,7 +99,8 @@ class Gateway final : public Ingest {
   Status process(Telemetry&& reading, const SourceInfo& source, const CloudEventContext* context,
                  std::int64_t ingest_ns, IngestReport* report);
   // Runs under the sensor's shard lock; returns whether the reading passed all filters.
-  std::optional<Finding> admit(SensorState& state, Telemetry& reading, bool& pass);
+  std::optional<Finding> admit(SensorState& state, Telemetry& reading, const SourceInfo& source,
+                               bool& pass);
   void resolve(SensorState& state, Symbol sensor) const;
   Event makeEvent(Telemetry&& reading, const SourceInfo& source, const CloudEventContext* context,
                   std::int64_t ingest_ns);

@@ -25,6 +25,13 @@ std::string decisionJson(std::string_view function, std::string_view version,
       text(function), text(version), text(reading.sensor.str()), reading.ts_ns,
       number(reading.value()), number(decision.score), decision.anomaly, text(decision.label),
       text(decision.detail));
+  // What the decision was made on: a stale or flagged reading says so.
+  json += R"(,"quality":)";
+  json += text(qualityName(reading.quality));
+  if (!reading.flag.empty()) {
+    json += R"(,"flag":)";
+    json += text(reading.flag);
+  }
   if (!reading.tags.empty()) {
     json += R"(,"tags":{)";
     for (std::size_t i = 0; i < reading.tags.size(); ++i) {

@@ -83,6 +83,15 @@ TEST_F(ControlApiTest, DeployInvokeUpdateAndDeleteAFunctionWhileTheNodeRuns) {
   ASSERT_EQ(readings.status, 200) << readings.text;
   ASSERT_EQ(readings.body["readings"].size(), 1u);
   EXPECT_EQ(readings.body["readings"][0]["value"], 12);
+  EXPECT_EQ(readings.body["readings"][0]["quality"], "good");
+  // A reading's quality is returned with it.
+  ASSERT_EQ(call("POST", "/api/v1/events", R"({"sensor":"misc/probe","value":1,"quality":"bad"})",
+                 "-H 'Content-Type: application/json'")
+                .status,
+            202);
+  const Reply bad = call("GET", "/api/v1/events?sensor=misc/probe");
+  ASSERT_EQ(bad.body["readings"].size(), 1u) << bad.text;
+  EXPECT_EQ(bad.body["readings"][0]["quality"], "bad");
   // Recent decisions outlive the version that made them (version 1 is retired by now).
   const Reply decisions = call("GET", "/api/v1/decisions?anomalies=true");
   ASSERT_EQ(decisions.body.size(), 2u) << decisions.text;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes.h"
+#include "sie/metrics.h"
 
 namespace sie::gateway {
 namespace {
@@ -14,8 +15,8 @@ namespace {
 using ::testing::ElementsAre;
 using testing::FakeClock;
 using ::testing::HasSubstr;
-using ::testing::MatchesRegex;
 using testing::kNow;
+using ::testing::MatchesRegex;
 using testing::MemoryDeadLetters;
 using testing::MemorySeries;
 using testing::RecordingDownstream;
@@ -341,6 +342,36 @@ TEST_F(GatewayTest, DecodedReadingsSkipTheDecoder) {
   ASSERT_EQ(dead_.letters.size(), 2U);
   EXPECT_EQ(dead_.letters[0].reason, "value 101 out of range [-inf, 100]");
   EXPECT_EQ(dead_.letters[1].reason, "reading has no values");
+}
+
+// sie_sensors_not_good counts, per source, the sensors whose newest reading is not good: a stale
+// or flagged reading counts its sensor once, a good one after it takes the sensor back out.
+TEST_F(GatewayTest, SensorsWhoseNewestReadingIsNotGoodAreCountedPerSource) {
+  start("");
+  const Gauge& not_good = metrics().gauge("sie_sensors_not_good", "", {{"source", "quality-src"}});
+  const double before = not_good.value();
+  Telemetry t;
+  t.sensor = Symbol::intern("quality/pump1/temp");
+  t.ts_ns = kNow;
+  t.values = {40};
+  const auto send = [&](Quality quality) {
+    t.ts_ns += 1;
+    t.quality = quality;
+    ASSERT_TRUE(gateway_->ingest(t, "quality-src"));
+  };
+  send(Quality::kGood);
+  EXPECT_EQ(not_good.value() - before, 0);
+  send(Quality::kBad);
+  EXPECT_EQ(not_good.value() - before, 1);
+  send(Quality::kUncertain);  // still not good: counted once
+  EXPECT_EQ(not_good.value() - before, 1);
+  Telemetry other = t;
+  other.sensor = Symbol::intern("quality/pump2/temp");
+  other.quality = Quality::kBad;
+  ASSERT_TRUE(gateway_->ingest(other, "quality-src"));
+  EXPECT_EQ(not_good.value() - before, 2);
+  send(Quality::kGood);
+  EXPECT_EQ(not_good.value() - before, 1);
 }
 
 TEST_F(GatewayTest, StageHistogramsSampleOneMessageInSixteen) {

@@ -128,5 +128,19 @@ TEST(ActionsTest, UnscoredDecisionsStayValidJson) {
   EXPECT_TRUE(doc["value"].is_null());
 }
 
+// A decision says what it was made on: the reading's quality, and its flag when it has one.
+TEST(ActionsTest, DecisionsCarryTheReadingsQualityAndFlag) {
+  Telemetry good{Symbol::intern("q/ok"), 1, {2}};
+  auto doc = nlohmann::json::parse(decisionJson("f", "1", good, Decision{0, false, "normal", ""}));
+  EXPECT_EQ(doc["quality"], "good");
+  EXPECT_FALSE(doc.contains("flag"));
+  Telemetry stale{Symbol::intern("q/stale"), 2, {3}};
+  stale.quality = Quality::kBad;
+  stale.flag = "stale: NDEATH of plant/edge1";
+  doc = nlohmann::json::parse(decisionJson("f", "1", stale, Decision{1, true, "stale", ""}));
+  EXPECT_EQ(doc["quality"], "bad");
+  EXPECT_EQ(doc["flag"], "stale: NDEATH of plant/edge1");
+}
+
 }  // namespace
 }  // namespace sie::node
