@@ -325,6 +325,46 @@ void addLogsCommand(CLI::App& app, int& exit_code) {
   cmd->callback([args, &exit_code] { exit_code = runLogs(*args); });
 }
 
+// ---- readings
+
+struct ReadingsArgs {
+  ClientOptions client;
+  std::string sensor;
+  int limit = 20;
+};
+
+int runReadings(const ReadingsArgs& args) {
+  const NodeClient client("readings", args.client);
+  auto reply = client.call({.path = fmt::format("/api/v1/events?sensor={}&limit={}",
+                                                urlEncode(args.sensor), args.limit)});
+  if (!reply) return reply.error();
+  if (printStructured(reply->body, client.format())) return kExitOk;
+  std::vector<std::vector<std::string>> rows;
+  const Json& readings = member(reply->body, "readings");
+  if (readings.is_array()) {
+    for (const Json& r : readings) {
+      const Json& value = member(r, "value");
+      rows.push_back({text(r, "time"), cellText(value.is_null() ? member(r, "values") : value),
+                      text(r, "quality")});
+    }
+  }
+  std::cout << renderTable({"TIME", "VALUE", "QUALITY"}, rows);
+  return kExitOk;
+}
+
+void addReadingsCommand(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ReadingsArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "readings", "Print a sensor's newest readings with their quality (good, uncertain, bad)");
+  cmd->add_option("SENSOR", args->sensor, "Sensor id, e.g. rotating/pump1/bearing_temp")
+      ->required();
+  cmd->add_option("--limit", args->limit, "How many of the newest readings")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  addClientOptions(*cmd, args->client);
+  cmd->callback([args, &exit_code] { exit_code = runReadings(*args); });
+}
+
 // ---- scale
 
 struct ScaleArgs {
@@ -418,6 +458,7 @@ void addClientCommands(CLI::App& app, int& exit_code) {
   addFnCommands(app, exit_code);
   addInvokeCommand(app, exit_code);
   addLogsCommand(app, exit_code);
+  addReadingsCommand(app, exit_code);
   addScaleCommand(app, exit_code);
   addStatusCommand(app, exit_code);
   addRolloutCommand(app, exit_code);

@@ -433,6 +433,16 @@ TEST_F(ControlApiTest, TheCliDeploysListsInvokesScalesAndDeletes) {
   EXPECT_EQ(call("GET", "/api/v1/functions/vib2").status, 404);
   EXPECT_THAT(sie("fn describe vib2"), HasSubstr("rc=1"));
   EXPECT_THAT(sie("fn ls --names"), HasSubstr("volts"));
+  // A sensor's readings with their quality.
+  ASSERT_EQ(call("POST", "/api/v1/events", R"([{"sensor":"cli/probe","ts":1,"value":4.5},
+                 {"sensor":"cli/probe","ts":2,"value":5,"quality":"uncertain"}])",
+                 "-H 'Content-Type: application/json'")
+                .status,
+            202);
+  out = sie("readings cli/probe --limit 5");
+  EXPECT_THAT(out, HasSubstr("4.5")) << out;
+  EXPECT_THAT(out, HasSubstr("good"));
+  EXPECT_THAT(out, HasSubstr("uncertain"));
 
   // A rollout from the command line: canary, shadow, promote.
   std::ofstream(dir + "/vib3.yaml") << thresholdManifest("vib", "3", 2);
