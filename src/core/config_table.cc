@@ -320,6 +320,21 @@ Result<ConfigValues> readConfig(const YAML::Node& block, std::span<const ConfigK
                       std::move(maps));
 }
 
+Status checkDefaults(std::span<const ConfigKey> table) {
+  for (const auto& key : table) {
+    if (key.type == ConfigKey::Type::kTableList && key.fields) {
+      SIE_CHECK(checkDefaults(key.fields()));
+      continue;
+    }
+    const bool scalar = key.type != ConfigKey::Type::kStringList &&
+                        key.type != ConfigKey::Type::kNumberList &&
+                        key.type != ConfigKey::Type::kStringMap;
+    if (key.fallback.empty() || !scalar) continue;
+    SIE_CHECK(checkScalar(key, key.name, std::string(key.fallback), "the default"));
+  }
+  return ok();
+}
+
 std::string describeConfig(std::span<const ConfigKey> table) {
   std::string out;
   for (const auto& key : table) {

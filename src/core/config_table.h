@@ -23,6 +23,10 @@ Result<ConfigValues> readConfig(const YAML::Node& block, std::span<const ConfigK
                                 std::span<const std::string_view> ignored = {},
                                 std::string_view path = {});
 
+// Every default of `table` (and of its list-of-maps tables) checked as if a user had written it:
+// a default outside its own key's limits is a mistake in the table.
+Status checkDefaults(std::span<const ConfigKey> table);
+
 // One line per key: "name (type, default X): description", for --help and generated docs.
 std::string describeConfig(std::span<const ConfigKey> table);
 

@@ -98,6 +98,16 @@ Result<std::string> describePlugin(const Plugins& plugins, std::string_view name
   return out;
 }
 
+std::vector<ConfigSection> configSections(const Plugins& plugins) {
+  std::vector<ConfigSection> all = siteSections();
+  for (auto& section : manifestWithRuntimes(plugins)) all.push_back(std::move(section));
+  forEachPlugin(plugins, [&](std::string_view kind, const std::string& name, const std::string&,
+                             std::span<const ConfigKey> keys) {
+    all.push_back({fmt::format("{} {}", kind, name), keys});
+  });
+  return all;
+}
+
 std::string referenceMarkdown(const Plugins& plugins) {
   std::string out =
       "# Configuration reference\n\n"

@@ -47,5 +47,19 @@ TEST_F(ReferenceTest, TheMarkdownCoversTheSiteTheManifestAndEveryPlugin) {
   EXPECT_THAT(md, Not(HasSubstr("\n\n\n"))) << "no stray blank lines";
 }
 
+// A default breaking its own key's limits would be accepted silently (defaults are not what the
+// user wrote): every table's are checked here instead.
+TEST_F(ReferenceTest, EveryDefaultIsWithinItsOwnKeysLimits) {
+  const auto sections = configSections(plugins_);
+  EXPECT_GT(sections.size(), 20U);
+  for (const auto& section : sections) {
+    EXPECT_TRUE(checkDefaults(section.keys))
+        << section.path << ": " << checkDefaults(section.keys).error().str();
+  }
+  constexpr ConfigKey kWrong[] = {
+      ConfigKey{"retries", ConfigKey::Type::kInt, "20", "again"}.within(0, 10)};
+  EXPECT_FALSE(checkDefaults(kWrong));
+}
+
 }  // namespace
 }  // namespace sie::node
