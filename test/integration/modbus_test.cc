@@ -6,7 +6,9 @@
 #include <csignal>
 #include <filesystem>
 #include <limits>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -326,15 +328,19 @@ TEST_F(ModbusTest, DecisionsWriteAndVerifyAndAreAudited) {
         (static_cast<std::uint32_t>(m.tab_registers[10]) << 16) | m.tab_registers[11];
     EXPECT_EQ(std::bit_cast<float>(bits), 42.5F);  // high word first
   });
-  auto audit = node_->state().audit().tail(10);
-  ASSERT_TRUE(audit);
-  int actions = 0;
-  for (const auto& record : *audit) {
-    if (record.kind != "action") continue;
-    ++actions;
-    EXPECT_THAT(record.body, HasSubstr("written and verified"));
-  }
-  EXPECT_EQ(actions, 2);
+  // The audit records are committed with the next batch, a moment after the writes counted.
+  std::vector<std::string> actions;
+  EXPECT_TRUE(waitUntil([&] {
+    actions.clear();
+    auto audit = node_->state().audit().tail(10);
+    if (!audit) return false;
+    for (const auto& record : *audit) {
+      if (record.kind == "action") actions.push_back(record.body);
+    }
+    return actions.size() == 2;
+  })) << actions.size()
+      << " action records";
+  for (const auto& body : actions) EXPECT_THAT(body, HasSubstr("written and verified"));
 }
 
 TEST_F(ModbusTest, FailedOrUnverifiedWritesAreDeadLettered) {

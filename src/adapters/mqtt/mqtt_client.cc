@@ -273,7 +273,8 @@ void Client::farewell() {
     pollfd fd{sock, static_cast<short>(POLLIN | (mosquitto_want_write(mosq_) ? POLLOUT : 0)), 0};
     if (::poll(&fd, 1, 50) < 0 && errno != EINTR) return;
     int rc = MOSQ_ERR_SUCCESS;
-    if (fd.revents & (POLLIN | POLLERR | POLLHUP)) rc = mosquitto_loop_read(mosq_, 1);
+    // Messages read meanwhile are made durable before their acknowledgements go, as in run().
+    if (fd.revents & (POLLIN | POLLERR | POLLHUP)) rc = readBatch();
     if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(mosq_)) rc = mosquitto_loop_write(mosq_, 1);
     if (rc != MOSQ_ERR_SUCCESS) return;
   }

@@ -307,7 +307,7 @@ void Sessions::handle(const Topic& topic, std::string_view payload, std::int64_t
   }
 }
 
-void Sessions::decodeTemplate(const Topic& topic, Metrics& metrics, const std::string& path,
+void Sessions::decodeTemplate(const Topic& topic, Metrics& metrics, std::string path,
                               const org::eclipse::tahu::protobuf::Payload_Template& value,
                               std::int64_t ts_ns, int depth, Outcome& out) {
   if (depth >= kMaxTemplateDepth) {

@@ -86,7 +86,8 @@ class Sessions {
   void markStale(Metrics& metrics, std::string_view why, std::int64_t ts_ns, Outcome& out);
   // A template instance's members as metrics of their own, "<metric>/<member>" (nested
   // templates one level further each), at the template's timestamp unless a member has its own.
-  void decodeTemplate(const Topic& topic, Metrics& metrics, const std::string& path,
+  // `path` is a copy: adding a member may move the metric whose name it is.
+  void decodeTemplate(const Topic& topic, Metrics& metrics, std::string path,
                       const org::eclipse::tahu::protobuf::Payload_Template& value,
                       std::int64_t ts_ns, int depth, Outcome& out);
 

@@ -94,6 +94,7 @@ Result<int> SparkplugHandler::publishState(mqtt::Client& client, bool online) {
 
 void SparkplugHandler::beforeConnect(mqtt::Client& client) {
   if (state_topic_.empty()) return;
+  leaving_ = false;
   state_ts_ms_ = clock_.nowNs() / 1'000'000;
   if (auto will = client.setWill(state_topic_, statePayload(false, state_ts_ms_), 1, true); !will) {
     Log("source", source_).error("{}", will.error().str());
@@ -115,15 +116,16 @@ void SparkplugHandler::connected(mqtt::Client& client) {
 
 std::optional<int> SparkplugHandler::beforeDisconnect(mqtt::Client& client) {
   if (state_topic_.empty()) return std::nullopt;
+  leaving_ = true;
   auto death = publishState(client, false);
   return death ? std::optional<int>(*death) : std::nullopt;
 }
 
 void SparkplugHandler::hostState(std::string_view payload, mqtt::Client& client) {
   const auto state = nlohmann::json::parse(payload, nullptr, false);
-  if (!state.is_object() || !state.contains("online") || !state["online"].is_boolean() ||
-      state["online"].get<bool>()) {
-    return;  // its own birth echoed back, or not a STATE payload
+  if (leaving_ || !state.is_object() || !state.contains("online") ||
+      !state["online"].is_boolean() || state["online"].get<bool>()) {
+    return;  // its own death or birth echoed back, or not a STATE payload
   }
   Log("source", source_)
       .warn("'{}' was marked offline while connected: publishing its birth again", state_topic_);

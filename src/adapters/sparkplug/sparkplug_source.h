@@ -52,6 +52,7 @@ class SparkplugHandler final : public mqtt::MessageHandler {
   std::map<std::string, std::int64_t, std::less<>> last_rebirth_ns_;  // by group/node
   std::string state_topic_;       // spBv1.0/STATE/<host id>, "" without one
   std::int64_t state_ts_ms_ = 0;  // T of this connection's will, birth and death
+  bool leaving_ = false;          // its death is out: its own echo is not answered
   Counter& frames_;
   Counter& errors_;
   Counter& rebirths_;
