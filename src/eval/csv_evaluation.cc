@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -189,7 +190,12 @@ Result<CsvEvalResult> evaluateOnCsv(const SiteConfig& site, const Plugins& plugi
         event.telemetry =
             Telemetry{sensors[s].second, table.ts_ns[r], {table.rows[r][sensors[s].first]}};
         const std::int64_t begin = monotonicNs();
-        runner.handle(event);
+        // Retries as the dispatcher would run them: after their delay.
+        for (int failures = 0;; ++failures) {
+          const Handled handled = runner.handle(event, failures);
+          if (handled.done == 1) break;
+          std::this_thread::sleep_for(handled.retry_after);
+        }
         event_us.push_back(static_cast<double>(monotonicNs() - begin) / 1e3);
       }
     }

@@ -27,8 +27,9 @@ Dispatcher::~Dispatcher() { stop(std::chrono::milliseconds(0)); }
 Result<std::uint32_t> Dispatcher::addTarget(std::string name, Handler handler) {
   return addTarget(
       std::move(name),
-      [handler = std::move(handler)](std::span<const Event* const> events) {
+      [handler = std::move(handler)](std::span<const Event* const> events, int) {
         for (const Event* event : events) handler(*event);
+        return Handled::all(events.size());
       },
       BatchPolicy{});
 }
@@ -222,16 +223,34 @@ void Dispatcher::workerLoop() {
     Lane* lane = nullptr;
     {
       std::unique_lock lock(ready_mu_);
-      if (ready_.empty() && !stopping_.load()) {
+      while (true) {
+        wakeParked();
+        if (!ready_.empty() || stopping_.load()) break;
         ++sleepers_;
-        ready_cv_.wait(lock, [&] { return !ready_.empty() || stopping_.load(); });
+        if (parked_.empty()) {
+          ready_cv_.wait(lock);
+        } else {
+          ready_cv_.wait_until(lock, parked_.begin()->first);
+        }
         --sleepers_;
       }
-      if (ready_.empty()) return;  // stopping and nothing left
+      // Stopping and nothing left: a lane this worker parked came back above, at once.
+      if (ready_.empty()) return;
       lane = ready_.front();
       ready_.pop_front();
+      // While this worker is busy, a sleeping one keeps the parked lanes' timers.
+      if (!parked_.empty() && sleepers_ > 0) ready_cv_.notify_one();
     }
     runLane(*lane);
+  }
+}
+
+void Dispatcher::wakeParked() {
+  const auto now = std::chrono::steady_clock::now();
+  const bool all = stopping_.load();
+  while (!parked_.empty() && (all || parked_.begin()->first <= now)) {
+    ready_.push_back(parked_.begin()->second);
+    parked_.erase(parked_.begin());
   }
 }
 
@@ -268,7 +287,8 @@ void Dispatcher::takeBatch(Lane& lane, std::size_t max,
   }
 }
 
-void Dispatcher::handle(Target& target, std::span<const std::shared_ptr<const Event>> batch) {
+Handled Dispatcher::handle(Target& target, std::span<const std::shared_ptr<const Event>> batch,
+                           int failures) {
   boost::container::small_vector<const Event*, 16> events;
   const std::int64_t now = monotonicNs();
   for (const auto& event : batch) {
@@ -279,18 +299,46 @@ void Dispatcher::handle(Target& target, std::span<const std::shared_ptr<const Ev
   }
   target.calls->inc();
   target.handled->inc(batch.size());
-  target.handler(std::span<const Event* const>(events.data(), events.size()));
-  target.depth_gauge->set(static_cast<double>(target.depth.fetch_sub(batch.size()) - batch.size()));
-  queued_.fetch_sub(batch.size());
+  Handled handled =
+      target.handler(std::span<const Event* const>(events.data(), events.size()), failures);
+  handled.done = std::min(handled.done, batch.size());
+  const std::size_t done = handled.done;
+  target.depth_gauge->set(static_cast<double>(target.depth.fetch_sub(done) - done));
+  queued_.fetch_sub(done);
   // seq_cst on depth/queued_ and waiters_: either a waiter sees the new depth or we see it.
   if (waiters_.load() > 0) {
     std::lock_guard lock(space_mu_);
     space_cv_.notify_all();
   }
+  return handled;
+}
+
+bool Dispatcher::retryLater(Lane& lane, std::span<const std::shared_ptr<const Event>> batch,
+                            const Handled& handled, int failures) {
+  if (handled.done >= batch.size()) {
+    lane.retrying.reset();
+    return false;
+  }
+  lane.failures = (handled.done == 0 ? failures : 0) + 1;
+  lane.retrying = batch[handled.done];
+  {
+    std::lock_guard lock(lane.mu);
+    lane.events.insert(lane.events.begin(),
+                       batch.begin() + static_cast<std::ptrdiff_t>(handled.done), batch.end());
+  }
+  bool wake = false;
+  {
+    std::lock_guard lock(ready_mu_);
+    parked_.emplace(std::chrono::steady_clock::now() + handled.retry_after, &lane);
+    wake = sleepers_ > 0;
+  }
+  if (wake) ready_cv_.notify_one();  // it waits until the earliest retry, perhaps this one
+  return true;
 }
 
 void Dispatcher::runInline(Target& target, Lane& lane, std::shared_ptr<const Event> event) {
-  handle(target, {&event, 1});
+  const Handled handled = handle(target, {&event, 1}, 0);
+  if (retryLater(lane, {&event, 1}, handled, 0)) return;
   release(lane);  // what another thread queued meanwhile goes to the workers, in order
 }
 
@@ -315,7 +363,8 @@ void Dispatcher::runLane(Lane& lane) {
     batch.clear();
     takeBatch(lane, max, batch);
     if (batch.empty()) break;
-    handle(target, batch);
+    const int failures = batch.front() == lane.retrying ? lane.failures : 0;
+    if (retryLater(lane, batch, handle(target, batch, failures), failures)) return;
     done += batch.size();
   }
   release(lane);

@@ -6,12 +6,16 @@
 // policy decides: block the source (up to block_timeout, then refuse), drop the oldest queued event
 // of that lane (counted), or send the new event to the dead-letter store. An event that some of
 // its functions take and others refuse goes on to the first and is dead-lettered for the others.
+// A handler that asks for a retry (Handled) parks its lane on a timer: no worker sleeps, the
+// lane's later events wait behind the failed one, and a stopping dispatcher retries at once.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,6 +24,7 @@
 
 #include "gateway/downstream.h"
 #include "runtime/dispatcher_options.h"
+#include "runtime/handled.h"
 #include "sie/function.h"
 #include "sie/metrics.h"
 #include "sie/state.h"
@@ -30,8 +35,9 @@ class Dispatcher final : public gateway::Downstream {
  public:
   // Runs one event for one function on a worker thread. Must not throw.
   using Handler = std::function<void(const Event& event)>;
-  // Runs a batch of one lane's events, in their order. Must not throw.
-  using BatchHandler = std::function<void(std::span<const Event* const> events)>;
+  // Runs a batch of one lane's events, in their order; `failures` is how often the first event
+  // failed before (0: a fresh event). Must not throw.
+  using BatchHandler = std::function<Handled(std::span<const Event* const> events, int failures)>;
 
   Dispatcher(DispatcherOptions options, DeadLetterStore& dead_letters);
   ~Dispatcher() override;
@@ -78,6 +84,9 @@ class Dispatcher final : public gateway::Downstream {
     bool scheduled = false;  // in the ready queue or being worked
     bool filling = false;    // a worker waits (up to maxDelay) for more events: notify `more`
     std::condition_variable more;
+    // The event at the front that failed before, and how often; only the lane's worker uses them.
+    std::shared_ptr<const Event> retrying;
+    int failures = 0;
   };
   struct Target {
     std::string name;
@@ -105,8 +114,14 @@ class Dispatcher final : public gateway::Downstream {
   // Puts a lane on the ready queue and wakes a sleeping worker if none is spinning.
   void schedule(Lane& lane);
   void runLane(Lane& lane);
-  // Hands one batch of a lane to its function, and counts it.
-  void handle(Target& target, std::span<const std::shared_ptr<const Event>> batch);
+  // Hands one batch of a lane to its function, and counts the events it finished.
+  Handled handle(Target& target, std::span<const std::shared_ptr<const Event>> batch, int failures);
+  // After a turn: false when every event of `batch` is done; otherwise puts the unfinished ones
+  // back at the lane's front and parks the lane until their retry is due (returns true).
+  bool retryLater(Lane& lane, std::span<const std::shared_ptr<const Event>> batch,
+                  const Handled& handled, int failures);
+  // Under ready_mu_: parked lanes whose retry is due (all of them once stopping) become ready.
+  void wakeParked();
   // Ends a turn on a lane: idle again, or back on the ready queue if events came meanwhile.
   void release(Lane& lane);
   // Runs one event on the delivering thread; the lane was idle and is now marked scheduled.
@@ -128,6 +143,9 @@ class Dispatcher final : public gateway::Downstream {
   std::mutex ready_mu_;
   std::condition_variable ready_cv_;
   std::deque<Lane*> ready_;
+  // Lanes waiting for a retry, by when it is due; guarded by ready_mu_. A sleeping worker waits
+  // until the earliest of them.
+  std::multimap<std::chrono::steady_clock::time_point, Lane*> parked_;
   int sleepers_ = 0;  // workers waiting on ready_cv_; guarded by ready_mu_
   std::atomic<bool> stopping_{false};
 

@@ -105,26 +105,27 @@ Result<FunctionRunner::Inputs> FunctionRunner::fetchInputs(const Telemetry& read
   return inputs;
 }
 
-Result<Output> FunctionRunner::invoke(const Event& event, const Telemetry& reading,
-                                      const Inputs& inputs) {
-  const Invocation call{event, reading, inputs.windows, inputs.values, spec_};
-  Error last;
-  for (int attempt = 0; attempt <= spec_.retries; ++attempt) {
-    if (attempt > 0) {
-      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
-          spec_.retry_delay * (1 << (attempt - 1)), std::chrono::seconds(1)));
-    }
-    auto lease = pool_.acquire();
-    if (!lease) {
-      last = lease.error();
-      continue;
-    }
-    auto output = (*lease)->invoke(call);
-    if (output) return output;
-    last = output.error();
-    log_.debug("attempt {} failed: {}", attempt + 1, last.str());
+Result<Output> FunctionRunner::invokeOnce(const Event& event, const Telemetry& reading,
+                                          const Inputs& inputs) {
+  auto lease = SIE_TRY(pool_.acquire());
+  return lease->invoke(Invocation{event, reading, inputs.windows, inputs.values, spec_});
+}
+
+Result<Output> FunctionRunner::invokeWaiting(const Event& event, const Telemetry& reading,
+                                             const Inputs& inputs) {
+  for (int failures = 0;; ++failures) {
+    auto output = invokeOnce(event, reading, inputs);
+    if (output || failures >= spec_.retries) return output;
+    log_.debug("try {} failed: {}", failures + 1, output.error().str());
+    std::this_thread::sleep_for(retryDelay(spec_.retry_delay, failures + 1));
   }
-  return tl::unexpected(last);
+}
+
+bool FunctionRunner::retryLater(const Event& event, const Error& why, int failures) {
+  if (failures >= spec_.retries) return false;
+  log_.debug("{}: try {} failed, tried again in {} ms: {}", event.subject, failures + 1,
+             retryDelay(spec_.retry_delay, failures + 1).count(), why.str());
+  return true;
 }
 
 Result<bool> FunctionRunner::firstTime(const Event& event) {
@@ -159,23 +160,31 @@ Status FunctionRunner::apply(const Event& event, const Telemetry& reading, Outpu
   return ok();
 }
 
-void FunctionRunner::handle(const Event& event, std::optional<Decision>* decision) {
+Handled FunctionRunner::handle(const Event& event, int failures,
+                               std::optional<Decision>* decision) {
   const std::int64_t begin = monotonicNs();
   if (!event.telemetry) {
     deadLetter(event, "event carries no decoded telemetry");
-    return;
+    return Handled::all(1);
   }
   const Telemetry& reading = *event.telemetry;
-  if (skipForHop(reading)) return;
+  if (skipForHop(reading)) return Handled::all(1);
+  bool again = false;
   Status done = [&]() -> Status {
     auto inputs = SIE_TRY(fetchInputs(reading));
-    auto output = SIE_TRY(invoke(event, reading, inputs));
-    escalateIfUncertain(event, output);
-    SIE_CHECK(apply(event, reading, output));
-    if (decision != nullptr) *decision = output.decision;
+    auto output = invokeOnce(event, reading, inputs);
+    if (!output) {
+      again = retryLater(event, output.error(), failures);
+      return tl::unexpected(output.error());
+    }
+    escalateIfUncertain(event, *output);
+    SIE_CHECK(apply(event, reading, *output));
+    if (decision != nullptr) *decision = output->decision;
     return ok();
   }();
+  if (again) return Handled{0, retryDelay(spec_.retry_delay, failures + 1)};
   finish(event, done, begin, 1);
+  return Handled::all(1);
 }
 
 bool FunctionRunner::tryHandle(const Event& event) {
@@ -185,7 +194,7 @@ bool FunctionRunner::tryHandle(const Event& event) {
   if (skipForHop(reading)) return true;
   Status done = [&]() -> Status {
     auto inputs = SIE_TRY(fetchInputs(reading));
-    auto output = SIE_TRY(invoke(event, reading, inputs));
+    auto output = SIE_TRY(invokeOnce(event, reading, inputs));
     escalateIfUncertain(event, output);
     return apply(event, reading, output);
   }();
@@ -214,7 +223,7 @@ Result<Output> FunctionRunner::call(const Event& event, bool dry_run) {
   const Telemetry& reading = *event.telemetry;
   Result<Output> output = [&]() -> Result<Output> {
     auto inputs = SIE_TRY(fetchInputs(reading));
-    auto out = SIE_TRY(invoke(event, reading, inputs));
+    auto out = SIE_TRY(invokeWaiting(event, reading, inputs));
     escalateIfUncertain(event, out);
     if (!dry_run) SIE_CHECK(apply(event, reading, out));
     return out;
@@ -229,7 +238,7 @@ Result<Output> FunctionRunner::call(const Event& event, bool dry_run) {
 Result<std::optional<Decision>> FunctionRunner::evaluate(const Event& event) {
   if (!event.telemetry) return fail(Errc::kInvalidArgument, "event carries no decoded telemetry");
   auto inputs = SIE_TRY(fetchInputs(*event.telemetry));
-  auto output = SIE_TRY(invoke(event, *event.telemetry, inputs));
+  auto output = SIE_TRY(invokeWaiting(event, *event.telemetry, inputs));
   return output.decision;
 }
 
@@ -251,37 +260,23 @@ void FunctionRunner::escalateIfUncertain(const Event& event, Output& output) {
   local.detail += fmt::format(" (uncertain; {}: local decision)", why);
 }
 
-void FunctionRunner::handleBatch(std::span<const Event* const> events,
-                                 std::vector<std::optional<Decision>>* decisions) {
+Handled FunctionRunner::handleBatch(std::span<const Event* const> events, int failures,
+                                    std::vector<std::optional<Decision>>* decisions) {
   if (events.size() == 1) {
-    handle(*events.front(), decisions != nullptr ? &decisions->front() : nullptr);
-    return;
+    return handle(*events.front(), failures, decisions != nullptr ? &decisions->front() : nullptr);
   }
   const std::int64_t begin = monotonicNs();
   // Inputs first, all of them: the invocations refer to them.
-  std::vector<std::optional<Inputs>> inputs(events.size());
-  std::vector<Invocation> calls;
-  std::vector<std::size_t> called;  // index into events of each call
+  std::vector<std::optional<Result<Inputs>>> inputs(events.size());
+  std::vector<Invocation> calls;  // one per event whose inputs were fetched, in order
   calls.reserve(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     const Event& event = *events[i];
-    if (!event.telemetry) {
-      deadLetter(event, "event carries no decoded telemetry");
-      continue;
-    }
-    if (skipForHop(*event.telemetry)) continue;
-    auto fetched = fetchInputs(*event.telemetry);
-    if (!fetched) {
-      finish(event, tl::unexpected(fetched.error()), begin, events.size());
-      continue;
-    }
-    inputs[i] = std::move(*fetched);
-  }
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    if (!inputs[i]) continue;
-    calls.push_back(Invocation{*events[i], *events[i]->telemetry, inputs[i]->windows,
-                               inputs[i]->values, spec_});
-    called.push_back(i);
+    if (!event.telemetry || skipForHop(*event.telemetry)) continue;
+    inputs[i] = fetchInputs(*event.telemetry);
+    if (!*inputs[i]) continue;
+    const Inputs& in = **inputs[i];
+    calls.push_back(Invocation{event, *event.telemetry, in.windows, in.values, spec_});
   }
   std::vector<Result<Output>> outputs;
   if (auto lease = pool_.acquire(); lease) {
@@ -289,18 +284,31 @@ void FunctionRunner::handleBatch(std::span<const Event* const> events,
   } else {
     outputs.assign(calls.size(), tl::unexpected(lease.error()));
   }
-  for (std::size_t k = 0; k < calls.size(); ++k) {
-    const Event& event = *events[called[k]];
-    // A failed element is retried on its own, as an unbatched invocation would be.
-    Result<Output> output = outputs[k] ? std::move(outputs[k])
-                            : spec_.retries > 0
-                                ? invoke(event, *event.telemetry, *inputs[called[k]])
-                                : std::move(outputs[k]);
+  // Effects in the lane's order; a failed call with retries left ends the turn there, and it and
+  // the events behind it are handed over again after the delay.
+  std::size_t k = 0;  // next call
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Event& event = *events[i];
+    if (!event.telemetry) {
+      deadLetter(event, "event carries no decoded telemetry");
+      continue;
+    }
+    if (!inputs[i]) continue;  // skipped for the hop
+    if (!*inputs[i]) {
+      finish(event, tl::unexpected(inputs[i]->error()), begin, events.size());
+      continue;
+    }
+    Result<Output>& output = outputs[k++];
+    const int tried = i == 0 ? failures : 0;
+    if (!output && retryLater(event, output.error(), tried)) {
+      return Handled{i, retryDelay(spec_.retry_delay, tried + 1)};
+    }
     if (output) escalateIfUncertain(event, *output);
     Status done = output ? apply(event, *event.telemetry, *output) : tl::unexpected(output.error());
-    if (done && decisions != nullptr) (*decisions)[called[k]] = output->decision;
+    if (done && decisions != nullptr) (*decisions)[i] = output->decision;
     finish(event, done, begin, events.size());
   }
+  return Handled::all(events.size());
 }
 
 void FunctionRunner::finish(const Event& event, const Status& done, std::int64_t begin,

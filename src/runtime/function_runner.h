@@ -1,6 +1,8 @@
 // FunctionRunner: runs one function for one event. Fetches the declared input bindings from the
-// state layer, invokes a pooled instance (retrying per spec.retries), applies the outputs (KV
-// writes, decision actions, emitted events), and dead-letters events whose invocation failed.
+// state layer, invokes a pooled instance, applies the outputs (KV writes, decision actions, emitted
+// events), and dead-letters events whose invocation failed. A failed invocation with retries left
+// (spec.retries) is handed back to the dispatcher, which tries it again after spec.retryDelay
+// (doubled each time) without holding a thread; direct calls wait for their retries themselves.
 #pragma once
 
 #include <functional>
@@ -11,6 +13,7 @@
 #include "core/log.h"
 #include "runtime/actions.h"
 #include "runtime/escalation.h"
+#include "runtime/handled.h"
 #include "runtime/instance_pool.h"
 #include "runtime/version_stats.h"
 #include "sie/function.h"
@@ -34,15 +37,19 @@ class FunctionRunner {
   Status warm() { return pool_.warm(); }
   // Set before events flow.
   void tap(DecisionTap tap) { tap_ = std::move(tap); }
-  // Called by dispatcher workers; events of one sensor never run concurrently. `decision`, when
-  // given, receives the decision acted on (shadow comparisons).
-  void handle(const Event& event, std::optional<Decision>* decision = nullptr);
+  // Called by dispatcher workers; events of one sensor never run concurrently. `failures`: how
+  // often the event failed before. Not done when it failed again with retries left (the
+  // dispatcher hands it over again after the delay). `decision`, when given, receives the
+  // decision acted on (shadow comparisons).
+  Handled handle(const Event& event, int failures = 0, std::optional<Decision>* decision = nullptr);
   // A micro-batch of one dispatcher lane, in order: one instance lease and one invokeBatch().
-  // `decisions`, when given, has one slot per event.
-  void handleBatch(std::span<const Event* const> events,
-                   std::vector<std::optional<Decision>>* decisions = nullptr);
+  // `failures` counts the first event's earlier failures; the turn ends at an event that failed
+  // with retries left. `decisions`, when given, has one slot per event.
+  Handled handleBatch(std::span<const Event* const> events, int failures = 0,
+                      std::vector<std::optional<Decision>>* decisions = nullptr);
   // A canary's share of events: handles the event, or, when the invocation fails, leaves it
-  // untouched (not dead-lettered, no effects) and returns false for the serving version to take.
+  // untouched (not dead-lettered, no effects) and returns false for the serving version to take
+  // at once (the candidate is not retried).
   bool tryHandle(const Event& event);
   // A direct call (the control API's invoke): the output for `event`, its effects applied unless
   // `dry_run`. A failure is counted and returned to the caller, not dead-lettered.
@@ -79,7 +86,12 @@ class FunctionRunner {
   Result<Inputs> fetchInputs(const Telemetry& reading);
   // spec.model.hop, checked on the last two readings before the (larger) window fetch.
   bool skipForHop(const Telemetry& reading);
-  Result<Output> invoke(const Event& event, const Telemetry& reading, const Inputs& inputs);
+  Result<Output> invokeOnce(const Event& event, const Telemetry& reading, const Inputs& inputs);
+  // Tries up to 1 + spec.retries times, sleeping between tries: for callers that wait for the
+  // answer on their own thread (direct calls, escalations), never for dispatcher workers.
+  Result<Output> invokeWaiting(const Event& event, const Telemetry& reading, const Inputs& inputs);
+  // Whether an invocation that failed after `failures` earlier failures is tried again later.
+  bool retryLater(const Event& event, const Error& why, int failures);
   Status apply(const Event& event, const Telemetry& reading, Output& output);
   // spec.idempotent: false when the event's effects were applied before (a redelivery).
   Result<bool> firstTime(const Event& event);

@@ -36,7 +36,10 @@ Result<FunctionTable::Slot*> FunctionTable::slotFor(const std::string& name,
     Slot* raw = slot.get();
     lock.unlock();  // workers may call handle() on other slots meanwhile
     raw->target = SIE_TRY(dispatcher_.addTarget(
-        name, [this, raw](std::span<const Event* const> events) { handle(*raw, events); },
+        name,
+        [this, raw](std::span<const Event* const> events, int failures) {
+          return handle(*raw, events, failures);
+        },
         spec.batch));
     lock.lock();
     it = slots_.emplace(name, std::move(slot)).first;
@@ -341,7 +344,7 @@ Status FunctionTable::route() {
   return ok();
 }
 
-void FunctionTable::handle(Slot& slot, std::span<const Event* const> events) {
+Handled FunctionTable::handle(Slot& slot, std::span<const Event* const> events, int failures) {
   std::shared_ptr<FunctionRunner> runner;
   std::shared_ptr<FunctionRunner> candidate;
   std::shared_ptr<Shadow> shadow;
@@ -355,19 +358,34 @@ void FunctionTable::handle(Slot& slot, std::span<const Event* const> events) {
   }
   if (runner && shadow) {
     std::vector<std::optional<Decision>> decisions(events.size());
-    runner->handleBatch(events, &decisions);
-    shadow->mirror(events, decisions);
-    return;
+    const Handled handled = runner->handleBatch(events, failures, &decisions);
+    shadow->mirror(events.first(handled.done),
+                   std::span<const std::optional<Decision>>(decisions).first(handled.done));
+    return handled;
   }
   if (runner && candidate && policy.strategy == RolloutPolicy::Strategy::kCanary &&
       policy.weight > 0) {
-    std::vector<const Event*> serving;
-    serving.reserve(events.size());
-    for (const Event* event : events) {
-      const bool canary = candidate && event->telemetry &&
+    // In the lane's order: the serving version takes contiguous runs of events between the
+    // candidate's, so a retry in a run ends the turn before anything behind it ran.
+    std::vector<const Event*> serving;  // events[first, first + size)
+    std::size_t first = 0;
+    auto serve = [&] {
+      const Handled handled = runner->handleBatch(serving, first == 0 ? failures : 0);
+      const Handled mapped{first + handled.done, handled.retry_after};
+      if (handled.done == serving.size()) serving.clear();
+      return mapped;
+    };
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const Event* event = events[i];
+      // A sensor's events all go one way, in order; a failed canary call falls back at once,
+      // and only the serving version retries it.
+      const bool canary = candidate && event->telemetry && (i > 0 || failures == 0) &&
                           stickyBucket(event->telemetry->sensor.str()) < policy.weight;
-      // A sensor's events all go one way, in order; a failed canary call falls back at once.
+      if (canary && !serving.empty()) {
+        if (const Handled handled = serve(); handled.done < i) return handled;
+      }
       if (canary && candidate->tryHandle(*event)) continue;
+      if (serving.empty()) first = i;
       serving.push_back(event);
       if (canary) {
         // After a failure, the candidate may have been rolled back since the batch began.
@@ -375,13 +393,9 @@ void FunctionTable::handle(Slot& slot, std::span<const Event* const> events) {
         if (slot.candidate != candidate) candidate.reset();
       }
     }
-    if (!serving.empty()) runner->handleBatch(serving);
-    return;
+    return serving.empty() ? Handled::all(events.size()) : serve();
   }
-  if (runner) {
-    runner->handleBatch(events);
-    return;
-  }
+  if (runner) return runner->handleBatch(events, failures);
   // Deleted while these waited longer than the drain allowed: keep them for a replay.
   for (const Event* event : events) {
     DeadLetter letter;
@@ -396,6 +410,7 @@ void FunctionTable::handle(Slot& slot, std::span<const Event* const> events) {
       Log("fn", slot.name).error("could not store dead letter: {}", stored.error().str());
     }
   }
+  return Handled::all(events.size());
 }
 
 void FunctionTable::retire(std::shared_ptr<FunctionRunner> runner) {

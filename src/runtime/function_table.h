@@ -113,7 +113,7 @@ class FunctionTable {
     std::vector<std::string> triggers;
   };
   Result<Slot*> slotFor(const std::string& name, const FunctionSpec& spec);
-  void handle(Slot& slot, std::span<const Event* const> events);
+  Handled handle(Slot& slot, std::span<const Event* const> events, int failures);
   // Rebuilds the router's triggers from the serving slots. Under mu_.
   Status route();
   // The dispatcher's policy for a slot's current versions (micro-batches, running inline);

@@ -19,7 +19,7 @@ Shadow::~Shadow() {
 }
 
 void Shadow::mirror(std::span<const Event* const> events,
-                    const std::vector<std::optional<Decision>>& decisions) {
+                    std::span<const std::optional<Decision>> decisions) {
   {
     std::lock_guard lock(mu_);
     for (std::size_t i = 0; i < events.size(); ++i) {

@@ -32,7 +32,7 @@ class Shadow {
 
   // Queues copies of the events the serving version decided, with its decisions.
   void mirror(std::span<const Event* const> events,
-              const std::vector<std::optional<Decision>>& decisions);
+              std::span<const std::optional<Decision>> decisions);
   // {compared, agreed, agreement, meanScoreDelta, maxScoreDelta, dropped, candidate: {...}}.
   [[nodiscard]] nlohmann::json report() const;
   // The candidate's failures and latency in the shadow, for the rollout objectives.

@@ -329,11 +329,12 @@ TEST(DispatcherTest, MicroBatchesTakeWhatIsQueuedUpToMaxSizeInOrder) {
   std::vector<std::int64_t> order;
   const std::uint32_t target = *d.addTarget(
       "batch@1",
-      [&](std::span<const Event* const> events) {
+      [&](std::span<const Event* const> events, int) {
         if (sizes.empty()) gate.wait();  // the first call holds the worker while events queue
         std::lock_guard lock(mu);
         sizes.push_back(events.size());
         for (const Event* e : events) order.push_back(e->telemetry->ts_ns);
+        return Handled::all(events.size());
       },
       BatchPolicy{16, std::chrono::microseconds(0)});
   d.start();
@@ -363,9 +364,10 @@ TEST(DispatcherTest, MicroBatchWaitsUpToMaxDelayForTheBatchToFill) {
   std::vector<std::size_t> sizes;
   const std::uint32_t target = *d.addTarget(
       "wait@1",
-      [&](std::span<const Event* const> events) {
+      [&](std::span<const Event* const> events, int) {
         std::lock_guard lock(mu);
         sizes.push_back(events.size());
+        return Handled::all(events.size());
       },
       BatchPolicy{4, std::chrono::seconds(20)});  // a full batch ends the wait long before
   d.start();
@@ -386,9 +388,10 @@ TEST(DispatcherTest, AMicroBatchThatDoesNotFillIsHandedOverAfterMaxDelay) {
   std::vector<std::size_t> sizes;
   const std::uint32_t target = *d.addTarget(
       "partial@1",
-      [&](std::span<const Event* const> events) {
+      [&](std::span<const Event* const> events, int) {
         std::lock_guard lock(mu);
         sizes.push_back(events.size());
+        return Handled::all(events.size());
       },
       BatchPolicy{4, std::chrono::milliseconds(100)});
   d.start();
@@ -493,6 +496,97 @@ TEST(DispatcherTest, EventsDeliveredFromAnInlineHandlerAreQueued) {
   d.stop();
   EXPECT_EQ(nested_handled.load(), 5);
   EXPECT_EQ(nested_here.load(), 0);
+}
+
+// A handler's retry parks the lane on a timer: the only worker goes on with other lanes meanwhile,
+// the failed event's lane-mates wait behind it, and each hand-over says how often it failed.
+TEST(DispatcherTest, ARetryWaitsOnATimerNotOnTheWorker) {
+  MemoryDeadLetters dead;
+  DispatcherOptions options;
+  options.workers = 1;
+  options.lanes = 64;
+  Dispatcher d(options, dead);
+  ASSERT_NE(Symbol::intern("retry/a").id() % 64, Symbol::intern("retry/b").id() % 64);
+  std::mutex mu;
+  std::vector<std::string> order;
+  std::vector<int> failures_seen;
+  const std::uint32_t target = *d.addTarget(
+      "retry@1",
+      [&](std::span<const Event* const> events, int failures) {
+        std::lock_guard lock(mu);
+        const Event& e = *events.front();
+        const std::string name = fmt::format("{}{}", e.subject, e.telemetry->ts_ns);
+        if (name == "retry/a1") {
+          failures_seen.push_back(failures);
+          // Long enough that a sleeping worker could not have run b's events meanwhile.
+          if (failures < 2) return Handled{0, std::chrono::seconds(30)};
+        }
+        order.push_back(name);
+        return Handled::all(1);
+      },
+      BatchPolicy{});
+  d.start();
+  const std::uint32_t targets[] = {target};
+  ASSERT_TRUE(d.deliver(reading("retry/a", 1), targets));
+  ASSERT_TRUE(d.deliver(reading("retry/a", 2), targets));  // same lane: waits behind a1
+  for (std::int64_t ts = 1; ts <= 5; ++ts) ASSERT_TRUE(d.deliver(reading("retry/b", ts), targets));
+  // b's events are handled while a1 and a2 wait for the timer.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < give_up) {
+    {
+      std::lock_guard lock(mu);
+      if (order.size() >= 5) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(order, (std::vector<std::string>{"retry/b1", "retry/b2", "retry/b3", "retry/b4",
+                                               "retry/b5"}));
+    EXPECT_EQ(failures_seen, std::vector<int>{0});
+  }
+  EXPECT_EQ(d.queued(), 2U);
+  d.stop(std::chrono::milliseconds(0));  // a stopping dispatcher retries at once
+  EXPECT_EQ(failures_seen, (std::vector<int>{0, 1, 2}));
+  ASSERT_EQ(order.size(), 7U);
+  EXPECT_EQ(order[5], "retry/a1");
+  EXPECT_EQ(order[6], "retry/a2");
+}
+
+// The turn ends at the failed event of a micro-batch: those before it are done once, it and those
+// behind it come back together, and only the failed one carries its count.
+TEST(DispatcherTest, ARetryInAMicroBatchHandsBackTheRestInOrder) {
+  MemoryDeadLetters dead;
+  DispatcherOptions options;
+  options.workers = 1;
+  options.lanes = 1;
+  Dispatcher d(options, dead);
+  std::mutex mu;
+  std::vector<std::int64_t> done;
+  std::vector<std::pair<std::int64_t, int>> handed;  // first event of each call, its failures
+  const std::uint32_t target = *d.addTarget(
+      "batch@1",
+      [&](std::span<const Event* const> events, int failures) {
+        std::lock_guard lock(mu);
+        handed.emplace_back(events.front()->telemetry->ts_ns, failures);
+        for (std::size_t i = 0; i < events.size(); ++i) {
+          const std::int64_t ts = events[i]->telemetry->ts_ns;
+          const int tried = i == 0 ? failures : 0;
+          if (ts == 3 && tried == 0) return Handled{i, std::chrono::milliseconds(10)};
+          done.push_back(ts);
+        }
+        return Handled::all(events.size());
+      },
+      BatchPolicy{8, std::chrono::milliseconds(200)});
+  d.start();
+  const std::uint32_t targets[] = {target};
+  for (std::int64_t ts = 1; ts <= 6; ++ts) ASSERT_TRUE(d.deliver(reading("batch/s", ts), targets));
+  ASSERT_TRUE(d.drain(std::chrono::seconds(10)));
+  d.stop();
+  EXPECT_EQ(done, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6}));
+  ASSERT_GE(handed.size(), 2U);
+  EXPECT_EQ(handed[0], (std::pair<std::int64_t, int>{1, 0}));
+  EXPECT_EQ(handed[1], (std::pair<std::int64_t, int>{3, 1}));
 }
 
 }  // namespace

@@ -103,7 +103,7 @@ TEST_F(FunctionTableTest, ANewVersionTakesOverAndTheOldOneRetiresOnceNothingHold
   EXPECT_THAT(h_.runtime().retired(), Not(Contains("pump@1"))) << "retired while still held";
   // What it has in flight still runs whole, escalation included.
   std::optional<Decision> decided;
-  held->handle(readingOf("plant/p1/temp"), &decided);
+  held->handle(readingOf("plant/p1/temp"), 0, &decided);
   ASSERT_TRUE(decided);
   EXPECT_DOUBLE_EQ(decided->score, 0.9) << decided->detail;
   held.reset();
@@ -325,6 +325,29 @@ TEST_F(FunctionTableTest, AFailedCanaryCallIsHandedToTheServingVersion) {
   ASSERT_TRUE(status);
   EXPECT_EQ(status->candidate_stats.invocations, 10u);
   EXPECT_EQ(status->candidate_stats.errors, 10u);
+}
+
+// The serving version retries in micro-batches mixed with the candidate's sensors: the turn ends at
+// the failed event and nothing behind it ran, so every reading is decided once, by one version.
+TEST_F(FunctionTableTest, AServingVersionsRetryUnderACanaryDecidesEachReadingOnce) {
+  FunctionSpec serving = scriptedSpec("pump", "1");
+  serving.params["failFirst"] = 3;
+  serving.retries = 3;
+  serving.retry_delay = std::chrono::milliseconds(1);
+  serving.batch = BatchPolicy{16, std::chrono::milliseconds(20)};
+  ASSERT_TRUE(h_.table().deploy(serving));
+  ASSERT_TRUE(h_.table().deployCandidate(scriptedSpec("pump", "2"),
+                                         rolloutOf(RolloutPolicy::Strategy::kCanary, 50, 1000)));
+  sendAll(sensors(20));
+  const auto status = h_.table().rollout("pump");
+  ASSERT_TRUE(status);
+  const std::uint64_t by_candidate = status->candidate_stats.invocations;
+  const std::uint64_t by_serving = h_.table().find("pump")->decisions();
+  EXPECT_EQ(by_candidate + by_serving, 20U);
+  EXPECT_GT(by_candidate, 0U);
+  EXPECT_GT(by_serving, 0U);
+  EXPECT_GE(h_.runtime().calls("pump@1"), static_cast<int>(by_serving) + 3) << "3 failed first";
+  EXPECT_THAT(deadLetters(), IsEmpty());
 }
 
 TEST_F(FunctionTableTest, AShadowSeesEveryEventAndActsOnNone) {

@@ -3,6 +3,7 @@
 //   spec.params.score   the decision's score (anomaly, label "anomaly", at 0.5 or more; else
 //                       "normal"); default 0
 //   spec.params.fail    1: every invocation fails
+//   spec.params.failFirst  the version's first N invocations fail
 //   spec.params.delayMs each invocation takes this long
 //   spec.handler        "invalid": validate() refuses the spec; "nostart": instances fail to start;
 //                       "gated": instance starts wait at the gate too
@@ -81,11 +82,13 @@ class ScriptedExecutor final : public Executor {
     Instance(ScriptedExecutor& owner, const FunctionSpec& spec)
         : owner_(owner), id_(spec.id()), params_(spec.params) {}
     Result<Output> invoke(const Invocation&) override {
-      owner_.enter(id_);
+      const int call = owner_.enter(id_);
       if (const double ms = param("delayMs"); ms > 0) {
         std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(ms));
       }
-      if (param("fail") != 0) return fail(Errc::kInternal, id_ + " failed as scripted");
+      if (param("fail") != 0 || call <= param("failFirst")) {
+        return fail(Errc::kInternal, id_ + " failed as scripted");
+      }
       const double score = param("score");
       const bool anomaly = score >= 0.5;
       return Output{Decision{score, anomaly, anomaly ? "anomaly" : "normal", id_}, {}, {}};
@@ -101,12 +104,14 @@ class ScriptedExecutor final : public Executor {
     std::map<std::string, double> params_;
   };
 
-  void enter(const std::string& id) {
+  // Counts the call (returns its number for this version) and waits while calls are held.
+  int enter(const std::string& id) {
     std::unique_lock lock(mu_);
-    ++calls_[id];
+    const int call = ++calls_[id];
     ++waiting_;
     gate_.wait(lock, [&] { return !held_; });
     --waiting_;
+    return call;
   }
 
   mutable std::mutex mu_;
