@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git lld
   clang libclang-rt-14-dev clang-format clang-tidy
   libboost-dev libssl-dev libsqlite3-dev sqlite3
   libsimdjson-dev nlohmann-json3-dev libcbor-dev libyaml-cpp-dev

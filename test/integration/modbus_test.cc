@@ -366,6 +366,8 @@ TEST_F(ModbusTest, FailedOrUnverifiedWritesAreDeadLettered) {
   ASSERT_TRUE(waitUntil([&] {
     return counter("sie_modbus_write_failures_total", {{"sink", "stop-pump"}}) == 2;
   }));
+  // The sink counts a failure before it stores the letter.
+  ASSERT_TRUE(waitUntil([&] { return node_->state().deadLetters().count().value_or(0) == 2; }));
   auto letters = node_->state().deadLetters().list(10);
   ASSERT_TRUE(letters);
   ASSERT_EQ(letters->size(), 2U);
