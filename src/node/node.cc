@@ -109,7 +109,7 @@ Result<std::unique_ptr<Node>> Node::create(SiteConfig site, const Plugins& plugi
                                 AnomalyAudit::Options{node->site_.audit.anomalies_per_second,
                                                       node->site_.audit.anomaly_burst});
   node->dispatcher_ =
-      std::make_unique<Dispatcher>(node->site_.dispatcher, node->state_->deadLetters());
+      std::make_unique<Dispatcher>(node->site_.dispatcher, node->state_->deadLetters(), clock);
   SIE_CHECK(node->loadFunctions(plugins));
   auto gateway_config = SIE_TRY(
       gateway::parseGatewayConfig(node->site_.gateway, node->site_.routes, node->site_.file));

@@ -15,8 +15,8 @@ constexpr int kLaneBatch = 32;
 
 }  // namespace
 
-Dispatcher::Dispatcher(DispatcherOptions options, DeadLetterStore& dead_letters)
-    : options_(options), dead_letters_(dead_letters), targets_(kMaxTargets) {
+Dispatcher::Dispatcher(DispatcherOptions options, DeadLetterStore& dead_letters, const Clock& clock)
+    : options_(options), dead_letters_(dead_letters), clock_(clock), targets_(kMaxTargets) {
   if (options_.workers <= 0) {
     options_.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
@@ -124,9 +124,9 @@ Status Dispatcher::deliver(Event&& event, std::span<const std::uint32_t> targets
   return ok();
 }
 
-DeadLetter Dispatcher::letterFor(const Event& event, std::string reason) {
+DeadLetter Dispatcher::letterFor(const Event& event, std::string reason) const {
   DeadLetter letter;
-  letter.ts_ns = systemClock().nowNs();
+  letter.ts_ns = clock_.nowNs();
   letter.origin = "dispatcher";
   letter.reason = std::move(reason);
   letter.subject = event.subject;
@@ -230,7 +230,9 @@ void Dispatcher::workerLoop() {
         if (parked_.empty()) {
           ready_cv_.wait(lock);
         } else {
-          ready_cv_.wait_until(lock, parked_.begin()->first);
+          // A copy: another worker may take that entry out of parked_ while this one waits.
+          const auto due = parked_.begin()->first;
+          ready_cv_.wait_until(lock, due);
         }
         --sleepers_;
       }

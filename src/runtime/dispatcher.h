@@ -25,6 +25,7 @@
 #include "gateway/downstream.h"
 #include "runtime/dispatcher_options.h"
 #include "runtime/handled.h"
+#include "sie/clock.h"
 #include "sie/function.h"
 #include "sie/metrics.h"
 #include "sie/state.h"
@@ -39,7 +40,9 @@ class Dispatcher final : public gateway::Downstream {
   // failed before (0: a fresh event). Must not throw.
   using BatchHandler = std::function<Handled(std::span<const Event* const> events, int failures)>;
 
-  Dispatcher(DispatcherOptions options, DeadLetterStore& dead_letters);
+  // `clock` stamps the dead letters it writes.
+  Dispatcher(DispatcherOptions options, DeadLetterStore& dead_letters,
+             const Clock& clock = systemClock());
   ~Dispatcher() override;
 
   // At most this many targets over the dispatcher's life (targets are never removed: a deleted
@@ -108,7 +111,7 @@ class Dispatcher final : public gateway::Downstream {
   // true: enqueue the event; false: it was parked in the dead-letter store; error: refused.
   Result<bool> admit(Target& target, Lane& lane, const Event& event);
   // The event as a dead letter from the dispatcher, with the reason.
-  static DeadLetter letterFor(const Event& event, std::string reason);
+  [[nodiscard]] DeadLetter letterFor(const Event& event, std::string reason) const;
   void enqueue(Target& target, Lane& lane, std::shared_ptr<const Event> event);
   void workerLoop();
   // Puts a lane on the ready queue and wakes a sleeping worker if none is spinning.
@@ -134,6 +137,7 @@ class Dispatcher final : public gateway::Downstream {
 
   DispatcherOptions options_;
   DeadLetterStore& dead_letters_;
+  const Clock& clock_;
   // kMaxTargets slots, filled in order: a slot is written once, before its id is handed out, so
   // workers and deliver() read published slots without a lock.
   std::vector<std::unique_ptr<Target>> targets_;

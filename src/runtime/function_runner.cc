@@ -16,11 +16,12 @@
 namespace sie::node {
 
 FunctionRunner::FunctionRunner(FunctionSpec spec, std::shared_ptr<Executor> runtime,
-                               StateStore& state, Actions& actions)
+                               StateStore& state, Actions& actions, const Clock& clock)
     : spec_(std::move(spec)),
       log_("fn", spec_.id()),
       state_(state),
       actions_(actions),
+      clock_(clock),
       pool_(std::move(runtime), spec_),
       normal_(metrics().counter("sie_decisions_total", "Decisions made by functions.",
                                 {{"function", spec_.id()}, {"outcome", "normal"}})),
@@ -326,7 +327,7 @@ void FunctionRunner::finish(const Event& event, const Status& done, std::int64_t
 void FunctionRunner::deadLetter(const Event& event, const std::string& reason) {
   log_.warn("{}: {}", event.subject, reason);
   DeadLetter letter;
-  letter.ts_ns = systemClock().nowNs();
+  letter.ts_ns = clock_.nowNs();
   letter.origin = "function:" + spec_.id();
   letter.reason = reason;
   letter.subject = event.subject;

@@ -16,6 +16,7 @@
 #include "runtime/handled.h"
 #include "runtime/instance_pool.h"
 #include "runtime/version_stats.h"
+#include "sie/clock.h"
 #include "sie/function.h"
 #include "sie/metrics.h"
 #include "sie/state.h"
@@ -31,8 +32,9 @@ class FunctionRunner {
   // Sees every decision the function makes, after its actions (evaluation, comparisons).
   using DecisionTap = std::function<void(const Telemetry& reading, const Decision& decision)>;
 
+  // `clock` stamps the dead letters it writes.
   FunctionRunner(FunctionSpec spec, std::shared_ptr<Executor> runtime, StateStore& state,
-                 Actions& actions);
+                 Actions& actions, const Clock& clock = systemClock());
 
   Status warm() { return pool_.warm(); }
   // Set before events flow.
@@ -107,6 +109,7 @@ class FunctionRunner {
   std::unique_ptr<Escalator> escalator_;
   StateStore& state_;
   Actions& actions_;
+  const Clock& clock_;
   InstancePool pool_;
   Counter& normal_;
   Counter& anomalies_;

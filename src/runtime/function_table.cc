@@ -83,7 +83,8 @@ Result<std::shared_ptr<FunctionRunner>> FunctionTable::build(Slot& slot, Functio
     binding->loopback_ports.push_back(slot.dapr->port());
   }
   SIE_CHECK((**runtime)->validate(spec));
-  auto runner = std::make_shared<FunctionRunner>(std::move(spec), **runtime, state_, actions_);
+  auto runner =
+      std::make_shared<FunctionRunner>(std::move(spec), **runtime, state_, actions_, clock_);
   if (const auto& escalate = runner->spec().escalate) {
     runner->escalateTo(EscalationTarget{
         escalate->to,

@@ -10,6 +10,8 @@
 #include <numeric>
 #include <thread>
 
+#include "stopped_clock.h"
+
 namespace sie::node {
 namespace {
 
@@ -33,6 +35,8 @@ class MemoryDeadLetters final : public DeadLetterStore {
   std::mutex mu_;
   std::vector<DeadLetter> letters_;
 };
+
+using sie::testing::StoppedClock;  // dead letters carry the node's clock, not the system's
 
 Event reading(const std::string& sensor, std::int64_t ts) {
   Event e;
@@ -158,7 +162,8 @@ TEST(DispatcherTest, DeadLetterPolicyParksTheOverflowWithItsReason) {
   options.lanes = 1;
   options.queue_capacity = 2;
   options.overload = OverloadPolicy::kDeadLetter;
-  Dispatcher d(options, dead);
+  const StoppedClock clock;
+  Dispatcher d(options, dead, clock);
   Gate gate;
   std::atomic<int> handled{0};
   const std::uint32_t t = *d.addTarget("park@1", [&](const Event&) {
@@ -176,6 +181,7 @@ TEST(DispatcherTest, DeadLetterPolicyParksTheOverflowWithItsReason) {
   const DeadLetter letter = dead.list(1)->front();
   EXPECT_NE(letter.reason.find("park@1 queue is full (2 events)"), std::string::npos);
   EXPECT_NE(letter.payload.find("\"sensor\":\"park/x\""), std::string::npos) << letter.payload;
+  EXPECT_EQ(letter.ts_ns, clock.nowNs());
 }
 
 TEST(DispatcherTest, BlockPolicyRefusesAfterTheTimeout) {

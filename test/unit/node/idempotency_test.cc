@@ -12,9 +12,12 @@
 #include "sie/clock.h"
 #include "sie/metrics.h"
 #include "state/embedded_store.h"
+#include "stopped_clock.h"
 
 namespace sie::node {
 namespace {
+
+using sie::testing::StoppedClock;  // dead letters carry the node's clock, not the system's
 
 class IdempotencyTest : public ::testing::Test {
  protected:
@@ -111,7 +114,8 @@ TEST_F(IdempotencyTest, RetriesBackOffAndTheLastErrorIsDeadLettered) {
   s.retries = 3;
   s.retry_delay = std::chrono::milliseconds(300);
   auto runtime = std::make_shared<FailingExecutor>();
-  FunctionRunner runner(s, runtime, *state_, *actions_);
+  const StoppedClock clock;
+  FunctionRunner runner(s, runtime, *state_, *actions_, clock);
   // Each failure with retries left is handed back with its delay (doubled, at most a second)
   // instead of sleeping here; the dispatcher waits on a timer.
   const Event ev = event("ev-9");
@@ -134,6 +138,7 @@ TEST_F(IdempotencyTest, RetriesBackOffAndTheLastErrorIsDeadLettered) {
   ASSERT_EQ(letters->size(), 1U);
   EXPECT_NE(letters->front().reason.find("attempt 4 failed"), std::string::npos)
       << letters->front().reason;
+  EXPECT_EQ(letters->front().ts_ns, clock.nowNs());
 }
 
 TEST_F(IdempotencyTest, ADirectCallWaitsForItsRetriesItself) {
