@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/node_client.h"
 #include "core/file_text.h"
+#include "core/rfc3339.h"
 #include "security/key_endorsement.h"
 #include "security/pki.h"
 #include "sie/config.h"
@@ -32,14 +33,7 @@ struct PkiArgs {
   std::string target;  // a certificate file, or a serial
 };
 
-std::string utc(std::int64_t seconds) {
-  const std::time_t t = seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
+std::string utc(std::int64_t seconds) { return formatRfc3339Seconds(seconds); }
 
 int failed(std::string_view what, const Error& error) {
   std::cerr << "sie pki " << what << ": " << error.str() << "\n";

@@ -12,6 +12,7 @@
 #include "control/openfaas_api.h"
 #include "control/token_api.h"
 #include "core/json_text.h"
+#include "core/rfc3339.h"
 #include "core/signing.h"
 #include "gateway/payload_decoder.h"
 #include "http/http_client.h"
@@ -80,12 +81,8 @@ nlohmann::json decisionJson(const std::optional<Decision>& d) {
   return {{"score", d->score}, {"anomaly", d->anomaly}, {"label", d->label}, {"detail", d->detail}};
 }
 
-std::string rfc3339(std::int64_t ts_ns) {
-  const auto tp = std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::nanoseconds(ts_ns)));
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::floor<std::chrono::microseconds>(tp));
-}
+// Microseconds: what the API has always written.
+std::string rfc3339(std::int64_t ts_ns) { return formatRfc3339(ts_ns, 6); }
 
 bool flag(const HttpRequest& request, const std::string& name) {
   auto it = request.query.find(name);
@@ -625,6 +622,7 @@ HttpResponse ControlApi::readings(const HttpRequest& request) const {
   for (const auto& s : *samples) {
     nlohmann::json reading{
         {"ts_ns", s.ts_ns}, {"time", rfc3339(s.ts_ns)}, {"quality", qualityName(s.quality)}};
+    if (s.flag) reading["flag"] = *s.flag;  // why it is not good: stale, out of range, ...
     if (s.values.size() == 1) {
       reading["value"] = s.values.front();
     } else {

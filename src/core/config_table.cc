@@ -64,8 +64,8 @@ std::string sizeText(double bytes) {
   return fmt::format("{}", bytes);
 }
 
-// "binary or structured", "hold, linear or fit".
-std::string choiceText(std::string_view choices) {
+// The items of a oneOf("a|b|c") list.
+std::vector<std::string_view> choiceItems(std::string_view choices) {
   std::vector<std::string_view> items;
   std::size_t start = 0;
   while (start <= choices.size()) {
@@ -73,6 +73,12 @@ std::string choiceText(std::string_view choices) {
     items.push_back(choices.substr(start, bar - start));
     start = bar + 1;
   }
+  return items;
+}
+
+// "binary or structured", "hold, linear or fit".
+std::string choiceText(std::string_view choices) {
+  const auto items = choiceItems(choices);
   std::string out;
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i > 0) out += i + 1 == items.size() ? " or " : ", ";
@@ -82,13 +88,8 @@ std::string choiceText(std::string_view choices) {
 }
 
 bool isChoice(std::string_view choices, std::string_view value) {
-  std::size_t start = 0;
-  while (start <= choices.size()) {
-    const std::size_t bar = std::min(choices.find('|', start), choices.size());
-    if (choices.substr(start, bar - start) == value) return true;
-    start = bar + 1;
-  }
-  return false;
+  const auto items = choiceItems(choices);
+  return std::find(items.begin(), items.end(), value) != items.end();
 }
 
 bool bounded(const ConfigKey& key) { return !std::isinf(key.min) || !std::isinf(key.max); }

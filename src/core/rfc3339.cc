@@ -1,6 +1,8 @@
 #include "core/rfc3339.h"
 
+#include <algorithm>
 #include <ctime>
+#include <iterator>
 #include <limits>
 
 #include <fmt/format.h>
@@ -95,18 +97,36 @@ std::optional<std::int64_t> parseRfc3339(std::string_view s) {
   return seconds * 1'000'000'000 + nanos;
 }
 
-std::string formatRfc3339(std::int64_t ns) {
+namespace {
+
+std::string formatUtc(std::int64_t seconds, std::int64_t nanos, int fraction_digits) {
+  const auto t = static_cast<std::time_t>(seconds);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", utc.tm_year + 1900LL,
+                                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+  const int digits = std::clamp(fraction_digits, 0, 9);
+  if (digits > 0) {
+    std::int64_t fraction = nanos;
+    for (int i = digits; i < 9; ++i) fraction /= 10;
+    fmt::format_to(std::back_inserter(out), ".{:0{}}", fraction, digits);
+  }
+  out += 'Z';
+  return out;
+}
+
+}  // namespace
+
+std::string formatRfc3339(std::int64_t ns, int fraction_digits) {
   std::int64_t seconds = ns / 1'000'000'000;
   std::int64_t nanos = ns % 1'000'000'000;
   if (nanos < 0) {  // before 1970: the fraction counts forward from the second before
     nanos += 1'000'000'000;
     --seconds;
   }
-  const auto t = static_cast<std::time_t>(seconds);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, nanos);
+  return formatUtc(seconds, nanos, fraction_digits);
 }
+
+std::string formatRfc3339Seconds(std::int64_t seconds) { return formatUtc(seconds, 0, 0); }
 
 }  // namespace sie

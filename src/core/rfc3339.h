@@ -14,8 +14,10 @@ namespace sie {
 // (:60) counts as :59.999999999 so ordering is kept.
 std::optional<std::int64_t> parseRfc3339(std::string_view text);
 
-// "2025-11-28T03:20:00.500000000Z": UTC, nanoseconds always written (fixed width, so the texts
-// sort as the times do).
-std::string formatRfc3339(std::int64_t ns);
+// "2025-11-28T03:20:00.500000000Z": UTC, the fraction at a fixed width (so the texts sort as the
+// times do) of `fraction_digits`, 0 to 9, truncated; 0 writes none ("2025-11-28T03:20:00Z").
+std::string formatRfc3339(std::int64_t ns, int fraction_digits = 9);
+// Whole seconds since the epoch, any int64 (certificate validity may lie past 2262).
+std::string formatRfc3339Seconds(std::int64_t seconds);
 
 }  // namespace sie
