@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -570,6 +571,47 @@ TEST_F(MqttTest, SparkplugPrimaryHostPublishesItsStateBirthWillAndDeath) {
     const auto state = stateOf(retained());
     return state && state->first && state->second > 1;
   }));
+
+  // Hostile STATE messages on its topic: an oversized payload is refused unparsed, and a flood of
+  // deaths is answered by a birth at most once a second, the last word being the host's birth.
+  const auto errors = [] {
+    return metrics().counter("sie_sparkplug_errors_total", "", {{"source", "spb"}}).value();
+  };
+  const auto errors_before = errors();
+  ASSERT_EQ(run(fmt::format("head -c 100000 /dev/zero | tr '\\0' '[' | mosquitto_pub -p {} -q 1 "
+                            "-t spBv1.0/STATE/scada1 -s",
+                            broker_.port())),
+            0);
+  // At least once: groupId "+" subscribes to spBv1.0/+/#, which overlaps the host's own topic.
+  ASSERT_TRUE(waitUntil([&] { return errors() >= errors_before + 1; }));
+  const std::string flood_log = data_.file("flood.log");
+  ASSERT_EQ(run(fmt::format("mosquitto_sub -p {} -t spBv1.0/STATE/scada1 -F %p -W 15 > {} 2>&1 &",
+                            broker_.port(), flood_log)),
+            0);
+  const auto births = [&] {
+    int n = 0;
+    std::ifstream in(flood_log);
+    for (std::string line; std::getline(in, line);) {
+      if (auto state = stateOf(line); state && state->first) ++n;
+    }
+    return n;
+  };
+  ASSERT_TRUE(waitUntil([&] { return births() >= 1; }));  // the retained birth, subscribed
+  const auto flood_start = std::chrono::steady_clock::now();
+  ASSERT_EQ(run(fmt::format("for i in $(seq 30); do echo '{{\"online\":false,\"timestamp\":2}}'; "
+                            "done | mosquitto_pub -p {} -q 1 -r -t spBv1.0/STATE/scada1 -l",
+                            broker_.port())),
+            0);
+  const auto flood_took = std::chrono::steady_clock::now() - flood_start;
+  ASSERT_TRUE(waitUntil([&] {
+    const auto state = stateOf(retained());
+    return state && state->first;
+  })) << "the host's birth is the last word";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // any late answers come out
+  const auto answered = births() - 1;
+  const auto flood_seconds = std::chrono::duration_cast<std::chrono::seconds>(flood_took).count();
+  EXPECT_GE(answered, 1);
+  EXPECT_LE(answered, flood_seconds + 3) << "30 deaths in about " << flood_seconds << " s";
   const std::int64_t last_birth = stateOf(retained())->second;
 
   // Another host's STATE is not data.

@@ -250,6 +250,8 @@ void Client::run() {
     if (rc != MOSQ_ERR_SUCCESS) {
       lost(rc);
       waitBackoff();
+    } else if (connected_ && handlers_.tick) {
+      handlers_.tick();
     }
   }
   if (mosquitto_socket(mosq_) >= 0) {

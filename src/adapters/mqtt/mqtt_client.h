@@ -40,6 +40,8 @@ class Client {
     // Before a clean disconnect (stop): a last message may be published; the id returned is
     // awaited, up to a second, before the client disconnects.
     std::function<std::optional<int>()> before_disconnect;
+    // While connected, after each turn of the client's loop: at least once a second.
+    std::function<void()> tick;
   };
 
   // `log` is its owner's ([source:NAME] or [sink:NAME]).

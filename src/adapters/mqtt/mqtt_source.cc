@@ -59,6 +59,7 @@ Status MqttSource::start(Ingest& sink) {
   };
   handlers.message = [this](const mosquitto_message& m) { onMessage(m); };
   handlers.after_read = [this] { afterRead(); };
+  if (handler_) handlers.tick = [this] { handler_->tick(*client_); };
   client_ = std::make_unique<Client>(name_, Log("source", name_), options_.connection,
                                      std::move(handlers));
   return client_->start();

@@ -46,6 +46,8 @@ class MessageHandler {
   virtual void beforeConnect(Client& /*client*/) {}
   virtual void connected(Client& /*client*/) {}
   virtual std::optional<int> beforeDisconnect(Client& /*client*/) { return std::nullopt; }
+  // On the client thread, while connected, at least once a second (deferred work).
+  virtual void tick(Client& /*client*/) {}
 };
 
 class MqttSource final : public Source {

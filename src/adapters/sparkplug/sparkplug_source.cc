@@ -28,9 +28,9 @@ SparkplugHandler::SparkplugHandler(std::string source, HandlerOptions options, c
     : source_(std::move(source)),
       options_(std::move(options)),
       clock_(clock),
+      sessions_(options_.node_sensor, options_.device_sensor),
       state_topic_(options_.host_id.empty() ? ""
                                             : fmt::format("spBv1.0/STATE/{}", options_.host_id)),
-      sessions_(options_.node_sensor, options_.device_sensor),
       frames_(metrics().counter("sie_sparkplug_frames_total", "Sparkplug B frames received",
                                 {{"source", source_}})),
       errors_(metrics().counter("sie_sparkplug_errors_total",
@@ -107,6 +107,7 @@ void SparkplugHandler::connected(mqtt::Client& client) {
   if (auto subscribed = client.subscribe(state_topic_, 1); !subscribed) {
     Log("source", source_).error("{}", subscribed.error().str());
   }
+  answer_owed_ = false;  // this birth answers any death before it
   if (auto birth = publishState(client, true); !birth) {
     Log("source", source_).error("cannot publish the host's birth: {}", birth.error().str());
     return;
@@ -122,11 +123,38 @@ std::optional<int> SparkplugHandler::beforeDisconnect(mqtt::Client& client) {
 }
 
 void SparkplugHandler::hostState(std::string_view payload, mqtt::Client& client) {
+  if (payload.size() > kMaxStatePayload) {
+    errors_.inc();
+    Log("source", source_)
+        .warn("'{}': a {}-byte payload is not a STATE message (at most {} bytes); ignored",
+              state_topic_, payload.size(), kMaxStatePayload);
+    return;
+  }
   const auto state = nlohmann::json::parse(payload, nullptr, false);
   if (leaving_ || !state.is_object() || !state.contains("online") ||
       !state["online"].is_boolean() || state["online"].get<bool>()) {
     return;  // its own death or birth echoed back, or not a STATE payload
   }
+  answer_owed_ = true;
+  answerDeath(client);
+}
+
+void SparkplugHandler::tick(mqtt::Client& client) {
+  if (answer_owed_) answerDeath(client);
+}
+
+void SparkplugHandler::answerDeath(mqtt::Client& client) {
+  const std::int64_t now = clock_.nowNs();
+  if (leaving_) {
+    answer_owed_ = false;
+    return;
+  }
+  if (last_answer_ns_ != 0 &&
+      now - last_answer_ns_ < std::chrono::nanoseconds(kStateAnswerGap).count()) {
+    return;  // owed: tick() answers once the gap has passed
+  }
+  answer_owed_ = false;
+  last_answer_ns_ = now;
   Log("source", source_)
       .warn("'{}' was marked offline while connected: publishing its birth again", state_topic_);
   if (auto birth = publishState(client, true); !birth) {

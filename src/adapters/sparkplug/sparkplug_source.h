@@ -7,8 +7,11 @@
 // a will on spBv1.0/STATE/<host id> ({"online":false,"timestamp":T}, QoS 1, retained), then the
 // birth {"online":true,"timestamp":T} is published (QoS 1, retained), and a clean stop publishes
 // the death with the same T; edge nodes that name this host publish only while it is online. A
-// STATE message that says this host is offline while it is connected is answered with its birth.
-// Other hosts' STATE messages are not data and are ignored.
+// STATE message that says this host is offline while it is connected is answered with its birth,
+// at most once a second (a flood of deaths is answered by one birth, sent once the second has
+// passed, so the host's birth is the last word without amplifying the flood); a STATE payload
+// larger than a STATE message can be is refused unparsed. Other hosts' STATE messages are not data
+// and are ignored.
 #pragma once
 
 #include <chrono>
@@ -38,12 +41,20 @@ class SparkplugHandler final : public mqtt::MessageHandler {
   void beforeConnect(mqtt::Client& client) override;
   void connected(mqtt::Client& client) override;
   std::optional<int> beforeDisconnect(mqtt::Client& client) override;
+  void tick(mqtt::Client& client) override;
+
+  // The longest STATE payload read: {"online":false,"timestamp":<13 digits>} with room to spare.
+  static constexpr std::size_t kMaxStatePayload = 256;
+  // The shortest time between two births that answer deaths on the host's topic.
+  static constexpr std::chrono::seconds kStateAnswerGap{1};
 
  private:
   void requestRebirth(const Topic& topic, mqtt::Client& client);
   // A STATE message on this host's topic: answered with the birth when it says offline.
   void hostState(std::string_view payload, mqtt::Client& client);
   Result<int> publishState(mqtt::Client& client, bool online);
+  // Publishes the birth that answers a death now, or once kStateAnswerGap has passed.
+  void answerDeath(mqtt::Client& client);
 
   std::string source_;
   HandlerOptions options_;
@@ -53,6 +64,8 @@ class SparkplugHandler final : public mqtt::MessageHandler {
   std::string state_topic_;       // spBv1.0/STATE/<host id>, "" without one
   std::int64_t state_ts_ms_ = 0;  // T of this connection's will, birth and death
   bool leaving_ = false;          // its death is out: its own echo is not answered
+  bool answer_owed_ = false;      // a death came within kStateAnswerGap of the last answer
+  std::int64_t last_answer_ns_ = 0;
   Counter& frames_;
   Counter& errors_;
   Counter& rebirths_;
