@@ -30,9 +30,18 @@ struct Sample {
   // Most readings are one value: kept inline, so a window of N samples is one allocation, not N+1.
   boost::container::small_vector<double, 1> values;
   Quality quality = Quality::kGood;
+  // Why quality is not good (Telemetry::flag); null when the reading carried no reason. Shared,
+  // so a window of mostly good readings copies no text.
+  std::shared_ptr<const std::string> flag;
 
   static Sample of(const Telemetry& reading) {
-    return {reading.ts_ns, {reading.values.begin(), reading.values.end()}, reading.quality};
+    return {reading.ts_ns,
+            {reading.values.begin(), reading.values.end()},
+            reading.quality,
+            flagOf(reading.flag)};
+  }
+  static std::shared_ptr<const std::string> flagOf(std::string_view flag) {
+    return flag.empty() ? nullptr : std::make_shared<const std::string>(flag);
   }
   [[nodiscard]] std::span<const double> view() const { return {values.data(), values.size()}; }
 };

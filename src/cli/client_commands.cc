@@ -345,17 +345,19 @@ int runReadings(const ReadingsArgs& args) {
     for (const Json& r : readings) {
       const Json& value = member(r, "value");
       rows.push_back({text(r, "time"), cellText(value.is_null() ? member(r, "values") : value),
-                      text(r, "quality")});
+                      text(r, "quality"), text(r, "flag")});
     }
   }
-  std::cout << renderTable({"TIME", "VALUE", "QUALITY"}, rows);
+  std::cout << renderTable({"TIME", "VALUE", "QUALITY", "REASON"}, rows);
   return kExitOk;
 }
 
 void addReadingsCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ReadingsArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "readings", "Print a sensor's newest readings with their quality (good, uncertain, bad)");
+      "readings",
+      "Print a sensor's newest readings with their quality (good, uncertain, bad) and why a "
+      "reading is not good (stale, out of range, device down, ...)");
   cmd->add_option("SENSOR", args->sensor, "Sensor id, e.g. rotating/pump1/bearing_temp")
       ->required();
   cmd->add_option("--limit", args->limit, "How many of the newest readings")

@@ -46,7 +46,10 @@ std::string_view rejectCodeName(RejectCode code) {
 }
 
 std::optional<Finding> Validator::check(const Telemetry& reading) const {
-  for (std::size_t i = 0; i < reading.values.size(); ++i) {
+  // A reading its source already marked bad, with the reason (a null, a device exception, a
+  // stale mark), carries no measurement to check: its value may be NaN.
+  const bool measured = reading.quality != Quality::kBad || reading.flag.empty();
+  for (std::size_t i = 0; measured && i < reading.values.size(); ++i) {
     const double x = reading.values[i];
     if (!std::isfinite(x)) {
       return Finding{RejectCode::kNan,

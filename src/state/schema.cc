@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS readings(
   quality INTEGER NOT NULL,
   value REAL,
   block BLOB,
-  period_ns INTEGER NOT NULL DEFAULT 0);
+  period_ns INTEGER NOT NULL DEFAULT 0,
+  flag TEXT);
 CREATE INDEX IF NOT EXISTS readings_by_sensor_ts ON readings(sensor_id, ts_ns);
 CREATE TABLE IF NOT EXISTS kv(
   key TEXT PRIMARY KEY,
@@ -57,6 +58,17 @@ CREATE TABLE IF NOT EXISTS meta(
   value) WITHOUT ROWID;
 )sql";
 
+// Version 1 files have no readings.flag (why a reading's quality is not good): added in place
+// (SQLite adds a column without rewriting the table; old rows read NULL).
+Status addFlagColumn(Db& db) {
+  auto columns = SIE_TRY(db.prepare("PRAGMA table_info(readings)", "read readings columns"));
+  while (SIE_TRY(columns.step())) {
+    if (columns.text(1) == "flag") return ok();
+  }
+  columns.reset();
+  return db.exec("ALTER TABLE readings ADD COLUMN flag TEXT", "add readings.flag");
+}
+
 }  // namespace
 
 Status checkSchema(Db& db) {
@@ -82,6 +94,7 @@ Status prepareWriter(Db& db) {
   mode.reset();
   SIE_CHECK(db.exec("BEGIN IMMEDIATE", "begin schema transaction"));
   Status created = db.exec(kSchema, "create schema");
+  if (created) created = addFlagColumn(db);
   if (created) {
     created = db.exec(fmt::format("PRAGMA user_version={}", kSchemaVersion), "set schema version");
   }

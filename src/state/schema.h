@@ -9,7 +9,7 @@
 
 namespace sie::state {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;  // 2: readings.flag
 
 // Sets the writer connection's pragmas (WAL, synchronous=NORMAL, busy timeout) and creates or
 // checks the schema. Fails with Errc::kCorrupt for a file that is not a SQLite database and with

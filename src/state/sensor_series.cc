@@ -9,6 +9,7 @@ StoredReading StoredReading::from(const Telemetry& reading) {
   StoredReading stored;
   stored.ts_ns = reading.ts_ns;
   stored.quality = reading.quality;
+  stored.flag = Sample::flagOf(reading.flag);
   if (reading.values.size() == 1 && reading.sample_period_ns == 0) {
     stored.value = reading.values.front();
   } else {
@@ -21,6 +22,7 @@ Sample StoredReading::toSample() const {
   Sample sample;
   sample.ts_ns = ts_ns;
   sample.quality = quality;
+  sample.flag = flag;
   if (block) {
     sample.values.assign(block->values.begin(), block->values.end());
   } else {

@@ -31,6 +31,7 @@ struct StoredReading {
   double value = 0.0;
   std::shared_ptr<const Block> block;  // null for a scalar reading
   Quality quality = Quality::kGood;
+  std::shared_ptr<const std::string> flag;  // why quality is not good; null when no reason
 
   // A reading with exactly one value and no sample period is a scalar; anything else a block.
   static StoredReading from(const Telemetry& reading);

@@ -45,18 +45,18 @@ Result<std::unique_ptr<EmbeddedTimeSeries>> EmbeddedTimeSeries::create(StoreCont
   ts->insert_sensor_stmt_ =
       SIE_TRY(writer.prepare("INSERT INTO sensors(id, name) VALUES(?1, ?2)", "insert sensor"));
   ts->insert_reading_stmt_ = SIE_TRY(
-      writer.prepare("INSERT INTO readings(sensor_id, ts_ns, quality, value, block, period_ns) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+      writer.prepare("INSERT INTO readings(sensor_id, ts_ns, quality, value, block, period_ns, "
+                     "flag) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                      "insert reading"));
   Db& reader = context.reader;
   ts->newest_stmt_ = SIE_TRY(reader.prepare("SELECT MAX(ts_ns) FROM readings WHERE sensor_id = ?1",
                                             "read newest reading"));
   ts->last_stmt_ = SIE_TRY(reader.prepare(
-      "SELECT ts_ns, quality, value, block, period_ns FROM readings WHERE sensor_id = ?1 "
+      "SELECT ts_ns, quality, value, block, period_ns, flag FROM readings WHERE sensor_id = ?1 "
       "AND ts_ns <= ?2 ORDER BY ts_ns DESC, id DESC LIMIT ?3",
       "read last readings"));
   ts->range_stmt_ = SIE_TRY(reader.prepare(
-      "SELECT ts_ns, quality, value, block, period_ns FROM readings WHERE sensor_id = ?1 "
+      "SELECT ts_ns, quality, value, block, period_ns, flag FROM readings WHERE sensor_id = ?1 "
       "AND ts_ns >= ?2 AND ts_ns < ?3 ORDER BY ts_ns, id LIMIT ?4",
       "read reading range"));
   return ts;
@@ -136,6 +136,7 @@ Result<std::vector<StoredReading>> EmbeddedTimeSeries::readStored(Stmt& query) {
     StoredReading r;
     r.ts_ns = query.int64(0);
     r.quality = static_cast<Quality>(query.int64(1));
+    if (!query.isNull(5)) r.flag = Sample::flagOf(query.text(5));
     if (!query.isNull(2)) {
       r.value = query.real(2);
     } else {
@@ -241,6 +242,11 @@ Status EmbeddedTimeSeries::writePending(Db& /*db*/) {
         insert.bindNull(4).bindBlob(5, &r.value, sizeof(double)).bind(6, std::int64_t{0});
       } else {
         insert.bind(4, r.value).bindNull(5).bind(6, std::int64_t{0});
+      }
+      if (r.flag) {
+        insert.bindText(7, *r.flag);
+      } else {
+        insert.bindNull(7);
       }
       SIE_CHECK(insert.run());
     }

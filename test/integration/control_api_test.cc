@@ -145,6 +145,36 @@ TEST_F(ControlApiTest, VersionsDeployedWhileReadingsFlowLoseNoReading) {
   EXPECT_EQ(call("GET", "/api/v1/functions/flow").body["version"], "11");
 }
 
+// A reading that is not good says why, in the readings API and the CLI: here a value the site's
+// validation flags instead of refusing.
+TEST_F(ControlApiTest, AReadingThatIsNotGoodComesWithItsReason) {
+  site_text_ += R"(  routes:
+    - match: "misc/+/level"
+      validate: {min: 0, max: 10, onInvalid: flag}
+)";
+  restart();
+  for (const char* value : {"5", "12"}) {
+    ASSERT_EQ(call("POST", "/api/v1/events",
+                   fmt::format(R"({{"sensor":"misc/t1/level","value":{}}})", value),
+                   "-H 'Content-Type: application/json'")
+                  .status,
+              202);
+  }
+  Reply got;
+  ASSERT_TRUE(waitUntil([&] {
+    got = call("GET", "/api/v1/events?sensor=misc/t1/level");
+    return got.body["readings"].size() == 2;
+  })) << got.text;
+  const auto& readings = got.body["readings"];
+  EXPECT_EQ(readings[0]["quality"], "good");
+  EXPECT_FALSE(readings[0].contains("flag"));
+  EXPECT_EQ(readings[1]["quality"], "bad");
+  EXPECT_THAT(readings[1].value("flag", ""), HasSubstr("out of range [0, 10]")) << got.text;
+  const std::string table = sie("readings misc/t1/level");
+  EXPECT_THAT(table, HasSubstr("REASON"));
+  EXPECT_THAT(table, HasSubstr("out of range [0, 10]"));
+}
+
 TEST_F(ControlApiTest, BadRequestsGetJsonErrorsThatNameTheProblem) {
   Reply r = deploy("apiVersion: sie/v1\nkind: Function\nmetadata: {name: x, version: \"1\"\n");
   EXPECT_EQ(r.status, 400);

@@ -3,6 +3,7 @@
 
 #include <bit>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <limits>
@@ -220,7 +221,13 @@ TEST_F(ModbusTest, ABlockTheDeviceRefusesIsReadPointByPoint) {
     return readings("x/last").size() >= 3 && counter("sie_modbus_errors_total", exceptions) >= 3;
   }));
   EXPECT_DOUBLE_EQ(readings("x/last").front().values[0], 5);
-  EXPECT_TRUE(readings("x/past").empty());
+  // The refused point turns bad once, with the device's exception as the reason, and no value.
+  const auto past = readings("x/past");
+  ASSERT_EQ(past.size(), 1U);
+  EXPECT_EQ(past.front().quality, Quality::kBad);
+  EXPECT_TRUE(std::isnan(past.front().values[0]));
+  ASSERT_NE(past.front().flag, nullptr);
+  EXPECT_THAT(*past.front().flag, HasSubstr("exception 2 (Illegal data address)"));
   EXPECT_EQ(device_.connectionsAccepted(), 1);
 }
 
@@ -238,7 +245,12 @@ TEST_F(ModbusTest, ExceptionResponsesAreCountedAndPollingGoesOn) {
   ASSERT_TRUE(waitUntil([&] {
     return counter("sie_modbus_errors_total", exceptions) >= 3 && readings("e/ok").size() >= 3;
   }));
-  EXPECT_TRUE(readings("e/missing").empty());
+  // One bad reading with the exception, however many polls it answered.
+  const auto missing = readings("e/missing");
+  ASSERT_EQ(missing.size(), 1U);
+  EXPECT_EQ(missing.front().quality, Quality::kBad);
+  ASSERT_NE(missing.front().flag, nullptr);
+  EXPECT_THAT(*missing.front().flag, HasSubstr("exception 2"));
   EXPECT_EQ(metrics().gauge("sie_modbus_device_up", "", {{"source", "exc"}}).value(), 1);
   EXPECT_EQ(device_.connectionsAccepted(), 1);  // an exception is no reason to reconnect
 }

@@ -183,6 +183,34 @@ TEST_P(StateContractTest, BlocksQualityAndExactTimestampsRoundTrip) {
   EXPECT_EQ(got->at(0).quality, Quality::kUncertain);
 }
 
+// Why a reading is not good (stale, out of range, device down) is kept with it, in memory and in
+// the backend; good readings carry no reason.
+TEST_P(StateContractTest, TheReasonAReadingIsNotGoodIsKeptWithIt) {
+  auto& ts = store_->timeSeries();
+  const Symbol s = Symbol::intern("rotating/p2/temp");
+  ASSERT_TRUE(ts.append(reading(s.str(), kT0, 60)));
+  Telemetry stale = reading(s.str(), kT0 + 1000, 60, Quality::kBad);
+  stale.flag = "stale: the edge node died";
+  ASSERT_TRUE(ts.append(stale));
+  const auto check = [&](std::string_view where) {
+    auto got = store_->timeSeries().lastN(s, 2);
+    ASSERT_TRUE(got) << got.error().str();
+    ASSERT_EQ(got->size(), 2U) << where;
+    EXPECT_EQ(got->at(0).flag, nullptr) << where;
+    ASSERT_NE(got->at(1).flag, nullptr) << where;
+    EXPECT_EQ(*got->at(1).flag, "stale: the edge node died") << where;
+    EXPECT_EQ(got->at(1).quality, Quality::kBad) << where;
+    auto ranged = store_->timeSeries().range(s, kT0 + 1000, kT0 + 1001, 5);
+    ASSERT_TRUE(ranged);
+    ASSERT_EQ(ranged->size(), 1U) << where;
+    ASSERT_NE(ranged->at(0).flag, nullptr) << where;
+  };
+  check("in memory");
+  ASSERT_TRUE(store_->sync());
+  reopen();
+  check("from the backend");
+}
+
 TEST_P(StateContractTest, ReadingsSurviveReopenAndNewOnesFollowThem) {
   auto& before = store_->timeSeries();
   for (int i = 0; i < 12; ++i) ASSERT_TRUE(before.append(reading("water/d1/flow", kT0 + i, i)));

@@ -79,9 +79,15 @@ void Device::close() {
 
 Status Device::failure(std::string_view what, int unit_id, Table table, int address) {
   const int error = errno;
+  // An exception is the device's own answer: its code (1 illegal function, 2 illegal data
+  // address, 3 illegal data value, 4 device failure, ...) names the reason.
+  const std::string why =
+      isException(error)
+          ? fmt::format("exception {} ({})", error - MODBUS_ENOBASE, modbus_strerror(error))
+          : std::string(modbus_strerror(error));
   const std::string message =
       fmt::format("modbus {}:{} unit {} {} {} {}: {}", options_.host, options_.port, unit_id, what,
-                  tableName(table), address, modbus_strerror(error));
+                  tableName(table), address, why);
   if (isException(error)) return fail(Errc::kInvalidArgument, message);
   close();  // no answer, or a garbled one: start over on a fresh connection
   return fail(error == ETIMEDOUT ? Errc::kTimeout : Errc::kIo, message);

@@ -2,6 +2,7 @@
 #include "core/log.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -139,6 +140,18 @@ bool ModbusSource::failed(std::size_t i, const Error& error) {
           .warn("{} (sensor {}; {} so far)", error.message, options_.points[i].sensor,
                 polled.exceptions);
     }
+    if (!polled.refused) {
+      // The sensor turns bad once, with the device's reason, until a read succeeds again; the
+      // value is its last one, or none (NaN) when it was never read.
+      polled.refused = true;
+      Telemetry reading;
+      reading.sensor = Symbol::intern(options_.points[i].sensor);
+      reading.ts_ns = clock_.nowNs();
+      reading.values.assign(1, polled.last.value_or(std::numeric_limits<double>::quiet_NaN()));
+      reading.quality = Quality::kBad;
+      reading.flag = "device refused the read: " + error.message;
+      if (!sink_->ingest(std::move(reading), name_)) refused_.inc();
+    }
     return true;
   }
   timeouts_.inc();
@@ -151,6 +164,7 @@ void ModbusSource::accept(std::size_t i, double value) {
   const PollPoint& p = options_.points[i];
   reads_.inc();
   state_[i].last = value;
+  state_[i].refused = false;
   Telemetry reading;
   reading.sensor = Symbol::intern(p.sensor);
   reading.ts_ns = clock_.nowNs();

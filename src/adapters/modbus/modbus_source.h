@@ -50,6 +50,7 @@ class ModbusSource final : public Source {
     std::chrono::steady_clock::time_point due;
     std::optional<double> last;
     std::uint64_t exceptions = 0;
+    bool refused = false;  // its last poll was answered with an exception
   };
   void run();
   // Reads the due points, contiguous ones in one request; false when the device stopped

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -19,6 +22,8 @@ constexpr std::int64_t kNsPerMs = 1'000'000;
 // Milliseconds since the epoch; anything past year 2262 would overflow nanoseconds.
 constexpr std::uint64_t kMaxMs = 9'000'000'000'000ULL;
 constexpr int kMaxTemplateDepth = 16;
+// The value of a reading whose metric is null: bad quality says there is none.
+constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
 // Template members arrive in data frames too: a bound, so an edge node cannot grow a session
 // without end by naming new members.
 constexpr std::size_t kMaxMetrics = 65'536;
@@ -64,6 +69,62 @@ std::optional<double> numeric(const PbMetric& m) {
     default:
       return std::nullopt;
   }
+}
+
+// Whether a datatype carries a number (Int8 ... Boolean): a null of such a metric is a reading
+// whose value the edge node does not have.
+bool numericType(std::uint32_t datatype) {
+  return datatype >= org::eclipse::tahu::protobuf::Int8 &&
+         datatype <= org::eclipse::tahu::protobuf::Boolean;
+}
+
+// A quality code as OPC servers and Ignition give it: 0..255 is an OPC DA quality byte (bits 7-6:
+// 11 good, 01 uncertain, else bad); larger codes carry Ignition 8's level in bits 31-30 (00 good,
+// 01 uncertain, 10 bad, 11 error).
+Quality qualityOfCode(std::int64_t code) {
+  const auto bits = static_cast<std::uint32_t>(code);
+  if (code >= 0 && code <= 255) {
+    switch (bits & 0xC0U) {
+      case 0xC0U:
+        return Quality::kGood;
+      case 0x40U:
+        return Quality::kUncertain;
+      default:
+        return Quality::kBad;
+    }
+  }
+  switch (bits >> 30U) {
+    case 0:
+      return Quality::kGood;
+    case 1:
+      return Quality::kUncertain;
+    default:
+      return Quality::kBad;
+  }
+}
+
+// The metric's "Quality" property (Ignition's convention; the Sparkplug payload has no quality
+// field of its own): its level and reason when it is not good.
+std::optional<std::pair<Quality, std::string>> sourceQuality(const PbMetric& m) {
+  if (!m.has_properties()) return std::nullopt;
+  const auto& properties = m.properties();
+  for (int i = 0; i < properties.keys_size() && i < properties.values_size(); ++i) {
+    if (properties.keys(i) != "Quality") continue;
+    const auto& value = properties.values(i);
+    std::int64_t code = 0;
+    if (value.value_case() == org::eclipse::tahu::protobuf::Payload_PropertyValue::kIntValue) {
+      code = static_cast<std::int32_t>(value.int_value());
+    } else if (value.value_case() ==
+               org::eclipse::tahu::protobuf::Payload_PropertyValue::kLongValue) {
+      code = static_cast<std::int64_t>(value.long_value());
+    } else {
+      return std::nullopt;
+    }
+    const Quality quality = qualityOfCode(code);
+    if (quality == Quality::kGood) return std::nullopt;
+    return std::pair(quality, fmt::format("quality code {} from the edge node", code));
+  }
+  return std::nullopt;
 }
 
 std::int64_t timestampNs(const PbMetric& m, const Payload& p, std::int64_t received_ns) {
@@ -281,29 +342,34 @@ void Sessions::handle(const Topic& topic, std::string_view payload, std::int64_t
           m.dataset_value().rows_size()));
       continue;
     }
-    if (!m.has_datatype() && !birth) {
-      // Data metrics may leave the type to the birth certificate.
+    // Data metrics may leave the type to the birth certificate.
+    const std::uint32_t datatype = m.has_datatype() || birth ? m.datatype() : metric.datatype;
+    std::optional<double> value;
+    if (m.has_datatype() || birth) {
+      value = numeric(m);
+    } else {
       PbMetric typed = m;
-      typed.set_datatype(metric.datatype);
-      if (auto value = numeric(typed)) {
-        metric.last = *value;
-        const std::int64_t ts_ns = timestampNs(m, frame, received_ns);
-        metric.last_ns = std::max(metric.last_ns, ts_ns);
-        out.readings.push_back(Telemetry{metric.sensor, ts_ns, {*value}});
-      } else {
-        ++out.skipped;
-      }
-      continue;
+      typed.set_datatype(datatype);
+      value = numeric(typed);
     }
-    auto value = numeric(m);
-    if (!value) {
+    const std::int64_t ts_ns = timestampNs(m, frame, received_ns);
+    Telemetry reading{metric.sensor, ts_ns, {value.value_or(kNoValue)}};
+    if (value) {
+      metric.last = *value;
+      if (auto why = sourceQuality(m)) {
+        reading.quality = why->first;
+        reading.flag = std::move(why->second);
+      }
+    } else if (m.is_null() && numericType(datatype)) {
+      metric.last.reset();  // no value to keep: nothing to mark stale at a death
+      reading.quality = Quality::kBad;
+      reading.flag = "null: the edge node has no value for it";
+    } else {
       ++out.skipped;
       continue;
     }
-    metric.last = *value;
-    const std::int64_t ts_ns = timestampNs(m, frame, received_ns);
     metric.last_ns = std::max(metric.last_ns, ts_ns);
-    out.readings.push_back(Telemetry{metric.sensor, ts_ns, {*value}});
+    out.readings.push_back(std::move(reading));
   }
 }
 

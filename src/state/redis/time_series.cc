@@ -59,6 +59,8 @@ Result<std::vector<Sample>> decodeEntries(const Reply& reply, std::string_view k
       } else if (fields[i].str == "q") {
         const int q = std::atoi(fields[i + 1].str.c_str());
         sample.quality = static_cast<Quality>(std::clamp(q, 0, 2));
+      } else if (fields[i].str == "f") {
+        sample.flag = Sample::flagOf(fields[i + 1].str);
       }
     }
     out.push_back(std::move(sample));
@@ -97,10 +99,16 @@ Status RedisTimeSeries::append(const Telemetry& reading) {
   Sample sample = Sample::of(reading);
   Series& s = series(reading.sensor);
   std::lock_guard lock(s.mu);  // held across push so the ring and the stream keep one order
-  SIE_TRY(outbox_.push({"XADD", keys_.series(reading.sensor.str()), "MAXLEN", "~", max_readings_,
-                        streamId(reading.ts_ns), "v", encodeValues(sample.view()), "q",
-                        std::to_string(static_cast<int>(sample.quality))},
-                       /*refusable=*/true));
+  std::vector<std::string> command{"XADD",        keys_.series(reading.sensor.str()),
+                                   "MAXLEN",      "~",
+                                   max_readings_, streamId(reading.ts_ns),
+                                   "v",           encodeValues(sample.view()),
+                                   "q",           std::to_string(static_cast<int>(sample.quality))};
+  if (sample.flag) {  // why the quality is not good, only when there is a reason
+    command.emplace_back("f");
+    command.push_back(*sample.flag);
+  }
+  SIE_TRY(outbox_.push(std::move(command), /*refusable=*/true));
   s.ring.push_back(std::move(sample));
   if (s.ring.size() > memory_window_) {
     s.ring.pop_front();

@@ -1,5 +1,7 @@
 #include "adapters/sparkplug/sessions.h"
 
+#include <cmath>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -51,6 +53,27 @@ class Frame {
     auto* m = payload_.add_metrics();
     m->set_alias(alias);
     m->set_double_value(value);
+    return *this;
+  }
+  // A data metric by alias that has no value now (is_null), with no datatype.
+  Frame& null(std::uint64_t alias) {
+    auto* m = payload_.add_metrics();
+    m->set_alias(alias);
+    m->set_is_null(true);
+    return *this;
+  }
+  // A data metric by alias with a "Quality" property (Ignition's convention).
+  Frame& withQuality(std::uint64_t alias, double value, std::int64_t code, bool as_long = false) {
+    aliased(alias, value);
+    auto* properties = payload_.mutable_metrics(payload_.metrics_size() - 1)->mutable_properties();
+    properties->add_keys("Quality");
+    auto* v = properties->add_values();
+    v->set_type(as_long ? pb::Int64 : pb::Int32);
+    if (as_long) {
+      v->set_long_value(static_cast<std::uint64_t>(code));
+    } else {
+      v->set_int_value(static_cast<std::uint32_t>(static_cast<std::int32_t>(code)));
+    }
     return *this;
   }
   Frame& text(const std::string& name, const std::string& value) {
@@ -121,6 +144,41 @@ TEST_F(SparkplugSessionsTest, BirthThenAliasedData) {
   EXPECT_EQ(out.readings[0].sensor.str(), "plant/edge1/Pressure");
   EXPECT_EQ(out.readings[0].values, std::vector<double>{4.75});
   EXPECT_FALSE(out.rebirth);
+}
+
+// A null is a bad reading with no value; a "Quality" property sets the reading's quality by its
+// code (OPC DA byte or Ignition 8 level bits), with the code as the reason.
+TEST_F(SparkplugSessionsTest, NullsAndQualityCodesBecomeTheReadingsQuality) {
+  birth();
+  Outcome out = send("spBv1.0/plant/NDATA/edge1",
+                     Frame(1)
+                         .null(1)
+                         .withQuality(2, 20, 192)                 // OPC DA good
+                         .withQuality(2, 21, 0x44)                // OPC DA uncertain
+                         .withQuality(2, 22, 0)                   // OPC DA bad
+                         .withQuality(2, 23, 0x80000000LL, true)  // Ignition 8 bad
+                         .withQuality(2, 24, 0x40000000LL + 5)    // Ignition 8 uncertain
+                         .withQuality(2, 25, 512)                 // Ignition 8 good
+                         .bytes());
+  ASSERT_TRUE(out.errors.empty()) << out.errors.front();
+  EXPECT_EQ(out.skipped, 0U);
+  ASSERT_EQ(out.readings.size(), 7U);
+  EXPECT_EQ(out.readings[0].sensor.str(), "plant/edge1/Pressure");
+  EXPECT_EQ(out.readings[0].quality, Quality::kBad);
+  EXPECT_TRUE(std::isnan(out.readings[0].values.front()));
+  EXPECT_THAT(out.readings[0].flag, HasSubstr("null"));
+  const std::vector<Quality> expected{Quality::kGood, Quality::kUncertain, Quality::kBad,
+                                      Quality::kBad,  Quality::kUncertain, Quality::kGood};
+  for (std::size_t i = 1; i < out.readings.size(); ++i) {
+    EXPECT_EQ(out.readings[i].quality, expected[i - 1]) << i;
+    EXPECT_EQ(out.readings[i].flag.empty(), expected[i - 1] == Quality::kGood) << i;
+  }
+  EXPECT_THAT(out.readings[3].flag, HasSubstr("quality code 0"));
+  // A null leaves nothing to mark stale; the other metric's last value is.
+  out = send("spBv1.0/plant/NDEATH/edge1", Frame(0).metric("bdSeq", 0, pb::Int64, 3).bytes());
+  ASSERT_EQ(out.readings.size(), 1U);
+  EXPECT_EQ(out.readings[0].sensor.str(), "plant/edge1/Temp");
+  EXPECT_EQ(out.readings[0].values, std::vector<double>{25});
 }
 
 TEST_F(SparkplugSessionsTest, DevicesHaveTheirOwnMetrics) {

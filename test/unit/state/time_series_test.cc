@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "state/embedded_store.h"
 #include "state_test_util.h"
@@ -98,6 +99,38 @@ TEST(StateTimeSeriesTest, QualityAndNanSurviveReopen) {
   EXPECT_EQ(last->at(1).quality, Quality::kBad);
   ASSERT_EQ(last->at(1).values.size(), 1U);
   EXPECT_TRUE(std::isnan(last->at(1).values[0]));
+}
+
+// A file written before readings had a reason column (schema version 1) opens: the column is
+// added in place, old readings read without a reason, new ones keep theirs.
+TEST(StateTimeSeriesTest, AVersionOneFileGainsTheReasonColumn) {
+  TempDir dir;
+  {
+    auto store = openOrDie(manualOptions(dir.path()));
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->timeSeries().append(scalar("v1/s", 1, 1.0, Quality::kBad)));
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.db().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE readings DROP COLUMN flag; PRAGMA user_version=1;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = openOrDie(manualOptions(dir.path()));
+  ASSERT_NE(store, nullptr);
+  Telemetry flagged = scalar("v1/s", 2, 2.0, Quality::kBad);
+  flagged.flag = "device refused the read: exception 4 (Slave device or server failure)";
+  ASSERT_TRUE(store->timeSeries().append(flagged));
+  ASSERT_TRUE(store->sync());
+  auto stored = store->timeSeries().range(Symbol::intern("v1/s"), 0, 10, 10);
+  ASSERT_TRUE(stored) << stored.error().str();
+  ASSERT_EQ(stored->size(), 2U);
+  EXPECT_EQ(stored->at(0).flag, nullptr);
+  ASSERT_NE(stored->at(1).flag, nullptr);
+  EXPECT_EQ(*stored->at(1).flag, flagged.flag);
 }
 
 TEST(StateTimeSeriesTest, LastNAfterReopenComesFromSqlite) {
