@@ -13,6 +13,18 @@
 #include "http/http_client.h"
 
 namespace sie::cli {
+namespace {
+
+// A connection the node refused most often means no node listens there.
+std::string withHint(const Error& error) {
+  std::string text = error.str();
+  if (error.message.starts_with("cannot connect to ")) {
+    text += " (is the node running? set --node or SIE_NODE)";
+  }
+  return text;
+}
+
+}  // namespace
 
 OutputFormat ClientOptions::format() const {
   if (output == "json") return OutputFormat::kJson;
@@ -132,7 +144,7 @@ tl::expected<Reply, int> NodeClient::callRaw(const Call& call) const {
   auto response = call.body_file.empty() ? http::send(request)
                                          : http::sendFile(request, call.body_file, call.progress);
   if (!response) {
-    complain(response.error().str());
+    complain(withHint(response.error()));
     return tl::unexpected(kExitLocal);
   }
   Reply reply{response->status, Json(), std::move(response->body)};
@@ -168,7 +180,7 @@ int NodeClient::stream(const std::string& path,
   if (!prepare(request)) return kExitLocal;
   auto response = http::sendStreaming(request, on_line);
   if (!response) {
-    complain(response.error().str());
+    complain(withHint(response.error()));
     return kExitLocal;
   }
   if (response->status < 200 || response->status >= 300) {

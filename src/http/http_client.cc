@@ -23,14 +23,14 @@
 #include "core/ascii_lower.h"
 
 namespace sie::http {
-namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
-// One connection, plain or TLS; with() hands either stream to a generic operation.
+// One connection, plain or TLS; with() hands either stream to a generic operation. Not in the
+// anonymous namespace: Connection keeps one.
 struct Exchange {
   asio::io_context io;
   std::optional<asio::ssl::context> tls_context;
@@ -44,6 +44,8 @@ struct Exchange {
     return secure ? operation(*secure) : operation(*plain);
   }
 };
+
+namespace {
 
 Status handshake(Exchange& x, const ClientRequest& request, const Url& url) {
   SSL_CTX* shared = request.tls ? request.tls->context() : nullptr;
@@ -96,36 +98,44 @@ Status connect(Exchange& x, const ClientRequest& request, const Url& url) {
     x.plain->connect(endpoints, ec);
   }
   if (ec) {
-    return fail(Errc::kIo, fmt::format("cannot connect to {}:{}: {} (is the node running? set "
-                                       "--node or SIE_NODE)",
-                                       url.host, url.port, ec.message()));
+    return fail(Errc::kIo,
+                fmt::format("cannot connect to {}:{}: {}", url.host, url.port, ec.message()));
   }
+  // Requests are written whole; on a kept-alive connection Nagle would hold the next one back.
+  x.plain->socket().set_option(tcp::no_delay(true), ec);
   if (url.tls) return handshake(x, request, url);
   return ok();
 }
 
 template <typename Body>
-void setHeaders(bhttp::request<Body>& req, const ClientRequest& request, const Url& url) {
+void setHeaders(bhttp::request<Body>& req, const ClientRequest& request, const Url& url,
+                bool keep_alive = false) {
   req.set(bhttp::field::host, hostHeader(url.host, url.port));
   req.set(bhttp::field::user_agent, "sie");
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
     req.set(bhttp::field::content_type, request.content_type);
   }
   for (const auto& [name, value] : request.headers) req.set(name, value);
-  req.keep_alive(false);
+  req.keep_alive(keep_alive);
 }
 
-Status open(Exchange& x, const ClientRequest& request, const Url& url) {
-  SIE_CHECK(connect(x, request, url));
+// Writes `request` on the connected exchange.
+Status write(Exchange& x, const ClientRequest& request, const Url& url, bool keep_alive) {
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(request.method), url.target, 11};
-  setHeaders(req, request, url);
+  setHeaders(req, request, url, keep_alive);
   req.body() = request.body;
   req.prepare_payload();
   beast::error_code ec;
+  x.lowest().expires_after(request.timeout);
   x.with([&](auto& stream) { bhttp::write(stream, req, ec); });
   if (ec)
     return fail(Errc::kIo, fmt::format("{} {}: {}", request.method, request.url, ec.message()));
   return ok();
+}
+
+Status open(Exchange& x, const ClientRequest& request, const Url& url) {
+  SIE_CHECK(connect(x, request, url));
+  return write(x, request, url, false);
 }
 
 template <typename Fields>
@@ -303,6 +313,54 @@ Result<ClientResponse> sendStreaming(const ClientRequest& request,
   }
   if (success && !pending.empty()) on_line(pending);
   return out;
+}
+
+struct Connection::Open {
+  Exchange x;
+};
+
+Connection::Connection(Url endpoint, ClientTls::Ptr tls, std::chrono::milliseconds timeout)
+    : endpoint_(std::move(endpoint)), tls_(std::move(tls)), timeout_(timeout) {}
+
+Connection::~Connection() { close(); }
+
+void Connection::close() {
+  if (!open_) return;
+  beast::error_code ignored;
+  open_->x.lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+  open_->x.lowest().close();
+  open_.reset();
+}
+
+Result<ClientResponse> Connection::send(const ClientRequest& request) {
+  ClientRequest call = request;
+  call.url = fmt::format("{}://{}{}", endpoint_.tls ? "https" : "http",
+                         hostHeader(endpoint_.host, endpoint_.port), endpoint_.target);
+  call.tls = tls_;
+  call.timeout = timeout_;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool fresh = !open_;
+    if (fresh) {
+      open_ = std::make_unique<Open>();
+      if (auto connected = connect(open_->x, call, endpoint_); !connected) {
+        open_.reset();
+        return tl::unexpected(connected.error());
+      }
+    }
+    bhttp::response_parser<bhttp::string_body> parser;
+    auto answer = [&]() -> Result<ClientResponse> {
+      SIE_CHECK(write(open_->x, call, endpoint_, true));
+      open_->x.lowest().expires_after(timeout_);
+      return readResponse(open_->x, call, parser);
+    }();
+    if (answer) {
+      if (!parser.get().keep_alive()) close();
+      return answer;
+    }
+    close();
+    if (fresh) return answer;  // a kept-alive connection may have closed: once more, afresh
+  }
+  return fail(Errc::kIo, fmt::format("{}: the connection closed", call.url));
 }
 
 }  // namespace sie::http

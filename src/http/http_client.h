@@ -1,6 +1,6 @@
-// A blocking HTTP/1.1 client (Boost.Beast; TLS 1.3 for https) for the CLI and the node's
-// callbacks: one request per call on a fresh connection, or a streamed body read line by line
-// (log follow).
+// The blocking HTTP/1.1 client (Boost.Beast; TLS 1.3 for https) of the CLI and the node: one
+// request per call on a fresh connection (callbacks, the CLI), a streamed body read line by line
+// (log follow), or a keep-alive Connection to one endpoint (webhook sinks).
 #pragma once
 
 #include <chrono>
@@ -76,5 +76,29 @@ Result<ClientResponse> sendFile(const ClientRequest& request, const std::string&
 // server ends it or on_line returns false. Non-2xx answers are returned whole, without calls.
 Result<ClientResponse> sendStreaming(const ClientRequest& request,
                                      const std::function<bool(std::string_view line)>& on_line);
+
+// A keep-alive connection to one endpoint, for one thread: requests go one after another on it,
+// opened on the first and again after the server closed it (a request on a kept-alive connection
+// that fails is sent once more on a fresh one). Closed on destruction.
+class Connection {
+ public:
+  // `endpoint`: where every request goes (its target included); `tls` as ClientRequest::tls.
+  Connection(Url endpoint, ClientTls::Ptr tls, std::chrono::milliseconds timeout);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Sends `request`'s method, body, content type and headers (its url, tls and timeout are the
+  // connection's); an error is a connection that failed, any HTTP status an answer.
+  Result<ClientResponse> send(const ClientRequest& request);
+  void close();
+
+ private:
+  struct Open;
+  Url endpoint_;
+  ClientTls::Ptr tls_;
+  std::chrono::milliseconds timeout_;
+  std::unique_ptr<Open> open_;
+};
 
 }  // namespace sie::http

@@ -1,15 +1,6 @@
 #include "adapters/webhook/webhook_sink.h"
 
 #include <fmt/format.h>
-#include <openssl/ssl.h>
-#include <spdlog/spdlog.h>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include "core/backoff.h"
@@ -20,113 +11,17 @@
 namespace sie::webhook {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-
 bool retryable(int status) { return status == 408 || status == 429 || status >= 500; }
 
 }  // namespace
-
-// One keep-alive HTTP/1.1 connection (TLS for https), used by the sink thread only.
-class WebhookSink::Connection {
- public:
-  explicit Connection(const WebhookOptions& options) : options_(options) {}
-
-  // The response status, or an error for a connection failure.
-  Result<int> post(const http::request<http::string_body>& request) {
-    for (int attempt = 0; attempt < 2; ++attempt) {  // a kept-alive connection may have closed
-      const bool fresh = !plain_ && !secure_;
-      if (fresh) SIE_CHECK(connect());
-      beast::error_code ec;
-      lowest().expires_after(options_.timeout);
-      http::response<http::string_body> response;
-      beast::flat_buffer buffer;
-      with([&](auto& stream) {
-        http::write(stream, request, ec);
-        if (!ec) http::read(stream, buffer, response, ec);
-      });
-      if (!ec) {
-        if (!response.keep_alive()) close();
-        return static_cast<int>(response.result_int());
-      }
-      close();
-      if (fresh) {
-        return fail(Errc::kIo,
-                    fmt::format("webhook {}:{}: {}", options_.host, options_.port, ec.message()));
-      }
-    }
-    return fail(Errc::kIo, "webhook: connection closed");
-  }
-
-  void close() {
-    if (!plain_ && !secure_) return;
-    beast::error_code ignored;
-    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
-    lowest().close();
-    plain_.reset();
-    secure_.reset();
-  }
-
- private:
-  beast::tcp_stream& lowest() { return secure_ ? beast::get_lowest_layer(*secure_) : *plain_; }
-  template <class Operation>
-  void with(Operation&& operation) {
-    if (secure_) {
-      operation(*secure_);
-    } else {
-      operation(*plain_);
-    }
-  }
-
-  Status connect() {
-    beast::error_code ec;
-    tcp::resolver resolver(io_);
-    const auto endpoints = resolver.resolve(options_.host, std::to_string(options_.port), ec);
-    beast::tcp_stream stream(io_);
-    if (!ec) {
-      stream.expires_after(options_.timeout);
-      stream.connect(endpoints, ec);
-    }
-    if (ec) {
-      return fail(Errc::kIo, fmt::format("webhook {}:{}: cannot connect: {}", options_.host,
-                                         options_.port, ec.message()));
-    }
-    stream.socket().set_option(tcp::no_delay(true), ec);
-    if (!options_.tls) {
-      plain_.emplace(std::move(stream));
-      return ok();
-    }
-    if (!context_) {
-      ssl_ctx_st* shared = options_.tls_context->context();
-      SSL_CTX_up_ref(shared);  // the asio context owns one reference
-      context_.emplace(shared);
-    }
-    secure_.emplace(std::move(stream), *context_);
-    SIE_CHECK(sie::http::expectServerName(secure_->native_handle(), options_.host));
-    secure_->handshake(asio::ssl::stream_base::client, ec);
-    if (ec) {
-      const std::string why = sie::http::handshakeFailure(secure_->native_handle(), ec.message());
-      close();
-      return fail(Errc::kIo,
-                  fmt::format("webhook {}:{}: TLS failed: {}", options_.host, options_.port, why));
-    }
-    return ok();
-  }
-
-  const WebhookOptions& options_;
-  asio::io_context io_;
-  std::optional<asio::ssl::context> context_;
-  std::optional<beast::tcp_stream> plain_;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> secure_;
-};
 
 WebhookSink::WebhookSink(std::string name, WebhookOptions options, const Clock& clock)
     : name_(std::move(name)),
       options_(std::move(options)),
       clock_(clock),
-      connection_(std::make_unique<Connection>(options_)),
+      connection_(std::make_unique<http::Connection>(
+          http::Url{options_.tls, options_.host, std::to_string(options_.port), options_.target},
+          options_.tls_context, options_.timeout)),
       delivered_(metrics().counter("sie_webhook_delivered_total", "Events a webhook accepted (2xx)",
                                    {{"sink", name_}})),
       retried_(metrics().counter("sie_webhook_retries_total", "Webhook deliveries tried again",
@@ -187,11 +82,8 @@ void WebhookSink::run() {
 }
 
 void WebhookSink::deliver(const Event& event) {
-  http::request<http::string_body> request{http::verb::post, options_.target, 11};
-  request.set(http::field::host,
-              sie::http::hostHeader(options_.host, std::to_string(options_.port)));
-  request.set(http::field::user_agent, "sie");
-  request.keep_alive(true);
+  http::ClientRequest request;
+  request.method = "POST";
   if (options_.structured) {
     nlohmann::json envelope{{"specversion", "1.0"},     {"id", event.id},
                             {"source", event.source},   {"type", event.type},
@@ -201,21 +93,20 @@ void WebhookSink::deliver(const Event& event) {
       envelope["data"] = event.data;
     else
       envelope["data"] = std::move(data);
-    request.set(http::field::content_type, "application/cloudevents+json");
-    request.body() = envelope.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    request.content_type = "application/cloudevents+json";
+    request.body = envelope.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
-    request.set("ce-specversion", "1.0");
-    request.set("ce-id", event.id);
-    request.set("ce-source", event.source);
-    request.set("ce-type", event.type);
-    if (!event.subject.empty()) request.set("ce-subject", event.subject);
-    request.set("ce-time", formatRfc3339(event.time_ns));
-    request.set(http::field::content_type,
-                event.datacontenttype.empty() ? "application/json" : event.datacontenttype);
-    request.body() = event.data;
+    request.headers["ce-specversion"] = "1.0";
+    request.headers["ce-id"] = event.id;
+    request.headers["ce-source"] = event.source;
+    request.headers["ce-type"] = event.type;
+    if (!event.subject.empty()) request.headers["ce-subject"] = event.subject;
+    request.headers["ce-time"] = formatRfc3339(event.time_ns);
+    request.content_type =
+        event.datacontenttype.empty() ? "application/json" : event.datacontenttype;
+    request.body = event.data;
   }
-  for (const auto& [name, value] : options_.headers) request.set(name, value);
-  request.prepare_payload();
+  for (const auto& [name, value] : options_.headers) request.headers[name] = value;
 
   Backoff backoff(options_.backoff_min, options_.backoff_max);
   std::string last_error;
@@ -226,16 +117,16 @@ void WebhookSink::deliver(const Event& event) {
       retried_.inc();
       wake_.wait_for(lock, backoff.next(), [&] { return stopping_; });
     }
-    auto status = connection_->post(request);
-    if (status && *status >= 200 && *status < 300) {
+    auto answer = connection_->send(request);
+    if (answer && answer->status >= 200 && answer->status < 300) {
       delivered_.inc();
       return;
     }
-    if (status) {
-      last_error = fmt::format("the webhook answered {}", *status);
-      if (!retryable(*status)) break;
+    if (answer) {
+      last_error = fmt::format("the webhook answered {}", answer->status);
+      if (!retryable(answer->status)) break;
     } else {
-      last_error = status.error().message;
+      last_error = answer.error().message;
     }
   }
   deadLetter(event, last_error);

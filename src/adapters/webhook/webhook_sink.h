@@ -1,9 +1,10 @@
 // WebhookSink: POSTs bus events (decisions by default) to an HTTP(S) endpoint as CloudEvents in
 // binary mode (ce-* headers, the event's data as the body) or structured mode (the whole event as
 // application/cloudevents+json). Deliveries run on the sink's own thread over one keep-alive
-// connection, in order. 2xx is delivered; 408, 429, 5xx and connection failures are retried with
-// jittered backoff up to `retries`; other answers, and exhausted retries, dead-letter the event
-// with the status and reason. On shutdown what is queued gets one attempt each.
+// connection (http::Connection), in order. 2xx is delivered; 408, 429, 5xx and connection failures
+// are retried with jittered backoff up to `retries`; other answers, and exhausted retries,
+// dead-letter the event with the status and reason. On shutdown what is queued gets one attempt
+// each.
 #pragma once
 
 #include <chrono>
@@ -49,8 +50,6 @@ class WebhookSink final : public Sink {
   void stop() override;
 
  private:
-  class Connection;
-
   void run();
   void deliver(const Event& event);
   void deadLetter(const Event& event, std::string reason);
@@ -58,7 +57,7 @@ class WebhookSink final : public Sink {
   std::string name_;
   WebhookOptions options_;
   const Clock& clock_;
-  std::unique_ptr<Connection> connection_;
+  std::unique_ptr<http::Connection> connection_;  // the sink thread's
   Bus* bus_ = nullptr;
   DeadLetterStore* dead_letters_ = nullptr;
   std::vector<std::uint64_t> subscriptions_;
