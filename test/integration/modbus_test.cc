@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <modbus.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "modbus_server.h"
 #include "node/node.h"
@@ -287,6 +288,59 @@ TEST_F(ModbusTest, DeadDeviceIsMarkedStaleRetriedWithBackoffAndResumed) {
   device_.start();
   ASSERT_TRUE(waitUntil([&] { return readings("d/value").size() >= marked + 3; }));
   EXPECT_EQ(readings("d/value").back().quality, Quality::kGood);
+}
+
+// good -> stale -> good as a client of the node sees it: GET /api/v1/events shows the stale mark,
+// with its reason, as soon as the first poll fails, and the next value is good again.
+TEST_F(ModbusTest, QualityTransitionsShowInTheReadingsApi) {
+  device_.with([](modbus_mapping_t& m) { m.tab_registers[0] = 9; });
+  std::string site = testing::siteWith(fmt::format(R"(    - name: api
+      type: modbus
+      port: {}
+      pollInterval: 50ms
+      timeout: 200ms
+      reconnectMin: 50ms
+      reconnectMax: 200ms
+      points:
+        - {{sensor: q/level, address: 0}}
+)",
+                                                   device_.port()),
+                                       "");
+  site.replace(site.find("http: \"\""), 8, "http: 127.0.0.1:0");
+  auto made = testing::makeNode(site, {}, data_.path(), plugins_);
+  ASSERT_TRUE(made) << made.error().str();
+  node_ = std::move(*made);
+  ASSERT_TRUE(node_->start());
+  const auto newest = [&] {  // the newest reading, as the API returns it
+    const auto body =
+        nlohmann::json::parse(testing::capture(fmt::format(
+                                  "curl -s {} 'http://127.0.0.1:{}/api/v1/events?sensor=q/level'",
+                                  testing::adminAuth(data_.path()), node_->httpPort())),
+                              nullptr, false);
+    return body.is_object() && body.contains("readings") && !body["readings"].empty()
+               ? body["readings"].back()
+               : nlohmann::json();
+  };
+  ASSERT_TRUE(waitUntil([&] { return newest().value("quality", "") == "good"; }));
+  device_.stop();
+  nlohmann::json stale;
+  ASSERT_TRUE(waitUntil([&] {
+    stale = newest();
+    return stale.value("quality", "") == "bad";
+  }));
+  EXPECT_EQ(stale.value("value", 0.0), 9);
+  EXPECT_THAT(stale.value("flag", ""), StartsWith("stale: "));
+  // The mark follows the last good reading by at most a poll and its timeout (with slack for a
+  // loaded machine), not by a backoff or a reconnect.
+  const auto samples = readings("q/level");
+  ASSERT_GE(samples.size(), 2U);
+  EXPECT_LE(samples.back().ts_ns - samples[samples.size() - 2].ts_ns,
+            std::chrono::nanoseconds(50ms + 200ms + 1s).count());
+  device_.start();
+  ASSERT_TRUE(waitUntil([&] {
+    const auto back = newest();
+    return back.value("quality", "") == "good" && !back.contains("flag");
+  }));
 }
 
 TEST_F(ModbusTest, SilentDeviceTimesOutAndIsMarkedStale) {
