@@ -5,7 +5,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "core/placeholders.h"
 #include "exec/builtin/readings.h"

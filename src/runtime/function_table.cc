@@ -3,7 +3,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "core/log.h"
 #include "core/topic_pattern.h"

@@ -1,7 +1,6 @@
 #include "runtime/instance_pool.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 namespace sie::node {
 namespace {

@@ -3,7 +3,6 @@
 #include <librdkafka/rdkafka.h>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "core/log.h"
 #include "core/placeholders.h"

@@ -13,7 +13,6 @@
 #include <fmt/format.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
-#include <spdlog/spdlog.h>
 
 #include "adapters/mqtt/tls_context.h"
 

@@ -1,7 +1,6 @@
 #include "adapters/mqtt/mqtt_sink.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "adapters/mqtt/topic_template.h"
 #include "core/log.h"

@@ -3,7 +3,6 @@
 
 #include <fmt/format.h>
 #include <mosquitto.h>
-#include <spdlog/spdlog.h>
 
 namespace sie::mqtt {
 namespace {

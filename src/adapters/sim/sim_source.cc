@@ -5,7 +5,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "adapters/sim/signals.h"
 #include "core/log.h"

@@ -1,7 +1,6 @@
 #include "adapters/sparkplug/sparkplug_source.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"

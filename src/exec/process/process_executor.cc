@@ -11,7 +11,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "core/log.h"
 #include "core/sha256.h"

@@ -16,7 +16,6 @@
 #include <filesystem>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 namespace sie::process {
 namespace {
