@@ -8,6 +8,9 @@
 # time the system under test spent per reading and its peak resident memory; the summary gives
 # sie's figures as ratios to the baseline's.
 #   bench/window/run.sh [BUILD_DIR] [SECONDS] [SENSORS]
+# A/B mode, for a change's cost: AB_OLD=/path/to/another/sie bench/window/run.sh [BUILD_DIR] ...
+# alternates that binary ("old") and BUILD_DIR's ("sie") at 1,000 and 10,000 readings/s, QoS 0,
+# AB_ROUNDS times (default 5), one line per measurement; compare the rounds' pairs.
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 seconds=${2:-5}
@@ -58,9 +61,11 @@ start() {  # system qos
   mosquitto -c "$work/mosquitto.conf" >"$work/broker.log" 2>&1 &
   BROKER_PID=$!
   sleep 0.3
-  if [ "$1" = sie ]; then
+  if [ "$1" = sie ] || [ "$1" = old ]; then
     site "$2"
-    "$build/sie" run --config "$work/site/site.yaml" -q >"$work/sie.log" 2>&1 &
+    local bin="$build/sie"
+    [ "$1" = old ] && bin=$AB_OLD
+    "$bin" run --config "$work/site/site.yaml" -q >"$work/sie.log" 2>&1 &
   else
     "$build/bench/window/window_baseline" "$port" "$2" 64 >"$work/baseline.log" 2>&1 &
   fi
@@ -94,6 +99,15 @@ sustained() {  # line rate: under 0.1 % lost, p99 under 50 ms, and the generator
   awk "BEGIN {exit !($(field "$1" loss) < 0.1 && $(field "$1" p99) < 50000 &&
                       $(field "$1" offered) >= 0.95 * $2)}"
 }
+
+if [ -n "${AB_OLD:-}" ]; then
+  for round in $(seq "${AB_ROUNDS:-5}"); do
+    for rate in 1000 10000; do
+      for system in old sie; do echo "round $round $(measure $system 0 $rate)"; done
+    done
+  done
+  exit 0
+fi
 
 declare -A result
 for qos in 0 1; do
