@@ -39,12 +39,13 @@ class CountingServer {
   CountingServer(const CountingServer&) = delete;
   CountingServer& operator=(const CountingServer&) = delete;
 
+  // Wakes the accept loop and waits for it; the listener is closed only once it has returned.
   void stop() {
-    if (listener_ < 0) return;
+    if (stopped_) return;
+    stopped_ = true;
     ::shutdown(listener_, SHUT_RDWR);
-    ::close(listener_);
-    listener_ = -1;
     thread_.join();
+    ::close(listener_);
   }
   [[nodiscard]] int port() const { return port_; }
   [[nodiscard]] int accepted() const { return accepted_.load(); }
@@ -86,7 +87,8 @@ class CountingServer {
   }
 
   int per_connection_;
-  int listener_ = -1;
+  int listener_ = -1;  // written before the thread starts, read-only after
+  bool stopped_ = false;
   int port_ = 0;
   std::atomic<int> accepted_{0};
   int requests_ = 0;
