@@ -11,12 +11,13 @@ bool RateLimiter::allow(std::string_view caller, double& retry_after_s) {
   if (per_second_ <= 0) return true;
   const std::int64_t now = clock_.monotonicNs();
   std::lock_guard lock(mu_);
-  if (buckets_.size() >= kMaxCallers) {
+  if (buckets_.size() >= sweep_at_) {
     // Full buckets hold nothing worth keeping: their callers start full again anyway.
     std::erase_if(buckets_, [&](const auto& entry) {
       const Bucket& b = entry.second;
       return b.tokens + static_cast<double>(now - b.updated_ns) * 1e-9 * per_second_ >= burst_;
     });
+    sweep_at_ = std::max(kMaxCallers, 2 * buckets_.size());
   }
   auto [it, fresh] = buckets_.try_emplace(std::string(caller), Bucket{burst_, now});
   Bucket& b = it->second;

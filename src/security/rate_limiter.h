@@ -1,6 +1,9 @@
 // RateLimiter: a token bucket per caller. Each caller may make `burst` calls at once and
 // `per_second` a second after that; a caller over its rate learns how long to wait. Buckets of
-// callers that went quiet are dropped, so the table stays bounded whatever callers come and go.
+// callers that went quiet (refilled to the burst) are dropped, so the table holds at most about
+// twice the callers active within a refill time. The sweep runs when the table has doubled since
+// the last one, so a flood of new callers costs amortized constant time per call, not a scan of
+// the whole table each.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +37,7 @@ class RateLimiter {
   const Clock& clock_;
   std::mutex mu_;
   std::unordered_map<std::string, Bucket> buckets_;
+  std::size_t sweep_at_ = kMaxCallers;  // the table size that triggers the next sweep
 };
 
 }  // namespace sie::security
