@@ -117,7 +117,8 @@ struct Rig {
   Rig() { router.setTriggers(benchTriggers()); }
   void reset() {
     gateway = std::make_unique<Gateway>(
-        benchConfig(), series, dead, [] { return ok(); }, router, downstream, systemClock());
+        benchConfig(), series, dead, nullptr, [] { return ok(); }, router, downstream,
+        systemClock());
   }
 };
 

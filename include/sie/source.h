@@ -39,6 +39,12 @@ class Ingest {
   // Blocks until every reading accepted before the call is durable (survives a crash of the
   // node), so a source can acknowledge a batch of messages with one call.
   virtual Status sync() = 0;
+  // A source's bookmarks in state (e.g. which messages it accepted last), kept across restarts;
+  // `name` is the source's name, or its name and a part ("field/redelivery/3"). A bookmark set
+  // after readings were accepted becomes durable together with them or later, never before
+  // them; sync() makes it durable.
+  virtual Result<std::optional<std::string>> bookmark(std::string_view name) = 0;
+  virtual Status setBookmark(std::string_view name, std::string_view value) = 0;
 };
 
 class Source {

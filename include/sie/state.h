@@ -125,7 +125,9 @@ class AuditLog {
   virtual Result<AuditVerifyReport> verify() = 0;
 };
 
-// A state backend: one of each store, sharing one durability point.
+// A state backend: one of each store, sharing one durability point. A KV write becomes durable
+// no earlier than the readings accepted before it (so a source's bookmark, which says what it
+// accepted, never runs ahead of those readings).
 class StateStore {
  public:
   virtual ~StateStore() = default;

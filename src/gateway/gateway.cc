@@ -54,11 +54,12 @@ class ScratchItems {
 }  // namespace
 
 Gateway::Gateway(GatewayConfig config, TimeSeriesStore& series, DeadLetterStore& dead_letters,
-                 std::function<Status()> sync, Router& router, Downstream& downstream,
-                 const Clock& clock)
+                 KvStore* bookmarks, std::function<Status()> sync, Router& router,
+                 Downstream& downstream, const Clock& clock)
     : config_(std::move(config)),
       series_(series),
       dead_letters_(dead_letters),
+      bookmarks_(bookmarks),
       sync_(std::move(sync)),
       router_(router),
       downstream_(downstream),
@@ -294,6 +295,17 @@ Status Gateway::deadLetter(std::string_view subject, std::string payload, Findin
                     reason, stored.error().str()));
   }
   return ok();
+}
+
+// In the KV store beside functions' keys; "source/" is the node's own prefix there.
+Result<std::optional<std::string>> Gateway::bookmark(std::string_view source) {
+  if (bookmarks_ == nullptr) return std::optional<std::string>();
+  return bookmarks_->get(fmt::format("source/{}/bookmark", source));
+}
+
+Status Gateway::setBookmark(std::string_view source, std::string_view value) {
+  if (bookmarks_ == nullptr) return ok();
+  return bookmarks_->put(fmt::format("source/{}/bookmark", source), value);
 }
 
 const Gateway::SourceInfo& Gateway::sourceInfo(std::string_view name) {

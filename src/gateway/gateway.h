@@ -62,15 +62,19 @@ struct IngestReport {
 class Gateway final : public Ingest {
  public:
   // Every reference must outlive the gateway.
-  // `sync` is the stores' durability point (StateStore::sync).
+  // `bookmarks` keeps the sources' bookmarks (null: none are kept, as in a test of the gateway
+  // alone); `sync` is the stores' durability point (StateStore::sync).
   Gateway(GatewayConfig config, TimeSeriesStore& series, DeadLetterStore& dead_letters,
-          std::function<Status()> sync, Router& router, Downstream& downstream, const Clock& clock);
+          KvStore* bookmarks, std::function<Status()> sync, Router& router, Downstream& downstream,
+          const Clock& clock);
 
   Status ingestRaw(const RawMessage& message) override { return ingestRaw(message, nullptr); }
   Status ingestRaw(const RawMessage& message, IngestReport* report);
   Status ingest(Telemetry reading, std::string_view source) override;
   Status reject(const RawMessage& message, std::string_view reason) override;
   Status sync() override { return sync_(); }
+  Result<std::optional<std::string>> bookmark(std::string_view source) override;
+  Status setBookmark(std::string_view source, std::string_view value) override;
 
  private:
   struct CompiledRoute {
@@ -110,6 +114,7 @@ class Gateway final : public Ingest {
   GatewayConfig config_;
   TimeSeriesStore& series_;
   DeadLetterStore& dead_letters_;
+  KvStore* bookmarks_;
   std::function<Status()> sync_;
   Router& router_;
   Downstream& downstream_;

@@ -115,8 +115,9 @@ Result<std::unique_ptr<Node>> Node::create(SiteConfig site, const Plugins& plugi
       gateway::parseGatewayConfig(node->site_.gateway, node->site_.routes, node->site_.file));
   node->gateway_ = std::make_unique<gateway::Gateway>(
       std::move(gateway_config), node->state_->timeSeries(), node->state_->deadLetters(),
-      [state = node->state_.get()] { return state->sync(); }, node->router_, *node->dispatcher_,
-      clock);
+      &node->state_->kv(), [state = node->state_.get()] { return state->sync(); }, node->router_,
+      *node->dispatcher_, clock);
+  node->ingest_keys_ = std::make_unique<IdempotencyKeys>(node->state_->kv());
   SIE_CHECK(node->loadSources(plugins));
   return node;
 }
@@ -431,7 +432,7 @@ HttpResponse Node::handleHttp(const HttpRequest& request) {
 void Node::addRoutes() {
   using Params = http::PathParams;
   api_->add("POST", "/api/v1/events", [this](const HttpRequest& request, const Params&) {
-    return ingestHttp(request, *gateway_, clock_);
+    return ingestHttp(request, *gateway_, clock_, *ingest_keys_);
   });
   api_->add("GET", "/healthz", [this](const HttpRequest&, const Params&) {
     return running_ ? HttpResponse{200, "application/json", R"({"status":"ok"})"}

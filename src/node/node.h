@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/http_ingest/idempotency.h"
 #include "config/site_config.h"
 #include "control/control_api.h"
 #include "control/control_plane.h"
@@ -91,6 +92,7 @@ class Node {
   std::unique_ptr<Dispatcher> dispatcher_;
   gateway::Router router_;
   std::unique_ptr<gateway::Gateway> gateway_;
+  std::unique_ptr<IdempotencyKeys> ingest_keys_;  // POST /api/v1/events
   std::unique_ptr<FunctionTable> functions_;
   std::unique_ptr<ControlPlane> control_;
   std::unique_ptr<ControlApi> api_;

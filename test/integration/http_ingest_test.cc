@@ -32,6 +32,9 @@ class HttpIngestTest : public ::testing::Test {
   void SetUp() override {
     spdlog::set_level(spdlog::level::warn);
     ASSERT_TRUE(registerBuiltinPlugins(plugins_));
+    startNode();
+  }
+  void startNode() {
     auto site = node::parseSite({"t/site.yaml", kSite}, {});
     ASSERT_TRUE(site) << site.error().str();
     site->data_dir = data_.path();
@@ -47,6 +50,7 @@ class HttpIngestTest : public ::testing::Test {
   struct Reply {
     int status = 0;
     nlohmann::json body;
+    std::string headers;
   };
   // curl with the given arguments; the body is written to a file, so any bytes are fine.
   Reply post(const std::string& args, const std::string& body, const std::string& query = "") {
@@ -54,11 +58,13 @@ class HttpIngestTest : public ::testing::Test {
     std::FILE* f = std::fopen(file.c_str(), "wb");
     std::fwrite(body.data(), 1, body.size(), f);
     std::fclose(f);
+    const std::string headers = data_.file("headers");
     const std::string out = capture(fmt::format(
-        "curl -s -w '\\n%{{http_code}}' -X POST 'http://127.0.0.1:{}/api/v1/events{}' {} {} "
+        "curl -s -D {} -w '\\n%{{http_code}}' -X POST 'http://127.0.0.1:{}/api/v1/events{}' {} {} "
         "--data-binary @{}",
-        node_->httpPort(), query, testing::adminAuth(data_.path()), args, file));
+        headers, node_->httpPort(), query, testing::adminAuth(data_.path()), args, file));
     Reply reply;
+    reply.headers = capture("cat " + headers);
     const std::size_t cut = out.rfind('\n');
     reply.status = std::atoi(out.c_str() + cut + 1);
     reply.body = nlohmann::json::parse(out.substr(0, cut), nullptr, false);
@@ -104,6 +110,67 @@ TEST_F(HttpIngestTest, StructuredBatchAndBinaryCloudEvents) {
       R"({"value":23})");
   EXPECT_EQ(r.status, 202) << r.body.dump();
   EXPECT_EQ(readings("h/p2/temp"), 4U);
+}
+
+// Readings without a timestamp are stamped on arrival: only the key tells a repeat.
+TEST_F(HttpIngestTest, ARequestSentAgainWithItsKeyIsAnsweredAgainAndRecordedOnce) {
+  const std::string json = "-H 'Content-Type: application/json' ";
+  const Reply first =
+      post(json + "-H 'Idempotency-Key: \"k-1\"'", R"({"sensor":"h/i1/temp","value":1})");
+  ASSERT_EQ(first.status, 202) << first.body.dump();
+  EXPECT_THAT(first.headers, ::testing::Not(HasSubstr("Idempotent-Replayed")));
+  const Reply again =
+      post(json + "-H 'Idempotency-Key: k-1'", R"({"sensor":"h/i1/temp","value":1})");
+  EXPECT_EQ(again.status, 202);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_THAT(again.headers, HasSubstr("Idempotent-Replayed: true"));
+  EXPECT_EQ(readings("h/i1/temp"), 1U);
+
+  const Reply other =
+      post(json + "-H 'Idempotency-Key: k-1'", R"({"sensor":"h/i1/temp","value":2})");
+  EXPECT_EQ(other.status, 422);
+  EXPECT_EQ(other.body["error"], "idempotency_key_reused");
+  const Reply fresh =
+      post(json + "-H 'Idempotency-Key: k-2'", R"({"sensor":"h/i1/temp","value":1})");
+  EXPECT_EQ(fresh.status, 202);
+  EXPECT_EQ(readings("h/i1/temp"), 2U);
+
+  const Reply bad = post(json + "-H 'Idempotency-Key: " + std::string(256, 'x') + "'",
+                         R"({"sensor":"h/i1/temp","value":3})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body["message"].get<std::string>(), HasSubstr("1 to 255 visible ASCII"));
+  EXPECT_EQ(readings("h/i1/temp"), 2U);
+}
+
+TEST_F(HttpIngestTest, ACloudEventSentTwiceIsRecordedOnce) {
+  const std::string binary =
+      "-H 'ce-specversion: 1.0' -H 'ce-source: dev/9' -H 'ce-type: t' -H 'ce-subject: h/i2/temp' "
+      "-H 'Content-Type: application/json' ";
+  EXPECT_EQ(post(binary + "-H 'ce-id: e-1'", R"({"value":1})").status, 202);
+  const Reply again = post(binary + "-H 'ce-id: e-1'", R"({"value":1})");
+  EXPECT_EQ(again.status, 202);
+  EXPECT_THAT(again.headers, HasSubstr("Idempotent-Replayed: true"));
+  EXPECT_EQ(post(binary + "-H 'ce-id: e-2'", R"({"value":1})").status, 202);
+  EXPECT_EQ(readings("h/i2/temp"), 2U);
+
+  const std::string structured =
+      R"({"specversion":"1.0","id":"s-1","source":"dev/9","type":"t","subject":"h/i2/temp",)"
+      R"("data":{"value":5}})";
+  EXPECT_EQ(post("-H 'Content-Type: application/cloudevents+json'", structured).status, 202);
+  EXPECT_EQ(post("-H 'Content-Type: application/cloudevents+json'", structured).status, 202);
+  EXPECT_EQ(readings("h/i2/temp"), 3U);
+}
+
+TEST_F(HttpIngestTest, AKeyOutlivesARestartOfTheNode) {
+  const std::string args = "-H 'Content-Type: application/json' -H 'Idempotency-Key: r-1'";
+  ASSERT_EQ(post(args, R"({"sensor":"h/i3/temp","value":1})").status, 202);
+  node_->stop();
+  node_.reset();
+  startNode();
+  const Reply again = post(args, R"({"sensor":"h/i3/temp","value":1})");
+  EXPECT_EQ(again.status, 202);
+  EXPECT_THAT(again.headers, HasSubstr("Idempotent-Replayed: true"));
+  EXPECT_EQ(readings("h/i3/temp"), 1U);
 }
 
 TEST_F(HttpIngestTest, PlainNumberNamesItsSensorInTheQuery) {

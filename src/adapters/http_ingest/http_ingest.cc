@@ -53,9 +53,21 @@ std::optional<HttpResponse> outsideScope(const RawMessage& message,
   return std::nullopt;
 }
 
+// A single structured CloudEvent's source and id ("" when the body is not one).
+std::pair<std::string, std::string> structuredIdentity(std::string_view body) {
+  const auto event = nlohmann::json::parse(body, nullptr, false);
+  if (!event.is_object()) return {};
+  const auto text = [&](const char* name) {
+    const auto it = event.find(name);
+    return it != event.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  return {text("source"), text("id")};
+}
+
 }  // namespace
 
-HttpResponse ingestHttp(const HttpRequest& request, gateway::Gateway& gateway, const Clock& clock) {
+HttpResponse ingestHttp(const HttpRequest& request, gateway::Gateway& gateway, const Clock& clock,
+                        IdempotencyKeys& keys) {
   std::string structured;
   std::string_view payload = request.body;
   std::string content_type(request.header("content-type"));
@@ -82,11 +94,50 @@ HttpResponse ingestHttp(const HttpRequest& request, gateway::Gateway& gateway, c
   if (request.scope) {
     if (auto refused = outsideScope(message, *request.scope)) return std::move(*refused);
   }
+  std::pair<std::string, std::string> event;  // a single CloudEvent's source and id
+  if (!request.header("ce-specversion").empty()) {
+    event = {std::string(request.header("ce-source")), std::string(request.header("ce-id"))};
+  } else if (http::mediaType(content_type) == "application/cloudevents+json") {
+    event = structuredIdentity(payload);
+  }
+  const auto key = IdempotencyKeys::keyOf(request, event.first, event.second);
+  if (!key) return error(400, "invalid_idempotency_key", key.error().message);
+  std::optional<IdempotencyKeys::Hold> hold;
+  if (!key->empty()) {
+    auto earlier = keys.begin(request, *key, hold);
+    if (!earlier) {
+      HttpResponse busy = error(503, "unavailable", earlier.error().str());
+      busy.headers["Retry-After"] = "1";
+      return busy;
+    }
+    if (*earlier) return std::move(**earlier);
+  }
   gateway::IngestReport report;
   if (auto status = gateway.ingestRaw(message, &report); !status) {
     HttpResponse busy = error(503, "unavailable", status.error().str());
     busy.headers["Retry-After"] = "1";
     return busy;
+  }
+  nlohmann::json body{{"accepted", report.accepted}, {"rejected", report.rejected.size()}};
+  if (!report.rejected.empty()) body["errors"] = report.rejected;
+  if (report.accepted == 0) {
+    body["error"] = "invalid_events";
+    body["message"] =
+        report.rejected.empty() ? "no readings in the request" : report.rejected.front();
+  }
+  HttpResponse answer{report.accepted == 0 ? 400 : 202,
+                      "application/json",
+                      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                      {}};
+  // Kept before the sync, so the key is durable with the readings it stands for.
+  if (hold) {
+    if (auto kept = hold->record(answer); !kept) {
+      HttpResponse busy = error(
+          503, "unavailable",
+          "readings accepted but their idempotency key could not be kept: " + kept.error().str());
+      busy.headers["Retry-After"] = "1";
+      return busy;
+    }
   }
   if (report.accepted > 0) {
     if (auto synced = gateway.sync(); !synced) {
@@ -96,21 +147,7 @@ HttpResponse ingestHttp(const HttpRequest& request, gateway::Gateway& gateway, c
       return busy;
     }
   }
-  nlohmann::json body{{"accepted", report.accepted}, {"rejected", report.rejected.size()}};
-  if (!report.rejected.empty()) body["errors"] = report.rejected;
-  if (report.accepted == 0) {
-    body["error"] = "invalid_events";
-    body["message"] =
-        report.rejected.empty() ? "no readings in the request" : report.rejected.front();
-    return {400,
-            "application/json",
-            body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-            {}};
-  }
-  return {202,
-          "application/json",
-          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-          {}};
+  return answer;
 }
 
 }  // namespace sie::node

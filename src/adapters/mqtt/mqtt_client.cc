@@ -130,6 +130,7 @@ Status Client::subscribe(const std::string& filter, int qos) {
 }
 
 void Client::dropConnection() {
+  drop_requested_ = true;
   const int sock = mosquitto_socket(mosq_);
   if (sock >= 0) ::shutdown(sock, SHUT_RDWR);
 }
@@ -150,6 +151,7 @@ void Client::onConnect(mosquitto* /*m*/, void* self, int rc) {
     return;
   }
   client->backoff_.reset();
+  client->drop_requested_ = false;
   client->connected_.store(true, std::memory_order_release);
   client->connects_.inc();
   client->up_.set(1);
@@ -254,9 +256,14 @@ void Client::run() {
     }
   }
   if (mosquitto_socket(mosq_) >= 0) {
-    if (connected_) farewell();
-    mosquitto_disconnect(mosq_);
-    mosquitto_loop_write(mosq_, 1);
+    const bool was_connected = connected_;
+    if (was_connected) farewell();
+    const int rc = mosquitto_disconnect(mosq_);
+    const int wrote = mosquitto_loop_write(mosq_, 1);
+    // What was queued, acknowledgements first, went out ahead of DISCONNECT, on a connection
+    // nobody asked to drop.
+    left_cleanly_ = was_connected && !drop_requested_ && rc == MOSQ_ERR_SUCCESS &&
+                    wrote == MOSQ_ERR_SUCCESS && !mosquitto_want_write(mosq_);
   }
   connected_ = false;
   up_.set(0);

@@ -69,6 +69,9 @@ class Client {
   void dropConnection();
 
   [[nodiscard]] bool connected() const { return connected_.load(std::memory_order_acquire); }
+  // After stop(): whether the client was connected and sent every acknowledgement and a
+  // DISCONNECT, so the broker has nothing left to deliver again.
+  [[nodiscard]] bool leftCleanly() const { return left_cleanly_; }
 
  private:
   static void onConnect(mosquitto* m, void* self, int rc);
@@ -95,6 +98,8 @@ class Client {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};
   bool started_ = false;
+  bool left_cleanly_ = false;    // written by the client's thread before stop() joins it
+  bool drop_requested_ = false;  // dropConnection() since the last connect
   Backoff backoff_;
   std::size_t batch_messages_ = 0;
   int awaited_mid_ = 0;  // farewell(): the message whose acknowledgement ends the wait

@@ -37,7 +37,10 @@ const ConfigKey kKeys[] = {
               "first reconnect delay (doubles, with jitter; at most reconnectMax)"}
         .withinTime(std::chrono::milliseconds(1)),
     {"reconnectMax", Type::kDuration, "30s", "longest reconnect delay"},
-    ConfigKey{"maxInflight", Type::kInt, "100", "QoS 1 messages unacknowledged at once, each way"}
+    ConfigKey{"maxInflight", Type::kInt, "100",
+              "QoS 1 messages unacknowledged at once, each way; a source recognises a broker's "
+              "redeliveries among its last this many (over MQTT 3.1.1 keep it at least the "
+              "broker's own limit)"}
         .within(1, 65535),
 };
 

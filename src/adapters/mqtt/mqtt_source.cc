@@ -30,6 +30,7 @@ MqttSource::MqttSource(std::string name, SourceOptions options, const Clock& clo
       options_(std::move(options)),
       clock_(clock),
       handler_(std::move(handler)),
+      window_(static_cast<std::size_t>(options_.connection.max_inflight)),
       messages_(metrics().counter("sie_mqtt_messages_received_total",
                                   "MQTT messages received by a source", {{"source", name_}})),
       refused_total_(metrics().counter("sie_mqtt_messages_refused_total",
@@ -39,14 +40,21 @@ MqttSource::MqttSource(std::string name, SourceOptions options, const Clock& clo
       redeliveries_requested_(metrics().counter(
           "sie_mqtt_redeliveries_requested_total",
           "Connections dropped so that the broker redelivers an unacknowledged batch",
+          {{"source", name_}})),
+      redeliveries_recognized_(metrics().counter(
+          "sie_mqtt_redeliveries_recognized_total",
+          "Messages the broker delivered again that the node had already accepted "
+          "(acknowledged, not recorded again)",
           {{"source", name_}})) {}
 
 MqttSource::~MqttSource() { stop(); }
 
 Status MqttSource::start(Ingest& sink) {
   sink_ = &sink;
+  if (!handler_) restoreWindow();
   Client::Handlers handlers;
   handlers.connected = [this] {
+    window_.reconnected();
     subscribeAll();
     if (handler_) handler_->connected(*client_);
   };
@@ -65,7 +73,46 @@ Status MqttSource::start(Ingest& sink) {
 }
 
 void MqttSource::stop() {
-  if (client_) client_->stop();
+  if (!client_) return;
+  client_->stop();
+  // Every message remembered was taken on this connection, and every acknowledgement reached the
+  // broker before the clean disconnect: nothing comes again, so after a restart the same bytes
+  // arriving first are a new message, not a redelivery.
+  if (client_->leftCleanly() && window_.allFromThisConnection() && window_.size() > 0) {
+    window_.clear();
+    saveWindow();
+  }
+}
+
+void MqttSource::restoreWindow() {
+  if (options_.connection.clean_session) return;  // no session outlives the node's run
+  std::vector<std::string> slots(window_.slots());
+  for (std::size_t slot = 0; slot < slots.size(); ++slot) {
+    auto saved = sink_->bookmark(slotName(slot));
+    if (!saved) {
+      Log("source", name_)
+          .warn("cannot read the redelivery bookmark ({}): starting without it",
+                saved.error().str());
+      return;
+    }
+    if (*saved) slots[slot] = std::move(**saved);
+  }
+  if (auto restored = window_.restore(slots); !restored) {
+    Log("source", name_).warn("{}: starting without it", restored.error().str());
+  }
+}
+
+std::string MqttSource::slotName(std::size_t slot) const {
+  return fmt::format("{}/redelivery/{}", name_, slot);
+}
+
+void MqttSource::saveWindow() {
+  if (options_.connection.clean_session) return;  // nothing is redelivered after a restart
+  for (const auto& [slot, value] : window_.save()) {
+    if (auto saved = sink_->setBookmark(slotName(slot), value); !saved) {
+      Log("source", name_).error("cannot keep the redelivery bookmark: {}", saved.error().str());
+    }
+  }
 }
 
 void MqttSource::subscribeAll() {
@@ -87,6 +134,19 @@ void MqttSource::onMessage(const mosquitto_message& message) {
     finish(message, handler_->handle(topic, payload, *sink_, *client_));
     return;
   }
+  std::uint64_t digest = 0;
+  if (message.qos > 0) {
+    if (refused_) {  // comes again after the refused one, in order
+      refused_total_.inc();
+      return;
+    }
+    digest = RedeliveryWindow::digest(topic, payload);
+    if (window_.redelivered(digest)) {
+      redeliveries_recognized_.inc();
+      needs_sync_ = true;  // acknowledged with the batch, once the state is synced
+      return;
+    }
+  }
   tags_.clear();
   for (const auto& pattern : options_.topics) {
     if (pattern.match(topic, tags_)) break;
@@ -103,7 +163,9 @@ void MqttSource::onMessage(const mosquitto_message& message) {
   raw.tags = &tags_;
   raw.carry = options_.carry;
   if (options_.receive_time) raw.received_ns = clock_.nowNs();
-  finish(message, sink_->ingestRaw(raw));
+  const Status status = sink_->ingestRaw(raw);
+  if (status && message.qos > 0) window_.accepted(digest);
+  finish(message, status);
 }
 
 void MqttSource::finish(const mosquitto_message& message, const Status& status) {
@@ -118,6 +180,7 @@ void MqttSource::finish(const mosquitto_message& message, const Status& status) 
 
 void MqttSource::afterRead() {
   bool redeliver = refused_;
+  saveWindow();
   if (!redeliver && needs_sync_) {
     if (auto synced = sink_->sync(); !synced) {
       Log("source", name_).error("cannot make the batch durable: {}", synced.error().str());

@@ -2,9 +2,12 @@
 //
 // Delivery: QoS 1 messages are acknowledged only after the batch they arrived in was accepted
 // and made durable (Ingest::sync); if the gateway refuses one or the state cannot be synced, the
-// connection is dropped without acknowledging, and the broker delivers the batch again. With a
-// persistent session (cleanSession: false) that holds across node restarts and crashes too;
-// redelivered readings the node already has are rejected by the gateway as duplicates.
+// connection is dropped without acknowledging, and the broker delivers the batch again (from the
+// refused message on, nothing later in the batch is taken, so order holds). With a persistent
+// session (cleanSession: false) that holds across node restarts and crashes too. A message the
+// broker delivers again that was already accepted is recognised (RedeliveryWindow, kept in state
+// as the source's bookmark), acknowledged and neither recorded nor decided a second time, whether
+// or not its readings carry a timestamp.
 #pragma once
 
 #include <memory>
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "adapters/mqtt/mqtt_client.h"
+#include "adapters/mqtt/redelivery_window.h"
 #include "adapters/mqtt/topic_template.h"
 #include "sie/clock.h"
 #include "sie/metrics.h"
@@ -66,6 +70,10 @@ class MqttSource final : public Source {
   // Counts the outcome of one message; a refused QoS 1 message is redelivered.
   void finish(const mosquitto_message& message, const Status& status);
   void afterRead();
+  // The window as the previous run left it, and its changes (a persistent session only).
+  void restoreWindow();
+  void saveWindow();
+  [[nodiscard]] std::string slotName(std::size_t slot) const;
 
   std::string name_;
   SourceOptions options_;
@@ -77,9 +85,11 @@ class MqttSource final : public Source {
   Tags tags_;
   bool needs_sync_ = false;
   bool refused_ = false;
+  RedeliveryWindow window_;
   Counter& messages_;
   Counter& refused_total_;
   Counter& redeliveries_requested_;
+  Counter& redeliveries_recognized_;
 };
 
 }  // namespace sie::mqtt

@@ -42,7 +42,8 @@ class GatewayTest : public ::testing::Test {
     auto config = parseGatewayConfig(root["gateway"], root["routes"], "test.yaml");
     ASSERT_TRUE(config) << config.error().str();
     gateway_ = std::make_unique<Gateway>(
-        std::move(*config), series_, dead_, [] { return ok(); }, router_, downstream_, clock_);
+        std::move(*config), series_, dead_, nullptr, [] { return ok(); }, router_, downstream_,
+        clock_);
   }
 
   void trigger(std::string_view pattern, std::uint32_t target) {

@@ -34,6 +34,10 @@ class RecordingIngest final : public Ingest {
 
   Status ingestRaw(const RawMessage&) override { return fail(Errc::kUnsupported, "raw"); }
   Status sync() override { return ok(); }  // memory is all there is
+  Result<std::optional<std::string>> bookmark(std::string_view) override {
+    return std::optional<std::string>();
+  }
+  Status setBookmark(std::string_view, std::string_view) override { return ok(); }
   Status reject(const RawMessage&, std::string_view) override { return ok(); }
 
   Status ingest(Telemetry reading, std::string_view source) override {
