@@ -38,9 +38,8 @@ const ConfigKey kKeys[] = {
         .withinTime(std::chrono::milliseconds(1)),
     {"reconnectMax", Type::kDuration, "30s", "longest reconnect delay"},
     ConfigKey{"maxInflight", Type::kInt, "100",
-              "QoS 1 messages unacknowledged at once, each way; a source recognises a broker's "
-              "redeliveries among its last this many (over MQTT 3.1.1 keep it at least the "
-              "broker's own limit)"}
+              "QoS 1 messages unacknowledged at once, each way (a source recognises a broker's "
+              "redeliveries among its last 4096 accepted messages, or this many if more)"}
         .within(1, 65535),
 };
 
