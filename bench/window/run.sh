@@ -9,8 +9,10 @@
 # sie's figures as ratios to the baseline's.
 #   bench/window/run.sh [BUILD_DIR] [SECONDS] [SENSORS]
 # A/B mode, for a change's cost: AB_OLD=/path/to/another/sie bench/window/run.sh [BUILD_DIR] ...
-# alternates that binary ("old") and BUILD_DIR's ("sie") at 1,000 and 10,000 readings/s, QoS 0,
-# AB_ROUNDS times (default 5), one line per measurement; compare the rounds' pairs.
+# alternates that binary ("old") and BUILD_DIR's ("sie") at AB_RATES readings/s (default "1000
+# 10000"), QoS AB_QOS (default 0), AB_ROUNDS times (default 5), one line per measurement; compare
+# the rounds' pairs. SESSION=persistent gives sie's source a persistent session (cleanSession:
+# false, a fixed client id), as a node that must lose nothing across restarts runs it.
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 seconds=${2:-5}
@@ -23,6 +25,8 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000000\nset_tcp_nodelay true\n' \
   "$port" >"$work/mosquitto.conf"
 
+session=""
+[ "${SESSION:-}" = persistent ] && session=", cleanSession: false, clientId: window-bench-in"
 site() {  # qos
   mkdir -p "$work/site/functions"
   cat >"$work/site/site.yaml" <<YAML
@@ -35,7 +39,7 @@ spec:
   summaryInterval: 0
   log: {level: warn}
   sources:
-    - {name: in, type: mqtt, port: $port, qos: $1, maxInflight: 1000, topics: ["bench/in/{sensor}"], sensor: "bench/{sensor}", carry: [t0]}
+    - {name: in, type: mqtt, port: $port, qos: $1, maxInflight: 1000, topics: ["bench/in/{sensor}"], sensor: "bench/{sensor}", carry: [t0]$session}
   sinks:
     - {name: out, type: mqtt, port: $port, qos: $1, maxInflight: 1000, maxQueued: 1000000, topic: "bench/out/{sensor}"}
   dispatcher: {queueCapacity: 100000}
@@ -102,8 +106,8 @@ sustained() {  # line rate: under 0.1 % lost, p99 under 50 ms, and the generator
 
 if [ -n "${AB_OLD:-}" ]; then
   for round in $(seq "${AB_ROUNDS:-5}"); do
-    for rate in 1000 10000; do
-      for system in old sie; do echo "round $round $(measure $system 0 $rate)"; done
+    for rate in ${AB_RATES:-1000 10000}; do
+      for system in old sie; do echo "round $round $(measure $system "${AB_QOS:-0}" $rate)"; done
     done
   done
   exit 0
