@@ -24,6 +24,9 @@ struct RawMessage {
   const Tags* tags = nullptr;          // added to every reading of the message (topic levels, ...)
   std::span<const std::string> carry;  // payload keys copied into the readings' tags
   std::optional<std::int64_t> received_ns;  // the timestamp of readings that carry none
+  // A message the source took before (a broker's redelivery, with its first received_ns):
+  // readings already recorded are skipped, not dead-lettered as duplicates.
+  bool redelivered = false;
 };
 
 // What a source feeds. Implementations are thread-safe. An OK status means the reading was
@@ -39,10 +42,10 @@ class Ingest {
   // Blocks until every reading accepted before the call is durable (survives a crash of the
   // node), so a source can acknowledge a batch of messages with one call.
   virtual Status sync() = 0;
-  // A source's bookmarks in state (e.g. which messages it accepted last), kept across restarts;
+  // A source's bookmarks in state (e.g. which messages it took last), kept across restarts;
   // `name` is the source's name, or its name and a part ("field/redelivery/3"). A bookmark set
-  // after readings were accepted becomes durable together with them or later, never before
-  // them; sync() makes it durable.
+  // before readings are handed over is durable whenever they are (with them or earlier); sync()
+  // makes it durable.
   virtual Result<std::optional<std::string>> bookmark(std::string_view name) = 0;
   virtual Status setBookmark(std::string_view name, std::string_view value) = 0;
 };

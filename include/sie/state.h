@@ -125,9 +125,9 @@ class AuditLog {
   virtual Result<AuditVerifyReport> verify() = 0;
 };
 
-// A state backend: one of each store, sharing one durability point. A KV write becomes durable
-// no earlier than the readings accepted before it (so a source's bookmark, which says what it
-// accepted, never runs ahead of those readings).
+// A state backend: one of each store, sharing one durability point. A KV write is durable no
+// later than the readings accepted after it (a source's bookmark, written before the readings it
+// covers, is durable whenever they are).
 class StateStore {
  public:
   virtual ~StateStore() = default;

@@ -68,6 +68,9 @@ Gateway::Gateway(GatewayConfig config, TimeSeriesStore& series, DeadLetterStore&
       run_token_(fmt::format("{:08x}", std::random_device{}())),
       routed_(metrics().counter("sie_gateway_routed_total",
                                 "Readings the gateway handed to the downstream")),
+      redelivered_(metrics().counter("sie_gateway_redelivered_total",
+                                     "Readings of a redelivered message that were already "
+                                     "recorded (skipped)")),
       decode_seconds_(metrics().histogram("sie_gateway_stage_seconds",
                                           "Time per message in a gateway stage",
                                           {{"stage", "decode"}})),
@@ -133,7 +136,8 @@ Status Gateway::ingestRaw(const RawMessage& message, IngestReport* report) {
                          item.raw.empty() ? std::string(message.payload) : std::move(item.raw),
                          {RejectCode::kParse, std::move(item.error->message)}, report)
             : process(std::move(item.reading), source,
-                      item.cloud_event ? &*item.cloud_event : nullptr, start_ns, report);
+                      item.cloud_event ? &*item.cloud_event : nullptr, start_ns, report,
+                      message.redelivered);
     if (!status && result) result = std::move(status);
   }
   if (timed) pipeline_seconds_.observe(secondsBetween(decoded_ns, clock_.monotonicNs()));
@@ -163,10 +167,11 @@ Status Gateway::ingest(Telemetry reading, std::string_view source_name) {
 
 Status Gateway::process(Telemetry&& reading, const SourceInfo& source,
                         const CloudEventContext* context, std::int64_t ingest_ns,
-                        IngestReport* report) {
+                        IngestReport* report, bool redelivered) {
   bool pass = false;
-  std::optional<Finding> rejection = sensors_.with(
-      reading.sensor, [&](SensorState& state) { return admit(state, reading, source, pass); });
+  std::optional<Finding> rejection = sensors_.with(reading.sensor, [&](SensorState& state) {
+    return admit(state, reading, source, redelivered, pass);
+  });
   if (rejection) {
     return deadLetter(reading.sensor.str(), renderTelemetryJson(reading), std::move(*rejection),
                       report);
@@ -191,8 +196,13 @@ Status Gateway::process(Telemetry&& reading, const SourceInfo& source,
 }
 
 std::optional<Finding> Gateway::admit(SensorState& state, Telemetry& reading,
-                                      const SourceInfo& source, bool& pass) {
+                                      const SourceInfo& source, bool redelivered, bool& pass) {
   if (!state.resolved) resolve(state, reading.sensor);
+  // Recorded the first time (a sensor's readings become durable in order): nothing to do.
+  if (redelivered && checkOrder(reading, state.last_ns)) {
+    redelivered_.inc();
+    return std::nullopt;
+  }
   const CompiledRoute* route = state.route;
   if (!route && config_.reject_unmatched) {
     return Finding{RejectCode::kUnknownSensor,

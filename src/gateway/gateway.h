@@ -100,11 +100,12 @@ class Gateway final : public Ingest {
 
   const SourceInfo& sourceInfo(std::string_view name);
   // Validates, records, filters and routes one decoded reading.
+  // `redelivered`: the reading may already be recorded (RawMessage::redelivered).
   Status process(Telemetry&& reading, const SourceInfo& source, const CloudEventContext* context,
-                 std::int64_t ingest_ns, IngestReport* report);
+                 std::int64_t ingest_ns, IngestReport* report, bool redelivered = false);
   // Runs under the sensor's shard lock; returns whether the reading passed all filters.
   std::optional<Finding> admit(SensorState& state, Telemetry& reading, const SourceInfo& source,
-                               bool& pass);
+                               bool redelivered, bool& pass);
   void resolve(SensorState& state, Symbol sensor) const;
   Event makeEvent(Telemetry&& reading, const SourceInfo& source, const CloudEventContext* context,
                   std::int64_t ingest_ns);
@@ -134,6 +135,7 @@ class Gateway final : public Ingest {
   std::array<Counter*, kRejectCodeCount> rejected_{};
   std::array<Counter*, kRejectCodeCount> flagged_{};
   Counter& routed_;
+  Counter& redelivered_;
   Histogram& decode_seconds_;
   Histogram& pipeline_seconds_;
 };

@@ -143,11 +143,11 @@ Result<std::unique_ptr<StateStore>> EmbeddedStore::open(const EmbeddedOptions& o
   std::optional<AuditSealOptions> seal = options.audit_seal;
   if (seal && seal->key_file.empty()) seal->key_file = defaultAuditKeyPath(options.data_dir);
   store->audit_ = SIE_TRY(EmbeddedAuditLog::create(context, std::move(seal)));
-  // KV before the time series: the writer takes each store's pending writes in this order, so a
-  // KV write (a source's bookmark) commits together with or after every reading accepted before
-  // it, never ahead of them.
-  context.batcher->addSource(store->kv_.get());
+  // The time series before KV: the writer takes each store's pending writes in this order, so a
+  // KV write (a source's bookmark) commits together with or before every reading accepted after
+  // it, never behind them.
   context.batcher->addSource(store->time_series_.get());
+  context.batcher->addSource(store->kv_.get());
   context.batcher->addSource(store->dead_letters_.get());
   context.batcher->addSource(store->audit_.get());
   SIE_CHECK(context.batcher->start());

@@ -8,7 +8,7 @@
 //    power loss: batches commit with synchronous=NORMAL and are not fsynced.
 //  - sync() returns once everything accepted before the call is committed and fsynced: it then
 //    survives power loss too.
-//  - A KV write commits in the same transaction as the readings accepted before it, or later.
+//  - A KV write commits in the same transaction as the readings accepted after it, or earlier.
 //  - close() (and the destructor) commits and fsyncs what is left, then stops the writer.
 //
 // One process at a time may open a data directory (a lock file guards it); `sie audit verify`

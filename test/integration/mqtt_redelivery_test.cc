@@ -52,10 +52,22 @@ void breakConnectionsTo(int port) {
 // here is the durable state. `on_sync` runs inside sync(), when the batch counts as durable.
 class RecordingIngest final : public Ingest {
  public:
+  // As the gateway does: a redelivery that was recorded is skipped, one that was not (lost) is
+  // recorded; either way it comes with the arrival time it had the first time.
   Status ingestRaw(const RawMessage& message) override {
     std::lock_guard lock(mu_);
     if (refusing_) return fail(Errc::kOverload, "the node is going down");
-    payloads_.emplace_back(message.payload);
+    const std::string payload(message.payload);
+    const auto first = arrivals_.find(payload);
+    if (message.redelivered) {
+      ++redelivered_;
+      if (first != arrivals_.end()) {
+        EXPECT_EQ(message.received_ns, first->second) << payload;
+        return ok();
+      }
+    }
+    arrivals_.emplace(payload, message.received_ns);
+    payloads_.push_back(payload);
     return ok();
   }
   Status ingest(Telemetry /*reading*/, std::string_view /*source*/) override { return ok(); }
@@ -93,6 +105,8 @@ class RecordingIngest final : public Ingest {
  private:
   std::mutex mu_;
   std::vector<std::string> payloads_;
+  std::map<std::string, std::optional<std::int64_t>> arrivals_;  // payload: its first arrival
+  int redelivered_ = 0;
   std::map<std::string, std::string> bookmarks_;
   bool refusing_ = false;
   std::atomic<int> syncs_{0};

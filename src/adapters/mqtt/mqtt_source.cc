@@ -131,22 +131,50 @@ void MqttSource::onMessage(const mosquitto_message& message) {
   const std::string_view payload(static_cast<const char*>(message.payload),
                                  static_cast<std::size_t>(std::max(0, message.payloadlen)));
   if (handler_) {
-    finish(message, handler_->handle(topic, payload, *sink_, *client_));
+    finish(message.qos, topic, handler_->handle(topic, payload, *sink_, *client_));
     return;
   }
-  std::uint64_t digest = 0;
-  if (message.qos > 0) {
-    if (refused_) {  // comes again after the refused one, in order
-      refused_total_.inc();
-      return;
-    }
-    digest = RedeliveryWindow::digest(topic, payload);
-    if (window_.redelivered(digest)) {
-      redeliveries_recognized_.inc();
-      needs_sync_ = true;  // acknowledged with the batch, once the state is synced
-      return;
+  // Held until the whole batch is read (libmosquitto frees the message on return): see takeBatch.
+  if (held_count_ == held_.size()) held_.emplace_back();
+  Held& held = held_[held_count_++];
+  held.qos = message.qos;
+  held.topic.assign(topic);
+  held.payload.assign(payload);
+  held.received_ns = options_.receive_time ? clock_.nowNs() : 0;
+}
+
+void MqttSource::takeBatch() {
+  // First what each QoS 1 message is: a redelivery keeps the arrival time it was stamped with the
+  // first time; a new one is remembered. The bookmark is saved before any reading of the batch
+  // reaches the gateway, so the readings are never durable without it; a remembered message whose
+  // readings were lost in a crash comes again and is recorded then, at its first arrival time.
+  for (std::size_t i = 0; i < held_count_; ++i) {
+    Held& held = held_[i];
+    held.redelivery = false;
+    if (held.qos == 0) continue;
+    const std::uint64_t digest = RedeliveryWindow::digest(held.topic, held.payload);
+    if (auto first = window_.redelivered(digest)) {
+      held.redelivery = true;
+      held.received_ns = *first;
+    } else {
+      window_.accepted(digest, held.received_ns);
     }
   }
+  saveWindow();
+  for (std::size_t i = 0; i < held_count_; ++i) {
+    const Held& held = held_[i];
+    if (refused_ && held.qos > 0) {  // comes again after the refused one, in order
+      refused_total_.inc();
+      continue;
+    }
+    if (held.redelivery) redeliveries_recognized_.inc();
+    finish(held.qos, held.topic, ingest(held));
+  }
+  held_count_ = 0;
+}
+
+Status MqttSource::ingest(const Held& held) {
+  const std::string_view topic = held.topic;
   tags_.clear();
   for (const auto& pattern : options_.topics) {
     if (pattern.match(topic, tags_)) break;
@@ -159,28 +187,26 @@ void MqttSource::onMessage(const mosquitto_message& message) {
     });
     sensor = expanded;
   }
-  RawMessage raw{sensor, payload, contentType(options_.format), name_};
+  RawMessage raw{sensor, held.payload, contentType(options_.format), name_};
   raw.tags = &tags_;
   raw.carry = options_.carry;
-  if (options_.receive_time) raw.received_ns = clock_.nowNs();
-  const Status status = sink_->ingestRaw(raw);
-  if (status && message.qos > 0) window_.accepted(digest);
-  finish(message, status);
+  if (options_.receive_time) raw.received_ns = held.received_ns;
+  raw.redelivered = held.redelivery;
+  return sink_->ingestRaw(raw);
 }
 
-void MqttSource::finish(const mosquitto_message& message, const Status& status) {
-  const std::string_view topic = message.topic ? message.topic : "";
-  if (message.qos > 0) needs_sync_ = true;
+void MqttSource::finish(int qos, std::string_view topic, const Status& status) {
+  if (qos > 0) needs_sync_ = true;
   if (!status) {
     refused_total_.inc();
-    refused_ = refused_ || message.qos > 0;
+    refused_ = refused_ || qos > 0;
     Log("source", name_).warn("message on '{}' refused: {}", topic, status.error().str());
   }
 }
 
 void MqttSource::afterRead() {
+  if (!handler_) takeBatch();
   bool redeliver = refused_;
-  saveWindow();
   if (!redeliver && needs_sync_) {
     if (auto synced = sink_->sync(); !synced) {
       Log("source", name_).error("cannot make the batch durable: {}", synced.error().str());

@@ -5,9 +5,10 @@
 // connection is dropped without acknowledging, and the broker delivers the batch again (from the
 // refused message on, nothing later in the batch is taken, so order holds). With a persistent
 // session (cleanSession: false) that holds across node restarts and crashes too. A message the
-// broker delivers again that was already accepted is recognised (RedeliveryWindow, kept in state
-// as the source's bookmark), acknowledged and neither recorded nor decided a second time, whether
-// or not its readings carry a timestamp.
+// broker delivers again after it was taken is recognised (RedeliveryWindow, kept in state as the
+// source's bookmarks) and handed over again with the arrival time it had the first time, marked
+// as a redelivery: the gateway skips the readings it already recorded and records any a crash
+// lost, whether or not they carry a timestamp.
 #pragma once
 
 #include <memory>
@@ -67,8 +68,18 @@ class MqttSource final : public Source {
  private:
   void subscribeAll();
   void onMessage(const mosquitto_message& message);
+  // A message read, kept until its batch is taken.
+  struct Held {
+    int qos = 0;
+    std::string topic;
+    std::string payload;
+    std::int64_t received_ns = 0;  // its arrival time (a redelivery's: the first arrival's)
+    bool redelivery = false;
+  };
+  void takeBatch();
+  Status ingest(const Held& held);
   // Counts the outcome of one message; a refused QoS 1 message is redelivered.
-  void finish(const mosquitto_message& message, const Status& status);
+  void finish(int qos, std::string_view topic, const Status& status);
   void afterRead();
   // The window as the previous run left it, and its changes (a persistent session only).
   void restoreWindow();
@@ -85,6 +96,8 @@ class MqttSource final : public Source {
   Tags tags_;
   bool needs_sync_ = false;
   bool refused_ = false;
+  std::vector<Held> held_;  // the batch being read; entries are reused
+  std::size_t held_count_ = 0;
   RedeliveryWindow window_;
   Counter& messages_;
   Counter& refused_total_;

@@ -13,6 +13,7 @@ namespace sie::mqtt {
 namespace {
 
 constexpr std::size_t kHexDigits = 16;
+constexpr std::size_t kEntryDigits = 2 * kHexDigits;  // digest, then arrival time
 
 }  // namespace
 
@@ -39,6 +40,7 @@ RedeliveryWindow::RedeliveryWindow(std::size_t capacity)
 
 void RedeliveryWindow::clear() {
   digests_.clear();
+  stamps_.clear();
   saved_seq_ = next_seq_;
   cleared_ = true;
   probing_ = false;
@@ -51,28 +53,31 @@ void RedeliveryWindow::reconnected() {
   next_ = kNone;
 }
 
-bool RedeliveryWindow::redelivered(std::uint64_t digest) {
-  if (!probing_) return false;
+std::optional<std::int64_t> RedeliveryWindow::redelivered(std::uint64_t digest) {
+  if (!probing_) return std::nullopt;
   if (next_ == kNone) {  // the first message of the connection: it must be unambiguous
     const auto first = std::find(digests_.begin(), digests_.end(), digest);
     if (first != digests_.end() && std::find(first + 1, digests_.end(), digest) == digests_.end()) {
       next_ = static_cast<std::size_t>(first - digests_.begin()) + 1;
-      return true;
+      return stamps_[next_ - 1];
     }
   } else if (next_ < digests_.size() && digests_[next_] == digest) {
-    ++next_;
-    return true;
+    return stamps_[next_++];
   }
   probing_ = false;
-  return false;
+  return std::nullopt;
 }
 
-void RedeliveryWindow::accepted(std::uint64_t digest) {
+void RedeliveryWindow::accepted(std::uint64_t digest, std::int64_t received_ns) {
   digests_.push_back(digest);
+  stamps_.push_back(received_ns);
   ++next_seq_;
   ++accepted_since_connect_;
   // A slot being filled stays whole in memory, so saving it never needs a forgotten digest.
-  if (digests_.size() > capacity_ + kSlotSize) digests_.pop_front();
+  if (digests_.size() > capacity_ + kSlotSize) {
+    digests_.pop_front();
+    stamps_.pop_front();
+  }
 }
 
 std::vector<std::pair<std::size_t, std::string>> RedeliveryWindow::save() {
@@ -89,7 +94,8 @@ std::vector<std::pair<std::size_t, std::string>> RedeliveryWindow::save() {
     std::string value = fmt::format("{}:", from);
     const std::uint64_t end = std::min<std::uint64_t>(first + kSlotSize, next_seq_);
     for (std::uint64_t seq = from; seq < end; ++seq) {
-      fmt::format_to(std::back_inserter(value), "{:016x}", digests_[seq - oldest]);
+      fmt::format_to(std::back_inserter(value), "{:016x}{:016x}", digests_[seq - oldest],
+                     static_cast<std::uint64_t>(stamps_[seq - oldest]));
     }
     out.emplace_back((first / kSlotSize) % slots_, std::move(value));
   }
@@ -100,7 +106,7 @@ std::vector<std::pair<std::size_t, std::string>> RedeliveryWindow::save() {
 Status RedeliveryWindow::restore(const std::vector<std::string>& saved) {
   clear();
   cleared_ = false;
-  std::map<std::uint64_t, std::uint64_t> by_seq;
+  std::map<std::uint64_t, std::pair<std::uint64_t, std::int64_t>> by_seq;  // digest, stamp
   for (std::size_t slot = 0; slot < saved.size(); ++slot) {
     const std::string_view value = saved[slot];
     if (value.empty()) continue;
@@ -115,20 +121,24 @@ Status RedeliveryWindow::restore(const std::vector<std::string>& saved) {
       return bad("does not start with '<sequence number>:'");
     }
     const std::string_view hex = value.substr(colon + 1);
-    if (hex.size() % kHexDigits != 0 || hex.size() / kHexDigits > kSlotSize) {
+    if (hex.size() % kEntryDigits != 0 || hex.size() / kEntryDigits > kSlotSize) {
       return bad(
-          fmt::format("{} characters of digests is not a list of at most {} {}-digit digests",
-                      hex.size(), kSlotSize, kHexDigits));
+          fmt::format("{} characters of entries is not a list of at most {} entries of "
+                      "{} hex digits (16-digit digest, 16-digit time)",
+                      hex.size(), kSlotSize, kEntryDigits));
     }
+    std::array<std::uint64_t, 2> parts{};
     for (std::size_t at = 0; at < hex.size(); at += kHexDigits) {
-      std::uint64_t d = 0;
       const char* begin = hex.data() + at;
-      const auto [end, ec] = std::from_chars(begin, begin + kHexDigits, d, 16);
+      std::uint64_t& part = parts[at / kHexDigits % 2];
+      const auto [end, ec] = std::from_chars(begin, begin + kHexDigits, part, 16);
       if (ec != std::errc() || end != begin + kHexDigits) {
-        return bad(fmt::format("'{}' at character {} is not a hex digest",
+        return bad(fmt::format("'{}' at character {} is not 16 hex digits",
                                std::string_view(begin, kHexDigits), colon + 1 + at));
       }
-      by_seq[first + at / kHexDigits] = d;
+      if (at / kHexDigits % 2 == 1) {
+        by_seq[first + at / kEntryDigits] = {parts[0], static_cast<std::int64_t>(parts[1])};
+      }
     }
   }
   if (by_seq.empty()) return ok();
@@ -140,7 +150,10 @@ Status RedeliveryWindow::restore(const std::vector<std::string>& saved) {
          newest - std::prev(it)->first < capacity_ + kSlotSize) {
     --it;
   }
-  for (; it != by_seq.end(); ++it) digests_.push_back(it->second);
+  for (; it != by_seq.end(); ++it) {
+    digests_.push_back(it->second.first);
+    stamps_.push_back(it->second.second);
+  }
   next_seq_ = newest + 1;
   saved_seq_ = next_seq_;
   return ok();

@@ -3,9 +3,10 @@
 // A source acknowledges a batch only once it is durable, so a crash (or a dropped connection)
 // between the two makes the broker send the batch again after the reconnect. Readings that carry
 // their own timestamp are then caught by the gateway's order check; readings stamped on arrival
-// are not, and would be recorded twice. The window remembers a digest of (topic, payload) of the
-// last accepted messages, kept in state with the readings (Ingest::setBookmark), and matches what
-// arrives first after a (re)connect against it.
+// are not, and would be recorded twice. The window remembers a digest of (topic, payload) and the
+// arrival time of the last messages taken, saved in state before their readings
+// (Ingest::setBookmark), and matches what arrives first after a (re)connect against it; a match
+// gets its first arrival time back, so the gateway sees the same readings again.
 //
 // How a match stays correct although MQTT gives no message identity that survives a session
 // (packet identifiers are reused, and libmosquitto does not expose the DUP flag): the broker
@@ -31,6 +32,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -54,10 +56,11 @@ class RedeliveryWindow {
 
   // A connection was (re)established: the next messages may be redeliveries.
   void reconnected();
-  // For each QoS 1 or 2 message as it arrives: true when it is a redelivery of an accepted one.
-  bool redelivered(std::uint64_t digest);
-  // A QoS 1 or 2 message the gateway accepted (not one it refused: that one comes again).
-  void accepted(std::uint64_t digest);
+  // For each QoS 1 or 2 message as it arrives: for a redelivery of a message taken before, the
+  // arrival time it was stamped with then (its readings get it again).
+  std::optional<std::int64_t> redelivered(std::uint64_t digest);
+  // A QoS 1 or 2 message about to be handed to the gateway, stamped `received_ns`.
+  void accepted(std::uint64_t digest, std::int64_t received_ns);
   // Whether every remembered message was accepted on the current connection (none was taken on
   // an earlier one whose acknowledgements may not have reached the broker).
   [[nodiscard]] bool allFromThisConnection() const {
@@ -69,7 +72,8 @@ class RedeliveryWindow {
   // How many slots the saved window has (bookmark parts 0 .. slots() - 1).
   [[nodiscard]] std::size_t slots() const { return slots_; }
   // The slots changed since the last save, as (slot, value); a value is "<first sequence
-  // number>:<digests as hex>", or "" for an emptied slot.
+  // number>:" and per message its digest and arrival time as 16 hex digits each, or "" for an
+  // emptied slot.
   std::vector<std::pair<std::size_t, std::string>> save();
   // From saved slots (any order; "" for one never saved). A malformed slot fails, naming what
   // is wrong, and leaves the window empty.
@@ -83,6 +87,7 @@ class RedeliveryWindow {
   std::size_t capacity_;
   std::size_t slots_;
   std::deque<std::uint64_t> digests_;  // oldest first; the last has sequence number next_seq_ - 1
+  std::deque<std::int64_t> stamps_;    // each message's arrival time, beside its digest
   std::uint64_t next_seq_ = 0;         // of the next accepted message
   std::uint64_t saved_seq_ = 0;        // messages before this one are in the saved slots
   bool cleared_ = false;               // every slot is to be saved empty

@@ -187,6 +187,30 @@ TEST_F(GatewayTest, OrderCheckContinuesFromTheStore) {
   EXPECT_EQ(dead_.letters[1].reason, "out-of-order timestamp (90 < last 100)");
 }
 
+// A broker's redelivery comes with the arrival time it had the first time: readings already
+// recorded are skipped without a dead letter, and one a crash lost is recorded then.
+TEST_F(GatewayTest, ARedeliveredMessageRecordsOnlyWhatWasNotRecorded) {
+  start("");
+  trigger("plant/#", 1);
+  RawMessage first{"plant/p1/temp", "20.5", "text/plain", "mqtt"};
+  first.received_ns = 100;
+  ASSERT_TRUE(gateway_->ingestRaw(first));
+  RawMessage again = first;
+  again.redelivered = true;
+  ASSERT_TRUE(gateway_->ingestRaw(again));
+  EXPECT_EQ(series_.readings.size(), 1U);
+  EXPECT_TRUE(dead_.letters.empty());
+  EXPECT_EQ(downstream_.events.size(), 1U);  // not decided again either
+
+  RawMessage lost{"plant/p1/temp", "21.5", "text/plain", "mqtt"};
+  lost.received_ns = 200;
+  lost.redelivered = true;  // taken before a crash that lost its reading
+  ASSERT_TRUE(gateway_->ingestRaw(lost));
+  ASSERT_EQ(series_.readings.size(), 2U);
+  EXPECT_EQ(series_.readings[1].ts_ns, 200);
+  EXPECT_EQ(downstream_.events.size(), 2U);
+}
+
 TEST_F(GatewayTest, SourcesRejectWhatTheyDecodedThemselves) {
   start("");
   const auto parse = rejected("parse");

@@ -1,6 +1,7 @@
 #include "adapters/mqtt/redelivery_window.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,10 +11,11 @@ namespace sie::mqtt {
 namespace {
 
 std::uint64_t d(int n) { return RedeliveryWindow::digest("plant/p1/temp", std::to_string(n)); }
+std::optional<std::int64_t> at(int n) { return 1'700'000'000'000'000'000 + n; }  // arrival time
 
 RedeliveryWindow accepted(int first, int last) {
   RedeliveryWindow window(0);
-  for (int n = first; n <= last; ++n) window.accepted(d(n));
+  for (int n = first; n <= last; ++n) window.accepted(d(n), *at(n));
   return window;
 }
 
@@ -27,43 +29,45 @@ std::vector<std::string> saved(RedeliveryWindow& window, std::vector<std::string
 TEST(RedeliveryWindowTest, ASuffixDeliveredAgainAfterAReconnectIsRecognisedInOrder) {
   RedeliveryWindow window = accepted(1, 5);
   window.reconnected();
-  EXPECT_TRUE(window.redelivered(d(3)));
-  EXPECT_TRUE(window.redelivered(d(4)));
-  EXPECT_TRUE(window.redelivered(d(5)));
-  EXPECT_FALSE(window.redelivered(d(6)));  // new: the run is over
-  window.accepted(d(6));
-  EXPECT_FALSE(window.redelivered(d(3)));  // a repeat later in the connection is new
+  EXPECT_EQ(window.redelivered(d(3)), at(3));
+  EXPECT_EQ(window.redelivered(d(4)), at(4));
+  EXPECT_EQ(window.redelivered(d(5)), at(5));
+  EXPECT_FALSE(window.redelivered(d(6)).has_value());  // new: the run is over
+  window.accepted(d(6), *at(6));
+  EXPECT_FALSE(window.redelivered(d(3)).has_value());  // a repeat later in the connection is new
 }
 
 TEST(RedeliveryWindowTest, NothingIsARedeliveryWithoutAReconnect) {
   RedeliveryWindow window = accepted(1, 5);
-  EXPECT_FALSE(window.redelivered(d(5)));
+  EXPECT_FALSE(window.redelivered(d(5)).has_value());
 }
 
 TEST(RedeliveryWindowTest, AFirstMessageSeenTwiceInTheWindowIsNotTakenForARedelivery) {
   RedeliveryWindow window(0);
-  for (const int n : {7, 1, 7}) window.accepted(d(n));  // a bare value that repeats
+  for (const int n : {7, 1, 7}) window.accepted(d(n), *at(n));  // a bare value that repeats
   window.reconnected();
-  EXPECT_FALSE(window.redelivered(d(7)));  // ambiguous: recorded again rather than lost
+  EXPECT_FALSE(window.redelivered(d(7)).has_value());  // ambiguous: recorded again rather than lost
 }
 
 TEST(RedeliveryWindowTest, ARunThatLeavesTheAcceptedOrderEnds) {
   RedeliveryWindow window = accepted(1, 5);
   window.reconnected();
-  EXPECT_TRUE(window.redelivered(d(2)));
-  EXPECT_FALSE(window.redelivered(d(4)));  // 3 was expected
-  EXPECT_FALSE(window.redelivered(d(3)));  // and nothing after the end of the run matches
+  EXPECT_EQ(window.redelivered(d(2)), at(2));
+  EXPECT_FALSE(window.redelivered(d(4)).has_value());  // 3 was expected
+  EXPECT_FALSE(
+      window.redelivered(d(3)).has_value());  // and nothing after the end of the run matches
 }
 
 TEST(RedeliveryWindowTest, TheLastThousandsOfMessagesAreKeptNotJustMaxInflight) {
   RedeliveryWindow window(20);  // a broker may redeliver far more than it was asked to keep
-  for (int n = 1; n <= 5000; ++n) window.accepted(d(n));
+  for (int n = 1; n <= 5000; ++n) window.accepted(d(n), *at(n));
   const std::size_t kept = RedeliveryWindow::kMinCapacity + RedeliveryWindow::kSlotSize;
   EXPECT_EQ(window.size(), kept);
   window.reconnected();
-  EXPECT_FALSE(window.redelivered(d(static_cast<int>(5000 - kept))));  // forgotten
+  EXPECT_FALSE(window.redelivered(d(static_cast<int>(5000 - kept))).has_value());  // forgotten
   window.reconnected();
-  EXPECT_TRUE(window.redelivered(d(static_cast<int>(5000 - kept + 1))));
+  EXPECT_EQ(window.redelivered(d(static_cast<int>(5000 - kept + 1))),
+            at(static_cast<int>(5000 - kept + 1)));
 }
 
 TEST(RedeliveryWindowTest, ACleanEndForgetsEverythingAndEmptiesTheSavedSlots) {
@@ -74,16 +78,16 @@ TEST(RedeliveryWindowTest, ACleanEndForgetsEverythingAndEmptiesTheSavedSlots) {
   slots = saved(window, slots);
   for (const auto& slot : slots) EXPECT_EQ(slot, "");
   window.reconnected();
-  EXPECT_FALSE(window.redelivered(d(5)));
+  EXPECT_FALSE(window.redelivered(d(5)).has_value());
 }
 
 TEST(RedeliveryWindowTest, SavedSlotsRestoreTheWindowInAnotherRun) {
   RedeliveryWindow window = accepted(1, 100);
   std::vector<std::string> slots = saved(window);
   EXPECT_EQ(slots[0].substr(0, 2), "0:");
-  EXPECT_EQ(slots[0].size(), 2 + 64 * 16U);
+  EXPECT_EQ(slots[0].size(), 2 + 64 * 32U);
   EXPECT_EQ(slots[1].substr(0, 3), "64:");
-  for (int n = 101; n <= 110; ++n) window.accepted(d(n));
+  for (int n = 101; n <= 110; ++n) window.accepted(d(n), *at(n));
   const auto changes = window.save();
   ASSERT_EQ(changes.size(), 1U);  // only the slot the new messages went into
   EXPECT_EQ(changes[0].first, 1U);
@@ -93,16 +97,16 @@ TEST(RedeliveryWindowTest, SavedSlotsRestoreTheWindowInAnotherRun) {
   ASSERT_TRUE(next.restore(slots));
   EXPECT_EQ(next.size(), 110U);
   next.reconnected();
-  EXPECT_TRUE(next.redelivered(d(109)));
-  EXPECT_TRUE(next.redelivered(d(110)));
-  next.accepted(d(111));  // numbering goes on where the last run stopped
+  EXPECT_EQ(next.redelivered(d(109)), at(109));
+  EXPECT_EQ(next.redelivered(d(110)), at(110));
+  next.accepted(d(111), *at(111));  // numbering goes on where the last run stopped
   EXPECT_EQ(next.save().front().second.substr(0, 3), "64:");
 }
 
 TEST(RedeliveryWindowTest, ASlotLeftFromAnOlderCycleIsNotPartOfTheWindow) {
   RedeliveryWindow window = accepted(1, 100);
   std::vector<std::string> slots = saved(window);
-  slots[5] = "1:" + std::string(16, 'a');  // older than the newest run
+  slots[5] = "1:" + std::string(32, 'a');  // older than the newest run
   RedeliveryWindow next(0);
   ASSERT_TRUE(next.restore(slots));
   EXPECT_EQ(next.size(), 100U);
