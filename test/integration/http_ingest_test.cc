@@ -7,9 +7,11 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "adapters/http_ingest/idempotency.h"
 #include "node/node.h"
 #include "servers.h"
 #include "sie/plugins.h"
+#include "state/embedded_store.h"
 #include "test_node.h"
 
 namespace sie {
@@ -171,6 +173,46 @@ TEST_F(HttpIngestTest, AKeyOutlivesARestartOfTheNode) {
   EXPECT_EQ(again.status, 202);
   EXPECT_THAT(again.headers, HasSubstr("Idempotent-Replayed: true"));
   EXPECT_EQ(readings("h/i3/temp"), 1U);
+}
+
+// The node went down after taking a request and before answering it: the key was kept before
+// the readings were handed over, so the repeat is taken again at the first arrival time, marked
+// as a redelivery (the gateway then records only what the crash lost).
+TEST(IdempotencyKeysTest, ARequestTakenButNotAnsweredIsTakenAgainAtItsFirstArrival) {
+  TempDir dir;
+  auto state = state::openEmbedded({.data_dir = dir.path()});
+  ASSERT_TRUE(state) << state.error().str();
+  http::HttpRequest request;
+  request.caller = "device-7";
+  request.headers["idempotency-key"] = "c-1";
+  request.headers["content-type"] = "application/json";
+  request.body = R"({"sensor":"h/i4/temp","value":1})";
+  const auto key = node::IdempotencyKeys::keyOf(request, "", "");
+  ASSERT_TRUE(key);
+  {
+    node::IdempotencyKeys keys((*state)->kv());
+    std::optional<node::IdempotencyKeys::Hold> hold;
+    auto earlier = keys.begin(request, *key, hold);
+    ASSERT_TRUE(earlier && !*earlier && hold);
+    EXPECT_FALSE(hold->firstArrival());
+    ASSERT_TRUE(hold->start(1'700'000'000'000'000'000));
+  }  // no answer recorded: the node went down
+  node::IdempotencyKeys keys((*state)->kv());
+  std::optional<node::IdempotencyKeys::Hold> hold;
+  auto again = keys.begin(request, *key, hold);
+  ASSERT_TRUE(again && !*again && hold);
+  EXPECT_EQ(hold->firstArrival(), std::optional<std::int64_t>(1'700'000'000'000'000'000));
+  ASSERT_TRUE(hold->start(1'800'000'000'000'000'000));  // its first arrival time is kept
+  ASSERT_TRUE(hold->record({202, "application/json", R"({"accepted":1,"rejected":0})", {}}));
+  hold.reset();
+  auto replay = keys.begin(request, *key, hold);
+  ASSERT_TRUE(replay && *replay);
+  EXPECT_EQ((*replay)->status, 202);
+  EXPECT_EQ((*replay)->headers.at("Idempotent-Replayed"), "true");
+  request.caller = "device-8";  // another caller's key of the same name is its own
+  auto other = keys.begin(request, *key, hold);
+  ASSERT_TRUE(other && !*other && hold);
+  EXPECT_FALSE(hold->firstArrival());
 }
 
 TEST_F(HttpIngestTest, PlainNumberNamesItsSensorInTheQuery) {

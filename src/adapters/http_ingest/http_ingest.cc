@@ -112,6 +112,18 @@ HttpResponse ingestHttp(const HttpRequest& request, gateway::Gateway& gateway, c
     }
     if (*earlier) return std::move(**earlier);
   }
+  if (hold) {
+    if (const auto first = hold->firstArrival()) {
+      message.received_ns = *first;
+      message.redelivered = true;
+    }
+    if (auto kept = hold->start(*message.received_ns); !kept) {
+      HttpResponse busy =
+          error(503, "unavailable", "cannot keep the idempotency key: " + kept.error().str());
+      busy.headers["Retry-After"] = "1";
+      return busy;
+    }
+  }
   gateway::IngestReport report;
   if (auto status = gateway.ingestRaw(message, &report); !status) {
     HttpResponse busy = error(503, "unavailable", status.error().str());

@@ -92,9 +92,7 @@ Result<std::optional<http::HttpResponse>> IdempotencyKeys::begin(const http::Htt
   }
   const auto record = nlohmann::json::parse(*stored, nullptr, false);
   if (!record.is_object() || !record.contains("fingerprint") ||
-      !record["fingerprint"].is_string() || !record.contains("status") ||
-      !record["status"].is_number_integer() || !record.contains("body") ||
-      !record["body"].is_string()) {
+      !record["fingerprint"].is_string()) {
     hold.emplace(std::move(held));  // not ours to read: taken as unused
     return std::optional<http::HttpResponse>();
   }
@@ -102,6 +100,15 @@ Result<std::optional<http::HttpResponse>> IdempotencyKeys::begin(const http::Htt
     return answer(422, "idempotency_key_reused",
                   "this idempotency key was first used with another request (body, content type, "
                   "sensor or CloudEvent attributes); a new request needs a new key");
+  }
+  const bool answered = record.contains("status") && record["status"].is_number_integer() &&
+                        record.contains("body") && record["body"].is_string();
+  if (!answered) {  // the node went down while taking it: taken again, at its first arrival time
+    if (record.contains("received_ns") && record["received_ns"].is_number_integer()) {
+      held.first_received_ns_ = record["received_ns"].get<std::int64_t>();
+    }
+    hold.emplace(std::move(held));
+    return std::optional<http::HttpResponse>();
   }
   replayed_.inc();
   http::HttpResponse replay{
@@ -118,18 +125,29 @@ void IdempotencyKeys::release(const std::string& id) {
 IdempotencyKeys::Hold::Hold(Hold&& other) noexcept
     : keys_(std::exchange(other.keys_, nullptr)),
       id_(std::move(other.id_)),
-      fingerprint_(std::move(other.fingerprint_)) {}
+      fingerprint_(std::move(other.fingerprint_)),
+      first_received_ns_(other.first_received_ns_),
+      received_ns_(other.received_ns_) {}
 
 IdempotencyKeys::Hold::~Hold() {
   if (keys_) keys_->release(id_);
 }
 
+Status IdempotencyKeys::Hold::start(std::int64_t received_ns) {
+  received_ns_ = first_received_ns_.value_or(received_ns);
+  return put(nlohmann::json{{"fingerprint", fingerprint_}, {"received_ns", received_ns_}});
+}
+
 Status IdempotencyKeys::Hold::record(const http::HttpResponse& answer) {
-  const std::string value = nlohmann::json{
-      {"fingerprint", fingerprint_},
-      {"status", answer.status},
-      {"body", answer.body}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return keys_->kv_.put(id_, value, std::chrono::duration_cast<std::chrono::milliseconds>(kKeep));
+  return put(nlohmann::json{{"fingerprint", fingerprint_},
+                            {"received_ns", received_ns_},
+                            {"status", answer.status},
+                            {"body", answer.body}});
+}
+
+Status IdempotencyKeys::Hold::put(const nlohmann::json& record) {
+  return keys_->kv_.put(id_, record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                        std::chrono::duration_cast<std::chrono::milliseconds>(kKeep));
 }
 
 }  // namespace sie::node
