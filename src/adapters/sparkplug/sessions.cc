@@ -352,25 +352,31 @@ void Sessions::handle(const Topic& topic, std::string_view payload, std::int64_t
       typed.set_datatype(datatype);
       value = numeric(typed);
     }
-    const std::int64_t ts_ns = timestampNs(m, frame, received_ns);
-    Telemetry reading{metric.sensor, ts_ns, {value.value_or(kNoValue)}};
-    if (value) {
-      metric.last = *value;
-      if (auto why = sourceQuality(m)) {
-        reading.quality = why->first;
-        reading.flag = std::move(why->second);
-      }
-    } else if (m.is_null() && numericType(datatype)) {
-      metric.last.reset();  // no value to keep: nothing to mark stale at a death
-      reading.quality = Quality::kBad;
-      reading.flag = "null: the edge node has no value for it";
-    } else {
+    if (!record(metric, m, value, datatype, timestampNs(m, frame, received_ns), out)) {
       ++out.skipped;
-      continue;
     }
-    metric.last_ns = std::max(metric.last_ns, ts_ns);
-    out.readings.push_back(std::move(reading));
   }
+}
+
+bool Sessions::record(Metric& metric, const PbMetric& m, std::optional<double> value,
+                      std::uint32_t datatype, std::int64_t ts_ns, Outcome& out) {
+  Telemetry reading{metric.sensor, ts_ns, {value.value_or(kNoValue)}};
+  if (value) {
+    metric.last = *value;
+    if (auto why = sourceQuality(m)) {
+      reading.quality = why->first;
+      reading.flag = std::move(why->second);
+    }
+  } else if (m.is_null() && numericType(datatype)) {
+    metric.last.reset();  // no value to keep: nothing to mark stale at a death
+    reading.quality = Quality::kBad;
+    reading.flag = "null: the edge node has no value for it";
+  } else {
+    return false;
+  }
+  metric.last_ns = std::max(metric.last_ns, ts_ns);
+  out.readings.push_back(std::move(reading));
+  return true;
 }
 
 void Sessions::decodeTemplate(const Topic& topic, Metrics& metrics, std::string path,
@@ -403,7 +409,7 @@ void Sessions::decodeTemplate(const Topic& topic, Metrics& metrics, std::string 
       continue;
     }
     const auto number = numeric(member);
-    if (!number) {
+    if (!number && !(member.is_null() && numericType(member.datatype()))) {
       ++out.skipped;
       continue;
     }
@@ -417,10 +423,8 @@ void Sessions::decodeTemplate(const Topic& topic, Metrics& metrics, std::string 
       found = metrics.by_name.emplace(name, metrics.list.size()).first;
       metrics.list.push_back(Metric{name, member.datatype(), sensorFor(topic, name), std::nullopt});
     }
-    Metric& metric = metrics.list[found->second];
-    metric.last = *number;
-    metric.last_ns = std::max(metric.last_ns, at);
-    out.readings.push_back(Telemetry{metric.sensor, at, {*number}});
+    // A member is a metric of its own: a null and a quality property count as they do there.
+    record(metrics.list[found->second], member, number, member.datatype(), at, out);
   }
 }
 

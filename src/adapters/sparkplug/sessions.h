@@ -29,6 +29,7 @@
 #include "sie/event.h"
 
 namespace org::eclipse::tahu::protobuf {
+class Payload_Metric;
 class Payload_Template;
 }  // namespace org::eclipse::tahu::protobuf
 
@@ -84,6 +85,11 @@ class Sessions {
   Symbol sensorFor(const Topic& topic, std::string_view metric) const;
   bool checkSeq(Node& node, const Topic& topic, bool has_seq, std::uint64_t seq, Outcome& out);
   void markStale(Metrics& metrics, std::string_view why, std::int64_t ts_ns, Outcome& out);
+  // One metric's reading: its value (its quality property lowering it) or, for a null of a
+  // numeric type, a bad reading without one. False (nothing recorded) for anything else.
+  bool record(Metric& metric, const org::eclipse::tahu::protobuf::Payload_Metric& m,
+              std::optional<double> value, std::uint32_t datatype, std::int64_t ts_ns,
+              Outcome& out);
   // A template instance's members as metrics of their own, "<metric>/<member>" (nested
   // templates one level further each), at the template's timestamp unless a member has its own.
   // `path` is a copy: adding a member may move the metric whose name it is.

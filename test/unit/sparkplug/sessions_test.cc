@@ -320,6 +320,42 @@ TEST_F(SparkplugSessionsTest, TemplatesBecomeTheirMembersAndDataSetsAreRefused) 
 }
 
 // Templates nested past the limit are refused rather than followed.
+// A template member is a metric of its own: a null member is a bad reading without a value, and
+// a member's quality property lowers its reading, as they do for a metric.
+TEST_F(SparkplugSessionsTest, TemplateMembersCarryNullsAndQualityCodes) {
+  pb::Payload born;
+  born.set_seq(0);
+  born.set_timestamp(1'700'000'000'000);
+  auto* motor = born.add_metrics();
+  motor->set_name("Motor1");
+  motor->set_datatype(pb::Template);
+  auto* value = motor->mutable_template_value();
+  auto* speed = value->add_metrics();
+  speed->set_name("Speed");
+  speed->set_datatype(pb::Double);
+  speed->set_is_null(true);
+  auto* temp = value->add_metrics();
+  temp->set_name("Temp");
+  temp->set_datatype(pb::Double);
+  temp->set_double_value(41);
+  auto* quality = temp->mutable_properties();
+  quality->add_keys("Quality");
+  auto* code = quality->add_values();
+  code->set_type(pb::Int32);
+  code->set_int_value(0);  // OPC DA bad
+  Outcome out = send("spBv1.0/plant/NBIRTH/edge1", born.SerializeAsString());
+  ASSERT_TRUE(out.errors.empty()) << out.errors.front();
+  ASSERT_EQ(out.readings.size(), 2U);
+  EXPECT_EQ(out.readings[0].sensor.str(), "plant/edge1/Motor1/Speed");
+  EXPECT_EQ(out.readings[0].quality, Quality::kBad);
+  EXPECT_TRUE(std::isnan(out.readings[0].values.front()));
+  EXPECT_THAT(out.readings[0].flag, HasSubstr("null"));
+  EXPECT_EQ(out.readings[1].sensor.str(), "plant/edge1/Motor1/Temp");
+  EXPECT_EQ(out.readings[1].quality, Quality::kBad);
+  EXPECT_EQ(out.readings[1].values, std::vector<double>{41});
+  EXPECT_THAT(out.readings[1].flag, HasSubstr("quality code 0"));
+}
+
 TEST_F(SparkplugSessionsTest, TemplatesNestTooDeepAreRefused) {
   pb::Payload born;
   born.set_seq(0);
