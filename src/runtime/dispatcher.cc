@@ -248,6 +248,7 @@ void Dispatcher::workerLoop() {
 }
 
 void Dispatcher::wakeParked() {
+  if (parked_.empty()) return;  // the usual case: no clock read on a worker's every turn
   const auto now = std::chrono::steady_clock::now();
   const bool all = stopping_.load();
   while (!parked_.empty() && (all || parked_.begin()->first <= now)) {
