@@ -151,12 +151,14 @@ class MqttRedeliveryTest : public ::testing::Test {
 
   // The session exists (subscribed) while nobody is connected: the broker queues every message.
   void queueMessages() {
+    queueMessagesWith(fmt::format("seq 1 {} | mosquitto_pub -p {} -q 1 -l -t plant/p1/temp",
+                                  kMessages, broker_.port()));
+  }
+  void queueMessagesWith(const std::string& publish) {
     startSource();
     source_->stop();
     source_.reset();
-    ASSERT_EQ(run(fmt::format("seq 1 {} | mosquitto_pub -p {} -q 1 -l -t plant/p1/temp", kMessages,
-                              broker_.port())),
-              0);
+    ASSERT_EQ(run(publish), 0);
   }
 
   void expectEachMessageOnceInOrder() {
@@ -198,6 +200,24 @@ TEST_F(MqttRedeliveryTest, ANodeRestartedAfterADurableBatchTakesNothingTwice) {
   ingest_.refuse(false);
   startSource();  // a new window, restored from the bookmark
   expectEachMessageOnceInOrder();
+}
+
+// A batch of large messages is taken in parts (the source holds at most a few MiB at once), and
+// still every message once, in order.
+TEST_F(MqttRedeliveryTest, LargeMessagesAreTakenInPartsEachOnceInOrder) {
+  queueMessagesWith(
+      fmt::format("for i in $(seq 1 20); do head -c 1048576 /dev/zero | tr '\\0' \"$((i % 10))\" | "
+                  "mosquitto_pub -p {} -q 1 -t plant/p1/temp -s; done",
+                  broker_.port()));
+  startSource();
+  ASSERT_TRUE(waitUntil([&] { return ingest_.payloads().size() >= 20; }))
+      << ingest_.payloads().size();
+  const std::vector<std::string> got = ingest_.payloads();
+  ASSERT_EQ(got.size(), 20U);
+  for (int i = 1; i <= 20; ++i) {
+    ASSERT_EQ(got[i - 1].size(), 1048576U) << i;
+    EXPECT_EQ(got[i - 1].front(), static_cast<char>('0' + i % 10)) << i;
+  }
 }
 
 // Without the DUP flag the same bytes arriving first after a reconnect look like a redelivery;

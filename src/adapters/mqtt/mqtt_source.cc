@@ -43,8 +43,8 @@ MqttSource::MqttSource(std::string name, SourceOptions options, const Clock& clo
           {{"source", name_}})),
       redeliveries_recognized_(metrics().counter(
           "sie_mqtt_redeliveries_recognized_total",
-          "Messages the broker delivered again that the node had already accepted "
-          "(acknowledged, not recorded again)",
+          "Messages the broker delivered again after the node took them (acknowledged; readings "
+          "already recorded are not recorded again)",
           {{"source", name_}})) {}
 
 MqttSource::~MqttSource() { stop(); }
@@ -141,6 +141,10 @@ void MqttSource::onMessage(const mosquitto_message& message) {
   held.topic.assign(topic);
   held.payload.assign(payload);
   held.received_ns = options_.receive_time ? clock_.nowNs() : 0;
+  // Large messages are taken in parts, so a batch of them cannot pile up in memory; each part
+  // saves the bookmark before its readings, and the batch is still acknowledged once, durable.
+  held_bytes_ += topic.size() + payload.size();
+  if (held_bytes_ >= kMaxHeldBytes) takeBatch();
 }
 
 void MqttSource::takeBatch() {
@@ -170,7 +174,11 @@ void MqttSource::takeBatch() {
     if (held.redelivery) redeliveries_recognized_.inc();
     finish(held.qos, held.topic, ingest(held));
   }
+  for (std::size_t i = 0; i < held_count_; ++i) {  // a burst of large messages is not kept
+    if (held_[i].payload.capacity() > kKeptCapacity) std::string().swap(held_[i].payload);
+  }
   held_count_ = 0;
+  held_bytes_ = 0;
 }
 
 Status MqttSource::ingest(const Held& held) {

@@ -96,8 +96,11 @@ class MqttSource final : public Source {
   Tags tags_;
   bool needs_sync_ = false;
   bool refused_ = false;
+  static constexpr std::size_t kMaxHeldBytes = std::size_t{8} << 20;   // then taken in parts
+  static constexpr std::size_t kKeptCapacity = std::size_t{64} << 10;  // per reused payload
   std::vector<Held> held_;  // the batch being read; entries are reused
   std::size_t held_count_ = 0;
+  std::size_t held_bytes_ = 0;
   RedeliveryWindow window_;
   Counter& messages_;
   Counter& refused_total_;
