@@ -319,22 +319,21 @@ TEST_F(SparkplugSessionsTest, TemplatesBecomeTheirMembersAndDataSetsAreRefused) 
                                                      "plant/edge1/Motor1/Bearing/Temp"));
 }
 
-// Templates nested past the limit are refused rather than followed.
 // A template member is a metric of its own: a null member is a bad reading without a value, and
 // a member's quality property lowers its reading, as they do for a metric.
 TEST_F(SparkplugSessionsTest, TemplateMembersCarryNullsAndQualityCodes) {
   pb::Payload born;
   born.set_seq(0);
   born.set_timestamp(1'700'000'000'000);
-  auto* motor = born.add_metrics();
-  motor->set_name("Motor1");
-  motor->set_datatype(pb::Template);
-  auto* value = motor->mutable_template_value();
-  auto* speed = value->add_metrics();
+  pb::Payload_Metric motor;
+  motor.set_name("Motor1");
+  motor.set_datatype(pb::Template);
+  auto* members = motor.mutable_template_value()->mutable_metrics();
+  pb::Payload_Metric* speed = members->Add();
   speed->set_name("Speed");
   speed->set_datatype(pb::Double);
   speed->set_is_null(true);
-  auto* temp = value->add_metrics();
+  pb::Payload_Metric* temp = members->Add();
   temp->set_name("Temp");
   temp->set_datatype(pb::Double);
   temp->set_double_value(41);
@@ -343,6 +342,7 @@ TEST_F(SparkplugSessionsTest, TemplateMembersCarryNullsAndQualityCodes) {
   auto* code = quality->add_values();
   code->set_type(pb::Int32);
   code->set_int_value(0);  // OPC DA bad
+  *born.add_metrics() = motor;
   Outcome out = send("spBv1.0/plant/NBIRTH/edge1", born.SerializeAsString());
   ASSERT_TRUE(out.errors.empty()) << out.errors.front();
   ASSERT_EQ(out.readings.size(), 2U);
@@ -356,6 +356,7 @@ TEST_F(SparkplugSessionsTest, TemplateMembersCarryNullsAndQualityCodes) {
   EXPECT_THAT(out.readings[1].flag, HasSubstr("quality code 0"));
 }
 
+// Templates nested past the limit are refused rather than followed.
 TEST_F(SparkplugSessionsTest, TemplatesNestTooDeepAreRefused) {
   pb::Payload born;
   born.set_seq(0);
